@@ -1,0 +1,10 @@
+# Cross toolchain for the pc target: Debian's i686-linux-gnu g++, used freestanding.
+set(CMAKE_SYSTEM_NAME Generic)
+set(CMAKE_SYSTEM_PROCESSOR i686)
+set(CMAKE_C_COMPILER i686-linux-gnu-gcc)
+set(CMAKE_CXX_COMPILER i686-linux-gnu-g++)
+set(CMAKE_ASM_COMPILER i686-linux-gnu-gcc)
+set(CMAKE_OBJCOPY i686-linux-gnu-objcopy)
+set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
+set(TESSERA_MULTIARCH i386-linux-gnu)
+set(TESSERA_DEBIAN_ARCH i386)

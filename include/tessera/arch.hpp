@@ -1,0 +1,80 @@
+// The arch contract: every hook an ISA backend (isa/<isa>/) or a platform (plat/<plat>/) provides
+// to the ISA-neutral core. The core calls these by name; the build links exactly one ISA and one
+// platform (CMake preset), so there is no virtual dispatch anywhere on a hot path.
+//
+// Per-ISA state is embedded by value in the core's objects: each ISA ships <arch/state.hpp>
+// (found through the include path: isa/<isa>/include, or tests/fake/include for host tests)
+// defining `tessera::arch::VcpuState` and `tessera::arch::LparState`.
+//
+// Calling context, unless a hook says otherwise: hypervisor context on the current physical CPU,
+// external interrupts disabled (ppc64 MSR[EE]=0; ia32 IF=0), hypervisor address space.
+#pragma once
+
+#include <tessera/addr.hpp>
+#include <tessera/types.hpp>
+
+namespace tessera {
+
+class Lpar;
+class Vcpu;
+
+// A range of real memory described by the platform (RAM or a reservation).
+struct RealRange {
+    RealAddr base;
+    u64 size = 0;
+    constexpr RealAddr end() const { return base + size; }
+};
+
+// Why arch::vcpu_run() came back to the core.
+enum class VcpuExit : u8 {
+    Hcall,      // the guest made an hcall; its frame is in the vcpu's arch state
+    Preempted,  // the time slice ended (HDEC / PIT-LAPIC)
+    External,   // a host interrupt arrived for the hypervisor
+    Halted,     // the guest idled (H_CEDE / hlt) with nothing pending
+    Fault,      // the guest did something fatal for its LPAR (reason in the arch state)
+};
+
+namespace plat {
+// ---- Platform hooks (plat/<plat>/) ----------------------------------------------------------
+
+// Write bytes to the machine console (OPAL console / 16550). Never fails; may drop on overflow.
+void console_write(const char* s, usize n);
+// Read one byte from the machine console, or -1 when none is waiting. Never blocks.
+int console_read();
+// Power the machine off (QEMU exits with `code` where the platform can express one).
+[[noreturn]] void power_off(int code);
+// Real RAM of the machine, as ranges; returns how many were written (at most `max`).
+usize memory_ranges(RealRange* out, usize max);
+// Real memory the hypervisor must not hand out: firmware, its own image, the boot bundle.
+usize reserved_ranges(RealRange* out, usize max);
+// Where the boot bundle was placed by the loader (ppc64 initrd / multiboot module); size 0 if none.
+RealRange boot_bundle();
+// Frequency of arch::timebase() in Hz.
+u64 timebase_hz();
+} // namespace plat
+
+namespace arch {
+// ---- ISA hooks (isa/<isa>/) ------------------------------------------------------------------
+
+// Early CPU setup: exception vectors / IDT+GDT+TSS, MMU state for the hypervisor itself.
+void early_init();
+// Free-running time counter of this CPU (ppc64 timebase, ia32 TSC).
+u64 timebase();
+
+// Prepare an LPAR's translation structures (ppc64: HTAB, LPID, VRMA; ia32: shadow roots).
+// Returns false when the ISA cannot host another LPAR (the core reports it and skips the LPAR).
+bool lpar_init(Lpar& lpar);
+// Put a logical CPU in its architected reset/entry state: start at `entry` with `arg` in the
+// first argument register (ppc64 r3, ia32 the boot-parameters register).
+void vcpu_init(Vcpu& vcpu, LogicalAddr entry, u64 arg);
+// Run the vcpu on this physical CPU until it exits; `slice` is the preemption budget in
+// timebase ticks. Interrupts the core wants delivered have been queued before the call.
+VcpuExit vcpu_run(Vcpu& vcpu, u64 slice);
+// Deliver a pending virtual interrupt if the guest can take it now; otherwise arrange to be told
+// when it can (ppc64 LPCR[MER]; ia32 the shared-page pending flag).
+void inject_pending(Vcpu& vcpu);
+// The LPAR has stopped: release its translation state so its chunks can be reused.
+void lpar_teardown(Lpar& lpar);
+
+} // namespace arch
+} // namespace tessera

@@ -1,0 +1,22 @@
+// What the hypervisor learns from the host device tree skiboot hands over in r3.
+#pragma once
+
+#include <tessera/arch.hpp>
+
+namespace tessera::powernv {
+
+struct HostInfo {
+    static constexpr usize kMaxRanges = 16;
+    RealRange ram[kMaxRanges];
+    usize ram_count = 0;
+    RealRange reserved[kMaxRanges];
+    usize reserved_count = 0;
+    RealRange bundle;      // /chosen linux,initrd-start..end
+    u64 timebase_hz = 0;   // /cpus/*/timebase-frequency
+    u32 cpu_threads = 0;   // ibm,ppc-interrupt-server#s entries over all cpu nodes
+};
+
+// Reads the tree; returns false (with a message on the console) if it is not a valid FDT.
+bool read_host_fdt(const void* fdt, HostInfo& out);
+
+} // namespace tessera::powernv

@@ -1,0 +1,33 @@
+# QEMU command lines for the two targets, shared by scripts/run, scripts/debug and the tests.
+
+# qemu_cmd TARGET IMAGE BUNDLE MEMORY : prints the command, one argument per line.
+qemu_cmd() {
+    local target=$1 image=$2 bundle=$3 memory=$4
+    case $target in
+    pseries)
+        # powernv8 = POWER8 bare metal booted by skiboot; the BMC lets OPAL's power-down end QEMU.
+        printf '%s\n' qemu-system-ppc64 -M powernv8 -m "$memory" -nographic -nodefaults \
+            -serial mon:stdio -device ipmi-bmc-sim,id=bmc0 \
+            -device isa-ipmi-bt,bmc=bmc0,irq=10 -kernel "$image"
+        ;;
+    pc)
+        # isa-debug-exit carries the hypervisor's power-off status (see plat/pc/power.cpp).
+        printf '%s\n' qemu-system-i386 -M pc -m "$memory" -nographic -nodefaults \
+            -serial mon:stdio -device isa-debug-exit,iobase=0xf4,iosize=4 -kernel "$image"
+        ;;
+    *) die "unknown target '$target' (use pseries or pc)" ;;
+    esac
+    [ -n "$bundle" ] && printf '%s\n' -initrd "$bundle"
+    return 0
+}
+
+# qemu_status TARGET STATUS : the machine's power-off status from QEMU's exit status.
+qemu_status() {
+    local target=$1 status=$2
+    if [ "$target" = pc ]; then
+        # isa-debug-exit: QEMU exits with (code << 1) | 1; 0 and other values are QEMU's own.
+        if [ $((status & 1)) -eq 1 ]; then echo $((status >> 1)); else echo 125; fi
+    else
+        echo "$status"
+    fi
+}

@@ -1,0 +1,34 @@
+// Host stand-in for the platform hooks of include/tessera/arch.hpp: a console that tests can read
+// and feed, and a small fake machine description.
+#include "tests/fake/plat_fake.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace tessera::fake {
+std::string console_out;
+std::deque<char> console_in;
+} // namespace tessera::fake
+
+namespace tessera::plat {
+
+void console_write(const char* s, usize n) { fake::console_out.append(s, n); }
+
+int console_read() {
+    if (fake::console_in.empty()) return -1;
+    char c = fake::console_in.front();
+    fake::console_in.pop_front();
+    return static_cast<unsigned char>(c);
+}
+
+void power_off(int code) {
+    std::fprintf(stderr, "fake platform: power_off(%d) called from a unit test\n", code);
+    std::abort();
+}
+
+usize memory_ranges(RealRange*, usize) { return 0; }
+usize reserved_ranges(RealRange*, usize) { return 0; }
+RealRange boot_bundle() { return {}; }
+u64 timebase_hz() { return 512'000'000; }
+
+} // namespace tessera::plat
