@@ -3,34 +3,54 @@ enable_testing()
 
 set(TESSERA_SANITIZE "-fsanitize=address,undefined" "-fno-sanitize-recover=all" "-fno-omit-frame-pointer")
 option(TESSERA_SANITIZERS "Build host code with ASan/UBSan" ON)
-
-add_library(tessera_core STATIC ${TESSERA_CORE_SOURCES} ${TESSERA_HOSTED_ONLY_SOURCES})
-target_include_directories(tessera_core PUBLIC
-  ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}
-  ${CMAKE_SOURCE_DIR}/tests/fake/include)   # the host's stand-in for an ISA's <arch/...> headers
-target_compile_options(tessera_core PUBLIC ${TESSERA_WARNINGS} -fno-rtti)
-if(TESSERA_SANITIZERS)
-  target_compile_options(tessera_core PUBLIC ${TESSERA_SANITIZE})
-  target_link_options(tessera_core PUBLIC ${TESSERA_SANITIZE})
-endif()
-
 find_path(DOCTEST_INCLUDE doctest/doctest.h REQUIRED)
-file(GLOB TESSERA_UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/*.cpp
-     ${CMAKE_SOURCE_DIR}/tests/fake/*.cpp)
-add_executable(unit_tests ${TESSERA_UNIT_TESTS})
-target_include_directories(unit_tests SYSTEM PRIVATE ${DOCTEST_INCLUDE})
-target_link_libraries(unit_tests PRIVATE tessera_core)
-add_test(NAME unit COMMAND unit_tests --no-intro=true)
-set_tests_properties(unit PROPERTIES LABELS unit)
+
+# tessera_core_lib(NAME ARCH_INCLUDE [EXTRA_SOURCES...]): the core compiled hosted against one
+# flavour of <arch/...> headers: tests/fake/include for the ISA-neutral tests, or an ISA's own
+# include directory for the host tests of that ISA's pure logic (e.g. the ppc64 HTAB). Each
+# flavour is its own library because Lpar/Vcpu embed the ISA's state by value.
+function(tessera_core_lib name arch_include)
+  add_library(${name} STATIC ${TESSERA_CORE_SOURCES} ${TESSERA_HOSTED_ONLY_SOURCES} ${ARGN})
+  target_include_directories(${name} PUBLIC ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}
+                                            ${arch_include})
+  target_compile_options(${name} PUBLIC ${TESSERA_WARNINGS} -fno-rtti)
+  if(TESSERA_SANITIZERS)
+    target_compile_options(${name} PUBLIC ${TESSERA_SANITIZE})
+    target_link_options(${name} PUBLIC ${TESSERA_SANITIZE})
+  endif()
+endfunction()
+
+# tessera_unit_tests(NAME CORE_LIB SOURCES...): one doctest binary registered with ctest.
+function(tessera_unit_tests name core)
+  add_executable(${name} ${CMAKE_SOURCE_DIR}/tests/unit/main.cpp
+                         ${CMAKE_SOURCE_DIR}/tests/fake/plat_fake.cpp ${ARGN})
+  target_include_directories(${name} SYSTEM PRIVATE ${DOCTEST_INCLUDE})
+  target_link_libraries(${name} PRIVATE ${core})
+  add_test(NAME ${name} COMMAND ${name} --no-intro=true)
+  set_tests_properties(${name} PROPERTIES LABELS unit)
+endfunction()
+
+tessera_core_lib(tessera_core ${CMAKE_SOURCE_DIR}/tests/fake/include)
+file(GLOB TESSERA_UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/*_test.cpp)
+tessera_unit_tests(unit_tests tessera_core ${TESSERA_UNIT_TESTS})
+
+# Per-ISA logic that is pure enough to test on the host: isa/<isa>/hosted.txt lists its files.
+foreach(isa ppc64 ia32)
+  set(list ${CMAKE_SOURCE_DIR}/isa/${isa}/hosted.txt)
+  file(GLOB isa_tests CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/${isa}/*_test.cpp)
+  if(EXISTS ${list} AND isa_tests)
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${list})
+    file(STRINGS ${list} files REGEX "^[^#]")
+    list(TRANSFORM files PREPEND ${CMAKE_SOURCE_DIR}/isa/${isa}/)
+    tessera_core_lib(tessera_core_${isa} ${CMAKE_SOURCE_DIR}/isa/${isa}/include ${files})
+    tessera_unit_tests(unit_tests_${isa} tessera_core_${isa} ${isa_tests})
+  endif()
+endforeach()
 
 # Host tools (scripts/pack): the bundle packer shares the format code with the hypervisor.
 file(GLOB TESSERA_PACK_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/scripts/pack/*.cpp)
-if(TESSERA_PACK_SOURCES)
-  add_executable(tessera-pack ${TESSERA_PACK_SOURCES})
-  target_link_libraries(tessera-pack PRIVATE tessera_core)
-endif()
+add_executable(tessera-pack ${TESSERA_PACK_SOURCES})
+target_link_libraries(tessera-pack PRIVATE tessera_core)
 
 # Integration tests that boot QEMU live in tests/integration and register themselves.
-if(EXISTS ${CMAKE_SOURCE_DIR}/tests/integration/CMakeLists.txt)
-  add_subdirectory(${CMAKE_SOURCE_DIR}/tests/integration ${CMAKE_BINARY_DIR}/integration)
-endif()
+add_subdirectory(${CMAKE_SOURCE_DIR}/tests/integration ${CMAKE_BINARY_DIR}/integration)

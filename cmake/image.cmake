@@ -3,7 +3,8 @@
 set(TESSERA_FREESTANDING
   -ffreestanding -fno-exceptions -fno-rtti -fno-use-cxa-atexit -fno-threadsafe-statics
   -fno-asynchronous-unwind-tables -fno-stack-protector -fno-builtin-printf
-  -ffunction-sections -fdata-sections)
+  -ffunction-sections -fdata-sections -fno-strict-aliasing
+  -fno-tree-loop-distribute-patterns) # keep mem*() loops from being turned into calls to mem*()
 set(TESSERA_FREESTANDING_CXX -nostdinc++)
 
 if(TESSERA_ISA STREQUAL "ppc64")

@@ -1,12 +1,16 @@
 #include "common/log.hpp"
 
+#include "common/console.hpp"
 #include "common/rt/format.hpp"
+
 #include <stdarg.h>
-#include <tessera/arch.hpp>
 
 namespace tessera {
 
-void log_write(const char* s, usize n) { plat::console_write(s, n); }
+// Through the multiplexer, so that an LPAR's partial line is ended cleanly before our message.
+void log_write(const char* s, usize n) {
+    console::mux().write_hypervisor(s, n);
+}
 
 void log(const char* fmt, ...) {
     char buf[512];

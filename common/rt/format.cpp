@@ -72,12 +72,23 @@ usize vformat(char* buf, usize cap, const char* fmt, va_list ap) {
         Spec sp;
         for (bool more = true; more;) {
             switch (*++p) {
-            case '-': sp.left = true; break;
-            case '0': sp.zero = true; break;
-            case '+': sp.plus = true; break;
-            case ' ': sp.space = true; break;
-            case '#': sp.alt = true; break;
-            default: more = false;
+            case '-':
+                sp.left = true;
+                break;
+            case '0':
+                sp.zero = true;
+                break;
+            case '+':
+                sp.plus = true;
+                break;
+            case ' ':
+                sp.space = true;
+                break;
+            case '#':
+                sp.alt = true;
+                break;
+            default:
+                more = false;
             }
         }
         if (*p == '*') {
@@ -102,29 +113,45 @@ usize vformat(char* buf, usize cap, const char* fmt, va_list ap) {
         }
         int size = 0; // -2 hh, -1 h, 0 int, 1 long, 2 long long, 3 size_t/intmax/ptrdiff
         for (;; ++p) {
-            if (*p == 'h') --size;
-            else if (*p == 'l') ++size;
-            else if (*p == 'z' || *p == 'j' || *p == 't') size = 3;
-            else break;
+            if (*p == 'h')
+                --size;
+            else if (*p == 'l')
+                ++size;
+            else if (*p == 'z' || *p == 'j' || *p == 't')
+                size = 3;
+            else
+                break;
         }
         auto get_signed = [&]() -> i64 {
             switch (size) {
-            case 1: return va_arg(ap, long);
-            case 2: return va_arg(ap, long long);
-            case 3: return static_cast<i64>(va_arg(ap, ptrdiff_t));
-            case -1: return static_cast<short>(va_arg(ap, int));
-            case -2: return static_cast<signed char>(va_arg(ap, int));
-            default: return va_arg(ap, int);
+            case 1:
+                return va_arg(ap, long);
+            case 2:
+                return va_arg(ap, long long);
+            case 3:
+                return static_cast<i64>(va_arg(ap, ptrdiff_t));
+            case -1:
+                return static_cast<short>(va_arg(ap, int));
+            case -2:
+                return static_cast<signed char>(va_arg(ap, int));
+            default:
+                return va_arg(ap, int);
             }
         };
         auto get_unsigned = [&]() -> u64 {
             switch (size) {
-            case 1: return va_arg(ap, unsigned long);
-            case 2: return va_arg(ap, unsigned long long);
-            case 3: return va_arg(ap, size_t);
-            case -1: return static_cast<unsigned short>(va_arg(ap, unsigned));
-            case -2: return static_cast<unsigned char>(va_arg(ap, unsigned));
-            default: return va_arg(ap, unsigned);
+            case 1:
+                return va_arg(ap, unsigned long);
+            case 2:
+                return va_arg(ap, unsigned long long);
+            case 3:
+                return va_arg(ap, size_t);
+            case -1:
+                return static_cast<unsigned short>(va_arg(ap, unsigned));
+            case -2:
+                return static_cast<unsigned char>(va_arg(ap, unsigned));
+            default:
+                return va_arg(ap, unsigned);
             }
         };
         switch (*p) {
@@ -135,7 +162,9 @@ usize vformat(char* buf, usize cap, const char* fmt, va_list ap) {
             emit_number(o, sp, mag, v < 0, 10, false, "");
             break;
         }
-        case 'u': emit_number(o, sp, get_unsigned(), false, 10, false, ""); break;
+        case 'u':
+            emit_number(o, sp, get_unsigned(), false, 10, false, "");
+            break;
         case 'x':
         case 'X': {
             u64 v = get_unsigned();
@@ -143,13 +172,17 @@ usize vformat(char* buf, usize cap, const char* fmt, va_list ap) {
             emit_number(o, sp, v, false, 16, *p == 'X', prefix);
             break;
         }
-        case 'o': emit_number(o, sp, get_unsigned(), false, 8, false, sp.alt ? "0" : ""); break;
+        case 'o':
+            emit_number(o, sp, get_unsigned(), false, 8, false, sp.alt ? "0" : "");
+            break;
         case 'p': {
             auto v = reinterpret_cast<uptr>(va_arg(ap, void*));
             emit_number(o, sp, v, false, 16, false, "0x");
             break;
         }
-        case 's': emit_string(o, sp, va_arg(ap, const char*)); break;
+        case 's':
+            emit_string(o, sp, va_arg(ap, const char*));
+            break;
         case 'c': {
             char c[2] = {static_cast<char>(va_arg(ap, int)), '\0'};
             Spec one = sp;
@@ -163,9 +196,13 @@ usize vformat(char* buf, usize cap, const char* fmt, va_list ap) {
             }
             break;
         }
-        case '%': o.put('%'); break;
-        case '\0': --p; break; // a lone '%' at the end
-        default:               // unknown conversion: print it verbatim
+        case '%':
+            o.put('%');
+            break;
+        case '\0':
+            --p;
+            break; // a lone '%' at the end
+        default:   // unknown conversion: print it verbatim
             o.put('%');
             o.put(*p);
         }

@@ -4,8 +4,12 @@
 #include <tessera/types.hpp>
 
 #if defined(TESSERA_FREESTANDING)
-inline void* operator new(size_t, void* where) noexcept { return where; }
-inline void* operator new[](size_t, void* where) noexcept { return where; }
+inline void* operator new(size_t, void* where) noexcept {
+    return where;
+}
+inline void* operator new[](size_t, void* where) noexcept {
+    return where;
+}
 #else
 #include <new>
 #endif

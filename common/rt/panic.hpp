@@ -12,5 +12,5 @@ namespace tessera {
 
 #define TESSERA_ASSERT(cond)                                                                       \
     do {                                                                                           \
-        if (!(cond)) ::tessera::panic("assertion failed: %s (%s:%d)", #cond, __FILE__, __LINE__); \
+        if (!(cond)) ::tessera::panic("assertion failed: %s (%s:%d)", #cond, __FILE__, __LINE__);  \
     } while (0)

@@ -21,7 +21,10 @@ class Addr {
     // Offsets move within one address space; the difference of two addresses is a plain size.
     constexpr Addr operator+(u64 off) const { return Addr(v_ + off); }
     constexpr Addr operator-(u64 off) const { return Addr(v_ - off); }
-    constexpr Addr& operator+=(u64 off) { v_ += off; return *this; }
+    constexpr Addr& operator+=(u64 off) {
+        v_ += off;
+        return *this;
+    }
     constexpr u64 operator-(Addr o) const { return v_ - o.v_; }
 
     constexpr bool is_aligned(u64 a) const { return tessera::is_aligned(v_, a); }

@@ -27,11 +27,11 @@ struct RealRange {
 
 // Why arch::vcpu_run() came back to the core.
 enum class VcpuExit : u8 {
-    Hcall,      // the guest made an hcall; its frame is in the vcpu's arch state
-    Preempted,  // the time slice ended (HDEC / PIT-LAPIC)
-    External,   // a host interrupt arrived for the hypervisor
-    Halted,     // the guest idled (H_CEDE / hlt) with nothing pending
-    Fault,      // the guest did something fatal for its LPAR (reason in the arch state)
+    Hcall,     // the guest made an hcall; its frame is in the vcpu's arch state
+    Preempted, // the time slice ended (HDEC / PIT-LAPIC)
+    External,  // a host interrupt arrived for the hypervisor
+    Halted,    // the guest idled (H_CEDE / hlt) with nothing pending
+    Fault,     // the guest did something fatal for its LPAR (reason in the arch state)
 };
 
 namespace plat {

@@ -21,9 +21,17 @@ inline constexpr u64 KiB = 1024;
 inline constexpr u64 MiB = 1024 * KiB;
 inline constexpr u64 GiB = 1024 * MiB;
 
-constexpr bool is_pow2(u64 v) { return v != 0 && (v & (v - 1)) == 0; }
-constexpr u64 align_down(u64 v, u64 a) { return v & ~(a - 1); }
-constexpr u64 align_up(u64 v, u64 a) { return (v + a - 1) & ~(a - 1); }
-constexpr bool is_aligned(u64 v, u64 a) { return (v & (a - 1)) == 0; }
+constexpr bool is_pow2(u64 v) {
+    return v != 0 && (v & (v - 1)) == 0;
+}
+constexpr u64 align_down(u64 v, u64 a) {
+    return v & ~(a - 1);
+}
+constexpr u64 align_up(u64 v, u64 a) {
+    return (v + a - 1) & ~(a - 1);
+}
+constexpr bool is_aligned(u64 v, u64 a) {
+    return (v & (a - 1)) == 0;
+}
 
 } // namespace tessera

@@ -22,8 +22,10 @@ struct [[gnu::packed]] Pointer {
 };
 
 constexpr Descriptor make(u32 base, u32 limit, u8 access, u8 flags) {
-    return Descriptor{static_cast<u16>(limit & 0xffff), static_cast<u16>(base & 0xffff),
-                      static_cast<u8>(base >> 16), access,
+    return Descriptor{static_cast<u16>(limit & 0xffff),
+                      static_cast<u16>(base & 0xffff),
+                      static_cast<u8>(base >> 16),
+                      access,
                       static_cast<u8>((flags << 4) | ((limit >> 16) & 0xf)),
                       static_cast<u8>(base >> 24)};
 }

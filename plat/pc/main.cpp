@@ -20,7 +20,8 @@ void read_multiboot(const multiboot_info_t* mbi) {
     mbi_range = RealRange{RealAddr(reinterpret_cast<uptr>(mbi)), sizeof(*mbi)};
     if (mbi->flags & MULTIBOOT_INFO_MEM_MAP) {
         u32 off = 0;
-        while (off + sizeof(multiboot_memory_map_t) <= mbi->mmap_length + 4 && ram_count < kMaxRanges) {
+        while (off + sizeof(multiboot_memory_map_t) <= mbi->mmap_length + 4 &&
+               ram_count < kMaxRanges) {
             auto* e = reinterpret_cast<const multiboot_memory_map_t*>(mbi->mmap_addr + off);
             if (e->type == MULTIBOOT_MEMORY_AVAILABLE && e->len)
                 ram[ram_count++] = RealRange{RealAddr(e->addr), e->len};
@@ -57,10 +58,14 @@ usize plat::reserved_ranges(RealRange* out, usize max) {
     return n;
 }
 
-RealRange plat::boot_bundle() { return bundle; }
+RealRange plat::boot_bundle() {
+    return bundle;
+}
 
 // TODO(bring-up): calibrate the TSC against the PIT with the pc bring-up (issue 5).
-u64 plat::timebase_hz() { return 0; }
+u64 plat::timebase_hz() {
+    return 0;
+}
 
 } // namespace tessera
 

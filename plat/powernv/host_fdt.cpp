@@ -23,8 +23,8 @@ void add(RealRange* list, usize& count, u64 base, u64 size) {
 void read_memory(const void* fdt, HostInfo& out) {
     int ac = fdt_address_cells(fdt, 0), sc = fdt_size_cells(fdt, 0);
     if (ac < 1 || ac > 2 || sc < 1 || sc > 2) return;
-    for (int node = fdt_node_offset_by_prop_value(fdt, -1, "device_type", "memory", 7);
-         node >= 0; node = fdt_node_offset_by_prop_value(fdt, node, "device_type", "memory", 7)) {
+    for (int node = fdt_node_offset_by_prop_value(fdt, -1, "device_type", "memory", 7); node >= 0;
+         node = fdt_node_offset_by_prop_value(fdt, node, "device_type", "memory", 7)) {
         int len = 0;
         auto* reg = static_cast<const fdt32_t*>(fdt_getprop(fdt, node, "reg", &len));
         if (!reg) continue;

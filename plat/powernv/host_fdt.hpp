@@ -11,9 +11,9 @@ struct HostInfo {
     usize ram_count = 0;
     RealRange reserved[kMaxRanges];
     usize reserved_count = 0;
-    RealRange bundle;      // /chosen linux,initrd-start..end
-    u64 timebase_hz = 0;   // /cpus/*/timebase-frequency
-    u32 cpu_threads = 0;   // ibm,ppc-interrupt-server#s entries over all cpu nodes
+    RealRange bundle;    // /chosen linux,initrd-start..end
+    u64 timebase_hz = 0; // /cpus/*/timebase-frequency
+    u32 cpu_threads = 0; // ibm,ppc-interrupt-server#s entries over all cpu nodes
 };
 
 // Reads the tree; returns false (with a message on the console) if it is not a valid FDT.

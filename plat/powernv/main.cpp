@@ -32,12 +32,17 @@ usize plat::reserved_ranges(RealRange* out, usize max) {
     return n;
 }
 
-RealRange plat::boot_bundle() { return host.bundle; }
-u64 plat::timebase_hz() { return host.timebase_hz; }
+RealRange plat::boot_bundle() {
+    return host.bundle;
+}
+u64 plat::timebase_hz() {
+    return host.timebase_hz;
+}
 
 } // namespace tessera
 
-extern "C" [[noreturn]] void powernv_main(void* fdt, tessera::u64 opal_base, tessera::u64 opal_entry) {
+extern "C" [[noreturn]] void powernv_main(void* fdt, tessera::u64 opal_base,
+                                          tessera::u64 opal_entry) {
     using namespace tessera;
     opal::init(opal_base, opal_entry);
     arch::early_init();

@@ -12,8 +12,12 @@ namespace tessera {
 namespace {
 
 // OPAL reads and writes its in-memory arguments big-endian.
-u64 to_be64(u64 v) { return __builtin_bswap64(v); }
-u64 ptr(const void* p) { return reinterpret_cast<uptr>(p); }
+u64 to_be64(u64 v) {
+    return __builtin_bswap64(v);
+}
+u64 ptr(const void* p) {
+    return reinterpret_cast<uptr>(p);
+}
 
 } // namespace
 
@@ -22,7 +26,9 @@ void opal::init(u64 base, u64 entry) {
     opal_entry_point = entry;
 }
 
-bool opal::available() { return opal_entry_point != 0; }
+bool opal::available() {
+    return opal_entry_point != 0;
+}
 
 void plat::console_write(const char* s, usize n) {
     if (!opal::available()) return;

@@ -12,7 +12,9 @@ std::deque<char> console_in;
 
 namespace tessera::plat {
 
-void console_write(const char* s, usize n) { fake::console_out.append(s, n); }
+void console_write(const char* s, usize n) {
+    fake::console_out.append(s, n);
+}
 
 int console_read() {
     if (fake::console_in.empty()) return -1;
@@ -26,9 +28,17 @@ void power_off(int code) {
     std::abort();
 }
 
-usize memory_ranges(RealRange*, usize) { return 0; }
-usize reserved_ranges(RealRange*, usize) { return 0; }
-RealRange boot_bundle() { return {}; }
-u64 timebase_hz() { return 512'000'000; }
+usize memory_ranges(RealRange*, usize) {
+    return 0;
+}
+usize reserved_ranges(RealRange*, usize) {
+    return 0;
+}
+RealRange boot_bundle() {
+    return {};
+}
+u64 timebase_hz() {
+    return 512'000'000;
+}
 
 } // namespace tessera::plat

@@ -6,6 +6,6 @@
 #include <tessera/arch.hpp>
 
 namespace tessera::fake {
-extern std::string console_out; // everything written to the machine console
+extern std::string console_out;     // everything written to the machine console
 extern std::deque<char> console_in; // bytes the machine console will return, in order
 } // namespace tessera::fake

@@ -124,3 +124,20 @@ TEST_CASE("placement new constructs in the given storage") {
     CHECK(static_cast<void*>(p) == storage);
     CHECK(p->x + p->y == 7);
 }
+
+TEST_CASE("mem_copy and mem_set are exact at every alignment and length") {
+    unsigned char src[80], dst[80], ref[80];
+    for (int i = 0; i < 80; ++i) src[i] = static_cast<unsigned char>(i * 13 + 1);
+    for (usize so = 0; so < 8; ++so)
+        for (usize doff = 0; doff < 8; ++doff)
+            for (usize n = 0; n < 40; ++n) {
+                std::memset(dst, 0x5a, sizeof(dst));
+                std::memset(ref, 0x5a, sizeof(ref));
+                std::memcpy(ref + doff, src + so, n);
+                rt::mem_copy(dst + doff, src + so, n);
+                REQUIRE(std::memcmp(dst, ref, sizeof(dst)) == 0);
+                std::memset(ref + doff, 0xc3, n);
+                rt::mem_set(dst + doff, 0xc3, n);
+                REQUIRE(std::memcmp(dst, ref, sizeof(dst)) == 0);
+            }
+}

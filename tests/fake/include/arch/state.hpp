@@ -1,4 +1,5 @@
-// Host unit tests' stand-in for an ISA's per-vcpu and per-LPAR state (see include/tessera/arch.hpp).
+// Host unit tests' stand-in for an ISA's per-vcpu and per-LPAR state (see
+// include/tessera/arch.hpp).
 #pragma once
 
 #include <tessera/types.hpp>

@@ -1,0 +1,138 @@
+// Real memory in fixed-size chunks (ChunkPool) and each LPAR's logical -> real map (LogicalMap).
+//
+// A chunk is 16 MiB: the POWER large page the VRMA maps (an LPAR's real-mode area is backed by
+// whole chunks, one large-page HPTE each) and a multiple of the ia32 4 MiB PSE page, so both ISAs
+// can map any chunk with large pages. Logical memory is a run of chunks starting at logical 0;
+// translation is one array lookup.
+#pragma once
+
+#include <tessera/addr.hpp>
+#include <tessera/arch.hpp>
+#include <tessera/types.hpp>
+
+#include "common/lib/optional.hpp"
+
+namespace tessera {
+
+inline constexpr u32 kChunkShift = 24;
+inline constexpr u64 kChunkSize = u64{1} << kChunkShift;
+inline constexpr usize kMaxChunks = 1024;    // 16 GiB of real memory; more is ignored (reported)
+inline constexpr usize kMaxLparChunks = 256; // 4 GiB of logical memory per LPAR
+inline constexpr usize kMaxRamRanges = 64;   // RAM ranges ChunkPool::init accepts
+
+// Chunk owners: an LPAR id (1-based), or one of these.
+inline constexpr u32 kChunkFree = 0;
+inline constexpr u32 kChunkReserved = 0xffff'ffff; // overlaps firmware/hypervisor/bundle
+inline constexpr u32 kNoChunk = 0xffff'ffff;       // "no such chunk" where an index is expected
+
+enum class ChunkStatus : u8 { Ok, BadIndex, NotAllocated, NotOwner, Reserved };
+const char* to_string(ChunkStatus s);
+
+// Where real memory is visible to hypervisor code: real [real_base, real_base + size) is at host
+// address host_base. The hypervisor uses identity(); host tests map a malloc'd buffer.
+struct RealWindow {
+    uptr host_base = 0;
+    RealAddr real_base;
+    u64 size = 0;
+
+    static constexpr RealWindow identity() {
+        // A 32-bit hypervisor can only see the low 4 GiB.
+        constexpr u64 top = sizeof(uptr) >= 8 ? ~u64{0} : u64{static_cast<uptr>(-1)} + 1;
+        return RealWindow{0, RealAddr(0), top};
+    }
+    // True when [addr, addr + len) lies inside the window (len 0: addr itself must be inside).
+    bool contains(RealAddr addr, u64 len) const;
+    // Host pointer for [addr, addr + len), or nullptr when it is not entirely visible.
+    void* host_ptr(RealAddr addr, u64 len) const;
+};
+
+class ChunkPool {
+  public:
+    // Tracks every whole chunk that is entirely RAM (the union of `ram`, so adjacent ranges may
+    // share a chunk) and entirely visible through `window`, in ascending address order. Chunks
+    // overlapping a reservation, and real chunk 0 (exception vectors / BIOS area, and its host
+    // pointer would be null), are tracked as reserved and never handed out. Chunks beyond
+    // kMaxChunks are ignored and counted. Returns false (and tracks nothing) when there are more
+    // than kMaxRamRanges non-empty RAM ranges.
+    bool init(const RealRange* ram, usize ram_count, const RealRange* reserved,
+              usize reserved_count, RealWindow window = RealWindow::identity());
+
+    usize count() const { return used_; }             // tracked chunks, reserved included
+    usize total() const { return used_ - reserved_; } // chunks that can be handed out
+    usize free_count() const { return free_; }
+    usize reserved_count() const { return reserved_; }
+    u64 dropped_over_capacity() const { return over_capacity_; } // whole RAM chunks ignored
+    u64 dropped_outside_window() const { return outside_window_; }
+
+    // Takes the lowest free chunk for `owner` (an LPAR id: not kChunkFree/kChunkReserved) and
+    // zeroes it, so no data leaks between owners. Returns its index or kNoChunk.
+    u32 allocate(u32 owner);
+    ChunkStatus release(u32 index, u32 owner);
+
+    u32 owner(u32 index) const; // kChunkReserved for an index that is not tracked
+    RealAddr base(u32 index) const;
+    u32 find(RealAddr addr) const; // index of the tracked chunk holding addr, or kNoChunk
+    const RealWindow& window() const { return window_; }
+    void* host_ptr(RealAddr addr, u64 len) const { return window_.host_ptr(addr, len); }
+
+  private:
+    struct Chunk {
+        RealAddr base;
+        u32 owner = kChunkFree;
+    };
+    void track(u64 chunk_number, const RealRange* reserved, usize reserved_count);
+
+    Chunk chunks_[kMaxChunks];
+    usize used_ = 0;
+    usize free_ = 0;
+    usize reserved_ = 0;
+    u64 over_capacity_ = 0;
+    u64 outside_window_ = 0;
+    RealWindow window_;
+};
+
+// One LPAR's logical memory: logical chunk i is real chunk chunks_[i] of the pool.
+class LogicalMap {
+  public:
+    // Gives the LPAR `bytes` of memory rounded up to whole chunks, all or nothing: false (and
+    // nothing held) when bytes is 0 or over kMaxLparChunks chunks, the map already holds memory,
+    // or the pool runs out.
+    bool assign(ChunkPool& pool, u32 owner, u64 bytes);
+    // Gives every chunk back to the pool (which must be the one assign() used).
+    void release(ChunkPool& pool);
+
+    u64 size() const { return u64{count_} << kChunkShift; }
+    u32 chunk_count() const { return count_; }
+    u32 owner() const { return owner_; }
+    u32 real_chunk(u32 logical_index) const; // pool index, or kNoChunk
+
+    // True when [la, la + len) lies inside the LPAR (it may span chunks; len 0: la <= size()).
+    bool contains(LogicalAddr la, u64 len) const;
+    // Real address of la when [la, la + len) lies inside the LPAR and inside one chunk, so that
+    // it is contiguous in real memory. len 0 is treated as 1 (la itself must be inside).
+    Optional<RealAddr> translate(LogicalAddr la, u64 len) const;
+    // As translate(la, align) but also requires align to be a power of two <= kChunkSize and la
+    // to be a multiple of it (naturally aligned accesses, page-sized guest structures).
+    Optional<RealAddr> translate_aligned(LogicalAddr la, u64 align) const;
+    // Host pointer for a range translate() accepts, or nullptr.
+    void* host_ptr(LogicalAddr la, u64 len) const;
+
+    // Copies that may cross chunk boundaries (loading guest images, reading guest buffers). They
+    // check the whole range first and touch nothing when any of it is outside the LPAR.
+    bool copy_in(LogicalAddr dst, const void* src, u64 len);
+    bool copy_out(void* dst, LogicalAddr src, u64 len) const;
+    bool fill(LogicalAddr dst, u8 value, u64 len);
+
+  private:
+    static_assert(kMaxChunks <= 0xffff, "pool indexes are stored as u16");
+    // Calls fn(host pointer, bytes done so far, piece length) for each chunk-contiguous piece.
+    template <class Fn>
+    bool for_each_piece(LogicalAddr la, u64 len, Fn&& fn) const;
+
+    const ChunkPool* pool_ = nullptr;
+    u32 owner_ = kChunkFree;
+    u32 count_ = 0;
+    u16 chunks_[kMaxLparChunks] = {};
+};
+
+} // namespace tessera

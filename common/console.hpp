@@ -1,0 +1,92 @@
+// The console multiplexer: one machine console (plat::console_write / console_read) shared by
+// the hypervisor's own messages and every LPAR's vty.
+//
+// Output. Each source writes through the multiplexer. When a line comes from another source
+// than the previous line, it starts with the LPAR's name: `[lpar-a] ` (hypervisor lines carry
+// no prefix). A partial line is prefixed once, at its start; if another source writes before it
+// is finished, the multiplexer ends it with "\r\n" first and the rest of it, when it comes, is
+// prefixed again. PrefixMode::EveryLine prefixes every LPAR line instead.
+//
+// Input. Bytes typed on the machine console go to the vty of the LPAR that has the focus (at
+// first the first one attached). Ctrl-A starts a command:
+//   Ctrl-A 1..8     focus the LPAR attached in that position (as listed by Ctrl-A ?)
+//   Ctrl-A n / p    focus the next / previous attached LPAR
+//   Ctrl-A Ctrl-A   send one Ctrl-A to the focused LPAR
+//   Ctrl-A ?        list the LPARs and these keys
+// Any other byte after Ctrl-A is discarded. A focus change is announced on the console.
+// Input with no LPAR attached, or past a full vty input buffer, is dropped and counted.
+//
+// Not reentrant: callers serialise (the hypervisor runs its core on one CPU at a time).
+#pragma once
+
+#include <tessera/types.hpp>
+
+#include "common/vty.hpp"
+
+namespace tessera::console {
+
+inline constexpr usize kMaxTerminals = 8; // >= kMaxLpars (checked in tests/unit/console_test)
+inline constexpr usize kNameMax = 32;     // including the terminator; longer names are cut
+inline constexpr u8 kEscape = 0x01;       // Ctrl-A
+inline constexpr usize kPollBudget = 256; // bytes poll_input() takes per call at most
+
+enum class PrefixMode : u8 { OnSourceChange, EveryLine };
+
+class Multiplexer {
+  public:
+    constexpr Multiplexer() = default;
+    Multiplexer(const Multiplexer&) = delete; // terminals hold pointers into it
+    Multiplexer& operator=(const Multiplexer&) = delete;
+
+    // Registers an LPAR's terminal under `name` and connects its output; pending early output
+    // is written at once. Returns its position (0-based; Ctrl-A position+1 focuses it), or -1
+    // when all positions are taken or the terminal is already attached.
+    int attach(const char* name, vty::Terminal& term);
+    // Disconnects the terminal (its LPAR ended); the focus moves on if it had it.
+    void detach(vty::Terminal& term);
+
+    // The hypervisor's own output (the log).
+    void write_hypervisor(const char* s, usize n);
+
+    // Drains plat::console_read() (at most kPollBudget bytes) and routes each byte.
+    void poll_input();
+    // Routes one input byte (escape handling, then the focused LPAR's vty).
+    void input(u8 byte);
+
+    int focus() const { return focus_; } // position, or -1 when nothing is attached
+    bool set_focus(int position);        // false (no change) for an unused position
+    void set_prefix_mode(PrefixMode mode) { mode_ = mode; }
+    u64 dropped_input() const { return dropped_input_; }
+
+  private:
+    static constexpr int kNoSource = -2;
+    static constexpr int kHypervisor = -1;
+
+    struct Slot {
+        Multiplexer* mux = nullptr;
+        vty::Terminal* term = nullptr; // null: position unused
+        char name[kNameMax] = {};
+    };
+
+    static void on_output(void* ctx, vty::Terminal& term);
+    void emit(int source, const char* s, usize n);
+    void write_raw(const char* s, usize n);
+    void command(u8 key);
+    int step_focus(int direction) const;
+    void announce_focus();
+    void help();
+
+    Slot slots_[kMaxTerminals];
+    int focus_ = -1;
+    int last_source_ = kNoSource; // who wrote the last byte
+    bool at_line_start_ = true;   // the last byte written was '\n' (or nothing was written)
+    bool prefix_due_ = false;     // the current source has not been named since it took over
+    bool escape_ = false;         // Ctrl-A seen, waiting for the command key
+    PrefixMode mode_ = PrefixMode::OnSourceChange;
+    u64 dropped_input_ = 0;
+};
+
+// The machine console's multiplexer.
+Multiplexer& mux();
+
+} // namespace tessera::console

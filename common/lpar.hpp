@@ -1,0 +1,137 @@
+// Logical partitions and logical CPUs: the objects every other part of the core hangs off.
+//
+// Lifecycle of an LPAR:   Created --load--> Loaded --start--> Running --> Stopped | Crashed
+// (Created/Loaded may also go straight to Stopped/Crashed when loading fails.) Stopped and
+// Crashed are final. An LPAR may have more logical CPUs than the machine has physical ones: the
+// scheduler (common/sched.hpp) time-slices them.
+// An LPAR owns its logical memory (chunks), its logical CPUs, its virtual interrupt controller
+// and its logical devices (vty). ISA state is embedded by value (arch::LparState/VcpuState).
+#pragma once
+
+#include <arch/state.hpp>
+#include <tessera/addr.hpp>
+#include <tessera/types.hpp>
+
+#include "common/chunks.hpp"
+#include "common/vty.hpp"
+#include "common/xics.hpp"
+
+namespace tessera {
+
+inline constexpr usize kMaxLpars = 8;
+inline constexpr usize kMaxVcpusPerLpar = 8; // also the number of XICS servers per LPAR
+inline constexpr usize kLparNameMax = 32;    // including the terminator
+inline constexpr usize kStopReasonMax = 96;  // including the terminator
+inline constexpr u32 kNoPcpu = 0xffff'ffff;  // Vcpu::pcpu when not on a physical CPU
+
+enum class LparState : u8 { Created, Loaded, Running, Stopped, Crashed };
+enum class VcpuState : u8 {
+    Offline,  // not started yet (secondary CPUs wait for the guest to start them)
+    Runnable, // wants a physical CPU
+    Running,  // on a physical CPU now
+    Ceded,    // idle until an interrupt is pending for it (H_CEDE / hlt)
+    Stopped,  // its LPAR ended
+};
+
+// Why LparTable::create refused.
+enum class LparError : u8 {
+    None,
+    EmptyName,
+    NameTooLong, // kLparNameMax - 1 characters at most
+    BadName,     // only printable ASCII without spaces (it appears in logs and device trees)
+    DuplicateName,
+    NoVcpus,
+    TooManyVcpus, // more than kMaxVcpusPerLpar
+    TableFull,    // kMaxLpars LPARs exist already
+};
+
+const char* to_string(LparState s);
+const char* to_string(VcpuState s);
+const char* to_string(LparError e);
+
+class Lpar;
+
+class Vcpu {
+  public:
+    Lpar* lpar = nullptr;
+    u32 index = 0; // logical CPU number within its LPAR = its XICS server number
+    VcpuState state = VcpuState::Offline;
+    u64 slices = 0; // how many time slices it was given
+    // Scheduler bookkeeping (common/sched.hpp).
+    u32 pcpu = kNoPcpu;        // the physical CPU it is on, while picked
+    u64 ready_seq = 0;         // when it last became Runnable; lowest runs first
+    bool wake_pending = false; // woken while Running: a cede does not put it to sleep
+    arch::VcpuState arch{};
+};
+
+class Lpar {
+  public:
+    u32 id = 0; // 1-based; 0 is "no LPAR" (free chunks)
+    char name[kLparNameMax] = {};
+    LparState state = LparState::Created;
+    char stop_reason[kStopReasonMax] = {}; // why it stopped or crashed (truncated), for the report
+
+    LogicalMap memory;
+    Vcpu vcpus[kMaxVcpusPerLpar];
+    u32 vcpu_count = 0;
+    xics::Controller xics;
+    vty::Terminal vty;
+    arch::LparState arch{};
+
+    // Lifecycle transitions; each returns false (and changes nothing) when not allowed from the
+    // current state.
+    bool mark_loaded();             // Created -> Loaded
+    bool start();                   // Loaded -> Running, boot vcpu 0 becomes Runnable
+    bool stop(const char* reason);  // orderly end (guest power-off)
+    bool crash(const char* reason); // guest misbehaviour: ends this LPAR only
+    bool is_live() const { return state == LparState::Running; }
+    bool has_ended() const { return state == LparState::Stopped || state == LparState::Crashed; }
+    // stop/crash mark every vcpu Stopped. A vcpu that is on another physical CPU at that moment
+    // keeps its `pcpu` until that CPU hands it back (Scheduler::put_back), which removes it.
+
+    // A secondary logical CPU started by the guest (RTAS start-cpu / SIPI): Offline -> Runnable.
+    // False when the LPAR is not Running, the index is out of range or the vcpu is not Offline.
+    bool start_vcpu(u32 index);
+
+  private:
+    bool finish(LparState final_state, const char* reason);
+};
+
+// The LPARs of the machine, in static slots. Ids are slot + 1, so 1..kMaxLpars.
+class LparTable {
+  public:
+    // A new LPAR in state Created with `vcpu_count` Offline vcpus, or nullptr (reason in *error
+    // when error is not null).
+    Lpar* create(const char* name, u32 vcpu_count, LparError* error = nullptr);
+
+    Lpar* by_id(u32 id);
+    Lpar* by_name(const char* name);
+    usize count() const;
+
+    // Iterates over the LPARs that exist (any state; check is_live() for Running ones).
+    class Iterator {
+      public:
+        Iterator(Lpar* at, Lpar* end) : at_(at), end_(end) { skip(); }
+        Lpar& operator*() const { return *at_; }
+        Iterator& operator++() {
+            ++at_;
+            skip();
+            return *this;
+        }
+        bool operator==(const Iterator& o) const { return at_ == o.at_; }
+
+      private:
+        void skip() {
+            while (at_ != end_ && at_->id == 0) ++at_;
+        }
+        Lpar* at_;
+        Lpar* end_;
+    };
+    Iterator begin() { return Iterator(slots_, slots_ + kMaxLpars); }
+    Iterator end() { return Iterator(slots_ + kMaxLpars, slots_ + kMaxLpars); }
+
+  private:
+    Lpar slots_[kMaxLpars]; // id 0 = free slot
+};
+
+} // namespace tessera

@@ -1,0 +1,516 @@
+#include "common/lpar_config.hpp"
+
+#include <stdarg.h>
+
+#include "common/rt/format.hpp"
+#include "common/rt/string.hpp"
+
+namespace tessera {
+
+const char* to_string(LparKind k) {
+    switch (k) {
+    case LparKind::Linux:
+        return "linux";
+    case LparKind::Test:
+        return "test";
+    }
+    return "unknown";
+}
+
+const LparConfig* Config::find(const char* name) const {
+    for (usize i = 0; i < count; ++i)
+        if (rt::str_compare(lpars[i].name, name) == 0) return &lpars[i];
+    return nullptr;
+}
+
+namespace {
+
+constexpr int kEcho = 60; // at most this many characters of a bad value are quoted back
+
+// A piece of the text: not NUL-terminated.
+struct Str {
+    const char* p = nullptr;
+    usize n = 0;
+
+    bool empty() const { return n == 0; }
+    // For "%.*s" (bounded, so a long value does not crowd out the rest of a message).
+    int echo_len() const { return n > static_cast<usize>(kEcho) ? kEcho : static_cast<int>(n); }
+    bool equals(const char* lit) const {
+        usize len = rt::str_length(lit);
+        return len == n && rt::mem_compare(p, lit, n) == 0;
+    }
+    Str from(usize i) const { return Str{p + i, n - i}; }
+    Str first(usize k) const { return Str{p, k}; }
+};
+
+bool is_space(char c) {
+    return c == ' ' || c == '\t';
+}
+
+Str trim(Str s) {
+    while (s.n > 0 && is_space(s.p[0])) s = s.from(1);
+    while (s.n > 0 && is_space(s.p[s.n - 1])) --s.n;
+    return s;
+}
+
+// Everything before the first '#', trimmed.
+Str strip_comment(Str s) {
+    const void* hash = rt::mem_find(s.p, '#', s.n);
+    if (hash != nullptr) s.n = static_cast<usize>(static_cast<const char*>(hash) - s.p);
+    return trim(s);
+}
+
+// Splits off the first run of non-blank characters; `rest` is what follows, trimmed.
+Str take_word(Str s, Str& rest) {
+    usize i = 0;
+    while (i < s.n && !is_space(s.p[i])) ++i;
+    rest = trim(s.from(i));
+    return s.first(i);
+}
+
+enum class Num : u8 { Ok, Bad, Overflow };
+
+// A decimal or 0x-hexadecimal number at the start of s; `used` is how many characters it took.
+Num parse_number(Str s, u64& value, usize& used) {
+    u64 base = 10;
+    usize i = 0;
+    if (s.n >= 2 && s.p[0] == '0' && (s.p[1] == 'x' || s.p[1] == 'X')) {
+        base = 16;
+        i = 2;
+    }
+    usize start = i;
+    u64 v = 0;
+    bool overflow = false;
+    for (; i < s.n; ++i) {
+        char c = s.p[i];
+        u64 d;
+        if (c >= '0' && c <= '9')
+            d = static_cast<u64>(c - '0');
+        else if (base == 16 && c >= 'a' && c <= 'f')
+            d = static_cast<u64>(c - 'a' + 10);
+        else if (base == 16 && c >= 'A' && c <= 'F')
+            d = static_cast<u64>(c - 'A' + 10);
+        else
+            break;
+        if (v > (~u64{0} - d) / base)
+            overflow = true;
+        else
+            v = v * base + d;
+    }
+    used = i;
+    if (i == start) return Num::Bad;
+    value = v;
+    return overflow ? Num::Overflow : Num::Ok;
+}
+
+// The whole of s is one number.
+Num parse_whole_number(Str s, u64& value) {
+    usize used = 0;
+    Num r = parse_number(s, value, used);
+    if (r == Num::Ok && used != s.n) return Num::Bad;
+    if (r == Num::Overflow && used != s.n) return Num::Bad;
+    return r;
+}
+
+// A size: a number and an optional K, M or G suffix (either case), in bytes.
+Num parse_size(Str s, u64& bytes) {
+    u64 v = 0;
+    usize used = 0;
+    Num r = parse_number(s, v, used);
+    if (r == Num::Bad) return r;
+    u64 unit = 1;
+    if (used + 1 == s.n) {
+        switch (s.p[used]) {
+        case 'K':
+        case 'k':
+            unit = KiB;
+            break;
+        case 'M':
+        case 'm':
+            unit = MiB;
+            break;
+        case 'G':
+        case 'g':
+            unit = GiB;
+            break;
+        default:
+            return Num::Bad;
+        }
+    } else if (used != s.n) {
+        return Num::Bad;
+    }
+    if (r == Num::Overflow || v > ~u64{0} / unit) return Num::Overflow;
+    bytes = v * unit;
+    return Num::Ok;
+}
+
+void vset_at(InputError& err, const char* file, u32 line, const char* fmt, va_list ap) {
+    usize n = rt::format(err.text, InputError::kCapacity, "%s:%u: ", file, line);
+    if (n < InputError::kCapacity) rt::vformat(err.text + n, InputError::kCapacity - n, fmt, ap);
+}
+
+bool fail_at(InputError& err, const char* file, u32 line, const char* fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+bool fail_at(InputError& err, const char* file, u32 line, const char* fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vset_at(err, file, line, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+enum Key : u8 { kMemory, kCpus, kKernel, kInitrd, kCmdline, kConsole, kVty, kKind, kKeyCount };
+constexpr const char* kKeyNames[kKeyCount] = {"memory",  "cpus",    "kernel", "initrd",
+                                              "cmdline", "console", "vty",    "kind"};
+
+class Parser {
+  public:
+    Parser(const char* file, Config& out, InputError& err) : file_(file), out_(out), err_(err) {}
+
+    bool run(const char* text, usize len);
+
+  private:
+    bool fail(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+    bool check_characters(Str line);
+    bool version_line(Str line);
+    bool section_line(Str line);
+    bool key_line(Str line);
+    bool finish_section();
+    bool value(Key key, Str raw);
+    bool memory_value(Str v);
+    bool number_value(const char* key, Str v, u64 max, u64& out);
+    bool entry_value(const char* key, Str v, char* out);
+    bool string_value(const char* key, Str v, char* out, usize cap);
+
+    const char* file_;
+    Config& out_;
+    InputError& err_;
+    u32 line_ = 0;
+    bool have_version_ = false;
+    LparConfig* cur_ = nullptr;
+    u32 key_lines_[kKeyCount] = {};
+};
+
+bool Parser::fail(const char* fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vset_at(err_, file_, line_, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+bool Parser::run(const char* text, usize len) {
+    usize pos = 0;
+    while (pos < len) {
+        usize eol = pos;
+        while (eol < len && text[eol] != '\n') ++eol;
+        Str line{text + pos, eol - pos};
+        pos = eol + 1;
+        ++line_;
+        if (line.n > 0 && line.p[line.n - 1] == '\r') --line.n; // CRLF files
+        if (!check_characters(line)) return false;
+        Str t = trim(line);
+        if (t.empty() || t.p[0] == '#') continue;
+        bool ok;
+        if (!have_version_)
+            ok = version_line(t);
+        else if (t.p[0] == '[')
+            ok = section_line(t);
+        else
+            ok = key_line(t);
+        if (!ok) return false;
+    }
+    if (line_ == 0) line_ = 1;
+    if (!have_version_)
+        return fail("empty configuration: the first line must be 'tessera-config %u'",
+                    kConfigVersion);
+    if (!finish_section()) return false;
+    if (out_.count == 0)
+        return fail("no [lpar NAME] section (a configuration describes at least one LPAR)");
+    return true;
+}
+
+bool Parser::check_characters(Str line) {
+    for (usize i = 0; i < line.n; ++i) {
+        unsigned char c = static_cast<unsigned char>(line.p[i]);
+        if (c == 0) return fail("NUL byte in column %zu", i + 1);
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            return fail("control character 0x%02x in column %zu", c, i + 1);
+    }
+    return true;
+}
+
+bool Parser::version_line(Str line) {
+    Str rest;
+    Str word = take_word(strip_comment(line), rest);
+    if (!word.equals("tessera-config"))
+        return fail("expected 'tessera-config %u' before anything else, found '%.*s'",
+                    kConfigVersion, line.echo_len(), line.p);
+    if (rest.empty()) return fail("tessera-config: missing version number");
+    u64 v = 0;
+    Num r = parse_whole_number(rest, v);
+    if (r == Num::Bad)
+        return fail("tessera-config: '%.*s' is not a version number", rest.echo_len(), rest.p);
+    if (r == Num::Overflow || v != kConfigVersion)
+        return fail("unsupported config version %.*s (this hypervisor reads version %u)",
+                    rest.echo_len(), rest.p, kConfigVersion);
+    out_.version = kConfigVersion;
+    have_version_ = true;
+    return true;
+}
+
+bool Parser::section_line(Str line) {
+    Str s = strip_comment(line);
+    const void* close = rt::mem_find(s.p, ']', s.n);
+    if (close == nullptr) return fail("section header without a closing ']'");
+    usize at = static_cast<usize>(static_cast<const char*>(close) - s.p);
+    Str after = trim(s.from(at + 1));
+    if (!after.empty()) return fail("unexpected text after ']': '%.*s'", after.echo_len(), after.p);
+    Str inner = trim(Str{s.p + 1, at - 1});
+    Str name;
+    Str word = take_word(inner, name);
+    if (!word.equals("lpar"))
+        return fail("unknown section '[%.*s]' (sections are [lpar NAME])", inner.echo_len(),
+                    inner.p);
+    if (name.empty()) return fail("[lpar] needs a name: [lpar NAME]");
+    if (name.n >= kConfigNameMax)
+        return fail("lpar name '%.*s' is longer than %zu characters", name.echo_len(), name.p,
+                    kConfigNameMax - 1);
+    bool good = bundle::is_name_start(name.p[0]);
+    for (usize i = 0; good && i < name.n; ++i)
+        good = bundle::is_name_char(name.p[i]) && name.p[i] != '+';
+    if (!good)
+        return fail("lpar name '%.*s': use letters, digits, '.', '_' and '-', starting with a "
+                    "letter or digit",
+                    name.echo_len(), name.p);
+
+    if (!finish_section()) return false;
+    for (usize i = 0; i < out_.count; ++i) {
+        const LparConfig& other = out_.lpars[i];
+        if (name.equals(other.name))
+            return fail("duplicate lpar name '%s' (first on line %u)", other.name, other.line);
+    }
+    if (out_.count == kConfigMaxLpars) return fail("too many LPARs (at most %zu)", kConfigMaxLpars);
+    cur_ = &out_.lpars[out_.count++];
+    *cur_ = LparConfig{};
+    rt::mem_copy(cur_->name, name.p, name.n);
+    cur_->name[name.n] = '\0';
+    cur_->line = line_;
+    for (u32& l : key_lines_) l = 0;
+    return true;
+}
+
+// The section that is open is complete: check its required keys.
+bool Parser::finish_section() {
+    if (cur_ == nullptr) return true;
+    const char* missing = nullptr;
+    if (cur_->memory_line == 0)
+        missing = "memory = SIZE";
+    else if (cur_->kernel_line == 0)
+        missing = "kernel = ENTRY";
+    if (missing != nullptr)
+        return fail_at(err_, file_, cur_->line, "lpar %s: missing '%s'", cur_->name, missing);
+    cur_ = nullptr;
+    return true;
+}
+
+bool Parser::key_line(Str line) {
+    usize eq = 0;
+    while (eq < line.n && line.p[eq] != '=' && line.p[eq] != '#') ++eq;
+    if (eq == line.n || line.p[eq] != '=')
+        return fail("expected 'key = value' or '[lpar NAME]', found '%.*s'",
+                    strip_comment(line).echo_len(), line.p);
+    Str key = trim(line.first(eq));
+    if (key.empty()) return fail("missing key before '='");
+    if (cur_ == nullptr)
+        return fail("'%.*s' outside an [lpar NAME] section", key.echo_len(), key.p);
+    u8 k = 0;
+    while (k < kKeyCount && !key.equals(kKeyNames[k])) ++k;
+    if (k == kKeyCount)
+        return fail("unknown key '%.*s' (keys: memory, cpus, kernel, initrd, cmdline, console, "
+                    "vty, kind)",
+                    key.echo_len(), key.p);
+    if (key_lines_[k] != 0)
+        return fail("duplicate key '%s' (first set on line %u)", kKeyNames[k], key_lines_[k]);
+    key_lines_[k] = line_;
+    return value(static_cast<Key>(k), trim(line.from(eq + 1)));
+}
+
+bool Parser::value(Key key, Str raw) {
+    const char* name = kKeyNames[key];
+    if (key == kCmdline) return string_value(name, raw, cur_->cmdline, kConfigCmdlineMax);
+    Str v = strip_comment(raw);
+    if (v.empty()) return fail("%s: missing value", name);
+    u64 n = 0;
+    switch (key) {
+    case kMemory:
+        cur_->memory_line = line_;
+        return memory_value(v);
+    case kCpus:
+        if (!number_value(name, v, kConfigMaxCpus, n)) return false;
+        if (n == 0) return fail("cpus: must be at least 1");
+        cur_->cpus = static_cast<u32>(n);
+        return true;
+    case kKernel:
+        cur_->kernel_line = line_;
+        return entry_value(name, v, cur_->kernel);
+    case kInitrd:
+        cur_->initrd_line = line_;
+        return entry_value(name, v, cur_->initrd);
+    case kConsole:
+        if (v.equals("yes"))
+            cur_->console = true;
+        else if (v.equals("no"))
+            cur_->console = false;
+        else
+            return fail("console: '%.*s' is not yes or no", v.echo_len(), v.p);
+        return true;
+    case kVty:
+        if (!number_value(name, v, 0xffff'ffff, n)) return false;
+        cur_->vty = static_cast<u32>(n);
+        return true;
+    case kKind:
+        if (v.equals("linux"))
+            cur_->kind = LparKind::Linux;
+        else if (v.equals("test"))
+            cur_->kind = LparKind::Test;
+        else
+            return fail("kind: '%.*s' is not linux or test", v.echo_len(), v.p);
+        return true;
+    case kCmdline:
+    case kKeyCount:
+        break;
+    }
+    return fail("%s: internal error", name);
+}
+
+bool Parser::memory_value(Str v) {
+    u64 bytes = 0;
+    Num r = parse_size(v, bytes);
+    if (r == Num::Bad)
+        return fail("memory: '%.*s' is not a size (use K, M or G)", v.echo_len(), v.p);
+    if (r == Num::Overflow || bytes > kConfigMaxMemory)
+        return fail("memory: '%.*s' is more than the %lluG an LPAR can have", v.echo_len(), v.p,
+                    static_cast<unsigned long long>(kConfigMaxMemory / GiB));
+    if (bytes == 0) return fail("memory: must be more than 0");
+    if (!is_aligned(bytes, kConfigMemoryUnit)) {
+        u64 down = align_down(bytes, kConfigMemoryUnit) / MiB;
+        u64 up = down + kConfigMemoryUnit / MiB;
+        if (down == 0)
+            return fail("memory: '%.*s' is not a multiple of 16M (the memory chunk size; use "
+                        "%lluM)",
+                        v.echo_len(), v.p, static_cast<unsigned long long>(up));
+        return fail("memory: '%.*s' is not a multiple of 16M (the memory chunk size; use %lluM or "
+                    "%lluM)",
+                    v.echo_len(), v.p, static_cast<unsigned long long>(down),
+                    static_cast<unsigned long long>(up));
+    }
+    cur_->memory = bytes;
+    return true;
+}
+
+bool Parser::number_value(const char* key, Str v, u64 max, u64& out) {
+    Num r = parse_whole_number(v, out);
+    if (r == Num::Bad) return fail("%s: '%.*s' is not a number", key, v.echo_len(), v.p);
+    if (r == Num::Overflow || out > max)
+        return fail("%s: '%.*s' is more than %llu (0x%llx)", key, v.echo_len(), v.p,
+                    static_cast<unsigned long long>(max), static_cast<unsigned long long>(max));
+    return true;
+}
+
+bool Parser::entry_value(const char* key, Str v, char* out) {
+    if (v.n >= bundle::kNameSize)
+        return fail("%s: '%.*s' is longer than %zu characters (a bundle entry name)", key,
+                    v.echo_len(), v.p, bundle::kNameSize - 1);
+    if (!bundle::is_valid_name(v.p, v.n))
+        return fail("%s: '%.*s' is not a bundle entry name (letters, digits, '.', '_', '-', '+', "
+                    "starting with a letter or digit)",
+                    key, v.echo_len(), v.p);
+    rt::mem_copy(out, v.p, v.n);
+    out[v.n] = '\0';
+    return true;
+}
+
+// A double-quoted string with the escapes \" and \\, then optionally a comment.
+bool Parser::string_value(const char* key, Str v, char* out, usize cap) {
+    if (v.empty()) return fail("%s: missing value", key);
+    if (v.p[0] != '"')
+        return fail("%s: expected a quoted string, e.g. %s = \"console=hvc0\"", key, key);
+    usize n = 0;
+    usize i = 1;
+    for (;; ++i) {
+        if (i == v.n) return fail("%s: unterminated string (no closing '\"')", key);
+        char c = v.p[i];
+        if (c == '"') break;
+        if (c == '\\') {
+            if (i + 1 == v.n) return fail("%s: unterminated string (no closing '\"')", key);
+            c = v.p[++i];
+            if (c != '"' && c != '\\')
+                return fail("%s: unknown escape '\\%c' (only \\\" and \\\\)", key, c);
+        }
+        if (n + 1 == cap) return fail("%s: longer than %zu characters", key, cap - 1);
+        out[n++] = c;
+    }
+    out[n] = '\0';
+    Str rest = trim(v.from(i + 1));
+    if (!rest.empty() && rest.p[0] != '#')
+        return fail("%s: unexpected text after the closing quote: '%.*s'", key, rest.echo_len(),
+                    rest.p);
+    return true;
+}
+
+} // namespace
+
+bool parse_config(const char* file, const char* text, usize len, Config& out, InputError& err) {
+    if (file == nullptr) file = "config";
+    err.clear();
+    out.count = 0;
+    out.version = 0;
+    rt::str_copy(out.file, file, kConfigFileMax);
+    Parser parser(file, out, err);
+    if (text == nullptr) len = 0;
+    if (!parser.run(text, len)) {
+        out.count = 0;
+        return false;
+    }
+    return true;
+}
+
+bool check_config_against_bundle(const Config& config, const Bundle& bundle, InputError& err) {
+    err.clear();
+    const char* file = config.file;
+    for (const LparConfig& l : config) {
+        const Bundle::Entry* images[2] = {nullptr, nullptr};
+        for (int which = 0; which < 2; ++which) {
+            const char* key = which == 0 ? "kernel" : "initrd";
+            const char* name = which == 0 ? l.kernel : l.initrd;
+            u32 line = which == 0 ? l.kernel_line : l.initrd_line;
+            bundle::EntryKind want =
+                which == 0 ? bundle::EntryKind::Kernel : bundle::EntryKind::Initrd;
+            if (name[0] == '\0') continue;
+            const Bundle::Entry* e = bundle.find(name);
+            if (e == nullptr)
+                return fail_at(err, file, line, "lpar %s: %s: no entry '%s' in the bundle", l.name,
+                               key, name);
+            if (e->kind != want)
+                return fail_at(err, file, line, "lpar %s: %s: entry '%s' has kind %s, not %s",
+                               l.name, key, name, bundle::to_string(e->kind), key);
+            images[which] = e;
+        }
+        u64 need = u64{images[0]->size} + (images[1] ? u64{images[1]->size} : 0);
+        if (need > l.memory) {
+            unsigned long long mib = static_cast<unsigned long long>(l.memory / MiB);
+            if (images[1] == nullptr)
+                return fail_at(err, file, l.memory_line,
+                               "lpar %s: memory: %lluM cannot hold kernel '%s' (%zu bytes)", l.name,
+                               mib, l.kernel, images[0]->size);
+            return fail_at(err, file, l.memory_line,
+                           "lpar %s: memory: %lluM cannot hold kernel '%s' (%zu bytes) and "
+                           "initrd '%s' (%zu bytes)",
+                           l.name, mib, l.kernel, images[0]->size, l.initrd, images[1]->size);
+        }
+    }
+    return true;
+}
+
+} // namespace tessera

@@ -1,0 +1,86 @@
+// The LPAR configuration language, version 1 (docs/bundle-format.md): a line-oriented text that
+// names each LPAR and its memory, logical CPUs, images (bundle entries), command line and console.
+//
+//   tessera-config 1
+//   # comment
+//   [lpar alpha]
+//   memory = 256M            # a multiple of 16M, at most 4G
+//   cpus = 2                 # 1..8, default 1
+//   kernel = vmlinux         # a bundle entry (required)
+//   initrd = initrd.img      # a bundle entry (optional)
+//   cmdline = "console=hvc0" # a quoted string, escapes \" and \\ (optional)
+//   console = yes            # multiplexed to the machine console: yes | no (default yes)
+//   vty = 0x30000000         # the vty's unit address (default 0x30000000)
+//   kind = linux             # linux | test (default linux)
+//
+// parse_config() checks the text alone; check_config_against_bundle() checks its references to
+// the bundle. Both report the first problem as "FILE:LINE: message".
+#pragma once
+
+#include <tessera/bundle_format.hpp>
+#include <tessera/types.hpp>
+
+#include "common/bundle.hpp"
+
+namespace tessera {
+
+inline constexpr u32 kConfigVersion = 1;
+inline constexpr usize kConfigMaxLpars = 8;        // = kMaxLpars (common/lpar.hpp)
+inline constexpr u32 kConfigMaxCpus = 8;           // = kMaxVcpusPerLpar (common/lpar.hpp)
+inline constexpr usize kConfigNameMax = 32;        // = kLparNameMax, including the terminator
+inline constexpr u64 kConfigMemoryUnit = 16 * MiB; // = kChunkSize (common/chunks.hpp)
+inline constexpr u64 kConfigMaxMemory = 4 * GiB;   // = kMaxLparChunks * kChunkSize
+inline constexpr usize kConfigCmdlineMax = 1024;   // including the terminator
+inline constexpr usize kConfigFileMax = 128;       // the file name kept for messages (truncated)
+inline constexpr u32 kConfigDefaultVty = 0x3000'0000;
+
+// How the hypervisor enters an LPAR's kernel.
+enum class LparKind : u8 {
+    Linux, // the ISA's Linux boot protocol (device tree / boot_params, command line, initrd)
+    Test,  // a Tessera test-LPAR program (tests/): entered at its start, no boot protocol
+};
+
+const char* to_string(LparKind k);
+
+struct LparConfig {
+    char name[kConfigNameMax] = {};
+    u64 memory = 0; // bytes, a non-zero multiple of kConfigMemoryUnit, at most kConfigMaxMemory
+    u32 cpus = 1;
+    char kernel[bundle::kNameSize] = {}; // bundle entry name
+    char initrd[bundle::kNameSize] = {}; // bundle entry name, or empty for none
+    char cmdline[kConfigCmdlineMax] = {};
+    bool console = true;
+    u32 vty = kConfigDefaultVty;
+    LparKind kind = LparKind::Linux;
+
+    // Where things were written, for messages (0: not written).
+    u32 line = 0; // the [lpar NAME] line
+    u32 memory_line = 0;
+    u32 kernel_line = 0;
+    u32 initrd_line = 0;
+
+    bool has_initrd() const { return initrd[0] != '\0'; }
+};
+
+struct Config {
+    u32 version = 0;
+    char file[kConfigFileMax] = {}; // the name used in messages
+    LparConfig lpars[kConfigMaxLpars];
+    usize count = 0; // 0 until parse_config() succeeded
+
+    const LparConfig* find(const char* name) const;
+    const LparConfig* begin() const { return lpars; }
+    const LparConfig* end() const { return lpars + count; }
+};
+
+// Parses `len` bytes of configuration text (not necessarily NUL-terminated) named `file` in
+// messages. On success fills `out` (LPARs in file order) and returns true; on failure returns
+// false with "FILE:LINE: message" in `err` and out.count == 0.
+bool parse_config(const char* file, const char* text, usize len, Config& out, InputError& err);
+
+// Checks a parsed configuration against its bundle: every kernel names an entry of kind kernel,
+// every initrd an entry of kind initrd, and each LPAR's memory can hold its kernel and initrd.
+// Messages name the line, the LPAR and the key: "lpars.conf:5: lpar alpha: kernel: ...".
+bool check_config_against_bundle(const Config& config, const Bundle& bundle, InputError& err);
+
+} // namespace tessera

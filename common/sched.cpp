@@ -1,0 +1,120 @@
+#include "common/sched.hpp"
+
+#include "common/rt/panic.hpp"
+
+namespace tessera {
+
+const char* to_string(Scheduler::Outcome o) {
+    switch (o) {
+    case Scheduler::Outcome::Preempted:
+        return "preempted";
+    case Scheduler::Outcome::Ceded:
+        return "ceded";
+    case Scheduler::Outcome::Offline:
+        return "offline";
+    }
+    return "?";
+}
+
+bool Scheduler::init(u32 pcpus, u64 slice_ticks) {
+    *this = Scheduler{};
+    if (pcpus == 0 || pcpus > kMaxPcpus || slice_ticks == 0) return false;
+    pcpus_ = pcpus;
+    slice_ = slice_ticks;
+    return true;
+}
+
+bool Scheduler::set_slice(u64 ticks) {
+    if (ticks == 0) return false;
+    slice_ = ticks;
+    return true;
+}
+
+bool Scheduler::add(Vcpu& v) {
+    if (v.lpar == nullptr || count_ == kMaxSchedVcpus) return false;
+    for (usize i = 0; i < count_; ++i) {
+        if (vcpus_[i] == &v) return false;
+    }
+    vcpus_[count_++] = &v;
+    return true;
+}
+
+usize Scheduler::add_lpar(Lpar& lpar) {
+    usize added = 0;
+    for (u32 i = 0; i < lpar.vcpu_count; ++i) added += add(lpar.vcpus[i]) ? 1 : 0;
+    return added;
+}
+
+void Scheduler::reap() {
+    usize kept = 0;
+    for (usize i = 0; i < count_; ++i) {
+        Vcpu* v = vcpus_[i];
+        if (v->lpar->has_ended() && v->pcpu == kNoPcpu) continue;
+        vcpus_[kept++] = v; // keeps add() order for ties
+    }
+    for (usize i = kept; i < count_; ++i) vcpus_[i] = nullptr;
+    count_ = kept;
+}
+
+Vcpu* Scheduler::pick(u32 pcpu) {
+    if (pcpu >= pcpus_) return nullptr;
+    TESSERA_ASSERT(current_[pcpu] == nullptr); // the run loop must put_back() first
+    reap();
+    Vcpu* best = nullptr;
+    for (usize i = 0; i < count_; ++i) {
+        Vcpu* v = vcpus_[i];
+        if (v->state != VcpuState::Runnable || !v->lpar->is_live()) continue;
+        if (best == nullptr || v->ready_seq < best->ready_seq) best = v;
+    }
+    if (best == nullptr) return nullptr;
+    TESSERA_ASSERT(best->pcpu == kNoPcpu);
+    best->state = VcpuState::Running;
+    best->pcpu = pcpu;
+    ++best->slices;
+    current_[pcpu] = best;
+    return best;
+}
+
+void Scheduler::put_back(Vcpu& v, Outcome outcome) {
+    // Only a vcpu this scheduler picked can come back, and only from the CPU it was given to.
+    TESSERA_ASSERT(v.pcpu < pcpus_ && current_[v.pcpu] == &v);
+    current_[v.pcpu] = nullptr;
+    v.pcpu = kNoPcpu;
+    const bool woken = v.wake_pending;
+    v.wake_pending = false;
+
+    if (!v.lpar->is_live()) {
+        v.state = VcpuState::Stopped;
+        reap();
+        return;
+    }
+    if (outcome == Outcome::Offline) {
+        v.state = VcpuState::Offline;
+    } else if (outcome == Outcome::Ceded && !woken) {
+        v.state = VcpuState::Ceded;
+    } else {
+        v.state = VcpuState::Runnable;
+        v.ready_seq = ++seq_;
+    }
+}
+
+bool Scheduler::wake(Vcpu& v) {
+    if (v.lpar == nullptr || !v.lpar->is_live()) return false;
+    switch (v.state) {
+    case VcpuState::Ceded:
+        v.state = VcpuState::Runnable;
+        v.ready_seq = ++seq_;
+        return true;
+    case VcpuState::Running:
+        v.wake_pending = true;
+        return true;
+    case VcpuState::Runnable:
+        return true;
+    case VcpuState::Offline:
+    case VcpuState::Stopped:
+        return false;
+    }
+    return false;
+}
+
+} // namespace tessera

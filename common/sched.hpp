@@ -1,0 +1,71 @@
+// The scheduler: decides which logical CPU each physical CPU runs next. It does no hardware work
+// (the core's run loop calls arch::vcpu_run with slice() ticks), so its decisions are unit-tested.
+//
+// Policy: plain round-robin over the vcpus of all LPARs, first come first served. Every vcpu
+// gets the same slice, so an LPAR's share of the machine is proportional to its number of
+// runnable vcpus (an LPAR with 3 busy vcpus gets three times the time of one with 1). A vcpu
+// that became Runnable outside the scheduler (Lpar::start, Lpar::start_vcpu) goes before the
+// queued ones, so a started CPU gets its first slice promptly; ties go in order of add().
+//
+// Invariants: a vcpu is picked only when Runnable and its LPAR Running, and a picked vcpu is
+// Running on exactly one physical CPU until put_back(). Not thread-safe: on SMP the caller holds
+// one lock around every call.
+#pragma once
+
+#include <tessera/types.hpp>
+
+#include "common/lpar.hpp"
+
+namespace tessera {
+
+inline constexpr u32 kMaxPcpus = 32;
+inline constexpr usize kMaxSchedVcpus = kMaxLpars * kMaxVcpusPerLpar;
+
+class Scheduler {
+  public:
+    // How a slice ended, as the run loop tells put_back().
+    enum class Outcome : u8 {
+        Preempted, // slice used up (or a host interrupt): back to the tail, Runnable
+        Ceded,     // H_CEDE / hlt: sleeps (Ceded) until wake()
+        Offline,   // the guest stopped this CPU (RTAS stop-self): Offline until Lpar::start_vcpu
+    };
+
+    // Forgets everything. False (and unusable) for 0 or more than kMaxPcpus CPUs, or slice 0.
+    bool init(u32 pcpus, u64 slice_ticks);
+    u32 pcpus() const { return pcpus_; }
+    u64 slice() const { return slice_; }
+    bool set_slice(u64 ticks);
+
+    // Registers a vcpu that belongs to an LPAR; false when already registered, full, or the vcpu
+    // has no LPAR. Offline/Ceded vcpus stay registered and are picked once they are Runnable.
+    bool add(Vcpu& v);
+    usize add_lpar(Lpar& lpar); // every vcpu of the LPAR; returns how many were added
+    usize count() const { return count_; }
+
+    // The next Runnable vcpu for physical CPU `pcpu`, now Running there; nullptr to idle (or for
+    // a bad pcpu number). The CPU must have handed back its previous vcpu.
+    Vcpu* pick(u32 pcpu);
+    // The vcpu the CPU is running, or nullptr.
+    Vcpu* current(u32 pcpu) const { return pcpu < pcpus_ ? current_[pcpu] : nullptr; }
+    // The end of a picked vcpu's slice. When its LPAR has ended meanwhile, the vcpu is removed
+    // whatever the outcome.
+    void put_back(Vcpu& v, Outcome outcome);
+    // An interrupt is pending for the vcpu: a Ceded one becomes Runnable (at the tail), a Running
+    // one will not sleep at its next cede. False when it cannot run: Offline, Stopped, or its
+    // LPAR is not Running.
+    bool wake(Vcpu& v);
+
+  private:
+    void reap(); // drops vcpus of ended LPARs that no CPU holds
+
+    Vcpu* vcpus_[kMaxSchedVcpus] = {};
+    usize count_ = 0;
+    Vcpu* current_[kMaxPcpus] = {};
+    u32 pcpus_ = 0;
+    u64 slice_ = 0;
+    u64 seq_ = 0;
+};
+
+const char* to_string(Scheduler::Outcome o);
+
+} // namespace tessera

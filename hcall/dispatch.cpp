@@ -1,0 +1,60 @@
+// The hcall table: the ISA-neutral handlers below plus the ISA's own list (<arch/hcalls.hpp>),
+// merged at compile time. Registering a number twice, or outside the table's range, fails the
+// build here.
+#include "hcall/dispatch.hpp"
+
+#include <arch/hcalls.hpp>
+
+#include "hcall/cede.hpp"
+#include "hcall/vty.hpp"
+#include "hcall/xics.hpp"
+
+namespace tessera::hcall {
+
+namespace {
+
+// clang-format off
+constexpr Entry kCommonHcalls[] = {
+    {H_GET_TERM_CHAR, &h_get_term_char},
+    {H_PUT_TERM_CHAR, &h_put_term_char},
+    {H_EOI,           &h_eoi},
+    {H_CPPR,          &h_cppr},
+    {H_IPI,           &h_ipi},
+    {H_IPOLL,         &h_ipoll},
+    {H_XIRR,          &h_xirr},
+    {H_XIRR_X,        &h_xirr_x},
+    {H_CEDE,          &h_cede},
+};
+// clang-format on
+
+struct Built {
+    Table table;
+    Table::Added common;
+    Table::Added isa;
+};
+
+consteval Built build() {
+    Built b{};
+    b.common = b.table.add(kCommonHcalls);
+    b.isa = b.table.add(arch::kIsaHcalls);
+    return b;
+}
+
+constexpr Built kBuilt = build();
+using enum Table::Added;
+static_assert(kBuilt.common != Duplicate, "kCommonHcalls registers an hcall number twice");
+static_assert(kBuilt.common != OutOfRange, "kCommonHcalls has an hcall number outside the table");
+static_assert(kBuilt.isa != Duplicate,
+              "<arch/hcalls.hpp> registers an hcall number that is already registered");
+static_assert(kBuilt.isa != OutOfRange,
+              "<arch/hcalls.hpp> registers an hcall number outside the table");
+
+} // namespace
+
+Ret dispatch(Env& env, Frame& frame) {
+    Handler h = kBuilt.table.lookup(frame.opcode);
+    if (h == nullptr) return H_FUNCTION;
+    return h(env, frame);
+}
+
+} // namespace tessera::hcall

@@ -1,0 +1,24 @@
+#include "hcall/vty.hpp"
+
+#include "common/lpar.hpp"
+
+namespace tessera::hcall {
+
+Ret h_put_term_char(Env& env, Frame& frame) {
+    u64 len = frame.args[1];
+    if (len > vty::kMaxTransfer) return H_PARAMETER;
+    u8 bytes[vty::kMaxTransfer];
+    unpack_term_bytes(frame.args[2], frame.args[3], bytes, static_cast<usize>(len));
+    return env.lpar.vty.put(frame.args[0], bytes, len);
+}
+
+Ret h_get_term_char(Env& env, Frame& frame) {
+    u8 bytes[vty::kMaxTransfer];
+    usize count = 0;
+    Ret r = env.lpar.vty.get(frame.args[0], bytes, sizeof(bytes), count);
+    frame.rets[0] = count;
+    pack_term_bytes(bytes, count, frame.rets[1], frame.rets[2]);
+    return r;
+}
+
+} // namespace tessera::hcall

@@ -1,0 +1,320 @@
+#include "common/chunks.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <memory>
+#include <vector>
+
+using namespace tessera;
+
+namespace {
+
+constexpr u64 C = kChunkSize;
+
+RealRange range(u64 base, u64 size) {
+    return RealRange{RealAddr(base), size};
+}
+
+// `chunks` chunks of fake real memory at real address 1 GiB, seen through a window.
+struct FakeRam {
+    static constexpr u64 kBase = 1 * GiB;
+    std::vector<u8> mem;
+    std::unique_ptr<ChunkPool> pool = std::make_unique<ChunkPool>();
+
+    explicit FakeRam(usize chunks, const std::vector<RealRange>& reserved = {})
+        : mem(chunks * C, 0xAA) {
+        RealRange ram = range(kBase, chunks * C);
+        RealWindow w{reinterpret_cast<uptr>(mem.data()), RealAddr(kBase), mem.size()};
+        REQUIRE(pool->init(&ram, 1, reserved.data(), reserved.size(), w));
+    }
+    u8* at(RealAddr ra) { return mem.data() + (ra.value() - kBase); }
+};
+
+} // namespace
+
+TEST_CASE("chunk size is the 16 MiB large page") {
+    CHECK(kChunkSize == 16 * MiB);
+    CHECK(kChunkSize % (4 * MiB) == 0);
+}
+
+TEST_CASE("pool keeps only whole RAM chunks that overlap no reservation") {
+    const RealRange ram[] = {
+        range(0, 100 * MiB),             // chunks 0..5, the last 4 MiB are a partial chunk
+        range(200 * MiB + 1, 100 * MiB), // unaligned: whole chunks 13..17
+    };
+    const RealRange reserved[] = {
+        range(32 * MiB + 4 * KiB, 4 * KiB), // inside chunk 2
+        range(64 * MiB - 1, 2),             // straddles chunks 3 and 4
+        range(500 * MiB, 0),                // empty: ignored
+    };
+    ChunkPool pool;
+    REQUIRE(pool.init(ram, 2, reserved, 3));
+    CHECK(pool.count() == 11);
+    CHECK(pool.reserved_count() == 4); // chunk 0 (vectors / BIOS area), 2, 3, 4
+    CHECK(pool.total() == 7);
+    CHECK(pool.free_count() == 7);
+    CHECK(pool.dropped_over_capacity() == 0);
+    CHECK(pool.dropped_outside_window() == 0);
+
+    const u64 expect[] = {0, 1, 2, 3, 4, 5, 13, 14, 15, 16, 17};
+    for (u32 i = 0; i < 11; ++i) CHECK(pool.base(i) == RealAddr(expect[i] * C));
+    CHECK(pool.owner(0) == kChunkReserved);
+    CHECK(pool.owner(1) == kChunkFree);
+    CHECK(pool.owner(2) == kChunkReserved);
+    CHECK(pool.owner(3) == kChunkReserved);
+    CHECK(pool.owner(4) == kChunkReserved);
+    CHECK(pool.owner(5) == kChunkFree);
+    CHECK(pool.owner(11) == kChunkReserved); // not tracked
+
+    CHECK(pool.find(RealAddr(0)) == 0);
+    CHECK(pool.find(RealAddr(2 * C - 1)) == 1);
+    CHECK(pool.find(RealAddr(96 * MiB)) == kNoChunk); // partial chunk
+    CHECK(pool.find(RealAddr(13 * C + 5)) == 6);
+    CHECK(pool.find(RealAddr(18 * C)) == kNoChunk);
+    CHECK(pool.find(RealAddr(~u64{0})) == kNoChunk);
+}
+
+TEST_CASE("pool merges adjacent, overlapping and unsorted RAM ranges") {
+    const RealRange ram[] = {
+        range(5 * C, 2 * C),             // duplicate of part of the next one
+        range(4 * C, 4 * C),             // chunks 4..7
+        range(C + 8 * MiB, 8 * MiB),     // second half of chunk 1 ...
+        range(C, 8 * MiB),               // ... first half: together chunk 1 is whole RAM
+        range(3 * C + 8 * MiB, 1 * MiB), // lone partial chunk
+    };
+    ChunkPool pool;
+    REQUIRE(pool.init(ram, 5, nullptr, 0));
+    CHECK(pool.count() == 5);
+    CHECK(pool.base(0) == RealAddr(C));
+    CHECK(pool.base(1) == RealAddr(4 * C));
+    CHECK(pool.base(4) == RealAddr(7 * C));
+    CHECK(pool.free_count() == 5);
+}
+
+TEST_CASE("pool ignores chunks beyond its capacity and reports them") {
+    const RealRange ram[] = {range(C, (kMaxChunks + 10) * C), range(4096 * C, 3 * C)};
+    ChunkPool pool;
+    REQUIRE(pool.init(ram, 2, nullptr, 0));
+    CHECK(pool.count() == kMaxChunks);
+    CHECK(pool.dropped_over_capacity() == 13);
+    CHECK(pool.base(kMaxChunks - 1) == RealAddr(kMaxChunks * C));
+}
+
+TEST_CASE("pool rejects too many RAM ranges") {
+    std::vector<RealRange> ram;
+    for (u64 i = 0; i <= kMaxRamRanges; ++i) ram.push_back(range((2 * i + 1) * C, C));
+    ChunkPool pool;
+    CHECK_FALSE(pool.init(ram.data(), ram.size(), nullptr, 0));
+    CHECK(pool.count() == 0);
+    CHECK(pool.allocate(1) == kNoChunk);
+    // Empty ranges do not count against the limit.
+    ram.back().size = 0;
+    CHECK(pool.init(ram.data(), ram.size(), nullptr, 0));
+    CHECK(pool.count() == kMaxRamRanges);
+}
+
+TEST_CASE("pool survives ranges at the top of the address space") {
+    const u64 top = ~u64{0};
+    const RealRange ram[] = {range(top - 4 * C + 1, 4 * C)}; // ends at 2^64
+    const RealRange reserved[] = {range(top - 100, top)};    // size wraps past 2^64
+    ChunkPool pool;
+    REQUIRE(pool.init(ram, 1, nullptr, 0));
+    CHECK(pool.count() == 3); // the topmost chunk is never used
+    CHECK(pool.base(2) == RealAddr(top - 2 * C + 1));
+
+    const RealRange huge[] = {range(top - C, top)};
+    REQUIRE(pool.init(huge, 1, reserved, 1));
+    CHECK(pool.count() == 0);
+
+    const RealRange low[] = {range(C, 3 * C)};
+    REQUIRE(pool.init(low, 1, reserved, 1));
+    CHECK(pool.free_count() == 3);
+}
+
+TEST_CASE("pool only tracks chunks visible through the window") {
+    const RealRange ram[] = {range(0, 10 * C)};
+    RealWindow w{0x1000'0000, RealAddr(2 * C + 1), 5 * C}; // whole chunks 3..6
+    ChunkPool pool;
+    REQUIRE(pool.init(ram, 1, nullptr, 0, w));
+    CHECK(pool.count() == 4);
+    CHECK(pool.base(0) == RealAddr(3 * C));
+    CHECK(pool.dropped_outside_window() == 6);
+    CHECK(pool.host_ptr(RealAddr(3 * C), 1) == reinterpret_cast<void*>(0x1000'0000 + C - 1));
+    CHECK(pool.host_ptr(RealAddr(2 * C), 1) == nullptr);
+    CHECK(pool.host_ptr(RealAddr(7 * C + 1), 1) == nullptr); // the window ends at 7C + 1
+    CHECK(pool.host_ptr(RealAddr(7 * C), 2) == nullptr);
+    CHECK(pool.host_ptr(RealAddr(7 * C), 1) != nullptr);
+}
+
+TEST_CASE("allocate until exhausted, zeroed, then release errors") {
+    FakeRam ram(3, {range(FakeRam::kBase + C + 10, 1)}); // middle chunk reserved
+    ChunkPool& pool = *ram.pool;
+    CHECK(pool.count() == 3);
+    CHECK(pool.total() == 2);
+
+    CHECK(pool.allocate(kChunkFree) == kNoChunk);
+    CHECK(pool.allocate(kChunkReserved) == kNoChunk);
+
+    const u32 a = pool.allocate(1);
+    const u32 b = pool.allocate(2);
+    CHECK(a == 0);
+    CHECK(b == 2);
+    CHECK(pool.allocate(1) == kNoChunk);
+    CHECK(pool.free_count() == 0);
+    CHECK(pool.owner(a) == 1);
+    CHECK(pool.owner(b) == 2);
+    // Allocated chunks are scrubbed; the reserved one is left alone.
+    CHECK(ram.at(pool.base(a))[0] == 0);
+    CHECK(ram.at(pool.base(b))[C - 1] == 0);
+    CHECK(ram.at(pool.base(1))[0] == 0xAA);
+
+    CHECK(pool.release(b, 1) == ChunkStatus::NotOwner);
+    CHECK(pool.release(1, 1) == ChunkStatus::Reserved);
+    CHECK(pool.release(3, 1) == ChunkStatus::BadIndex);
+    CHECK(pool.release(kNoChunk, 1) == ChunkStatus::BadIndex);
+    CHECK(pool.release(b, 2) == ChunkStatus::Ok);
+    CHECK(pool.release(b, 2) == ChunkStatus::NotAllocated);
+    CHECK(pool.free_count() == 1);
+    CHECK(pool.owner(b) == kChunkFree);
+
+    ram.at(pool.base(b))[123] = 0x55; // stale data from the previous owner
+    CHECK(pool.allocate(3) == b);
+    CHECK(ram.at(pool.base(b))[123] == 0);
+    CHECK(std::strcmp(to_string(ChunkStatus::NotOwner), "chunk belongs to another owner") == 0);
+}
+
+TEST_CASE("LogicalMap::assign is all or nothing") {
+    FakeRam ram(4);
+    ChunkPool& pool = *ram.pool;
+    LogicalMap a, b;
+    CHECK_FALSE(a.assign(pool, 1, 0));
+    CHECK_FALSE(a.assign(pool, 1, (kMaxLparChunks + 1) * C));
+    CHECK_FALSE(a.assign(pool, kChunkFree, C)); // bad owner: nothing taken
+    CHECK(pool.free_count() == 4);
+    CHECK(a.size() == 0);
+
+    CHECK(a.assign(pool, 1, C + 1)); // rounds up to 2 chunks
+    CHECK(a.size() == 2 * C);
+    CHECK(a.chunk_count() == 2);
+    CHECK(a.owner() == 1);
+    CHECK_FALSE(a.assign(pool, 1, C)); // already holds memory
+    CHECK(pool.free_count() == 2);
+
+    CHECK_FALSE(b.assign(pool, 2, 3 * C));
+    CHECK(pool.free_count() == 2);
+    CHECK(b.size() == 0);
+    CHECK(b.assign(pool, 2, 1));
+    CHECK(b.size() == C);
+    CHECK(pool.owner(b.real_chunk(0)) == 2);
+    CHECK(b.real_chunk(1) == kNoChunk);
+
+    a.release(pool);
+    CHECK(a.size() == 0);
+    CHECK(pool.free_count() == 3);
+    a.release(pool); // releasing an empty map is harmless
+    CHECK(pool.free_count() == 3);
+}
+
+namespace {
+
+// An LPAR whose two logical chunks are not contiguous in real memory: real chunks 0 and 2.
+struct SplitLpar {
+    FakeRam ram{4};
+    LogicalMap map;
+    SplitLpar() {
+        LogicalMap first, other;
+        REQUIRE(first.assign(*ram.pool, 9, C));
+        REQUIRE(other.assign(*ram.pool, 8, C));
+        first.release(*ram.pool);
+        REQUIRE(map.assign(*ram.pool, 7, 2 * C));
+        REQUIRE(map.real_chunk(0) == 0);
+        REQUIRE(map.real_chunk(1) == 2);
+    }
+    RealAddr real(u32 logical_chunk, u64 off) {
+        return ram.pool->base(map.real_chunk(logical_chunk)) + off;
+    }
+};
+
+} // namespace
+
+TEST_CASE("LogicalMap::translate checks bounds at chunk and LPAR edges") {
+    SplitLpar l;
+    const LogicalMap& m = l.map;
+    const u64 top = ~u64{0};
+    using O = Optional<RealAddr>;
+
+    CHECK(m.translate(LogicalAddr(0), 8).value() == l.real(0, 0));
+    CHECK(m.translate(LogicalAddr(C - 1), 1).value() == l.real(0, C - 1));
+    CHECK_FALSE(m.translate(LogicalAddr(C - 1), 2)); // crosses into a non-contiguous chunk
+    CHECK(m.translate(LogicalAddr(C), C).value() == l.real(1, 0));
+    CHECK(m.translate(LogicalAddr(2 * C - 1), 1).value() == l.real(1, C - 1)); // last byte
+    CHECK_FALSE(m.translate(LogicalAddr(2 * C), 1));                           // one past the end
+    CHECK(m.translate(LogicalAddr(2 * C - 1), 0).value() == l.real(1, C - 1)); // len 0: la inside
+    CHECK_FALSE(m.translate(LogicalAddr(2 * C), 0));
+    CHECK_FALSE(m.translate(LogicalAddr(0), C + 1));
+    CHECK_FALSE(m.translate(LogicalAddr(8), top)); // len overflow
+    CHECK_FALSE(m.translate(LogicalAddr(top), 1)); // la near 2^64
+    CHECK_FALSE(m.translate(LogicalAddr(top - 7), 16));
+    CHECK(m.translate(LogicalAddr(top), 1).value_or(RealAddr(42)) == RealAddr(42));
+    CHECK_FALSE(O{}.has_value());
+
+    CHECK(m.contains(LogicalAddr(0), 2 * C));
+    CHECK(m.contains(LogicalAddr(2 * C), 0));
+    CHECK_FALSE(m.contains(LogicalAddr(1), 2 * C));
+    CHECK_FALSE(m.contains(LogicalAddr(C), top));
+
+    LogicalMap empty;
+    CHECK_FALSE(empty.translate(LogicalAddr(0), 1));
+    CHECK(empty.host_ptr(LogicalAddr(0), 1) == nullptr);
+}
+
+TEST_CASE("LogicalMap::translate_aligned rejects misaligned addresses and odd alignments") {
+    SplitLpar l;
+    const LogicalMap& m = l.map;
+    CHECK(m.translate_aligned(LogicalAddr(C + 8), 8).value() == l.real(1, 8));
+    CHECK_FALSE(m.translate_aligned(LogicalAddr(C + 4), 8));
+    CHECK(m.translate_aligned(LogicalAddr(4096), 4096).value() == l.real(0, 4096));
+    CHECK(m.translate_aligned(LogicalAddr(C), C).value() == l.real(1, 0));
+    CHECK_FALSE(m.translate_aligned(LogicalAddr(0), 0));
+    CHECK_FALSE(m.translate_aligned(LogicalAddr(0), 3));
+    CHECK_FALSE(m.translate_aligned(LogicalAddr(0), 2 * C));
+    CHECK_FALSE(m.translate_aligned(LogicalAddr(2 * C), 8));
+    CHECK_FALSE(m.translate_aligned(LogicalAddr(~u64{0} - 7), 8));
+}
+
+TEST_CASE("LogicalMap copies cross chunks and land in the right real memory") {
+    SplitLpar l;
+    LogicalMap& m = l.map;
+    const char text[] = "ABCDEFGH";
+    REQUIRE(m.copy_in(LogicalAddr(C - 4), text, 8));
+    CHECK(std::memcmp(l.ram.at(l.real(0, C - 4)), "ABCD", 4) == 0);
+    CHECK(std::memcmp(l.ram.at(l.real(1, 0)), "EFGH", 4) == 0);
+    CHECK(l.ram.at(l.real(1, 0))[C] == 0xAA); // real chunk 3 (not ours) is untouched
+
+    char back[9] = {};
+    REQUIRE(m.copy_out(back, LogicalAddr(C - 4), 8));
+    CHECK(std::string(back) == "ABCDEFGH");
+
+    REQUIRE(m.fill(LogicalAddr(C - 2), 0x5A, 4));
+    CHECK(l.ram.at(l.real(0, C - 3))[0] == 'B');
+    CHECK(l.ram.at(l.real(0, C - 2))[0] == 0x5A);
+    CHECK(l.ram.at(l.real(1, 1))[0] == 0x5A);
+    CHECK(l.ram.at(l.real(1, 2))[0] == 'G');
+
+    // Whole-LPAR copy and the host pointer seam.
+    std::vector<u8> big(2 * C, 0x11);
+    REQUIRE(m.copy_in(LogicalAddr(0), big.data(), big.size()));
+    CHECK(m.host_ptr(LogicalAddr(C + 5), 1) == l.ram.at(l.real(1, 5)));
+    CHECK(*static_cast<u8*>(m.host_ptr(LogicalAddr(2 * C - 1), 1)) == 0x11);
+    CHECK(m.host_ptr(LogicalAddr(C - 1), 2) == nullptr);
+
+    // Out of range: fails and writes nothing.
+    CHECK_FALSE(m.copy_in(LogicalAddr(2 * C - 4), text, 8));
+    CHECK(l.ram.at(l.real(1, C - 4))[0] == 0x11);
+    CHECK_FALSE(m.fill(LogicalAddr(2 * C), 0, 1));
+    CHECK_FALSE(m.fill(LogicalAddr(~u64{0} - 3), 0, 8));
+    CHECK_FALSE(m.copy_out(back, LogicalAddr(8), ~u64{0}));
+    CHECK(m.copy_in(LogicalAddr(2 * C), text, 0)); // empty copy at the end is fine
+    CHECK_FALSE(m.copy_in(LogicalAddr(2 * C + 1), text, 0));
+}

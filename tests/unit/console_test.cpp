@@ -1,0 +1,269 @@
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "common/console.hpp"
+#include "common/lpar.hpp"
+#include "tests/fake/plat_fake.hpp"
+
+using namespace tessera;
+
+static_assert(console::kMaxTerminals >= kMaxLpars, "every LPAR needs a console position");
+
+namespace {
+
+const u8* bytes(const char* s) {
+    return reinterpret_cast<const u8*>(s);
+}
+
+void put(vty::Terminal& t, const std::string& s) {
+    for (usize i = 0; i < s.size(); i += vty::kMaxTransfer) {
+        usize n = s.size() - i < vty::kMaxTransfer ? s.size() - i : vty::kMaxTransfer;
+        REQUIRE(t.put(t.termno(), bytes(s.c_str() + i), n) == hcall::H_SUCCESS);
+    }
+}
+
+std::string input_of(vty::Terminal& t) {
+    std::string s;
+    u8 buf[16];
+    usize n = 0;
+    while (t.get(t.termno(), buf, sizeof(buf), n) == hcall::H_SUCCESS && n > 0)
+        s.append(reinterpret_cast<char*>(buf), n);
+    return s;
+}
+
+void type(const std::string& s) {
+    for (char c : s) fake::console_in.push_back(c);
+}
+
+struct Fixture {
+    console::Multiplexer mux;
+    vty::Terminal a, b, c;
+    Fixture() {
+        fake::console_out.clear();
+        fake::console_in.clear();
+    }
+    ~Fixture() {
+        mux.detach(a);
+        mux.detach(b);
+        mux.detach(c);
+    }
+};
+
+} // namespace
+
+TEST_CASE_FIXTURE(Fixture, "console: attach positions, duplicates and capacity") {
+    CHECK(mux.focus() == -1);
+    CHECK(mux.attach("lpar-a", a) == 0);
+    CHECK(mux.attach("lpar-a", a) == -1); // already attached
+    CHECK(mux.attach("lpar-b", b) == 1);
+    CHECK(mux.focus() == 0); // the first attached has the focus
+    vty::Terminal more[console::kMaxTerminals];
+    int ok = 0;
+    for (auto& t : more) ok += mux.attach("x", t) >= 0;
+    CHECK(ok == console::kMaxTerminals - 2);
+    for (auto& t : more) mux.detach(t);
+    mux.detach(more[0]);                // not attached: no effect
+    CHECK(mux.attach(nullptr, c) == 2); // nameless is allowed
+}
+
+TEST_CASE_FIXTURE(Fixture, "console: a line from a new source is prefixed once") {
+    mux.attach("lpar-a", a);
+    put(a, "hello\nworld\n");
+    CHECK(fake::console_out == "[lpar-a] hello\nworld\n");
+}
+
+TEST_CASE_FIXTURE(Fixture, "console: interleaved LPARs are prefixed at every source change") {
+    mux.attach("lpar-a", a);
+    mux.attach("lpar-b", b);
+    put(a, "a1\n");
+    put(b, "b1\n");
+    put(b, "b2\n");
+    put(a, "a2\n");
+    CHECK(fake::console_out == "[lpar-a] a1\n[lpar-b] b1\nb2\n[lpar-a] a2\n");
+}
+
+TEST_CASE_FIXTURE(Fixture, "console: partial lines are prefixed once, broken by another source") {
+    mux.attach("lpar-a", a);
+    mux.attach("lpar-b", b);
+    put(a, "/ # ");
+    put(a, "l");
+    put(a, "s\r\n");
+    CHECK(fake::console_out == "[lpar-a] / # ls\r\n");
+    fake::console_out.clear();
+    put(a, "half");
+    put(b, "other\n");
+    put(a, " rest\n");
+    // "half" continues lpar-a's run (no prefix); lpar-b breaks it; its rest is named again
+    CHECK(fake::console_out == "half\r\n[lpar-b] other\n[lpar-a]  rest\n");
+}
+
+TEST_CASE_FIXTURE(Fixture, "console: hypervisor lines are not prefixed but change the source") {
+    mux.attach("lpar-a", a);
+    put(a, "guest\n");
+    mux.write_hypervisor("hv says\n", 8);
+    put(a, "guest again\n");
+    mux.write_hypervisor("hv ", 3);
+    put(a, "x\n");
+    CHECK(fake::console_out ==
+          "[lpar-a] guest\nhv says\n[lpar-a] guest again\nhv \r\n[lpar-a] x\n");
+}
+
+TEST_CASE_FIXTURE(Fixture, "console: EveryLine mode prefixes each LPAR line") {
+    mux.set_prefix_mode(console::PrefixMode::EveryLine);
+    mux.attach("a", a);
+    put(a, "1\n2\n3");
+    put(a, "4\n");
+    CHECK(fake::console_out == "[a] 1\n[a] 2\n[a] 34\n");
+}
+
+TEST_CASE_FIXTURE(Fixture, "console: output written before attach comes out on attach") {
+    put(a, "early\n");
+    CHECK(fake::console_out.empty());
+    mux.attach("lpar-a", a);
+    CHECK(fake::console_out == "[lpar-a] early\n");
+}
+
+TEST_CASE_FIXTURE(Fixture, "console: long names are cut, not overflowed") {
+    std::string name(100, 'n');
+    mux.attach(name.c_str(), a);
+    put(a, "x\n");
+    CHECK(fake::console_out == "[" + std::string(console::kNameMax - 1, 'n') + "] x\n");
+}
+
+TEST_CASE_FIXTURE(Fixture, "console: input goes to the focused LPAR") {
+    mux.attach("lpar-a", a);
+    mux.attach("lpar-b", b);
+    type("ls\r");
+    mux.poll_input();
+    CHECK(input_of(a) == "ls\r");
+    CHECK(input_of(b).empty());
+    CHECK(fake::console_in.empty());
+}
+
+TEST_CASE_FIXTURE(Fixture, "console: input with nothing attached is dropped and counted") {
+    type("abc");
+    mux.poll_input();
+    CHECK(mux.dropped_input() == 3);
+    CHECK(fake::console_in.empty());
+}
+
+TEST_CASE_FIXTURE(Fixture, "console: Ctrl-A digit switches focus and announces it") {
+    mux.attach("lpar-a", a);
+    mux.attach("lpar-b", b);
+    type("x\x01"
+         "2y");
+    mux.poll_input();
+    CHECK(mux.focus() == 1);
+    CHECK(input_of(a) == "x");
+    CHECK(input_of(b) == "y");
+    CHECK(fake::console_out.find("console input: 2 lpar-b") != std::string::npos);
+    type("\x01"
+         "1z");
+    mux.poll_input();
+    CHECK(mux.focus() == 0);
+    CHECK(input_of(a) == "z");
+}
+
+TEST_CASE_FIXTURE(Fixture, "console: Ctrl-A to an unused position or unknown key changes nothing") {
+    mux.attach("lpar-a", a);
+    mux.attach("lpar-b", b);
+    type("\x01"
+         "5a\x01"
+         "9b\x01"
+         "0c\x01"
+         "xd");
+    mux.poll_input();
+    CHECK(mux.focus() == 0);
+    CHECK(input_of(a) == "abcd"); // the command keys themselves are swallowed
+    CHECK(fake::console_out.empty());
+}
+
+TEST_CASE_FIXTURE(Fixture, "console: Ctrl-A Ctrl-A sends one literal Ctrl-A") {
+    mux.attach("lpar-a", a);
+    type("\x01\x01"
+         "q\x01\x01\x01\x01");
+    mux.poll_input();
+    CHECK(input_of(a) == "\x01q\x01\x01");
+}
+
+TEST_CASE_FIXTURE(Fixture, "console: Ctrl-A n / p cycle through attached LPARs, wrapping") {
+    mux.attach("lpar-a", a);
+    mux.attach("lpar-b", b);
+    mux.attach("lpar-c", c);
+    mux.detach(b); // a hole at position 1
+    type("\x01n");
+    mux.poll_input();
+    CHECK(mux.focus() == 2);
+    type("\x01n");
+    mux.poll_input();
+    CHECK(mux.focus() == 0);
+    type("\x01p");
+    mux.poll_input();
+    CHECK(mux.focus() == 2);
+    type("\x01p");
+    mux.poll_input();
+    CHECK(mux.focus() == 0);
+}
+
+TEST_CASE_FIXTURE(Fixture, "console: the escape state survives between polls") {
+    mux.attach("lpar-a", a);
+    mux.attach("lpar-b", b);
+    type("\x01");
+    mux.poll_input();
+    type("2k");
+    mux.poll_input();
+    CHECK(mux.focus() == 1);
+    CHECK(input_of(b) == "k");
+}
+
+TEST_CASE_FIXTURE(Fixture, "console: detaching the focused LPAR moves the focus on") {
+    mux.attach("lpar-a", a);
+    mux.attach("lpar-b", b);
+    mux.detach(a);
+    CHECK(mux.focus() == 1);
+    CHECK_FALSE(a.connected());
+    put(a, "gone\n"); // no longer reaches the console
+    CHECK(fake::console_out.find("gone") == std::string::npos);
+    mux.detach(b);
+    CHECK(mux.focus() == -1);
+    type("z");
+    mux.poll_input();
+    CHECK(mux.dropped_input() == 1);
+    CHECK(mux.attach("lpar-c", c) == 0); // positions are reused; focus returns
+    CHECK(mux.focus() == 0);
+    CHECK_FALSE(mux.set_focus(1));
+    CHECK_FALSE(mux.set_focus(-1));
+    CHECK_FALSE(mux.set_focus(1000));
+}
+
+TEST_CASE_FIXTURE(Fixture, "console: help lists the LPARs and the keys") {
+    mux.attach("lpar-a", a);
+    mux.attach("lpar-b", b);
+    type("\x01?");
+    mux.poll_input();
+    CHECK(fake::console_out.find("Ctrl-A 1..8") != std::string::npos);
+    CHECK(fake::console_out.find("1 lpar-a (input)") != std::string::npos);
+    CHECK(fake::console_out.find("2 lpar-b\n") != std::string::npos);
+}
+
+TEST_CASE_FIXTURE(Fixture, "console: a full vty input buffer drops and counts") {
+    mux.attach("lpar-a", a);
+    for (usize i = 0; i < vty::kInputCapacity + 3; ++i) mux.input('k');
+    CHECK(a.pending_input() == vty::kInputCapacity);
+    CHECK(mux.dropped_input() == 3);
+}
+
+TEST_CASE_FIXTURE(Fixture, "console: poll_input takes a bounded number of bytes per call") {
+    mux.attach("lpar-a", a);
+    type(std::string(console::kPollBudget + 5, 'w'));
+    mux.poll_input();
+    CHECK(fake::console_in.size() == 5);
+    mux.poll_input();
+    CHECK(fake::console_in.empty());
+    CHECK(input_of(a).size() == console::kPollBudget + 5);
+}
+
+TEST_CASE("console: the machine multiplexer is one object") {
+    CHECK(&console::mux() == &console::mux());
+}

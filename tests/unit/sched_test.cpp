@@ -1,0 +1,244 @@
+#include "common/sched.hpp"
+
+#include <doctest/doctest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+using namespace tessera;
+using Outcome = Scheduler::Outcome;
+
+namespace {
+
+// Two running LPARs: "a" with 1 vcpu and "b" with 3, every vcpu started, all in one scheduler.
+struct Machine {
+    std::unique_ptr<LparTable> table = std::make_unique<LparTable>();
+    Scheduler sched;
+    Lpar* a = nullptr;
+    Lpar* b = nullptr;
+
+    explicit Machine(u32 pcpus) {
+        REQUIRE(sched.init(pcpus, 1000));
+        a = table->create("a", 1);
+        b = table->create("b", 3);
+        REQUIRE((a && b));
+        for (Lpar* l : {a, b}) {
+            REQUIRE(l->mark_loaded());
+            REQUIRE(l->start());
+            for (u32 i = 1; i < l->vcpu_count; ++i) REQUIRE(l->start_vcpu(i));
+            REQUIRE(sched.add_lpar(*l) == l->vcpu_count);
+        }
+    }
+};
+
+std::string name(const Vcpu* v) {
+    if (v == nullptr) return "idle";
+    return std::string(v->lpar->name) + std::to_string(v->index);
+}
+
+// Runs `rounds` rounds of one slice on every pcpu in turn, each preempted at its end; returns who
+// ran.
+std::vector<std::string> run(Scheduler& s, u32 rounds) {
+    std::vector<std::string> seen;
+    for (u32 r = 0; r < rounds; ++r) {
+        for (u32 p = 0; p < s.pcpus(); ++p) {
+            Vcpu* v = s.pick(p);
+            seen.push_back(name(v));
+            if (v) s.put_back(*v, Outcome::Preempted);
+        }
+    }
+    return seen;
+}
+
+} // namespace
+
+TEST_CASE("init and slice validation") {
+    Scheduler s;
+    CHECK_FALSE(s.init(0, 100));
+    CHECK_FALSE(s.init(kMaxPcpus + 1, 100));
+    CHECK_FALSE(s.init(1, 0));
+    CHECK(s.pick(0) == nullptr); // unusable after a failed init
+    CHECK(s.init(2, 5000));
+    CHECK(s.pcpus() == 2);
+    CHECK(s.slice() == 5000);
+    CHECK_FALSE(s.set_slice(0));
+    CHECK(s.slice() == 5000);
+    CHECK(s.set_slice(7));
+    CHECK(s.slice() == 7);
+    CHECK(s.pick(0) == nullptr); // nothing registered: the CPU idles
+    CHECK(s.pick(2) == nullptr); // no such pcpu
+    CHECK(s.current(2) == nullptr);
+}
+
+TEST_CASE("add refuses duplicates and vcpus without an LPAR") {
+    Machine m(1);
+    CHECK(m.sched.count() == 4);
+    CHECK_FALSE(m.sched.add(m.a->vcpus[0]));
+    CHECK(m.sched.add_lpar(*m.b) == 0);
+    Vcpu orphan;
+    CHECK_FALSE(m.sched.add(orphan));
+    CHECK(m.sched.count() == 4);
+}
+
+TEST_CASE("round robin over the vcpus of two LPARs on one pcpu") {
+    Machine m(1);
+    const std::vector<std::string> expect = {"a0", "b0", "b1", "b2", "a0", "b0", "b1", "b2"};
+    CHECK(run(m.sched, 8) == expect);
+    // Plain round robin over vcpus: "b" with 3 vcpus got three times the slices of "a".
+    CHECK(m.a->vcpus[0].slices == 2);
+    CHECK(m.b->vcpus[2].slices == 2);
+}
+
+TEST_CASE("round robin on two pcpus, a vcpu never on two at once") {
+    Machine m(2);
+    Vcpu* p0 = m.sched.pick(0);
+    Vcpu* p1 = m.sched.pick(1);
+    CHECK(name(p0) == "a0");
+    CHECK(name(p1) == "b0");
+    CHECK(p0->state == VcpuState::Running);
+    CHECK(p0->pcpu == 0);
+    CHECK(p1->pcpu == 1);
+    CHECK(m.sched.current(0) == p0);
+    CHECK(m.sched.current(1) == p1);
+
+    m.sched.put_back(*p0, Outcome::Preempted);
+    CHECK(p0->state == VcpuState::Runnable);
+    CHECK(p0->pcpu == kNoPcpu);
+    CHECK(m.sched.current(0) == nullptr);
+    CHECK(name(m.sched.pick(0)) == "b1");
+    m.sched.put_back(*p1, Outcome::Preempted);
+    CHECK(name(m.sched.pick(1)) == "b2");
+    m.sched.put_back(*m.sched.current(0), Outcome::Preempted);
+    CHECK(name(m.sched.pick(0)) == "a0");
+    m.sched.put_back(*m.sched.current(1), Outcome::Preempted);
+    CHECK(name(m.sched.pick(1)) == "b0");
+
+    // Over many slices the two CPUs never hold the same vcpu and every vcpu keeps getting time.
+    m.sched.put_back(*m.sched.current(0), Outcome::Preempted);
+    m.sched.put_back(*m.sched.current(1), Outcome::Preempted);
+    for (int i = 0; i < 50; ++i) {
+        Vcpu* x = m.sched.pick(0);
+        Vcpu* y = m.sched.pick(1);
+        REQUIRE((x && y));
+        CHECK(x != y);
+        m.sched.put_back(*x, Outcome::Preempted);
+        m.sched.put_back(*y, Outcome::Preempted);
+    }
+    for (u32 i = 0; i < 3; ++i) CHECK(m.b->vcpus[i].slices >= 25);
+    CHECK(m.a->vcpus[0].slices >= 25);
+}
+
+TEST_CASE("more vcpus than pcpus: everyone runs in turn, extra CPUs idle when there is no work") {
+    Machine m(2);
+    const std::vector<std::string> expect = {"a0", "b0", "b1", "b2", "a0", "b0"};
+    CHECK(run(m.sched, 3) == expect);
+
+    // With 4 pcpus and only "a" runnable, the other CPUs idle.
+    Scheduler s;
+    REQUIRE(s.init(4, 10));
+    REQUIRE(s.add_lpar(*m.a) == 1);
+    CHECK(name(s.pick(0)) == "a0");
+    CHECK(s.pick(1) == nullptr); // a0 is running on pcpu 0, never on two CPUs
+    CHECK(s.pick(3) == nullptr);
+}
+
+TEST_CASE("a ceded vcpu sleeps until woken, then queues at the tail") {
+    Machine m(1);
+    Vcpu& a0 = m.a->vcpus[0];
+    REQUIRE(m.sched.pick(0) == &a0);
+    m.sched.put_back(a0, Outcome::Ceded);
+    CHECK(a0.state == VcpuState::Ceded);
+    CHECK(run(m.sched, 4) == std::vector<std::string>{"b0", "b1", "b2", "b0"});
+
+    CHECK(m.sched.wake(a0));
+    CHECK(a0.state == VcpuState::Runnable);
+    CHECK(m.sched.wake(a0)); // already runnable: nothing changes
+    CHECK(run(m.sched, 4) == std::vector<std::string>{"b1", "b2", "b0", "a0"});
+
+    // Everyone ceded: the CPU idles.
+    for (int i = 0; i < 4; ++i) m.sched.put_back(*m.sched.pick(0), Outcome::Ceded);
+    CHECK(m.sched.pick(0) == nullptr);
+    CHECK(m.sched.wake(m.b->vcpus[1]));
+    CHECK(m.sched.pick(0) == &m.b->vcpus[1]);
+}
+
+TEST_CASE("a wake while running is not lost at the next cede") {
+    Machine m(1);
+    Vcpu* v = m.sched.pick(0);
+    REQUIRE(v != nullptr);
+    CHECK(m.sched.wake(*v)); // e.g. an IPI arrives while it runs
+    CHECK(v->state == VcpuState::Running);
+    m.sched.put_back(*v, Outcome::Ceded);
+    CHECK(v->state == VcpuState::Runnable);
+    CHECK_FALSE(v->wake_pending);
+
+    // A wake consumed by a preemption does not carry over to a later cede.
+    Vcpu* w = m.sched.pick(0);
+    REQUIRE(w != nullptr);
+    m.sched.wake(*w);
+    m.sched.put_back(*w, Outcome::Preempted);
+    while (m.sched.pick(0) != w) m.sched.put_back(*m.sched.current(0), Outcome::Preempted);
+    m.sched.put_back(*w, Outcome::Ceded);
+    CHECK(w->state == VcpuState::Ceded);
+}
+
+TEST_CASE("offline vcpus are not picked until the guest starts them again") {
+    Machine m(1);
+    Vcpu& b1 = m.b->vcpus[1];
+    CHECK(m.sched.wake(b1)); // runnable: wake is a no-op success
+    run(m.sched, 2);         // a0, b0
+    REQUIRE(m.sched.pick(0) == &b1);
+    m.sched.put_back(b1, Outcome::Offline);
+    CHECK(b1.state == VcpuState::Offline);
+    CHECK_FALSE(m.sched.wake(b1));
+    CHECK(run(m.sched, 4) == std::vector<std::string>{"b2", "a0", "b0", "b2"});
+    CHECK(m.b->start_vcpu(1));
+    CHECK(name(m.sched.pick(0)) == "b1"); // a started CPU gets its first slice promptly
+}
+
+TEST_CASE("vcpus of a stopped or crashed LPAR are never picked") {
+    Machine m(2);
+    Vcpu* on0 = m.sched.pick(0); // a0
+    Vcpu* on1 = m.sched.pick(1); // b0
+    REQUIRE(name(on1) == "b0");
+    m.sched.put_back(*on0, Outcome::Ceded);
+
+    CHECK(m.b->crash("bad hcall"));
+    // b0 is still physically on pcpu 1 until its slice ends; the others are gone at once.
+    CHECK(on1->pcpu == 1);
+    CHECK(m.sched.pick(0) == nullptr); // a0 ceded, b1/b2 belong to a crashed LPAR
+    CHECK(m.sched.count() == 2);       // a0 and b0 (still held by pcpu 1)
+    CHECK_FALSE(m.sched.wake(m.b->vcpus[2]));
+
+    m.sched.put_back(*on1, Outcome::Preempted);
+    CHECK(on1->state == VcpuState::Stopped);
+    CHECK(on1->pcpu == kNoPcpu);
+    CHECK(m.sched.count() == 1);
+    CHECK(m.sched.pick(1) == nullptr);
+
+    CHECK(m.sched.wake(m.a->vcpus[0]));
+    CHECK(name(m.sched.pick(1)) == "a0");
+    CHECK(m.a->stop("power off"));
+    CHECK_FALSE(m.sched.wake(m.a->vcpus[0]));
+    m.sched.put_back(m.a->vcpus[0], Outcome::Ceded);
+    CHECK(m.a->vcpus[0].state == VcpuState::Stopped);
+    CHECK(m.sched.count() == 0);
+    CHECK(m.sched.pick(0) == nullptr);
+    CHECK(m.sched.pick(1) == nullptr);
+}
+
+TEST_CASE("a registered vcpu of an LPAR that is not running yet is not picked") {
+    auto table = std::make_unique<LparTable>();
+    Lpar* l = table->create("later", 2);
+    REQUIRE(l != nullptr);
+    Scheduler s;
+    REQUIRE(s.init(1, 10));
+    CHECK(s.add_lpar(*l) == 2);
+    CHECK(s.pick(0) == nullptr);
+    CHECK_FALSE(s.wake(l->vcpus[0]));
+    REQUIRE(l->mark_loaded());
+    REQUIRE(l->start());
+    CHECK(s.pick(0) == &l->vcpus[0]);
+    CHECK(std::string(to_string(Outcome::Ceded)) == "ceded");
+}
