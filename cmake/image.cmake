@@ -4,7 +4,8 @@ set(TESSERA_FREESTANDING
   -ffreestanding -fno-exceptions -fno-rtti -fno-use-cxa-atexit -fno-threadsafe-statics
   -fno-asynchronous-unwind-tables -fno-stack-protector -fno-builtin-printf
   -ffunction-sections -fdata-sections -fno-strict-aliasing
-  -fno-tree-loop-distribute-patterns) # keep mem*() loops from being turned into calls to mem*()
+  -fno-tree-loop-distribute-patterns # keep mem*() loops from becoming calls to mem*()
+  -fno-delete-null-pointer-checks)   # real address 0 is memory (ppc64 vectors)
 set(TESSERA_FREESTANDING_CXX -nostdinc++)
 
 if(TESSERA_ISA STREQUAL "ppc64")

@@ -7,6 +7,7 @@
 #include "common/lpar.hpp"
 #include "common/lpar_config.hpp"
 #include "common/rt/format.hpp"
+#include "common/run.hpp"
 
 #include <tessera/arch.hpp>
 
@@ -125,11 +126,8 @@ void boot_main() {
         plat::power_off(0);
     }
     for (const LparConfig& lc : config) create_lpar(lc);
-    // TODO(bring-up): guest entry and the scheduler loop arrive with the ISA bring-ups
-    // (issues 3 and 5); until then the hypervisor stops after loading.
-    log("%zu LPAR(s) configured; running guests is not implemented yet: powering off\n",
-        lpars.count());
-    plat::power_off(0);
+    RunSummary sum = run_lpars(lpars, config, pool);
+    plat::power_off(sum.failed == 0 ? 0 : 1);
 }
 
 } // namespace tessera

@@ -78,6 +78,13 @@ class Lpar {
     vty::Terminal vty;
     arch::LparState arch{};
 
+    // A test LPAR's own verdict, from H_TESSERA_TEST_EXIT (hcall/test.cpp).
+    struct TestReport {
+        bool reported = false;
+        u64 passed = 0;
+        u64 failed = 0;
+    } test;
+
     // Lifecycle transitions; each returns false (and changes nothing) when not allowed from the
     // current state.
     bool mark_loaded();             // Created -> Loaded

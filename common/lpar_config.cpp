@@ -159,9 +159,20 @@ bool fail_at(InputError& err, const char* file, u32 line, const char* fmt, ...) 
     return false;
 }
 
-enum Key : u8 { kMemory, kCpus, kKernel, kInitrd, kCmdline, kConsole, kVty, kKind, kKeyCount };
-constexpr const char* kKeyNames[kKeyCount] = {"memory",  "cpus",    "kernel", "initrd",
-                                              "cmdline", "console", "vty",    "kind"};
+enum Key : u8 {
+    kMemory,
+    kCpus,
+    kKernel,
+    kInitrd,
+    kCmdline,
+    kConsole,
+    kVty,
+    kKind,
+    kExpect,
+    kKeyCount
+};
+constexpr const char* kKeyNames[kKeyCount] = {"memory",  "cpus", "kernel", "initrd", "cmdline",
+                                              "console", "vty",  "kind",   "expect"};
 
 class Parser {
   public:
@@ -328,7 +339,7 @@ bool Parser::key_line(Str line) {
     while (k < kKeyCount && !key.equals(kKeyNames[k])) ++k;
     if (k == kKeyCount)
         return fail("unknown key '%.*s' (keys: memory, cpus, kernel, initrd, cmdline, console, "
-                    "vty, kind)",
+                    "vty, kind, expect)",
                     key.echo_len(), key.p);
     if (key_lines_[k] != 0)
         return fail("duplicate key '%s' (first set on line %u)", kKeyNames[k], key_lines_[k]);
@@ -376,6 +387,14 @@ bool Parser::value(Key key, Str raw) {
             cur_->kind = LparKind::Test;
         else
             return fail("kind: '%.*s' is not linux or test", v.echo_len(), v.p);
+        return true;
+    case kExpect:
+        if (v.equals("exit"))
+            cur_->expect = LparExpect::Exit;
+        else if (v.equals("crash"))
+            cur_->expect = LparExpect::Crash;
+        else
+            return fail("expect: '%.*s' is not exit or crash", v.echo_len(), v.p);
         return true;
     case kCmdline:
     case kKeyCount:

@@ -42,6 +42,10 @@ enum class LparKind : u8 {
 
 const char* to_string(LparKind k);
 
+// How a test run judges the LPAR's end (`expect = exit|crash`): a misbehaving test LPAR is
+// expected to be stopped by the hypervisor, and that counts as a passed check.
+enum class LparExpect : u8 { Exit, Crash };
+
 struct LparConfig {
     char name[kConfigNameMax] = {};
     u64 memory = 0; // bytes, a non-zero multiple of kConfigMemoryUnit, at most kConfigMaxMemory
@@ -52,6 +56,7 @@ struct LparConfig {
     bool console = true;
     u32 vty = kConfigDefaultVty;
     LparKind kind = LparKind::Linux;
+    LparExpect expect = LparExpect::Exit;
 
     // Where things were written, for messages (0: not written).
     u32 line = 0; // the [lpar NAME] line

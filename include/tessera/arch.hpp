@@ -25,13 +25,14 @@ struct RealRange {
     constexpr RealAddr end() const { return base + size; }
 };
 
-// Why arch::vcpu_run() came back to the core.
+// Why arch::vcpu_run() came back to the core. hcalls that just resume the guest are handled
+// inside vcpu_run (through hcall::dispatch) and never come back here.
 enum class VcpuExit : u8 {
-    Hcall,     // the guest made an hcall; its frame is in the vcpu's arch state
     Preempted, // the time slice ended (HDEC / PIT-LAPIC)
-    External,  // a host interrupt arrived for the hypervisor
-    Halted,    // the guest idled (H_CEDE / hlt) with nothing pending
-    Fault,     // the guest did something fatal for its LPAR (reason in the arch state)
+    Ceded,     // the guest idles (H_CEDE / hlt) until an interrupt is pending for it
+    Yielded,   // the guest gave up the rest of its slice
+    Stopped,   // the LPAR ended through an hcall (power-off, test exit): see Lpar::state
+    Fault,     // the guest did something fatal for its LPAR: it was crashed with the reason
 };
 
 namespace plat {
@@ -64,15 +65,17 @@ u64 timebase();
 // Prepare an LPAR's translation structures (ppc64: HTAB, LPID, VRMA; ia32: shadow roots).
 // Returns false when the ISA cannot host another LPAR (the core reports it and skips the LPAR).
 bool lpar_init(Lpar& lpar);
-// Put a logical CPU in its architected reset/entry state: start at `entry` with `arg` in the
-// first argument register (ppc64 r3, ia32 the boot-parameters register).
-void vcpu_init(Vcpu& vcpu, LogicalAddr entry, u64 arg);
+// Put a logical CPU in its architected entry state: start at `entry` with `args` in the
+// argument registers (ppc64 r3.., ia32 eax, edx, ecx, ...), at most 4.
+void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs);
 // Run the vcpu on this physical CPU until it exits; `slice` is the preemption budget in
-// timebase ticks. Interrupts the core wants delivered have been queued before the call.
+// timebase ticks. Pending virtual interrupts are delivered by vcpu_run itself when the guest can
+// take them (otherwise it arranges to be told when it can: ppc64 LPCR[MER], ia32 the
+// shared-page flag); hcalls go to hcall::dispatch from inside it.
 VcpuExit vcpu_run(Vcpu& vcpu, u64 slice);
-// Deliver a pending virtual interrupt if the guest can take it now; otherwise arrange to be told
-// when it can (ppc64 LPCR[MER]; ia32 the shared-page pending flag).
-void inject_pending(Vcpu& vcpu);
+// True when the vcpu's own timer (ppc64 decrementer) has expired: wakes a ceded vcpu. The
+// virtual interrupt controller's pending state is the core's and is checked by the core.
+bool timer_pending(const Vcpu& vcpu);
 // The LPAR has stopped: release its translation state so its chunks can be reused.
 void lpar_teardown(Lpar& lpar);
 

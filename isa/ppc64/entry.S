@@ -16,7 +16,7 @@ _start:
     li 0, 0
     stdu 0, -32(1)              /* a terminated back chain and an ELFv2 minimal frame */
     LOAD_ADDR(2, .TOC.)
-    LOAD_ADDR(13, ppc64_stack_guard)
+    LOAD_ADDR(13, ppc64_pcpu_block0)
     addi 13, 13, STACK_GUARD_R13_OFFSET
 
     /* Clear .bss (QEMU's RAM starts zeroed, real machines' does not). */

@@ -45,6 +45,9 @@ extern "C" [[noreturn]] void powernv_main(void* fdt, tessera::u64 opal_base,
                                           tessera::u64 opal_entry) {
     using namespace tessera;
     opal::init(opal_base, opal_entry);
+    // Hypervisor interrupts must be taken little-endian, like the rest of Tessera.
+    if (opal_call(opal::REINIT_CPUS, opal::kReinitHileLe) != opal::SUCCESS)
+        log("powernv: OPAL_REINIT_CPUS(HILE_LE) failed\n");
     arch::early_init();
     if (!powernv::read_host_fdt(fdt, host)) plat::power_off(1);
     log("powernv: %zu RAM range(s), %u CPU thread(s), timebase %llu Hz\n", host.ram_count,

@@ -1,6 +1,8 @@
 // The platform hooks of include/tessera/arch.hpp on powernv, through OPAL.
 #include "plat/powernv/opal.hpp"
 
+#include "common/rt/format.hpp"
+
 #include <tessera/arch.hpp>
 
 extern "C" {
@@ -59,8 +61,10 @@ int plat::console_read() {
 }
 
 void plat::power_off(int code) {
-    // OPAL's power-down carries no exit status: scripts read the summary line instead.
-    (void)code;
+    // OPAL's power-down carries no exit status: scripts/lib/qemu.sh reads it from this line.
+    char line[48];
+    usize n = rt::format(line, sizeof(line), "tessera: power off (status %d)\n", code);
+    console_write(line, n);
     while (opal_call(opal::CEC_POWER_DOWN, 0) == opal::BUSY) opal_call(opal::POLL_EVENTS, 0);
     for (;;) opal_call(opal::POLL_EVENTS, 0);
 }

@@ -16,6 +16,9 @@ enum Token : u64 {
     REINIT_CPUS = 70,
 };
 
+// OPAL_REINIT_CPUS flags.
+inline constexpr u64 kReinitHileLe = 2; // hypervisor interrupts little-endian
+
 enum Status : i64 {
     SUCCESS = 0,
     PARAMETER = -1,

@@ -21,13 +21,17 @@ qemu_cmd() {
     return 0
 }
 
-# qemu_status TARGET STATUS : the machine's power-off status from QEMU's exit status.
+# qemu_status LOG QEMU_EXIT : the machine's power-off status. The hypervisor prints
+# "tessera: power off (status N)" as its last line on both targets (OPAL's power-down cannot
+# carry a status); without that line QEMU itself failed or was killed: 125.
 qemu_status() {
-    local target=$1 status=$2
-    if [ "$target" = pc ]; then
-        # isa-debug-exit: QEMU exits with (code << 1) | 1; 0 and other values are QEMU's own.
-        if [ $((status & 1)) -eq 1 ]; then echo $((status >> 1)); else echo 125; fi
+    local log=$1 qemu_exit=$2 line
+    line=$(tr -d '\r' < "$log" | grep -ao 'tessera: power off (status [0-9]*)' | tail -n1)
+    if [ -n "$line" ]; then
+        line=${line#*status }
+        echo "${line%)}"
     else
-        echo "$status"
+        echo "qemu exited with status $qemu_exit before the hypervisor powered off" >&2
+        echo 125
     fi
 }

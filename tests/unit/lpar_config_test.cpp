@@ -235,7 +235,7 @@ TEST_CASE("keys") {
           "lpars.conf:2: 'memory' outside an [lpar NAME] section");
     CHECK(error_of(kHead + "[lpar a]\nmemroy = 16M\n") ==
           "lpars.conf:3: unknown key 'memroy' (keys: memory, cpus, kernel, initrd, cmdline, "
-          "console, vty, kind)");
+          "console, vty, kind, expect)");
     CHECK(error_of(kHead + "[lpar a]\nmemory 16M\n") ==
           "lpars.conf:3: expected 'key = value' or '[lpar NAME]', found 'memory 16M'");
     CHECK(error_of(kHead + "[lpar a]\nmemory # = 16M\n") ==
@@ -425,4 +425,17 @@ TEST_CASE("cross-checks against the bundle") {
     const std::string one = kHead + "[lpar b]\nmemory = 16M\nkernel = vmlinux\n";
     CHECK(cross_check(one, {{"vmlinux", K::Kernel, huge}}) ==
           "lpars.conf:3: lpar b: memory: 16M cannot hold kernel 'vmlinux' (16777217 bytes)");
+}
+
+TEST_CASE("config: expect = exit | crash") {
+    const char* text = "tessera-config 1\n[lpar a]\nmemory = 16M\nkernel = k\nexpect = crash\n"
+                       "[lpar b]\nmemory = 16M\nkernel = k\n";
+    tessera::Config c;
+    tessera::InputError err;
+    REQUIRE(tessera::parse_config("t.conf", text, std::strlen(text), c, err));
+    CHECK(c.find("a")->expect == tessera::LparExpect::Crash);
+    CHECK(c.find("b")->expect == tessera::LparExpect::Exit);
+    const char* bad = "tessera-config 1\n[lpar a]\nmemory = 16M\nkernel = k\nexpect = maybe\n";
+    CHECK_FALSE(tessera::parse_config("t.conf", bad, std::strlen(bad), c, err));
+    CHECK(std::string(err.c_str()) == "t.conf:5: expect: 'maybe' is not exit or crash");
 }

@@ -1,11 +1,37 @@
-// The ppc64 backend's own hcalls (the HTAB calls) merged into the dispatch table.
+// The ppc64 backend's own hcalls (the HTAB calls, isa/ppc64/mmu_hcalls.hpp) merged into the
+// dispatch table. Each entry finds the calling LPAR's HTAB and logical memory and runs the
+// handler on them; an LPAR without an HTAB (not set up by lpar_init) gets H_FUNCTION.
 #pragma once
 
+#include "common/lpar.hpp"
 #include "hcall/dispatch.hpp"
+#include "isa/ppc64/mmu_hcalls.hpp"
+
+// Lets a test that is compiled against either <arch/hcalls.hpp> see which one it got.
+#define TESSERA_ARCH_PPC64_HCALLS 1
 
 namespace tessera::arch {
 
-// None yet: the HTAB hcalls (isa/ppc64/mmu_hcalls) arrive with the pseries bring-up.
-inline constexpr hcall::EntryList kIsaHcalls{};
+namespace detail {
+template <hcall::Ret (*Fn)(MmuContext&, hcall::Frame&)>
+hcall::Ret on_htab(hcall::Env& env, hcall::Frame& frame) {
+    Htab& htab = env.lpar.arch.htab;
+    if (!htab.ready()) return hcall::H_FUNCTION;
+    MmuContext m{htab, env.lpar.memory};
+    return Fn(m, frame);
+}
+} // namespace detail
+
+// clang-format off
+inline constexpr hcall::Entry kIsaHcalls[] = {
+    {hcall::H_REMOVE,      &detail::on_htab<&h_remove>},
+    {hcall::H_ENTER,       &detail::on_htab<&h_enter>},
+    {hcall::H_READ,        &detail::on_htab<&h_read>},
+    {hcall::H_CLEAR_MOD,   &detail::on_htab<&h_clear_mod>},
+    {hcall::H_CLEAR_REF,   &detail::on_htab<&h_clear_ref>},
+    {hcall::H_PROTECT,     &detail::on_htab<&h_protect>},
+    {hcall::H_BULK_REMOVE, &detail::on_htab<&h_bulk_remove>},
+};
+// clang-format on
 
 } // namespace tessera::arch

@@ -1,0 +1,130 @@
+#include "common/run.hpp"
+
+#include "common/chunks.hpp"
+#include "common/console.hpp"
+#include "common/log.hpp"
+#include "common/lpar.hpp"
+#include "common/lpar_config.hpp"
+#include "common/sched.hpp"
+
+#include <tessera/arch.hpp>
+
+namespace tessera {
+namespace {
+
+constinit Scheduler sched;
+
+unsigned long long ull(u64 v) {
+    return static_cast<unsigned long long>(v);
+}
+
+// Time slice: 10 ms of timebase (a fixed tick count when the platform does not know its rate).
+u64 slice_ticks() {
+    u64 hz = plat::timebase_hz();
+    return hz ? hz / 100 : 10'000'000;
+}
+
+bool start_lpar(Lpar& lpar, const LparConfig& lc) {
+    if (lc.kind != LparKind::Test) {
+        // TODO(bring-up): Linux guests arrive with the device tree / boot_params work (issues 4,
+        // 6).
+        lpar.crash("Linux guests are not supported yet");
+        return false;
+    }
+    if (!arch::lpar_init(lpar)) {
+        lpar.crash("the ISA could not set up its translation");
+        return false;
+    }
+    // Test LPARs: every logical CPU starts at logical 0 with (index, memory size, vcpu count).
+    for (u32 i = 0; i < lpar.vcpu_count; ++i) {
+        const u64 args[] = {i, lpar.memory.size(), lpar.vcpu_count};
+        arch::vcpu_init(lpar.vcpus[i], LogicalAddr(0), args, 3);
+    }
+    if (!lpar.start()) return false;
+    for (u32 i = 1; i < lpar.vcpu_count; ++i) lpar.start_vcpu(i);
+    sched.add_lpar(lpar);
+    return true;
+}
+
+void wake_ready(LparTable& lpars) {
+    for (Lpar& lpar : lpars) {
+        if (!lpar.is_live()) continue;
+        xics::ServerMask presented = lpar.xics.take_presented();
+        for (u32 i = 0; i < lpar.vcpu_count; ++i) {
+            Vcpu& v = lpar.vcpus[i];
+            bool woken = (presented >> i) & 1;
+            if (v.state == VcpuState::Ceded &&
+                (woken || lpar.xics.has_pending(i) || arch::timer_pending(v)))
+                sched.wake(v);
+        }
+    }
+}
+
+void finish(Lpar& lpar, ChunkPool& pool) {
+    log("lpar %s: %s (%s)\n", lpar.name, to_string(lpar.state), lpar.stop_reason);
+    arch::lpar_teardown(lpar);
+    lpar.memory.release(pool);
+    console::mux().detach(lpar.vty);
+}
+
+bool any_live(LparTable& lpars) {
+    for (Lpar& lpar : lpars)
+        if (lpar.is_live()) return true;
+    return false;
+}
+
+} // namespace
+
+RunSummary run_lpars(LparTable& lpars, const Config& config, ChunkPool& pool) {
+    sched.init(1, slice_ticks());
+    for (Lpar& lpar : lpars) {
+        const LparConfig* lc = config.find(lpar.name);
+        if (lpar.state == LparState::Loaded && lc && !start_lpar(lpar, *lc)) finish(lpar, pool);
+    }
+    while (any_live(lpars)) {
+        console::mux().poll_input();
+        wake_ready(lpars);
+        Vcpu* v = sched.pick(0);
+        if (!v) continue; // every vcpu idles: poll again
+        VcpuExit exit = arch::vcpu_run(*v, sched.slice());
+        Lpar& lpar = *v->lpar;
+        switch (exit) {
+        case VcpuExit::Ceded:
+            sched.put_back(*v, Scheduler::Outcome::Ceded);
+            break;
+        case VcpuExit::Preempted:
+        case VcpuExit::Yielded:
+            sched.put_back(*v, Scheduler::Outcome::Preempted);
+            break;
+        case VcpuExit::Stopped:
+        case VcpuExit::Fault:
+            sched.put_back(*v, Scheduler::Outcome::Offline);
+            break;
+        }
+        if (lpar.has_ended()) finish(lpar, pool);
+    }
+
+    RunSummary sum;
+    for (Lpar& lpar : lpars) {
+        const LparConfig* lc = config.find(lpar.name);
+        bool expect_crash = lc && lc->expect == LparExpect::Crash;
+        if (expect_crash) {
+            bool ok = lpar.state == LparState::Crashed;
+            (ok ? sum.passed : sum.failed) += 1;
+            log("lpar %s: %s, as expected: %s\n", lpar.name, to_string(lpar.state),
+                ok ? "yes" : "no");
+        } else if (lpar.test.reported) {
+            sum.passed += lpar.test.passed;
+            sum.failed += lpar.test.failed;
+            log("lpar %s: %llu passed, %llu failed\n", lpar.name, ull(lpar.test.passed),
+                ull(lpar.test.failed));
+        } else if (lpar.state == LparState::Crashed) {
+            sum.failed += 1;
+            log("lpar %s: crashed: %s\n", lpar.name, lpar.stop_reason);
+        }
+    }
+    log("%llu passed, %llu failed\n", ull(sum.passed), ull(sum.failed));
+    return sum;
+}
+
+} // namespace tessera

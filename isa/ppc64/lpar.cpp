@@ -1,0 +1,73 @@
+// ppc64 per-LPAR setup: LPID, the hashed page table with the VRMA, the guest LPCR, and each
+// vcpu's entry state.
+#include "common/lpar.hpp"
+#include "common/log.hpp"
+#include "isa/ppc64/spr.hpp"
+#include "isa/ppc64/tlb.hpp"
+
+#include <tessera/arch.hpp>
+
+namespace tessera::arch {
+namespace {
+
+// HTABs come from one arena in the image's .bss: 32 MiB is one 1/128 table for 4 GiB of LPARs.
+constexpr u64 kArenaSize = 32 * MiB;
+alignas(1 << Htab::kMinShift) u8 htab_arena[kArenaSize];
+u64 arena_used = 0;
+
+u8* allocate_htab(u32 shift) {
+    u64 size = u64{1} << shift;
+    auto base = reinterpret_cast<uptr>(htab_arena);
+    u64 start = align_up(base + arena_used, size) - base;
+    if (start + size > kArenaSize) return nullptr;
+    arena_used = start + size;
+    return htab_arena + start;
+}
+
+} // namespace
+
+bool lpar_init(Lpar& lpar) {
+    LparState& a = lpar.arch;
+    u32 shift = Htab::shift_for_memory(lpar.memory.size());
+    u8* table = allocate_htab(shift);
+    if (table == nullptr) {
+        log("ppc64: no room for a %llu KiB HTAB for LPAR %s\n",
+            static_cast<unsigned long long>((u64{1} << shift) / KiB), lpar.name);
+        return false;
+    }
+    a.lpid = lpar.id; // LPID 0 is the hypervisor's own
+    if (!a.htab.init(table, RealAddr(reinterpret_cast<uptr>(table)), shift, a.lpid, kTlbieHook)) {
+        log("ppc64: HTAB setup failed for LPAR %s\n", lpar.name);
+        return false;
+    }
+    // The whole of the LPAR's memory is its real-mode area, mapped by 16 MiB VRMA pages.
+    if (!a.htab.map_vrma(lpar.memory, lpar.memory.chunk_count())) {
+        log("ppc64: VRMA setup failed for LPAR %s\n", lpar.name);
+        return false;
+    }
+    a.lpcr = lpcr::VPM0 | lpcr::DPFD_4 | (Htab::kVrmaSd << lpcr::VRMASD_SHIFT) | lpcr::ILE |
+             lpcr::ONL | lpcr::LPES1 | lpcr::HDICE;
+    return true;
+}
+
+void lpar_teardown(Lpar& lpar) {
+    // TODO(bring-up): the HTAB arena is not reclaimed; LPIDs are never reused.
+    lpar.arch.htab.reset();
+}
+
+void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
+    VcpuState& s = vcpu.arch;
+    s = VcpuState{};
+    s.regs.pc = entry.value();
+    s.regs.msr = msr::SF | msr::ME | msr::RI | msr::LE;
+    for (usize i = 0; i < nargs && i < 4; ++i) s.regs.gpr[3 + i] = args[i];
+    // The HTAB size for a guest that has no device tree to read ibm,pft-size from.
+    s.regs.gpr[3 + (nargs < 4 ? nargs : 4)] = vcpu.lpar->arch.htab.shift();
+    s.dec_expiry = timebase() + 0x7fffffff;
+}
+
+bool timer_pending(const Vcpu& vcpu) {
+    return static_cast<i64>(timebase() - vcpu.arch.dec_expiry) >= 0;
+}
+
+} // namespace tessera::arch

@@ -1,0 +1,210 @@
+// Running a vcpu on POWER8 in hypervisor mode: partition registers, the vcpu's supervisor SPRs
+// and SLB, interrupt delivery, and the handling of every exit (hcall, HDEC, HDSI/HISI, HEAI).
+#include "common/log.hpp"
+#include "common/lpar.hpp"
+#include "common/rt/format.hpp"
+#include "hcall/dispatch.hpp"
+#include "isa/ppc64/pcpu.hpp"
+#include "isa/ppc64/spr.hpp"
+
+#include <tessera/arch.hpp>
+
+extern "C" tessera::u64 guest_enter(tessera::arch::GuestRegs* regs);
+
+namespace tessera::arch {
+namespace {
+
+constexpr u64 kSlbValid = u64{1} << 27; // V in slbmfee's result / slbmte's RB
+// SRR1 gets the interrupted MSR except bits 33:36 and 42:47, which carry interrupt details.
+constexpr u64 kSrr1MsrBits = ~u64{0x783f0000};
+constexpr u64 kDsisrNoTranslation = 0x40000000;
+
+void save_slb(VcpuState& s) {
+    for (u64 i = 0; i < kSlbEntries; ++i) {
+        asm volatile("slbmfee %0, %1" : "=r"(s.slb_esid[i]) : "r"(i));
+        asm volatile("slbmfev %0, %1" : "=r"(s.slb_vsid[i]) : "r"(i));
+    }
+}
+
+void load_slb(const VcpuState& s) {
+    asm volatile("slbmte %0, %0; isync; slbia; isync" ::"r"(u64{0}) : "memory");
+    for (u64 i = 0; i < kSlbEntries; ++i) {
+        if (s.slb_esid[i] & kSlbValid)
+            asm volatile("slbmte %0, %1" ::"r"(s.slb_vsid[i]), "r"(s.slb_esid[i] | i) : "memory");
+    }
+    isync();
+}
+
+void load_sprs(const VcpuState& s) {
+    mtspr<Spr::SRR0>(s.srr0);
+    mtspr<Spr::SRR1>(s.srr1);
+    mtspr<Spr::DAR>(s.dar);
+    mtspr<Spr::DSISR>(s.dsisr);
+    mtspr<Spr::SPRG0>(s.sprg[0]);
+    mtspr<Spr::SPRG1>(s.sprg[1]);
+    mtspr<Spr::SPRG2>(s.sprg[2]);
+    mtspr<Spr::SPRG3>(s.sprg[3]);
+}
+
+void save_sprs(VcpuState& s) {
+    s.srr0 = mfspr<Spr::SRR0>();
+    s.srr1 = mfspr<Spr::SRR1>();
+    s.dar = mfspr<Spr::DAR>();
+    s.dsisr = mfspr<Spr::DSISR>();
+    s.sprg[0] = mfspr<Spr::SPRG0>();
+    s.sprg[1] = mfspr<Spr::SPRG1>();
+    s.sprg[2] = mfspr<Spr::SPRG2>();
+    s.sprg[3] = mfspr<Spr::SPRG3>();
+}
+
+// The MSR a guest interrupt handler starts with: 64-bit, real mode, endianness from LPCR[ILE].
+u64 interrupt_msr(const Vcpu& v, u64 old_msr) {
+    u64 m = msr::SF | (old_msr & msr::ME);
+    if (v.lpar->arch.lpcr & lpcr::ILE) m |= msr::LE;
+    return m;
+}
+
+// Deliver an interrupt to the guest's own vector (real mode, at its logical `vector`).
+void deliver(Vcpu& v, u64 vector, u64 pc, u64 msr_at, u64 srr1_flags) {
+    GuestRegs& r = v.arch.regs;
+    mtspr<Spr::SRR0>(pc);
+    mtspr<Spr::SRR1>((msr_at & kSrr1MsrBits) | srr1_flags);
+    r.pc = vector;
+    r.msr = interrupt_msr(v, msr_at);
+}
+
+void fatal(Vcpu& v, const char* fmt, unsigned long long a, unsigned long long b) {
+    char why[96];
+    rt::format(why, sizeof(why), fmt, a, b);
+    v.lpar->crash(why);
+}
+
+// sc 1: the hcall ABI is r3 = number, r4..r12 = arguments; r3 = status, r4..r12 = returns.
+// Returns true when the guest just continues.
+bool handle_hcall(Vcpu& v, VcpuExit& exit) {
+    GuestRegs& r = v.arch.regs;
+    r.pc = r.srr0;
+    r.msr = r.srr1;
+    if (r.msr & msr::PR) { // hcalls are for the guest kernel only
+        r.gpr[3] = static_cast<u64>(hcall::H_PRIVILEGE);
+        return true;
+    }
+    hcall::Frame f;
+    f.opcode = r.gpr[3];
+    for (usize i = 0; i < hcall::kMaxArgs; ++i) f.args[i] = r.gpr[4 + i];
+    hcall::Env env{*v.lpar, v};
+    hcall::Ret ret = hcall::dispatch(env, f);
+    r.gpr[3] = static_cast<u64>(ret);
+    for (usize i = 0; i < hcall::kMaxArgs; ++i) r.gpr[4 + i] = f.rets[i];
+    switch (env.after) {
+    case hcall::After::Resume:
+        return true;
+    case hcall::After::Block:
+        // H_CEDE returns with interrupts enabled, so a pending one is taken right away.
+        r.msr |= msr::EE;
+        if (timer_pending(v)) return true;
+        exit = VcpuExit::Ceded;
+        return false;
+    case hcall::After::Yield:
+        exit = VcpuExit::Yielded;
+        return false;
+    case hcall::After::StopLpar:
+        exit = VcpuExit::Stopped;
+        return false;
+    }
+    return true;
+}
+
+// Returns true when the guest just continues; otherwise `exit` says why not.
+bool handle_exit(Vcpu& v, u64 vector, VcpuExit& exit) {
+    GuestRegs& r = v.arch.regs;
+    switch (vector) {
+    case kSystemCall:
+        return handle_hcall(v, exit);
+    case kHvDecrementer:
+        r.pc = r.hsrr0;
+        r.msr = r.hsrr1;
+        return true; // the caller checks the slice
+    case kExternal:  // LPCR[MER]: the guest enabled interrupts with one pending
+    case kHvMaintenance:
+        r.pc = r.hsrr0;
+        r.msr = r.hsrr1;
+        return true;
+    case kHvDataStorage: {
+        // A real-mode access outside the VRMA (outside the LPAR): a DSI for the guest.
+        u64 hdar = mfspr<Spr::HDAR>();
+        u64 hdsisr = mfspr<Spr::HDSISR>();
+        deliver(v, kDataStorage, r.hsrr0, r.hsrr1, 0);
+        mtspr<Spr::DAR>(hdar);
+        mtspr<Spr::DSISR>((hdsisr & ~u64{0x40000000}) | kDsisrNoTranslation);
+        return true;
+    }
+    case kHvInstStorage:
+        deliver(v, kInstStorage, r.hsrr0, r.hsrr1, r.hsrr1 & 0x58000000);
+        return true;
+    case kHvEmulation: {
+        // The instruction: from guest memory when it ran in real mode (QEMU leaves HEIR
+        // unset), from HEIR otherwise.
+        u64 insn = mfspr<Spr::HEIR>() & 0xffffffff;
+        u32 word = 0;
+        if (!(r.hsrr1 & msr::IR) && v.lpar->memory.copy_out(&word, LogicalAddr(r.hsrr0), 4))
+            insn = word;
+        fatal(v, "illegal instruction %08llx at %#llx", insn, r.hsrr0);
+        exit = VcpuExit::Fault;
+        return false;
+    }
+    default:
+        fatal(v, "unexpected interrupt %#llx at %#llx", vector, r.hsrr0);
+        exit = VcpuExit::Fault;
+        return false;
+    }
+}
+
+} // namespace
+
+VcpuExit vcpu_run(Vcpu& v, u64 slice) {
+    Pcpu& pcpu = this_pcpu();
+    Lpar& lpar = *v.lpar;
+    VcpuState& s = v.arch;
+    if (pcpu.last_vcpu != &v) { // the SLB still holds the previous vcpu's segments
+        if (pcpu.last_vcpu) save_slb(pcpu.last_vcpu->arch);
+        load_slb(s);
+        pcpu.last_vcpu = &v;
+    }
+    load_sprs(s);
+    mtspr<Spr::LPIDR>(lpar.arch.lpid);
+    mtspr<Spr::SDR1>(lpar.arch.htab.sdr1());
+    isync();
+
+    const u64 deadline = timebase() + slice;
+    VcpuExit exit = VcpuExit::Preempted;
+    for (;;) {
+        u64 lpcr_value = lpar.arch.lpcr;
+        if (lpar.xics.has_pending(v.index)) {
+            if (s.regs.msr & msr::EE)
+                deliver(v, kExternal, s.regs.pc, s.regs.msr, 0);
+            else
+                lpcr_value |= lpcr::MER; // tell us when the guest enables interrupts
+        }
+        mtspr<Spr::LPCR>(lpcr_value);
+        isync();
+        i64 left = static_cast<i64>(deadline - timebase());
+        if (left <= 0) break;
+        mtspr<Spr::HDEC>(static_cast<u64>(left > 0x7fffffff ? 0x7fffffff : left));
+        i64 dec = static_cast<i64>(s.dec_expiry - timebase());
+        if (dec > 0x7fffffff) dec = 0x7fffffff;
+        if (dec < -0x7fffffff) dec = -1;
+        mtspr<Spr::DEC>(static_cast<u64>(dec));
+
+        u64 vector = guest_enter(&s.regs);
+
+        s.dec_expiry =
+            timebase() +
+            static_cast<u64>(static_cast<i64>(static_cast<i32>(mfspr<Spr::DEC>() & 0xffffffff)));
+        if (!handle_exit(v, vector, exit)) break;
+    }
+    save_sprs(s);
+    return exit;
+}
+
+} // namespace tessera::arch

@@ -1,0 +1,266 @@
+/*
+ * Hypervisor interrupt vectors and the world switch.
+ *
+ * The block from hv_vectors_start to hv_vectors_end is copied to real address 0 by
+ * arch::early_init (the hypervisor runs in real mode with HRMOR = 0, so that is where the CPU
+ * looks). Inside it only relative branches are used between its own labels; addresses of the
+ * rest of the image are loaded absolutely (the image is linked where it runs).
+ *
+ * Exit from a guest: every vector saves r13 in HSPRG1, loads the per-CPU area from HSPRG0,
+ * parks r12 and jumps to hv_exit with the vector number in r12. hv_exit saves the guest's
+ * registers into the vcpu's GuestRegs and returns from guest_enter() to its C++ caller with the
+ * vector number. An interrupt while no guest runs is a hypervisor fault: hv_fault saves what it
+ * can and calls ppc64_hv_fault(), which prints the registers and stops the machine.
+ */
+#include <arch/pcpu.h>
+#include <arch/ppc_asm.h>
+
+#define GUEST_ENTER_FRAME 224
+#define SAVE_NV(n) std n, (32 + ((n) - 14) * 8)(1)
+#define LOAD_NV(n) ld n, (32 + ((n) - 14) * 8)(1)
+
+.macro VECTOR vec
+    .org \vec
+    mtspr SPRN_HSPRG1, 13
+    mfspr 13, SPRN_HSPRG0
+    std 12, PCPU_SCRATCH0(13)
+    li 12, \vec
+    b hv_exit
+.endm
+
+    .section .text.hvvectors, "ax"
+    .balign 256
+    .globl hv_vectors_start
+hv_vectors_start:
+    VECTOR 0x100
+    VECTOR 0x200
+    VECTOR 0x300
+    VECTOR 0x380
+    VECTOR 0x400
+    VECTOR 0x480
+    VECTOR 0x500
+    VECTOR 0x600
+    VECTOR 0x700
+    VECTOR 0x800
+    VECTOR 0x900
+    VECTOR 0x980
+    VECTOR 0xa00
+    VECTOR 0xb00
+    VECTOR 0xc00
+    VECTOR 0xd00
+    VECTOR 0xe00
+    VECTOR 0xe20
+    VECTOR 0xe40
+    VECTOR 0xe60
+    VECTOR 0xe80
+    VECTOR 0xea0
+    VECTOR 0xf00
+    VECTOR 0xf20
+    VECTOR 0xf40
+    VECTOR 0xf60
+    VECTOR 0xf80
+    VECTOR 0x1500
+    VECTOR 0x1600
+    VECTOR 0x1700
+
+    .org 0x1800
+hv_exit:
+    std 12, PCPU_VECTOR(13)
+    ld 12, PCPU_IN_GUEST(13)
+    cmpdi 12, 0
+    beq hv_fault
+    li 12, 0
+    std 12, PCPU_IN_GUEST(13)
+    ld 12, PCPU_REGS(13)
+    std 0, REGS_GPR(0)(12)
+    std 1, REGS_GPR(1)(12)
+    std 2, REGS_GPR(2)(12)
+    std 3, REGS_GPR(3)(12)
+    std 4, REGS_GPR(4)(12)
+    std 5, REGS_GPR(5)(12)
+    std 6, REGS_GPR(6)(12)
+    std 7, REGS_GPR(7)(12)
+    std 8, REGS_GPR(8)(12)
+    std 9, REGS_GPR(9)(12)
+    std 10, REGS_GPR(10)(12)
+    std 11, REGS_GPR(11)(12)
+    std 14, REGS_GPR(14)(12)
+    std 15, REGS_GPR(15)(12)
+    std 16, REGS_GPR(16)(12)
+    std 17, REGS_GPR(17)(12)
+    std 18, REGS_GPR(18)(12)
+    std 19, REGS_GPR(19)(12)
+    std 20, REGS_GPR(20)(12)
+    std 21, REGS_GPR(21)(12)
+    std 22, REGS_GPR(22)(12)
+    std 23, REGS_GPR(23)(12)
+    std 24, REGS_GPR(24)(12)
+    std 25, REGS_GPR(25)(12)
+    std 26, REGS_GPR(26)(12)
+    std 27, REGS_GPR(27)(12)
+    std 28, REGS_GPR(28)(12)
+    std 29, REGS_GPR(29)(12)
+    std 30, REGS_GPR(30)(12)
+    std 31, REGS_GPR(31)(12)
+    ld 0, PCPU_SCRATCH0(13)
+    std 0, REGS_GPR(12)(12)
+    mfspr 0, SPRN_HSPRG1
+    std 0, REGS_GPR(13)(12)
+    mfcr 0
+    std 0, REGS_CR(12)
+    mflr 0
+    std 0, REGS_LR(12)
+    mfctr 0
+    std 0, REGS_CTR(12)
+    mfxer 0
+    std 0, REGS_XER(12)
+    mfspr 0, SPRN_SRR0
+    std 0, REGS_SRR0(12)
+    mfspr 0, SPRN_SRR1
+    std 0, REGS_SRR1(12)
+    mfspr 0, SPRN_HSRR0
+    std 0, REGS_HSRR0(12)
+    mfspr 0, SPRN_HSRR1
+    std 0, REGS_HSRR1(12)
+
+    /* Back on the hypervisor's stack: return from guest_enter with the vector. */
+    ld 1, PCPU_HV_SP(13)
+    ld 3, PCPU_VECTOR(13)
+    LOAD_NV(14)
+    LOAD_NV(15)
+    LOAD_NV(16)
+    LOAD_NV(17)
+    LOAD_NV(18)
+    LOAD_NV(19)
+    LOAD_NV(20)
+    LOAD_NV(21)
+    LOAD_NV(22)
+    LOAD_NV(23)
+    LOAD_NV(24)
+    LOAD_NV(25)
+    LOAD_NV(26)
+    LOAD_NV(27)
+    LOAD_NV(28)
+    LOAD_NV(29)
+    LOAD_NV(30)
+    LOAD_NV(31)
+    ld 2, 24(1)
+    addi 1, 1, GUEST_ENTER_FRAME
+    ld 0, 16(1)
+    mtlr 0
+    lwz 0, 8(1)
+    mtcr 0
+    blr
+
+hv_fault:
+    /* The hypervisor itself faulted: save the registers for the report and stop. */
+    ld 12, PCPU_FAULT(13)
+    std 0, REGS_GPR(0)(12)
+    std 1, REGS_GPR(1)(12)
+    std 2, REGS_GPR(2)(12)
+    std 3, REGS_GPR(3)(12)
+    mflr 0
+    std 0, REGS_LR(12)
+    mfspr 0, SPRN_SRR0
+    std 0, REGS_SRR0(12)
+    mfspr 0, SPRN_SRR1
+    std 0, REGS_SRR1(12)
+    mfspr 0, SPRN_HSRR0
+    std 0, REGS_HSRR0(12)
+    mfspr 0, SPRN_HSRR1
+    std 0, REGS_HSRR1(12)
+    ld 1, PCPU_FAULT_SP(13)
+    LOAD_ADDR(2, .TOC.)
+    ld 3, PCPU_VECTOR(13)
+    mr 4, 12
+    LOAD_ADDR(12, ppc64_hv_fault)
+    mtctr 12
+    bctrl
+1:  b 1b
+    .globl hv_vectors_end
+hv_vectors_end:
+
+/*
+ * u64 guest_enter(GuestRegs* regs): run the guest from regs->pc/msr until an interrupt brings
+ * the CPU back; returns the vector. r13 is the per-CPU area throughout hypervisor context.
+ */
+    .text
+    .globl guest_enter
+guest_enter:
+    mflr 0
+    std 0, 16(1)
+    mfcr 0
+    stw 0, 8(1)
+    stdu 1, -GUEST_ENTER_FRAME(1)
+    std 2, 24(1)
+    SAVE_NV(14)
+    SAVE_NV(15)
+    SAVE_NV(16)
+    SAVE_NV(17)
+    SAVE_NV(18)
+    SAVE_NV(19)
+    SAVE_NV(20)
+    SAVE_NV(21)
+    SAVE_NV(22)
+    SAVE_NV(23)
+    SAVE_NV(24)
+    SAVE_NV(25)
+    SAVE_NV(26)
+    SAVE_NV(27)
+    SAVE_NV(28)
+    SAVE_NV(29)
+    SAVE_NV(30)
+    SAVE_NV(31)
+    std 1, PCPU_HV_SP(13)
+    std 3, PCPU_REGS(13)
+
+    ld 4, REGS_PC(3)
+    mtspr SPRN_HSRR0, 4
+    ld 4, REGS_MSR(3)
+    mtspr SPRN_HSRR1, 4
+    ld 4, REGS_CR(3)
+    mtcr 4
+    ld 4, REGS_LR(3)
+    mtlr 4
+    ld 4, REGS_CTR(3)
+    mtctr 4
+    ld 4, REGS_XER(3)
+    mtxer 4
+    li 4, 1
+    std 4, PCPU_IN_GUEST(13)
+
+    ld 0, REGS_GPR(0)(3)
+    ld 1, REGS_GPR(1)(3)
+    ld 2, REGS_GPR(2)(3)
+    ld 4, REGS_GPR(4)(3)
+    ld 5, REGS_GPR(5)(3)
+    ld 6, REGS_GPR(6)(3)
+    ld 7, REGS_GPR(7)(3)
+    ld 8, REGS_GPR(8)(3)
+    ld 9, REGS_GPR(9)(3)
+    ld 10, REGS_GPR(10)(3)
+    ld 11, REGS_GPR(11)(3)
+    ld 12, REGS_GPR(12)(3)
+    ld 13, REGS_GPR(13)(3)
+    ld 14, REGS_GPR(14)(3)
+    ld 15, REGS_GPR(15)(3)
+    ld 16, REGS_GPR(16)(3)
+    ld 17, REGS_GPR(17)(3)
+    ld 18, REGS_GPR(18)(3)
+    ld 19, REGS_GPR(19)(3)
+    ld 20, REGS_GPR(20)(3)
+    ld 21, REGS_GPR(21)(3)
+    ld 22, REGS_GPR(22)(3)
+    ld 23, REGS_GPR(23)(3)
+    ld 24, REGS_GPR(24)(3)
+    ld 25, REGS_GPR(25)(3)
+    ld 26, REGS_GPR(26)(3)
+    ld 27, REGS_GPR(27)(3)
+    ld 28, REGS_GPR(28)(3)
+    ld 29, REGS_GPR(29)(3)
+    ld 30, REGS_GPR(30)(3)
+    ld 31, REGS_GPR(31)(3)
+    ld 3, REGS_GPR(3)(3)
+    hrfid
+
+    .section .note.GNU-stack, "", @progbits
