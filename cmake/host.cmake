@@ -32,7 +32,8 @@ endfunction()
 
 tessera_core_lib(tessera_core ${CMAKE_SOURCE_DIR}/tests/fake/include)
 file(GLOB TESSERA_UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/*_test.cpp)
-tessera_unit_tests(unit_tests tessera_core ${TESSERA_UNIT_TESTS})
+tessera_unit_tests(unit_tests tessera_core ${TESSERA_UNIT_TESTS}
+                   ${CMAKE_SOURCE_DIR}/tests/fake/arch_fake.cpp)
 
 # Per-ISA logic that is pure enough to test on the host: isa/<isa>/hosted.txt lists its files.
 foreach(isa ppc64 ia32)

@@ -61,3 +61,8 @@ if(EXISTS ${CMAKE_SOURCE_DIR}/scripts/check-image)
     COMMAND ${CMAKE_SOURCE_DIR}/scripts/check-image ${TESSERA_TARGET} $<TARGET_FILE:tessera.elf>
     VERBATIM)
 endif()
+
+# The test LPARs (tests/lpar) for this ISA: flat binaries in ${CMAKE_BINARY_DIR}/lpars/.
+if(EXISTS ${CMAKE_SOURCE_DIR}/tests/lpar/CMakeLists.txt)
+  add_subdirectory(${CMAKE_SOURCE_DIR}/tests/lpar ${CMAKE_BINARY_DIR}/lpars)
+endif()

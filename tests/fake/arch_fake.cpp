@@ -1,0 +1,80 @@
+// Host stand-in for the ISA hooks of include/tessera/arch.hpp, driven by unit tests.
+#include "tests/fake/arch_fake.hpp"
+
+#include "common/lpar.hpp"
+
+namespace tessera::fake {
+
+std::function<VcpuExit(Vcpu&)> guest;
+bool lpar_init_ok = true;
+u64 timebase_now = 0;
+
+HcallResult hcall(Vcpu& v, u64 opcode, u64 a0, u64 a1, u64 a2) {
+    hcall::Frame f;
+    f.opcode = opcode;
+    f.args[0] = a0;
+    f.args[1] = a1;
+    f.args[2] = a2;
+    hcall::Env env{*v.lpar, v};
+    HcallResult r{};
+    r.status = hcall::dispatch(env, f);
+    r.after = env.after;
+    for (usize i = 0; i < hcall::kMaxArgs; ++i) r.rets[i] = f.rets[i];
+    return r;
+}
+
+bool exit_for(hcall::After after, VcpuExit& exit) {
+    switch (after) {
+    case hcall::After::Resume:
+        return false;
+    case hcall::After::Block:
+        exit = VcpuExit::Ceded;
+        return true;
+    case hcall::After::Yield:
+        exit = VcpuExit::Yielded;
+        return true;
+    case hcall::After::StopLpar:
+        exit = VcpuExit::Stopped;
+        return true;
+    }
+    return false;
+}
+
+} // namespace tessera::fake
+
+namespace tessera::arch {
+
+void early_init() {}
+u64 timebase() {
+    return fake::timebase_now += 1000;
+}
+
+bool lpar_init(Lpar& lpar) {
+    lpar.arch.initialised = fake::lpar_init_ok;
+    return fake::lpar_init_ok;
+}
+
+void lpar_teardown(Lpar& lpar) {
+    lpar.arch.initialised = false;
+}
+
+void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
+    vcpu.arch = VcpuState{};
+    vcpu.arch.pc = entry.value();
+    for (usize i = 0; i < nargs && i < 4; ++i) vcpu.arch.args[i] = args[i];
+}
+
+VcpuExit vcpu_run(Vcpu& vcpu, u64) {
+    ++vcpu.arch.runs;
+    if (vcpu.arch.runs > 100000) { // a broken test script must not hang the test binary
+        vcpu.lpar->crash("fake guest ran away");
+        return VcpuExit::Fault;
+    }
+    return fake::guest ? fake::guest(vcpu) : VcpuExit::Preempted;
+}
+
+bool timer_pending(const Vcpu& vcpu) {
+    return vcpu.arch.timer;
+}
+
+} // namespace tessera::arch

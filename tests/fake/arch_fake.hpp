@@ -1,0 +1,26 @@
+// What the fake ISA (tests/fake/arch_fake.cpp) lets a unit test control: each vcpu_run calls
+// `guest`, a scripted stand-in for guest code that makes hcalls through fake::hcall().
+#pragma once
+
+#include "hcall/dispatch.hpp"
+
+#include <functional>
+#include <tessera/arch.hpp>
+
+namespace tessera::fake {
+
+extern std::function<VcpuExit(Vcpu&)> guest;
+extern bool lpar_init_ok;
+extern u64 timebase_now;
+
+struct HcallResult {
+    hcall::Ret status;
+    hcall::After after;
+    u64 rets[hcall::kMaxArgs];
+};
+// An hcall from `v` as the ISA glue makes it (dispatch with an Env for v's LPAR).
+HcallResult hcall(Vcpu& v, u64 opcode, u64 a0 = 0, u64 a1 = 0, u64 a2 = 0);
+// The VcpuExit the ISA glue turns an hcall's `after` into (nullopt-like: Resume -> false).
+bool exit_for(hcall::After after, VcpuExit& exit);
+
+} // namespace tessera::fake

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# selftest.sh TARGET: run the test LPARs under the TARGET image (scripts/run --selftest) and
+# check the hypervisor's summary: at least 30 checks, none failed, exit status 0.
+set -uo pipefail
+target=$1
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=$(mktemp); trap 'rm -f "$out"' EXIT
+"$root/scripts/run" --target "$target" --selftest --no-setup --no-build </dev/null >"$out" 2>&1
+status=$?
+grep -v '^\[ *[0-9.]*,[0-9]\]' "$out" # skiboot's own log lines are noise here
+summary=$(tr -d '\r' < "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n1)
+passed=${summary%% *}
+fails=0
+[ -n "$summary" ] || { echo "FAILED: no summary line from the hypervisor"; fails=1; }
+[ "${passed:-0}" -ge 30 ] || { echo "FAILED: only ${passed:-0} checks ran (want >= 30)"; fails=1; }
+case $summary in *" 0 failed") ;; *) echo "FAILED: $summary"; fails=1 ;; esac
+[ $status -eq 0 ] || { echo "FAILED: scripts/run exited $status"; fails=1; }
+echo "$target selftest: $([ $fails -eq 0 ] && echo PASS || echo FAIL) ($summary)"
+[ $fails -eq 0 ]

@@ -1,0 +1,170 @@
+// The run loop (common/run.cpp) over the fake ISA: scripted guests make real hcalls through the
+// dispatch table; the loop schedules, wakes, ends LPARs and adds up the test verdicts.
+#include "common/chunks.hpp"
+#include "common/lpar.hpp"
+#include "common/lpar_config.hpp"
+#include "common/run.hpp"
+#include "tests/fake/arch_fake.hpp"
+#include "tests/fake/plat_fake.hpp"
+
+#include <cstring>
+#include <doctest/doctest.h>
+#include <memory>
+#include <string>
+#include <vector>
+
+using namespace tessera;
+
+namespace {
+
+// Fake real memory, a config, and the LPARs it describes, created and loaded as boot does.
+struct Machine {
+    static constexpr u64 kBase = 1 * GiB;
+    std::vector<u8> mem = std::vector<u8>(6 * kChunkSize);
+    std::unique_ptr<ChunkPool> pool = std::make_unique<ChunkPool>();
+    std::unique_ptr<LparTable> lpars = std::make_unique<LparTable>();
+    std::unique_ptr<Config> config = std::make_unique<Config>();
+
+    explicit Machine(const std::string& conf) {
+        RealRange ram{RealAddr(kBase), mem.size()};
+        RealWindow w{reinterpret_cast<uptr>(mem.data()), RealAddr(kBase), mem.size()};
+        REQUIRE(pool->init(&ram, 1, nullptr, 0, w));
+        InputError err;
+        std::string text = "tessera-config 1\n" + conf;
+        REQUIRE_MESSAGE(parse_config("t.conf", text.data(), text.size(), *config, err),
+                        err.c_str());
+        for (const LparConfig& lc : *config) {
+            Lpar* l = lpars->create(lc.name, lc.cpus);
+            REQUIRE(l);
+            REQUIRE(l->memory.assign(*pool, l->id, lc.memory));
+            REQUIRE(l->mark_loaded());
+        }
+        fake::console_out.clear();
+        fake::lpar_init_ok = true;
+    }
+    RunSummary run() { return run_lpars(*lpars, *config, *pool); }
+    Lpar& lpar(const char* name) { return *lpars->by_name(name); }
+};
+
+VcpuExit test_exit(Vcpu& v, u64 passed, u64 failed) {
+    VcpuExit e = VcpuExit::Preempted;
+    fake::exit_for(fake::hcall(v, hcall::H_TESSERA_TEST_EXIT, passed, failed).after, e);
+    return e;
+}
+
+} // namespace
+
+TEST_CASE("run: test LPARs report, the summary adds them up, memory is given back") {
+    Machine m("[lpar a]\nmemory = 16M\nkernel = k\nkind = test\n"
+              "[lpar b]\nmemory = 32M\nkernel = k\nkind = test\n");
+    usize free_before = m.pool->free_count();
+    fake::guest = [](Vcpu& v) {
+        if (v.arch.runs < 3) return VcpuExit::Preempted; // a few slices of "work" first
+        return std::strcmp(v.lpar->name, "a") == 0 ? test_exit(v, 10, 0) : test_exit(v, 5, 2);
+    };
+    RunSummary s = m.run();
+    CHECK(s.passed == 15);
+    CHECK(s.failed == 2);
+    CHECK(m.lpar("a").state == LparState::Stopped);
+    CHECK(m.lpar("b").state == LparState::Stopped);
+    CHECK(m.pool->free_count() == free_before + 3);
+    CHECK_FALSE(m.lpar("a").arch.initialised); // torn down
+    CHECK(fake::console_out.find("15 passed, 2 failed") != std::string::npos);
+    // Every vcpu starts at logical 0 with (index, memory size, vcpu count).
+    CHECK(m.lpar("b").vcpus[0].arch.args[1] == 32 * MiB);
+}
+
+TEST_CASE("run: time slices alternate between LPARs (round robin)") {
+    Machine m("[lpar a]\nmemory = 16M\nkernel = k\nkind = test\n"
+              "[lpar b]\nmemory = 16M\nkernel = k\nkind = test\n");
+    std::string order;
+    fake::guest = [&](Vcpu& v) {
+        order += v.lpar->name;
+        return v.arch.runs == 4 ? test_exit(v, 1, 0) : VcpuExit::Preempted;
+    };
+    m.run();
+    CHECK(order == "abababab");
+}
+
+TEST_CASE("run: an expected crash counts as passed, an unexpected one as failed") {
+    Machine m("[lpar good]\nmemory = 16M\nkernel = k\nkind = test\n"
+              "[lpar chaos]\nmemory = 16M\nkernel = k\nkind = test\nexpect = crash\n"
+              "[lpar bad]\nmemory = 16M\nkernel = k\nkind = test\n");
+    fake::guest = [](Vcpu& v) {
+        if (std::strcmp(v.lpar->name, "good") == 0) return test_exit(v, 3, 0);
+        v.lpar->crash("illegal instruction");
+        return VcpuExit::Fault;
+    };
+    RunSummary s = m.run();
+    CHECK(s.passed == 3 + 1);
+    CHECK(s.failed == 1);
+    CHECK(m.lpar("chaos").state == LparState::Crashed);
+    CHECK(fake::console_out.find("lpar bad: crashed: illegal instruction") != std::string::npos);
+}
+
+TEST_CASE("run: a ceded vcpu sleeps until an IPI from its sibling wakes it") {
+    Machine m("[lpar duo]\nmemory = 16M\ncpus = 2\nkernel = k\nkind = test\n");
+    bool woken = false;
+    u64 runs_while_ceded = 0;
+    fake::guest = [&](Vcpu& v) {
+        Lpar& l = *v.lpar;
+        if (v.index == 1) {
+            if (v.arch.step == 0) { // accept everything, then cede
+                fake::hcall(v, hcall::H_CPPR, 0xff);
+                v.arch.step = 1;
+                VcpuExit e = VcpuExit::Preempted;
+                fake::exit_for(fake::hcall(v, hcall::H_CEDE).after, e);
+                return e;
+            }
+            if (v.arch.step == 1) { // back from the cede: the IPI is pending
+                woken = l.xics.has_pending(1);
+                auto x = fake::hcall(v, hcall::H_XIRR);
+                fake::hcall(v, hcall::H_EOI, x.rets[0]);
+                v.arch.step = 2;
+            }
+            return VcpuExit::Preempted;
+        }
+        // vcpu 0: let vcpu 1 sleep for a while, then IPI it and finish when it has run again
+        if (v.arch.runs == 5) {
+            runs_while_ceded = l.vcpus[1].arch.runs;
+            fake::hcall(v, hcall::H_IPI, 1, 5);
+        }
+        if (l.vcpus[1].arch.step == 2) return test_exit(v, woken ? 1 : 0, woken ? 0 : 1);
+        return VcpuExit::Preempted;
+    };
+    RunSummary s = m.run();
+    CHECK(runs_while_ceded == 1); // it did not run while ceded
+    CHECK(woken);
+    CHECK(s.passed == 1);
+    CHECK(s.failed == 0);
+}
+
+TEST_CASE("run: a ceded vcpu wakes when its own timer expires") {
+    Machine m("[lpar t]\nmemory = 16M\nkernel = k\nkind = test\n");
+    fake::guest = [](Vcpu& v) {
+        if (v.arch.step == 0) {
+            v.arch.step = 1;
+            v.arch.timer = true; // the decrementer will have fired by the next look
+            return VcpuExit::Ceded;
+        }
+        return test_exit(v, 1, 0);
+    };
+    CHECK(m.run().passed == 1);
+}
+
+TEST_CASE("run: LPARs that cannot start are reported and do not stop the others") {
+    Machine m("[lpar linux]\nmemory = 16M\nkernel = k\n"
+              "[lpar t]\nmemory = 16M\nkernel = k\nkind = test\n");
+    fake::guest = [](Vcpu& v) { return test_exit(v, 2, 0); };
+    RunSummary s = m.run();
+    CHECK(m.lpar("linux").state == LparState::Crashed);
+    CHECK(s.passed == 2);
+    CHECK(s.failed == 1);
+
+    Machine m2("[lpar t]\nmemory = 16M\nkernel = k\nkind = test\n");
+    fake::lpar_init_ok = false;
+    RunSummary s2 = m2.run();
+    CHECK(m2.lpar("t").state == LparState::Crashed);
+    CHECK(s2.failed == 1);
+    fake::lpar_init_ok = true;
+}
