@@ -34,7 +34,10 @@ int Multiplexer::attach(const char* name, vty::Terminal& term) {
 void Multiplexer::detach(vty::Terminal& term) {
     for (usize i = 0; i < kMaxTerminals; ++i) {
         if (slots_[i].term != &term) continue;
+        flush_line(static_cast<int>(i));
         term.disconnect();
+        // Whoever takes this position next is a new speaker and gets named.
+        if (last_source_ == static_cast<int>(i)) last_source_ = kNoSource;
         slots_[i] = Slot{};
         if (focus_ == static_cast<int>(i)) {
             focus_ = step_focus(+1); // i itself is unused now: the next one, or -1
@@ -48,8 +51,29 @@ void Multiplexer::on_output(void* ctx, vty::Terminal& term) {
     Slot& slot = *static_cast<Slot*>(ctx);
     u8 buf[128];
     while (usize n = term.take_output(buf, sizeof(buf))) {
-        slot.mux->emit(static_cast<int>(&slot - slot.mux->slots_),
-                       reinterpret_cast<const char*>(buf), n);
+        slot.mux->hold_or_emit(static_cast<int>(&slot - slot.mux->slots_),
+                               reinterpret_cast<const char*>(buf), n);
+    }
+}
+
+void Multiplexer::flush_line(int source) {
+    Slot& slot = slots_[source];
+    if (slot.line_len == 0) return;
+    usize n = slot.line_len;
+    slot.line_len = 0;
+    emit(source, slot.line, n);
+}
+
+void Multiplexer::hold_or_emit(int source, const char* s, usize n) {
+    Slot& slot = slots_[source];
+    if (source == focus_) {
+        flush_line(source);
+        emit(source, s, n);
+        return;
+    }
+    for (usize i = 0; i < n; ++i) {
+        slot.line[slot.line_len++] = s[i];
+        if (s[i] == '\n' || slot.line_len == kLineMax) flush_line(source);
     }
 }
 
@@ -122,6 +146,7 @@ bool Multiplexer::set_focus(int position) {
     if (position < 0 || position >= static_cast<int>(kMaxTerminals)) return false;
     if (slots_[position].term == nullptr) return false;
     focus_ = position;
+    flush_line(position); // a held partial line (a prompt) is what the user wants to see now
     return true;
 }
 

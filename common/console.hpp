@@ -62,11 +62,21 @@ class Multiplexer {
     static constexpr int kNoSource = -2;
     static constexpr int kHypervisor = -1;
 
+    // Output of an LPAR without the focus is held until its line is complete, so that
+    // concurrent LPARs' lines do not interleave mid-line (the focused one, typically an
+    // interactive shell with a prompt, is written at once).
+    static constexpr usize kLineMax = 160;
+
     struct Slot {
         Multiplexer* mux = nullptr;
         vty::Terminal* term = nullptr; // null: position unused
         char name[kNameMax] = {};
+        char line[kLineMax] = {};
+        usize line_len = 0;
     };
+
+    void hold_or_emit(int source, const char* s, usize n);
+    void flush_line(int source);
 
     static void on_output(void* ctx, vty::Terminal& term);
     void emit(int source, const char* s, usize n);

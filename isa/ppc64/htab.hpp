@@ -222,6 +222,11 @@ class Htab {
     // The VRMA HPTE for RMA page `page` backed by real address `real`, and its group index.
     static Hpte vrma_entry(u64 page, RealAddr real);
     u64 vrma_group(u64 page) const;
+    // True for an HPTE in the VRMA's segment (1T, VSID kVrmaVsid): the hypervisor's mapping of
+    // the LPAR's real-mode area, which the guest may neither create nor change.
+    static constexpr bool is_vrma(const Hpte& e) {
+        return e.segment_bits() == 1 && (e.avpn() >> (kSegmentShift1T - 23)) == kVrmaVsid;
+    }
 
     // A simple spinlock around multi-step changes (vcpus of one LPAR may make hcalls on several
     // physical CPUs at once).

@@ -30,6 +30,7 @@ Ret clear_bit(MmuContext& m, Frame& f, u64 bit) {
     Htab::Guard g(m.htab);
     Hpte e = m.htab.load(ptex);
     if (!e.valid()) return H_NOT_FOUND;
+    if (Htab::is_vrma(e)) return H_PARAMETER; // the hypervisor's, not the guest's
     if ((e.r & bit) != 0) {
         // Take the entry out of the hardware's view first: R/C are final after the tlbie, and
         // the hardware sets the bit again on the next access through a fresh translation.
@@ -74,6 +75,7 @@ Ret h_enter(MmuContext& m, Frame& f) {
     Hpte e;
     e.v = pteh | hpte::kValid;
     e.r = (ptel & kEnterKeep) | real->value() | enc->lp_bits();
+    if (Htab::is_vrma(e)) return H_PARAMETER; // would alias the hypervisor's VRMA mapping
 
     Htab::Guard g(m.htab);
     u64 index = ptex;
@@ -108,6 +110,7 @@ Ret h_remove(MmuContext& m, Frame& f) {
     if (!e.valid() || ((flags & papr::H_AVPN) != 0 && !avpn_matches(e, avpn)) ||
         ((flags & papr::H_ANDCOND) != 0 && (e.v & avpn) != 0))
         return H_NOT_FOUND;
+    if (Htab::is_vrma(e)) return H_PARAMETER;
     const Hpte old = m.htab.invalidate(ptex);
     m.htab.clear(ptex);
     f.rets[0] = old.v;
@@ -152,6 +155,7 @@ Ret h_protect(MmuContext& m, Frame& f) {
     Htab::Guard g(m.htab);
     Hpte e = m.htab.load(ptex);
     if (!e.valid() || ((flags & papr::H_AVPN) != 0 && !avpn_matches(e, avpn))) return H_NOT_FOUND;
+    if (Htab::is_vrma(e)) return H_PARAMETER;
     if ((e.r & hpte::kProtection) == bits) return H_SUCCESS; // nothing changes
     e = m.htab.invalidate(ptex);
     m.htab.store_new(ptex, Hpte{e.v, (e.r & ~hpte::kProtection) | bits});
@@ -187,6 +191,11 @@ Ret h_bulk_remove(MmuContext& m, Frame& f) {
         bool found = e.valid();
         if (found && mode == papr::kBulkAndcond) found = (e.v & tsl) == 0;
         if (found && mode == papr::kBulkAvpn) found = avpn_matches(e, tsl);
+        if (found && Htab::is_vrma(e)) {
+            f.rets[2 * i] = answer | papr::kBulkParm;
+            status = H_PARAMETER;
+            break;
+        }
         if (!found) {
             f.rets[2 * i] = answer | papr::kBulkNotFound;
             continue;

@@ -21,7 +21,7 @@ struct Pcpu {
     GuestRegs* regs = nullptr;
     GuestRegs* fault = nullptr;
     u64 fault_sp = 0;
-    u64 reserved = 0;
+    u64 scratch_cr = 0;
     // C++-only from here.
     Vcpu* last_vcpu = nullptr; // whose SLB and SPRs are in the CPU now
 };
@@ -33,6 +33,7 @@ static_assert(offsetof(Pcpu, hv_sp) == PCPU_HV_SP);
 static_assert(offsetof(Pcpu, regs) == PCPU_REGS);
 static_assert(offsetof(Pcpu, fault) == PCPU_FAULT);
 static_assert(offsetof(Pcpu, fault_sp) == PCPU_FAULT_SP);
+static_assert(offsetof(Pcpu, scratch_cr) == PCPU_SCRATCH_CR);
 
 inline constexpr usize kStackGuardOffset = 0x7010;
 

@@ -66,6 +66,8 @@ hv_vectors_start:
     .org 0x1800
 hv_exit:
     std 12, PCPU_VECTOR(13)
+    mfcr 12                         /* before anything below changes CR0 */
+    std 12, PCPU_SCRATCH_CR(13)
     ld 12, PCPU_IN_GUEST(13)
     cmpdi 12, 0
     beq hv_fault
@@ -106,7 +108,7 @@ hv_exit:
     std 0, REGS_GPR(12)(12)
     mfspr 0, SPRN_HSPRG1
     std 0, REGS_GPR(13)(12)
-    mfcr 0
+    ld 0, PCPU_SCRATCH_CR(13)
     std 0, REGS_CR(12)
     mflr 0
     std 0, REGS_LR(12)

@@ -267,3 +267,23 @@ TEST_CASE_FIXTURE(Fixture, "console: poll_input takes a bounded number of bytes 
 TEST_CASE("console: the machine multiplexer is one object") {
     CHECK(&console::mux() == &console::mux());
 }
+
+TEST_CASE_FIXTURE(Fixture, "console: an LPAR without the focus is held until its line ends") {
+    mux.attach("lpar-a", a); // has the focus
+    mux.attach("lpar-b", b);
+    put(b, "ok - H_PUT_");
+    CHECK(fake::console_out.empty()); // held: lpar-b has no focus
+    put(a, "prompt # ");
+    put(b, "TERM_CHAR\n");
+    CHECK(fake::console_out == "[lpar-a] prompt # \r\n[lpar-b] ok - H_PUT_TERM_CHAR\n");
+    fake::console_out.clear();
+    put(b, "tail without newline");
+    mux.detach(b); // an ending LPAR's last partial line is not lost
+    CHECK(fake::console_out == "tail without newline");
+    fake::console_out.clear();
+    mux.attach("lpar-c", c);
+    put(c, "$ ");
+    CHECK(fake::console_out.empty());
+    CHECK(mux.set_focus(1)); // c took b's position; focusing shows its held prompt
+    CHECK(fake::console_out == "\r\n[lpar-c] $ ");
+}

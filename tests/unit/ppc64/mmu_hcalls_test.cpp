@@ -735,3 +735,27 @@ TEST_CASE("ppc64 <arch/hcalls.hpp>: the HTAB hcalls reach the LPAR's table throu
     lpar->memory.release(*mc.pool);
 }
 #endif
+
+TEST_CASE("the VRMA entries are the hypervisor's: the guest can neither change nor alias them") {
+    Guest g;
+    REQUIRE(g.htab.map_vrma(*g.machine.memory, 3));
+    const u64 ptex = g.htab.vrma_group(1) * 8 + Htab::kVrmaSlot;
+    const Hpte vrma = g.at(ptex);
+    REQUIRE(vrma.valid());
+    REQUIRE(Htab::is_vrma(vrma));
+    g.invs.clear();
+    CHECK(g.remove(0, ptex, 0) == H_PARAMETER);
+    CHECK(g.protect(0, ptex, 0) == H_PARAMETER);
+    CHECK(g.clear_ref(0, ptex) == H_PARAMETER);
+    CHECK(g.clear_mod(0, ptex) == H_PARAMETER);
+    const u64 bulk_request = (u64{1} << 62) | ptex; // type "request", absolute mode
+    CHECK(g.call(&h_bulk_remove, {bulk_request, 0, u64{3} << 62}) == H_PARAMETER);
+    CHECK(g.at(ptex) == vrma); // untouched
+    CHECK(g.invs.empty());
+    // An entry in the VRMA's segment would give the hardware two translations for one address.
+    const u64 other = g.htab.vrma_group(2) * 8;
+    const Hpte alias = Htab::vrma_entry(2, RealAddr(0));
+    CHECK(g.enter(papr::H_EXACT, other, alias.v & ~hpte::kBolted, hpte::kM) == H_PARAMETER);
+    // An ordinary 1T-segment entry is still fine.
+    CHECK_FALSE(Htab::is_vrma(Hpte{hpte::kSegment1T | (u64{0x1234} << 24) | hpte::kValid, 0}));
+}

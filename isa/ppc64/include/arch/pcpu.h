@@ -13,6 +13,7 @@
 #define PCPU_REGS 32      /* GuestRegs* of the vcpu being run */
 #define PCPU_FAULT 40     /* GuestRegs* where a hypervisor fault saves its registers */
 #define PCPU_FAULT_SP 48  /* stack for the hypervisor fault handler */
+#define PCPU_SCRATCH_CR 56 /* the guest's CR, saved before the exit path compares */
 #define PCPU_SIZE 64
 
 /* GuestRegs layout (isa/ppc64/include/arch/regs.hpp). */

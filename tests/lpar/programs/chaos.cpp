@@ -1,0 +1,172 @@
+// chaos (1 vcpu): hammers the hypervisor with pseudo-random hcalls, checks that every answer is
+// a PAPR status and that the hcall register ABI held every time, then executes garbage. The
+// hypervisor must stop this LPAR and report it (the selftest expects it to crash: `expect =
+// crash`). If a check failed, chaos ends normally with H_TESSERA_TEST_EXIT instead, so that the
+// selftest sees the failure rather than the expected crash.
+#include "lpar.hpp"
+
+using namespace lpar;
+using namespace tessera::hcall;
+
+namespace {
+
+constexpr unsigned kCalls = 2000;
+constexpr u64 kSeed = 0x7e55e7a0c4a05ull;
+constexpr unsigned kMaxReported = 8; // FAIL lines per kind; the rest are only counted
+
+// hcalls that can legitimately hurt the caller itself: stop it or idle it with interrupts off,
+// end the LPAR, change its MMU or interrupt endianness, or write into its memory at an address
+// it names (now or later, through a registered buffer or queue). Compared on the low 32 bits,
+// so that a hypervisor which truncated the opcode would not be led into them either. When the
+// hypervisor implements a new hcall of that kind, add it here.
+// clang-format off
+constexpr u64 kAvoid[] = {
+    // idle, stop, end
+    H_CEDE, H_TESSERA_TEST_EXIT, H_RTAS, 0x298 /* H_JOIN */, H_SIGNAL_SYS_RESET,
+    // MMU, endianness, breakpoints
+    H_SET_MODE, H_REGISTER_PROC_TBL, 0x36C /* H_RESIZE_HPT_PREPARE */,
+    0x370 /* H_RESIZE_HPT_COMMIT */, H_SET_DABR, 0x134 /* H_SET_XDABR */,
+    // writes to guest memory
+    H_REGISTER_VPA, H_PAGE_INIT, H_LOGICAL_CI_LOAD, H_LOGICAL_CI_STORE, H_PUT_TCE,
+    H_PUT_TCE_INDIRECT, H_STUFF_TCE, H_VTERM_PARTNER_INFO, 0xFC /* H_REG_CRQ */,
+    0x114 /* H_REGISTER_LOGICAL_LAN */, 0x118 /* H_ADD_LOGICAL_LAN_BUFFER */,
+    0x2DC /* H_REG_SUB_CRQ */,
+};
+// clang-format on
+
+// The ISA-neutral hcalls worth aiming at; the ISA adds its own (isa::kChaosHcalls).
+constexpr u64 kCommon[] = {
+    H_GET_TERM_CHAR, H_PUT_TERM_CHAR, H_EOI,    H_CPPR,    H_IPI,  H_IPOLL,  H_XIRR,
+    H_XIRR_X,        H_PROD,          H_CONFER, H_GET_PPP, H_PURR, H_RANDOM, H_SET_SPRG0,
+};
+
+bool avoided(u64 number) {
+    for (u64 a : kAvoid)
+        if ((number & 0xffffffff) == a) return true;
+    return false;
+}
+
+u64 pick_number(Lcg& rng) {
+    const u64 kind = rng.below(100);
+    if (kind < 30) return kCommon[rng.below(sizeof(kCommon) / sizeof(kCommon[0]))];
+    if (kind < 55) return isa::kChaosHcalls[rng.below(isa::kChaosHcallCount)];
+    if (kind < 75) return 4 * rng.below(H_MAX_ARCHITECTED / 4 + 8); // a bit past the range too
+    if (kind < 85) return H_IMPL_FIRST + rng.below(H_IMPL_LAST - H_IMPL_FIRST + 1);
+    if (kind < 92) return rng.below(0x500); // not always a multiple of 4
+    return rng.next();
+}
+
+u64 pick_arg(Lcg& rng, const Boot& b) {
+    static constexpr u64 kInteresting[] = {
+        0,
+        1,
+        2,
+        3,
+        4,
+        0xff,
+        0x100,
+        0xffff,
+        0xffffffff,
+        0x100000000,
+        ~u64{0},
+        u64{1} << 63,
+        0x7fffffffffffffff,
+        kVtyTermno,
+        0x1000,
+        0xff000002,
+        0xff001000,
+        0x20000000,
+        0x30000000,
+    };
+    switch (rng.below(6)) {
+    case 0:
+        return rng.next();
+    case 1:
+        return rng.below(32);
+    case 2:
+        return kInteresting[rng.below(sizeof(kInteresting) / sizeof(kInteresting[0]))];
+    case 3: // an address or page number in or around the LPAR's memory
+        return rng.below(b.memory_size + b.memory_size / 4) & ~u64{0xfff};
+    case 4: // a plausible HTAB index
+        return b.htab_log2 >= 4 ? rng.below(u64{1} << (b.htab_log2 - 4)) : rng.below(4096);
+    default: // PAPR flag bits (IBM bits 24..48) and a small number
+        return (rng.next() & 0x00000000ffff8000ull) << 24 | rng.below(8);
+    }
+}
+
+const char* status_label(i64 status) {
+    if (status_name(status)[0] != '?') return status_name(status);
+    return valid_status(status) ? "another PAPR code" : "not a PAPR code";
+}
+
+struct Tally {
+    i64 status;
+    unsigned count;
+};
+
+void add_tally(Tally* t, unsigned& n, unsigned cap, i64 status) {
+    for (unsigned i = 0; i < n; ++i) {
+        if (t[i].status == status) {
+            ++t[i].count;
+            return;
+        }
+    }
+    if (n < cap) t[n++] = {status, 1};
+}
+
+} // namespace
+
+void lpar_main(const Boot& b) {
+    if (b.vcpu != 0) return;
+    note("chaos: %u pseudo-random hcalls, then a jump to garbage (this LPAR must crash)", kCalls);
+    isa::chaos_prepare(b);
+
+    Lcg rng(kSeed);
+    unsigned bad_status = 0, bad_regs = 0;
+    Tally tally[24];
+    unsigned tallies = 0;
+    for (unsigned i = 0; i < kCalls; ++i) {
+        u64 number = 0;
+        u64 args[9] = {};
+        do {
+            number = pick_number(rng);
+            for (u64& a : args) a = pick_arg(rng, b);
+            if (number == H_PUT_TERM_CHAR && args[0] == kVtyTermno) args[0] ^= 1; // no noise
+        } while (avoided(number) || !isa::chaos_sanitize(number, args));
+
+        const ProbeResult r = hcall_probe(number, args, rng.next());
+        add_tally(tally, tallies, sizeof(tally) / sizeof(tally[0]), r.hcall.status);
+        if (!valid_status(r.hcall.status) && ++bad_status <= kMaxReported) {
+            check(false,
+                  Detail("returned %ld (0x%lx); args 0x%lx 0x%lx 0x%lx 0x%lx", r.hcall.status,
+                         static_cast<u64>(r.hcall.status), args[0], args[1], args[2], args[3]),
+                  "call %u: hcall 0x%lx returns a PAPR status", i, number);
+        }
+        if (r.clobbered != 0 && ++bad_regs <= kMaxReported) {
+            char regs[150];
+            describe_clobbered(r, regs, sizeof(regs));
+            check(false, Detail("changed: %s", regs), "call %u: hcall 0x%lx preserves registers", i,
+                  number);
+        }
+    }
+    check(bad_status == 0, Detail("%u did not", bad_status),
+          "%u random hcalls all returned a PAPR status code", kCalls);
+    check(bad_regs == 0, Detail("%u did not", bad_regs),
+          "%u random hcalls all preserved r0-r2, r13-r31, CR, LR, CTR", kCalls);
+    for (unsigned i = 0; i < tallies; ++i)
+        note("%5u x %s (%ld)", tally[i].count, status_label(tally[i].status), tally[i].status);
+
+    // The LPAR still works after the storm.
+    check_status(hcall(H_PUT_TERM_CHAR, kVtyTermno, 0).status, H_SUCCESS,
+                 "after the storm: H_PUT_TERM_CHAR still works");
+    check_status(hcall(0x1000).status, H_FUNCTION, "after the storm: unknown hcalls -> H_FUNCTION");
+    check_status(hcall(H_CPPR, 0xff).status, H_SUCCESS, "after the storm: H_CPPR(0xff)");
+
+    if (failed() != 0) {
+        note("chaos: checks failed: ending normally instead of crashing");
+        finish();
+    }
+    note("chaos: all %u checks ok; jumping to garbage now: the hypervisor must stop this LPAR",
+         passed());
+    isa::execute_garbage();
+}
