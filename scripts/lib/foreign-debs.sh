@@ -27,7 +27,8 @@ foreign_apt() {
 foreign_update() {
     local arch=$1 stamp=$TESSERA_CACHE/apt-$1/updated
     if [ -z "$(find "$stamp" -mmin -1440 2>/dev/null)" ]; then
-        foreign_apt "$arch" update >/dev/null || return 1
+        # --error-on=any: apt-get update exits 0 when the mirror is unreachable otherwise.
+        foreign_apt "$arch" update --error-on=any -o Acquire::Retries=0 >/dev/null || return 1
         touch "$stamp"
     fi
 }

@@ -1,0 +1,146 @@
+#!/bin/sh
+# Tessera guest checks: /etc/tessera-autorun of the `--checks` initramfs (scripts/guest-images).
+# Exercises what a user expects of a machine and prints one line per check,
+#   CHECK name: ok [details]       or       CHECK name: FAIL reason
+# then `N passed, M failed`. /init powers the machine off afterwards.
+# Kernel parameter tessera.mem=SIZE (e.g. 256M) states the memory the LPAR was given; without
+# it the size is read from the device tree's memory nodes where there is one.
+# busybox sh only; works on every target.
+
+passed=0 failed=0
+ok()   { passed=$((passed + 1)); echo "CHECK $1: ok${2:+ ($2)}"; }
+fail() { failed=$((failed + 1)); echo "CHECK $1: FAIL $2"; }
+
+# Centiseconds since boot, from /proc/uptime ("123.45 ...").
+uptime_cs() {
+    read -r up _ < /proc/uptime
+    echo $(( ${up%.*} * 100 + $(echo "${up#*.}" | sed 's/^0//') ))
+}
+
+# Sum of all interrupt counters in /proc/interrupts (every CPU column of every line).
+irq_total() {
+    awk 'NR > 1 { for (i = 2; i <= NF; i++) { if ($i ~ /^[0-9]+$/) s += $i; else break } }
+         END { printf "%d\n", s }' /proc/interrupts
+}
+
+# Bytes in a size like 256M / 1G / 1048576K / 123456.
+size_bytes() {
+    case $1 in
+    *[kK]) echo $(( ${1%?} * 1024 )) ;;
+    *[mM]) echo $(( ${1%?} * 1024 * 1024 )) ;;
+    *[gG]) echo $(( ${1%?} * 1024 * 1024 * 1024 )) ;;
+    *) echo $(( $1 )) ;;
+    esac
+}
+
+# Total of the device tree's memory nodes (reg = 2-cell address, 2-cell size, big-endian).
+dt_memory_bytes() {
+    total=0
+    for node in /proc/device-tree/memory@*; do
+        [ -f "$node/reg" ] || continue
+        # Every 16-byte (address, size) pair; take the size half.
+        for hex in $(od -An -v -tx1 "$node/reg" | tr -d ' \n' | fold -w 32 | cut -c17-32); do
+            total=$(( total + 0x$hex ))
+        done
+    done
+    echo $total
+}
+
+echo "CHECKS: $(uname -a)"
+
+# --- memory: the kernel sees about the configured size; 32 MiB can be touched and read back.
+mem_kb=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
+want=""
+for arg in $(cat /proc/cmdline); do
+    case $arg in tessera.mem=*) want=$(size_bytes "${arg#tessera.mem=}") ;; esac
+done
+[ -n "$want" ] || { [ -d /proc/device-tree ] && want=$(dt_memory_bytes); }
+free 2>/dev/null | sed -n '1,2p'
+if [ -z "$mem_kb" ]; then
+    fail memory-size "no MemTotal in /proc/meminfo"
+elif [ -n "$want" ] && [ "$want" -gt 0 ]; then
+    have=$(( mem_kb * 1024 ))
+    # MemTotal excludes the kernel image and early reservations: expect 60-100 % of it.
+    if [ $(( have * 100 / want )) -ge 60 ] && [ "$have" -le "$want" ]; then
+        ok memory-size "MemTotal $((mem_kb / 1024)) MiB of $((want / 1048576)) MiB configured"
+    else
+        fail memory-size "MemTotal $((mem_kb / 1024)) MiB, configured $((want / 1048576)) MiB"
+    fi
+elif [ "$mem_kb" -ge 49152 ]; then
+    ok memory-size "MemTotal $((mem_kb / 1024)) MiB (configured size unknown)"
+else
+    fail memory-size "MemTotal only $((mem_kb / 1024)) MiB"
+fi
+
+zero32=58f06dd588d8ffb3beb46ada6309436b   # md5 of 32 MiB of zero bytes
+if dd if=/dev/zero of=/tmp/x bs=1M count=32 2>/dev/null; then
+    size=$(wc -c < /tmp/x)
+    sum=$(md5sum < /tmp/x | cut -d' ' -f1)
+    stream=$(dd if=/dev/zero bs=1M count=32 2>/dev/null | md5sum | cut -d' ' -f1)
+    if [ "$size" -eq 33554432 ] && [ "$sum" = "$zero32" ] && [ "$stream" = "$zero32" ]; then
+        ok memory-touch "32 MiB written to tmpfs and read back"
+    else
+        fail memory-touch "size $size, md5 $sum, streamed md5 $stream"
+    fi
+else
+    fail memory-touch "dd of 32 MiB to /tmp failed"
+fi
+rm -f /tmp/x
+
+# --- tmpfs I/O: write, copy, append, rename, compare, delete.
+d=/tmp/io
+if mkdir -p $d && seq 1 20000 > $d/a && cp $d/a $d/b && cmp -s $d/a $d/b \
+   && echo tail >> $d/b && ! cmp -s $d/a $d/b && mv $d/b $d/c && [ ! -e $d/b ] \
+   && [ "$(wc -l < $d/c)" -eq 20001 ] && [ "$(tail -n 1 $d/c)" = tail ] \
+   && [ "$(sed -n 12345p $d/a)" = 12345 ] && rm -r $d && [ ! -e $d ]; then
+    ok tmpfs-io "write/copy/append/rename/compare/delete"
+else
+    fail tmpfs-io "file operations on /tmp went wrong"
+fi
+
+# --- fork/exec: 100 short processes, each with its own exit status.
+bad=0 i=0
+while [ $i -lt 100 ]; do
+    /bin/busybox sh -c "exit $((i % 7))"
+    [ $? -eq $((i % 7)) ] || bad=$((bad + 1))
+    i=$((i + 1))
+done
+if [ $bad -eq 0 ]; then ok fork-exec "100 processes"; else fail fork-exec "$bad of 100 wrong"; fi
+
+# --- pipes: a pipeline of five processes with a known result.
+want_pipe=6ec451ba57f172c0b9dd2c2e561a09dc   # LC_ALL=C, same pipeline on any machine
+got=$(seq 1 50000 | sort -r | sed 's/1/one/g' | tr a-z A-Z | md5sum | cut -d' ' -f1)
+sum=$(seq 1 60000 | awk '{ s += $1 } END { printf "%d\n", s }')   # < 2^31: awk's %d is 32-bit
+if [ "$got" = "$want_pipe" ] && [ "$sum" = 1800030000 ]; then
+    ok pipes "5-stage pipeline checksum, sum 1..60000"
+else
+    fail pipes "checksum $got (want $want_pipe), sum $sum"
+fi
+
+# --- timers: sleep 1 takes about a second (by /proc/uptime and by the wall clock).
+t0=$(uptime_cs); w0=$(date +%s)
+sleep 1
+t1=$(uptime_cs)
+sleep 1
+w1=$(date +%s)
+dt=$((t1 - t0)) dw=$((w1 - w0))
+if [ $dt -ge 95 ] && [ $dt -le 200 ] && [ $dw -ge 1 ] && [ $dw -le 4 ]; then
+    ok timers "sleep 1 took $((dt / 100)).$(printf %02d $((dt % 100))) s; wall clock +$dw s over 2 s"
+else
+    fail timers "sleep 1 took $dt cs by /proc/uptime; wall clock +$dw s over sleep 2"
+fi
+
+# --- interrupts: /proc/interrupts exists and its counters move across a sleep.
+if [ -r /proc/interrupts ]; then
+    n0=$(irq_total); sleep 1; n1=$(irq_total)
+    if [ "$n1" -gt "$n0" ]; then
+        ok interrupts "$((n1 - n0)) interrupts in 1 s"
+    else
+        fail interrupts "counters did not move ($n0 -> $n1)"
+    fi
+else
+    fail interrupts "no /proc/interrupts"
+fi
+
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
