@@ -14,6 +14,7 @@ function(tessera_core_lib name arch_include)
   target_include_directories(${name} PUBLIC ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}
                                             ${arch_include})
   target_compile_options(${name} PUBLIC ${TESSERA_WARNINGS} -fno-rtti)
+  target_link_libraries(${name} PUBLIC fdt) # Debian's libfdt-dev, as the images use it
   if(TESSERA_SANITIZERS)
     target_compile_options(${name} PUBLIC ${TESSERA_SANITIZE})
     target_link_options(${name} PUBLIC ${TESSERA_SANITIZE})

@@ -71,18 +71,42 @@ bool open_bundle() {
     return true;
 }
 
-// TODO(bring-up): images are copied raw (kernel at logical 0, initrd at the top of the LPAR's
-// memory); the per-kind loaders (ELF for Linux, test-LPAR programs) come with guest entry.
-bool load_images(Lpar& lpar, const LparConfig& lc) {
+// A test LPAR's program is a flat binary run in place at logical 0 (tests/lpar); its initrd,
+// if any, goes at the top of its memory. Every vcpu starts at 0 with (index, memory size,
+// vcpu count).
+bool load_test_program(Lpar& lpar, const LparConfig& lc, char* why, usize why_len) {
     const Bundle::Entry* kernel = bundle.find(lc.kernel);
-    if (!kernel || !lpar.memory.copy_in(LogicalAddr(0), kernel->data, kernel->size)) return false;
+    if (!lpar.memory.copy_in(LogicalAddr(0), kernel->data, kernel->size)) {
+        rt::format(why, why_len, "the program does not fit in its memory");
+        return false;
+    }
     if (lc.has_initrd()) {
         const Bundle::Entry* initrd = bundle.find(lc.initrd);
-        if (!initrd) return false;
         LogicalAddr at(align_down(lpar.memory.size() - initrd->size, 64 * KiB));
-        if (!lpar.memory.copy_in(at, initrd->data, initrd->size)) return false;
+        if (initrd->size > lpar.memory.size() || at.value() < kernel->size ||
+            !lpar.memory.copy_in(at, initrd->data, initrd->size)) {
+            rt::format(why, why_len, "the initrd does not fit beside the program");
+            return false;
+        }
     }
+    lpar.boot = BootEntry{LogicalAddr(0), {0, lpar.memory.size(), lpar.vcpu_count, 0}, 3};
+    lpar.boot_all_vcpus = true;
     return true;
+}
+
+bool load_linux(Lpar& lpar, const LparConfig& lc, char* why, usize why_len) {
+    const Bundle::Entry* kernel = bundle.find(lc.kernel);
+    const Bundle::Entry* initrd = lc.has_initrd() ? bundle.find(lc.initrd) : nullptr;
+    LinuxImages images;
+    images.kernel = kernel->data;
+    images.kernel_size = kernel->size;
+    if (initrd) {
+        images.initrd = initrd->data;
+        images.initrd_size = initrd->size;
+    }
+    images.cmdline = lc.cmdline;
+    lpar.boot_all_vcpus = false;
+    return arch::linux_load(lpar, images, lpar.boot, why, why_len);
 }
 
 void create_lpar(const LparConfig& lc) {
@@ -100,9 +124,17 @@ void create_lpar(const LparConfig& lc) {
     }
     lpar->vty.set_termno(lc.vty);
     if (lc.console) console::mux().attach(lpar->name, lpar->vty);
-    if (!load_images(*lpar, lc)) {
-        log("lpar %s: images do not fit in its memory\n", lc.name);
-        lpar->crash("images do not fit");
+    char reason[96] = "";
+    if (!arch::lpar_init(*lpar)) {
+        rt::format(reason, sizeof(reason), "the ISA could not set up its translation");
+    } else if (lc.kind == LparKind::Test) {
+        load_test_program(*lpar, lc, reason, sizeof(reason));
+    } else {
+        load_linux(*lpar, lc, reason, sizeof(reason));
+    }
+    if (reason[0]) {
+        log("lpar %s: not loaded: %s\n", lc.name, reason);
+        lpar->crash(reason);
         return;
     }
     lpar->mark_loaded();

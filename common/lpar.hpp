@@ -10,6 +10,7 @@
 
 #include <arch/state.hpp>
 #include <tessera/addr.hpp>
+#include <tessera/arch.hpp>
 #include <tessera/types.hpp>
 
 #include "common/chunks.hpp"
@@ -77,6 +78,12 @@ class Lpar {
     xics::Controller xics;
     vty::Terminal vty;
     arch::LparState arch{};
+
+    // How its vcpus enter the guest once it starts (filled while loading): only vcpu 0 (Linux,
+    // which starts the others itself), or every vcpu with its index replacing args[0] (test
+    // LPARs).
+    BootEntry boot;
+    bool boot_all_vcpus = false;
 
     // A test LPAR's own verdict, from H_TESSERA_TEST_EXIT (hcall/test.cpp).
     struct TestReport {

@@ -24,24 +24,16 @@ u64 slice_ticks() {
     return hz ? hz / 100 : 10'000'000;
 }
 
-bool start_lpar(Lpar& lpar, const LparConfig& lc) {
-    if (lc.kind != LparKind::Test) {
-        // TODO(bring-up): Linux guests arrive with the device tree / boot_params work (issues 4,
-        // 6).
-        lpar.crash("Linux guests are not supported yet");
-        return false;
-    }
-    if (!arch::lpar_init(lpar)) {
-        lpar.crash("the ISA could not set up its translation");
-        return false;
-    }
-    // Test LPARs: every logical CPU starts at logical 0 with (index, memory size, vcpu count).
-    for (u32 i = 0; i < lpar.vcpu_count; ++i) {
-        const u64 args[] = {i, lpar.memory.size(), lpar.vcpu_count};
-        arch::vcpu_init(lpar.vcpus[i], LogicalAddr(0), args, 3);
+// Enters the vcpus as loading decided (Lpar::boot) and hands them to the scheduler.
+bool start_lpar(Lpar& lpar) {
+    u32 starting = lpar.boot_all_vcpus ? lpar.vcpu_count : 1;
+    for (u32 i = 0; i < starting; ++i) {
+        BootEntry e = lpar.boot;
+        if (lpar.boot_all_vcpus) e.args[0] = i;
+        arch::vcpu_init(lpar.vcpus[i], e.entry, e.args, e.nargs);
     }
     if (!lpar.start()) return false;
-    for (u32 i = 1; i < lpar.vcpu_count; ++i) lpar.start_vcpu(i);
+    for (u32 i = 1; i < starting; ++i) lpar.start_vcpu(i);
     sched.add_lpar(lpar);
     return true;
 }
@@ -78,8 +70,10 @@ bool any_live(LparTable& lpars) {
 RunSummary run_lpars(LparTable& lpars, const Config& config, ChunkPool& pool) {
     sched.init(1, slice_ticks());
     for (Lpar& lpar : lpars) {
-        const LparConfig* lc = config.find(lpar.name);
-        if (lpar.state == LparState::Loaded && lc && !start_lpar(lpar, *lc)) finish(lpar, pool);
+        if (lpar.state == LparState::Loaded && !start_lpar(lpar))
+            finish(lpar, pool);
+        else if (lpar.has_ended())
+            finish(lpar, pool); // could not be loaded
     }
     while (any_live(lpars)) {
         console::mux().poll_input();

@@ -6,6 +6,7 @@
 #include <arch/hcalls.hpp>
 
 #include "hcall/cede.hpp"
+#include "hcall/rtas.hpp"
 #include "hcall/test.hpp"
 #include "hcall/vty.hpp"
 #include "hcall/xics.hpp"
@@ -25,6 +26,7 @@ constexpr Entry kCommonHcalls[] = {
     {H_XIRR,          &h_xirr},
     {H_XIRR_X,        &h_xirr_x},
     {H_CEDE,          &h_cede},
+    {H_RTAS,          &h_rtas},
     {H_TESSERA_TEST_EXIT, &h_tessera_test_exit},
 };
 // clang-format on

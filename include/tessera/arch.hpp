@@ -35,6 +35,20 @@ enum class VcpuExit : u8 {
     Fault,     // the guest did something fatal for its LPAR: it was crashed with the reason
 };
 
+// A Linux kernel and what comes with it, from the boot bundle.
+struct LinuxImages {
+    const u8* kernel = nullptr; // the vmlinux ELF
+    usize kernel_size = 0;
+    const u8* initrd = nullptr; // null: none
+    usize initrd_size = 0;
+    const char* cmdline = "";
+};
+// Where and how a vcpu enters the guest: the core calls vcpu_init with these.
+struct BootEntry {
+    LogicalAddr entry;
+    u64 args[4] = {};
+    usize nargs = 0;
+};
 namespace plat {
 // ---- Platform hooks (plat/<plat>/) ----------------------------------------------------------
 
@@ -76,6 +90,10 @@ VcpuExit vcpu_run(Vcpu& vcpu, u64 slice);
 // True when the vcpu's own timer (ppc64 decrementer) has expired: wakes a ceded vcpu. The
 // virtual interrupt controller's pending state is the core's and is checked by the core.
 bool timer_pending(const Vcpu& vcpu);
+// Loads a Linux kernel into the LPAR's memory the way this ISA boots it (ppc64: ELF + device
+// tree + RTAS blob, entered kexec-style; ia32: ELF + boot_params at the PV entry) and says how
+// the boot vcpu enters it. Runs after lpar_init. False with a reason in `why` on bad images.
+bool linux_load(Lpar& lpar, const LinuxImages& images, BootEntry& entry, char* why, usize why_len);
 // The LPAR has stopped: release its translation state so its chunks can be reused.
 void lpar_teardown(Lpar& lpar);
 

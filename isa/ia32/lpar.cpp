@@ -1,6 +1,7 @@
 // ia32 LPAR hooks of the arch contract: not built yet.
 #include "common/lpar.hpp"
 #include "common/log.hpp"
+#include "common/rt/format.hpp"
 
 #include <tessera/arch.hpp>
 
@@ -29,4 +30,12 @@ bool timer_pending(const Vcpu&) {
     return false;
 }
 
+} // namespace tessera::arch
+
+namespace tessera::arch {
+// TODO(bring-up): the ia32 Linux boot (ELF + boot_params, PV entry) arrives with issue 6.
+bool linux_load(Lpar&, const LinuxImages&, BootEntry&, char* why, usize why_len) {
+    rt::format(why, why_len, "Linux guests are not supported on this target yet");
+    return false;
+}
 } // namespace tessera::arch

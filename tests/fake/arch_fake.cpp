@@ -78,3 +78,10 @@ bool timer_pending(const Vcpu& vcpu) {
 }
 
 } // namespace tessera::arch
+
+namespace tessera::arch {
+bool linux_load(Lpar&, const LinuxImages&, BootEntry&, char* why, usize why_len) {
+    if (why_len) why[0] = '\0';
+    return false;
+}
+} // namespace tessera::arch

@@ -1,0 +1,128 @@
+// The ELF loader over fake real memory: good images land at their physical addresses, bad ones
+// are refused with a message before anything is written.
+#include "common/chunks.hpp"
+#include "common/elf_loader.hpp"
+
+#include <cstring>
+#include <doctest/doctest.h>
+#include <elf.h>
+#include <memory>
+#include <string>
+#include <vector>
+
+using namespace tessera;
+
+namespace {
+
+struct Memory {
+    static constexpr u64 kBase = 1 * GiB;
+    std::vector<u8> ram = std::vector<u8>(3 * kChunkSize, 0xEE);
+    std::unique_ptr<ChunkPool> pool = std::make_unique<ChunkPool>();
+    LogicalMap map;
+    Memory() {
+        RealRange r{RealAddr(kBase), ram.size()};
+        REQUIRE(pool->init(
+            &r, 1, nullptr, 0,
+            RealWindow{reinterpret_cast<uptr>(ram.data()), RealAddr(kBase), ram.size()}));
+        REQUIRE(map.assign(*pool, 1, 2 * kChunkSize));
+        REQUIRE(map.fill(LogicalAddr(0), 0xEE, map.size())); // to see what the loader wrote
+    }
+    u8 at(u64 logical) {
+        u8 b = 0;
+        REQUIRE(map.copy_out(&b, LogicalAddr(logical), 1));
+        return b;
+    }
+};
+
+// A small ELF64 ppc64 executable: segment 0 = text at paddr 0x10000 (vaddr 0xc000...10000),
+// segment 1 = data + bss crossing the first chunk boundary.
+std::vector<u8> elf64(u64 entry = 0xc000000000010010ull) {
+    std::vector<u8> f(0x3000, 0);
+    Elf64_Ehdr h{};
+    std::memcpy(h.e_ident, ELFMAG, SELFMAG);
+    h.e_ident[EI_CLASS] = ELFCLASS64;
+    h.e_ident[EI_DATA] = ELFDATA2LSB;
+    h.e_ident[EI_VERSION] = EV_CURRENT;
+    h.e_type = ET_EXEC;
+    h.e_machine = EM_PPC64;
+    h.e_entry = entry;
+    h.e_phoff = sizeof(h);
+    h.e_phentsize = sizeof(Elf64_Phdr);
+    h.e_phnum = 3;
+    std::memcpy(f.data(), &h, sizeof(h));
+    Elf64_Phdr p[3]{};
+    p[0] = {PT_LOAD, 5, 0x1000, 0xc000000000010000ull, 0x10000, 0x100, 0x100, 0x10000};
+    p[1] = {PT_NOTE, 4, 0x1100, 0, 0, 0x10, 0x10, 4};
+    p[2] = {PT_LOAD, 6, 0x2000, 0xc000000000fff000ull, kChunkSize - 0x1000, 0x800, 0x3000, 0x10000};
+    std::memcpy(f.data() + sizeof(h), p, sizeof(p));
+    std::memset(f.data() + 0x1000, 0x11, 0x100);
+    std::memset(f.data() + 0x2000, 0x22, 0x800);
+    return f;
+}
+
+std::string load(Memory& m, const std::vector<u8>& f, ElfLoaded& out, u16 machine = EM_PPC64) {
+    char why[128] = "";
+    bool ok = load_elf(m.map, f.data(), f.size(), machine, out, why, sizeof(why));
+    return ok ? "ok" : why;
+}
+
+} // namespace
+
+TEST_CASE("elf: segments land at their physical addresses, bss is zeroed across chunks") {
+    Memory m;
+    ElfLoaded out;
+    REQUIRE(load(m, elf64(), out) == "ok");
+    CHECK(out.is64);
+    CHECK(out.machine == EM_PPC64);
+    CHECK(out.entry == LogicalAddr(0x10010));
+    CHECK(out.low == LogicalAddr(0x10000));
+    CHECK(out.high == LogicalAddr(kChunkSize - 0x1000 + 0x3000));
+    CHECK(m.at(0x10000) == 0x11);
+    CHECK(m.at(0x100ff) == 0x11);
+    CHECK(m.at(0x10100) == 0xEE); // beyond the segment: untouched
+    CHECK(m.at(kChunkSize - 0x1000) == 0x22);
+    CHECK(m.at(kChunkSize - 0x1000 + 0x7ff) == 0x22);
+    CHECK(m.at(kChunkSize - 0x1000 + 0x800) == 0); // bss, in the first chunk
+    CHECK(m.at(kChunkSize + 0x1fff) == 0);         // bss, in the second chunk
+}
+
+TEST_CASE("elf: bad images are refused with a message and nothing is written") {
+    Memory m;
+    ElfLoaded out;
+    auto f = elf64();
+    CHECK(load(m, std::vector<u8>(f.begin(), f.begin() + 10), out) == "not an ELF file");
+    CHECK(load(m, std::vector<u8>(f.begin(), f.begin() + 20), out) == "truncated ELF header");
+    auto bad = f;
+    bad[0] = 'X';
+    CHECK(load(m, bad, out) == "not an ELF file");
+    bad = f;
+    bad[EI_DATA] = ELFDATA2MSB;
+    CHECK(load(m, bad, out) == "not a little-endian ELF file");
+    CHECK(load(m, f, out, EM_386) == "ELF machine 21, this target runs machine 3");
+    CHECK(load(m, elf64(0xc000000000500000ull), out) ==
+          "entry point 0xc000000000500000 is in no loaded segment");
+    // a segment beyond the LPAR's 32 MiB
+    bad = f;
+    Elf64_Phdr ph;
+    std::memcpy(&ph, bad.data() + sizeof(Elf64_Ehdr), sizeof(ph));
+    ph.p_paddr = 2 * kChunkSize - 0x80;
+    std::memcpy(bad.data() + sizeof(Elf64_Ehdr), &ph, sizeof(ph));
+    CHECK(load(m, bad, out) == "segment 0 does not fit in the LPAR's 32 MiB");
+    // data past the end of the file, and overflowing offsets
+    bad = f;
+    ph.p_paddr = 0x10000;
+    ph.p_offset = ~u64{0} - 4;
+    std::memcpy(bad.data() + sizeof(Elf64_Ehdr), &ph, sizeof(ph));
+    CHECK(load(m, bad, out) == "segment 0: data past the end of the file");
+    bad = f;
+    Elf64_Ehdr h;
+    std::memcpy(&h, bad.data(), sizeof(h));
+    h.e_phnum = 5000;
+    std::memcpy(bad.data(), &h, sizeof(h));
+    CHECK(load(m, bad, out) == "5000 program headers");
+    h.e_phnum = 3;
+    h.e_phoff = ~u64{0} - 8;
+    std::memcpy(bad.data(), &h, sizeof(h));
+    CHECK(load(m, bad, out) == "program headers past the end of the file");
+    CHECK(m.at(0x10000) == 0xEE); // nothing was written by any of these
+}
