@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# linux.sh TARGET: boot the default Linux guest with the checks initramfs (scripts/guest-images
+# --checks: memory, tmpfs I/O, fork/exec, pipes, timers, interrupts, then poweroff -f) and check
+# what its userspace printed and that the run ends with status 0.
+set -uo pipefail
+target=$1
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=$(mktemp); trap 'rm -f "$out"' EXIT
+"$root/scripts/run" --target "$target" --guest-checks --memory 512M --timeout 400 \
+    --no-setup --no-build </dev/null >"$out" 2>&1
+status=$?
+tr -d '\r' < "$out" | grep -v '^\[ *[0-9.]*,[0-9]\]' | grep -vE '^\[ +[0-9]+\.[0-9]+\] ' # no kernel log
+fails=0
+expect() {
+    if tr -d '\r' < "$out" | grep -qE -- "$1"; then echo "ok: $2"; else echo "FAILED: $2 (no /$1/)"; fails=$((fails+1)); fi
+}
+expect "TESSERA-GUEST: userspace up" "the guest reached userspace"
+expect "CHECK memory-touch: ok" "memory"
+expect "CHECK tmpfs-io: ok" "tmpfs I/O"
+expect "CHECK fork-exec: ok" "fork/exec"
+expect "CHECK pipes: ok" "pipes"
+expect "CHECK timers: ok" "timers"
+expect "CHECK interrupts: ok" "interrupts"
+expect "^[0-9]+ passed, 0 failed" "the guest's checks all passed"
+expect "lpar linux: stopped \(power-off\)" "the guest powered its LPAR off"
+[ $status -eq 0 ] || { echo "FAILED: scripts/run exited $status"; fails=$((fails+1)); }
+echo "$target linux: $([ $fails -eq 0 ] && echo PASS || echo FAIL)"
+[ $fails -eq 0 ]
