@@ -10,6 +10,8 @@
 #include <tessera/arch.hpp>
 
 extern "C" tessera::u64 guest_enter(tessera::arch::GuestRegs* regs);
+extern "C" void vector_state_save(tessera::arch::VectorState* v);
+extern "C" void vector_state_load(const tessera::arch::VectorState* v);
 
 namespace tessera::arch {
 namespace {
@@ -33,6 +35,59 @@ void load_slb(const VcpuState& s) {
             asm volatile("slbmte %0, %1" ::"r"(s.slb_vsid[i]), "r"(s.slb_esid[i] | i) : "memory");
     }
     isync();
+}
+
+// The guest-owned SPRs that only need swapping when another vcpu takes the CPU.
+void save_owned_sprs(SprState& r) {
+    r.amr = mfspr<Spr::AMR>();
+    r.uamor = mfspr<Spr::UAMOR>();
+    r.dscr = mfspr<Spr::DSCR>();
+    r.tar = mfspr<Spr::TAR>();
+    r.fscr = mfspr<Spr::FSCR>();
+    r.pspb = mfspr<Spr::PSPB>();
+    r.ctrl = mfspr<Spr::CTRL_READ>();
+    r.ebbhr = mfspr<Spr::EBBHR>();
+    r.ebbrr = mfspr<Spr::EBBRR>();
+    r.bescr = mfspr<Spr::BESCR>();
+    r.mmcr0 = mfspr<Spr::MMCR0>();
+    r.mmcr1 = mfspr<Spr::MMCR1>();
+    r.mmcr2 = mfspr<Spr::MMCR2>();
+    r.mmcra = mfspr<Spr::MMCRA>();
+    r.pmc[0] = mfspr<Spr::PMC1>();
+    r.pmc[1] = mfspr<Spr::PMC2>();
+    r.pmc[2] = mfspr<Spr::PMC3>();
+    r.pmc[3] = mfspr<Spr::PMC4>();
+    r.pmc[4] = mfspr<Spr::PMC5>();
+    r.pmc[5] = mfspr<Spr::PMC6>();
+    r.siar = mfspr<Spr::SIAR>();
+    r.sdar = mfspr<Spr::SDAR>();
+    r.sier = mfspr<Spr::SIER>();
+}
+
+void load_owned_sprs(const SprState& r) {
+    mtspr<Spr::AMR>(r.amr);
+    mtspr<Spr::UAMOR>(r.uamor);
+    mtspr<Spr::DSCR>(r.dscr);
+    mtspr<Spr::TAR>(r.tar);
+    mtspr<Spr::FSCR>(r.fscr);
+    mtspr<Spr::PSPB>(r.pspb);
+    mtspr<Spr::CTRL_WRITE>(r.ctrl);
+    mtspr<Spr::EBBHR>(r.ebbhr);
+    mtspr<Spr::EBBRR>(r.ebbrr);
+    mtspr<Spr::BESCR>(r.bescr);
+    mtspr<Spr::MMCR0>(r.mmcr0);
+    mtspr<Spr::MMCR1>(r.mmcr1);
+    mtspr<Spr::MMCR2>(r.mmcr2);
+    mtspr<Spr::MMCRA>(r.mmcra);
+    mtspr<Spr::PMC1>(r.pmc[0]);
+    mtspr<Spr::PMC2>(r.pmc[1]);
+    mtspr<Spr::PMC3>(r.pmc[2]);
+    mtspr<Spr::PMC4>(r.pmc[3]);
+    mtspr<Spr::PMC5>(r.pmc[4]);
+    mtspr<Spr::PMC6>(r.pmc[5]);
+    mtspr<Spr::SIAR>(r.siar);
+    mtspr<Spr::SDAR>(r.sdar);
+    mtspr<Spr::SIER>(r.sier);
 }
 
 void load_sprs(const VcpuState& s) {
@@ -166,9 +221,17 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
     Pcpu& pcpu = this_pcpu();
     Lpar& lpar = *v.lpar;
     VcpuState& s = v.arch;
-    if (pcpu.last_vcpu != &v) { // the SLB still holds the previous vcpu's segments
-        if (pcpu.last_vcpu) save_slb(pcpu.last_vcpu->arch);
+    if (pcpu.last_vcpu != &v) {
+        // The CPU still holds the previous vcpu's segments, FP/VMX/VSX and owned SPRs: they
+        // must neither leak to this vcpu (another LPAR, perhaps) nor be lost.
+        if (Vcpu* prev = pcpu.last_vcpu) {
+            save_slb(prev->arch);
+            vector_state_save(&prev->arch.vector);
+            save_owned_sprs(prev->arch.spr);
+        }
         load_slb(s);
+        vector_state_load(&s.vector);
+        load_owned_sprs(s.spr);
         pcpu.last_vcpu = &v;
     }
     load_sprs(s);

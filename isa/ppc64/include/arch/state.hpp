@@ -2,6 +2,7 @@
 #pragma once
 
 #include <arch/regs.hpp>
+#include <stddef.h>
 #include <tessera/types.hpp>
 
 #include "isa/ppc64/htab.hpp"
@@ -10,6 +11,26 @@ namespace tessera::arch {
 
 inline constexpr u32 kSlbEntries = 32; // POWER8
 
+// FP, VMX and VSX registers (isa/ppc64/fpu.S saves and loads this layout).
+struct VectorState {
+    alignas(16) u8 vsr[64][16];
+    u64 fpscr;
+    u64 unused;
+    alignas(16) u8 vscr[16];
+    u64 vrsave;
+    u64 unused2;
+};
+static_assert(offsetof(VectorState, fpscr) == 1024);
+static_assert(offsetof(VectorState, vscr) == 1040);
+static_assert(offsetof(VectorState, vrsave) == 1056);
+
+// Problem-state and supervisor SPRs a guest owns besides the ones the exit path handles.
+struct SprState {
+    u64 amr, uamor, dscr, tar, fscr, pspb, ctrl;
+    u64 ebbhr, ebbrr, bescr;
+    u64 mmcr0, mmcr1, mmcr2, mmcra, pmc[6], siar, sdar, sier;
+};
+
 struct VcpuState {
     GuestRegs regs;
     // Supervisor SPRs the guest owns; swapped when another vcpu takes the physical CPU.
@@ -17,6 +38,9 @@ struct VcpuState {
     u64 sprg[4] = {};
     u64 slb_esid[kSlbEntries] = {}; // slbmfee values (ESID | V), 0 = unused
     u64 slb_vsid[kSlbEntries] = {};
+    // Swapped only when another vcpu takes the physical CPU (isa/ppc64/run.cpp).
+    VectorState vector{};
+    SprState spr{};
     // The decrementer keeps counting while the vcpu is off the CPU: keep its expiry in
     // timebase ticks and reload DEC from it.
     u64 dec_expiry = 0;
