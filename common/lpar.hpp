@@ -62,6 +62,10 @@ class Vcpu {
     u32 pcpu = kNoPcpu;        // the physical CPU it is on, while picked
     u64 ready_seq = 0;         // when it last became Runnable; lowest runs first
     bool wake_pending = false; // woken while Running: a cede does not put it to sleep
+    // Processor hcalls (hcall/processor.cpp): areas the guest registered (logical addresses,
+    // 0 = none) and a pending H_PROD.
+    u64 vpa = 0, slb_shadow = 0, dtl = 0;
+    bool prodded = false;
     arch::VcpuState arch{};
 };
 

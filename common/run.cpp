@@ -45,9 +45,11 @@ void wake_ready(LparTable& lpars) {
         for (u32 i = 0; i < lpar.vcpu_count; ++i) {
             Vcpu& v = lpar.vcpus[i];
             bool woken = (presented >> i) & 1;
-            if (v.state == VcpuState::Ceded &&
-                (woken || lpar.xics.has_pending(i) || arch::timer_pending(v)))
+            if (v.state != VcpuState::Ceded) continue;
+            if (v.prodded || woken || lpar.xics.has_pending(i) || arch::timer_pending(v)) {
+                v.prodded = false;
                 sched.wake(v);
+            }
         }
     }
 }

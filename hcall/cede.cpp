@@ -5,7 +5,11 @@
 namespace tessera::hcall {
 
 Ret h_cede(Env& env, Frame&) {
-    env.after = env.lpar.xics.has_pending(env.vcpu.index) ? After::Resume : After::Block;
+    // An H_PROD that came first, or a pending interrupt, makes the cede return at once.
+    bool prodded = env.vcpu.prodded;
+    env.vcpu.prodded = false;
+    bool pending = prodded || env.lpar.xics.has_pending(env.vcpu.index);
+    env.after = pending ? After::Resume : After::Block;
     return H_SUCCESS;
 }
 

@@ -6,6 +6,7 @@
 #include <arch/hcalls.hpp>
 
 #include "hcall/cede.hpp"
+#include "hcall/processor.hpp"
 #include "hcall/rtas.hpp"
 #include "hcall/test.hpp"
 #include "hcall/vty.hpp"
@@ -26,6 +27,9 @@ constexpr Entry kCommonHcalls[] = {
     {H_XIRR,          &h_xirr},
     {H_XIRR_X,        &h_xirr_x},
     {H_CEDE,          &h_cede},
+    {H_REGISTER_VPA,  &h_register_vpa},
+    {H_PROD,          &h_prod},
+    {H_CONFER,        &h_confer},
     {H_RTAS,          &h_rtas},
     {H_TESSERA_TEST_EXIT, &h_tessera_test_exit},
 };

@@ -178,3 +178,27 @@ TEST_CASE("run: LPARs that cannot start are reported and do not stop the others"
     CHECK(s2.failed == 1);
     CHECK_FALSE(m2.lpar("t").memory.size()); // its memory was given back
 }
+
+TEST_CASE("run: H_PROD wakes a ceded sibling") {
+    Machine m("[lpar duo]\nmemory = 16M\ncpus = 2\nkernel = k\nkind = test\n");
+    u64 prod_at = 0;
+    fake::guest = [&](Vcpu& v) {
+        Lpar& l = *v.lpar;
+        if (v.index == 1) {
+            if (v.arch.step++ == 0) { // cede once, with nothing pending
+                VcpuExit e = VcpuExit::Preempted;
+                fake::exit_for(fake::hcall(v, hcall::H_CEDE).after, e);
+                return e;
+            }
+            return VcpuExit::Preempted;
+        }
+        if (v.arch.runs == 4) {
+            prod_at = l.vcpus[1].arch.runs;
+            fake::hcall(v, hcall::H_PROD, 1);
+        }
+        if (l.vcpus[1].arch.step >= 2) return test_exit(v, 1, 0);
+        return VcpuExit::Preempted;
+    };
+    CHECK(m.run().passed == 1);
+    CHECK(prod_at == 1); // asleep until the prod
+}
