@@ -93,6 +93,7 @@ RunSummary run_lpars(LparTable& lpars, const Config& config, ChunkPool& pool) {
             sched.put_back(*v, Scheduler::Outcome::Preempted);
             break;
         case VcpuExit::Stopped:
+        case VcpuExit::Offline:
         case VcpuExit::Fault:
             sched.put_back(*v, Scheduler::Outcome::Offline);
             break;

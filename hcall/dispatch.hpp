@@ -27,6 +27,7 @@ enum class After : u8 {
     Block,    // the caller ceded: it waits until an interrupt is pending for it
     Yield,    // give up the rest of the time slice
     StopLpar, // the LPAR ended (power-off, os-term); the reason is in Lpar::stop_reason
+    Offline,  // the caller stopped itself (RTAS stop-self) until a start-cpu
 };
 
 struct Env {

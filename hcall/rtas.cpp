@@ -157,6 +157,29 @@ void query_cpu_stopped_state(Env& env, Call& call) {
     call.ret(1, s == VcpuState::Offline || s == VcpuState::Stopped ? 0 : 2);
 }
 
+// start-cpu(cpu, pc, r3): an Offline vcpu starts in real mode at `pc` with r3 (the ISA's entry
+// state); -1 (hardware error) when it is not Offline, -3 for a cpu that does not exist.
+void start_cpu(Env& env, Call& call) {
+    const u32 cpu = call.arg(0);
+    if (cpu >= env.lpar.vcpu_count) {
+        call.status(kParameterError);
+        return;
+    }
+    Vcpu& v = env.lpar.vcpus[cpu];
+    if (v.state != VcpuState::Offline) {
+        call.status(kHardwareError);
+        return;
+    }
+    const u64 r3 = call.arg(2);
+    arch::vcpu_init(v, LogicalAddr(call.arg(1)), &r3, 1);
+    call.status(env.lpar.start_vcpu(cpu) ? kSuccess : kHardwareError);
+}
+
+// stop-self(): the caller goes Offline (no return cells); the run loop stops scheduling it.
+void stop_self(Env& env, Call&) {
+    env.after = After::Offline;
+}
+
 // clang-format off
 constexpr Service kServices[] = {
     {"display-character",        kDisplayCharacter,     1, 1, &display_character},
@@ -173,9 +196,8 @@ constexpr Service kServices[] = {
     {"ibm,int-on",               kIntOn,                1, 1, &int_on},
     {"ibm,int-off",              kIntOff,               1, 1, &int_off},
     {"query-cpu-stopped-state",  kQueryCpuStoppedState, 1, 2, &query_cpu_stopped_state},
-    // SMP is not wired yet: starting a vcpu at (pc, r3) needs the run loop (see docs/hcalls.md).
-    {"start-cpu",                kStartCpu,             3, 1, &not_supported},
-    {"stop-self",                kStopSelf,             0, 0, &not_supported},
+    {"start-cpu",                kStartCpu,             3, 1, &start_cpu},
+    {"stop-self",                kStopSelf,             0, 0, &stop_self},
 };
 // clang-format on
 constexpr usize kServiceCount = sizeof kServices / sizeof kServices[0];

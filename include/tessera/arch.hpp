@@ -32,6 +32,7 @@ enum class VcpuExit : u8 {
     Ceded,     // the guest idles (H_CEDE / hlt) until an interrupt is pending for it
     Yielded,   // the guest gave up the rest of its slice
     Stopped,   // the LPAR ended through an hcall (power-off, test exit): see Lpar::state
+    Offline,   // the vcpu stopped itself (RTAS stop-self); a start-cpu brings it back
     Fault,     // the guest did something fatal for its LPAR: it was crashed with the reason
 };
 

@@ -166,6 +166,9 @@ bool handle_hcall(Vcpu& v, VcpuExit& exit) {
     case hcall::After::StopLpar:
         exit = VcpuExit::Stopped;
         return false;
+    case hcall::After::Offline:
+        exit = VcpuExit::Offline;
+        return false;
     }
     return true;
 }

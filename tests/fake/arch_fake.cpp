@@ -36,6 +36,9 @@ bool exit_for(hcall::After after, VcpuExit& exit) {
     case hcall::After::StopLpar:
         exit = VcpuExit::Stopped;
         return true;
+    case hcall::After::Offline:
+        exit = VcpuExit::Offline;
+        return true;
     }
     return false;
 }

@@ -406,17 +406,22 @@ TEST_CASE("rtas: query-cpu-stopped-state reports each vcpu") {
     CHECK(g.ret(1) == 0xdead'beef);
 }
 
-TEST_CASE("rtas: start-cpu and stop-self are not implemented yet") {
-    Guest g(2);
-    CHECK(g.call(kStartCpu, {1, 0x6000, 1}, 1) == H_SUCCESS);
-    CHECK(g.status() == kParameterError);
-    CHECK(g.lpar->vcpus[1].state == VcpuState::Offline);
-    // stop-self has no return cells: nothing is written and the caller goes on.
+TEST_CASE("rtas: start-cpu starts an Offline vcpu at (pc, r3); stop-self takes the caller off") {
+    Guest g(3);
+    CHECK(g.call(kStartCpu, {1, 0x6000, 0x77}, 1) == H_SUCCESS);
+    CHECK(g.status() == kSuccess);
+    CHECK(g.lpar->vcpus[1].state == VcpuState::Runnable);
+    CHECK(g.lpar->vcpus[1].arch.pc == 0x6000); // the fake ISA's record of vcpu_init
+    CHECK(g.lpar->vcpus[1].arch.args[0] == 0x77);
+    CHECK(g.call(kStartCpu, {1, 0x6000, 0}, 1) == H_SUCCESS);
+    CHECK(g.status() == kHardwareError); // already started
+    CHECK(g.call(kStartCpu, {3, 0x6000, 0}, 1) == H_SUCCESS);
+    CHECK(g.status() == kParameterError); // no such cpu
+    // stop-self has no return cells: nothing is written, the caller goes offline.
     g.poke32(kBlock + 12, 0x5555'5555);
     CHECK(g.call(kStopSelf, {}, 0) == H_SUCCESS);
     CHECK(g.peek32(kBlock + 12) == 0x5555'5555);
-    CHECK(g.after == After::Resume);
-    CHECK(g.lpar->vcpus[0].state == VcpuState::Running);
+    CHECK(g.after == After::Offline);
 }
 
 // ---- The args block and the dispatcher ---------------------------------------------------------

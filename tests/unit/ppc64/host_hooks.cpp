@@ -1,0 +1,13 @@
+// The ISA hooks that the ppc64 logic under test (HTAB, memory hcalls, dispatch) reaches through
+// shared code (RTAS start-cpu) but that only the hypervisor image implements: minimal host
+// versions so that unit_tests_ppc64 links. None of these tests exercise them.
+#include "common/lpar.hpp"
+
+namespace tessera::arch {
+
+void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
+    vcpu.arch.regs.pc = entry.value();
+    for (usize i = 0; i < nargs && i < 4; ++i) vcpu.arch.regs.gpr[3 + i] = args[i];
+}
+
+} // namespace tessera::arch
