@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# mixed.sh TARGET: Linux with its checks initramfs and test LPARs in one run
+# (tests/integration/mixed-TARGET.conf): every LPAR must end as it would alone.
+set -uo pipefail
+target=$1
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+out=$(mktemp); trap 'rm -f "$out"' EXIT
+images=()
+while IFS='=' read -r key path; do
+    case $key in kernel) images+=(--image "vmlinux=$path") ;; initrd) images+=(--image "initrd=$path") ;; esac
+done < <("$root/scripts/guest-images" "$target" --checks)
+for bin in regs mmu; do images+=(--image "$bin.bin=$root/build/$target/lpars/$bin.bin"); done
+"$root/scripts/run" --target "$target" --no-setup --no-build --timeout 600 \
+    --config "$here/mixed-$target.conf" "${images[@]}" </dev/null >"$out" 2>&1
+status=$?
+tr -d '\r' < "$out" | grep -E 'CHECK|passed|lpar |tessera:' | grep -vE '^\[ +[0-9]+\.[0-9]+\] '
+fails=0
+expect() {
+    if tr -d '\r' < "$out" | grep -qE -- "$1"; then echo "ok: $2"; else echo "FAILED: $2 (no /$1/)"; fails=$((fails+1)); fi
+}
+expect "TESSERA-GUEST: userspace up" "Linux reached userspace next to the test LPARs"
+expect "^7 passed, 0 failed" "Linux's own checks all passed"
+expect "lpar linux: stopped \(power-off\)" "Linux powered its LPAR off"
+expect "lpar regs: 13 passed, 0 failed" "register state isolated from Linux"
+expect "lpar mmu: 95 passed, 0 failed" "memory hcalls next to Linux"
+if tr -d '\r' < "$out" | grep -q "CHECK .*: FAIL"; then echo "FAILED: a guest check failed"; fails=$((fails+1)); fi
+[ $status -eq 0 ] || { echo "FAILED: scripts/run exited $status"; fails=$((fails+1)); }
+echo "$target mixed: $([ $fails -eq 0 ] && echo PASS || echo FAIL)"
+[ $fails -eq 0 ]
