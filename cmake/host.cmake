@@ -39,7 +39,7 @@ tessera_unit_tests(unit_tests tessera_core ${TESSERA_UNIT_TESTS}
 # Per-ISA logic that is pure enough to test on the host: isa/<isa>/hosted.txt lists its files.
 foreach(isa ppc64 ia32)
   set(list ${CMAKE_SOURCE_DIR}/isa/${isa}/hosted.txt)
-  file(GLOB isa_tests CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/${isa}/*_test.cpp)
+  file(GLOB isa_tests CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/${isa}/*.cpp)
   if(EXISTS ${list} AND isa_tests)
     set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${list})
     file(STRINGS ${list} files REGEX "^[^#]")

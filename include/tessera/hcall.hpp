@@ -88,6 +88,9 @@ enum Status : i64 {
     H_DEST_PARM        = -14,
     H_REMOTE_PARM      = -15,
     H_RESOURCE         = -16,
+    H_P2               = -55,  // parameter 2 (counting from 1) is invalid
+    H_P3               = -56,
+    H_P4               = -57,
     H_TOO_BIG          = -64,
     H_OVERLAP          = -68,
     H_INTERRUPT        = -69,

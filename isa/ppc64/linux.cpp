@@ -31,7 +31,7 @@ constexpr u32 kVmx[] = {2};
 constexpr u32 kOne[] = {1};
 // (guest_fdt adds hcall-term and hcall-interrupt.) hcall-splpar: Linux registers its VPA and
 // idles with H_CEDE instead of spinning.
-const char* const kHypertas[] = {"hcall-pft", "hcall-bulk", "hcall-splpar"};
+const char* const kHypertas[] = {"hcall-pft", "hcall-bulk", "hcall-splpar", "hcall-set-mode"};
 
 bool fail(char* why, usize len, const char* msg, unsigned long long a = 0) {
     rt::format(why, len, msg, a);

@@ -11,3 +11,10 @@ void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
 }
 
 } // namespace tessera::arch
+
+namespace tessera::arch {
+u64 timebase() {
+    static u64 tb = 0;
+    return tb += 512; // a timebase that advances: RTAS get-time-of-day reads it
+}
+} // namespace tessera::arch

@@ -5,6 +5,7 @@
 
 #include "common/lpar.hpp"
 #include "hcall/dispatch.hpp"
+#include "isa/ppc64/cpu_hcalls.hpp"
 #include "isa/ppc64/mmu_hcalls.hpp"
 
 // Lets a test that is compiled against either <arch/hcalls.hpp> see which one it got.
@@ -31,6 +32,8 @@ inline constexpr hcall::Entry kIsaHcalls[] = {
     {hcall::H_CLEAR_REF,   &detail::on_htab<&h_clear_ref>},
     {hcall::H_PROTECT,     &detail::on_htab<&h_protect>},
     {hcall::H_BULK_REMOVE, &detail::on_htab<&h_bulk_remove>},
+    {hcall::H_SET_MODE,    &h_set_mode},
+    {hcall::H_GET_CPU_CHARACTERISTICS, &h_get_cpu_characteristics},
 };
 // clang-format on
 

@@ -1,0 +1,36 @@
+#include "isa/ppc64/cpu_hcalls.hpp"
+
+#include "common/lpar.hpp"
+#include "isa/ppc64/spr.hpp"
+
+namespace tessera::arch {
+
+using namespace hcall;
+
+Ret h_set_mode(Env& env, Frame& frame) {
+    const u64 mflags = frame.args[0], resource = frame.args[1];
+    switch (resource) {
+    case kSetModeLe:
+    case kSetModeAddrTransMode:
+        if (frame.args[2] != 0) return H_P3;
+        if (frame.args[3] != 0) return H_P4;
+        break;
+    default:
+        return H_P2;
+    }
+    u64& lpcr = env.lpar.arch.lpcr;
+    if (resource == kSetModeLe) {
+        if (mflags > 1) return H_UNSUPPORTED_FLAG;
+        lpcr = mflags ? (lpcr | lpcr::ILE) : (lpcr & ~lpcr::ILE);
+        return H_SUCCESS;
+    }
+    return mflags == 0 ? H_SUCCESS : H_P2; // relocation-on interrupts (AIL) are not offered
+}
+
+Ret h_get_cpu_characteristics(Env&, Frame& frame) {
+    frame.rets[0] = 0;
+    frame.rets[1] = kBehaviourFavourSecurity | kBehaviourL1dFlushPr | kBehaviourBndsChkSpecBar;
+    return H_SUCCESS;
+}
+
+} // namespace tessera::arch

@@ -1,0 +1,28 @@
+// POWER-specific processor hcalls: H_SET_MODE (interrupt endianness, relocation-on interrupts)
+// and H_GET_CPU_CHARACTERISTICS (speculation-related facts for the guest's mitigations).
+#pragma once
+
+#include "hcall/dispatch.hpp"
+
+namespace tessera::arch {
+
+// Resources of H_SET_MODE(mflags, resource, value1, value2).
+inline constexpr u64 kSetModeCiabr = 1;
+inline constexpr u64 kSetModeDawr = 2;
+inline constexpr u64 kSetModeAddrTransMode = 3; // mflags = AIL: only 0 (no relocation-on)
+inline constexpr u64 kSetModeLe = 4;            // mflags 1: little-endian interrupts, 0: big
+
+// H_SET_MODE: LE sets or clears the LPAR's LPCR[ILE] (every vcpu: the LPCR is the LPAR's);
+// AIL 0 is accepted, AIL 3 answers H_P2 (Linux then stays with real-mode interrupts); CIABR and
+// DAWR are not offered (H_P2); value1/value2 must be 0 (H_P3/H_P4).
+hcall::Ret h_set_mode(hcall::Env& env, hcall::Frame& frame);
+
+// H_GET_CPU_CHARACTERISTICS: rets[0] = characteristics, rets[1] = behaviours. Tessera knows
+// nothing that would let the guest relax: it reports no safe characteristics and asks for the
+// default mitigations (favour security, flush L1D on return to user, bounds-check barrier).
+inline constexpr u64 kBehaviourFavourSecurity = u64{1} << 63;
+inline constexpr u64 kBehaviourL1dFlushPr = u64{1} << 62;
+inline constexpr u64 kBehaviourBndsChkSpecBar = u64{1} << 61;
+hcall::Ret h_get_cpu_characteristics(hcall::Env& env, hcall::Frame& frame);
+
+} // namespace tessera::arch

@@ -1,0 +1,55 @@
+// H_SET_MODE and H_GET_CPU_CHARACTERISTICS through the dispatch table, on a real Lpar.
+#include "common/lpar.hpp"
+#include "hcall/dispatch.hpp"
+#include "isa/ppc64/cpu_hcalls.hpp"
+#include "isa/ppc64/spr.hpp"
+
+#include <doctest/doctest.h>
+#include <memory>
+
+using namespace tessera;
+using namespace tessera::hcall;
+
+namespace {
+
+struct Call {
+    std::unique_ptr<Lpar> lpar = std::make_unique<Lpar>();
+    Frame f;
+    Ret operator()(u64 opcode, u64 a0 = 0, u64 a1 = 0, u64 a2 = 0, u64 a3 = 0) {
+        f = Frame{};
+        f.opcode = opcode;
+        f.args[0] = a0;
+        f.args[1] = a1;
+        f.args[2] = a2;
+        f.args[3] = a3;
+        Env env{*lpar, lpar->vcpus[0]};
+        return dispatch(env, f);
+    }
+};
+
+} // namespace
+
+TEST_CASE("H_SET_MODE: interrupt endianness follows the guest; AIL only off") {
+    Call c;
+    c.lpar->arch.lpcr = arch::lpcr::VPM0;
+    CHECK(c(H_SET_MODE, 1, arch::kSetModeLe) == H_SUCCESS);
+    CHECK((c.lpar->arch.lpcr & arch::lpcr::ILE) != 0);
+    CHECK((c.lpar->arch.lpcr & arch::lpcr::VPM0) != 0); // the rest of the LPCR is kept
+    CHECK(c(H_SET_MODE, 0, arch::kSetModeLe) == H_SUCCESS);
+    CHECK((c.lpar->arch.lpcr & arch::lpcr::ILE) == 0);
+    CHECK(c(H_SET_MODE, 2, arch::kSetModeLe) == H_UNSUPPORTED_FLAG);
+    CHECK(c(H_SET_MODE, 0, arch::kSetModeAddrTransMode) == H_SUCCESS);
+    CHECK(c(H_SET_MODE, 3, arch::kSetModeAddrTransMode) == H_P2); // Linux: "not supported"
+    CHECK(c(H_SET_MODE, 1, arch::kSetModeLe, 5) == H_P3);
+    CHECK(c(H_SET_MODE, 1, arch::kSetModeLe, 0, 5) == H_P4);
+    CHECK(c(H_SET_MODE, 0, arch::kSetModeDawr) == H_P2);
+    CHECK(c(H_SET_MODE, 0, ~u64{0}) == H_P2);
+    CHECK((c.lpar->arch.lpcr & arch::lpcr::ILE) == 0); // none of the refused calls changed it
+}
+
+TEST_CASE("H_GET_CPU_CHARACTERISTICS asks for the default mitigations") {
+    Call c;
+    CHECK(c(H_GET_CPU_CHARACTERISTICS) == H_SUCCESS);
+    CHECK(c.f.rets[0] == 0);
+    CHECK((c.f.rets[1] & arch::kBehaviourFavourSecurity) != 0);
+}
