@@ -100,7 +100,7 @@ bool check(bool ok, const Detail& why, const char* what, ...) {
 }
 
 bool check_eq(u64 got, u64 want, const char* what, ...) {
-    Detail d("got 0x%lx, want 0x%lx", got, want);
+    Detail d("got 0x%" PRIx64 ", want 0x%" PRIx64 "", got, want);
     va_list ap;
     va_start(ap, what);
     report(got == want, d.text(), what, ap);
@@ -109,7 +109,8 @@ bool check_eq(u64 got, u64 want, const char* what, ...) {
 }
 
 bool check_status(i64 got, i64 want, const char* what, ...) {
-    Detail d("got %s (%ld), want %s (%ld)", status_name(got), got, status_name(want), want);
+    Detail d("got %s (%" PRId64 "), want %s (%" PRId64 ")", status_name(got), got,
+             status_name(want), want);
     va_list ap;
     va_start(ap, what);
     report(got == want, d.text(), what, ap);
@@ -140,7 +141,7 @@ unsigned failed() {
     console_unlock();
     const HcallResult r = hcall(H_TESSERA_TEST_EXIT, p, f);
     // Still here: the hypervisor did not end the LPAR.
-    print("FAIL - H_TESSERA_TEST_EXIT returned %s (%ld) instead of ending the LPAR\n",
+    print("FAIL - H_TESSERA_TEST_EXIT returned %s (%" PRId64 ") instead of ending the LPAR\n",
           status_name(r.status), r.status);
     for (;;) idle(isa::kTimerMax);
 }

@@ -11,6 +11,8 @@
 // record what they saw in memory, the program checks it afterwards.
 #pragma once
 
+#include <inttypes.h> // PRIu64 & co.: u64 is unsigned long on ppc64, unsigned long long on ia32
+
 #include <stdarg.h>
 #include <tessera/hcall.hpp>
 #include <tessera/types.hpp>

@@ -41,7 +41,7 @@ void check_boot(const Boot& b) {
     check(b.vcpu_count == kWantVcpus, Detail("r5 = %u", b.vcpu_count), "basic runs with %u vcpus",
           kWantVcpus);
     check(b.memory_size >= 16 * tessera::MiB && b.memory_size % (16 * tessera::MiB) == 0,
-          Detail("r4 = 0x%lx", b.memory_size), "memory size is a non-zero multiple of 16M");
+          Detail("r4 = 0x%" PRIx64 "", b.memory_size), "memory size is a non-zero multiple of 16M");
     isa::check_entry_state(b);
     // The last word of the LPAR's memory is its own.
     volatile u64* last = reinterpret_cast<volatile u64*>(b.memory_size - 8);
@@ -65,15 +65,15 @@ void check_console() {
     check_status(hcall(H_PUT_TERM_CHAR, kVtyTermno, (u64{1} << 32) | 1, hi, lo).status, H_PARAMETER,
                  "H_PUT_TERM_CHAR with 2^32+1 bytes -> H_PARAMETER");
     check_status(hcall(H_PUT_TERM_CHAR, kVtyTermno + 1, 1, hi, lo).status, H_PARAMETER,
-                 "H_PUT_TERM_CHAR to termno 0x%lx -> H_PARAMETER", kVtyTermno + 1);
+                 "H_PUT_TERM_CHAR to termno 0x%" PRIx64 " -> H_PARAMETER", kVtyTermno + 1);
     check_status(hcall(H_PUT_TERM_CHAR, 0, 1, hi, lo).status, H_PARAMETER,
                  "H_PUT_TERM_CHAR to termno 0 -> H_PARAMETER");
     // Only a wrong termno here: reading the right one would eat the selftest's typed line
     // (the "nothing typed" check comes after it, in check_console_input).
     const HcallResult bad = hcall(H_GET_TERM_CHAR, kVtyTermno + 1);
     check(bad.status == H_PARAMETER && bad.ret[0] == 0,
-          Detail("%s, count %lu", status_name(bad.status), bad.ret[0]),
-          "H_GET_TERM_CHAR from termno 0x%lx -> H_PARAMETER, count 0", kVtyTermno + 1);
+          Detail("%s, count %" PRIu64 "", status_name(bad.status), bad.ret[0]),
+          "H_GET_TERM_CHAR from termno 0x%" PRIx64 " -> H_PARAMETER, count 0", kVtyTermno + 1);
 }
 
 void check_unknown_hcalls() {
@@ -82,7 +82,8 @@ void check_unknown_hcalls() {
     const u64 numbers[] = {
         0x0, 0x2, 0x1000, 0x454, 0xF00F, 0xFFFFFFFF, 0xF001, ~u64{0}, (u64{1} << 32) | H_CPPR};
     for (u64 n : numbers)
-        check_status(hcall(n, 0xff).status, H_FUNCTION, "unknown hcall 0x%lx -> H_FUNCTION", n);
+        check_status(hcall(n, 0xff).status, H_FUNCTION, "unknown hcall 0x%" PRIx64 " -> H_FUNCTION",
+                     n);
 }
 
 void check_register_abi() {
@@ -111,7 +112,7 @@ void check_xics_calls(unsigned vcpus) {
     check_status(hcall(H_CPPR, 0x100).status, H_PARAMETER, "H_CPPR(0x100) -> H_PARAMETER");
     const HcallResult x = hcall(H_XIRR);
     check(x.status == H_SUCCESS && x.ret[0] == 0xff000000,
-          Detail("%s, xirr 0x%lx", status_name(x.status), x.ret[0]),
+          Detail("%s, xirr 0x%" PRIx64 "", status_name(x.status), x.ret[0]),
           "H_XIRR with nothing pending: xirr = CPPR 0xff, source 0");
     check_status(hcall(H_IPI, vcpus, kIpiPriority).status, H_PARAMETER,
                  "H_IPI to server %u (no such vcpu) -> H_PARAMETER", vcpus);
@@ -130,7 +131,7 @@ void check_xics_calls(unsigned vcpus) {
     check_status(hcall(H_IPI, 0, kIpiPriority).status, H_SUCCESS, "H_IPI to myself");
     const HcallResult a = hcall(H_XIRR);
     check(a.status == H_SUCCESS && a.ret[0] == (0xff000000 | kIpiSource),
-          Detail("%s, xirr 0x%lx", status_name(a.status), a.ret[0]),
+          Detail("%s, xirr 0x%" PRIx64 "", status_name(a.status), a.ret[0]),
           "H_XIRR takes the IPI: xirr = 0xff000002");
     check_status(hcall(H_IPI, 0, kNoMfrr).status, H_SUCCESS, "H_IPI(0xff) withdraws the IPI");
     check_status(hcall(H_EOI, a.ret[0]).status, H_SUCCESS, "H_EOI of the IPI");
@@ -149,7 +150,7 @@ void check_external_delivery() {
     check(got, "a pending self-IPI is delivered once interrupts are enabled");
     check(load_acquire(v.last_xirr) == (0xff000000 | kIpiSource) &&
               load_acquire(v.last_eoi_status) == H_SUCCESS,
-          Detail("xirr 0x%lx, eoi %s", load_acquire(v.last_xirr),
+          Detail("xirr 0x%" PRIx64 ", eoi %s", load_acquire(v.last_xirr),
                  status_name(load_acquire(v.last_eoi_status))),
           "the external handler saw source 2 and its H_EOI succeeded");
 
@@ -180,9 +181,9 @@ void check_timer() {
     store_release(v.timer_period, u64{0});
     isa::timer_set(isa::kTimerMax);
     u64 elapsed = now() - t0;
-    check(got, Detail("%lu ticks", load_acquire(v.timer_ticks) - start_ticks),
+    check(got, Detail("%" PRIu64 " ticks", load_acquire(v.timer_ticks) - start_ticks),
           "timer interrupts arrive: 5 of 1 ms within 2 s");
-    check(elapsed >= 4 * period, Detail("%lu us", elapsed / (ticks_per_ms() / 1000)),
+    check(elapsed >= 4 * period, Detail("%" PRIu64 " us", elapsed / (ticks_per_ms() / 1000)),
           "5 timer periods of 1 ms take at least 4 ms");
 
     // Held while interrupts are disabled, taken when they are enabled.
@@ -206,7 +207,7 @@ void check_timer() {
     elapsed = now() - t0;
     check_status(st, H_SUCCESS, "H_CEDE");
     check(load_acquire(v.timer_ticks) > start_ticks, "H_CEDE returns when the timer fires");
-    check(elapsed >= ms(18), Detail("%lu us", elapsed / (ticks_per_ms() / 1000)),
+    check(elapsed >= ms(18), Detail("%" PRIu64 " us", elapsed / (ticks_per_ms() / 1000)),
           "H_CEDE idled until the 20 ms timer expired");
     check(enabled, "H_CEDE returns with interrupts enabled");
 }
@@ -256,12 +257,13 @@ void check_ipis() {
     const bool back = wait_until([&] { return load_acquire(v.ext_count) > before; }, 10000, 5);
     check(load_acquire(g_shared.v1_got_ipi) != 0 &&
               load_acquire(other.last_xirr) == (0xff000000 | kIpiSource),
-          Detail("xirr 0x%lx", load_acquire(other.last_xirr)),
+          Detail("xirr 0x%" PRIx64 "", load_acquire(other.last_xirr)),
           "ceded vcpu 1 woke up and took the IPI (source 2)");
     check_status(load_acquire(other.last_eoi_status), H_SUCCESS, "vcpu 1's H_EOI of the IPI");
     check_status(load_acquire(g_shared.v1_ipi_status), H_SUCCESS, "vcpu 1's H_IPI to vcpu 0");
     check(back && load_acquire(v.last_xirr) == (0xff000000 | kIpiSource),
-          Detail("xirr 0x%lx", load_acquire(v.last_xirr)), "vcpu 0 took vcpu 1's IPI (source 2)");
+          Detail("xirr 0x%" PRIx64 "", load_acquire(v.last_xirr)),
+          "vcpu 0 took vcpu 1's IPI (source 2)");
 }
 
 void check_concurrency() {
@@ -282,7 +284,8 @@ void check_concurrency() {
 // both work). Then whatever else was typed is drained until the console stays quiet for 3 s
 // (at most 30 s), and H_GET_TERM_CHAR must report nothing.
 void check_console_input() {
-    note("waiting for console input: type \"tessera\" and Enter (%lu s)", kInputTimeoutMs / 1000);
+    note("waiting for console input: type \"tessera\" and Enter (%" PRIu64 " s)",
+         kInputTimeoutMs / 1000);
     char line[64];
     const bool got = read_line(line, sizeof(line), ms(kInputTimeoutMs));
     if (!got) note("no console input arrived (the selftest types it)");
@@ -302,10 +305,10 @@ void check_console_input() {
             idle(ms(10));
         }
     }
-    if (drained != 0) note("drained %lu more bytes of console input", drained);
+    if (drained != 0) note("drained %" PRIu64 " more bytes of console input", drained);
     const HcallResult none = hcall(H_GET_TERM_CHAR, kVtyTermno);
     check(none.status == H_SUCCESS && none.ret[0] == 0,
-          Detail("%s, count %lu", status_name(none.status), none.ret[0]),
+          Detail("%s, count %" PRIu64 "", status_name(none.status), none.ret[0]),
           "H_GET_TERM_CHAR with nothing typed: H_SUCCESS, count 0");
 }
 
@@ -317,7 +320,7 @@ void lpar_main(const Boot& b) {
         return;
     }
     if (b.vcpu != 0) return;
-    note("basic: vcpu %u of %u, %lu MiB, HTAB 2^%u bytes", b.vcpu, b.vcpu_count,
+    note("basic: vcpu %u of %u, %" PRIu64 " MiB, HTAB 2^%u bytes", b.vcpu, b.vcpu_count,
          b.memory_size / tessera::MiB, b.htab_log2);
     check_boot(b);
     check_console();

@@ -138,15 +138,17 @@ void lpar_main(const Boot& b) {
         add_tally(tally, tallies, sizeof(tally) / sizeof(tally[0]), r.hcall.status);
         if (!valid_status(r.hcall.status) && ++bad_status <= kMaxReported) {
             check(false,
-                  Detail("returned %ld (0x%lx); args 0x%lx 0x%lx 0x%lx 0x%lx", r.hcall.status,
-                         static_cast<u64>(r.hcall.status), args[0], args[1], args[2], args[3]),
-                  "call %u: hcall 0x%lx returns a PAPR status", i, number);
+                  Detail("returned %" PRId64 " (0x%" PRIx64 "); args 0x%" PRIx64 " 0x%" PRIx64
+                         " 0x%" PRIx64 " 0x%" PRIx64 "",
+                         r.hcall.status, static_cast<u64>(r.hcall.status), args[0], args[1],
+                         args[2], args[3]),
+                  "call %u: hcall 0x%" PRIx64 " returns a PAPR status", i, number);
         }
         if (r.clobbered != 0 && ++bad_regs <= kMaxReported) {
             char regs[150];
             describe_clobbered(r, regs, sizeof(regs));
-            check(false, Detail("changed: %s", regs), "call %u: hcall 0x%lx preserves registers", i,
-                  number);
+            check(false, Detail("changed: %s", regs),
+                  "call %u: hcall 0x%" PRIx64 " preserves registers", i, number);
         }
     }
     check(bad_status == 0, Detail("%u did not", bad_status),
@@ -154,7 +156,8 @@ void lpar_main(const Boot& b) {
     check(bad_regs == 0, Detail("%u did not", bad_regs),
           "%u random hcalls all preserved r0-r2, r13-r31, CR, LR, CTR", kCalls);
     for (unsigned i = 0; i < tallies; ++i)
-        note("%5u x %s (%ld)", tally[i].count, status_label(tally[i].status), tally[i].status);
+        note("%5u x %s (%" PRId64 ")", tally[i].count, status_label(tally[i].status),
+             tally[i].status);
 
     // The LPAR still works after the storm.
     check_status(hcall(H_PUT_TERM_CHAR, kVtyTermno, 0).status, H_SUCCESS,

@@ -72,8 +72,9 @@ Fault take_fault() {
 }
 Detail fault_detail(const Fault& f) {
     if (f.count == 0) return Detail("no fault");
-    return Detail("%lu fault(s), vector 0x%lx, dar 0x%lx, dsisr 0x%lx", f.count, f.vector, f.dar,
-                  f.dsisr);
+    return Detail("%" PRIu64 " fault(s), vector 0x%" PRIx64 ", dar 0x%" PRIx64 ", dsisr 0x%" PRIx64
+                  "",
+                  f.count, f.vector, f.dar, f.dsisr);
 }
 
 struct Access {
@@ -183,14 +184,14 @@ void check_enter_4k(Entry& a, Entry& a2, Entry& s, u64& real_rpn) {
     HcallResult r = enter(kVsidA, ea, kLaA, kPage4K);
     a = {r.ret[0], pteh(kVsidA, ea, kPage4K), r.status == H_SUCCESS};
     check_status(r.status, H_SUCCESS, "H_ENTER of a 4K page");
-    check(a.ptex >> 3 == g, Detail("index 0x%lx, group 0x%lx", a.ptex, g),
+    check(a.ptex >> 3 == g, Detail("index 0x%" PRIx64 ", group 0x%" PRIx64 "", a.ptex, g),
           "H_ENTER returns a slot of the group it was given");
 
     HcallResult rd = hcall(H_READ, 0, a.ptex);
     check_status(rd.status, H_SUCCESS, "H_READ of it");
     check_eq(rd.ret[0], a.v, "H_READ gives back pteh as entered");
     real_rpn = rd.ret[1] & kHpteRpn;
-    check(real_rpn != kLaA, Detail("real 0x%lx, logical 0x%lx", real_rpn, kLaA),
+    check(real_rpn != kLaA, Detail("real 0x%" PRIx64 ", logical 0x%" PRIx64 "", real_rpn, kLaA),
           "H_READ shows the real page the hypervisor chose, not the logical one");
     check_eq(rd.ret[1] & 0xfff & ~(kHpteRef | kHpteChange), ptel(kLaA, kPage4K) & 0xfff,
              "H_ENTER keeps WIMG and protection as given");
@@ -203,7 +204,7 @@ void check_enter_4k(Entry& a, Entry& a2, Entry& s, u64& real_rpn) {
     store_real(kLaA + 0x18, kPat2);
     Access ac = vload(ea + 0x18);
     check(ac.fault.count == 0 && ac.value == kPat2,
-          Detail("0x%lx, %s", ac.value, fault_detail(ac.fault).text()),
+          Detail("0x%" PRIx64 ", %s", ac.value, fault_detail(ac.fault).text()),
           "a real-mode store reads back through the mapping");
 
     const u64 ea2 = kSegA + 0x9000;
@@ -211,7 +212,8 @@ void check_enter_4k(Entry& a, Entry& a2, Entry& s, u64& real_rpn) {
     a2 = {r.ret[0], pteh(kVsidA, ea2, kPage4K), r.status == H_SUCCESS};
     ac = vload(ea2 + 0x10);
     check(r.status == H_SUCCESS && ac.fault.count == 0 && ac.value == kPat1,
-          Detail("%s, 0x%lx, %s", status_name(r.status), ac.value, fault_detail(ac.fault).text()),
+          Detail("%s, 0x%" PRIx64 ", %s", status_name(r.status), ac.value,
+                 fault_detail(ac.fault).text()),
           "a second EA mapped to the same logical page reads the same data");
 
     const u64 eas = kSegA + 0x23000;
@@ -220,8 +222,8 @@ void check_enter_4k(Entry& a, Entry& a2, Entry& s, u64& real_rpn) {
     ac = vload(eas + 0x10);
     check(r.status == H_SUCCESS && s.ptex >> 3 == group(kVsidA, eas, kPage4K, true) &&
               ac.fault.count == 0 && ac.value == kPat1,
-          Detail("%s, index 0x%lx, 0x%lx, %s", status_name(r.status), s.ptex, ac.value,
-                 fault_detail(ac.fault).text()),
+          Detail("%s, index 0x%" PRIx64 ", 0x%" PRIx64 ", %s", status_name(r.status), s.ptex,
+                 ac.value, fault_detail(ac.fault).text()),
           "an entry in its secondary group (H bit) translates");
 }
 
@@ -231,9 +233,10 @@ void check_enter_bad(const Boot& b, const Entry& a) {
     const u64 h = pteh(kVsidA, ea, kPage4K);
     const u64 mem = b.memory_size;
     check_status(hcall(H_ENTER, 0, g8, h, ptel(mem, kPage4K)).status, H_PARAMETER,
-                 "H_ENTER of logical 0x%lx (the first page past the LPAR) -> H_PARAMETER", mem);
+                 "H_ENTER of logical 0x%" PRIx64 " (the first page past the LPAR) -> H_PARAMETER",
+                 mem);
     check_status(hcall(H_ENTER, 0, g8, h, ptel(mem + 64 * MiB, kPage4K)).status, H_PARAMETER,
-                 "H_ENTER of logical 0x%lx (past the LPAR) -> H_PARAMETER", mem + 64 * MiB);
+                 "H_ENTER of logical 0x%" PRIx64 " (past the LPAR) -> H_PARAMETER", mem + 64 * MiB);
     check_status(hcall(H_ENTER, 0, g8, h, ptel(kHpteRpn, kPage4K)).status, H_PARAMETER,
                  "H_ENTER of the highest page number -> H_PARAMETER");
     const HcallResult last = hcall(H_ENTER, 0, g8, h, ptel(mem - 0x1000, kPage4K));
@@ -243,7 +246,7 @@ void check_enter_bad(const Boot& b, const Entry& a) {
     check_status(hcall(H_ENTER, ibm_bit(0), g8, h, ptel(kLaA, kPage4K)).status, H_PARAMETER,
                  "H_ENTER with an unknown flag -> H_PARAMETER");
     check_status(hcall(H_ENTER, 0, g_htab.entries, h, ptel(kLaA, kPage4K)).status, H_PARAMETER,
-                 "H_ENTER at index %lu (past the HTAB) -> H_PARAMETER", g_htab.entries);
+                 "H_ENTER at index %" PRIu64 " (past the HTAB) -> H_PARAMETER", g_htab.entries);
     check_status(hcall(H_ENTER, 0, g8, h, ptel(kLaA, kPage4K) | kHpteI).status, H_PARAMETER,
                  "H_ENTER of memory cache-inhibited (WIMG 0110) -> H_PARAMETER");
     check_status(hcall(H_ENTER, 0, g8, h | kHpteLarge, (kLaA & kHpteRpn) | 0x3000 | kHpteM).status,
@@ -289,7 +292,7 @@ void check_full_group_and_bulk() {
     check(same, Detail("%s", status_name(four.status)),
           "H_READ_4 of index 8g+5 returns the entries 8g+4..8g+7");
     check_status(hcall(H_READ, 0, g_htab.entries).status, H_PARAMETER,
-                 "H_READ of index %lu (past the HTAB) -> H_PARAMETER", g_htab.entries);
+                 "H_READ of index %" PRIu64 " (past the HTAB) -> H_PARAMETER", g_htab.entries);
     check_status(hcall(H_READ, ibm_bit(0), g * 8).status, H_PARAMETER,
                  "H_READ with an unknown flag -> H_PARAMETER");
     if (entered != 8) return;
@@ -310,10 +313,11 @@ void check_full_group_and_bulk() {
     auto response = [&](int i) { return (r.ret[2 * i] & kBulkType) == kBulkResponse; };
     check(response(0) && response(1) && response(2) && response(3) && code(0) == kBulkSuccess &&
               code(1) == kBulkSuccess && code(2) == kBulkNotFound && code(3) == kBulkNotFound,
-          Detail("0x%lx 0x%lx 0x%lx 0x%lx", r.ret[0], r.ret[2], r.ret[4], r.ret[6]),
+          Detail("0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64 "", r.ret[0], r.ret[2],
+                 r.ret[4], r.ret[6]),
           "its responses: removed, removed, not found (wrong AVPN), not found (empty slot)");
     check((r.ret[0] & kBulkPtex) == e[0].ptex && (r.ret[0] & kBulkRef) && (r.ret[0] & kBulkChange),
-          Detail("0x%lx", r.ret[0]),
+          Detail("0x%" PRIx64 "", r.ret[0]),
           "the response for the entry stored through names it and carries R and C");
     check(!valid(e[0].ptex) && !valid(e[1].ptex) && valid(e[2].ptex),
           "the removed entries are gone, the one with the wrong AVPN stays");
@@ -326,7 +330,7 @@ void check_full_group_and_bulk() {
               kBulkRequest | e[3].ptex, 0, kBulkEnd, 0);
     check_status(r.status, H_PARAMETER, "H_BULK_REMOVE with an index past the HTAB -> H_PARAMETER");
     check(code(0) == kBulkSuccess && code(1) == kBulkParam && !valid(e[2].ptex) && valid(e[3].ptex),
-          Detail("0x%lx 0x%lx", r.ret[0], r.ret[2]),
+          Detail("0x%" PRIx64 " 0x%" PRIx64 "", r.ret[0], r.ret[2]),
           "... the request before it is done, the bad one is marked, the rest left alone");
     r = hcall(H_BULK_REMOVE, kBulkRequest | u64{3} << 56 | e[3].ptex, 0, kBulkEnd, 0);
     check_status(r.status, H_PARAMETER, "H_BULK_REMOVE with the reserved mode 3 -> H_PARAMETER");
@@ -340,7 +344,7 @@ void check_full_group_and_bulk() {
               kBulkRequest | kBulkAndCond | e[3].ptex, kHpteSecondary, kBulkEnd, 0);
     check(r.status == H_SUCCESS && code(0) == kBulkNotFound && code(1) == kBulkSuccess &&
               !valid(e[3].ptex),
-          Detail("%s, 0x%lx 0x%lx", status_name(r.status), r.ret[0], r.ret[2]),
+          Detail("%s, 0x%" PRIx64 " 0x%" PRIx64 "", status_name(r.status), r.ret[0], r.ret[2]),
           "H_BULK_REMOVE with ANDCOND: a set bit keeps the entry, a clear bit removes it");
 
     check_status(hcall(H_REMOVE, kAndCond, e[4].ptex, kHpteValid).status, H_NOT_FOUND,
@@ -358,7 +362,7 @@ void check_remove(const Entry& a, const Entry& a2, u64 real_rpn) {
     check_status(hcall(H_REMOVE, 0, empty_slot(0)).status, H_NOT_FOUND,
                  "H_REMOVE of an empty slot -> H_NOT_FOUND");
     check_status(hcall(H_REMOVE, 0, g_htab.entries).status, H_PARAMETER,
-                 "H_REMOVE of index %lu (past the HTAB) -> H_PARAMETER", g_htab.entries);
+                 "H_REMOVE of index %" PRIu64 " (past the HTAB) -> H_PARAMETER", g_htab.entries);
     check_status(hcall(H_REMOVE, kAvpn | kAndCond, a2.ptex, avpn_of(a2.v)).status, H_PARAMETER,
                  "H_REMOVE with both H_AVPN and H_ANDCOND -> H_PARAMETER");
     check_status(hcall(H_REMOVE, ibm_bit(0), a2.ptex).status, H_PARAMETER,
@@ -366,7 +370,7 @@ void check_remove(const Entry& a, const Entry& a2, u64 real_rpn) {
     const HcallResult r = hcall(H_REMOVE, kAvpn, a2.ptex, avpn_of(a2.v));
     check_status(r.status, H_SUCCESS, "H_REMOVE with the right AVPN");
     check(r.ret[0] == a2.v && (r.ret[1] & kHpteRpn) == real_rpn,
-          Detail("0x%lx 0x%lx", r.ret[0], r.ret[1]),
+          Detail("0x%" PRIx64 " 0x%" PRIx64 "", r.ret[0], r.ret[1]),
           "H_REMOVE returns the old entry (pteh, ptel with the real page)");
     const Access ac = vload(ea2 + 0x10);
     check(ac.fault.count == 1 && ac.fault.vector == isa::kVecDsi && ac.fault.dar == ea2 + 0x10 &&
@@ -394,7 +398,7 @@ void check_protect() {
     check_status(hcall(H_PROTECT, kProtectPp, empty_slot(0)).status, H_NOT_FOUND,
                  "H_PROTECT of an empty slot -> H_NOT_FOUND");
     check_status(hcall(H_PROTECT, kProtectPp, g_htab.entries).status, H_PARAMETER,
-                 "H_PROTECT of index %lu (past the HTAB) -> H_PARAMETER", g_htab.entries);
+                 "H_PROTECT of index %" PRIu64 " (past the HTAB) -> H_PARAMETER", g_htab.entries);
     check_status(hcall(H_PROTECT, kAvpn | kProtectPp, ptex, avpn).status, H_SUCCESS,
                  "H_PROTECT to read-only (pp = 11)");
     check_eq(read(ptex).r & kHptePp, kHptePpReadOnly, "H_READ shows pp = 11");
@@ -428,16 +432,17 @@ void check_ref_change() {
 
     HcallResult c = hcall(H_CLEAR_MOD, 0, ptex);
     check(c.status == H_SUCCESS && (c.ret[0] & kHpteChange),
-          Detail("%s, 0x%lx", status_name(c.status), c.ret[0]),
+          Detail("%s, 0x%" PRIx64 "", status_name(c.status), c.ret[0]),
           "H_CLEAR_MOD returns the entry's ptel with C set");
     check_eq(rc(), kHpteRef, "... and clears C only");
     c = hcall(H_CLEAR_REF, 0, ptex);
     check(c.status == H_SUCCESS && (c.ret[0] & kHpteRef),
-          Detail("%s, 0x%lx", status_name(c.status), c.ret[0]),
+          Detail("%s, 0x%" PRIx64 "", status_name(c.status), c.ret[0]),
           "H_CLEAR_REF returns the entry's ptel with R set");
     check_eq(rc(), 0, "... and clears R");
     const Access ac = vload(ea);
-    check(ac.value == 5 && rc() == kHpteRef, Detail("0x%lx, rc 0x%lx", ac.value, rc()),
+    check(ac.value == 5 && rc() == kHpteRef,
+          Detail("0x%" PRIx64 ", rc 0x%" PRIx64 "", ac.value, rc()),
           "after H_CLEAR_REF a load sets R again (the stale translation was flushed)");
     vstore(ea, 6);
     check_eq(rc(), kHpteRef | kHpteChange, "after H_CLEAR_MOD a store sets C again");
@@ -445,7 +450,7 @@ void check_ref_change() {
     check_status(hcall(H_CLEAR_REF, ibm_bit(0), ptex).status, H_PARAMETER,
                  "H_CLEAR_REF with a flag -> H_PARAMETER");
     check_status(hcall(H_CLEAR_MOD, 0, g_htab.entries).status, H_PARAMETER,
-                 "H_CLEAR_MOD of index %lu (past the HTAB) -> H_PARAMETER", g_htab.entries);
+                 "H_CLEAR_MOD of index %" PRIu64 " (past the HTAB) -> H_PARAMETER", g_htab.entries);
     check_status(hcall(H_CLEAR_REF, 0, empty_slot(0)).status, H_NOT_FOUND,
                  "H_CLEAR_REF of an empty slot -> H_NOT_FOUND");
     remove(ptex);
@@ -460,7 +465,8 @@ void check_large_pages(const Boot& b) {
         const u64 ptex = r.ret[0];
         const Hpte e = read(ptex);
         check((e.r & 0xf000) == kLp64K && (e.r & kHpteRpn & ~u64{0xffff}) != kLa64K,
-              Detail("ptel 0x%lx", e.r), "H_READ of it shows a real 64K page and LP = 0001");
+              Detail("ptel 0x%" PRIx64 "", e.r),
+              "H_READ of it shows a real 64K page and LP = 0001");
         const Fault f = vstore(ea64 + 0xf008, kPat3);
         check(f.count == 0 && load_real(kLa64K + 0xf008) == kPat3, fault_detail(f),
               "a store at offset 0xf008 of the 64K page lands at logical +0xf008");
@@ -502,21 +508,23 @@ void check_real_mode_outside(const Boot& b) {
         const Access ac = rload(la);
         check(ac.fault.count == 1 && ac.fault.vector == isa::kVecDsi && ac.fault.dar == la,
               fault_detail(ac.fault),
-              "a real-mode load at logical 0x%lx (outside the LPAR) is a DSI with DAR = it", la);
+              "a real-mode load at logical 0x%" PRIx64 " (outside the LPAR) is a DSI with DAR = it",
+              la);
     }
     const Fault f = rstore(mem, kPat1);
     check(f.count == 1 && f.vector == isa::kVecDsi && f.dar == mem, fault_detail(f),
-          "a real-mode store at logical 0x%lx (outside the LPAR) is a DSI with DAR = it", mem);
+          "a real-mode store at logical 0x%" PRIx64 " (outside the LPAR) is a DSI with DAR = it",
+          mem);
 }
 
 } // namespace
 
 void lpar_main(const Boot& b) {
     if (b.vcpu != 0) return;
-    note("mmu: %lu MiB, HTAB 2^%u bytes", b.memory_size / MiB, b.htab_log2);
+    note("mmu: %" PRIu64 " MiB, HTAB 2^%u bytes", b.memory_size / MiB, b.htab_log2);
     if (!check(b.htab_log2 >= 18 && b.htab_log2 <= 46, Detail("r6 = %u", b.htab_log2),
                "r6 is the log2 of a valid HTAB size") ||
-        !check(b.memory_size >= 32 * MiB, Detail("%lu MiB", b.memory_size / MiB),
+        !check(b.memory_size >= 32 * MiB, Detail("%" PRIu64 " MiB", b.memory_size / MiB),
                "mmu runs with at least 32M of memory"))
         return;
     g_htab.entries = u64{1} << (b.htab_log2 - 4);
@@ -528,7 +536,7 @@ void lpar_main(const Boot& b) {
 
     check_slb_empty();
     const u64 valid_at_entry = count_valid();
-    note("HTAB: %lu entries, %lu valid at entry (the hypervisor's)", g_htab.entries,
+    note("HTAB: %" PRIu64 " entries, %" PRIu64 " valid at entry (the hypervisor's)", g_htab.entries,
          valid_at_entry);
     slbia();
     slbmte(slb_vsid(kVsidA, kPage4K), slb_esid(kSegA, 1));
