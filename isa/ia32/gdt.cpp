@@ -1,7 +1,21 @@
-// The hypervisor's own GDT. Besides flat ring-0 code and data it has one small segment for %gs:
-// Debian's libfdt (built -fstack-protector-strong, i386 glibc ABI) reads its stack guard at
-// %gs:0x14, so %gs points at a block whose word 5 is the guard.
+// The hypervisor's CPU tables and its address space: GDT (with the ring-1 and ring-3 guest
+// segments), TSS, IDT, and paging (identity over the low 4 GiB - 4 MiB in 4 MiB pages, the
+// switcher in the last 4 MiB). GDT, TSS and IDT live in the switcher's data page
+// (isa/ia32/switcher.S) because the CPU reads them while a guest's address space is loaded.
+//
+// The %gs segment: Debian's libfdt (built -fstack-protector-strong, i386 glibc ABI) reads its
+// stack guard at %gs:0x14, so %gs points at a block whose word 5 is the guard.
+#include "common/log.hpp"
+#include "isa/ia32/cpu.hpp"
+
+#include <arch/x86.hpp>
 #include <tessera/arch.hpp>
+
+extern "C" {
+extern char switcher_start[], sw_stubs[], sw_stub_hcall[], sw_data[], sw_gdt[], sw_tss[], sw_idt[],
+    sw_stack[], sw_stack_top[], switcher_end[];
+extern tessera::u32 sw_hv_cr3;
+}
 
 namespace tessera::arch {
 namespace {
@@ -21,6 +35,23 @@ struct [[gnu::packed]] Pointer {
     u32 base;
 };
 
+struct [[gnu::packed]] Gate {
+    u16 offset_lo;
+    u16 selector;
+    u8 zero;
+    u8 type_attr;
+    u16 offset_hi;
+};
+static_assert(sizeof(Gate) == 8);
+
+struct [[gnu::packed]] Tss {
+    u32 link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
+    u32 eax, ecx, edx, ebx, esp, ebp, esi, edi;
+    u32 es, cs, ss, ds, fs, gs, ldt;
+    u16 trap, iomap_base;
+};
+static_assert(sizeof(Tss) == 104);
+
 constexpr Descriptor make(u32 base, u32 limit, u8 access, u8 flags) {
     return Descriptor{static_cast<u16>(limit & 0xffff),
                       static_cast<u16>(base & 0xffff),
@@ -30,27 +61,101 @@ constexpr Descriptor make(u32 base, u32 limit, u8 access, u8 flags) {
                       static_cast<u8>(base >> 24)};
 }
 
-// Access bytes: present, DPL 0, code/data; flags: 4 KiB granularity, 32-bit.
-constexpr u8 kCode0 = 0x9a, kData0 = 0x92, kFlags32 = 0xc;
+// Access bytes (present, accessed bit pre-set: the GDT page is read-only while a guest runs):
+// code execute/read, data read/write, at DPL 0, 1 and 3; a 32-bit available TSS.
+constexpr u8 kCode0 = 0x9b, kData0 = 0x93, kCode1 = 0xbb, kData1 = 0xb3, kCode3 = 0xfb,
+             kData3 = 0xf3, kTss32 = 0x89;
+constexpr u8 kFlags32 = 0xc; // 4 KiB granularity, 32-bit
 
 struct GuardBlock {
     u32 words[8];
 };
 GuardBlock guard_block = {{0, 0, 0, 0, 0, 0x7e55e7a0u, 0, 0}};
 
-Descriptor gdt[4];
+// Page-table bits.
+constexpr u32 kPresent = 1, kWrite = 2, kUser = 4, kLarge = 0x80;
+alignas(4096) u32 hv_page_dir[1024];
+alignas(4096) u32 switcher_pt[1024];
+
+const char* const kExceptionNames[32] = {"#DE divide error",
+                                         "#DB debug",
+                                         "NMI",
+                                         "#BP breakpoint",
+                                         "#OF overflow",
+                                         "#BR bound",
+                                         "#UD invalid opcode",
+                                         "#NM device not available",
+                                         "#DF double fault",
+                                         "coprocessor overrun",
+                                         "#TS invalid TSS",
+                                         "#NP segment not present",
+                                         "#SS stack fault",
+                                         "#GP general protection",
+                                         "#PF page fault",
+                                         "reserved 15",
+                                         "#MF x87 error",
+                                         "#AC alignment check",
+                                         "#MC machine check",
+                                         "#XM SIMD error",
+                                         "#VE virtualization",
+                                         "#CP control protection",
+                                         "reserved 22",
+                                         "reserved 23",
+                                         "reserved 24",
+                                         "reserved 25",
+                                         "reserved 26",
+                                         "reserved 27",
+                                         "reserved 28",
+                                         "reserved 29",
+                                         "reserved 30",
+                                         "reserved 31"};
 
 } // namespace
 
-// Selector values used by the entry code and the future switcher.
-inline constexpr u16 kHvCode = 0x08, kHvData = 0x10, kHvGuard = 0x18;
+bool has_error_code(u32 vector) {
+    return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 || vector == 21 ||
+           vector == 29 || vector == 30;
+}
+
+u32 switcher_va(const void* p) {
+    return X86_SWITCHER_VA +
+           static_cast<u32>(reinterpret_cast<uptr>(p) - reinterpret_cast<uptr>(switcher_start));
+}
+
+u32 switcher_pde() {
+    return static_cast<u32>(reinterpret_cast<uptr>(switcher_pt)) | kPresent | kWrite;
+}
+
+u32 hypervisor_cr3() {
+    return static_cast<u32>(reinterpret_cast<uptr>(hv_page_dir));
+}
+
+const char* exception_name(u32 vector) {
+    return vector < 32 ? kExceptionNames[vector] : "interrupt";
+}
 
 void early_init() {
+    auto* gdt = reinterpret_cast<Descriptor*>(sw_gdt);
     gdt[0] = Descriptor{};
-    gdt[1] = make(0, 0xfffff, kCode0, kFlags32);
-    gdt[2] = make(0, 0xfffff, kData0, kFlags32);
-    gdt[3] = make(reinterpret_cast<uptr>(&guard_block), sizeof(guard_block) - 1, kData0, 0x4);
-    Pointer p{sizeof(gdt) - 1, static_cast<u32>(reinterpret_cast<uptr>(gdt))};
+    gdt[X86_HV_CODE >> 3] = make(0, 0xfffff, kCode0, kFlags32);
+    gdt[X86_HV_DATA >> 3] = make(0, 0xfffff, kData0, kFlags32);
+    gdt[X86_HV_GUARD >> 3] =
+        make(reinterpret_cast<uptr>(&guard_block), sizeof(guard_block) - 1, kData0, 0x4);
+    gdt[X86_TSS >> 3] = make(switcher_va(sw_tss), sizeof(Tss) - 1, kTss32, 0);
+    gdt[X86_GUEST_KCODE >> 3] = make(0, 0xfffff, kCode1, kFlags32);
+    gdt[X86_GUEST_KDATA >> 3] = make(0, 0xfffff, kData1, kFlags32);
+    gdt[X86_GUEST_UCODE >> 3] = make(0, 0xfffff, kCode3, kFlags32);
+    gdt[X86_GUEST_UDATA >> 3] = make(0, 0xfffff, kData3, kFlags32);
+
+    auto* tss = reinterpret_cast<Tss*>(sw_tss);
+    *tss = Tss{};
+    tss->ss0 = X86_HV_DATA;
+    tss->esp0 = switcher_va(sw_stack_top);
+    tss->iomap_base = sizeof(Tss); // no I/O bitmap: every port access from ring 1/3 is #GP
+
+    // Paging is still off: load the GDT and TR at their real addresses (ltr marks the TSS busy
+    // while the page is writable), the switcher addresses once paging is on.
+    Pointer p{X86_GDT_ENTRIES * 8 - 1, static_cast<u32>(reinterpret_cast<uptr>(sw_gdt))};
     asm volatile("lgdt %0\n\t"
                  "ljmp %1, $1f\n"
                  "1:\n\t"
@@ -58,12 +163,45 @@ void early_init() {
                  "mov %2, %%es\n\t"
                  "mov %2, %%ss\n\t"
                  "mov %2, %%fs\n\t"
-                 "mov %3, %%gs"
+                 "mov %3, %%gs\n\t"
+                 "ltr %w4"
                  :
-                 : "m"(p), "i"(kHvCode), "r"(static_cast<u32>(kHvData)),
-                   "r"(static_cast<u32>(kHvGuard))
+                 : "m"(p), "i"(X86_HV_CODE), "r"(static_cast<u32>(X86_HV_DATA)),
+                   "r"(static_cast<u32>(X86_HV_GUARD)), "r"(static_cast<u32>(X86_TSS))
                  : "memory");
-    // TODO(bring-up): IDT with register-dumping handlers and the TSS arrive with the pc bring-up.
+
+    // IDT: interrupt gates (IF cleared on entry), DPL 0 except the hcall gate (DPL 1: ring 3
+    // gets #GP). Unused vectors stay not-present (#NP -> reported as a fault).
+    auto* idt = reinterpret_cast<Gate*>(sw_idt);
+    auto set_gate = [&](u32 vector, u32 va, u32 dpl) {
+        idt[vector] = Gate{static_cast<u16>(va & 0xffff), X86_HV_CODE, 0,
+                           static_cast<u8>(0x8e | (dpl << 5)), static_cast<u16>(va >> 16)};
+    };
+    for (u32 v = 0; v < 48; ++v) set_gate(v, switcher_va(sw_stubs + 16 * v), 0);
+    set_gate(X86_HCALL_VECTOR, switcher_va(sw_stub_hcall), 1);
+
+    // Paging: identity in 4 MiB pages (supervisor) below the switcher; the switcher's pages:
+    // code and tables read-only, the stack page writable (the CPU pushes the trap frame there).
+    for (u32 i = 0; i < 1023; ++i) hv_page_dir[i] = (i << 22) | kPresent | kWrite | kLarge;
+    const uptr start = reinterpret_cast<uptr>(switcher_start);
+    const u32 pages = static_cast<u32>((reinterpret_cast<uptr>(switcher_end) - start) / 4096);
+    const u32 stack_page = static_cast<u32>((reinterpret_cast<uptr>(sw_stack) - start) / 4096);
+    for (u32 i = 0; i < pages; ++i)
+        switcher_pt[i] =
+            static_cast<u32>(start + i * 4096) | kPresent | (i == stack_page ? kWrite : 0);
+    hv_page_dir[1023] = switcher_pde();
+    sw_hv_cr3 = hypervisor_cr3();
+    u32 cr4, cr0;
+    asm volatile("mov %%cr4, %0" : "=r"(cr4));
+    asm volatile("mov %0, %%cr4" ::"r"(cr4 | 0x10u)); // PSE
+    asm volatile("mov %0, %%cr3" ::"r"(hypervisor_cr3()) : "memory");
+    asm volatile("mov %%cr0, %0" : "=r"(cr0));
+    asm volatile("mov %0, %%cr0" ::"r"(cr0 | 0x80010000u) : "memory"); // PG | WP
+
+    Pointer g{X86_GDT_ENTRIES * 8 - 1, switcher_va(sw_gdt)};
+    Pointer i{256 * 8 - 1, switcher_va(sw_idt)};
+    asm volatile("lgdt %0\n\tlidt %1" ::"m"(g), "m"(i) : "memory");
+    (void)kUser;
 }
 
 u64 timebase() {
@@ -73,3 +211,18 @@ u64 timebase() {
 }
 
 } // namespace tessera::arch
+
+// A fault in the hypervisor itself (ring 0): print everything and stop the machine.
+extern "C" [[noreturn]] void ia32_hv_fault(const tessera::arch::GuestFrame* f) {
+    using namespace tessera;
+    u32 cr2, cr3;
+    asm volatile("mov %%cr2, %0" : "=r"(cr2));
+    asm volatile("mov %%cr3, %0" : "=r"(cr3));
+    log("ia32: hypervisor fault: vector %u (%s), error %#x\n", f->vector,
+        arch::exception_name(f->vector), arch::has_error_code(f->vector) ? f->error : 0);
+    log("  eip %08x cs %04x eflags %08x cr2 %08x cr3 %08x\n", f->eip, f->cs, f->eflags, cr2, cr3);
+    log("  eax %08x ebx %08x ecx %08x edx %08x\n", f->eax, f->ebx, f->ecx, f->edx);
+    log("  esi %08x edi %08x ebp %08x esp %08x\n", f->esi, f->edi, f->ebp, f->esp_pushal + 20);
+    log("  ds %04x es %04x fs %04x gs %04x\n", f->ds, f->es, f->fs, f->gs);
+    plat::power_off(3);
+}

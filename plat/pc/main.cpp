@@ -3,6 +3,7 @@
 #include "common/log.hpp"
 
 #include <multiboot/multiboot.h>
+#include <plat/timer.hpp>
 #include <tessera/arch.hpp>
 
 extern "C" char _image_start[], _image_end[];
@@ -62,9 +63,9 @@ RealRange plat::boot_bundle() {
     return bundle;
 }
 
-// TODO(bring-up): calibrate the TSC against the PIT with the pc bring-up (issue 5).
+// The TSC, calibrated against the PIT at boot (plat/pc/timer.cpp).
 u64 plat::timebase_hz() {
-    return 0;
+    return pc::tsc_hz();
 }
 
 } // namespace tessera
@@ -77,6 +78,7 @@ extern "C" [[noreturn]] void pc_main(tessera::u32 magic, const multiboot_info_t*
         plat::power_off(1);
     }
     read_multiboot(mbi);
+    pc::timer_init();
     log("pc: %zu RAM range(s) from multiboot\n", ram_count);
     boot_main();
 }

@@ -5,15 +5,24 @@
 
 namespace tessera::arch {
 
+// The guest's registers as the switcher saves them (isa/ia32/switcher.S, lowest address first):
+// segment registers, pushal's order, the vector and error code, then the CPU's ring-change frame.
+struct GuestFrame {
+    u32 gs, fs, es, ds;
+    u32 edi, esi, ebp, esp_pushal, ebx, edx, ecx, eax;
+    u32 vector, error;
+    u32 eip, cs, eflags, esp, ss;
+};
+static_assert(sizeof(GuestFrame) == 19 * 4, "keep in step with isa/ia32/switcher.S");
+
 struct VcpuState {
-    u32 eip = 0;
-    u32 esp = 0;
-    u32 eflags = 0;
-    u32 arg = 0;
+    GuestFrame regs{};
+    u64 timer_deadline = 0; // TSC value at which the vcpu's one-shot timer expires; 0 = off
 };
 
 struct LparState {
-    u32 shadow_root = 0;
+    u32 page_dir = 0; // real address of the LPAR's page directory (cr3); 0 = none
+    int pd_slot = -1;
 };
 
 } // namespace tessera::arch

@@ -1,0 +1,146 @@
+/*
+ * The switcher: the only part of the hypervisor mapped while a guest runs (docs/ia32.md). It is
+ * mapped at X86_SWITCHER_VA in every address space (the hypervisor's and each LPAR's): its code
+ * page(s) and the page holding the IDT, GDT and TSS read-only, its stack page (TSS esp0)
+ * read-write. Code here runs at its switcher address, so it only uses position-independent
+ * jumps and SWVA() for its own data; it switches to the hypervisor's cr3 at once and then jumps
+ * to the hypervisor proper (identity-mapped).
+ */
+#include <arch/x86.hpp>
+
+#define SWVA(sym) (X86_SWITCHER_VA + ((sym) - switcher_start))
+#define FRAME_SIZE (19 * 4) /* arch::GuestFrame */
+
+    .section .switcher, "awx", @progbits
+    .balign 4096
+    .globl switcher_start
+switcher_start:
+
+/* One 16-byte stub per vector 0..47: push a zero error code where the CPU pushes none. */
+.macro STUB vec
+    .balign 16
+    .if (\vec == 8) || (\vec == 10) || (\vec == 11) || (\vec == 12) || (\vec == 13) || (\vec == 14) || (\vec == 17) || (\vec == 21) || (\vec == 29) || (\vec == 30)
+    .else
+    pushl $0
+    .endif
+    pushl $\vec
+    jmp sw_common
+.endm
+
+    .globl sw_stubs
+sw_stubs:
+    .set vec, 0
+    .rept 48
+    STUB vec
+    .set vec, vec + 1
+    .endr
+
+    .balign 16
+    .globl sw_stub_hcall
+sw_stub_hcall:
+    pushl $0
+    pushl $X86_HCALL_VECTOR
+    jmp sw_common
+
+/* Stack here: vector, error code, eip, cs, eflags[, esp, ss when from ring 1/3]. */
+sw_common:
+    testl $3, 12(%esp)
+    jz sw_ring0
+    pushal
+    pushl %ds
+    pushl %es
+    pushl %fs
+    pushl %gs
+    movl $X86_HV_DATA, %eax
+    movw %ax, %ds
+    movw %ax, %es
+    movw %ax, %fs
+    movl $X86_HV_GUARD, %eax
+    movw %ax, %gs
+    movl SWVA(sw_hv_cr3), %eax
+    movl %eax, %cr3
+    movl SWVA(sw_hv_esp), %esp
+    movl $ia32_guest_exit, %eax
+    jmp *%eax
+
+/* A fault in the hypervisor itself: no stack switch; report and stop the machine. */
+sw_ring0:
+    pushal
+    pushl %ds
+    pushl %es
+    pushl %fs
+    pushl %gs
+    movl $X86_HV_DATA, %eax
+    movw %ax, %ds
+    movw %ax, %es
+    movl %esp, %eax
+    pushl %eax
+    movl $ia32_hv_fault, %eax
+    call *%eax
+1:  cli
+    hlt
+    jmp 1b
+
+/* From ia32_guest_enter: eax = the guest's cr3, esp = the frame at the top of the stack page. */
+sw_resume:
+    movl %eax, %cr3
+    popl %gs
+    popl %fs
+    popl %es
+    popl %ds
+    popal
+    addl $8, %esp
+    iret
+
+    .balign 4096
+    .globl sw_data
+sw_data:
+    .globl sw_hv_cr3, sw_hv_esp
+sw_hv_cr3: .long 0
+sw_hv_esp: .long 0
+    .balign 64
+    .globl sw_gdt
+sw_gdt: .space 8 * X86_GDT_ENTRIES
+    .balign 64
+    .globl sw_tss
+sw_tss: .space 104
+    .balign 64
+    .globl sw_idt
+sw_idt: .space 256 * 8
+
+    .balign 4096
+    .globl sw_stack
+sw_stack:
+    .space 4096 - FRAME_SIZE
+    .globl sw_frame
+sw_frame:
+    .space FRAME_SIZE
+    .globl sw_stack_top
+sw_stack_top:
+    .globl switcher_end
+switcher_end:
+
+    .text
+/* u32 ia32_guest_enter(u32 cr3): runs the guest from sw_frame until it traps; the trap's frame
+ * is then in sw_frame. Saves the callee-saved registers and esp for ia32_guest_exit. */
+    .globl ia32_guest_enter
+ia32_guest_enter:
+    pushl %ebp
+    pushl %ebx
+    pushl %esi
+    pushl %edi
+    movl 20(%esp), %eax
+    movl %esp, sw_hv_esp
+    movl $SWVA(sw_frame), %esp
+    movl $SWVA(sw_resume), %ecx
+    jmp *%ecx
+
+    .globl ia32_guest_exit
+ia32_guest_exit:
+    popl %edi
+    popl %esi
+    popl %ebx
+    popl %ebp
+    ret
+
+    .section .note.GNU-stack, "", @progbits

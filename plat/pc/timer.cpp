@@ -1,0 +1,75 @@
+// The 8259 PIC pair and the 8254 PIT (plat/pc/include/plat/timer.hpp).
+#include "common/log.hpp"
+
+#include <arch/io.hpp>
+#include <arch/x86.hpp>
+#include <plat/timer.hpp>
+#include <tessera/arch.hpp>
+
+namespace tessera::pc {
+namespace {
+
+constexpr u16 kPic1Cmd = 0x20, kPic1Data = 0x21, kPic2Cmd = 0xa0, kPic2Data = 0xa1;
+constexpr u8 kIcw1Init = 0x11, kIcw4_8086 = 0x01, kEoi = 0x20;
+constexpr u16 kPitCh0 = 0x40, kPitCh2 = 0x42, kPitCmd = 0x43, kPort61 = 0x61;
+constexpr u64 kPitHz = 1193182;
+// Channel 0 or 2, lobyte/hibyte access, mode 0 (interrupt on terminal count), binary.
+constexpr u8 kPitCh0Mode0 = 0x30, kPitCh2Mode0 = 0xb0;
+
+u64 g_tsc_hz = 0;
+
+u64 calibrate() {
+    // PIT channel 2 gated by port 0x61 bit 0, its output read on bit 5: count 10 ms.
+    constexpr u16 kCount = static_cast<u16>(kPitHz / 100);
+    u8 p61 = arch::inb(kPort61);
+    arch::outb(kPort61, static_cast<u8>((p61 & ~0x02) | 0x01)); // gate on, speaker off
+    arch::outb(kPitCmd, kPitCh2Mode0);
+    arch::outb(kPitCh2, kCount & 0xff);
+    arch::outb(kPitCh2, kCount >> 8);
+    const u64 t0 = arch::timebase();
+    u64 spins = 0;
+    while (!(arch::inb(kPort61) & 0x20) && ++spins < 100'000'000) {
+    }
+    const u64 t1 = arch::timebase();
+    arch::outb(kPort61, p61);
+    return (t1 - t0) * kPitHz / kCount;
+}
+
+} // namespace
+
+void timer_init() {
+    // ICW1..ICW4: edge triggered, cascaded, vector bases 0x20/0x28, slave on IRQ 2, 8086 mode.
+    arch::outb(kPic1Cmd, kIcw1Init);
+    arch::outb(kPic2Cmd, kIcw1Init);
+    arch::outb(kPic1Data, X86_IRQ_BASE);
+    arch::outb(kPic2Data, X86_IRQ_BASE + 8);
+    arch::outb(kPic1Data, 0x04);
+    arch::outb(kPic2Data, 0x02);
+    arch::outb(kPic1Data, kIcw4_8086);
+    arch::outb(kPic2Data, kIcw4_8086);
+    arch::outb(kPic1Data, 0xfe); // only IRQ 0 (PIT)
+    arch::outb(kPic2Data, 0xff);
+    g_tsc_hz = calibrate();
+    log("pc: TSC %llu kHz (calibrated against the PIT), PIC at vectors %#x..%#x\n",
+        static_cast<unsigned long long>(g_tsc_hz / 1000), X86_IRQ_BASE, X86_IRQ_BASE + 15);
+}
+
+void preempt_after(u64 tsc_ticks) {
+    u64 count = g_tsc_hz ? tsc_ticks * kPitHz / g_tsc_hz : 0xffff;
+    if (count < 1) count = 1;
+    if (count > 0xffff) count = 0xffff;
+    arch::outb(kPitCmd, kPitCh0Mode0);
+    arch::outb(kPitCh0, static_cast<u8>(count & 0xff));
+    arch::outb(kPitCh0, static_cast<u8>(count >> 8));
+}
+
+void pic_eoi(u32 irq) {
+    if (irq >= 8) arch::outb(kPic2Cmd, kEoi);
+    arch::outb(kPic1Cmd, kEoi);
+}
+
+u64 tsc_hz() {
+    return g_tsc_hz;
+}
+
+} // namespace tessera::pc

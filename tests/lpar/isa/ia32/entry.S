@@ -1,0 +1,91 @@
+/*
+ * ia32 test-LPAR start code, at logical 0, entered in ring 1 with eax = vcpu index, edx = memory
+ * size, ecx = vcpu count, ebx = TSC kHz (docs/ia32.md). Each vcpu takes its 32 KiB stack slot;
+ * vcpu 0 clears .bss while the others wait; then lpar_isa_start(index, memory, vcpus, cs, ss,
+ * eflags, tsc_khz).
+ */
+#define MAX_VCPUS 8
+#define STACK_SHIFT 15
+#define H_TESSERA_TEST_EXIT 0xF00E
+
+    .section .text.entry, "ax"
+    .globl _start
+_start:
+    cmpl $MAX_VCPUS, %eax
+    jae bad_vcpu
+    movl %eax, %ebp
+    incl %ebp
+    shll $STACK_SHIFT, %ebp
+    leal lpar_stacks(%ebp), %esp
+    xorl %ebp, %ebp
+    pushl %ebx              /* tsc_khz */
+    pushfl                  /* eflags */
+    movl %ss, %ebx
+    pushl %ebx
+    movl %cs, %ebx
+    pushl %ebx
+    pushl %ecx
+    pushl %edx
+    pushl %eax
+    cld
+    testl %eax, %eax
+    jnz 2f
+    movl $__bss_start, %edi
+    movl $__bss_end, %ecx
+    subl %edi, %ecx
+    xorl %eax, %eax
+    rep stosb
+    movl $1, lpar_bss_ready
+    jmp 3f
+2:  pause
+    cmpl $0, lpar_bss_ready
+    je 2b
+3:  call lpar_isa_start
+4:  jmp 4b
+
+bad_vcpu:                       /* no stack for this vcpu: end the LPAR with one failure */
+    movl $bad_block, %esp
+    int $0x82
+    jmp bad_vcpu
+
+/* i32 lpar_hcall_block(u64 block[10]): the block goes on the stack for int $0x82, the results
+ * (slots 1..9) are copied back into it. */
+    .text
+    .globl lpar_hcall_block
+lpar_hcall_block:
+    pushl %esi
+    pushl %edi
+    movl 12(%esp), %esi
+    subl $80, %esp
+    movl %esp, %edi
+    movl $20, %ecx
+    cld
+    rep movsl
+    int $0x82
+    movl 80+12(%esp), %edi
+    leal 8(%esp), %esi
+    addl $8, %edi
+    movl $18, %ecx
+    rep movsl
+    addl $80, %esp
+    popl %edi
+    popl %esi
+    ret
+
+    .data
+    .balign 8
+bad_block:
+    .long H_TESSERA_TEST_EXIT, 0, 0, 0, 1, 0
+    .space 56
+bad_block_end:
+    .balign 4
+lpar_bss_ready:                 /* in .data: it must be 0 before .bss is cleared */
+    .long 0
+
+    .section .lpar_stacks, "aw", @nobits
+    .balign 4096
+    .globl lpar_stacks
+lpar_stacks:
+    .space MAX_VCPUS << STACK_SHIFT
+
+    .section .note.GNU-stack, "", @progbits

@@ -1,0 +1,117 @@
+// The ia32 hooks of the test-LPAR library: start, the hcall register probe, trap reports, the
+// entry-state checks, chaos's helpers and the jump to garbage.
+#include "lpar.hpp"
+#include "lpar_internal.hpp"
+
+namespace lpar {
+
+using namespace tessera::hcall;
+
+namespace {
+
+struct [[gnu::packed]] ProbeDump {
+    u32 regs[6]; // ebx ecx edx esi edi ebp
+    u32 esp_before;
+    u32 esp_after;
+    u32 eax;
+    u64 rets[9];
+};
+static_assert(sizeof(ProbeDump) == 9 * 4 + 9 * 8, "keep in step with hcall_probe.S");
+
+const char* const kRegNames[6] = {"ebx", "ecx", "edx", "esi", "edi", "ebp"};
+constexpr unsigned kBitEsp = 6;
+
+u32 mix(u64 seed, u64 n) {
+    Lcg g(seed ^ (n * 0x9e3779b97f4a7c15ull));
+    return static_cast<u32>(g.next());
+}
+
+} // namespace
+
+extern "C" void lpar_hcall_probe(const u64* block, ProbeDump* dump, const u32* pattern);
+
+ProbeResult hcall_probe(u64 number, const u64 (&args)[9], u64 seed) {
+    u64 block[10] = {number};
+    for (int i = 0; i < 9; ++i) block[i + 1] = args[i];
+    u32 pattern[6];
+    for (unsigned n = 0; n < 6; ++n) pattern[n] = mix(seed, n);
+    ProbeDump dump{};
+    lpar_hcall_probe(block, &dump, pattern);
+
+    ProbeResult r;
+    r.hcall.status = static_cast<tessera::i32>(dump.eax);
+    for (int i = 0; i < 9; ++i) r.hcall.ret[i] = dump.rets[i];
+    auto compare = [&](unsigned bit, u64 got, u64 want) {
+        if (got == want) return;
+        if (r.clobbered == 0) {
+            r.first_got = got;
+            r.first_want = want;
+        }
+        r.clobbered |= u64{1} << bit;
+    };
+    for (unsigned n = 0; n < 6; ++n) compare(n, dump.regs[n], pattern[n]);
+    compare(kBitEsp, dump.esp_after, dump.esp_before);
+    return r;
+}
+
+void describe_clobbered(const ProbeResult& r, char* buf, usize cap) {
+    usize len = 0;
+    buf[0] = '\0';
+    for (unsigned n = 0; n <= kBitEsp; ++n) {
+        if (!(r.clobbered >> n & 1) || len + 8 >= cap) continue;
+        len += format(buf + len, cap - len, "%s%s", len ? " " : "", n < 6 ? kRegNames[n] : "esp");
+    }
+    if (r.clobbered != 0 && len + 8 < cap)
+        format(buf + len, cap - len, "; the first is 0x%llx instead of 0x%llx", r.first_got,
+               r.first_want);
+}
+
+namespace isa {
+
+void describe_trap(const TrapFrame& f, char* buf, usize cap) {
+    format(buf, cap, "vector 0x%x at eip 0x%x, cs 0x%x, eflags 0x%x, error 0x%x", f.vector, f.eip,
+           f.cs, f.eflags, f.error);
+}
+
+void check_entry_state(const Boot& b) {
+    check_eq(b.entry.cs & 3, 1, "vcpu %u entered in ring 1 (CS RPL 1, cs 0x%x)", b.vcpu,
+             b.entry.cs);
+    check_eq(b.entry.ss & 3, 1, "vcpu %u: SS is a ring-1 selector (ss 0x%x)", b.vcpu, b.entry.ss);
+    check_eq(b.entry.eflags & 0x3000, 0, "vcpu %u entered with IOPL 0 (eflags 0x%x)", b.vcpu,
+             b.entry.eflags);
+    check(kTimebaseHz >= 1'000'000, Detail("%llu Hz", kTimebaseHz),
+          "vcpu %u: ebx gave the TSC rate (at least 1 MHz)", b.vcpu);
+}
+
+[[noreturn]] void execute_garbage() {
+    asm volatile("ud2");
+    __builtin_unreachable();
+}
+
+// ---- chaos --------------------------------------------------------------------------------
+const u64 kChaosHcalls[] = {H_IA32_SET_TIMER};
+const usize kChaosHcallCount = sizeof(kChaosHcalls) / sizeof(kChaosHcalls[0]);
+
+void chaos_prepare(const Boot&) {}
+
+bool chaos_sanitize(u64, u64 (&)[9]) {
+    return true;
+}
+
+} // namespace isa
+} // namespace lpar
+
+extern "C" [[noreturn]] void lpar_isa_start(tessera::u32 vcpu, tessera::u32 memory,
+                                            tessera::u32 vcpus, tessera::u32 cs, tessera::u32 ss,
+                                            tessera::u32 eflags, tessera::u32 tsc_khz) {
+    lpar::isa::kTimebaseHz = tessera::u64{tsc_khz} * 1000;
+    lpar::Boot b;
+    b.vcpu = vcpu;
+    b.memory_size = memory;
+    b.vcpu_count = vcpus;
+    b.htab_log2 = 0;
+    b.entry.cs = cs;
+    b.entry.ss = ss;
+    b.entry.eflags = eflags;
+    lpar::start(b);
+}

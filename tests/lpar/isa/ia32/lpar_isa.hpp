@@ -1,0 +1,109 @@
+// The ia32 side of the test-LPAR library (included by lib/lpar.hpp): a guest kernel in ring 1
+// (ring compression), flat segments, guest-virtual = logical (docs/ia32.md).
+#pragma once
+
+#include <tessera/types.hpp>
+
+extern "C" char lpar_stacks[];
+extern "C" tessera::i32 lpar_hcall_block(tessera::u64* block);
+
+namespace lpar::isa {
+
+using tessera::i32;
+using tessera::i64;
+using tessera::u32;
+using tessera::u64;
+using tessera::usize;
+
+inline constexpr const char* kName = "ia32";
+// The TSC rate: the hypervisor passes it in ebx at entry (kHz); set by the start code.
+inline u64 kTimebaseHz = 0;
+
+// The hcall gate and the ia32 backend's own hcalls (isa/ia32/include/arch/hcalls.hpp).
+inline constexpr u32 kHcallVector = 0x82;
+inline constexpr u64 H_IA32_SET_TIMER = 0xF008;
+
+inline constexpr unsigned kStackShift = 15; // 32 KiB per vcpu (entry.S)
+inline constexpr unsigned kMaxVcpus = 8;
+
+// Virtual interrupt vectors. TODO(bring-up): the hypervisor does not deliver interrupts to
+// the guest yet (no bounce frames), so no handler runs in this phase.
+inline constexpr u64 kTimerVector = 0x20;
+inline constexpr u64 kExternalVector = 0x21;
+
+struct TrapFrame {
+    u32 edi, esi, ebp, esp, ebx, edx, ecx, eax;
+    u32 vector, error, eip, cs, eflags;
+};
+
+struct EntryState {
+    u32 cs = 0, ss = 0, eflags = 0; // as the first instruction saw them
+};
+
+inline constexpr unsigned kTrapSlots = 256;
+inline unsigned trap_slot(u64 vector) {
+    return static_cast<unsigned>(vector) & (kTrapSlots - 1);
+}
+inline u64 trap_pc(const TrapFrame& f) {
+    return f.eip;
+}
+
+// This vcpu's index, from its stack (each vcpu's stack is its own 32 KiB slot).
+inline unsigned stack_slot() {
+    u32 sp;
+    asm volatile("mov %%esp, %0" : "=r"(sp));
+    return ((sp - reinterpret_cast<u32>(lpar_stacks)) >> kStackShift) & (kMaxVcpus - 1);
+}
+
+// The guest's interrupt-enable flag. The real EFLAGS.IF is the hypervisor's (cli/sti would
+// #GP in ring 1): this is the virtual one, kept per vcpu.
+inline bool g_irq_enabled[kMaxVcpus];
+inline void irq_enable() {
+    __atomic_store_n(&g_irq_enabled[stack_slot()], true, __ATOMIC_SEQ_CST);
+}
+inline void irq_disable() {
+    __atomic_store_n(&g_irq_enabled[stack_slot()], false, __ATOMIC_SEQ_CST);
+}
+inline bool irq_enabled() {
+    return __atomic_load_n(&g_irq_enabled[stack_slot()], __ATOMIC_SEQ_CST);
+}
+
+inline u64 timebase() {
+    u32 lo, hi;
+    asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return (static_cast<u64>(hi) << 32) | lo;
+}
+
+inline void cpu_relax() {
+    asm volatile("pause" ::: "memory");
+}
+inline void sync() {
+    asm volatile("lock; addl $0, (%%esp)" ::: "memory");
+}
+
+inline void* g_cpu_ptr[kMaxVcpus];
+inline void* this_cpu_ptr() {
+    return g_cpu_ptr[stack_slot()];
+}
+inline void set_this_cpu_ptr(void* p) {
+    g_cpu_ptr[stack_slot()] = p;
+}
+
+// ---- The hcall: int $0x82 with a block on the stack: [esp] = number, [esp+8+8*i] = argument
+// i (64-bit slots); eax = status, the results written back over the argument slots. ----------
+inline i64 hcall_raw(u64 number, const u64 (&a)[9], u64 (&ret)[9]) {
+    u64 block[10] = {number, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8]};
+    const i64 status = lpar_hcall_block(block);
+    for (int i = 0; i < 9; ++i) ret[i] = block[1 + i];
+    return status;
+}
+
+// The one-shot timer: H_IA32_SET_TIMER(absolute TSC deadline, 0 = off).
+inline constexpr u64 kTimerMax = u64{1} << 62;
+inline void timer_set(u64 ticks) {
+    u64 args[9] = {ticks >= kTimerMax ? 0 : timebase() + ticks};
+    u64 ret[9];
+    hcall_raw(H_IA32_SET_TIMER, args, ret);
+}
+
+} // namespace lpar::isa
