@@ -175,12 +175,12 @@ int list(const std::string& path, std::ostream& out, std::ostream& err) {
     }
     out << path << ": Tessera bundle version " << bundle::kVersion << ", " << b->count()
         << (b->count() == 1 ? " entry, " : " entries, ") << b->total_size() << " bytes\n";
-    char line[160];
+    char line[256]; // names are at most 47 characters: a row fits
     std::snprintf(line, sizeof(line), "  %2s  %-6s  %-10s  %10s  %-10s  %s\n", "#", "kind",
                   "offset", "size", "crc32", "name");
     out << line;
     for (const Bundle::Entry& e : *b) {
-        std::snprintf(line, sizeof(line), "  %2u  %-6s  %-10s  %10zu  %-10s  %s\n", e.index,
+        std::snprintf(line, sizeof(line), "  %2u  %-6s  %-10s  %10zu  %-10s  %.47s\n", e.index,
                       bundle::to_string(e.kind), hex(e.offset).c_str(), e.size,
                       hex(e.crc, 8).c_str(), e.name);
         out << line;
