@@ -12,8 +12,8 @@
 #include <tessera/arch.hpp>
 
 extern "C" {
-extern char switcher_start[], sw_stubs[], sw_stub_hcall[], sw_data[], sw_gdt[], sw_tss[], sw_idt[],
-    sw_stack[], sw_stack_top[], switcher_end[];
+extern char switcher_start[], sw_stubs[], sw_stub_hcall[], sw_stub_iret[], sw_data[], sw_gdt[],
+    sw_tss[], sw_idt[], sw_stack[], sw_stack_top[], switcher_end[];
 extern tessera::u32 sw_hv_cr3;
 }
 
@@ -170,8 +170,8 @@ void early_init() {
                    "r"(static_cast<u32>(X86_HV_GUARD)), "r"(static_cast<u32>(X86_TSS))
                  : "memory");
 
-    // IDT: interrupt gates (IF cleared on entry), DPL 0 except the hcall gate (DPL 1: ring 3
-    // gets #GP). Unused vectors stay not-present (#NP -> reported as a fault).
+    // IDT: interrupt gates (IF cleared on entry), DPL 0 except the hcall and iret gates (DPL 1:
+    // ring 3 gets #GP). Unused vectors stay not-present (#NP -> reported as a fault).
     auto* idt = reinterpret_cast<Gate*>(sw_idt);
     auto set_gate = [&](u32 vector, u32 va, u32 dpl) {
         idt[vector] = Gate{static_cast<u16>(va & 0xffff), X86_HV_CODE, 0,
@@ -179,6 +179,7 @@ void early_init() {
     };
     for (u32 v = 0; v < 48; ++v) set_gate(v, switcher_va(sw_stubs + 16 * v), 0);
     set_gate(X86_HCALL_VECTOR, switcher_va(sw_stub_hcall), 1);
+    set_gate(X86_IRET_VECTOR, switcher_va(sw_stub_iret), 1);
 
     // Paging: identity in 4 MiB pages (supervisor) below the switcher; the switcher's pages:
     // code and tables read-only, the stack page writable (the CPU pushes the trap frame there).

@@ -36,6 +36,105 @@ void fatal(Vcpu& v, const char* fmt, unsigned a, unsigned b, unsigned c, unsigne
     v.lpar->crash(why);
 }
 
+// ---- Virtual interrupts (docs/ia32.md, "Virtual interrupts") --------------------------------
+// The vcpu's shared flags in guest memory: enabled is the guest's virtual EFLAGS.IF, pending
+// tells it (while enabled is 0) that it must trap to us once it sets enabled again.
+struct VirqArea {
+    u32 enabled;
+    u32 pending;
+};
+constexpr u32 kEflagsTf = 0x100;
+
+bool virq_read(const Vcpu& v, VirqArea& a) {
+    return v.lpar->memory.copy_out(&a, LogicalAddr(v.arch.virq_area), sizeof(a));
+}
+bool virq_write(Vcpu& v, const VirqArea& a) {
+    if (v.lpar->memory.copy_in(LogicalAddr(v.arch.virq_area), &a, sizeof(a))) return true;
+    fatal(v, "virtual interrupt flags at %#x outside the LPAR", v.arch.virq_area, 0, 0, 0);
+    return false;
+}
+// Sets the virtual IF (H_CEDE, the iret gate); false if the area is no longer writable.
+bool virq_set_enabled(Vcpu& v, bool on) {
+    if (!v.arch.virq_on) return true;
+    const u32 value = on ? 1 : 0;
+    return v.lpar->memory.copy_in(LogicalAddr(v.arch.virq_area), &value, sizeof(value));
+}
+
+// Before each entry: delivers the virtual external interrupt (the XICS presents something to
+// this vcpu) or else the timer (its deadline passed) when the guest's virtual IF is set, by
+// building a bounce frame on its ring-1 stack as an interrupt gate would; otherwise sets the
+// pending flag so that the guest traps (iret gate) once it sets enabled. False: the LPAR crashed.
+bool deliver_virq(Vcpu& v) {
+    if (!v.arch.virq_on) return true;
+    GuestFrame& r = v.arch.regs;
+    const bool external = v.lpar->xics.has_pending(v.index);
+    const bool timer = timer_pending(v);
+    VirqArea a;
+    if (!virq_read(v, a)) {
+        fatal(v, "virtual interrupt flags at %#x outside the LPAR", v.arch.virq_area, 0, 0, 0);
+        return false;
+    }
+    const u32 want_pending = (external || timer) ? 1 : 0;
+    // TODO(bring-up): no delivery while the guest runs in ring 3 (that needs the guest kernel's
+    // ring-1 stack, tss.sp0): held until it is back in ring 1.
+    if (!want_pending || !a.enabled || (r.cs & 3) == 3) {
+        if (a.pending != want_pending) {
+            a.pending = want_pending;
+            if (!virq_write(v, a)) return false;
+        }
+        return true;
+    }
+    const u32 vector = external ? kVirqExternal : kVirqTimer;
+    // Lowest address first: vector, error code (0), eip, cs, eflags (IF = the virtual IF, 1).
+    const u32 eflags = (r.eflags & kEflagsGuest) | kEflagsFixed | kEflagsIf;
+    const u32 frame[5] = {vector, 0, r.eip, r.cs, eflags};
+    const u32 sp = r.esp - sizeof(frame);
+    if (r.esp < sizeof(frame) || !v.lpar->memory.copy_in(LogicalAddr(sp), frame, sizeof(frame))) {
+        fatal(v, "cannot deliver virtual interrupt %#x: guest stack %#x outside the LPAR", vector,
+              r.esp, 0, 0);
+        return false;
+    }
+    if (!external) v.arch.timer_deadline = 0; // the one-shot timer fired
+    a.enabled = 0;
+    a.pending = (external && timer) ? 1 : 0;
+    if (!virq_write(v, a)) return false;
+    r.esp = sp;
+    r.eip = v.arch.virq_entry;
+    r.cs = X86_GUEST_KCODE;
+    r.ss = X86_GUEST_KDATA;
+    r.eflags &= ~kEflagsTf;
+    return true;
+}
+
+// int $0x83 (the iret gate): pops eip, cs, eflags (and esp, ss when cs is a ring-3 selector)
+// from the guest's stack as iret would, and sets the virtual IF from the popped EFLAGS.IF.
+// Re-entry then delivers whatever is pending. False: the LPAR crashed.
+bool handle_iret(Vcpu& v) {
+    GuestFrame& r = v.arch.regs;
+    u32 f[5];
+    if (!v.lpar->memory.copy_out(f, LogicalAddr(r.esp), 3 * sizeof(u32))) {
+        fatal(v, "iret gate: guest stack %#x outside the LPAR (eip %#x)", r.esp, r.eip, 0, 0);
+        return false;
+    }
+    u32 esp = r.esp + 3 * sizeof(u32);
+    if ((f[1] & 3) == 3) {
+        if (!v.lpar->memory.copy_out(f + 3, LogicalAddr(esp), 2 * sizeof(u32))) {
+            fatal(v, "iret gate: guest stack %#x outside the LPAR (eip %#x)", r.esp, r.eip, 0, 0);
+            return false;
+        }
+        esp = f[3]; // ss is the ring-3 data selector in any case (vcpu_run)
+    }
+    r.eip = f[0];
+    r.cs = f[1];
+    r.eflags = f[2];
+    r.esp = esp;
+    if (!virq_set_enabled(v, (f[2] & kEflagsIf) != 0)) {
+        fatal(v, "virtual interrupt flags at %#x outside the LPAR", v.arch.virq_area, 0, 0, 0);
+        return false;
+    }
+    return true;
+}
+
 // int $0x82: [esp] = hcall number, [esp+8+8*i] = argument i (64-bit slots, little-endian);
 // eax = status, rets written back over the argument slots. Every other register is preserved.
 bool handle_hcall(Vcpu& v, VcpuExit& exit) {
@@ -57,6 +156,13 @@ bool handle_hcall(Vcpu& v, VcpuExit& exit) {
     r.eax = static_cast<u32>(ret);
     if (!lpar.memory.copy_in(LogicalAddr(u64{r.esp} + 8), f.rets, sizeof(f.rets)))
         r.eax = static_cast<u32>(hcall::H_PARAMETER);
+    // H_CEDE returns with interrupts enabled (as MSR[EE] = 1 on pseries): a pending one is
+    // taken right after it, at re-entry.
+    if (f.opcode == hcall::H_CEDE && ret == hcall::H_SUCCESS && !virq_set_enabled(v, true)) {
+        fatal(v, "virtual interrupt flags at %#x outside the LPAR", v.arch.virq_area, 0, 0, 0);
+        exit = VcpuExit::Fault;
+        return false;
+    }
     switch (env.after) {
     case hcall::After::Resume:
         return true;
@@ -140,6 +246,8 @@ void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
     r.ecx = nargs > 2 ? static_cast<u32>(args[2]) : 0;
     r.ebx = static_cast<u32>(pc::tsc_hz() / 1000);
     vcpu.arch.timer_deadline = 0;
+    vcpu.arch.virq_on = false;
+    vcpu.arch.virq_area = vcpu.arch.virq_entry = 0;
 }
 
 VcpuExit vcpu_run(Vcpu& v, u64 slice) {
@@ -148,7 +256,13 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
     for (;;) {
         const u64 now = timebase();
         if (now >= deadline) return VcpuExit::Preempted;
-        pc::preempt_after(deadline - now);
+        if (!deliver_virq(v)) return VcpuExit::Fault;
+        // The PIT also brings us back when the guest's timer expires, to deliver it (or to set
+        // the pending flag while its interrupts are disabled).
+        u64 left = deadline - now;
+        const u64 timer = v.arch.timer_deadline;
+        if (v.arch.virq_on && timer > now && timer - now < left) left = timer - now;
+        pc::preempt_after(left);
         // What the guest may not choose: its ring (CS/SS are ring 1 or 3 only as the CPU left
         // them), IOPL 0 and IF 1.
         r.eflags = (r.eflags & kEflagsGuest) | kEflagsFixed | kEflagsIf;
@@ -173,8 +287,12 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
             if (handle_hcall(v, exit)) continue;
             return exit;
         }
-        // TODO(bring-up): no trap reflection (bounce frames) yet: any guest exception ends
-        // the LPAR.
+        if (vector == X86_IRET_VECTOR) {
+            if (handle_iret(v)) continue;
+            return VcpuExit::Fault;
+        }
+        // TODO(bring-up): exceptions are not reflected yet (only virtual interrupts get bounce
+        // frames): any guest exception ends the LPAR.
         u32 cr2 = 0;
         asm volatile("mov %%cr2, %0" : "=r"(cr2));
         if (vector == 14)
@@ -196,6 +314,23 @@ bool timer_pending(const Vcpu& vcpu) {
 
 hcall::Ret h_ia32_set_timer(hcall::Env& env, hcall::Frame& frame) {
     env.vcpu.arch.timer_deadline = frame.args[0];
+    return hcall::H_SUCCESS;
+}
+
+hcall::Ret h_ia32_set_virq(hcall::Env& env, hcall::Frame& frame) {
+    auto& s = env.vcpu.arch;
+    const u64 area = frame.args[0], entry = frame.args[1];
+    if (area == 0 && entry == 0) {
+        s.virq_on = false;
+        s.virq_area = s.virq_entry = 0;
+        return hcall::H_SUCCESS;
+    }
+    const u64 size = env.lpar.memory.size();
+    if (area % 4 != 0 || area >= size || size - area < sizeof(VirqArea) || entry >= size)
+        return hcall::H_PARAMETER;
+    s.virq_on = true;
+    s.virq_area = static_cast<u32>(area);
+    s.virq_entry = static_cast<u32>(entry);
     return hcall::H_SUCCESS;
 }
 

@@ -42,6 +42,13 @@ sw_stub_hcall:
     pushl $X86_HCALL_VECTOR
     jmp sw_common
 
+    .balign 16
+    .globl sw_stub_iret
+sw_stub_iret:
+    pushl $0
+    pushl $X86_IRET_VECTOR
+    jmp sw_common
+
 /* Stack here: vector, error code, eip, cs, eflags[, esp, ss when from ring 1/3]. */
 sw_common:
     testl $3, 12(%esp)

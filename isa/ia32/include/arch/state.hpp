@@ -18,6 +18,11 @@ static_assert(sizeof(GuestFrame) == 19 * 4, "keep in step with isa/ia32/switcher
 struct VcpuState {
     GuestFrame regs{};
     u64 timer_deadline = 0; // TSC value at which the vcpu's one-shot timer expires; 0 = off
+    // Virtual interrupts (H_IA32_SET_VIRQ, docs/ia32.md): the logical address of the vcpu's
+    // shared flags {u32 enabled, u32 pending} and the guest's handler entry.
+    bool virq_on = false;
+    u32 virq_area = 0;
+    u32 virq_entry = 0;
 };
 
 struct LparState {

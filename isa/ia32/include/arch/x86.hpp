@@ -12,9 +12,10 @@
 #define X86_GUEST_UDATA 0x43 /* DPL 3 flat data, RPL 3 */
 #define X86_GDT_ENTRIES 9
 
-// Vectors: 0..31 exceptions, 0x20..0x2f the remapped 8259 PICs, the hcall gate.
+// Vectors: 0..31 exceptions, 0x20..0x2f the remapped 8259 PICs, the hcall and iret gates.
 #define X86_IRQ_BASE 0x20
 #define X86_HCALL_VECTOR 0x82
+#define X86_IRET_VECTOR 0x83 /* the emulated iret of a virtual interrupt handler (DPL 1) */
 
 // The switcher: mapped at this virtual address in every address space (the last 4 MiB).
 #define X86_SWITCHER_VA 0xffc00000

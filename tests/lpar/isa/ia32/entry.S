@@ -7,6 +7,7 @@
 #define MAX_VCPUS 8
 #define STACK_SHIFT 15
 #define H_TESSERA_TEST_EXIT 0xF00E
+#define IRET_VECTOR 0x83
 
     .section .text.entry, "ax"
     .globl _start
@@ -71,6 +72,38 @@ lpar_hcall_block:
     popl %edi
     popl %esi
     ret
+
+/*
+ * The virtual-interrupt entry (registered with H_IA32_SET_VIRQ). The hypervisor has pushed, on
+ * the interrupted ring-1 stack: vector, error code, eip, cs, eflags (lowest first) and cleared
+ * the virtual IF. pushal completes a lpar::isa::TrapFrame; lpar_trap(frame) runs on a 16-byte
+ * aligned stack; the return is the iret gate (int $0x83), which pops eip, cs, eflags and sets
+ * the virtual IF from the popped EFLAGS.IF.
+ */
+    .globl lpar_virq_entry
+lpar_virq_entry:
+    pushal
+    cld
+    movl %esp, %ebx
+    movl %esp, %eax
+    andl $-16, %esp
+    subl $12, %esp
+    pushl %eax
+    call lpar_trap
+    movl %ebx, %esp
+    popal
+    addl $8, %esp           /* vector, error code */
+    int $IRET_VECTOR
+
+/* void lpar_irq_sync(): an iret gate to the next instruction with the real EFLAGS (IF is 1
+ * there): the hypervisor sets the virtual IF and delivers what is pending before returning. */
+    .globl lpar_irq_sync
+lpar_irq_sync:
+    pushfl
+    pushl %cs
+    pushl $1f
+    int $IRET_VECTOR
+1:  ret
 
     .data
     .balign 8

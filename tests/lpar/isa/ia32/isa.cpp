@@ -94,8 +94,10 @@ const usize kChaosHcallCount = sizeof(kChaosHcalls) / sizeof(kChaosHcalls[0]);
 
 void chaos_prepare(const Boot&) {}
 
-bool chaos_sanitize(u64, u64 (&)[9]) {
-    return true;
+// Re-registering the virtual-interrupt flags or entry with random arguments would send the
+// next interrupt to garbage before chaos's own checks are done.
+bool chaos_sanitize(u64 number, u64 (&)[9]) {
+    return number != H_IA32_SET_VIRQ;
 }
 
 } // namespace isa
@@ -105,6 +107,13 @@ extern "C" [[noreturn]] void lpar_isa_start(tessera::u32 vcpu, tessera::u32 memo
                                             tessera::u32 vcpus, tessera::u32 cs, tessera::u32 ss,
                                             tessera::u32 eflags, tessera::u32 tsc_khz) {
     lpar::isa::kTimebaseHz = tessera::u64{tsc_khz} * 1000;
+    // The shared virtual-interrupt flags and the handler entry (interrupts start disabled).
+    {
+        tessera::u64 args[9] = {reinterpret_cast<tessera::u32>(&lpar::isa::g_virq[vcpu]),
+                                reinterpret_cast<tessera::u32>(&lpar_virq_entry)};
+        tessera::u64 ret[9];
+        lpar::isa::hcall_raw(lpar::isa::H_IA32_SET_VIRQ, args, ret);
+    }
     lpar::Boot b;
     b.vcpu = vcpu;
     b.memory_size = memory;

@@ -6,6 +6,11 @@
 
 extern "C" char lpar_stacks[];
 extern "C" tessera::i32 lpar_hcall_block(tessera::u64* block);
+// entry.S: the virtual-interrupt handler entry (the bounce frame -> lpar_trap -> the iret gate)
+// and the trap that takes pending interrupts once the virtual IF is set (an iret gate to the
+// next instruction with IF set).
+extern "C" void lpar_virq_entry();
+extern "C" void lpar_irq_sync();
 
 namespace lpar::isa {
 
@@ -22,12 +27,13 @@ inline u64 kTimebaseHz = 0;
 // The hcall gate and the ia32 backend's own hcalls (isa/ia32/include/arch/hcalls.hpp).
 inline constexpr u32 kHcallVector = 0x82;
 inline constexpr u64 H_IA32_SET_TIMER = 0xF008;
+inline constexpr u64 H_IA32_SET_VIRQ = 0xF00C;
+inline constexpr u32 kIretVector = 0x83;
 
 inline constexpr unsigned kStackShift = 15; // 32 KiB per vcpu (entry.S)
 inline constexpr unsigned kMaxVcpus = 8;
 
-// Virtual interrupt vectors. TODO(bring-up): the hypervisor does not deliver interrupts to
-// the guest yet (no bounce frames), so no handler runs in this phase.
+// Virtual interrupt vectors: the hypervisor pushes them in the bounce frame (docs/ia32.md).
 inline constexpr u64 kTimerVector = 0x20;
 inline constexpr u64 kExternalVector = 0x21;
 
@@ -56,16 +62,24 @@ inline unsigned stack_slot() {
 }
 
 // The guest's interrupt-enable flag. The real EFLAGS.IF is the hypervisor's (cli/sti would
-// #GP in ring 1): this is the virtual one, kept per vcpu.
-inline bool g_irq_enabled[kMaxVcpus];
+// #GP in ring 1): this is the virtual one, kept per vcpu in memory shared with the hypervisor
+// (registered with H_IA32_SET_VIRQ at start). The hypervisor sets `pending` when it holds an
+// interrupt back because `enabled` is 0; enabling then traps so that it is delivered.
+struct VirqArea {
+    u32 enabled;
+    u32 pending;
+};
+inline VirqArea g_virq[kMaxVcpus];
 inline void irq_enable() {
-    __atomic_store_n(&g_irq_enabled[stack_slot()], true, __ATOMIC_SEQ_CST);
+    VirqArea& a = g_virq[stack_slot()];
+    __atomic_store_n(&a.enabled, u32{1}, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&a.pending, __ATOMIC_SEQ_CST) != 0) lpar_irq_sync();
 }
 inline void irq_disable() {
-    __atomic_store_n(&g_irq_enabled[stack_slot()], false, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&g_virq[stack_slot()].enabled, u32{0}, __ATOMIC_SEQ_CST);
 }
 inline bool irq_enabled() {
-    return __atomic_load_n(&g_irq_enabled[stack_slot()], __ATOMIC_SEQ_CST);
+    return __atomic_load_n(&g_virq[stack_slot()].enabled, __ATOMIC_SEQ_CST) != 0;
 }
 
 inline u64 timebase() {
