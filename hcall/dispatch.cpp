@@ -65,4 +65,25 @@ Ret dispatch(Env& env, Frame& frame) {
     return h(env, frame);
 }
 
+bool continues_after(const Env& env, VcpuExit& exit) {
+    switch (env.after) {
+    case After::Resume:
+        return true;
+    case After::Block:
+        if (arch::timer_pending(env.vcpu)) return true;
+        exit = VcpuExit::Ceded;
+        return false;
+    case After::Yield:
+        exit = VcpuExit::Yielded;
+        return false;
+    case After::StopLpar:
+        exit = VcpuExit::Stopped;
+        return false;
+    case After::Offline:
+        exit = VcpuExit::Offline;
+        return false;
+    }
+    return true;
+}
+
 } // namespace tessera::hcall

@@ -3,6 +3,7 @@
 // args) or from the caller's stack (ia32), calls dispatch(), and writes the status and rets back.
 #pragma once
 
+#include <tessera/arch.hpp>
 #include <tessera/hcall.hpp>
 #include <tessera/types.hpp>
 
@@ -104,6 +105,11 @@ class Table {
     Handler handlers_[kArchitectedSlots + kImplSlots] = {};
     bool used_[kArchitectedSlots + kImplSlots] = {};
 };
+
+// How an ISA's trap glue ends an hcall after dispatch(): true when the guest just continues;
+// otherwise `exit` tells the core's run loop why vcpu_run returns. A cede whose vcpu's own timer
+// has already expired continues (the ISA delivers the timer interrupt at once).
+bool continues_after(const Env& env, VcpuExit& exit);
 
 // Looks the opcode up and runs its handler. Never fails: numbers outside the table, not
 // multiples of 4, or without a handler return H_FUNCTION.

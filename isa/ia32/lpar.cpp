@@ -163,24 +163,7 @@ bool handle_hcall(Vcpu& v, VcpuExit& exit) {
         exit = VcpuExit::Fault;
         return false;
     }
-    switch (env.after) {
-    case hcall::After::Resume:
-        return true;
-    case hcall::After::Block:
-        if (timer_pending(v)) return true;
-        exit = VcpuExit::Ceded;
-        return false;
-    case hcall::After::Yield:
-        exit = VcpuExit::Yielded;
-        return false;
-    case hcall::After::StopLpar:
-        exit = VcpuExit::Stopped;
-        return false;
-    case hcall::After::Offline:
-        exit = VcpuExit::Offline;
-        return false;
-    }
-    return true;
+    return hcall::continues_after(env, exit);
 }
 
 } // namespace

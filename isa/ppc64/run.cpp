@@ -151,26 +151,9 @@ bool handle_hcall(Vcpu& v, VcpuExit& exit) {
     hcall::Ret ret = hcall::dispatch(env, f);
     r.gpr[3] = static_cast<u64>(ret);
     for (usize i = 0; i < hcall::kMaxArgs; ++i) r.gpr[4 + i] = f.rets[i];
-    switch (env.after) {
-    case hcall::After::Resume:
-        return true;
-    case hcall::After::Block:
-        // H_CEDE returns with interrupts enabled, so a pending one is taken right away.
-        r.msr |= msr::EE;
-        if (timer_pending(v)) return true;
-        exit = VcpuExit::Ceded;
-        return false;
-    case hcall::After::Yield:
-        exit = VcpuExit::Yielded;
-        return false;
-    case hcall::After::StopLpar:
-        exit = VcpuExit::Stopped;
-        return false;
-    case hcall::After::Offline:
-        exit = VcpuExit::Offline;
-        return false;
-    }
-    return true;
+    // H_CEDE returns with interrupts enabled, so a pending one is taken right away.
+    if (env.after == hcall::After::Block) r.msr |= msr::EE;
+    return hcall::continues_after(env, exit);
 }
 
 // Returns true when the guest just continues; otherwise `exit` says why not.

@@ -177,3 +177,28 @@ static_assert(Table{}.lookup(~u64{0}) == nullptr);
 TEST_CASE("dispatch table: compile-time checks") {
     CHECK(build(kGood, kDup) == Table::Added::Duplicate);
 }
+
+TEST_CASE("dispatch: continues_after maps an hcall's After to the vcpu's exit") {
+    auto lpar = std::make_unique<tessera::Lpar>();
+    tessera::Vcpu& v = lpar->vcpus[0];
+    v.lpar = lpar.get();
+    tessera::hcall::Env env{*lpar, v};
+    tessera::VcpuExit exit = tessera::VcpuExit::Fault;
+    using tessera::hcall::After;
+    env.after = After::Resume;
+    CHECK(tessera::hcall::continues_after(env, exit));
+    env.after = After::Block;
+    CHECK_FALSE(tessera::hcall::continues_after(env, exit));
+    CHECK(exit == tessera::VcpuExit::Ceded);
+    v.arch.timer = true; // its own timer already fired: the cede returns at once
+    CHECK(tessera::hcall::continues_after(env, exit));
+    env.after = After::Yield;
+    CHECK_FALSE(tessera::hcall::continues_after(env, exit));
+    CHECK(exit == tessera::VcpuExit::Yielded);
+    env.after = After::StopLpar;
+    CHECK_FALSE(tessera::hcall::continues_after(env, exit));
+    CHECK(exit == tessera::VcpuExit::Stopped);
+    env.after = After::Offline;
+    CHECK_FALSE(tessera::hcall::continues_after(env, exit));
+    CHECK(exit == tessera::VcpuExit::Offline);
+}

@@ -18,3 +18,9 @@ u64 timebase() {
     return tb += 512; // a timebase that advances: RTAS get-time-of-day reads it
 }
 } // namespace tessera::arch
+
+namespace tessera::arch {
+bool timer_pending(const Vcpu&) {
+    return false;
+}
+} // namespace tessera::arch
