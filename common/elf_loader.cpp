@@ -36,6 +36,24 @@ class Loader {
         return false;
     }
     bool header(u16 machine, ElfLoaded& out);
+    // The same fields from either ELF class, widened to 64 bits.
+    template <class Ehdr>
+    bool read_header(ElfLoaded& out) {
+        auto h = read<Ehdr>(image_);
+        if (h.e_type != ET_EXEC) return fail("ELF type %llu is not an executable", h.e_type);
+        out.machine = h.e_machine;
+        phoff_ = h.e_phoff;
+        phnum_ = h.e_phnum;
+        phentsize_ = h.e_phentsize;
+        entry_ = h.e_entry;
+        return true;
+    }
+    template <class Phdr>
+    static bool read_segment(const u8* p, Segment& s) {
+        auto ph = read<Phdr>(p);
+        s = {ph.p_offset, ph.p_paddr, ph.p_vaddr, ph.p_filesz, ph.p_memsz};
+        return ph.p_type == PT_LOAD;
+    }
     bool segment(u32 index, Segment& s, bool& is_load);
 
     LogicalMap& memory_;
@@ -56,23 +74,7 @@ bool Loader::header(u16 machine, ElfLoaded& out) {
     if (!is64_ && image_[EI_CLASS] != ELFCLASS32) return fail("unknown ELF class");
     usize ehsize = is64_ ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
     if (size_ < ehsize) return fail("truncated ELF header");
-    if (is64_) {
-        auto h = read<Elf64_Ehdr>(image_);
-        if (h.e_type != ET_EXEC) return fail("ELF type %llu is not an executable", h.e_type);
-        out.machine = h.e_machine;
-        phoff_ = h.e_phoff;
-        phnum_ = h.e_phnum;
-        phentsize_ = h.e_phentsize;
-        entry_ = h.e_entry;
-    } else {
-        auto h = read<Elf32_Ehdr>(image_);
-        if (h.e_type != ET_EXEC) return fail("ELF type %llu is not an executable", h.e_type);
-        out.machine = h.e_machine;
-        phoff_ = h.e_phoff;
-        phnum_ = h.e_phnum;
-        phentsize_ = h.e_phentsize;
-        entry_ = h.e_entry;
-    }
+    if (is64_ ? !read_header<Elf64_Ehdr>(out) : !read_header<Elf32_Ehdr>(out)) return false;
     out.is64 = is64_;
     if (out.machine != machine)
         return fail("ELF machine %llu, this target runs machine %llu", out.machine, machine);
@@ -86,15 +88,7 @@ bool Loader::header(u16 machine, ElfLoaded& out) {
 
 bool Loader::segment(u32 index, Segment& s, bool& is_load) {
     const u8* p = image_ + phoff_ + u64{index} * phentsize_;
-    if (is64_) {
-        auto ph = read<Elf64_Phdr>(p);
-        is_load = ph.p_type == PT_LOAD;
-        s = {ph.p_offset, ph.p_paddr, ph.p_vaddr, ph.p_filesz, ph.p_memsz};
-    } else {
-        auto ph = read<Elf32_Phdr>(p);
-        is_load = ph.p_type == PT_LOAD;
-        s = {ph.p_offset, ph.p_paddr, ph.p_vaddr, ph.p_filesz, ph.p_memsz};
-    }
+    is_load = is64_ ? read_segment<Elf64_Phdr>(p, s) : read_segment<Elf32_Phdr>(p, s);
     if (!is_load) return true;
     if (s.filesz > s.memsz) return fail("segment %llu: file size above memory size", index);
     if (s.offset > size_ || s.filesz > size_ - s.offset)
