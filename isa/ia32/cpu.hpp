@@ -4,6 +4,10 @@
 #include <arch/state.hpp>
 #include <tessera/types.hpp>
 
+namespace tessera {
+class Vcpu;
+}
+
 namespace tessera::arch {
 
 // Address of a switcher object (isa/ia32/switcher.S) in the switcher mapping.
@@ -13,5 +17,49 @@ u32 switcher_pde();
 u32 hypervisor_cr3();
 const char* exception_name(u32 vector);
 bool has_error_code(u32 vector);
+
+// The real GDT (isa/ia32/gdt.cpp): a descriptor at any index (0 beyond the table), and the
+// guest's window (indices 0..kGuestGdtEntries-1) loaded with a vcpu's validated copy.
+u64 gdt_descriptor(unsigned index);
+void gdt_load_guest_window(const u64 (&entries)[kGuestGdtEntries]);
+
+// EFLAGS bits.
+inline constexpr u32 kEflagsCf = 1u << 0, kEflagsFixed = 1u << 1, kEflagsTf = 1u << 8,
+                     kEflagsIf = 1u << 9, kEflagsDf = 1u << 10, kEflagsNt = 1u << 14,
+                     kEflagsRf = 1u << 16, kEflagsVm = 1u << 17;
+// What the guest may keep of EFLAGS: CF PF AF ZF SF TF DF OF AC ID (never IOPL, NT, VM, RF).
+inline constexpr u32 kEflagsGuest = 0x00244dd5;
+
+// ---- Trap reflection and virtual interrupts (isa/ia32/trap.cpp) ----------------------------
+enum class Event : u8 {
+    Exception, // a fault or trap the guest's instruction caused (eip as the CPU left it)
+    Software,  // int n / int3 / into (eip already past the instruction; gate DPL checked)
+    External,  // a virtual interrupt
+};
+// Delivers `vector` through the guest's IDT as the CPU would: the frame on the ring-1 stack (the
+// guest's TSS esp0/ss0 when it was in ring 3), eflags with the virtual IF, the handler's cs:eip,
+// the virtual IF cleared for an interrupt gate. A failure to deliver raises #GP/#NP/#PF/#TS as
+// the hardware would, a failure to deliver that a double fault, and a failure to deliver the
+// double fault (the triple fault) crashes the LPAR: false then.
+bool reflect(Vcpu& v, u32 vector, Event kind, bool has_error, u32 error);
+// Reflects a page fault: cr2 = va.
+bool reflect_page_fault(Vcpu& v, u32 va, u32 error);
+
+bool vif(const Vcpu& v);
+void set_vif(Vcpu& v, bool on);
+// Before each entry: delivers the XICS's interrupt or else the expired timer when the virtual
+// IF allows, otherwise sets the shared `pending` flag. False: the LPAR crashed.
+bool deliver_virq(Vcpu& v);
+// The iret gate (int $0x83). False: the LPAR crashed.
+bool handle_iret(Vcpu& v);
+// Makes the frame's selectors safe to load in the switcher's iret (isa/ia32/trap.cpp): cs/ss
+// must be code/stack segments of ring 1 or 3 matching each other (else the flat guest ones),
+// data selectors that the guest's ring may not load become null, as iret would make them.
+void sanitize_selectors(Vcpu& v);
+// The base address of a segment register's descriptor (0 for null and unknown selectors).
+u32 segment_base(const Vcpu& v, u32 selector);
+
+void crash(Vcpu& v, const char* fmt, unsigned a = 0, unsigned b = 0, unsigned c = 0,
+           unsigned d = 0);
 
 } // namespace tessera::arch

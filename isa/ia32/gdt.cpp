@@ -126,6 +126,18 @@ u32 switcher_pde() {
     return static_cast<u32>(reinterpret_cast<uptr>(switcher_pt)) | kPresent | kWrite;
 }
 
+u64 gdt_descriptor(unsigned index) {
+    if (index >= X86_GDT_ENTRIES) return 0;
+    u64 d;
+    __builtin_memcpy(&d, sw_gdt + index * 8, sizeof(d));
+    return d;
+}
+
+void gdt_load_guest_window(const u64 (&entries)[kGuestGdtEntries]) {
+    static_assert(kGuestGdtEntries == X86_GDT_GUEST_ENTRIES);
+    __builtin_memcpy(sw_gdt, entries, sizeof(entries));
+}
+
 u32 hypervisor_cr3() {
     return static_cast<u32>(reinterpret_cast<uptr>(hv_page_dir));
 }
@@ -135,8 +147,9 @@ const char* exception_name(u32 vector) {
 }
 
 void early_init() {
+    // Indices below X86_GDT_GUEST_ENTRIES are the running vcpu's (null until it loads a GDT).
     auto* gdt = reinterpret_cast<Descriptor*>(sw_gdt);
-    gdt[0] = Descriptor{};
+    for (u32 i = 0; i < X86_GDT_ENTRIES; ++i) gdt[i] = Descriptor{};
     gdt[X86_HV_CODE >> 3] = make(0, 0xfffff, kCode0, kFlags32);
     gdt[X86_HV_DATA >> 3] = make(0, 0xfffff, kData0, kFlags32);
     gdt[X86_HV_GUARD >> 3] =

@@ -5,6 +5,9 @@
 #include "common/rt/format.hpp"
 #include "hcall/dispatch.hpp"
 #include "isa/ia32/cpu.hpp"
+#include "isa/ia32/emulate.hpp"
+#include "isa/ia32/guest_mmu.hpp"
+#include "isa/ia32/shadow.hpp"
 
 #include <arch/hcalls.hpp>
 #include <arch/x86.hpp>
@@ -21,118 +24,25 @@ namespace {
 
 constexpr u32 kPresent = 1, kWrite = 2, kUser = 4, kLarge = 0x80;
 constexpr u32 kLargePage = 4 * MiB;
-constexpr u32 kEflagsIf = 0x200, kEflagsFixed = 0x2;
-// What the guest may keep of EFLAGS: CF PF AF ZF SF TF DF OF AC ID (never IOPL, NT, VM, RF).
-constexpr u32 kEflagsGuest = 0x00244dd5;
 
-// Page directories of the running LPARs (real addresses = their identity addresses).
+// Page directories of the LPARs for while their guests run with paging off (real addresses =
+// their identity addresses).
 constexpr usize kMaxPageDirs = 16;
 alignas(4096) u32 page_dirs[kMaxPageDirs][1024];
 bool page_dir_used[kMaxPageDirs];
 
-void fatal(Vcpu& v, const char* fmt, unsigned a, unsigned b, unsigned c, unsigned d) {
-    char why[128];
-    rt::format(why, sizeof(why), fmt, a, b, c, d);
-    v.lpar->crash(why);
-}
+// The vcpu whose GDT window is in the real GDT (reloaded when another one runs or it changed).
+const Vcpu* gdt_window_of = nullptr;
+u64 gdt_window_copy[kGuestGdtEntries];
 
-// ---- Virtual interrupts (docs/ia32.md, "Virtual interrupts") --------------------------------
-// The vcpu's shared flags in guest memory: enabled is the guest's virtual EFLAGS.IF, pending
-// tells it (while enabled is 0) that it must trap to us once it sets enabled again.
-struct VirqArea {
-    u32 enabled;
-    u32 pending;
-};
-constexpr u32 kEflagsTf = 0x100;
-
-bool virq_read(const Vcpu& v, VirqArea& a) {
-    return v.lpar->memory.copy_out(&a, LogicalAddr(v.arch.virq_area), sizeof(a));
-}
-bool virq_write(Vcpu& v, const VirqArea& a) {
-    if (v.lpar->memory.copy_in(LogicalAddr(v.arch.virq_area), &a, sizeof(a))) return true;
-    fatal(v, "virtual interrupt flags at %#x outside the LPAR", v.arch.virq_area, 0, 0, 0);
-    return false;
-}
-// Sets the virtual IF (H_CEDE, the iret gate); false if the area is no longer writable.
-bool virq_set_enabled(Vcpu& v, bool on) {
-    if (!v.arch.virq_on) return true;
-    const u32 value = on ? 1 : 0;
-    return v.lpar->memory.copy_in(LogicalAddr(v.arch.virq_area), &value, sizeof(value));
-}
-
-// Before each entry: delivers the virtual external interrupt (the XICS presents something to
-// this vcpu) or else the timer (its deadline passed) when the guest's virtual IF is set, by
-// building a bounce frame on its ring-1 stack as an interrupt gate would; otherwise sets the
-// pending flag so that the guest traps (iret gate) once it sets enabled. False: the LPAR crashed.
-bool deliver_virq(Vcpu& v) {
-    if (!v.arch.virq_on) return true;
-    GuestFrame& r = v.arch.regs;
-    const bool external = v.lpar->xics.has_pending(v.index);
-    const bool timer = timer_pending(v);
-    VirqArea a;
-    if (!virq_read(v, a)) {
-        fatal(v, "virtual interrupt flags at %#x outside the LPAR", v.arch.virq_area, 0, 0, 0);
-        return false;
-    }
-    const u32 want_pending = (external || timer) ? 1 : 0;
-    // TODO(bring-up): no delivery while the guest runs in ring 3 (that needs the guest kernel's
-    // ring-1 stack, tss.sp0): held until it is back in ring 1.
-    if (!want_pending || !a.enabled || (r.cs & 3) == 3) {
-        if (a.pending != want_pending) {
-            a.pending = want_pending;
-            if (!virq_write(v, a)) return false;
-        }
-        return true;
-    }
-    const u32 vector = external ? kVirqExternal : kVirqTimer;
-    // Lowest address first: vector, error code (0), eip, cs, eflags (IF = the virtual IF, 1).
-    const u32 eflags = (r.eflags & kEflagsGuest) | kEflagsFixed | kEflagsIf;
-    const u32 frame[5] = {vector, 0, r.eip, r.cs, eflags};
-    const u32 sp = r.esp - sizeof(frame);
-    if (r.esp < sizeof(frame) || !v.lpar->memory.copy_in(LogicalAddr(sp), frame, sizeof(frame))) {
-        fatal(v, "cannot deliver virtual interrupt %#x: guest stack %#x outside the LPAR", vector,
-              r.esp, 0, 0);
-        return false;
-    }
-    if (!external) v.arch.timer_deadline = 0; // the one-shot timer fired
-    a.enabled = 0;
-    a.pending = (external && timer) ? 1 : 0;
-    if (!virq_write(v, a)) return false;
-    r.esp = sp;
-    r.eip = v.arch.virq_entry;
-    r.cs = X86_GUEST_KCODE;
-    r.ss = X86_GUEST_KDATA;
-    r.eflags &= ~kEflagsTf;
-    return true;
-}
-
-// int $0x83 (the iret gate): pops eip, cs, eflags (and esp, ss when cs is a ring-3 selector)
-// from the guest's stack as iret would, and sets the virtual IF from the popped EFLAGS.IF.
-// Re-entry then delivers whatever is pending. False: the LPAR crashed.
-bool handle_iret(Vcpu& v) {
-    GuestFrame& r = v.arch.regs;
-    u32 f[5];
-    if (!v.lpar->memory.copy_out(f, LogicalAddr(r.esp), 3 * sizeof(u32))) {
-        fatal(v, "iret gate: guest stack %#x outside the LPAR (eip %#x)", r.esp, r.eip, 0, 0);
-        return false;
-    }
-    u32 esp = r.esp + 3 * sizeof(u32);
-    if ((f[1] & 3) == 3) {
-        if (!v.lpar->memory.copy_out(f + 3, LogicalAddr(esp), 2 * sizeof(u32))) {
-            fatal(v, "iret gate: guest stack %#x outside the LPAR (eip %#x)", r.esp, r.eip, 0, 0);
-            return false;
-        }
-        esp = f[3]; // ss is the ring-3 data selector in any case (vcpu_run)
-    }
-    r.eip = f[0];
-    r.cs = f[1];
-    r.eflags = f[2];
-    r.esp = esp;
-    if (!virq_set_enabled(v, (f[2] & kEflagsIf) != 0)) {
-        fatal(v, "virtual interrupt flags at %#x outside the LPAR", v.arch.virq_area, 0, 0, 0);
-        return false;
-    }
-    return true;
+void load_gdt_window(const Vcpu& v) {
+    bool same = gdt_window_of == &v;
+    for (unsigned i = 0; same && i < kGuestGdtEntries; ++i)
+        same = gdt_window_copy[i] == v.arch.gdt[i];
+    if (same) return;
+    for (unsigned i = 0; i < kGuestGdtEntries; ++i) gdt_window_copy[i] = v.arch.gdt[i];
+    gdt_load_guest_window(gdt_window_copy);
+    gdt_window_of = &v;
 }
 
 // int $0x82: [esp] = hcall number, [esp+8+8*i] = argument i (64-bit slots, little-endian);
@@ -141,10 +51,8 @@ bool handle_hcall(Vcpu& v, VcpuExit& exit) {
     GuestFrame& r = v.arch.regs;
     Lpar& lpar = *v.lpar;
     u64 block[1 + hcall::kMaxArgs];
-    // TODO(bring-up): guest-virtual = logical while there is no shadow paging, so the block is
-    // read through the LPAR's logical map (bounds-checked, cannot fault); with shadow paging this
-    // walks the guest's page tables.
-    if (!lpar.memory.copy_out(block, LogicalAddr(r.esp), sizeof(block))) {
+    // Read through the guest's own translation (a software walk: a bad esp cannot fault us).
+    if (!guest_read(v, r.esp, block, sizeof(block))) {
         r.eax = static_cast<u32>(hcall::H_PARAMETER);
         return true;
     }
@@ -154,23 +62,19 @@ bool handle_hcall(Vcpu& v, VcpuExit& exit) {
     hcall::Env env{lpar, v};
     hcall::Ret ret = hcall::dispatch(env, f);
     r.eax = static_cast<u32>(ret);
-    if (!lpar.memory.copy_in(LogicalAddr(u64{r.esp} + 8), f.rets, sizeof(f.rets)))
+    if (!guest_write(v, r.esp + 8, f.rets, sizeof(f.rets)))
         r.eax = static_cast<u32>(hcall::H_PARAMETER);
     // H_CEDE returns with interrupts enabled (as MSR[EE] = 1 on pseries): a pending one is
     // taken right after it, at re-entry.
-    if (f.opcode == hcall::H_CEDE && ret == hcall::H_SUCCESS && !virq_set_enabled(v, true)) {
-        fatal(v, "virtual interrupt flags at %#x outside the LPAR", v.arch.virq_area, 0, 0, 0);
-        exit = VcpuExit::Fault;
-        return false;
-    }
+    if (f.opcode == hcall::H_CEDE && ret == hcall::H_SUCCESS) set_vif(v, true);
     return hcall::continues_after(env, exit);
 }
 
 } // namespace
 
-// TODO(bring-up): no shadow paging yet: the LPAR's address space maps guest-virtual = logical
-// over its whole logical memory in 4 MiB pages (user-accessible, so ring 3 could run too), plus
-// the switcher in the last 4 MiB. Guests cannot have page tables of their own yet.
+// The LPAR's paging-off address space: its whole logical memory at guest-virtual = logical in
+// 4 MiB pages (user-accessible: with paging off, ring 3 sees what ring 1 sees, as on a CPU),
+// plus the switcher in the last 4 MiB. With paging on, each vcpu runs on its shadow tables.
 bool lpar_init(Lpar& lpar) {
     const u64 size = lpar.memory.size();
     if (size == 0 || size > u64{X86_SWITCHER_VA}) {
@@ -208,16 +112,25 @@ bool lpar_init(Lpar& lpar) {
 }
 
 void lpar_teardown(Lpar& lpar) {
+    for (u32 i = 0; i < lpar.vcpu_count; ++i) {
+        shadow_release(lpar.vcpus[i]);
+        if (gdt_window_of == &lpar.vcpus[i]) gdt_window_of = nullptr;
+    }
     if (lpar.arch.pd_slot >= 0) page_dir_used[lpar.arch.pd_slot] = false;
     lpar.arch.pd_slot = -1;
     lpar.arch.page_dir = 0;
 }
 
-// Entry state: ring 1 (CS = X86_GUEST_KCODE, SS/DS/ES/FS/GS = X86_GUEST_KDATA), EFLAGS.IF set
-// (the real one: the guest cannot clear it), eip = entry, eax/edx/ecx = args 0..2 (test LPARs:
-// vcpu index, memory size, vcpu count), ebx = the TSC frequency in kHz, esp = 0.
+// Entry state: ring 1 (CS = X86_GUEST_KCODE, SS/DS/ES/FS/GS = X86_GUEST_KDATA), paging off, no
+// GDT/IDT/TSS of its own yet, virtual IF clear; eip = entry, eax/edx/ecx = args 0..2 (test
+// LPARs: vcpu index, memory size, vcpu count), ebx = the TSC frequency in kHz, esp = 0.
 void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
-    GuestFrame& r = vcpu.arch.regs;
+    shadow_release(vcpu);
+    VcpuState& s = vcpu.arch;
+    s.ctl = GuestControl{};
+    s.tables = GuestTables{};
+    for (auto& d : s.gdt) d = 0;
+    GuestFrame& r = s.regs;
     r = GuestFrame{};
     r.gs = r.fs = r.es = r.ds = X86_GUEST_KDATA;
     r.ss = X86_GUEST_KDATA;
@@ -228,10 +141,68 @@ void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
     r.edx = nargs > 1 ? static_cast<u32>(args[1]) : 0;
     r.ecx = nargs > 2 ? static_cast<u32>(args[2]) : 0;
     r.ebx = static_cast<u32>(pc::tsc_hz() / 1000);
-    vcpu.arch.timer_deadline = 0;
-    vcpu.arch.virq_on = false;
-    vcpu.arch.virq_area = vcpu.arch.virq_entry = 0;
+    s.timer_deadline = 0;
+    s.virq_on = false;
+    s.virq_area = 0;
+    s.vif = false;
 }
+
+namespace {
+
+// A #GP: an int n the IDT's DPL refused (error = vector * 8 + 2: reflected through the guest's
+// IDT as the software interrupt it was), a privileged instruction in ring 1 (error 0:
+// emulated), anything else reflected as is. False: the LPAR crashed; *halt for hlt.
+bool handle_gp(Vcpu& v, bool& halt) {
+    GuestFrame& r = v.arch.regs;
+    if ((r.error & 3) == 2) {
+        const u32 vector = r.error >> 3;
+        u8 op[2] = {};
+        const bool read = guest_read(v, segment_base(v, r.cs) + r.eip, op, 2) ||
+                          guest_read(v, segment_base(v, r.cs) + r.eip, op, 1);
+        u32 length = 0;
+        if (read && op[0] == 0xcd && op[1] == vector) length = 2;
+        if (read && ((op[0] == 0xcc && vector == 3) || (op[0] == 0xce && vector == 4))) length = 1;
+        if (length != 0) {
+            r.eip += length;
+            return reflect(v, vector, Event::Software, false, 0);
+        }
+    }
+    if (r.error == 0 && (r.cs & 3) == 1) {
+        switch (emulate_privileged(v)) {
+        case Emulated::Done:
+        case Emulated::Reflected:
+            return true;
+        case Emulated::Halt:
+            halt = true;
+            return true;
+        case Emulated::Crashed:
+            return false;
+        }
+    }
+    return reflect(v, 13, Event::Exception, true, r.error);
+}
+
+bool handle_page_fault(Vcpu& v) {
+    u32 va = 0;
+    asm volatile("mov %%cr2, %0" : "=r"(va));
+    const u32 error = v.arch.regs.error;
+    u32 guest_error = 0;
+    if (v.arch.ctl.cr0 & kCr0Pg) {
+        if (shadow_fill(v, va, error, guest_error) == ShadowFill::Filled) return true;
+    } else {
+        // Paging off: everything of the LPAR is mapped, so this is the end of its memory or the
+        // hypervisor's hole.
+        guest_error = guest_translate(*v.lpar, v.arch.ctl, va, error & (kPfW | kPfU), true).error;
+    }
+    return reflect_page_fault(v, va, guest_error);
+}
+
+// Exceptions that are the machine's, not the guest's.
+bool host_exception(u32 vector) {
+    return vector == 2 || vector == 8 || vector == 18 || vector >= 32;
+}
+
+} // namespace
 
 VcpuExit vcpu_run(Vcpu& v, u64 slice) {
     GuestFrame& r = v.arch.regs;
@@ -244,23 +215,27 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
         // the pending flag while its interrupts are disabled).
         u64 left = deadline - now;
         const u64 timer = v.arch.timer_deadline;
-        if (v.arch.virq_on && timer > now && timer - now < left) left = timer - now;
+        if (timer > now && timer - now < left) left = timer - now;
         pc::preempt_after(left);
-        // What the guest may not choose: its ring (CS/SS are ring 1 or 3 only as the CPU left
-        // them), IOPL 0 and IF 1.
+        // What the guest may not choose: its ring (1 or 3, selectors it may use there), IOPL 0
+        // and IF 1.
         r.eflags = (r.eflags & kEflagsGuest) | kEflagsFixed | kEflagsIf;
-        if ((r.cs & 3) != 3) {
-            r.cs = X86_GUEST_KCODE;
-            r.ss = X86_GUEST_KDATA;
-        } else {
-            r.cs = X86_GUEST_UCODE;
-            r.ss = X86_GUEST_UDATA;
+        load_gdt_window(v);
+        sanitize_selectors(v);
+        u32 cr3 = v.lpar->arch.page_dir;
+        if (v.arch.ctl.cr0 & kCr0Pg) {
+            cr3 = shadow_root(v);
+            if (cr3 == 0) {
+                crash(v, "no shadow page table left");
+                return VcpuExit::Fault;
+            }
         }
         sw_frame = r;
-        ia32_guest_enter(v.lpar->arch.page_dir);
+        ia32_guest_enter(cr3);
         r = sw_frame;
 
         const u32 vector = r.vector;
+        bool ok = true, halt = false;
         if (vector >= X86_IRQ_BASE && vector < X86_IRQ_BASE + 16) {
             pc::pic_eoi(vector - X86_IRQ_BASE);
             continue; // the deadline decides (the PIT only serves to get control back)
@@ -271,23 +246,29 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
             return exit;
         }
         if (vector == X86_IRET_VECTOR) {
-            if (handle_iret(v)) continue;
+            ok = handle_iret(v);
+        } else if (vector == 14) {
+            ok = handle_page_fault(v);
+        } else if (vector == 13) {
+            ok = handle_gp(v, halt);
+        } else if (!host_exception(vector)) {
+            const bool err = has_error_code(vector);
+            ok = reflect(v, vector, Event::Exception, err, err ? r.error : 0);
+        } else {
+            char why[96];
+            rt::format(why, sizeof(why), "%s at eip %#x (cs %#x)", exception_name(vector), r.eip,
+                       r.cs);
+            v.lpar->crash(why);
+            ok = false;
+        }
+        if (!ok) {
+            log("ia32: %s: eax %08x ebx %08x ecx %08x edx %08x esi %08x edi %08x ebp %08x "
+                "esp %08x eip %08x eflags %08x\n",
+                v.lpar->name, r.eax, r.ebx, r.ecx, r.edx, r.esi, r.edi, r.ebp, r.esp, r.eip,
+                r.eflags);
             return VcpuExit::Fault;
         }
-        // TODO(bring-up): exceptions are not reflected yet (only virtual interrupts get bounce
-        // frames): any guest exception ends the LPAR.
-        u32 cr2 = 0;
-        asm volatile("mov %%cr2, %0" : "=r"(cr2));
-        if (vector == 14)
-            fatal(v, "page fault at eip %#x, address %#x, error %#x (cs %#x)", r.eip, cr2, r.error,
-                  r.cs);
-        else
-            fatal(v, "exception %u at eip %#x, error %#x (cs %#x)", vector, r.eip, r.error, r.cs);
-        log("ia32: %s: %s; eax %08x ebx %08x ecx %08x edx %08x esi %08x edi %08x ebp %08x "
-            "esp %08x eflags %08x\n",
-            v.lpar->name, exception_name(vector), r.eax, r.ebx, r.ecx, r.edx, r.esi, r.edi, r.ebp,
-            r.esp, r.eflags);
-        return VcpuExit::Fault;
+        if (halt && !v.lpar->xics.has_pending(v.index) && !timer_pending(v)) return VcpuExit::Ceded;
     }
 }
 
@@ -300,20 +281,23 @@ hcall::Ret h_ia32_set_timer(hcall::Env& env, hcall::Frame& frame) {
     return hcall::H_SUCCESS;
 }
 
+// H_IA32_SET_VIRQ(area): where the vcpu's virtual IF lives from now on (0: in the hypervisor,
+// changed by cli/sti only). The current virtual IF moves with it.
 hcall::Ret h_ia32_set_virq(hcall::Env& env, hcall::Frame& frame) {
     auto& s = env.vcpu.arch;
-    const u64 area = frame.args[0], entry = frame.args[1];
-    if (area == 0 && entry == 0) {
+    const u64 area = frame.args[0];
+    const bool on = vif(env.vcpu);
+    if (area == 0) {
         s.virq_on = false;
-        s.virq_area = s.virq_entry = 0;
+        s.virq_area = 0;
+        set_vif(env.vcpu, on);
         return hcall::H_SUCCESS;
     }
     const u64 size = env.lpar.memory.size();
-    if (area % 4 != 0 || area >= size || size - area < sizeof(VirqArea) || entry >= size)
-        return hcall::H_PARAMETER;
+    if (area % 4 != 0 || area >= size || size - area < 8) return hcall::H_PARAMETER;
     s.virq_on = true;
     s.virq_area = static_cast<u32>(area);
-    s.virq_entry = static_cast<u32>(entry);
+    set_vif(env.vcpu, on);
     return hcall::H_SUCCESS;
 }
 

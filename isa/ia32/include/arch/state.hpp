@@ -15,18 +15,59 @@ struct GuestFrame {
 };
 static_assert(sizeof(GuestFrame) == 19 * 4, "keep in step with isa/ia32/switcher.S");
 
+// The guest's view of the control registers (emulated: mov to/from crN traps in ring 1).
+struct GuestControl {
+    u32 cr0 = 0x11; // PE | ET: protected mode, paging off
+    u32 cr2 = 0;    // set when a page fault is reflected
+    u32 cr3 = 0;    // logical address of the guest's page directory
+    u32 cr4 = 0;
+};
+inline constexpr u32 kCr0Pe = 1u << 0, kCr0Ts = 1u << 3, kCr0Et = 1u << 4, kCr0Wp = 1u << 16,
+                     kCr0Pg = 1u << 31;
+inline constexpr u32 kCr4Pse = 1u << 4, kCr4Pge = 1u << 7;
+
+// The guest's descriptor tables as it loaded them (lgdt/lidt/ltr: guest-virtual addresses).
+struct GuestTables {
+    u32 gdt_base = 0, idt_base = 0;
+    u16 gdt_limit = 0, idt_limit = 0; // 0 with base 0: not loaded (no IDT: nothing delivered)
+    u16 tr = 0;                       // the guest's task register selector (0: none)
+    u32 tss_base = 0;                 // guest-virtual base of its TSS (esp0/ss0 for ring 3 -> 1)
+};
+
+// Guest GDT indices 0..kGuestGdtEntries-1 are the guest's own (validated copies, isa/ia32/
+// descriptor.cpp); the hypervisor's descriptors sit above them (arch/x86.hpp).
+inline constexpr unsigned kGuestGdtEntries = 32;
+
+// A vcpu's shadow page tables (isa/ia32/shadow.cpp): pool page numbers + 1, 0 = none (so
+// that the zero state is "no tables"). Directory slot 1023 is always the switcher, so only 1023
+// slots can hold guest page tables.
+inline constexpr unsigned kShadowSlots = 1023;
+struct ShadowSpace {
+    u16 pd = 0;
+    u16 pt[kShadowSlots] = {};
+    u16 nonglobal[kShadowSlots] = {}; // entries filled from non-global guest mappings, per table
+    bool large[kShadowSlots] = {};    // the table shadows a 4 MiB guest page (invlpg drops it)
+};
+
 struct VcpuState {
     GuestFrame regs{};
+    GuestControl ctl{};
+    GuestTables tables{};
+    u64 gdt[kGuestGdtEntries] = {}; // the guest's GDT as installed (validated)
+    ShadowSpace shadow{};
     u64 timer_deadline = 0; // TSC value at which the vcpu's one-shot timer expires; 0 = off
-    // Virtual interrupts (H_IA32_SET_VIRQ, docs/ia32.md): the logical address of the vcpu's
-    // shared flags {u32 enabled, u32 pending} and the guest's handler entry.
+    // The virtual interrupt flag: in guest memory shared with the hypervisor once registered
+    // (H_IA32_SET_VIRQ: the logical address of {u32 enabled, u32 pending}), else `vif`.
     bool virq_on = false;
     u32 virq_area = 0;
-    u32 virq_entry = 0;
+    bool vif = false;
+    // Model-specific registers the guest may write (emulated rdmsr/wrmsr, no effect on the CPU).
+    u32 sysenter_cs = 0, sysenter_esp = 0, sysenter_eip = 0;
+    u64 pat = 0x0007040600070406ull;
 };
 
 struct LparState {
-    u32 page_dir = 0; // real address of the LPAR's page directory (cr3); 0 = none
+    u32 page_dir = 0; // real address of the LPAR's paging-off directory (guest-virtual = logical)
     int pd_slot = -1;
 };
 

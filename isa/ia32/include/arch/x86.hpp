@@ -1,16 +1,19 @@
 // ia32 constants shared by the hypervisor's C++ and assembly (selectors, vectors, the switcher).
 #pragma once
 
-// GDT selectors (isa/ia32/gdt.cpp). Guest selectors carry their RPL.
-#define X86_HV_CODE 0x08
-#define X86_HV_DATA 0x10
-#define X86_HV_GUARD 0x18
-#define X86_TSS 0x20
-#define X86_GUEST_KCODE 0x29 /* DPL 1 flat code, RPL 1 */
-#define X86_GUEST_KDATA 0x31 /* DPL 1 flat data, RPL 1 */
-#define X86_GUEST_UCODE 0x3b /* DPL 3 flat code, RPL 3 */
-#define X86_GUEST_UDATA 0x43 /* DPL 3 flat data, RPL 3 */
-#define X86_GDT_ENTRIES 9
+// GDT selectors (isa/ia32/gdt.cpp). Indices 0..31 are the guest's own GDT window (validated
+// copies of what it loads with lgdt, isa/ia32/descriptor.cpp); the hypervisor's descriptors
+// follow. Guest selectors carry their RPL.
+#define X86_HV_CODE 0x100
+#define X86_HV_DATA 0x108
+#define X86_HV_GUARD 0x110
+#define X86_TSS 0x118
+#define X86_GUEST_KCODE 0x121 /* DPL 1 flat code, RPL 1 */
+#define X86_GUEST_KDATA 0x129 /* DPL 1 flat data, RPL 1 */
+#define X86_GUEST_UCODE 0x133 /* DPL 3 flat code, RPL 3 */
+#define X86_GUEST_UDATA 0x13b /* DPL 3 flat data, RPL 3 */
+#define X86_GDT_GUEST_ENTRIES 32
+#define X86_GDT_ENTRIES 40
 
 // Vectors: 0..31 exceptions, 0x20..0x2f the remapped 8259 PICs, the hcall and iret gates.
 #define X86_IRQ_BASE 0x20

@@ -74,14 +74,34 @@ lpar_hcall_block:
     ret
 
 /*
- * The virtual-interrupt entry (registered with H_IA32_SET_VIRQ). The hypervisor has pushed, on
- * the interrupted ring-1 stack: vector, error code, eip, cs, eflags (lowest first) and cleared
- * the virtual IF. pushal completes a lpar::isa::TrapFrame; lpar_trap(frame) runs on a 16-byte
- * aligned stack; the return is the iret gate (int $0x83), which pops eip, cs, eflags and sets
+ * The IDT's entries (isa.cpp fills the table): one 16-byte stub per vector. The hypervisor
+ * delivers exceptions and virtual interrupts as the CPU would through an interrupt gate on the
+ * ring-1 stack: [error code,] eip, cs, eflags (with the virtual IF), and esp, ss when ring 3
+ * was interrupted; the stub pushes a zero error code where there is none and the vector, so
+ * that pushal completes a lpar::isa::TrapFrame. lpar_trap(frame) runs on a 16-byte aligned
+ * stack; the return is the iret gate (int $0x83), which pops eip, cs, eflags (esp, ss) and sets
  * the virtual IF from the popped EFLAGS.IF.
  */
-    .globl lpar_virq_entry
-lpar_virq_entry:
+.macro STUB vec
+    .balign 16
+    .if (\vec == 8) || (\vec == 10) || (\vec == 11) || (\vec == 12) || (\vec == 13) || (\vec == 14) || (\vec == 17)
+    .else
+    pushl $0
+    .endif
+    pushl $\vec
+    jmp lpar_trap_entry
+.endm
+
+    .balign 16
+    .globl lpar_idt_stubs
+lpar_idt_stubs:
+    .set vec, 0
+    .rept 256
+    STUB vec
+    .set vec, vec + 1
+    .endr
+
+lpar_trap_entry:
     pushal
     cld
     movl %esp, %ebx

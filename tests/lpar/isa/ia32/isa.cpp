@@ -68,6 +68,31 @@ void describe_clobbered(const ProbeResult& r, char* buf, usize cap) {
 
 namespace isa {
 
+namespace {
+alignas(8) u64 g_idt[256];
+}
+
+void idt_set_dpl(u32 vector, u32 dpl) {
+    const u32 stub = reinterpret_cast<u32>(lpar_idt_stubs) + 16 * vector;
+    const u64 access = 0x8e | (dpl << 5); // present 32-bit interrupt gate
+    __atomic_store_n(&g_idt[vector],
+                     (stub & 0xffff) | (u64{kKernelCode} << 16) | (access << 40) |
+                         (u64{stub >> 16} << 48),
+                     __ATOMIC_SEQ_CST);
+}
+
+// Every vcpu fills the (shared, identical) table and loads it: lidt traps to the hypervisor,
+// which keeps the guest's IDT base and limit per vcpu.
+void idt_load() {
+    for (u32 v = 0; v < 256; ++v)
+        if (g_idt[v] == 0) idt_set_dpl(v, 0);
+    struct [[gnu::packed]] {
+        tessera::u16 limit;
+        u32 base;
+    } p{sizeof(g_idt) - 1, reinterpret_cast<u32>(g_idt)};
+    asm volatile("lidt %0" ::"m"(p) : "memory");
+}
+
 void describe_trap(const TrapFrame& f, char* buf, usize cap) {
     format(buf, cap, "vector 0x%x at eip 0x%x, cs 0x%x, eflags 0x%x, error 0x%x", f.vector, f.eip,
            f.cs, f.eflags, f.error);
@@ -83,8 +108,15 @@ void check_entry_state(const Boot& b) {
           "vcpu %u: ebx gave the TSC rate (at least 1 MHz)", b.vcpu);
 }
 
+// With an IDT the guest would handle #UD itself (the hypervisor reflects it): drop the IDT
+// first, so that the #UD cannot be delivered, nor the #GP nor the double fault that follow:
+// the triple fault, which the hypervisor must answer by stopping this LPAR alone.
 [[noreturn]] void execute_garbage() {
-    asm volatile("ud2");
+    struct [[gnu::packed]] {
+        tessera::u16 limit;
+        u32 base;
+    } none{0, 0};
+    asm volatile("lidt %0\n\tud2" ::"m"(none) : "memory");
     __builtin_unreachable();
 }
 
@@ -107,10 +139,10 @@ extern "C" [[noreturn]] void lpar_isa_start(tessera::u32 vcpu, tessera::u32 memo
                                             tessera::u32 vcpus, tessera::u32 cs, tessera::u32 ss,
                                             tessera::u32 eflags, tessera::u32 tsc_khz) {
     lpar::isa::kTimebaseHz = tessera::u64{tsc_khz} * 1000;
-    // The shared virtual-interrupt flags and the handler entry (interrupts start disabled).
+    // The IDT, then the shared virtual-interrupt flags (interrupts start disabled).
+    lpar::isa::idt_load();
     {
-        tessera::u64 args[9] = {reinterpret_cast<tessera::u32>(&lpar::isa::g_virq[vcpu]),
-                                reinterpret_cast<tessera::u32>(&lpar_virq_entry)};
+        tessera::u64 args[9] = {reinterpret_cast<tessera::u32>(&lpar::isa::g_virq[vcpu])};
         tessera::u64 ret[9];
         lpar::isa::hcall_raw(lpar::isa::H_IA32_SET_VIRQ, args, ret);
     }

@@ -6,10 +6,10 @@
 
 extern "C" char lpar_stacks[];
 extern "C" tessera::i32 lpar_hcall_block(tessera::u64* block);
-// entry.S: the virtual-interrupt handler entry (the bounce frame -> lpar_trap -> the iret gate)
-// and the trap that takes pending interrupts once the virtual IF is set (an iret gate to the
-// next instruction with IF set).
-extern "C" void lpar_virq_entry();
+// entry.S: the IDT's entry stubs, 16 bytes per vector (-> lpar_trap -> the iret gate), and the
+// trap that takes pending interrupts once the virtual IF is set (an iret gate to the next
+// instruction with IF set).
+extern "C" char lpar_idt_stubs[];
 extern "C" void lpar_irq_sync();
 
 namespace lpar::isa {
@@ -33,7 +33,7 @@ inline constexpr u32 kIretVector = 0x83;
 inline constexpr unsigned kStackShift = 15; // 32 KiB per vcpu (entry.S)
 inline constexpr unsigned kMaxVcpus = 8;
 
-// Virtual interrupt vectors: the hypervisor pushes them in the bounce frame (docs/ia32.md).
+// Virtual interrupt vectors: delivered through the guest's IDT (docs/ia32.md).
 inline constexpr u64 kTimerVector = 0x20;
 inline constexpr u64 kExternalVector = 0x21;
 
@@ -45,6 +45,14 @@ struct TrapFrame {
 struct EntryState {
     u32 cs = 0, ss = 0, eflags = 0; // as the first instruction saw them
 };
+
+// The flat selectors the hypervisor provides (isa/ia32/include/arch/x86.hpp).
+inline constexpr u32 kKernelCode = 0x121, kKernelData = 0x129, kUserCode = 0x133, kUserData = 0x13b;
+
+// The IDT (isa.cpp): every vector goes to its stub in lpar_idt_stubs through an interrupt gate
+// (DPL 0: only ring 1 may int n) with the kernel code selector; idt_set_dpl opens one to ring 3.
+void idt_load();
+void idt_set_dpl(u32 vector, u32 dpl);
 
 inline constexpr unsigned kTrapSlots = 256;
 inline unsigned trap_slot(u64 vector) {

@@ -1,0 +1,51 @@
+// Segment descriptors the guest hands us (lgdt): decoded, validated and installed in the
+// guest's window of the real GDT with the privilege raised (ring compression, docs/ia32.md).
+#pragma once
+
+#include <tessera/types.hpp>
+
+namespace tessera::arch::desc {
+
+// Access-byte fields.
+inline constexpr u8 kPresent = 0x80, kSegment = 0x10, kCode = 0x08, kAccessed = 0x01;
+inline constexpr u8 kWritable = 0x02; // data: writable; code: readable
+inline constexpr unsigned kDplShift = 5;
+
+inline u8 access(u64 d) {
+    return static_cast<u8>(d >> 40);
+}
+inline unsigned dpl(u64 d) {
+    return (access(d) >> kDplShift) & 3;
+}
+inline bool present(u64 d) {
+    return (access(d) & kPresent) != 0;
+}
+inline bool is_segment(u64 d) {
+    return (access(d) & kSegment) != 0;
+} // code/data, not system
+inline bool is_code(u64 d) {
+    return is_segment(d) && (access(d) & kCode) != 0;
+}
+inline bool is_data(u64 d) {
+    return is_segment(d) && (access(d) & kCode) == 0;
+}
+inline unsigned system_type(u64 d) {
+    return access(d) & 0xf;
+}
+u32 base(u64 d);
+u32 limit_bytes(u64 d); // the limit in bytes (granularity applied), inclusive
+
+// The descriptor as it goes into the real GDT for a guest: code and data segments keep base,
+// limit and type with DPL 0 raised to 1, the accessed bit pre-set (the GDT page is read-only
+// while a guest runs, so the CPU must never need to write it) and the 64-bit L bit cleared.
+// System descriptors (TSS, LDT, gates) never reach the real GDT: 0, a null descriptor (the
+// guest's TSS is read by ltr from its own memory, isa/ia32/emulate.cpp).
+u64 install(u64 guest);
+
+// TSS types (16/32-bit, available/busy).
+inline bool is_tss(u64 d) {
+    const unsigned t = system_type(d);
+    return !is_segment(d) && (t == 1 || t == 3 || t == 9 || t == 11);
+}
+
+} // namespace tessera::arch::desc

@@ -1,0 +1,326 @@
+#include "isa/ia32/emulate.hpp"
+
+#include "isa/ia32/cpu.hpp"
+#include "isa/ia32/decode.hpp"
+#include "isa/ia32/descriptor.hpp"
+#include "isa/ia32/guest_mmu.hpp"
+#include "isa/ia32/shadow.hpp"
+
+#include <tessera/arch.hpp>
+
+namespace tessera::arch {
+namespace {
+
+using x86::Insn;
+using x86::Op;
+
+// ModRM register numbers: eax ecx edx ebx esp ebp esi edi.
+u32& gpr(GuestFrame& r, unsigned n) {
+    u32* const regs[8] = {&r.eax, &r.ecx, &r.edx, &r.ebx, &r.esp, &r.ebp, &r.esi, &r.edi};
+    return *regs[n & 7];
+}
+
+// MSRs a guest may use; anything else is #GP (so Linux's rdmsr_safe/wrmsr_safe see "absent").
+constexpr u32 kMsrTsc = 0x10, kMsrBiosSignId = 0x8b, kMsrSysenterCs = 0x174,
+              kMsrSysenterEsp = 0x175, kMsrSysenterEip = 0x176, kMsrPat = 0x277;
+// CR4 bits a guest may set: PSE, PGE and ones that only affect what it runs itself (TSD, DE,
+// PCE, OSFXSR, OSXMMEXCPT). PAE and VME would change what the hypervisor emulates: #GP.
+constexpr u32 kCr4Allowed = kCr4Pse | kCr4Pge | 0x4 | 0x8 | 0x100 | 0x200 | 0x400;
+
+struct Emu {
+    Vcpu& v;
+    GuestFrame& r;
+    Insn in;
+
+    Emulated gp(u32 error = 0) {
+        return reflect(v, 13, Event::Exception, true, error) ? Emulated::Reflected
+                                                             : Emulated::Crashed;
+    }
+    Emulated ud() {
+        return reflect(v, 6, Event::Exception, false, 0) ? Emulated::Reflected : Emulated::Crashed;
+    }
+    Emulated page_fault(const GuestFault& f) {
+        return reflect_page_fault(v, f.va, f.error) ? Emulated::Reflected : Emulated::Crashed;
+    }
+    Emulated done() {
+        r.eip += in.length;
+        return Emulated::Done;
+    }
+
+    u32 linear(const x86::MemOperand& m) {
+        static constexpr u32 GuestFrame::*kSegs[6] = {&GuestFrame::es, &GuestFrame::cs,
+                                                      &GuestFrame::ss, &GuestFrame::ds,
+                                                      &GuestFrame::fs, &GuestFrame::gs};
+        const u32 regs[8] = {r.eax, r.ecx, r.edx, r.ebx, r.esp, r.ebp, r.esi, r.edi};
+        return segment_base(v, r.*kSegs[m.seg]) + x86::effective_offset(m, regs);
+    }
+
+    Emulated write_cr(unsigned n, u32 value) {
+        GuestControl& c = v.arch.ctl;
+        switch (n) {
+        case 0: {
+            value |= kCr0Et;
+            if (!(value & kCr0Pe)) return gp(); // no real mode
+            const u32 changed = c.cr0 ^ value;
+            c.cr0 = value;
+            if (changed & (kCr0Pg | kCr0Wp)) shadow_flush(v, false);
+            return done();
+        }
+        case 2:
+            c.cr2 = value;
+            return done();
+        case 3:
+            c.cr3 = value;
+            shadow_flush(v, (c.cr4 & kCr4Pge) != 0);
+            return done();
+        case 4: {
+            if (value & ~kCr4Allowed) return gp();
+            const u32 changed = c.cr4 ^ value;
+            c.cr4 = value;
+            if (changed & (kCr4Pse | kCr4Pge)) shadow_flush(v, false);
+            return done();
+        }
+        default:
+            return ud();
+        }
+    }
+
+    Emulated read_cr(unsigned n, u32& out) {
+        const GuestControl& c = v.arch.ctl;
+        switch (n) {
+        case 0:
+            out = c.cr0;
+            return Emulated::Done;
+        case 2:
+            out = c.cr2;
+            return Emulated::Done;
+        case 3:
+            out = c.cr3;
+            return Emulated::Done;
+        case 4:
+            out = c.cr4;
+            return Emulated::Done;
+        default:
+            return ud();
+        }
+    }
+
+    // lgdt: every descriptor within the new limit (and inside the guest's window) is read now,
+    // validated and kept per vcpu; entries beyond it are null.
+    Emulated load_gdt(u32 base, u16 limit) {
+        u64 table[kGuestGdtEntries] = {};
+        for (unsigned i = 1; i < kGuestGdtEntries && i * 8 + 7 <= limit; ++i) {
+            u64 raw;
+            GuestFault f;
+            if (!guest_read(v, base + i * 8, &raw, sizeof(raw), &f)) return page_fault(f);
+            table[i] = desc::install(raw);
+        }
+        for (unsigned i = 0; i < kGuestGdtEntries; ++i) v.arch.gdt[i] = table[i];
+        v.arch.tables.gdt_base = base;
+        v.arch.tables.gdt_limit = limit;
+        return done();
+    }
+
+    Emulated load_table(bool gdt) {
+        struct [[gnu::packed]] {
+            u16 limit;
+            u32 base;
+        } p;
+        GuestFault f;
+        if (!guest_read(v, linear(in.mem), &p, sizeof(p), &f)) return page_fault(f);
+        const u32 base = in.size == 2 ? p.base & 0xffffff : p.base;
+        if (gdt) return load_gdt(base, p.limit);
+        v.arch.tables.idt_base = base;
+        v.arch.tables.idt_limit = p.limit;
+        return done();
+    }
+
+    bool selector_operand(u16& sel, GuestFault& f) {
+        if (!in.is_mem) {
+            sel = static_cast<u16>(gpr(r, in.reg));
+            return true;
+        }
+        return guest_read(v, linear(in.mem), &sel, sizeof(sel), &f);
+    }
+
+    // ltr: the guest's TSS stays in its memory; the hypervisor only notes where (esp0/ss0 are
+    // read from it when ring 3 is interrupted). The CPU's busy bit is not emulated.
+    Emulated load_tr() {
+        u16 sel;
+        GuestFault f;
+        if (!selector_operand(sel, f)) return page_fault(f);
+        const GuestTables& t = v.arch.tables;
+        const unsigned index = sel >> 3;
+        if ((sel & 4) || index == 0 || index * 8 + 7 > t.gdt_limit) return gp(sel & ~3u);
+        u64 raw;
+        if (!guest_read(v, t.gdt_base + index * 8, &raw, sizeof(raw), &f)) return page_fault(f);
+        if (!desc::is_tss(raw)) return gp(sel & ~3u);
+        if (!desc::present(raw))
+            return reflect(v, 11, Event::Exception, true, sel & ~3u) ? Emulated::Reflected
+                                                                     : Emulated::Crashed;
+        v.arch.tables.tr = sel;
+        v.arch.tables.tss_base = desc::base(raw);
+        return done();
+    }
+
+    // lldt: there are no LDTs; only the null selector (no LDT) is accepted.
+    Emulated load_ldt() {
+        u16 sel;
+        GuestFault f;
+        if (!selector_operand(sel, f)) return page_fault(f);
+        return (sel & ~3u) == 0 ? done() : gp(sel & ~3u);
+    }
+
+    // Port I/O reaches no device: reads see all ones (a floating ISA bus), writes vanish.
+    Emulated port_io() {
+        const u32 ones = in.size == 4 ? 0xffffffffu : (1u << (in.size * 8)) - 1;
+        if (in.op == Op::In) r.eax = (r.eax & ~ones) | ones;
+        if (in.op != Op::Ins && in.op != Op::Outs) return done();
+        // A long rep string is done in rounds, as the CPU takes interrupts inside it: eip stays
+        // on the instruction until ecx reaches 0, so no guest can hold the hypervisor here.
+        constexpr u32 kRound = 1024;
+        const u32 step = (r.eflags & kEflagsDf) ? 0u - in.size : in.size;
+        u32& index = in.op == Op::Ins ? r.edi : r.esi;
+        u32 count = in.rep ? (r.ecx < kRound ? r.ecx : kRound) : 1;
+        for (; count > 0; --count) {
+            if (in.op == Op::Ins) {
+                GuestFault f;
+                if (!guest_write(v, linear(in.mem), &ones, in.size, &f)) return page_fault(f);
+            }
+            index += step;
+            if (in.rep) --r.ecx;
+        }
+        return in.rep && r.ecx != 0 ? Emulated::Done : done();
+    }
+
+    Emulated rdmsr() {
+        u64 value;
+        switch (r.ecx) {
+        case kMsrTsc:
+            value = timebase();
+            break;
+        case kMsrBiosSignId:
+            value = 0;
+            break;
+        case kMsrSysenterCs:
+            value = v.arch.sysenter_cs;
+            break;
+        case kMsrSysenterEsp:
+            value = v.arch.sysenter_esp;
+            break;
+        case kMsrSysenterEip:
+            value = v.arch.sysenter_eip;
+            break;
+        case kMsrPat:
+            value = v.arch.pat;
+            break;
+        default:
+            return gp();
+        }
+        r.eax = static_cast<u32>(value);
+        r.edx = static_cast<u32>(value >> 32);
+        return done();
+    }
+
+    Emulated wrmsr() {
+        const u64 value = (u64{r.edx} << 32) | r.eax;
+        switch (r.ecx) {
+        case kMsrBiosSignId:
+            break;
+        case kMsrSysenterCs:
+            v.arch.sysenter_cs = r.eax;
+            break;
+        case kMsrSysenterEsp:
+            v.arch.sysenter_esp = r.eax;
+            break;
+        case kMsrSysenterEip:
+            v.arch.sysenter_eip = r.eax;
+            break;
+        case kMsrPat:
+            v.arch.pat = value;
+            break;
+        default:
+            return gp();
+        }
+        return done();
+    }
+
+    Emulated run() {
+        switch (in.op) {
+        case Op::MovToCr:
+            return write_cr(in.ctl, gpr(r, in.reg));
+        case Op::MovFromCr: {
+            u32 value = 0;
+            const Emulated e = read_cr(in.ctl, value);
+            if (e != Emulated::Done) return e;
+            gpr(r, in.reg) = value;
+            return done();
+        }
+        case Op::MovToDr:
+            return done(); // no hardware breakpoints for guests: writes ignored
+        case Op::MovFromDr:
+            gpr(r, in.reg) = in.ctl == 6 ? 0xffff0ff0u : in.ctl == 7 ? 0x400u : 0;
+            return done();
+        case Op::Invlpg:
+            shadow_invlpg(v, linear(in.mem));
+            return done();
+        case Op::Lgdt:
+            return load_table(true);
+        case Op::Lidt:
+            return load_table(false);
+        case Op::Ltr:
+            return load_tr();
+        case Op::Lldt:
+            return load_ldt();
+        case Op::Clts:
+            v.arch.ctl.cr0 &= ~kCr0Ts;
+            return done();
+        case Op::Wbinvd:
+        case Op::Invd:
+            return done();
+        case Op::Hlt:
+            r.eip += in.length;
+            return Emulated::Halt;
+        case Op::Cli:
+            set_vif(v, false);
+            return done();
+        case Op::Sti:
+            set_vif(v, true);
+            return done();
+        case Op::In:
+        case Op::Out:
+        case Op::Ins:
+        case Op::Outs:
+            return port_io();
+        case Op::Rdmsr:
+            return rdmsr();
+        case Op::Wrmsr:
+            return wrmsr();
+        default:
+            return gp(); // rdpmc, and what #GP'd for its own reasons (iret, int)
+        }
+    }
+};
+
+} // namespace
+
+Emulated emulate_privileged(Vcpu& v) {
+    GuestFrame& r = v.arch.regs;
+    u8 bytes[x86::kMaxInsnLength];
+    const u32 at = segment_base(v, r.cs) + r.eip;
+    // Fetch what is mapped of the 15 bytes (the instruction may end before a page that is not).
+    const usize first = 4096 - (at & 0xfff) < sizeof(bytes) ? 4096 - (at & 0xfff) : sizeof(bytes);
+    usize avail = 0;
+    if (guest_read(v, at, bytes, first)) {
+        avail = first;
+        if (first < sizeof(bytes) &&
+            guest_read(v, at + static_cast<u32>(first), bytes + first, sizeof(bytes) - first))
+            avail = sizeof(bytes);
+    }
+    Emu e{v, r, Insn{}};
+    if (!x86::decode(bytes, avail, e.in))
+        return reflect(v, 13, Event::Exception, true, 0) ? Emulated::Reflected : Emulated::Crashed;
+    return e.run();
+}
+
+} // namespace tessera::arch

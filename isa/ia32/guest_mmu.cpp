@@ -1,0 +1,121 @@
+#include "isa/ia32/guest_mmu.hpp"
+
+#include <arch/x86.hpp>
+
+namespace tessera::arch {
+namespace {
+
+bool read_entry(const Lpar& lpar, u32 la, u32& entry) {
+    return lpar.memory.copy_out(&entry, LogicalAddr(la), sizeof(entry));
+}
+
+// Sets bits in a guest entry (A, D) if they are not set yet.
+void mark(Lpar& lpar, u32 la, u32 entry, u32 bits) {
+    if ((entry & bits) == bits) return;
+    entry |= bits;
+    lpar.memory.copy_in(LogicalAddr(la), &entry, sizeof(entry));
+}
+
+} // namespace
+
+Translation guest_translate(Lpar& lpar, const GuestControl& ctl, u32 va, u32 access, bool probe) {
+    Translation t;
+    const u32 hole = access | kPfP | kPfRsvd;
+    access &= kPfW | kPfU;
+    if (va >= X86_SWITCHER_VA) {
+        t.error = hole;
+        return t;
+    }
+    if (!(ctl.cr0 & kCr0Pg)) {
+        if (!lpar.memory.contains(LogicalAddr(va), 1)) {
+            t.error = hole;
+            return t;
+        }
+        t.ok = t.writable = t.user = t.dirty = true;
+        t.logical = va;
+        return t;
+    }
+    const u32 pde_la = (ctl.cr3 & kPteFrame) + (va >> 22) * 4;
+    u32 pde;
+    if (!read_entry(lpar, pde_la, pde)) {
+        t.error = hole;
+        return t;
+    }
+    if (!(pde & kPteP)) {
+        t.error = access;
+        return t;
+    }
+    const bool large = (pde & kPtePs) && (ctl.cr4 & kCr4Pse);
+    u32 leaf = pde, leaf_la = pde_la, frame;
+    if (large) {
+        frame = (pde & kPdeLargeFrame) | (va & 0x3ff000);
+    } else {
+        leaf_la = (pde & kPteFrame) + ((va >> 12) & 0x3ff) * 4;
+        if (!read_entry(lpar, leaf_la, leaf)) {
+            t.error = hole;
+            return t;
+        }
+        if (!(leaf & kPteP)) {
+            t.error = access;
+            return t;
+        }
+        frame = leaf & kPteFrame;
+    }
+    // CR0.WP is taken as set: supervisor writes obey R/W too (Linux always sets it).
+    t.writable = (pde & kPteW) && (leaf & kPteW);
+    t.user = (pde & kPteU) && (leaf & kPteU);
+    if (((access & kPfU) && !t.user) || ((access & kPfW) && !t.writable)) {
+        t.error = access | kPfP;
+        return t;
+    }
+    if (!lpar.memory.contains(LogicalAddr(frame), 4096)) {
+        t.error = hole;
+        return t;
+    }
+    if (!probe) {
+        if (!large) mark(lpar, pde_la, pde, kPteA);
+        mark(lpar, leaf_la, leaf, kPteA | ((access & kPfW) ? kPteD : 0));
+    }
+    t.ok = true;
+    t.logical = frame | (va & 0xfff);
+    t.global = (leaf & kPteG) && (ctl.cr4 & kCr4Pge);
+    t.large = large;
+    t.dirty = (leaf & kPteD) || (access & kPfW);
+    return t;
+}
+
+namespace {
+
+template <class Copy>
+bool guest_copy(Vcpu& v, u32 va, usize len, u32 access, GuestFault* fault, Copy&& copy) {
+    usize done = 0;
+    while (done < len) {
+        const u32 at = va + static_cast<u32>(done);
+        const usize piece = len - done < 4096 - (at & 0xfff) ? len - done : 4096 - (at & 0xfff);
+        const Translation t = guest_translate(*v.lpar, v.arch.ctl, at, access);
+        if (!t.ok || !copy(LogicalAddr(t.logical), done, piece)) {
+            if (fault) *fault = GuestFault{at, t.ok ? (access | kPfP | kPfRsvd) : t.error};
+            return false;
+        }
+        done += piece;
+    }
+    return true;
+}
+
+} // namespace
+
+bool guest_read(Vcpu& v, u32 va, void* dst, usize len, GuestFault* fault, bool user) {
+    auto* out = static_cast<u8*>(dst);
+    return guest_copy(v, va, len, user ? kPfU : 0, fault, [&](LogicalAddr la, usize at, usize n) {
+        return v.lpar->memory.copy_out(out + at, la, n);
+    });
+}
+
+bool guest_write(Vcpu& v, u32 va, const void* src, usize len, GuestFault* fault, bool user) {
+    const auto* in = static_cast<const u8*>(src);
+    return guest_copy(
+        v, va, len, kPfW | (user ? kPfU : 0), fault,
+        [&](LogicalAddr la, usize at, usize n) { return v.lpar->memory.copy_in(la, in + at, n); });
+}
+
+} // namespace tessera::arch

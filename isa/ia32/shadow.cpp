@@ -1,0 +1,180 @@
+#include "isa/ia32/shadow.hpp"
+
+#include "isa/ia32/cpu.hpp"
+#include "isa/ia32/guest_mmu.hpp"
+
+namespace tessera::arch {
+namespace {
+
+constexpr usize kPoolPages = kShadowPoolPages;
+// A shadow entry remembers that the guest mapping was global in an available bit: the real G
+// bit is never set (real global entries would survive the cr3 switch to another LPAR).
+constexpr u32 kShadowGlobal = 1u << 9;
+
+struct PageOwner {
+    ShadowSpace* space = nullptr; // nullptr: free
+    int slot = -1;                // directory slot of a table, -1 for the directory
+};
+constexpr u16 kNone = 0; // ShadowSpace stores pool page + 1
+
+PageOwner owners[kPoolPages];
+usize in_use = 0;
+
+// A ShadowSpace reference (page + 1, not kNone) -> the page.
+u32* page(u16 ref) {
+    return shadow_pool_page(ref - 1u);
+}
+u32 real(u16 ref) {
+    return shadow_page_real(ref - 1u);
+}
+
+void zero(u32* p) {
+    for (usize i = 0; i < 1024; ++i) p[i] = 0;
+}
+
+u16 take(ShadowSpace& s, int slot) {
+    for (usize i = 0; i < kPoolPages; ++i) {
+        if (owners[i].space == nullptr) {
+            owners[i] = PageOwner{&s, slot};
+            ++in_use;
+            zero(shadow_pool_page(i));
+            return static_cast<u16>(i + 1);
+        }
+    }
+    return kNone;
+}
+
+void give_back(u16 ref) {
+    owners[ref - 1u] = PageOwner{};
+    --in_use;
+}
+
+void drop_table(ShadowSpace& s, unsigned slot) {
+    if (s.pt[slot] == kNone) return;
+    give_back(s.pt[slot]);
+    s.pt[slot] = kNone;
+    s.nonglobal[slot] = 0;
+    s.large[slot] = false;
+    if (s.pd != kNone) page(s.pd)[slot] = 0;
+}
+
+// Frees the tables of every space but `keep`; true if that freed anything.
+bool reclaim_others(const ShadowSpace& keep) {
+    bool freed = false;
+    for (usize i = 0; i < kPoolPages; ++i) {
+        ShadowSpace* s = owners[i].space;
+        if (s == nullptr || s == &keep || owners[i].slot < 0) continue;
+        drop_table(*s, static_cast<unsigned>(owners[i].slot));
+        freed = true;
+    }
+    return freed;
+}
+
+u16 take_reclaiming(ShadowSpace& s, int slot) {
+    const u16 p = take(s, slot);
+    if (p != kNone) return p;
+    if (!reclaim_others(s)) {
+        for (unsigned i = 0; i < kShadowSlots; ++i) drop_table(s, i);
+    }
+    return take(s, slot);
+}
+
+void set_entry(ShadowSpace& s, unsigned slot, unsigned index, u32 value) {
+    u32& e = page(s.pt[slot])[index];
+    if ((e & kPteP) && !(e & kShadowGlobal)) --s.nonglobal[slot];
+    if ((value & kPteP) && !(value & kShadowGlobal)) ++s.nonglobal[slot];
+    e = value;
+}
+
+} // namespace
+
+u32 shadow_root(Vcpu& v) {
+    ShadowSpace& s = v.arch.shadow;
+    if (s.pd == kNone) {
+        s.pd = take_reclaiming(s, -1);
+        if (s.pd == kNone) return 0;
+        page(s.pd)[1023] = switcher_pde();
+    }
+    return real(s.pd);
+}
+
+ShadowFill shadow_fill(Vcpu& v, u32 va, u32 error, u32& guest_error) {
+    const Translation t = guest_translate(*v.lpar, v.arch.ctl, va, error & (kPfW | kPfU));
+    if (!t.ok) {
+        guest_error = t.error;
+        return ShadowFill::Reflect;
+    }
+    Optional<RealAddr> frame = v.lpar->memory.translate(LogicalAddr(t.logical & kPteFrame), 4096);
+    ShadowSpace& s = v.arch.shadow;
+    if (!frame || shadow_root(v) == 0) { // cannot happen: guest_translate checked the frame
+        guest_error = error | kPfP | kPfRsvd;
+        return ShadowFill::Reflect;
+    }
+    const unsigned slot = va >> 22, index = (va >> 12) & 0x3ff;
+    if (s.pt[slot] == kNone) {
+        const u16 p = take_reclaiming(s, static_cast<int>(slot));
+        if (p == kNone) {
+            guest_error = error | kPfP | kPfRsvd;
+            return ShadowFill::Reflect;
+        }
+        s.pt[slot] = p;
+        s.large[slot] = false;
+        page(s.pd)[slot] = real(p) | kPteP | kPteW | kPteU;
+    }
+    if (t.large) s.large[slot] = true;
+    const u32 entry = static_cast<u32>(frame->value()) | kPteP |
+                      (t.writable && t.dirty ? kPteW : 0) | (t.user ? kPteU : 0) |
+                      (t.global ? kShadowGlobal : 0);
+    set_entry(s, slot, index, entry);
+    return ShadowFill::Filled;
+}
+
+void shadow_invlpg(Vcpu& v, u32 va) {
+    ShadowSpace& s = v.arch.shadow;
+    const unsigned slot = va >> 22;
+    if (slot >= kShadowSlots || s.pt[slot] == kNone) return;
+    if (s.large[slot]) {
+        drop_table(s, slot);
+        return;
+    }
+    set_entry(s, slot, (va >> 12) & 0x3ff, 0);
+}
+
+void shadow_flush(Vcpu& v, bool keep_global) {
+    ShadowSpace& s = v.arch.shadow;
+    for (unsigned slot = 0; slot < kShadowSlots; ++slot) {
+        if (s.pt[slot] == kNone) continue;
+        if (!keep_global || s.large[slot]) {
+            // A 4 MiB guest page is global or not as a whole: keep its table or drop it.
+            if (!keep_global || s.nonglobal[slot] != 0) drop_table(s, slot);
+            continue;
+        }
+        if (s.nonglobal[slot] == 0) continue;
+        u32* t = page(s.pt[slot]);
+        bool any = false;
+        for (unsigned i = 0; i < 1024; ++i) {
+            if (t[i] & kShadowGlobal)
+                any = true;
+            else
+                t[i] = 0;
+        }
+        s.nonglobal[slot] = 0;
+        if (!any) drop_table(s, slot);
+    }
+}
+
+void shadow_release(Vcpu& v) {
+    ShadowSpace& s = v.arch.shadow;
+    for (unsigned slot = 0; slot < kShadowSlots; ++slot) drop_table(s, slot);
+    if (s.pd != kNone) give_back(s.pd);
+    s.pd = kNone;
+}
+
+usize shadow_pages_in_use() {
+    return in_use;
+}
+usize shadow_pool_pages() {
+    return kPoolPages;
+}
+
+} // namespace tessera::arch

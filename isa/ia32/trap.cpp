@@ -1,0 +1,251 @@
+// Trap reflection (docs/ia32.md, "Trap reflection"): exceptions, software interrupts and virtual
+// interrupts delivered to the guest's own IDT handlers on its ring-1 stack, the virtual
+// interrupt flag, the iret gate, and the selector checks that keep the switcher's iret safe.
+#include "common/lpar.hpp"
+#include "common/rt/format.hpp"
+#include "hcall/dispatch.hpp"
+#include "isa/ia32/cpu.hpp"
+#include "isa/ia32/descriptor.hpp"
+#include "isa/ia32/guest_mmu.hpp"
+
+#include <arch/hcalls.hpp>
+#include <arch/x86.hpp>
+#include <tessera/arch.hpp>
+
+namespace tessera::arch {
+
+void crash(Vcpu& v, const char* fmt, unsigned a, unsigned b, unsigned c, unsigned d) {
+    char why[128];
+    rt::format(why, sizeof(why), fmt, a, b, c, d);
+    v.lpar->crash(why);
+}
+
+// ---- Selectors ----------------------------------------------------------------------------
+namespace {
+
+constexpr u32 kSelTi = 4;
+
+// The descriptor a selector names in the real GDT as this vcpu sees it (0: none).
+u64 lookup(const Vcpu& v, u32 sel) {
+    if (sel & kSelTi) return 0; // no LDTs
+    const unsigned index = (sel & 0xffff) >> 3;
+    if (index == 0) return 0;
+    if (index < kGuestGdtEntries) return v.arch.gdt[index];
+    return gdt_descriptor(index);
+}
+
+bool code_for_ring(u64 d, unsigned ring) {
+    return desc::present(d) && desc::is_code(d) && desc::dpl(d) == ring;
+}
+bool stack_for_ring(u64 d, unsigned ring) {
+    return desc::present(d) && desc::is_data(d) && (desc::access(d) & desc::kWritable) &&
+           desc::dpl(d) == ring;
+}
+// May code running in `ring` load sel into ds/es/fs/gs?
+bool data_for_ring(const Vcpu& v, u32 sel, unsigned ring) {
+    const u64 d = lookup(v, sel);
+    if (!desc::present(d) || !desc::is_segment(d)) return false;
+    if (desc::is_code(d) && !(desc::access(d) & desc::kWritable)) return false; // execute-only
+    const bool conforming_code = desc::is_code(d) && (desc::access(d) & 0x04);
+    const unsigned rpl = sel & 3, need = ring > rpl ? ring : rpl;
+    return conforming_code || desc::dpl(d) >= need;
+}
+
+} // namespace
+
+void sanitize_selectors(Vcpu& v) {
+    GuestFrame& r = v.arch.regs;
+    const unsigned ring = (r.cs & 3) == 3 ? 3 : 1;
+    const u32 cs = (r.cs & ~3u) | ring, ss = (r.ss & ~3u) | ring;
+    r.cs =
+        code_for_ring(lookup(v, cs), ring) ? cs : (ring == 3 ? X86_GUEST_UCODE : X86_GUEST_KCODE);
+    r.ss =
+        stack_for_ring(lookup(v, ss), ring) ? ss : (ring == 3 ? X86_GUEST_UDATA : X86_GUEST_KDATA);
+    u32* const data[4] = {&r.ds, &r.es, &r.fs, &r.gs};
+    for (u32* seg : data) {
+        *seg &= 0xffff;
+        if ((*seg & ~3u) != 0 && !data_for_ring(v, *seg, ring)) *seg = 0;
+    }
+}
+
+u32 segment_base(const Vcpu& v, u32 selector) {
+    const u64 d = lookup(v, selector);
+    return desc::present(d) ? desc::base(d) : 0;
+}
+
+// ---- The virtual interrupt flag -----------------------------------------------------------
+namespace {
+
+struct VirqArea {
+    u32 enabled;
+    u32 pending;
+};
+
+} // namespace
+
+bool vif(const Vcpu& v) {
+    if (!v.arch.virq_on) return v.arch.vif;
+    u32 enabled = 0;
+    v.lpar->memory.copy_out(&enabled, LogicalAddr(v.arch.virq_area), sizeof(enabled));
+    return enabled != 0;
+}
+
+void set_vif(Vcpu& v, bool on) {
+    v.arch.vif = on;
+    if (!v.arch.virq_on) return;
+    const u32 value = on ? 1 : 0;
+    v.lpar->memory.copy_in(LogicalAddr(v.arch.virq_area), &value, sizeof(value));
+}
+
+// ---- Reflection ---------------------------------------------------------------------------
+namespace {
+
+constexpr u8 kGateInterrupt32 = 0xe, kGateTrap32 = 0xf;
+
+struct Failure {
+    u32 vector = 0;
+    bool has_error = true;
+    u32 error = 0;
+    u32 cr2 = 0;
+    const char* what = "";
+};
+
+// One delivery attempt; on failure says which exception the attempt raised.
+bool deliver(Vcpu& v, u32 vector, Event kind, bool has_error, u32 error, Failure& fail) {
+    GuestFrame& r = v.arch.regs;
+    const GuestTables& t = v.arch.tables;
+    const u32 ext = kind == Event::External ? 1 : 0;
+    const u32 idt_error = vector * 8 + 2 + ext;
+    auto fault = [&](u32 vec, u32 err, const char* what) {
+        fail = Failure{vec, true, err, 0, what};
+        return false;
+    };
+    if (t.idt_limit == 0 && t.idt_base == 0) return fault(13, idt_error, "no IDT loaded (lidt)");
+    if (vector * 8 + 7 > t.idt_limit) return fault(13, idt_error, "vector beyond the IDT limit");
+    u64 gate = 0;
+    GuestFault pf;
+    if (!guest_read(v, t.idt_base + vector * 8, &gate, sizeof(gate), &pf)) {
+        fail = Failure{14, true, pf.error, pf.va, "IDT not mapped"};
+        return false;
+    }
+    const u8 access = static_cast<u8>(gate >> 40);
+    const u8 type = access & 0xf;
+    const unsigned gate_dpl = (access >> 5) & 3;
+    const bool from_user = (r.cs & 3) == 3;
+    if (!(access & 0x80)) return fault(11, idt_error, "IDT gate not present");
+    if (type != kGateInterrupt32 && type != kGateTrap32)
+        return fault(13, idt_error, "IDT gate is not a 32-bit interrupt or trap gate");
+    if (kind == Event::Software && from_user && gate_dpl < 3)
+        return fault(13, idt_error, "IDT gate's DPL forbids int from ring 3");
+    const u32 sel = static_cast<u32>(gate >> 16) & 0xffff;
+    const u32 handler = static_cast<u32>((gate & 0xffff) | ((gate >> 32) & 0xffff0000u));
+    if (!code_for_ring(lookup(v, sel | 1), 1))
+        return fault(13, (sel & ~3u) | ext, "IDT gate selector is not ring-1 code");
+
+    u32 frame[6];
+    unsigned n = 0;
+    u32 esp = r.esp, ss = r.ss;
+    if (from_user) {
+        u32 stack[2]; // esp0, ss0
+        if (t.tr == 0) return fault(10, ext, "ring 3 interrupted but no TSS loaded (ltr)");
+        if (!guest_read(v, t.tss_base + 4, stack, sizeof(stack), &pf)) {
+            fail = Failure{14, true, pf.error, pf.va, "TSS not mapped"};
+            return false;
+        }
+        ss = (stack[1] & 0xfffc) | 1;
+        esp = stack[0];
+        if (!stack_for_ring(lookup(v, ss), 1))
+            return fault(10, (t.tr & ~3u) | ext, "TSS ss0 is not a ring-1 stack segment");
+        frame[n++] = r.ss;
+        frame[n++] = r.esp;
+    }
+    const u32 eflags = (r.eflags & kEflagsGuest) | kEflagsFixed | (vif(v) ? kEflagsIf : 0);
+    frame[n++] = eflags;
+    frame[n++] = r.cs;
+    frame[n++] = r.eip;
+    if (has_error) frame[n++] = error;
+    // The frame in memory, lowest address first: reverse the push order.
+    u32 image[6];
+    for (unsigned i = 0; i < n; ++i) image[i] = frame[n - 1 - i];
+    const u32 top = esp - n * 4;
+    if (!guest_write(v, top, image, n * 4, &pf)) {
+        fail = Failure{14, true, pf.error, pf.va, "ring-1 stack not writable"};
+        return false;
+    }
+    r.ss = ss;
+    r.esp = top;
+    r.cs = (sel & ~3u) | 1;
+    r.eip = handler;
+    r.eflags &= ~(kEflagsTf | kEflagsNt | kEflagsRf | kEflagsVm);
+    if (type == kGateInterrupt32) set_vif(v, false);
+    return true;
+}
+
+} // namespace
+
+bool reflect(Vcpu& v, u32 vector, Event kind, bool has_error, u32 error) {
+    Failure fail;
+    if (deliver(v, vector, kind, has_error, error, fail)) return true;
+    const char* why = fail.what;
+    if (vector != 8) {
+        // The exception raised while delivering, then the double fault.
+        if (fail.vector == 14) v.arch.ctl.cr2 = fail.cr2;
+        if (deliver(v, fail.vector, Event::Exception, true, fail.error, fail)) return true;
+        if (deliver(v, 8, Event::Exception, true, 0, fail)) return true;
+    }
+    char text[128];
+    rt::format(text, sizeof(text), "triple fault: delivering vector %u: %s (eip %#x)", vector, why,
+               v.arch.regs.eip);
+    v.lpar->crash(text);
+    return false;
+}
+
+bool reflect_page_fault(Vcpu& v, u32 va, u32 error) {
+    v.arch.ctl.cr2 = va;
+    return reflect(v, 14, Event::Exception, true, error);
+}
+
+// ---- Virtual interrupts -------------------------------------------------------------------
+bool deliver_virq(Vcpu& v) {
+    const bool external = v.lpar->xics.has_pending(v.index);
+    const bool timer = timer_pending(v);
+    const bool enabled = vif(v);
+    if ((external || timer) && enabled) {
+        if (!external) v.arch.timer_deadline = 0; // the one-shot timer fired
+        if (!reflect(v, external ? kVirqExternal : kVirqTimer, Event::External, false, 0))
+            return false;
+    }
+    if (!v.arch.virq_on) return true;
+    // pending: what is still held back now (the other source, or both while disabled).
+    const bool still_external = v.lpar->xics.has_pending(v.index);
+    const u32 pending = (still_external || timer_pending(v)) && !vif(v) ? 1 : 0;
+    if (!v.lpar->memory.copy_in(LogicalAddr(v.arch.virq_area + 4), &pending, sizeof(pending))) {
+        crash(v, "virtual interrupt flags at %#x outside the LPAR", v.arch.virq_area);
+        return false;
+    }
+    return true;
+}
+
+bool handle_iret(Vcpu& v) {
+    GuestFrame& r = v.arch.regs;
+    u32 f[5];
+    GuestFault pf;
+    if (!guest_read(v, r.esp, f, 3 * sizeof(u32), &pf))
+        return reflect_page_fault(v, pf.va, pf.error);
+    u32 esp = r.esp + 3 * sizeof(u32), ss = r.ss;
+    if ((f[1] & 3) == 3) {
+        if (!guest_read(v, esp, f + 3, 2 * sizeof(u32), &pf))
+            return reflect_page_fault(v, pf.va, pf.error);
+        esp = f[3];
+        ss = f[4];
+    }
+    r.eip = f[0];
+    r.cs = f[1];
+    r.eflags = f[2];
+    r.esp = esp;
+    r.ss = ss;
+    set_vif(v, (f[2] & kEflagsIf) != 0);
+    return true;
+}
+
+} // namespace tessera::arch
