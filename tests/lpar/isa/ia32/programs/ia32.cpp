@@ -1,0 +1,536 @@
+// ia32 (1 vcpu, pc only): ring compression, trap reflection, privileged-instruction emulation
+// and shadow paging seen from the guest (docs/ia32.md):
+// - its own GDT: DPL-0 descriptors are raised to DPL 1, system descriptors never installed, the
+//   hypervisor's DPL-0 selectors cannot be loaded; ltr, lldt;
+// - exceptions (#UD, #DE, int3, int n) reach its own IDT handlers with the right frame;
+// - emulated cr0/cr4, MSRs, port I/O, cli/sti, hlt;
+// - its own page tables: page faults with the right cr2 and error code (not present, read-only,
+//   user/supervisor, outside its memory, the hypervisor's hole), A/D bits, 4 MiB pages, invlpg,
+//   cr3 reloads, global pages;
+// - ring 3: runs, cannot make hcalls or run privileged instructions, takes interrupts;
+// - an hcall with a bad stack pointer gets an error.
+//
+// Logical memory used: the program and its tables (below 4 MiB), test pages at 8 MiB; needs at
+// least 16 MiB.
+#include "lpar.hpp"
+
+using namespace lpar;
+using namespace tessera::hcall;
+using tessera::u16;
+
+extern "C" {
+u32 lpar_run_user(u32 eip, u32 esp, u32 eflags, u32 ebx, u32 ecx);
+extern char lpar_user_return[];
+tessera::i32 lpar_hcall_at(u32 esp);
+extern char lpar_user_ret42[], lpar_user_hcall[], lpar_user_cli[], lpar_user_read[],
+    lpar_user_spin[];
+}
+
+namespace {
+
+constexpr u32 MiB = 1u << 20;
+constexpr u32 kP = 1, kW = 2, kU = 4, kA = 0x20, kD = 0x40, kPs = 0x80, kG = 0x100;
+constexpr u32 kPfP = 1, kPfW = 2, kPfU = 4, kPfRsvd = 8;
+constexpr u32 kCr0Pg = 0x80000000u, kCr0Wp = 0x10000, kCr0Pe = 1, kCr4Pse = 0x10, kCr4Pge = 0x80;
+
+// Guest-virtual test pages (directory slot 256, one page table) and the logical pages behind.
+constexpr u32 kVaBase = 0x40000000;
+constexpr u32 kVaMain = kVaBase, kVaAbsent = kVaBase + 0x1000, kVaReadOnly = kVaBase + 0x2000,
+              kVaSuper = kVaBase + 0x3000, kVaOutside = kVaBase + 0x4000,
+              kVaGlobal = kVaBase + 0x5000;
+constexpr u32 kLaX = 8 * MiB, kLaY = kLaX + 0x1000, kLaZ = kLaX + 0x2000, kLaG1 = kLaX + 0x3000,
+              kLaG2 = kLaX + 0x4000, kLaRo = kLaX + 0x5000, kLaSuper = kLaX + 0x6000;
+
+alignas(4096) u32 g_pd[1024];
+alignas(4096) u32 g_pt_low[1024];  // identity 0..4 MiB in 4 KiB pages
+alignas(4096) u32 g_pt_test[1024]; // the test pages at kVaBase
+alignas(16) u8 g_user_stack[4096];
+
+// The guest's own GDT and TSS.
+struct [[gnu::packed]] Tss {
+    u32 link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
+    u32 regs[8];
+    u32 segs[6], ldt;
+    u16 trap, iomap;
+};
+Tss g_tss;
+alignas(8) u64 g_gdt[8];
+
+constexpr u64 descriptor(u32 base, u32 limit, u8 access, u8 flags) {
+    return (limit & 0xffff) | (u64{base & 0xffffff} << 16) | (u64{access} << 40) |
+           (u64{(limit >> 16) & 0xf} << 48) | (u64{flags} << 52) | (u64{base >> 24} << 56);
+}
+constexpr u16 kSelTss = 0x08, kSelData0 = 0x10, kSelCode0 = 0x18, kSelGate = 0x20, kSelData3 = 0x2b,
+              kSelHvData = 0x108;
+
+// ---- Faults: what the handler saw, and where to resume -------------------------------------
+struct Seen {
+    u32 count, vector, error, cr2, eip, cs;
+};
+constinit Seen g_seen = {};
+u32 g_recover = 0; // resume here after a fault in ring 1 (0: a fault is unexpected)
+
+u32 read_cr2() {
+    u32 v;
+    asm volatile("mov %%cr2, %0" : "=r"(v));
+    return v;
+}
+
+void on_fault(isa::TrapFrame& f) {
+    g_seen.count = g_seen.count + 1;
+    g_seen.vector = f.vector;
+    g_seen.error = f.error;
+    g_seen.cr2 = f.vector == 14 ? read_cr2() : 0;
+    g_seen.eip = f.eip;
+    g_seen.cs = f.cs;
+    if ((f.cs & 3) == 3 || f.vector == 0x80) { // back to lpar_run_user's caller, in ring 1
+        f.eip = reinterpret_cast<u32>(lpar_user_return);
+        f.cs = isa::kKernelCode;
+        return;
+    }
+    if (g_recover != 0) {
+        f.eip = g_recover;
+        g_recover = 0;
+        return;
+    }
+    set_trap_handler(f.vector, nullptr); // re-faults into the library's "unexpected" report
+}
+
+// The vector a software interrupt or trap reached us with, and its eip.
+void on_soft(isa::TrapFrame& f) {
+    g_seen.count = g_seen.count + 1;
+    g_seen.vector = f.vector;
+    g_seen.eip = f.eip;
+    g_seen.cs = f.cs;
+}
+
+void reset_seen() {
+    g_seen = Seen{};
+}
+
+u32 g_probe_word;
+
+// Loads `sel` into %es and reads es:[&g_probe_word]; false if a fault got in the way.
+bool load_es_and_read(u32 sel, u32& value) {
+    reset_seen();
+    u32 v = 0xdeadbeef;
+    asm volatile("movl $1f, %[rec]\n\t"
+                 "movw %w[sel], %%es\n\t"
+                 "movl %%es:(%[a]), %[v]\n"
+                 "1:\n\t"
+                 "movl $0, %[rec]\n\t"
+                 "movw %w[kd], %%es"
+                 : [v] "+r"(v), [rec] "=m"(g_recover)
+                 : [sel] "r"(sel), [kd] "r"(isa::kKernelData), [a] "r"(&g_probe_word)
+                 : "memory");
+    value = v;
+    return g_seen.count == 0;
+}
+
+bool try_read(u32 va, u32& value) {
+    reset_seen();
+    u32 v = 0xdeadbeef;
+    asm volatile("movl $1f, %[rec]\n\t"
+                 "movl (%[a]), %[v]\n"
+                 "1:\n\t"
+                 "movl $0, %[rec]"
+                 : [v] "+r"(v), [rec] "=m"(g_recover)
+                 : [a] "r"(va)
+                 : "memory");
+    value = v;
+    return g_seen.count == 0;
+}
+
+bool try_write(u32 va, u32 value) {
+    reset_seen();
+    asm volatile("movl $1f, %[rec]\n\t"
+                 "movl %[v], (%[a])\n"
+                 "1:\n\t"
+                 "movl $0, %[rec]"
+                 : [rec] "=m"(g_recover)
+                 : [a] "r"(va), [v] "r"(value)
+                 : "memory");
+    return g_seen.count == 0;
+}
+
+// rdmsr that survives a #GP; false if it faulted.
+bool try_rdmsr(u32 msr, u64& value) {
+    reset_seen();
+    u32 lo = 0, hi = 0;
+    asm volatile("movl $1f, %[rec]\n\t"
+                 "rdmsr\n"
+                 "1:\n\t"
+                 "movl $0, %[rec]"
+                 : "+a"(lo), "+d"(hi), [rec] "=m"(g_recover)
+                 : "c"(msr)
+                 : "memory");
+    value = (u64{hi} << 32) | lo;
+    return g_seen.count == 0;
+}
+
+bool try_write_cr4(u32 value) {
+    reset_seen();
+    asm volatile("movl $1f, %[rec]\n\t"
+                 "mov %[v], %%cr4\n"
+                 "1:\n\t"
+                 "movl $0, %[rec]"
+                 : [rec] "=m"(g_recover)
+                 : [v] "r"(value)
+                 : "memory");
+    return g_seen.count == 0;
+}
+
+u32 read_cr0() {
+    u32 v;
+    asm volatile("mov %%cr0, %0" : "=r"(v));
+    return v;
+}
+u32 read_cr4() {
+    u32 v;
+    asm volatile("mov %%cr4, %0" : "=r"(v));
+    return v;
+}
+void write_cr0(u32 v) {
+    asm volatile("mov %0, %%cr0" ::"r"(v) : "memory");
+}
+void write_cr3(u32 v) {
+    asm volatile("mov %0, %%cr3" ::"r"(v) : "memory");
+}
+void write_cr4(u32 v) {
+    asm volatile("mov %0, %%cr4" ::"r"(v) : "memory");
+}
+void invlpg(u32 va) {
+    asm volatile("invlpg (%0)" ::"r"(va) : "memory");
+}
+
+// lar: the access-rights bytes of a selector's descriptor as the CPU sees it, or false.
+bool lar(u32 sel, u32& rights) {
+    u32 r = 0;
+    u8 ok = 0;
+    asm volatile("lar %2, %0\n\tsetz %1" : "=r"(r), "=q"(ok) : "r"(sel) : "cc");
+    rights = r;
+    return ok != 0;
+}
+
+u32 run_user(const char* code, u32 eflags = 0x2, u32 ebx = 0, u32 ecx = 0) {
+    reset_seen();
+    return lpar_run_user(reinterpret_cast<u32>(code),
+                         reinterpret_cast<u32>(g_user_stack + sizeof(g_user_stack)), eflags, ebx,
+                         ecx);
+}
+
+// ---- The parts ------------------------------------------------------------------------------
+void check_descriptors() {
+    g_tss = Tss{};
+    // The ring-3 -> ring-1 stack: the middle of this vcpu's stack slot (the library finds the
+    // vcpu from its stack; the code below runs at the slot's top, far above).
+    g_tss.esp0 = reinterpret_cast<u32>(lpar_stacks) + (1u << (isa::kStackShift - 1));
+    g_tss.ss0 = isa::kKernelData & ~3u;
+    g_gdt[0] = 0;
+    g_gdt[1] = descriptor(reinterpret_cast<u32>(&g_tss), sizeof(Tss) - 1, 0x89, 0);
+    g_gdt[2] = descriptor(0, 0xfffff, 0x92, 0xc); // data, DPL 0
+    g_gdt[3] = descriptor(0, 0xfffff, 0x9a, 0xc); // code, DPL 0
+    g_gdt[4] = 0x0000ec0001210000ull;             // a call gate, DPL 3, to 0x121:0
+    g_gdt[5] = descriptor(0, 0xfffff, 0xf2, 0xc); // data, DPL 3
+    struct [[gnu::packed]] {
+        u16 limit;
+        u32 base;
+    } p{sizeof(g_gdt) - 1, reinterpret_cast<u32>(g_gdt)};
+    asm volatile("lgdt %0" ::"m"(p) : "memory");
+
+    u32 rights = 0;
+    bool ok = lar(kSelData0, rights);
+    check(ok && ((rights >> 13) & 3) == 1, Detail("lar ok %d, rights %#x", ok, rights),
+          "a DPL-0 data descriptor of the guest's GDT is installed with DPL 1");
+    ok = lar(kSelCode0, rights);
+    check(ok && ((rights >> 13) & 3) == 1, Detail("lar ok %d, rights %#x", ok, rights),
+          "a DPL-0 code descriptor is installed with DPL 1");
+    ok = lar(kSelGate, rights);
+    check(!ok, Detail("lar gave rights %#x", rights),
+          "a call gate in the guest's GDT never reaches the real GDT");
+    ok = lar(kSelData3, rights);
+    check(ok && ((rights >> 13) & 3) == 3, Detail("lar ok %d, rights %#x", ok, rights),
+          "a DPL-3 data descriptor keeps DPL 3");
+
+    store_release(g_probe_word, 0x5e6e7e8eu);
+    u32 value = 0;
+    ok = load_es_and_read(kSelData0, value);
+    check(ok && value == 0x5e6e7e8e,
+          Detail("fault vector %u error %#x, value %#x", g_seen.vector, g_seen.error, value),
+          "ring 1 loads its own (raised) data selector with RPL 0 and reads through it");
+    ok = load_es_and_read(kSelHvData, value);
+    check(!ok && g_seen.vector == 13 && g_seen.error == kSelHvData,
+          Detail("loaded: %d, vector %u, error %#x", ok, g_seen.vector, g_seen.error),
+          "ring 1 cannot load the hypervisor's DPL-0 data selector (#GP(0x108))");
+
+    reset_seen();
+    asm volatile("movl $1f, %[rec]\n\tltr %w[s]\n1:\n\tmovl $0, %[rec]"
+                 : [rec] "=m"(g_recover)
+                 : [s] "r"(u32{kSelTss})
+                 : "memory");
+    check(g_seen.count == 0, Detail("vector %u error %#x", g_seen.vector, g_seen.error),
+          "ltr of the guest's own TSS");
+    reset_seen();
+    asm volatile("movl $1f, %[rec]\n\tlldt %w[s]\n1:\n\tmovl $0, %[rec]"
+                 : [rec] "=m"(g_recover)
+                 : [s] "r"(u32{0x28})
+                 : "memory");
+    check(g_seen.vector == 13 && g_seen.error == 0x28,
+          Detail("count %u vector %u error %#x", g_seen.count, g_seen.vector, g_seen.error),
+          "lldt of a non-null selector -> #GP(selector) (no LDTs)");
+}
+
+void check_exceptions() {
+    reset_seen();
+    u32 at = 0;
+    asm volatile("movl $1f, %[rec]\n\t"
+                 "movl $2f, %[at]\n"
+                 "2:\tud2\n"
+                 "1:\n\t"
+                 "movl $0, %[rec]"
+                 : [rec] "=m"(g_recover), [at] "=r"(at)::"memory");
+    check(g_seen.vector == 6 && g_seen.eip == at && (g_seen.cs & 3) == 1,
+          Detail("vector %u eip %#x (ud2 at %#x) cs %#x", g_seen.vector, g_seen.eip, at, g_seen.cs),
+          "ud2 in ring 1 reaches the guest's #UD handler with eip at the instruction");
+
+    reset_seen();
+    u32 zero = 0, q = 7;
+    asm volatile("movl $1f, %[rec]\n\t"
+                 "xorl %%edx, %%edx\n\t"
+                 "divl %[z]\n"
+                 "1:\n\t"
+                 "movl $0, %[rec]"
+                 : [rec] "=m"(g_recover), "+a"(q)
+                 : [z] "r"(zero)
+                 : "edx", "memory");
+    check_eq(g_seen.vector, 0, "a divide by zero reaches the guest's #DE handler");
+
+    set_trap_handler(3, on_soft);
+    set_trap_handler(0x40, on_soft);
+    reset_seen();
+    asm volatile("movl $1f, %0\n\tint3\n1:" : "=r"(at)::"memory");
+    check(g_seen.vector == 3 && g_seen.eip == at,
+          Detail("vector %u eip %#x", g_seen.vector, g_seen.eip),
+          "int3 reaches the guest's handler with eip after the instruction");
+    reset_seen();
+    asm volatile("movl $1f, %0\n\tint $0x40\n1:" : "=r"(at)::"memory");
+    check(g_seen.vector == 0x40 && g_seen.eip == at,
+          Detail("vector %#x eip %#x", g_seen.vector, g_seen.eip),
+          "int $0x40 from ring 1 reaches the guest's IDT entry 0x40");
+}
+
+void check_emulation() {
+    const u32 cr0 = read_cr0();
+    check((cr0 & kCr0Pe) && !(cr0 & kCr0Pg), Detail("cr0 %#x", cr0),
+          "mov from cr0: protected mode, paging off");
+
+    u64 tsc = 0;
+    const u64 before = isa::timebase();
+    bool ok = try_rdmsr(0x10, tsc);
+    check(ok && tsc >= before && tsc <= isa::timebase(), Detail("ok %d tsc %llu", ok, tsc),
+          "rdmsr of the TSC MSR reads the timebase");
+    asm volatile("wrmsr" ::"c"(0x174), "a"(0x1234), "d"(0));
+    u64 cs = 0;
+    ok = try_rdmsr(0x174, cs);
+    check(ok && cs == 0x1234, Detail("ok %d value %#llx", ok, cs),
+          "wrmsr/rdmsr of SYSENTER_CS reads back what was written");
+    u64 none = 0;
+    ok = try_rdmsr(0xdead, none);
+    check(!ok && g_seen.vector == 13 && g_seen.error == 0,
+          Detail("ok %d vector %u", ok, g_seen.vector), "rdmsr of an unknown MSR -> #GP(0)");
+
+    u8 al = 0;
+    u32 eax = 0;
+    asm volatile("inb $0x60, %0" : "=a"(al));
+    asm volatile("inl %%dx, %0" : "=a"(eax) : "d"(0x3f8));
+    check(al == 0xff && eax == 0xffffffffu, Detail("inb %#x inl %#x", al, eax),
+          "port reads reach no device: all ones");
+
+    asm volatile("sti" ::: "memory");
+    const bool on = isa::irq_enabled();
+    asm volatile("cli" ::: "memory");
+    check(on && !isa::irq_enabled(), "sti/cli set and clear the virtual IF in the shared page");
+
+    check(!try_write_cr4(read_cr4() | 0x20), "setting CR4.PAE -> #GP (not this paging mode)");
+    asm volatile("clts\n\twbinvd" ::: "memory");
+    check(!(read_cr0() & 8), "clts and wbinvd are emulated");
+
+    // hlt idles until the (virtual) timer interrupt.
+    Vcpu& v = this_vcpu();
+    const u64 ticks = load_acquire(v.timer_ticks);
+    store_release(v.timer_period, u64{0});
+    isa::timer_set(ticks_per_ms());
+    asm volatile("sti\n\thlt\n\tcli" ::: "memory");
+    check(load_acquire(v.timer_ticks) > ticks, "sti; hlt wakes on the timer interrupt");
+}
+
+void check_paging_off() {
+    u32 value = 0;
+    const u32 outside = static_cast<u32>(boot().memory_size) + 0x1000;
+    const bool ok = try_read(outside, value);
+    check(!ok && g_seen.vector == 14 && g_seen.cr2 == outside && g_seen.error == (kPfP | kPfRsvd),
+          Detail("vector %u cr2 %#x error %#x", g_seen.vector, g_seen.cr2, g_seen.error),
+          "paging off: a read past the LPAR's memory -> #PF, cr2 = the address, P|RSVD");
+}
+
+void map(u32 va, u32 la, u32 flags) {
+    g_pt_test[(va >> 12) & 0x3ff] = la | flags;
+}
+
+void enable_paging() {
+    for (u32 i = 0; i < 1024; ++i) g_pt_low[i] = (i << 12) | kP | kW | kU;
+    g_pd[0] = reinterpret_cast<u32>(g_pt_low) | kP | kW | kU;
+    const u32 slots = static_cast<u32>(boot().memory_size >> 22);
+    for (u32 i = 1; i < slots; ++i) g_pd[i] = (i << 22) | kP | kW | kPs; // supervisor 4 MiB
+    g_pd[kVaBase >> 22] = reinterpret_cast<u32>(g_pt_test) | kP | kW | kU;
+    map(kVaMain, kLaX, kP | kW | kU);
+    map(kVaReadOnly, kLaRo, kP | kU);
+    map(kVaSuper, kLaSuper, kP | kW);
+    map(kVaOutside, 0x7ff00000, kP | kW | kU);
+    *reinterpret_cast<volatile u32*>(kLaX) = 0xaaaa0001;
+    *reinterpret_cast<volatile u32*>(kLaY) = 0xaaaa0002;
+    *reinterpret_cast<volatile u32*>(kLaZ) = 0xaaaa0003;
+    *reinterpret_cast<volatile u32*>(kLaG1) = 0xaaaa0004;
+    *reinterpret_cast<volatile u32*>(kLaG2) = 0xaaaa0005;
+    *reinterpret_cast<volatile u32*>(kLaRo) = 0xaaaa0006;
+    *reinterpret_cast<volatile u32*>(kLaSuper) = 0xaaaa0007;
+
+    write_cr3(reinterpret_cast<u32>(g_pd));
+    write_cr4(read_cr4() | kCr4Pse | kCr4Pge);
+    write_cr0(read_cr0() | kCr0Pg | kCr0Wp);
+    check(read_cr0() & kCr0Pg, "paging on with the guest's own tables (cr0.PG reads back)");
+}
+
+void check_paging() {
+    u32 value = 0;
+    const u32 pte_before = g_pt_test[0];
+    bool ok = try_read(kVaMain, value);
+    check(ok && value == 0xaaaa0001, Detail("value %#x", value),
+          "a read through the guest's page table gives its page");
+    const u32 pte = g_pt_test[0], pde = g_pd[kVaBase >> 22];
+    check((pte & kA) && !(pte & kD) && (pde & kA) && !(pte_before & kA),
+          Detail("pte %#x -> %#x, pde %#x", pte_before, pte, pde),
+          "the read set Accessed in the PTE and PDE, not Dirty");
+    ok = try_write(kVaMain + 4, 0x12345678);
+    check(ok && (g_pt_test[0] & kD) && *reinterpret_cast<volatile u32*>(kLaX + 4) == 0x12345678,
+          Detail("ok %d pte %#x", ok, g_pt_test[0]),
+          "a write sets Dirty and lands in the logical page");
+    value = 0;
+    ok = try_read(kLaX + 8 * MiB, value); // through the 4 MiB page of slot 4
+    check(ok && (g_pd[(kLaX + 8 * MiB) >> 22] & kA),
+          Detail("pde %#x", g_pd[(kLaX + 8 * MiB) >> 22]),
+          "a 4 MiB page (PSE) works and gets Accessed");
+
+    ok = try_read(kVaAbsent, value);
+    check(!ok && g_seen.vector == 14 && g_seen.cr2 == kVaAbsent && g_seen.error == 0,
+          Detail("vector %u cr2 %#x error %#x", g_seen.vector, g_seen.cr2, g_seen.error),
+          "read of a not-present page -> #PF, cr2 = the address, error 0");
+    ok = try_write(kVaAbsent + 0x10, 1);
+    check(!ok && g_seen.cr2 == kVaAbsent + 0x10 && g_seen.error == kPfW,
+          Detail("cr2 %#x error %#x", g_seen.cr2, g_seen.error),
+          "write to a not-present page -> #PF error W");
+    ok = try_read(kVaReadOnly, value);
+    const bool read_ok = ok && value == 0xaaaa0006;
+    ok = try_write(kVaReadOnly, 1);
+    check(read_ok && !ok && g_seen.error == (kPfP | kPfW) && g_seen.cr2 == kVaReadOnly,
+          Detail("read %d, write error %#x cr2 %#x", read_ok, g_seen.error, g_seen.cr2),
+          "a read-only page reads, and a write -> #PF error P|W (CR0.WP)");
+    ok = try_read(kVaOutside, value);
+    check(!ok && g_seen.error == (kPfP | kPfRsvd) && g_seen.cr2 == kVaOutside,
+          Detail("error %#x cr2 %#x", g_seen.error, g_seen.cr2),
+          "a PTE pointing past the LPAR's memory -> #PF error P|RSVD");
+    ok = try_write(0xffc00000, 1);
+    check(!ok && g_seen.vector == 14 && (g_seen.error & (kPfW | kPfRsvd)) == (kPfW | kPfRsvd),
+          Detail("vector %u error %#x", g_seen.vector, g_seen.error),
+          "the hypervisor's switcher cannot be written (#PF W|RSVD)");
+    ok = try_read(0xfffff000, value);
+    check(!ok && g_seen.vector == 14 && g_seen.cr2 == 0xfffff000 && (g_seen.error & kPfRsvd),
+          Detail("vector %u cr2 %#x error %#x", g_seen.vector, g_seen.cr2, g_seen.error),
+          "the rest of the hypervisor's 4 MiB is not there (#PF RSVD)");
+
+    // invlpg and cr3 reloads: the shadow behaves as a TLB.
+    map(kVaMain, kLaY, kP | kW | kU);
+    try_read(kVaMain, value);
+    const u32 stale = value;
+    invlpg(kVaMain);
+    try_read(kVaMain, value);
+    check(stale == 0xaaaa0001 && value == 0xaaaa0002, Detail("before %#x after %#x", stale, value),
+          "a changed PTE takes effect at invlpg (the old translation until then)");
+    map(kVaMain, kLaZ, kP | kW | kU);
+    write_cr3(reinterpret_cast<u32>(g_pd));
+    try_read(kVaMain, value);
+    check_eq(value, 0xaaaa0003, "a changed PTE takes effect at a cr3 reload");
+
+    map(kVaGlobal, kLaG1, kP | kW | kU | kG);
+    try_read(kVaGlobal, value);
+    map(kVaGlobal, kLaG2, kP | kW | kU | kG);
+    write_cr3(reinterpret_cast<u32>(g_pd));
+    u32 kept = 0;
+    try_read(kVaGlobal, kept);
+    write_cr4(read_cr4() & ~kCr4Pge);
+    write_cr4(read_cr4() | kCr4Pge);
+    try_read(kVaGlobal, value);
+    check(kept == 0xaaaa0004 && value == 0xaaaa0005,
+          Detail("after cr3 %#x, after PGE %#x", kept, value),
+          "a global page survives a cr3 reload, not a CR4.PGE toggle");
+}
+
+void check_ring3() {
+    u32 r = run_user(lpar_user_ret42);
+    check(r == 42 && g_seen.vector == 0x80 && (g_seen.cs & 3) == 3,
+          Detail("eax %u vector %#x cs %#x", r, g_seen.vector, g_seen.cs),
+          "ring 3 runs and comes back through int $0x80 (a DPL-3 gate of the guest's IDT)");
+    run_user(lpar_user_hcall);
+    check(g_seen.vector == 13 && g_seen.error == 0x82 * 8 + 2 && (g_seen.cs & 3) == 3,
+          Detail("vector %u error %#x cs %#x", g_seen.vector, g_seen.error, g_seen.cs),
+          "ring 3 cannot make an hcall: int $0x82 -> #GP(0x412) to the guest");
+    run_user(lpar_user_cli);
+    check(g_seen.vector == 13 && g_seen.error == 0 && (g_seen.cs & 3) == 3,
+          Detail("vector %u error %#x cs %#x", g_seen.vector, g_seen.error, g_seen.cs),
+          "cli in ring 3 -> #GP(0) to the guest (not emulated)");
+    r = run_user(lpar_user_read, 0x2, kVaSuper);
+    check(g_seen.vector == 14 && g_seen.error == (kPfP | kPfU) && g_seen.cr2 == kVaSuper,
+          Detail("vector %u error %#x cr2 %#x", g_seen.vector, g_seen.error, g_seen.cr2),
+          "ring 3 reading a supervisor page -> #PF error P|U");
+    r = run_user(lpar_user_read, 0x2, kVaMain);
+    check(g_seen.vector == 0x80 && r == 0xaaaa0003, Detail("vector %#x eax %#x", g_seen.vector, r),
+          "ring 3 reads a user page");
+
+    // A timer interrupt while ring 3 spins: delivered on the TSS's ring-1 stack, back to ring 3.
+    Vcpu& v = this_vcpu();
+    const u32 ticks = static_cast<u32>(load_acquire(v.timer_ticks));
+    isa::timer_set(ticks_per_ms());
+    r = run_user(lpar_user_spin, 0x202, reinterpret_cast<u32>(&v.timer_ticks), ticks);
+    isa::irq_disable();
+    check(g_seen.vector == 0x80 && r != ticks,
+          Detail("vector %#x ticks %u -> %u", g_seen.vector, ticks, r),
+          "a timer interrupt is delivered while the guest runs in ring 3");
+}
+
+void check_bad_hcall_stack() {
+    tessera::i32 status = lpar_hcall_at(kVaAbsent + 0x100);
+    check_status(status, H_PARAMETER, "an hcall with esp on a not-present page -> H_PARAMETER");
+    status = lpar_hcall_at(0xfff00000);
+    check_status(status, H_PARAMETER, "an hcall with esp in the hypervisor's hole -> H_PARAMETER");
+}
+
+} // namespace
+
+void lpar_main(const Boot& b) {
+    if (b.vcpu != 0) return;
+    if (b.memory_size < 16 * MiB) {
+        check(false, "ia32 needs at least 16 MiB (has %llu)", b.memory_size);
+        return;
+    }
+    const u32 faults[] = {0, 6, 11, 12, 13, 14, 0x80};
+    for (u32 v : faults) set_trap_handler(v, on_fault);
+    isa::idt_set_dpl(0x80, 3);
+    check_descriptors();
+    check_exceptions();
+    check_emulation();
+    check_paging_off();
+    enable_paging();
+    check_paging();
+    check_ring3();
+    check_bad_hcall_stack();
+}

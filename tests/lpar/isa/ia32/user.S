@@ -1,0 +1,103 @@
+/*
+ * Ring 3 and odd-stack helpers for the ia32 checks (programs/ia32.cpp).
+ *
+ * u32 lpar_run_user(u32 eip, u32 esp, u32 eflags, u32 ebx, u32 ecx): runs eip in ring 3 (flat
+ * user selectors) on stack esp with the given eflags, ebx and ecx until a trap handler sends it back to lpar_user_return (in ring 1, through the
+ * iret gate); returns the eax the handler left in the frame. The trap that ends it arrives on
+ * the ring-1 stack of the guest's TSS (esp0), not this one.
+ *
+ * i32 lpar_hcall_at(u32 esp): int $0x82 with esp = the given value (a bad hcall stack); the
+ * hypervisor must answer with an error in eax, not fault. Interrupts must be disabled.
+ */
+#define KDATA 0x129
+#define UCODE 0x133
+#define UDATA 0x13b
+#define IRET_VECTOR 0x83
+
+    .text
+    .globl lpar_run_user
+lpar_run_user:
+    pushl %ebp
+    pushl %ebx
+    pushl %esi
+    pushl %edi
+    movl %esp, user_saved_esp
+    movl 20(%esp), %eax     /* eip */
+    movl 24(%esp), %esi     /* esp */
+    movl 28(%esp), %edx     /* eflags */
+    movl 32(%esp), %ebx     /* the user code's ebx */
+    movl 36(%esp), %ecx     /* and ecx */
+    pushl $UDATA
+    pushl %esi
+    pushl %edx
+    pushl $UCODE
+    pushl %eax
+    movl $UDATA, %eax
+    movw %ax, %ds
+    movw %ax, %es
+    int $IRET_VECTOR
+
+    .globl lpar_user_return
+lpar_user_return:
+    movl $KDATA, %ecx
+    movw %cx, %ds
+    movw %cx, %es
+    movl user_saved_esp, %esp
+    popl %edi
+    popl %esi
+    popl %ebx
+    popl %ebp
+    ret
+
+    .globl lpar_hcall_at
+lpar_hcall_at:
+    movl 4(%esp), %eax
+    movl %esp, hcall_saved_esp
+    movl %eax, %esp
+    int $0x82
+    movl hcall_saved_esp, %esp
+    ret
+
+/* User code for the checks (these pages are user-accessible). */
+    .globl lpar_user_ret42        /* int $0x80 with eax = 42 */
+lpar_user_ret42:
+    movl $42, %eax
+    int $0x80
+    ud2
+
+    .globl lpar_user_hcall        /* an hcall from ring 3: must not reach the hypervisor */
+lpar_user_hcall:
+    pushl $0
+    pushl $0
+    pushl $0x04             /* H_SET_DABR's neighbour: any number; it must not be dispatched */
+    int $0x82
+    ud2
+
+    .globl lpar_user_cli          /* a privileged instruction in ring 3: #GP, not emulated */
+lpar_user_cli:
+    cli
+    ud2
+
+    .globl lpar_user_read         /* eax = [ebx], then int $0x80 */
+lpar_user_read:
+    movl (%ebx), %eax
+    int $0x80
+    ud2
+
+    .globl lpar_user_spin         /* until [ebx] != ecx (an interrupt changed it): int $0x80 */
+lpar_user_spin:
+    movl $200000000, %esi
+1:  cmpl (%ebx), %ecx
+    jne 2f
+    decl %esi
+    jnz 1b
+2:  movl (%ebx), %eax
+    int $0x80
+    ud2
+
+    .data
+    .balign 4
+user_saved_esp: .long 0
+hcall_saved_esp: .long 0
+
+    .section .note.GNU-stack, "", @progbits
