@@ -23,6 +23,13 @@ bool has_error_code(u32 vector);
 u64 gdt_descriptor(unsigned index);
 void gdt_load_guest_window(const u64 (&entries)[kGuestGdtEntries]);
 
+// The vcpus' x87/SSE state (isa/ia32/fpu.cpp): set up at boot; before each guest entry
+// (switches the registers when another vcpu ran last, applies the guest's CR0.TS); when a vcpu
+// goes away.
+void fpu_init();
+void fpu_enter(Vcpu& v);
+void fpu_forget(const Vcpu& v);
+
 // EFLAGS bits.
 inline constexpr u32 kEflagsCf = 1u << 0, kEflagsFixed = 1u << 1, kEflagsTf = 1u << 8,
                      kEflagsIf = 1u << 9, kEflagsDf = 1u << 10, kEflagsNt = 1u << 14,

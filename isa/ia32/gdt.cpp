@@ -212,6 +212,8 @@ void early_init() {
     asm volatile("mov %%cr0, %0" : "=r"(cr0));
     asm volatile("mov %0, %%cr0" ::"r"(cr0 | 0x80010000u) : "memory"); // PG | WP
 
+    fpu_init();
+
     Pointer g{X86_GDT_ENTRIES * 8 - 1, switcher_va(sw_gdt)};
     Pointer i{256 * 8 - 1, switcher_va(sw_idt)};
     asm volatile("lgdt %0\n\tlidt %1" ::"m"(g), "m"(i) : "memory");

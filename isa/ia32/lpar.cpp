@@ -114,6 +114,7 @@ bool lpar_init(Lpar& lpar) {
 void lpar_teardown(Lpar& lpar) {
     for (u32 i = 0; i < lpar.vcpu_count; ++i) {
         shadow_release(lpar.vcpus[i]);
+        fpu_forget(lpar.vcpus[i]);
         if (gdt_window_of == &lpar.vcpus[i]) gdt_window_of = nullptr;
     }
     if (lpar.arch.pd_slot >= 0) page_dir_used[lpar.arch.pd_slot] = false;
@@ -126,7 +127,9 @@ void lpar_teardown(Lpar& lpar) {
 // LPARs: vcpu index, memory size, vcpu count), ebx = the TSC frequency in kHz, esp = 0.
 void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
     shadow_release(vcpu);
+    fpu_forget(vcpu);
     VcpuState& s = vcpu.arch;
+    s.fpu_valid = false;
     s.ctl = GuestControl{};
     s.tables = GuestTables{};
     for (auto& d : s.gdt) d = 0;
@@ -222,6 +225,7 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
         r.eflags = (r.eflags & kEflagsGuest) | kEflagsFixed | kEflagsIf;
         load_gdt_window(v);
         sanitize_selectors(v);
+        fpu_enter(v);
         u32 cr3 = v.lpar->arch.page_dir;
         if (v.arch.ctl.cr0 & kCr0Pg) {
             cr3 = shadow_root(v);

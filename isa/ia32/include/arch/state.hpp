@@ -50,6 +50,8 @@ struct ShadowSpace {
 };
 
 struct VcpuState {
+    alignas(16) u8 fpu[512] = {}; // x87/SSE registers while another vcpu runs (fxsave format)
+    bool fpu_valid = false;       // fpu holds a state (else: reset state at the next run)
     GuestFrame regs{};
     GuestControl ctl{};
     GuestTables tables{};

@@ -1,5 +1,6 @@
-// ia32 (1 vcpu, pc only): ring compression, trap reflection, privileged-instruction emulation
-// and shadow paging seen from the guest (docs/ia32.md):
+// ia32 (2 vcpus, pc only): x87/SSE registers isolated between vcpus, then on vcpu 0: ring
+// compression, trap reflection, privileged-instruction emulation and shadow paging seen from the
+// guest (docs/ia32.md):
 // - its own GDT: DPL-0 descriptors are raised to DPL 1, system descriptors never installed, the
 //   hypervisor's DPL-0 selectors cannot be loaded; ltr, lldt;
 // - exceptions (#UD, #DE, int3, int n) reach its own IDT handlers with the right frame;
@@ -16,6 +17,7 @@
 
 using namespace lpar;
 using namespace tessera::hcall;
+using tessera::i32;
 using tessera::u16;
 
 extern "C" {
@@ -507,6 +509,55 @@ void check_ring3() {
           "a timer interrupt is delivered while the guest runs in ring 3");
 }
 
+// x87 and SSE registers belong to the vcpu: both vcpus load their own values, spin through many
+// time slices on the one physical CPU, and must find them unchanged.
+bool has_sse() {
+    u32 a = 1, b, c = 0, d;
+    asm volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+    return (d & (1u << 25)) != 0;
+}
+
+u32 g_fpu_ready = 0;
+
+void check_fpu_isolation(unsigned vcpu) {
+    const bool sse = has_sse();
+    alignas(16) u32 in[8][4], out[8][4];
+    i32 x87_in[8], x87_out[8];
+    for (u32 i = 0; i < 8; ++i) {
+        x87_in[i] = static_cast<i32>(vcpu * 1000 + i * 7 + 1);
+        for (u32 j = 0; j < 4; ++j) in[i][j] = 0x5a000000u | (vcpu << 16) | (i << 8) | j;
+    }
+    for (u32 i = 0; i < 8; ++i) asm volatile("fildl %0" ::"m"(x87_in[i]));
+    if (sse)
+        asm volatile("movups 0(%0), %%xmm0\n\tmovups 16(%0), %%xmm1\n\t"
+                     "movups 32(%0), %%xmm2\n\tmovups 48(%0), %%xmm3\n\t"
+                     "movups 64(%0), %%xmm4\n\tmovups 80(%0), %%xmm5\n\t"
+                     "movups 96(%0), %%xmm6\n\tmovups 112(%0), %%xmm7" ::"r"(in)
+                     : "memory");
+    fetch_add(g_fpu_ready, 1u);
+    // Both vcpus hold their values at once, then each spins through several slices.
+    spin_until([] { return load_acquire(g_fpu_ready) >= 2; }, 2000);
+    const Deadline d = Deadline::ms(100);
+    while (!d.expired()) isa::cpu_relax();
+    if (sse)
+        asm volatile("movups %%xmm0, 0(%0)\n\tmovups %%xmm1, 16(%0)\n\t"
+                     "movups %%xmm2, 32(%0)\n\tmovups %%xmm3, 48(%0)\n\t"
+                     "movups %%xmm4, 64(%0)\n\tmovups %%xmm5, 80(%0)\n\t"
+                     "movups %%xmm6, 96(%0)\n\tmovups %%xmm7, 112(%0)" ::"r"(out)
+                     : "memory");
+    for (u32 i = 0; i < 8; ++i) asm volatile("fistpl %0" : "=m"(x87_out[7 - i]));
+    bool x87_same = true, sse_same = true;
+    for (u32 i = 0; i < 8; ++i) {
+        x87_same = x87_same && x87_out[i] == x87_in[i];
+        for (u32 j = 0; j < 4; ++j) sse_same = sse_same && (!sse || out[i][j] == in[i][j]);
+    }
+    check(x87_same, Detail("st: %d %d ... %d", x87_out[0], x87_out[1], x87_out[7]),
+          "vcpu %u: its x87 registers survive time slices shared with vcpu %u", vcpu, 1 - vcpu);
+    check(sse_same, Detail("xmm0 %#x %#x", out[0][0], out[0][1]),
+          "vcpu %u: its SSE registers survive time slices shared with vcpu %u%s", vcpu, 1 - vcpu,
+          sse ? "" : " (no SSE: not checked)");
+}
+
 void check_bad_hcall_stack() {
     tessera::i32 status = lpar_hcall_at(kVaAbsent + 0x100);
     check_status(status, H_PARAMETER, "an hcall with esp on a not-present page -> H_PARAMETER");
@@ -517,6 +568,7 @@ void check_bad_hcall_stack() {
 } // namespace
 
 void lpar_main(const Boot& b) {
+    if (b.vcpu_count == 2) check_fpu_isolation(b.vcpu);
     if (b.vcpu != 0) return;
     if (b.memory_size < 16 * MiB) {
         check(false, "ia32 needs at least 16 MiB (has %llu)", b.memory_size);
