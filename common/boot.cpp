@@ -3,6 +3,7 @@
 #include "common/bundle.hpp"
 #include "common/chunks.hpp"
 #include "common/console.hpp"
+#include "common/footprint.hpp"
 #include "common/log.hpp"
 #include "common/lpar.hpp"
 #include "common/lpar_config.hpp"
@@ -159,6 +160,11 @@ void boot_main() {
     }
     for (const LparConfig& lc : config) create_lpar(lc);
     RunSummary sum = run_lpars(lpars, config, pool);
+    Footprint fp;
+    arch::footprint(fp);
+    char line[384];
+    format_footprint(line, sizeof(line), fp);
+    log("%s\n", line);
     plat::power_off(sum.failed == 0 ? 0 : 1);
 }
 

@@ -50,6 +50,18 @@ struct BootEntry {
     u64 args[4] = {};
     usize nargs = 0;
 };
+// What the hypervisor itself occupies in memory, for the line printed once at the end of a run
+// (common/footprint.hpp): its image and the translation structures it handed out at run time.
+struct Footprint {
+    u64 image = 0;     // the image in memory, first byte to last: text, data, .bss
+    u64 image_bss = 0; // of which .bss (static tables, stacks, arenas: zeroed at boot)
+    // Translation structures handed out for the LPARs at run time (HTABs, page tables), in
+    // bytes at their peak; runtime_known false when the ISA does not count them (yet).
+    u64 runtime = 0;
+    bool runtime_known = false;
+    char runtime_note[160] = {}; // what `runtime` is and where it comes from, or why unknown
+};
+
 namespace plat {
 // ---- Platform hooks (plat/<plat>/) ----------------------------------------------------------
 
@@ -97,6 +109,9 @@ bool timer_pending(const Vcpu& vcpu);
 bool linux_load(Lpar& lpar, const LinuxImages& images, BootEntry& entry, char* why, usize why_len);
 // The LPAR has stopped: release its translation state so its chunks can be reused.
 void lpar_teardown(Lpar& lpar);
+// Fills `out` (image from the linker's symbols; runtime from the ISA's own allocators). Any
+// time, any context; meant for the end of a run.
+void footprint(Footprint& out);
 
 } // namespace arch
 } // namespace tessera

@@ -15,6 +15,8 @@ u32 switcher_va(const void* p);
 // The page-directory entry that maps the switcher (the last 4 MiB), for every address space.
 u32 switcher_pde();
 u32 hypervisor_cr3();
+// The most LPAR page directories (paging-off address spaces, 4 KiB each) in use at once.
+usize page_dirs_peak();
 const char* exception_name(u32 vector);
 bool has_error_code(u32 vector);
 

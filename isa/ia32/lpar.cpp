@@ -30,6 +30,7 @@ constexpr u32 kLargePage = 4 * MiB;
 constexpr usize kMaxPageDirs = 16;
 alignas(4096) u32 page_dirs[kMaxPageDirs][1024];
 bool page_dir_used[kMaxPageDirs];
+usize page_dirs_in_use = 0, page_dirs_most = 0;
 
 // The vcpu whose GDT window is in the real GDT (reloaded when another one runs or it changed).
 const Vcpu* gdt_window_of = nullptr;
@@ -106,6 +107,7 @@ bool lpar_init(Lpar& lpar) {
     }
     pd[1023] = switcher_pde();
     page_dir_used[slot] = true;
+    if (++page_dirs_in_use > page_dirs_most) page_dirs_most = page_dirs_in_use;
     lpar.arch.pd_slot = static_cast<int>(slot);
     lpar.arch.page_dir = static_cast<u32>(reinterpret_cast<uptr>(pd));
     return true;
@@ -117,9 +119,16 @@ void lpar_teardown(Lpar& lpar) {
         fpu_forget(lpar.vcpus[i]);
         if (gdt_window_of == &lpar.vcpus[i]) gdt_window_of = nullptr;
     }
-    if (lpar.arch.pd_slot >= 0) page_dir_used[lpar.arch.pd_slot] = false;
+    if (lpar.arch.pd_slot >= 0) {
+        page_dir_used[lpar.arch.pd_slot] = false;
+        --page_dirs_in_use;
+    }
     lpar.arch.pd_slot = -1;
     lpar.arch.page_dir = 0;
+}
+
+usize page_dirs_peak() {
+    return page_dirs_most;
 }
 
 // Entry state: ring 1 (CS = X86_GUEST_KCODE, SS/DS/ES/FS/GS = X86_GUEST_KDATA), paging off, no

@@ -18,7 +18,7 @@ struct PageOwner {
 constexpr u16 kNone = 0; // ShadowSpace stores pool page + 1
 
 PageOwner owners[kPoolPages];
-usize in_use = 0;
+usize in_use = 0, peak = 0;
 
 // A ShadowSpace reference (page + 1, not kNone) -> the page.
 u32* page(u16 ref) {
@@ -37,6 +37,7 @@ u16 take(ShadowSpace& s, int slot) {
         if (owners[i].space == nullptr) {
             owners[i] = PageOwner{&s, slot};
             ++in_use;
+            if (in_use > peak) peak = in_use;
             zero(shadow_pool_page(i));
             return static_cast<u16>(i + 1);
         }
@@ -172,6 +173,9 @@ void shadow_release(Vcpu& v) {
 
 usize shadow_pages_in_use() {
     return in_use;
+}
+usize shadow_pages_peak() {
+    return peak;
 }
 usize shadow_pool_pages() {
     return kPoolPages;

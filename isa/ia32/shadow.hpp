@@ -32,6 +32,7 @@ void shadow_release(Vcpu& v);
 
 // Pool statistics (footprint, tests).
 usize shadow_pages_in_use();
+usize shadow_pages_peak(); // the most ever in use at once
 usize shadow_pool_pages();
 
 // The pool's storage: page `index` as the hypervisor reads and writes it, and its real address

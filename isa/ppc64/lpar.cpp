@@ -2,6 +2,7 @@
 // vcpu's entry state.
 #include "common/lpar.hpp"
 #include "common/log.hpp"
+#include "isa/ppc64/footprint.hpp"
 #include "isa/ppc64/spr.hpp"
 #include "isa/ppc64/tlb.hpp"
 
@@ -14,6 +15,7 @@ namespace {
 constexpr u64 kArenaSize = 32 * MiB;
 alignas(1 << Htab::kMinShift) u8 htab_arena[kArenaSize];
 u64 arena_used = 0;
+constinit HtabArenaUse arena_use; // what the HTABs took (never given back: the peak)
 
 u8* allocate_htab(u32 shift) {
     u64 size = u64{1} << shift;
@@ -21,10 +23,18 @@ u8* allocate_htab(u32 shift) {
     u64 start = align_up(base + arena_used, size) - base;
     if (start + size > kArenaSize) return nullptr;
     arena_used = start + size;
+    arena_use.htabs += 1;
+    arena_use.htab_bytes += size;
     return htab_arena + start;
 }
 
 } // namespace
+
+HtabArenaUse htab_arena_use() {
+    HtabArenaUse u = arena_use;
+    u.arena_bytes = kArenaSize;
+    return u;
+}
 
 bool lpar_init(Lpar& lpar) {
     LparState& a = lpar.arch;

@@ -1,11 +1,19 @@
-// bench (2 vcpus): hypervisor micro-benchmarks, the same program on every ISA (docs/compare.md).
-// Not part of any selftest: scripts/compare packs it alone (tests/lpar/bench-<target>.conf).
+// bench: hypervisor micro-benchmarks, the same program on every ISA (docs/compare.md).
+// Not part of any selftest: scripts/compare packs it with tests/lpar/bench-<target>.conf, which
+// runs it twice: as LPAR `bench` (2 vcpus: every figure) and as LPAR `partner` (1 vcpu: the
+// other side of the LPAR-switch ping-pong). The vcpu count at entry is the role: an LPAR with
+// one vcpu is the partner.
 //
 // Each figure is kRounds rounds of N operations timed with the timebase (now()); a round gives
 // nanoseconds per operation, the figure is the median and the min-max over the rounds, printed
 // as one machine-readable line before finish():
 //     BENCH <name> <median_ns> <min_ns> <max_ns>
-// The checks only say that every figure produced a number (no timing is asserted).
+// or, for a figure this ISA or build cannot measure (the ISA hook says why):
+//     BENCH_NA <name> <reason>
+// The checks only say that every figure produced a number (no timing is asserted). Without the
+// partner LPAR the lpar_switch figure would be a lone H_CONFER: scripts/compare checks that the
+// partner ran and ended well.
+#include "bench_isa.hpp"
 #include "lpar.hpp"
 
 using namespace lpar;
@@ -23,6 +31,7 @@ struct Figure {
     u64 ns[kRounds] = {};
     unsigned rounds = 0;
     bool ok = true;
+    const char* na = nullptr; // not measurable here: why (printed as BENCH_NA)
 };
 
 u64 ticks_to_ns(u64 ticks) {
@@ -35,13 +44,8 @@ void add_round(Figure& f, u64 ticks, u64 ops) {
     if (f.rounds < kRounds) f.ns[f.rounds++] = ticks_to_ns(ticks) / (ops ? ops : 1);
 }
 
-void report(Figure& f) {
-    if (f.rounds == 0 || !f.ok) {
-        note("%s: no measurement", f.name);
-        check(false, Detail("no rounds"), "%s produced a number", f.name);
-        return;
-    }
-    u64 v[kRounds];
+// The rounds of f, ascending, in v[0 .. f.rounds).
+void sorted(const Figure& f, u64 (&v)[kRounds]) {
     for (unsigned i = 0; i < f.rounds; ++i) v[i] = f.ns[i];
     for (unsigned i = 1; i < f.rounds; ++i)
         for (unsigned j = i; j > 0 && v[j - 1] > v[j]; --j) {
@@ -49,6 +53,21 @@ void report(Figure& f) {
             v[j] = v[j - 1];
             v[j - 1] = t;
         }
+}
+
+void report(Figure& f) {
+    if (f.na != nullptr) {
+        print("BENCH_NA %s %s\n", f.name, f.na);
+        note("%s: not measured here: %s", f.name, f.na);
+        return;
+    }
+    if (f.rounds == 0 || !f.ok) {
+        note("%s: no measurement", f.name);
+        check(false, Detail("no rounds"), "%s produced a number", f.name);
+        return;
+    }
+    u64 v[kRounds];
+    sorted(f, v);
     print("BENCH %s %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", f.name, v[f.rounds / 2], v[0],
           v[f.rounds - 1]);
     check(f.rounds == kRounds, Detail("%u rounds", f.rounds), "%s: every round produced a number",
@@ -142,7 +161,7 @@ bool wait_ext(u64 before, u64 timeout_ms) {
 void vcpu1_main() {
     Vcpu& v = this_vcpu();
     hcall(H_CPPR, 0xff);
-    if (!wait_until([] { return load_acquire(g_shared.go) != 0; }, 120000, 10)) return;
+    if (!wait_until([] { return load_acquire(g_shared.go) != 0; }, 120000, 100)) return;
     for (;;) {
         const u64 before = load_acquire(v.ext_count);
         store_release(g_shared.ready, u32{1});
@@ -185,9 +204,89 @@ void bench_pingpong() {
     wait_until([] { return load_acquire(vcpu(1).done) != 0; }, 5000, 5);
 }
 
+// ---- map + unmap a page: the ISA hook (lib/bench_isa.hpp; ppc64: H_ENTER, H_REMOVE) ------
+Figure g_map{"map_page"};
+Figure g_unmap{"unmap_page"};
+char g_map_why[96];
+void bench_map_unmap(const Boot& b) {
+    constexpr unsigned kOps = isa::kBenchMapMaxPages; // pages mapped, then unmapped, per round
+    if (!isa::bench_map_setup(b, kOps, g_map_why, sizeof(g_map_why))) {
+        g_map.na = g_unmap.na = g_map_why;
+        return;
+    }
+    for (unsigned r = 0; r < kRounds; ++r) {
+        bool good = true;
+        const u64 t0 = now();
+        for (unsigned i = 0; i < kOps && good; ++i)
+            good = isa::bench_map_page(i, g_map_why, sizeof(g_map_why));
+        const u64 t1 = now();
+        for (unsigned i = 0; i < kOps && good; ++i)
+            good = isa::bench_unmap_page(i, g_map_why, sizeof(g_map_why));
+        const u64 t2 = now();
+        if (!good) {
+            note("map/unmap: %s", g_map_why);
+            g_map.ok = g_unmap.ok = false;
+            return;
+        }
+        add_round(g_map, t1 - t0, kOps);
+        add_round(g_unmap, t2 - t1, kOps);
+    }
+}
+
+// ---- LPAR switch: H_CONFER ping-pong with the partner LPAR -----------------------------------
+// The partner (1 vcpu, this program) does nothing but kPartnerYields H_CONFERs and ends. The
+// scheduler is round-robin over every LPAR's runnable vcpus and H_CONFER puts the caller at the
+// tail, so while both loop they alternate strictly (our vcpu 1 waits ceded meanwhile): each
+// H_CONFER of ours runs the partner until its next H_CONFER. A round trip is two LPAR switches,
+// each with the yielding LPAR's H_CONFER trap, the scheduler's pick and the other LPAR's entry;
+// the figure is half a round trip. Both LPARs start together, so this runs first. The partner
+// yields kPartnerMargin more times than our warm-up and timed rounds (a few of its yields may
+// fall while we are still printing our first lines), and we then yield kSwitchDrain more times
+// than that margin needs, so that it has ended before we time the same H_CONFER alone (our
+// last drain yields find nobody to switch to) and the other figures. The lone H_CONFER shows
+// what the switch to another LPAR adds to the yield path.
+constexpr u64 kSwitchWarmup = 32;   // not timed: the partner reaches its loop
+constexpr u64 kSwitchOps = 100;     // round trips per round
+constexpr u64 kPartnerMargin = 100; // the partner's yields beyond our warm-up and rounds
+constexpr u64 kSwitchDrain = 300;   // ours beyond them: outlasts the partner's margin
+constexpr u64 kPartnerYields = kSwitchWarmup + kRounds * kSwitchOps + kPartnerMargin;
+constexpr u64 kYieldOps = 100;      // H_CONFERs alone per round
+constexpr u64 kConferAny = ~u64{0}; // H_CONFER(proc = -1): to any other processor
+
+Figure g_switch{"lpar_switch"};
+Figure g_yield{"yield_no_switch"};
+bool confer() {
+    return hcall(H_CONFER, kConferAny, 0).status == H_SUCCESS;
+}
+
+void bench_lpar_switch() {
+    bool good = true;
+    for (u64 i = 0; i < kSwitchWarmup; ++i) good = confer() && good;
+    for (unsigned r = 0; r < kRounds; ++r) {
+        const u64 t0 = now();
+        for (u64 i = 0; i < kSwitchOps; ++i) good = confer() && good;
+        add_round(g_switch, now() - t0, 2 * kSwitchOps);
+    }
+    for (u64 i = 0; i < kSwitchDrain; ++i) good = confer() && good;
+    for (unsigned r = 0; r < kRounds; ++r) {
+        const u64 t0 = now();
+        for (u64 i = 0; i < kYieldOps; ++i) good = confer() && good;
+        add_round(g_yield, now() - t0, kYieldOps);
+    }
+    if (!good) g_switch.ok = g_yield.ok = false;
+}
+
+void partner_main() {
+    note("partner: %" PRIu64 " H_CONFERs to ping-pong with LPAR bench", kPartnerYields);
+    u64 good = 0;
+    for (u64 i = 0; i < kPartnerYields; ++i) good += confer() ? 1 : 0;
+    check_eq(good, kPartnerYields, "partner: every H_CONFER returned H_SUCCESS");
+}
+
 } // namespace
 
 void lpar_main(const Boot& b) {
+    if (b.vcpu_count == 1) return partner_main(); // the LPAR `partner`
     if (b.vcpu != 0) {
         if (b.vcpu == 1) vcpu1_main();
         return;
@@ -197,12 +296,18 @@ void lpar_main(const Boot& b) {
           kWantVcpus);
     note("bench on %s: timebase %" PRIu64 " ticks/ms, %u rounds per figure", isa::kName,
          ticks_per_ms(), kRounds);
+    bench_lpar_switch(); // first: the partner LPAR yields from its start
     bench_null_hcall();
     bench_console();
     bench_self_ipi();
-    if (b.vcpu_count >= 2) bench_pingpong();
+    bench_map_unmap(b);
+    bench_pingpong();
     report(g_null);
     report(g_console);
     report(g_ipi);
     report(g_pingpong);
+    report(g_map);
+    report(g_unmap);
+    report(g_switch);
+    report(g_yield);
 }
