@@ -133,7 +133,8 @@ usize page_dirs_peak() {
 
 // Entry state: ring 1 (CS = X86_GUEST_KCODE, SS/DS/ES/FS/GS = X86_GUEST_KDATA), paging off, no
 // GDT/IDT/TSS of its own yet, virtual IF clear; eip = entry, eax/edx/ecx = args 0..2 (test
-// LPARs: vcpu index, memory size, vcpu count), ebx = the TSC frequency in kHz, esp = 0.
+// LPARs: vcpu index, memory size, vcpu count), esi = arg 3 (Linux: its boot_params), ebx = the
+// TSC frequency in kHz, esp = 0.
 void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
     shadow_release(vcpu);
     fpu_forget(vcpu);
@@ -152,11 +153,14 @@ void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
     r.eax = nargs > 0 ? static_cast<u32>(args[0]) : 0;
     r.edx = nargs > 1 ? static_cast<u32>(args[1]) : 0;
     r.ecx = nargs > 2 ? static_cast<u32>(args[2]) : 0;
+    r.esi = nargs > 3 ? static_cast<u32>(args[3]) : 0; // Linux: boot_params
     r.ebx = static_cast<u32>(pc::tsc_hz() / 1000);
     s.timer_deadline = 0;
     s.virq_on = false;
     s.virq_area = 0;
     s.vif = false;
+    s.timer_vector = kVirqTimer;
+    s.external_vector = kVirqExternal;
 }
 
 namespace {
@@ -294,11 +298,17 @@ hcall::Ret h_ia32_set_timer(hcall::Env& env, hcall::Frame& frame) {
     return hcall::H_SUCCESS;
 }
 
-// H_IA32_SET_VIRQ(area): where the vcpu's virtual IF lives from now on (0: in the hypervisor,
-// changed by cli/sti only). The current virtual IF moves with it.
+// H_IA32_SET_VIRQ(area, timer vector, external vector): where the vcpu's virtual IF lives from
+// now on (0: in the hypervisor, changed by cli/sti only; the current virtual IF moves with it),
+// and the IDT vectors of its virtual interrupts (0: keep them; 0x20 and 0x21 at first).
 hcall::Ret h_ia32_set_virq(hcall::Env& env, hcall::Frame& frame) {
     auto& s = env.vcpu.arch;
-    const u64 area = frame.args[0];
+    const u64 area = frame.args[0], timer = frame.args[1], external = frame.args[2];
+    if (timer > 0xff || external > 0xff || (timer != 0 && timer < 0x20) ||
+        (external != 0 && external < 0x20) || (timer != 0 && timer == external))
+        return hcall::H_PARAMETER;
+    if (timer != 0) s.timer_vector = static_cast<u8>(timer);
+    if (external != 0) s.external_vector = static_cast<u8>(external);
     const bool on = vif(env.vcpu);
     if (area == 0) {
         s.virq_on = false;
@@ -314,12 +324,4 @@ hcall::Ret h_ia32_set_virq(hcall::Env& env, hcall::Frame& frame) {
     return hcall::H_SUCCESS;
 }
 
-} // namespace tessera::arch
-
-namespace tessera::arch {
-// TODO(bring-up): the ia32 Linux boot (ELF + boot_params, PV entry) arrives with issue 6.
-bool linux_load(Lpar&, const LinuxImages&, BootEntry&, char* why, usize why_len) {
-    rt::format(why, why_len, "Linux guests are not supported on this target yet");
-    return false;
-}
 } // namespace tessera::arch

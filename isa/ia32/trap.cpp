@@ -212,7 +212,8 @@ bool deliver_virq(Vcpu& v) {
     const bool enabled = vif(v);
     if ((external || timer) && enabled) {
         if (!external) v.arch.timer_deadline = 0; // the one-shot timer fired
-        if (!reflect(v, external ? kVirqExternal : kVirqTimer, Event::External, false, 0))
+        if (!reflect(v, external ? v.arch.external_vector : v.arch.timer_vector, Event::External,
+                     false, 0))
             return false;
     }
     if (!v.arch.virq_on) return true;

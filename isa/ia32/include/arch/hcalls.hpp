@@ -9,12 +9,13 @@ namespace tessera::arch {
 // ceded vcpu wakes once the TSC passes it (the ia32 decrementer equivalent); when it expires
 // the guest takes the virtual timer interrupt.
 inline constexpr u64 H_IA32_SET_TIMER = 0xF008;
-// H_IA32_SET_VIRQ(area, entry): the calling vcpu's virtual-interrupt registration: area = the
-// logical address of its shared flags {u32 enabled; u32 pending} (4-byte aligned), entry = the
-// guest's handler for every virtual vector (0, 0 = unregister).
+// H_IA32_SET_VIRQ(area, timer vector, external vector): area = the logical address of the
+// calling vcpu's shared virtual-IF flags {u32 enabled; u32 pending} (4-byte aligned; 0 = kept
+// in the hypervisor), and the IDT vectors its timer and external interrupts arrive at (0 =
+// unchanged; 0x20..0xff, distinct).
 inline constexpr u64 H_IA32_SET_VIRQ = 0xF00C;
 
-// Virtual vectors, pushed in the bounce frame (docs/ia32.md).
+// The virtual interrupts' IDT vectors until the guest chooses others (docs/ia32.md).
 inline constexpr u32 kVirqTimer = 0x20;
 inline constexpr u32 kVirqExternal = 0x21;
 

@@ -63,6 +63,7 @@ struct VcpuState {
     bool virq_on = false;
     u32 virq_area = 0;
     bool vif = false;
+    u8 timer_vector = 0x20, external_vector = 0x21; // the IDT vectors they arrive at
     // Model-specific registers the guest may write (emulated rdmsr/wrmsr, no effect on the CPU).
     u32 sysenter_cs = 0, sysenter_esp = 0, sysenter_eip = 0;
     u64 pat = 0x0007040600070406ull;
