@@ -8,6 +8,7 @@
 #include "hcall/cede.hpp"
 #include "hcall/processor.hpp"
 #include "hcall/rtas.hpp"
+#include "hcall/shutdown.hpp"
 #include "hcall/test.hpp"
 #include "hcall/vty.hpp"
 #include "hcall/xics.hpp"
@@ -31,6 +32,7 @@ constexpr Entry kCommonHcalls[] = {
     {H_PROD,          &h_prod},
     {H_CONFER,        &h_confer},
     {H_RTAS,          &h_rtas},
+    {H_TESSERA_SHUTDOWN,  &h_tessera_shutdown},
     {H_TESSERA_TEST_EXIT, &h_tessera_test_exit},
 };
 // clang-format on

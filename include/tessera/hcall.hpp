@@ -54,6 +54,8 @@ enum Number : u64 {
     // Implementation-defined range (as in QEMU): RTAS through an hcall.
     H_RTAS                    = 0xF000,
     H_IMPL_FIRST              = 0xF000,
+    // Tessera's own: the guest powers off, restarts or panics (args: how, message, length).
+    H_TESSERA_SHUTDOWN        = 0xF004,
     // Tessera's own: a test LPAR ends and reports its checks (args: passed, failed).
     H_TESSERA_TEST_EXIT       = 0xF00E,
     H_IMPL_LAST               = 0xF00F,
