@@ -37,7 +37,7 @@ inline constexpr u32 kEflagsCf = 1u << 0, kEflagsFixed = 1u << 1, kEflagsTf = 1u
                      kEflagsIf = 1u << 9, kEflagsDf = 1u << 10, kEflagsNt = 1u << 14,
                      kEflagsRf = 1u << 16, kEflagsVm = 1u << 17;
 // What the guest may keep of EFLAGS: CF PF AF ZF SF TF DF OF AC ID (never IOPL, NT, VM, RF).
-inline constexpr u32 kEflagsGuest = 0x00244dd5;
+inline constexpr u32 kEflagsGuest = 0x00240dd5;
 
 // ---- Trap reflection and virtual interrupts (isa/ia32/trap.cpp) ----------------------------
 enum class Event : u8 {

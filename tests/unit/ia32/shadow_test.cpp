@@ -1,0 +1,359 @@
+// Shadow paging: the tables the CPU walks while a guest has paging on, filled from the guest's
+// own tables on page faults, dropped by invlpg / cr3 loads / mode changes, and their pool.
+#include "isa/ia32/shadow.hpp"
+
+#include "tests/unit/ia32/machine.hpp"
+
+#include <doctest/doctest.h>
+
+#include <vector>
+
+using namespace tessera;
+using namespace tessera::arch;
+using tessera::arch::test::GuestPaging;
+using tessera::arch::test::kLparSize;
+using tessera::arch::test::Machine;
+
+namespace {
+
+constexpr u32 kRw = kPteP | kPteW | kPteU;
+constexpr u32 kAvlGlobal = 1u << 9; // how a shadow entry remembers a global guest mapping
+
+// The vcpu's shadow directory as the CPU would find it from cr3.
+u32* root_page(Vcpu& v) {
+    u32* p = fake::shadow_page_at(shadow_root(v));
+    REQUIRE(p != nullptr);
+    return p;
+}
+// The shadow page table of va's 4 MiB slot, through the directory entry (nullptr: none).
+u32* table_of(Vcpu& v, u32 va) {
+    const u32 pde = root_page(v)[va >> 22];
+    if (!(pde & kPteP)) return nullptr;
+    u32* t = fake::shadow_page_at(pde & kPteFrame);
+    REQUIRE(t != nullptr);
+    return t;
+}
+// The shadow entry for va (0 when there is no table).
+u32 entry_of(Vcpu& v, u32 va) {
+    const u32* t = table_of(v, va);
+    return t ? t[(va >> 12) & 0x3ff] : 0;
+}
+
+ShadowFill fill(Vcpu& v, u32 va, u32 error, u32* guest_error = nullptr) {
+    u32 ge = 0xdeadbeef;
+    const ShadowFill f = shadow_fill(v, va, error, ge);
+    if (guest_error) *guest_error = ge;
+    return f;
+}
+
+} // namespace
+
+TEST_CASE("shadow_root: a zeroed directory whose slot 1023 maps the switcher") {
+    REQUIRE(shadow_pages_in_use() == 0); // every test gives its pages back
+    CHECK(shadow_pool_pages() == kShadowPoolPages);
+    // Leave garbage in every pool page: what is handed out must be zeroed.
+    for (usize i = 0; i < kShadowPoolPages; ++i)
+        for (usize j = 0; j < 1024; ++j) shadow_pool_page(i)[j] = 0xdeadbeef;
+    Machine m;
+    Vcpu& v = m.vcpu();
+    CHECK(v.arch.shadow.pd == 0);
+    const u32 root = shadow_root(v);
+    CHECK(root != 0);
+    CHECK((root & 0xfff) == 0);
+    CHECK(root == shadow_page_real(v.arch.shadow.pd - 1u));
+    CHECK(shadow_pages_in_use() == 1);
+    const u32* pd = fake::shadow_page_at(root);
+    REQUIRE(pd != nullptr);
+    CHECK(pd[1023] == fake::kSwitcherPde);
+    usize nonzero = 0;
+    for (usize i = 0; i < 1023; ++i) nonzero += pd[i] != 0;
+    CHECK(nonzero == 0);
+    // Asking again gives the same directory.
+    CHECK(shadow_root(v) == root);
+    CHECK(shadow_pages_in_use() == 1);
+    // Another vcpu gets its own.
+    const u32 other = shadow_root(m.vcpu(1));
+    CHECK(other != root);
+    CHECK(shadow_pages_in_use() == 2);
+    shadow_release(v);
+    CHECK(v.arch.shadow.pd == 0);
+    CHECK(shadow_pages_in_use() == 1);
+    shadow_release(v); // twice is harmless
+    CHECK(shadow_pages_in_use() == 1);
+    shadow_release(m.vcpu(1));
+    CHECK(shadow_pages_in_use() == 0);
+}
+
+TEST_CASE("shadow_fill: real addresses from the chunks, writable once the guest entry is dirty") {
+    Machine m;
+    const usize start = shadow_pages_in_use();
+    Vcpu& v = m.vcpu();
+    GuestPaging g(m);
+    g.enable(v);
+    g.map(0x00801000, 0x01003000);                        // user, writable, clean
+    g.map(0x00802000, 0x00200000, kRw | kPteD);           // already dirty
+    g.map(0x00803000, 0x00201000, kPteP | kPteU | kPteD); // dirty but read-only
+    g.map(0x00804000, 0x00202000, kPteP | kPteW | kPteD); // supervisor
+    REQUIRE(Machine::real_of(0x01003000) == 0x03003000);
+
+    CHECK(fill(v, 0x00801234, 0) == ShadowFill::Filled); // a supervisor read
+    CHECK(shadow_pages_in_use() == start + 2);           // directory + one table
+    const u32 pde = root_page(v)[2];
+    CHECK((pde & kPteFrame) == shadow_page_real(v.arch.shadow.pt[2] - 1u));
+    CHECK((pde & 0xfff) == (kPteP | kPteW | kPteU));
+    CHECK(entry_of(v, 0x00801000) == (0x03003000 | kPteP | kPteU)); // read-only for now
+    CHECK(g.pte(0x00801000) == (0x01003000 | kRw | kPteA));         // A set, D not
+    CHECK((g.pde(0x00801000) & kPteA) != 0);
+
+    // The write fault on the read-only shadow entry: P|W from the CPU.
+    CHECK(fill(v, 0x00801234, kPfP | kPfW) == ShadowFill::Filled);
+    CHECK(entry_of(v, 0x00801000) == (0x03003000 | kPteP | kPteW | kPteU));
+    CHECK(g.pte(0x00801000) == (0x01003000 | kRw | kPteA | kPteD));
+    CHECK(shadow_pages_in_use() == start + 2); // same table
+
+    // Dirty already: writable at the first (read) fill.
+    CHECK(fill(v, 0x00802000, kPfU) == ShadowFill::Filled);
+    CHECK(entry_of(v, 0x00802000) == (Machine::real_of(0x200000) | kRw));
+    // Dirty and read-only: never writable.
+    CHECK(fill(v, 0x00803000, kPfU) == ShadowFill::Filled);
+    CHECK(entry_of(v, 0x00803000) == (Machine::real_of(0x201000) | kPteP | kPteU));
+    // Supervisor: no U in the shadow entry (ring 1 is supervisor for paging, ring 3 is not).
+    CHECK(fill(v, 0x00804000, kPfW) == ShadowFill::Filled);
+    CHECK(entry_of(v, 0x00804000) == (Machine::real_of(0x202000) | kPteP | kPteW));
+    // Neighbours untouched.
+    CHECK(entry_of(v, 0x00800000) == 0);
+    CHECK(entry_of(v, 0x00805000) == 0);
+    CHECK(shadow_pages_in_use() == start + 2);
+}
+
+TEST_CASE("shadow_fill: the guest's own faults are reflected with its error code") {
+    Machine m;
+    const usize start = shadow_pages_in_use();
+    Vcpu& v = m.vcpu();
+    GuestPaging g(m);
+    g.enable(v);
+    g.map(0x00401000, 0x201000, kPteP | kPteU);
+    g.map(0x00402000, 0x202000, kPteP | kPteW);
+    g.map(0x00403000, kLparSize);
+    u32 ge = 0;
+    // Not present in the guest (directory, then table): the CPU's P bit does not leak through.
+    CHECK(fill(v, 0x00c00000, kPfW | kPfU, &ge) == ShadowFill::Reflect);
+    CHECK(ge == (kPfW | kPfU));
+    CHECK(fill(v, 0x00400000, kPfP | kPfW, &ge) == ShadowFill::Reflect);
+    CHECK(ge == kPfW);
+    CHECK(shadow_pages_in_use() == start); // nothing allocated for a fault
+    CHECK(v.arch.shadow.pd == 0);
+    // Permissions.
+    CHECK(fill(v, 0x00401000, kPfP | kPfW | kPfU, &ge) == ShadowFill::Reflect);
+    CHECK(ge == (kPfP | kPfW | kPfU));
+    CHECK(fill(v, 0x00402000, kPfP | kPfU, &ge) == ShadowFill::Reflect);
+    CHECK(ge == (kPfP | kPfU));
+    CHECK((g.pte(0x00402000) & kPteA) == 0);
+    // Outside the LPAR, and the switcher's hole.
+    CHECK(fill(v, 0x00403000, 0, &ge) == ShadowFill::Reflect);
+    CHECK(ge == (kPfP | kPfRsvd));
+    CHECK(fill(v, 0xffc00010, kPfW, &ge) == ShadowFill::Reflect);
+    CHECK(ge == (kPfP | kPfRsvd | kPfW));
+    CHECK(shadow_pages_in_use() == start);
+    // The same accesses the guest allows are filled.
+    CHECK(fill(v, 0x00401000, kPfU, &ge) == ShadowFill::Filled);
+    CHECK(fill(v, 0x00402000, kPfW, &ge) == ShadowFill::Filled);
+    CHECK(shadow_pages_in_use() == start + 2);
+}
+
+TEST_CASE("shadow_fill: a 4 MiB guest page is shadowed 4 KiB at a time") {
+    Machine m;
+    Vcpu& v = m.vcpu();
+    GuestPaging g(m);
+    g.enable(v, kCr4Pse);
+    g.map_large(0x00c00000, 0x01000000, kRw);
+    CHECK(fill(v, 0x00c05123, kPfW) == ShadowFill::Filled);
+    CHECK(fill(v, 0x00ffe000, 0) == ShadowFill::Filled);
+    CHECK(entry_of(v, 0x00c05000) == (Machine::real_of(0x01005000) | kRw));
+    // Filled before the write of the other page set D in the (one) guest entry: writable now.
+    CHECK(entry_of(v, 0x00ffe000) == (Machine::real_of(0x013fe000) | kRw));
+    CHECK(entry_of(v, 0x00c06000) == 0);
+    CHECK(v.arch.shadow.large[3]);
+    CHECK(g.pde(0x00c00000) == (0x01000000 | kRw | kPtePs | kPteA | kPteD));
+}
+
+TEST_CASE("shadow_invlpg: one entry, or the whole table of a 4 MiB guest page") {
+    Machine m;
+    const usize start = shadow_pages_in_use();
+    Vcpu& v = m.vcpu();
+    GuestPaging g(m);
+    g.enable(v, kCr4Pse);
+    g.map(0x00801000, 0x200000);
+    g.map(0x00802000, 0x201000);
+    g.map_large(0x00c00000, 0x01000000, kRw);
+    for (u32 va : {0x00801000u, 0x00802000u, 0x00c05000u, 0x00c06000u})
+        REQUIRE(fill(v, va, 0) == ShadowFill::Filled);
+    REQUIRE(shadow_pages_in_use() == start + 3);
+    const u32 pde2 = root_page(v)[2];
+
+    shadow_invlpg(v, 0x00801abc);
+    CHECK(entry_of(v, 0x00801000) == 0);
+    CHECK(entry_of(v, 0x00802000) == (Machine::real_of(0x201000) | kPteP | kPteU));
+    CHECK(root_page(v)[2] == pde2);
+    CHECK(shadow_pages_in_use() == start + 3);
+    CHECK(v.arch.shadow.nonglobal[2] == 1);
+
+    shadow_invlpg(v, 0x00c05000);
+    CHECK(root_page(v)[3] == 0);
+    CHECK(v.arch.shadow.pt[3] == 0);
+    CHECK_FALSE(v.arch.shadow.large[3]);
+    CHECK(shadow_pages_in_use() == start + 2);
+
+    // Slots without a table, and the switcher's slot: nothing happens.
+    shadow_invlpg(v, 0x01000000);
+    shadow_invlpg(v, 0xffc00000);
+    shadow_invlpg(v, 0xfffff000);
+    CHECK(root_page(v)[1023] == fake::kSwitcherPde);
+    CHECK(shadow_pages_in_use() == start + 2);
+    // Without a directory at all.
+    shadow_invlpg(m.vcpu(1), 0x00801000);
+    CHECK(m.vcpu(1).arch.shadow.pd == 0);
+}
+
+TEST_CASE("shadow_flush: keep_global keeps the global entries only; otherwise all go") {
+    Machine m;
+    const usize start = shadow_pages_in_use();
+    Vcpu& v = m.vcpu();
+    GuestPaging g(m);
+    g.enable(v, kCr4Pse | kCr4Pge);
+    g.map(0x00400000, 0x200000, kRw | kPteG); // slot 1: a global and a non-global page
+    g.map(0x00401000, 0x201000, kRw);
+    g.map(0x00800000, 0x202000, kRw);                 // slot 2: non-global only
+    g.map_large(0x00c00000, 0x00c00000, kRw | kPteG); // slot 3: a global 4 MiB page
+    g.map_large(0x01000000, 0x01000000, kRw);         // slot 4: a non-global 4 MiB page
+    g.map(0x01400000, 0x203000, kRw | kPteG);         // slot 5: global only
+    const u32 vas[] = {0x00400000, 0x00401000, 0x00800000, 0x00c00000,
+                       0x00c01000, 0x01000000, 0x01400000};
+    for (u32 va : vas) REQUIRE(fill(v, va, 0) == ShadowFill::Filled);
+    REQUIRE(shadow_pages_in_use() == start + 6);
+    // The real G bit is never set (it would survive the switch to another LPAR's cr3).
+    for (u32 va : vas) CHECK((entry_of(v, va) & kPteG) == 0);
+    CHECK((entry_of(v, 0x00400000) & kAvlGlobal) != 0);
+    CHECK((entry_of(v, 0x00401000) & kAvlGlobal) == 0);
+    const u32 global_entry = entry_of(v, 0x00400000);
+
+    shadow_flush(v, true);
+    CHECK(entry_of(v, 0x00400000) == global_entry);
+    CHECK(entry_of(v, 0x00401000) == 0);
+    CHECK(root_page(v)[2] == 0); // a table left empty is given back
+    CHECK(v.arch.shadow.pt[2] == 0);
+    CHECK(entry_of(v, 0x00c00000) != 0);
+    CHECK(entry_of(v, 0x00c01000) != 0);
+    CHECK(root_page(v)[4] == 0);
+    CHECK(entry_of(v, 0x01400000) != 0);
+    CHECK(root_page(v)[1023] == fake::kSwitcherPde);
+    CHECK(shadow_pages_in_use() == start + 4);
+
+    // Refill a non-global page next to the global one: the next flush drops it again.
+    REQUIRE(fill(v, 0x00401000, 0) == ShadowFill::Filled);
+    CHECK(entry_of(v, 0x00401000) != 0);
+    shadow_flush(v, true);
+    CHECK(entry_of(v, 0x00401000) == 0);
+    CHECK(entry_of(v, 0x00400000) == global_entry);
+    // A global entry replaced by a non-global one (the guest changed its mapping) goes too.
+    g.map(0x00400000, 0x204000, kRw);
+    shadow_invlpg(v, 0x00400000);
+    REQUIRE(fill(v, 0x00400000, 0) == ShadowFill::Filled);
+    shadow_flush(v, true);
+    CHECK(root_page(v)[1] == 0);
+    CHECK(shadow_pages_in_use() == start + 3);
+
+    shadow_flush(v, false);
+    for (usize i = 0; i < 1023; ++i) CHECK(root_page(v)[i] == 0);
+    for (u16 p : v.arch.shadow.pt) CHECK(p == 0);
+    CHECK(root_page(v)[1023] == fake::kSwitcherPde);
+    CHECK(shadow_pages_in_use() == start + 1); // the directory stays
+}
+
+TEST_CASE("shadow_release gives every page back") {
+    Machine m;
+    const usize start = shadow_pages_in_use();
+    GuestPaging g(m);
+    for (u32 i = 0; i < 2; ++i) {
+        Vcpu& v = m.vcpu(i);
+        g.enable(v);
+        for (u32 slot = 0; slot < 8; ++slot) g.map(slot << 22, 0x200000 + slot * 4096);
+        for (u32 slot = 0; slot < 8; ++slot) REQUIRE(fill(v, slot << 22, 0) == ShadowFill::Filled);
+    }
+    CHECK(shadow_pages_in_use() == start + 18);
+    shadow_release(m.vcpu(0));
+    CHECK(shadow_pages_in_use() == start + 9);
+    CHECK(m.vcpu(0).arch.shadow.pd == 0);
+    for (u16 p : m.vcpu(0).arch.shadow.pt) CHECK(p == 0);
+    // The other vcpu's shadow is intact.
+    CHECK(entry_of(m.vcpu(1), 7u << 22) == (Machine::real_of(0x207000) | kPteP | kPteU));
+    shadow_release(m.vcpu(1));
+    CHECK(shadow_pages_in_use() == start);
+    // And a released vcpu starts over.
+    REQUIRE(fill(m.vcpu(0), 0, 0) == ShadowFill::Filled);
+    CHECK(shadow_pages_in_use() == start + 2);
+    shadow_release(m.vcpu(0));
+    CHECK(shadow_pages_in_use() == start);
+}
+
+TEST_CASE("shadow pool: when it runs dry the other vcpus' tables are reclaimed, then one's own") {
+    REQUIRE(shadow_pages_in_use() == 0);
+    Machine m;
+    Vcpu& a = m.vcpu(0);
+    Vcpu& b = m.vcpu(1);
+    // Every 4 MiB slot of the guest maps its first page to logical 0x200000 (one shared table).
+    GuestPaging g(m);
+    g.map(0, 0x200000);
+    for (u32 slot = 1; slot < 1023; ++slot) m.poke(g.pde_la(slot << 22), g.pde(0));
+    g.enable(a);
+    g.enable(b);
+
+    u32 slot = 0;
+    while (shadow_pages_in_use() < kShadowPoolPages) {
+        REQUIRE(fill(a, slot << 22, 0) == ShadowFill::Filled);
+        ++slot;
+    }
+    CHECK(slot == kShadowPoolPages - 1); // a directory and 511 tables
+    std::vector<u16> a_pages;
+    for (u16 p : a.arch.shadow.pt)
+        if (p) a_pages.push_back(p);
+    CHECK(a_pages.size() == kShadowPoolPages - 1);
+
+    // b still gets a directory and a table: a's tables go (they refault).
+    CHECK(fill(b, 900u << 22, 0) == ShadowFill::Filled);
+    CHECK(entry_of(b, 900u << 22) == (Machine::real_of(0x200000) | kPteP | kPteU));
+    CHECK(shadow_pages_in_use() == 3);
+    for (u16 p : a.arch.shadow.pt) CHECK(p == 0);
+    const u32* a_pd = fake::shadow_page_at(shadow_page_real(a.arch.shadow.pd - 1u));
+    for (usize i = 0; i < 1023; ++i) CHECK(a_pd[i] == 0); // no pointer at reclaimed pages
+    CHECK(a_pd[1023] == fake::kSwitcherPde);
+    const u16 b_pd = b.arch.shadow.pd, b_pt = b.arch.shadow.pt[900];
+    CHECK(b_pd != a.arch.shadow.pd);
+    CHECK(b_pt != 0);
+    // a refaults fine.
+    CHECK(fill(a, 5u << 22, 0) == ShadowFill::Filled);
+    CHECK(entry_of(a, 5u << 22) == (Machine::real_of(0x200000) | kPteP | kPteU));
+
+    // Dry again with a's tables; a's next fill takes b's table first ...
+    for (slot = 6; shadow_pages_in_use() < kShadowPoolPages; ++slot)
+        REQUIRE(fill(a, slot << 22, 0) == ShadowFill::Filled);
+    const u32 last = slot - 1;
+    CHECK(fill(a, 1000u << 22, 0) == ShadowFill::Filled);
+    CHECK(b.arch.shadow.pt[900] == 0);
+    CHECK(fake::shadow_page_at(shadow_page_real(b_pd - 1u))[900] == 0);
+    CHECK(b.arch.shadow.pd == b_pd); // directories are not reclaimed
+    CHECK(shadow_pages_in_use() == kShadowPoolPages);
+    // ... and when no other vcpu has a table left, its own (all but the new one).
+    CHECK(fill(a, 1001u << 22, 0) == ShadowFill::Filled);
+    CHECK(entry_of(a, 1001u << 22) != 0);
+    CHECK(a.arch.shadow.pt[last] == 0);
+    CHECK(a.arch.shadow.pt[1000] == 0);
+    CHECK(a.arch.shadow.pt[5] == 0);
+    usize tables = 0;
+    for (u16 p : a.arch.shadow.pt) tables += p != 0;
+    CHECK(tables == 1);
+    CHECK(shadow_pages_in_use() == 3); // a's directory and table, b's directory
+    shadow_release(a);
+    shadow_release(b);
+    CHECK(shadow_pages_in_use() == 0);
+}
