@@ -111,8 +111,14 @@ bool Loader::run(u16 machine, ElfLoaded& out) {
         bool is_load = false;
         if (!segment(i, s, is_load)) return false;
         if (!is_load || s.memsz == 0) continue;
-        if (entry_ >= s.vaddr && entry_ - s.vaddr < s.memsz) {
+        // e_entry is a virtual address (ppc64's vmlinux) or already the physical one (i386's
+        // vmlinux enters at phys_startup_32, with paging off).
+        if (!entry_found && entry_ >= s.vaddr && entry_ - s.vaddr < s.memsz) {
             out.entry = LogicalAddr(s.paddr + (entry_ - s.vaddr));
+            entry_found = true;
+        }
+        if (!entry_found && entry_ >= s.paddr && entry_ - s.paddr < s.memsz) {
+            out.entry = LogicalAddr(entry_);
             entry_found = true;
         }
         low = s.paddr < low ? s.paddr : low;

@@ -10,7 +10,7 @@ namespace tessera {
 class LogicalMap;
 
 struct ElfLoaded {
-    LogicalAddr entry; // e_entry translated to its physical (logical) address
+    LogicalAddr entry; // e_entry as a physical (logical) address (translated if it was virtual)
     LogicalAddr low;   // lowest loaded logical address
     LogicalAddr high;  // one past the highest loaded byte (bss included)
     u16 machine = 0;   // e_machine (EM_PPC64, EM_386, ...)

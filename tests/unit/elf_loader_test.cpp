@@ -86,6 +86,14 @@ TEST_CASE("elf: segments land at their physical addresses, bss is zeroed across 
     CHECK(m.at(kChunkSize + 0x1fff) == 0);         // bss, in the second chunk
 }
 
+TEST_CASE("elf: an entry point given as a physical address is taken as it is (i386 vmlinux)") {
+    Memory m;
+    ElfLoaded out;
+    REQUIRE(load(m, elf64(0x10020), out) == "ok");
+    CHECK(out.entry == LogicalAddr(0x10020));
+    CHECK(load(m, elf64(0x10000 + 0x10000), out) == "entry point 0x20000 is in no loaded segment");
+}
+
 TEST_CASE("elf: bad images are refused with a message and nothing is written") {
     Memory m;
     ElfLoaded out;
