@@ -136,7 +136,12 @@ Lpar* LparTable::create(const char* name, u32 vcpu_count, LparError* error) {
         slot->vcpus[i].index = i;
     }
     slot->xics.reset(vcpu_count); // one interrupt server per logical CPU
+    slot->xics.set_trigger(kVtyIrq, xics::Trigger::Level);
     return slot;
+}
+
+void Lpar::sync_vty_irq() {
+    xics.set_level(kVtyIrq, vty.pending_input() != 0);
 }
 
 Lpar* LparTable::by_id(u32 id) {

@@ -24,6 +24,9 @@ inline constexpr usize kMaxVcpusPerLpar = 8; // also the number of XICS servers 
 inline constexpr usize kLparNameMax = 32;    // including the terminator
 inline constexpr usize kStopReasonMax = 96;  // including the terminator
 inline constexpr u32 kNoPcpu = 0xffff'ffff;  // Vcpu::pcpu when not on a physical CPU
+// The vty's interrupt: a level-triggered XICS source, asserted while keyboard input waits.
+// Masked at power-on like every source; a guest that wants it unmasks it (RTAS ibm,set-xive).
+inline constexpr u32 kVtyIrq = xics::kFirstSource;
 
 enum class LparState : u8 { Created, Loaded, Running, Stopped, Crashed };
 enum class VcpuState : u8 {
@@ -110,6 +113,10 @@ class Lpar {
     // A secondary logical CPU started by the guest (RTAS start-cpu / SIPI): Offline -> Runnable.
     // False when the LPAR is not Running, the index is out of range or the vcpu is not Offline.
     bool start_vcpu(u32 index);
+
+    // Sets the vty's interrupt line (kVtyIrq) from whether input is waiting: after keyboard
+    // input arrived (the run loop) and after the guest took some (H_GET_TERM_CHAR).
+    void sync_vty_irq();
 
   private:
     bool finish(LparState final_state, const char* reason);

@@ -41,6 +41,7 @@ bool start_lpar(Lpar& lpar) {
 void wake_ready(LparTable& lpars) {
     for (Lpar& lpar : lpars) {
         if (!lpar.is_live()) continue;
+        lpar.sync_vty_irq();
         xics::ServerMask presented = lpar.xics.take_presented();
         for (u32 i = 0; i < lpar.vcpu_count; ++i) {
             Vcpu& v = lpar.vcpus[i];

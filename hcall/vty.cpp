@@ -16,6 +16,7 @@ Ret h_get_term_char(Env& env, Frame& frame) {
     u8 bytes[vty::kMaxTransfer];
     usize count = 0;
     Ret r = env.lpar.vty.get(frame.args[0], bytes, sizeof(bytes), count);
+    env.lpar.sync_vty_irq();
     frame.rets[0] = count;
     pack_term_bytes(bytes, count, frame.rets[1], frame.rets[2]);
     return r;

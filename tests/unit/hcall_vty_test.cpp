@@ -179,3 +179,44 @@ TEST_CASE("hcall vty: pack and unpack are inverse") {
         if (len <= 8) CHECK(lo == 0);
     }
 }
+
+TEST_CASE("hcall vty: the vty interrupt is a level source: up while input waits, down once taken") {
+    Guest g;
+    xics::Controller& x = g.lpar->xics;
+    x.reset(1);
+    REQUIRE(x.set_trigger(kVtyIrq, xics::Trigger::Level) == xics::Error::None);
+    REQUIRE(x.set_xive(kVtyIrq, 0, 5) == xics::Error::None);
+    REQUIRE(x.set_cppr(0, 0xff) == xics::Error::None);
+    g.lpar->sync_vty_irq();
+    CHECK_FALSE(x.has_pending(0));
+
+    g.feed(std::string(20, 'k')); // more than one H_GET_TERM_CHAR takes
+    g.lpar->sync_vty_irq();       // what the run loop does after console input
+    CHECK(x.has_pending(0));
+    u32 xirr = 0;
+    REQUIRE(x.accept(0, xirr) == xics::Error::None);
+    CHECK((xirr & xics::kXisrMask) == kVtyIrq);
+
+    Ret r;
+    g.get(kTerm, r); // 16 of 20: still asserted, so the EOI presents it again
+    REQUIRE(x.eoi(0, xirr) == xics::Error::None);
+    CHECK(x.has_pending(0));
+    REQUIRE(x.accept(0, xirr) == xics::Error::None);
+    Frame f = g.get(kTerm, r); // the last 4: the line drops
+    CHECK(f.rets[0] == 4);
+    REQUIRE(x.eoi(0, xirr) == xics::Error::None);
+    CHECK_FALSE(x.has_pending(0));
+    CHECK(x.source_state(kVtyIrq) == xics::SourceState::Idle);
+}
+
+TEST_CASE("hcall vty: a masked vty interrupt (power-on, pseries) is never presented") {
+    Guest g;
+    xics::Controller& x = g.lpar->xics;
+    x.reset(1);
+    REQUIRE(x.set_trigger(kVtyIrq, xics::Trigger::Level) == xics::Error::None);
+    REQUIRE(x.set_cppr(0, 0xff) == xics::Error::None);
+    g.feed("abc");
+    g.lpar->sync_vty_irq();
+    CHECK_FALSE(x.has_pending(0));
+    CHECK(x.source_state(kVtyIrq) == xics::SourceState::Pending);
+}
