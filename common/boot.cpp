@@ -161,7 +161,8 @@ void boot_main() {
     for (const LparConfig& lc : config) create_lpar(lc);
     RunSummary sum = run_lpars(lpars, config, pool);
     Footprint fp;
-    arch::footprint(fp);
+    plat::image_footprint(fp);
+    arch::runtime_footprint(fp);
     char line[384];
     format_footprint(line, sizeof(line), fp);
     log("%s\n", line);

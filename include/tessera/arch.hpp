@@ -79,6 +79,9 @@ usize reserved_ranges(RealRange* out, usize max);
 RealRange boot_bundle();
 // Frequency of arch::timebase() in Hz.
 u64 timebase_hz();
+// The image's part of the footprint (Footprint::image, image_bss), from the linker script's
+// symbols.
+void image_footprint(Footprint& out);
 } // namespace plat
 
 namespace arch {
@@ -109,9 +112,9 @@ bool timer_pending(const Vcpu& vcpu);
 bool linux_load(Lpar& lpar, const LinuxImages& images, BootEntry& entry, char* why, usize why_len);
 // The LPAR has stopped: release its translation state so its chunks can be reused.
 void lpar_teardown(Lpar& lpar);
-// Fills `out` (image from the linker's symbols; runtime from the ISA's own allocators). Any
-// time, any context; meant for the end of a run.
-void footprint(Footprint& out);
+// Fills the run-time part of `out` (runtime, runtime_known, runtime_note) from the ISA's own
+// allocators. Any time, any context; meant for the end of a run.
+void runtime_footprint(Footprint& out);
 
 } // namespace arch
 } // namespace tessera

@@ -1,4 +1,4 @@
-// ppc64's side of the footprint line (arch::footprint, isa/ppc64/footprint.cpp): what the
+// ppc64's side of the footprint line (arch::runtime_footprint, isa/ppc64/footprint.cpp): what the
 // LPARs' HTABs took from the HTAB arena (isa/ppc64/lpar.cpp), which lives in the image's .bss.
 #pragma once
 

@@ -6,7 +6,7 @@
 #include <plat/timer.hpp>
 #include <tessera/arch.hpp>
 
-extern "C" char _image_start[], _image_end[];
+extern "C" char _image_start[], _image_end[], __bss_start[], __bss_end[];
 
 namespace tessera {
 namespace {
@@ -64,6 +64,11 @@ RealRange plat::boot_bundle() {
 }
 
 // The TSC, calibrated against the PIT at boot (plat/pc/timer.cpp).
+void plat::image_footprint(Footprint& out) {
+    out.image = static_cast<u64>(_image_end - _image_start);
+    out.image_bss = static_cast<u64>(__bss_end - __bss_start);
+}
+
 u64 plat::timebase_hz() {
     return pc::tsc_hz();
 }

@@ -6,7 +6,7 @@
 
 #include <tessera/arch.hpp>
 
-extern "C" char _image_start[], _image_end[];
+extern "C" char _image_start[], _image_end[], __bss_start[], __bss_end[];
 
 namespace tessera {
 namespace {
@@ -35,6 +35,11 @@ usize plat::reserved_ranges(RealRange* out, usize max) {
 RealRange plat::boot_bundle() {
     return host.bundle;
 }
+void plat::image_footprint(Footprint& out) {
+    out.image = static_cast<u64>(_image_end - _image_start);
+    out.image_bss = static_cast<u64>(__bss_end - __bss_start);
+}
+
 u64 plat::timebase_hz() {
     return host.timebase_hz;
 }
