@@ -7,9 +7,7 @@
 namespace tessera::arch::bootp {
 
 inline constexpr usize kSize = 4096;
-inline constexpr usize kExtRamdiskImage = 0x0c0, kExtRamdiskSize = 0x0c4, kExtCmdLinePtr = 0x0c8;
-inline constexpr usize kE820Entries = 0x1e8; // u8
-inline constexpr usize kSetupHeader = 0x1f1;
+inline constexpr usize kE820Entries = 0x1e8;     // u8
 inline constexpr usize kBootFlag = 0x1fe;        // u16 0xaa55
 inline constexpr usize kHeaderMagic = 0x202;     // u32 "HdrS"
 inline constexpr usize kVersion = 0x206;         // u16
@@ -21,8 +19,7 @@ inline constexpr usize kCmdLinePtr = 0x228;      // u32
 inline constexpr usize kInitrdAddrMax = 0x22c;   // u32
 inline constexpr usize kCmdlineSize = 0x238;     // u32
 inline constexpr usize kHardwareSubarch = 0x23c; // u32 (0: a PC)
-inline constexpr usize kE820Table = 0x2d0;       // 128 x {u64 addr, u64 size, u32 type}
-inline constexpr usize kE820Max = 128;
+inline constexpr usize kE820Table = 0x2d0;       // up to 128 x {u64 addr, u64 size, u32 type}
 inline constexpr u32 kE820Ram = 1, kE820Reserved = 2;
 
 inline constexpr u32 kHdrS = 0x53726448;

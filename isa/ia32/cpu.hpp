@@ -33,9 +33,9 @@ void fpu_enter(Vcpu& v);
 void fpu_forget(const Vcpu& v);
 
 // EFLAGS bits.
-inline constexpr u32 kEflagsCf = 1u << 0, kEflagsFixed = 1u << 1, kEflagsTf = 1u << 8,
-                     kEflagsIf = 1u << 9, kEflagsDf = 1u << 10, kEflagsNt = 1u << 14,
-                     kEflagsRf = 1u << 16, kEflagsVm = 1u << 17;
+inline constexpr u32 kEflagsFixed = 1u << 1, kEflagsTf = 1u << 8, kEflagsIf = 1u << 9,
+                     kEflagsDf = 1u << 10, kEflagsNt = 1u << 14, kEflagsRf = 1u << 16,
+                     kEflagsVm = 1u << 17;
 // What the guest may keep of EFLAGS: CF PF AF ZF SF TF DF OF AC ID (never IOPL, NT, VM, RF).
 inline constexpr u32 kEflagsGuest = 0x00240dd5;
 
@@ -68,7 +68,7 @@ void sanitize_selectors(Vcpu& v);
 // The base address of a segment register's descriptor (0 for null and unknown selectors).
 u32 segment_base(const Vcpu& v, u32 selector);
 
-void crash(Vcpu& v, const char* fmt, unsigned a = 0, unsigned b = 0, unsigned c = 0,
-           unsigned d = 0);
+// Stops the vcpu's LPAR as crashed, with a printf-style reason.
+void crash(Vcpu& v, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 
 } // namespace tessera::arch

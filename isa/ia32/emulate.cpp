@@ -27,20 +27,24 @@ constexpr u32 kMsrTsc = 0x10, kMsrBiosSignId = 0x8b, kMsrSysenterCs = 0x174,
 // PCE, OSFXSR, OSXMMEXCPT). PAE and VME would change what the hypervisor emulates: #GP.
 constexpr u32 kCr4Allowed = kCr4Pse | kCr4Pge | 0x4 | 0x8 | 0x100 | 0x200 | 0x400;
 
+// The instruction faults for the guest: Reflected, or Crashed when that delivery failed.
+Emulated outcome(bool delivered) {
+    return delivered ? Emulated::Reflected : Emulated::Crashed;
+}
+Emulated gp(Vcpu& v, u32 error) {
+    return outcome(reflect(v, 13, Event::Exception, true, error));
+}
+
 struct Emu {
     Vcpu& v;
     GuestFrame& r;
     Insn in;
 
-    Emulated gp(u32 error = 0) {
-        return reflect(v, 13, Event::Exception, true, error) ? Emulated::Reflected
-                                                             : Emulated::Crashed;
-    }
-    Emulated ud() {
-        return reflect(v, 6, Event::Exception, false, 0) ? Emulated::Reflected : Emulated::Crashed;
-    }
+    Emulated gp(u32 error = 0) { return arch::gp(v, error); }
+    Emulated ud() { return outcome(reflect(v, 6, Event::Exception, false, 0)); }
+    Emulated np(u32 error) { return outcome(reflect(v, 11, Event::Exception, true, error)); }
     Emulated page_fault(const GuestFault& f) {
-        return reflect_page_fault(v, f.va, f.error) ? Emulated::Reflected : Emulated::Crashed;
+        return outcome(reflect_page_fault(v, f.va, f.error));
     }
     Emulated done() {
         r.eip += in.length;
@@ -155,9 +159,7 @@ struct Emu {
         u64 raw;
         if (!guest_read(v, t.gdt_base + index * 8, &raw, sizeof(raw), &f)) return page_fault(f);
         if (!desc::is_tss(raw)) return gp(sel & ~3u);
-        if (!desc::present(raw))
-            return reflect(v, 11, Event::Exception, true, sel & ~3u) ? Emulated::Reflected
-                                                                     : Emulated::Crashed;
+        if (!desc::present(raw)) return np(sel & ~3u);
         v.arch.tables.tr = sel;
         v.arch.tables.tss_base = desc::base(raw);
         return done();
@@ -318,8 +320,7 @@ Emulated emulate_privileged(Vcpu& v) {
             avail = sizeof(bytes);
     }
     Emu e{v, r, Insn{}};
-    if (!x86::decode(bytes, avail, e.in))
-        return reflect(v, 13, Event::Exception, true, 0) ? Emulated::Reflected : Emulated::Crashed;
+    if (!x86::decode(bytes, avail, e.in)) return gp(v, 0);
     return e.run();
 }
 

@@ -5,25 +5,15 @@
 #include "common/log.hpp"
 #include "common/lpar.hpp"
 #include "isa/ia32/cpu.hpp"
+#include "isa/ia32/cr.hpp"
 
 namespace tessera::arch {
 namespace {
 
-constexpr u32 kCr0Mp = 1u << 1, kCr0Em = 1u << 2, kCr0TsBit = 1u << 3, kCr0Ne = 1u << 5;
-constexpr u32 kCr4Osfxsr = 1u << 9, kCr4Osxmmexcpt = 1u << 10;
 constexpr u32 kCpuidFxsr = 1u << 24, kCpuidSse = 1u << 25;
 
 bool have_fxsr = false, have_sse = false;
 const Vcpu* owner = nullptr; // whose state the physical registers hold
-
-u32 read_cr0() {
-    u32 v;
-    asm volatile("mov %%cr0, %0" : "=r"(v));
-    return v;
-}
-void write_cr0(u32 v) {
-    asm volatile("mov %0, %%cr0" ::"r"(v) : "memory");
-}
 
 void save(Vcpu& v) {
     if (have_fxsr)
@@ -56,28 +46,24 @@ void fpu_init() {
     asm volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
     have_fxsr = (d & kCpuidFxsr) != 0;
     have_sse = have_fxsr && (d & kCpuidSse) != 0;
-    write_cr0((read_cr0() & ~(kCr0Em | kCr0TsBit)) | kCr0Mp | kCr0Ne);
-    if (have_fxsr) {
-        u32 cr4;
-        asm volatile("mov %%cr4, %0" : "=r"(cr4));
-        cr4 |= kCr4Osfxsr | (have_sse ? kCr4Osxmmexcpt : 0);
-        asm volatile("mov %0, %%cr4" ::"r"(cr4));
-    }
+    cr::write0((cr::read0() & ~(kCr0Em | kCr0Ts)) | kCr0Mp | kCr0Ne);
+    if (have_fxsr) cr::write4(cr::read4() | kCr4Osfxsr | (have_sse ? kCr4Osxmmexcpt : 0));
     asm volatile("fninit" ::: "memory");
     log("ia32: FPU state switched with %s%s\n", have_fxsr ? "fxsave/fxrstor" : "fnsave/frstor",
         have_sse ? " (SSE enabled for guests)" : "");
 }
 
 void fpu_enter(Vcpu& v) {
-    const u32 cr0 = read_cr0();
+    const u32 cr0 = cr::read0();
     if (owner != &v) {
-        if (cr0 & kCr0TsBit) write_cr0(cr0 & ~kCr0TsBit);
+        if (cr0 & kCr0Ts) cr::write0(cr0 & ~kCr0Ts);
         if (owner != nullptr) save(const_cast<Vcpu&>(*owner));
         restore(v);
         owner = &v;
     }
-    const u32 want = (read_cr0() & ~kCr0TsBit) | (v.arch.ctl.cr0 & kCr0TsBit);
-    if (want != read_cr0()) write_cr0(want);
+    const u32 now = cr::read0();
+    const u32 want = (now & ~kCr0Ts) | (v.arch.ctl.cr0 & kCr0Ts);
+    if (want != now) cr::write0(want);
 }
 
 void fpu_forget(const Vcpu& v) {

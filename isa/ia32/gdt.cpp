@@ -7,6 +7,8 @@
 // stack guard at %gs:0x14, so %gs points at a block whose word 5 is the guard.
 #include "common/log.hpp"
 #include "isa/ia32/cpu.hpp"
+#include "isa/ia32/cr.hpp"
+#include "isa/ia32/guest_mmu.hpp"
 
 #include <arch/x86.hpp>
 #include <tessera/arch.hpp>
@@ -72,8 +74,6 @@ struct GuardBlock {
 };
 GuardBlock guard_block = {{0, 0, 0, 0, 0, 0x7e55e7a0u, 0, 0}};
 
-// Page-table bits.
-constexpr u32 kPresent = 1, kWrite = 2, kUser = 4, kLarge = 0x80;
 alignas(4096) u32 hv_page_dir[1024];
 alignas(4096) u32 switcher_pt[1024];
 
@@ -123,7 +123,7 @@ u32 switcher_va(const void* p) {
 }
 
 u32 switcher_pde() {
-    return static_cast<u32>(reinterpret_cast<uptr>(switcher_pt)) | kPresent | kWrite;
+    return static_cast<u32>(reinterpret_cast<uptr>(switcher_pt)) | kPteP | kPteW;
 }
 
 u64 gdt_descriptor(unsigned index) {
@@ -196,28 +196,23 @@ void early_init() {
 
     // Paging: identity in 4 MiB pages (supervisor) below the switcher; the switcher's pages:
     // code and tables read-only, the stack page writable (the CPU pushes the trap frame there).
-    for (u32 i = 0; i < 1023; ++i) hv_page_dir[i] = (i << 22) | kPresent | kWrite | kLarge;
+    for (u32 i = 0; i < 1023; ++i) hv_page_dir[i] = (i << 22) | kPteP | kPteW | kPtePs;
     const uptr start = reinterpret_cast<uptr>(switcher_start);
     const u32 pages = static_cast<u32>((reinterpret_cast<uptr>(switcher_end) - start) / 4096);
     const u32 stack_page = static_cast<u32>((reinterpret_cast<uptr>(sw_stack) - start) / 4096);
     for (u32 i = 0; i < pages; ++i)
-        switcher_pt[i] =
-            static_cast<u32>(start + i * 4096) | kPresent | (i == stack_page ? kWrite : 0);
+        switcher_pt[i] = static_cast<u32>(start + i * 4096) | kPteP | (i == stack_page ? kPteW : 0);
     hv_page_dir[1023] = switcher_pde();
     sw_hv_cr3 = hypervisor_cr3();
-    u32 cr4, cr0;
-    asm volatile("mov %%cr4, %0" : "=r"(cr4));
-    asm volatile("mov %0, %%cr4" ::"r"(cr4 | 0x10u)); // PSE
-    asm volatile("mov %0, %%cr3" ::"r"(hypervisor_cr3()) : "memory");
-    asm volatile("mov %%cr0, %0" : "=r"(cr0));
-    asm volatile("mov %0, %%cr0" ::"r"(cr0 | 0x80010000u) : "memory"); // PG | WP
+    cr::write4(cr::read4() | kCr4Pse);
+    cr::write3(hypervisor_cr3());
+    cr::write0(cr::read0() | kCr0Pg | kCr0Wp);
 
     fpu_init();
 
     Pointer g{X86_GDT_ENTRIES * 8 - 1, switcher_va(sw_gdt)};
     Pointer i{256 * 8 - 1, switcher_va(sw_idt)};
     asm volatile("lgdt %0\n\tlidt %1" ::"m"(g), "m"(i) : "memory");
-    (void)kUser;
 }
 
 u64 timebase() {
@@ -231,9 +226,7 @@ u64 timebase() {
 // A fault in the hypervisor itself (ring 0): print everything and stop the machine.
 extern "C" [[noreturn]] void ia32_hv_fault(const tessera::arch::GuestFrame* f) {
     using namespace tessera;
-    u32 cr2, cr3;
-    asm volatile("mov %%cr2, %0" : "=r"(cr2));
-    asm volatile("mov %%cr3, %0" : "=r"(cr3));
+    const u32 cr2 = arch::cr::read2(), cr3 = arch::cr::read3();
     log("ia32: hypervisor fault: vector %u (%s), error %#x\n", f->vector,
         arch::exception_name(f->vector), arch::has_error_code(f->vector) ? f->error : 0);
     log("  eip %08x cs %04x eflags %08x cr2 %08x cr3 %08x\n", f->eip, f->cs, f->eflags, cr2, cr3);

@@ -2,9 +2,9 @@
 // LPAR's address space, the switcher round trip, the stack-passed hcall gate (docs/ia32.md).
 #include "common/lpar.hpp"
 #include "common/log.hpp"
-#include "common/rt/format.hpp"
 #include "hcall/dispatch.hpp"
 #include "isa/ia32/cpu.hpp"
+#include "isa/ia32/cr.hpp"
 #include "isa/ia32/emulate.hpp"
 #include "isa/ia32/guest_mmu.hpp"
 #include "isa/ia32/shadow.hpp"
@@ -22,7 +22,6 @@ extern tessera::arch::GuestFrame sw_frame;
 namespace tessera::arch {
 namespace {
 
-constexpr u32 kPresent = 1, kWrite = 2, kUser = 4, kLarge = 0x80;
 constexpr u32 kLargePage = 4 * MiB;
 
 // Page directories of the LPARs for while their guests run with paging off (real addresses =
@@ -32,18 +31,15 @@ alignas(4096) u32 page_dirs[kMaxPageDirs][1024];
 bool page_dir_used[kMaxPageDirs];
 usize page_dirs_in_use = 0, page_dirs_most = 0;
 
-// The vcpu whose GDT window is in the real GDT (reloaded when another one runs or it changed).
-const Vcpu* gdt_window_of = nullptr;
-u64 gdt_window_copy[kGuestGdtEntries];
-
+// The real GDT's window must hold this vcpu's descriptors: reloaded when another vcpu's (or
+// an older lgdt's) are there.
 void load_gdt_window(const Vcpu& v) {
-    bool same = gdt_window_of == &v;
-    for (unsigned i = 0; same && i < kGuestGdtEntries; ++i)
-        same = gdt_window_copy[i] == v.arch.gdt[i];
-    if (same) return;
-    for (unsigned i = 0; i < kGuestGdtEntries; ++i) gdt_window_copy[i] = v.arch.gdt[i];
-    gdt_load_guest_window(gdt_window_copy);
-    gdt_window_of = &v;
+    for (unsigned i = 0; i < kGuestGdtEntries; ++i) {
+        if (gdt_descriptor(i) != v.arch.gdt[i]) {
+            gdt_load_guest_window(v.arch.gdt);
+            return;
+        }
+    }
 }
 
 // int $0x82: [esp] = hcall number, [esp+8+8*i] = argument i (64-bit slots, little-endian);
@@ -103,7 +99,7 @@ bool lpar_init(Lpar& lpar) {
                 static_cast<unsigned long long>(la));
             return false;
         }
-        pd[la / kLargePage] = static_cast<u32>(ra->value()) | kPresent | kWrite | kUser | kLarge;
+        pd[la / kLargePage] = static_cast<u32>(ra->value()) | kPteP | kPteW | kPteU | kPtePs;
     }
     pd[1023] = switcher_pde();
     page_dir_used[slot] = true;
@@ -117,7 +113,6 @@ void lpar_teardown(Lpar& lpar) {
     for (u32 i = 0; i < lpar.vcpu_count; ++i) {
         shadow_release(lpar.vcpus[i]);
         fpu_forget(lpar.vcpus[i]);
-        if (gdt_window_of == &lpar.vcpus[i]) gdt_window_of = nullptr;
     }
     if (lpar.arch.pd_slot >= 0) {
         page_dir_used[lpar.arch.pd_slot] = false;
@@ -199,8 +194,7 @@ bool handle_gp(Vcpu& v, bool& halt) {
 }
 
 bool handle_page_fault(Vcpu& v) {
-    u32 va = 0;
-    asm volatile("mov %%cr2, %0" : "=r"(va));
+    const u32 va = cr::read2();
     const u32 error = v.arch.regs.error;
     u32 guest_error = 0;
     if (v.arch.ctl.cr0 & kCr0Pg) {
@@ -272,10 +266,7 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
             const bool err = has_error_code(vector);
             ok = reflect(v, vector, Event::Exception, err, err ? r.error : 0);
         } else {
-            char why[96];
-            rt::format(why, sizeof(why), "%s at eip %#x (cs %#x)", exception_name(vector), r.eip,
-                       r.cs);
-            v.lpar->crash(why);
+            crash(v, "%s at eip %#x (cs %#x)", exception_name(vector), r.eip, r.cs);
             ok = false;
         }
         if (!ok) {

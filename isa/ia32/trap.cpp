@@ -3,20 +3,26 @@
 // interrupt flag, the iret gate, and the selector checks that keep the switcher's iret safe.
 #include "common/lpar.hpp"
 #include "common/rt/format.hpp"
+
 #include "hcall/dispatch.hpp"
 #include "isa/ia32/cpu.hpp"
 #include "isa/ia32/descriptor.hpp"
 #include "isa/ia32/guest_mmu.hpp"
+#include <stdarg.h>
 
 #include <arch/hcalls.hpp>
 #include <arch/x86.hpp>
+#include <stdarg.h>
 #include <tessera/arch.hpp>
 
 namespace tessera::arch {
 
-void crash(Vcpu& v, const char* fmt, unsigned a, unsigned b, unsigned c, unsigned d) {
-    char why[128];
-    rt::format(why, sizeof(why), fmt, a, b, c, d);
+void crash(Vcpu& v, const char* fmt, ...) {
+    char why[kStopReasonMax];
+    va_list ap;
+    va_start(ap, fmt);
+    rt::vformat(why, sizeof(why), fmt, ap);
+    va_end(ap);
     v.lpar->crash(why);
 }
 
@@ -193,10 +199,7 @@ bool reflect(Vcpu& v, u32 vector, Event kind, bool has_error, u32 error) {
         if (deliver(v, fail.vector, Event::Exception, true, fail.error, fail)) return true;
         if (deliver(v, 8, Event::Exception, true, 0, fail)) return true;
     }
-    char text[128];
-    rt::format(text, sizeof(text), "triple fault: delivering vector %u: %s (eip %#x)", vector, why,
-               v.arch.regs.eip);
-    v.lpar->crash(text);
+    crash(v, "triple fault: delivering vector %u: %s (eip %#x)", vector, why, v.arch.regs.eip);
     return false;
 }
 

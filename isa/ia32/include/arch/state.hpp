@@ -22,9 +22,11 @@ struct GuestControl {
     u32 cr3 = 0;    // logical address of the guest's page directory
     u32 cr4 = 0;
 };
-inline constexpr u32 kCr0Pe = 1u << 0, kCr0Ts = 1u << 3, kCr0Et = 1u << 4, kCr0Wp = 1u << 16,
-                     kCr0Pg = 1u << 31;
-inline constexpr u32 kCr4Pse = 1u << 4, kCr4Pge = 1u << 7;
+// The architectural CR0/CR4 bits (the guest's view and the real registers, isa/ia32/cr.hpp).
+inline constexpr u32 kCr0Pe = 1u << 0, kCr0Mp = 1u << 1, kCr0Em = 1u << 2, kCr0Ts = 1u << 3,
+                     kCr0Et = 1u << 4, kCr0Ne = 1u << 5, kCr0Wp = 1u << 16, kCr0Pg = 1u << 31;
+inline constexpr u32 kCr4Pse = 1u << 4, kCr4Pge = 1u << 7, kCr4Osfxsr = 1u << 9,
+                     kCr4Osxmmexcpt = 1u << 10;
 
 // The guest's descriptor tables as it loaded them (lgdt/lidt/ltr: guest-virtual addresses).
 struct GuestTables {
