@@ -4,6 +4,7 @@
 #include "common/lpar.hpp"
 #include "hcall/cede.hpp"
 #include "hcall/processor.hpp"
+#include "tests/fake/memory_lpar.hpp"
 
 #include <doctest/doctest.h>
 #include <memory>
@@ -14,29 +15,12 @@ using namespace tessera::hcall;
 
 namespace {
 
-constexpr u64 kRamBase = 1 * GiB;
 constexpr u64 kFunc = 45; // H_REGISTER_VPA subfunction shift
 
-struct Guest {
-    std::vector<u8> ram = std::vector<u8>(kChunkSize);
-    std::unique_ptr<ChunkPool> pool = std::make_unique<ChunkPool>();
-    std::unique_ptr<Lpar> lpar = std::make_unique<Lpar>();
+struct Guest : test::MemoryLpar {
     After after = After::Resume;
 
-    Guest() {
-        const RealRange range{RealAddr(kRamBase), ram.size()};
-        REQUIRE(pool->init(
-            &range, 1, nullptr, 0,
-            RealWindow{reinterpret_cast<uptr>(ram.data()), RealAddr(kRamBase), ram.size()}));
-        lpar->id = 1;
-        REQUIRE(lpar->memory.assign(*pool, 1, ram.size()));
-        lpar->vcpu_count = 2;
-        for (u32 i = 0; i < 2; ++i) {
-            lpar->vcpus[i].index = i;
-            lpar->vcpus[i].lpar = lpar.get();
-        }
-        lpar->xics.reset(2);
-    }
+    Guest() : MemoryLpar(2) {}
     // An area whose size field (offset 4) says `size` (u16 for a VPA, u32 otherwise).
     void area(u64 at, u32 size, bool vpa) {
         u8 b[4] = {static_cast<u8>(size >> 24), static_cast<u8>(size >> 16),

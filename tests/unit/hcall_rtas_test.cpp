@@ -11,6 +11,7 @@
 #include "common/chunks.hpp"
 #include "common/lpar.hpp"
 #include "common/xics.hpp"
+#include "tests/fake/memory_lpar.hpp"
 
 using namespace tessera;
 using namespace tessera::hcall;
@@ -18,7 +19,6 @@ using namespace tessera::hcall::rtas;
 
 namespace {
 
-constexpr u64 kRamBase = 1 * GiB;
 constexpr u64 kLparBytes = 2 * kChunkSize; // two chunks: blocks can straddle a chunk boundary
 constexpr u64 kBlock = 0x10000;            // where the tests put their rtas_args block
 constexpr u32 kSrc = xics::kFirstSource;
@@ -29,28 +29,13 @@ u32 be32(const u8* p) {
 
 // A running LPAR with `vcpus` logical CPUs (vcpu 0 on a CPU, the others Offline) over fake real
 // memory, as the hypervisor sees it through a RealWindow.
-struct Guest {
-    std::vector<u8> ram = std::vector<u8>(kLparBytes);
-    std::unique_ptr<ChunkPool> pool = std::make_unique<ChunkPool>();
-    std::unique_ptr<Lpar> lpar = std::make_unique<Lpar>();
+struct Guest : test::MemoryLpar {
     After after = After::Resume;
     u64 block = kBlock; // where the last call's block is
     u32 nargs = 0;
 
-    explicit Guest(u32 vcpus = 2) {
-        const RealRange range{RealAddr(kRamBase), kLparBytes};
-        const RealWindow w{reinterpret_cast<uptr>(ram.data()), RealAddr(kRamBase), ram.size()};
-        REQUIRE(pool->init(&range, 1, nullptr, 0, w));
-        lpar->id = 1;
-        REQUIRE(lpar->memory.assign(*pool, 1, kLparBytes));
-        lpar->vcpu_count = vcpus;
-        for (u32 i = 0; i < vcpus; ++i) {
-            lpar->vcpus[i].index = i;
-            lpar->vcpus[i].lpar = lpar.get();
-        }
-        lpar->xics.reset(vcpus);
-        REQUIRE(lpar->mark_loaded());
-        REQUIRE(lpar->start());
+    explicit Guest(u32 vcpus = 2) : MemoryLpar(vcpus, kLparBytes) {
+        start();
         lpar->vcpus[0].state = VcpuState::Running;
     }
 

@@ -3,6 +3,7 @@
 #include "common/chunks.hpp"
 #include "common/lpar.hpp"
 #include "hcall/shutdown.hpp"
+#include "tests/fake/memory_lpar.hpp"
 
 #include <doctest/doctest.h>
 #include <memory>
@@ -14,26 +15,10 @@ using namespace tessera::hcall;
 
 namespace {
 
-constexpr u64 kRamBase = 1 * GiB;
-
-struct Guest {
-    std::vector<u8> ram = std::vector<u8>(kChunkSize);
-    std::unique_ptr<ChunkPool> pool = std::make_unique<ChunkPool>();
-    std::unique_ptr<Lpar> lpar = std::make_unique<Lpar>();
+struct Guest : test::MemoryLpar {
     After after = After::Resume;
 
-    Guest() {
-        const RealRange range{RealAddr(kRamBase), ram.size()};
-        REQUIRE(pool->init(
-            &range, 1, nullptr, 0,
-            RealWindow{reinterpret_cast<uptr>(ram.data()), RealAddr(kRamBase), ram.size()}));
-        lpar->id = 1;
-        REQUIRE(lpar->memory.assign(*pool, 1, ram.size()));
-        lpar->vcpu_count = 1;
-        lpar->vcpus[0].lpar = lpar.get();
-        REQUIRE(lpar->mark_loaded());
-        REQUIRE(lpar->start());
-    }
+    Guest() : MemoryLpar(1) { start(); }
     Ret shutdown(u64 how, u64 message = 0, u64 length = 0) {
         Frame f;
         f.opcode = H_TESSERA_SHUTDOWN;
