@@ -287,6 +287,7 @@ struct Emu {
             set_vif(v, false);
             return done();
         case Op::Sti:
+            v.arch.sti_shadow = !vif(v);
             set_vif(v, true);
             return done();
         case Op::In:

@@ -154,6 +154,7 @@ void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
     s.virq_on = false;
     s.virq_area = 0;
     s.vif = false;
+    s.sti_shadow = false;
     s.timer_vector = kVirqTimer;
     s.external_vector = kVirqExternal;
 }
@@ -220,7 +221,11 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
     for (;;) {
         const u64 now = timebase();
         if (now >= deadline) return VcpuExit::Preempted;
-        if (!deliver_virq(v)) return VcpuExit::Fault;
+        // In an sti's shadow the next instruction runs first, single-stepped (TF) so that the
+        // #DB brings us back to deliver right after it (unless it exits by itself, as hlt does).
+        const bool shadow = v.arch.sti_shadow;
+        v.arch.sti_shadow = false;
+        if (!shadow && !deliver_virq(v)) return VcpuExit::Fault;
         // The PIT also brings us back when the guest's timer expires, to deliver it (or to set
         // the pending flag while its interrupts are disabled).
         u64 left = deadline - now;
@@ -230,6 +235,9 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
         // What the guest may not choose: its ring (1 or 3, selectors it may use there), IOPL 0
         // and IF 1.
         r.eflags = (r.eflags & kEflagsGuest) | kEflagsFixed | kEflagsIf;
+        const bool step = shadow && !(r.eflags & kEflagsTf);
+        const u32 shadow_eip = r.eip;
+        if (step) r.eflags |= kEflagsTf;
         load_gdt_window(v);
         sanitize_selectors(v);
         fpu_enter(v);
@@ -246,6 +254,14 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
         r = sw_frame;
 
         const u32 vector = r.vector;
+        if (step) {
+            r.eflags &= ~kEflagsTf;
+            if (vector == 1) continue; // our single step: the instruction ran
+            // A host interrupt before the instruction ran: the shadow still holds. (A fault or
+            // trap of the instruction itself ends it, as on the CPU.)
+            v.arch.sti_shadow =
+                vector >= X86_IRQ_BASE && vector < X86_IRQ_BASE + 16 && r.eip == shadow_eip;
+        }
         bool ok = true, halt = false;
         if (vector >= X86_IRQ_BASE && vector < X86_IRQ_BASE + 16) {
             pc::pic_eoi(vector - X86_IRQ_BASE);

@@ -65,6 +65,9 @@ struct VcpuState {
     bool virq_on = false;
     u32 virq_area = 0;
     bool vif = false;
+    // x86's interrupt shadow: after an sti that set the IF, nothing is delivered before the next
+    // instruction has run (so `sti; hlt` cannot lose a wake-up). Emulated by single-stepping it.
+    bool sti_shadow = false;
     u8 timer_vector = 0x20, external_vector = 0x21; // the IDT vectors they arrive at
     // Model-specific registers the guest may write (emulated rdmsr/wrmsr, no effect on the CPU).
     u32 sysenter_cs = 0, sysenter_esp = 0, sysenter_eip = 0;

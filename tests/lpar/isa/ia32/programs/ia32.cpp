@@ -321,6 +321,8 @@ void check_exceptions() {
           "int $0x40 from ring 1 reaches the guest's IDT entry 0x40");
 }
 
+u32 g_shadow_armed = 0; // vcpu 0 is about to test the sti shadow (vcpu 1 stands by)
+
 void check_emulation() {
     const u32 cr0 = read_cr0();
     check((cr0 & kCr0Pe) && !(cr0 & kCr0Pg), Detail("cr0 %#x", cr0),
@@ -364,6 +366,21 @@ void check_emulation() {
     isa::timer_set(ticks_per_ms());
     asm volatile("sti\n\thlt\n\tcli" ::: "memory");
     check(load_acquire(v.timer_ticks) > ticks, "sti; hlt wakes on the timer interrupt");
+
+    // The sti shadow: with the timer already expired while interrupts are off, `sti; hlt` must
+    // take it after the hlt, which then does not sleep. Taking it before the hlt would leave the
+    // hlt to sleep until something else wakes it: vcpu 1's H_PROD, 300 ms later.
+    const u64 ticks_before = load_acquire(v.timer_ticks);
+    isa::timer_set(1);
+    const Deadline expired = Deadline::ms(2);
+    while (!expired.expired()) isa::cpu_relax();
+    store_release(g_shadow_armed, 1u);
+    const u64 t0 = now();
+    asm volatile("sti\n\thlt\n\tcli" ::: "memory");
+    const u64 took_ms = (now() - t0) / ticks_per_ms();
+    check(load_acquire(v.timer_ticks) > ticks_before && took_ms < 150,
+          Detail("%llu ms, ticks %llu -> %llu", took_ms, ticks_before, load_acquire(v.timer_ticks)),
+          "sti; hlt with the timer already expired: taken after the hlt, no sleep (sti shadow)");
 }
 
 void check_paging_off() {
@@ -519,6 +536,14 @@ bool has_sse() {
 
 u32 g_fpu_ready = 0;
 
+// vcpu 1: wakes vcpu 0 300 ms after it armed the sti-shadow check, should its hlt sleep.
+void prod_vcpu0_later() {
+    if (!spin_until([] { return load_acquire(g_shadow_armed) != 0; }, 30000)) return;
+    const Deadline d = Deadline::ms(300);
+    while (!d.expired()) isa::cpu_relax();
+    hcall(H_PROD, 0);
+}
+
 void check_fpu_isolation(unsigned vcpu) {
     const bool sse = has_sse();
     alignas(16) u32 in[8][4], out[8][4];
@@ -569,7 +594,10 @@ void check_bad_hcall_stack() {
 
 void lpar_main(const Boot& b) {
     if (b.vcpu_count == 2) check_fpu_isolation(b.vcpu);
-    if (b.vcpu != 0) return;
+    if (b.vcpu != 0) {
+        if (b.vcpu == 1) prod_vcpu0_later();
+        return;
+    }
     if (b.memory_size < 16 * MiB) {
         check(false, "ia32 needs at least 16 MiB (has %llu)", b.memory_size);
         return;
