@@ -175,7 +175,8 @@ void start_cpu(Env& env, Call& call) {
     call.status(env.lpar.start_vcpu(cpu) ? kSuccess : kHardwareError);
 }
 
-// stop-self(): the caller goes Offline (no return cells); the run loop stops scheduling it.
+// stop-self() -> status: the caller goes Offline and never returns from the call (PAPR gives it
+// one return cell, for a failure status it never needs); the run loop stops scheduling it.
 void stop_self(Env& env, Call&) {
     env.after = After::Offline;
 }
@@ -197,7 +198,7 @@ constexpr Service kServices[] = {
     {"ibm,int-off",              kIntOff,               1, 1, &int_off},
     {"query-cpu-stopped-state",  kQueryCpuStoppedState, 1, 2, &query_cpu_stopped_state},
     {"start-cpu",                kStartCpu,             3, 1, &start_cpu},
-    {"stop-self",                kStopSelf,             0, 0, &stop_self},
+    {"stop-self",                kStopSelf,             0, 1, &stop_self},
 };
 // clang-format on
 constexpr usize kServiceCount = sizeof kServices / sizeof kServices[0];

@@ -27,7 +27,8 @@
 //   ibm,set-xive(irq, server, prio), ibm,get-xive(irq) -> server, prio, ibm,int-on(irq),
 //   ibm,int-off(irq)                     the LPAR's ICS (common/xics.hpp); bad irq/server/prio: -3
 //   query-cpu-stopped-state(cpu) -> state   0 stopped (Offline, Stopped), 2 running
-//   start-cpu(cpu, pc, r3), stop-self()  not implemented yet: status -3 (stop-self has no rets)
+//   start-cpu(cpu, pc, r3)               an Offline vcpu starts at pc with r3 (-1 if not Offline)
+//   stop-self() -> status                the caller goes Offline (PAPR: 0 args, 1 ret)
 // After a set-xive / int-on the run loop must look at lpar.xics.take_presented(), as after the
 // XICS hcalls; after power-off, system-reboot and os-term env.after is StopLpar.
 #pragma once

@@ -402,11 +402,18 @@ TEST_CASE("rtas: start-cpu starts an Offline vcpu at (pc, r3); stop-self takes t
     CHECK(g.status() == kHardwareError); // already started
     CHECK(g.call(kStartCpu, {3, 0x6000, 0}, 1) == H_SUCCESS);
     CHECK(g.status() == kParameterError); // no such cpu
-    // stop-self has no return cells: nothing is written, the caller goes offline.
-    g.poke32(kBlock + 12, 0x5555'5555);
-    CHECK(g.call(kStopSelf, {}, 0) == H_SUCCESS);
-    CHECK(g.peek32(kBlock + 12) == 0x5555'5555);
+    // stop-self takes PAPR's (and Linux's) 0 arguments and 1 return; the caller goes offline.
+    CHECK(g.call(kStopSelf, {}, 1) == H_SUCCESS);
     CHECK(g.after == After::Offline);
+}
+
+TEST_CASE("rtas: stop-self with another calling convention is refused and the cpu runs on") {
+    Guest g(2);
+    CHECK(g.call(kStopSelf, {}, 0) == H_SUCCESS);
+    CHECK(g.after == After::Resume);
+    CHECK(g.call(kStopSelf, {1}, 1) == H_SUCCESS);
+    CHECK(g.status() == kParameterError);
+    CHECK(g.after == After::Resume);
 }
 
 // ---- The args block and the dispatcher ---------------------------------------------------------
