@@ -9,6 +9,7 @@
 #include "common/lpar_config.hpp"
 #include "common/rt/format.hpp"
 #include "common/run.hpp"
+#include "common/wall_clock.hpp"
 
 #include <tessera/arch.hpp>
 
@@ -51,6 +52,13 @@ void init_chunks() {
     }
     log("chunks: %zu of 16 MiB usable (%zu reserved, %llu over capacity)\n", pool.total(),
         pool.reserved_count(), ull(pool.dropped_over_capacity()));
+}
+
+void init_clock() {
+    wall_clock::init();
+    const Date d = date_of(wall_clock::now().seconds);
+    log("clock: %04u-%02u-%02u %02u:%02u:%02u UTC (%s)\n", d.year, d.month, d.day, d.hour, d.minute,
+        d.second, wall_clock::from_rtc() ? "from the RTC" : "no RTC: a fixed epoch");
 }
 
 bool open_bundle() {
@@ -153,6 +161,7 @@ void create_lpar(const LparConfig& lc) {
 
 void boot_main() {
     log("Tessera hypervisor, target " TESSERA_TARGET_NAME "\n");
+    init_clock();
     init_chunks();
     if (!open_bundle()) {
         log("no LPAR configured: powering off\n");

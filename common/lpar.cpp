@@ -131,6 +131,7 @@ Lpar* LparTable::create(const char* name, u32 vcpu_count, LparError* error) {
     slot->id = static_cast<u32>(slot - slots_) + 1;
     rt::str_copy(slot->name, name, sizeof slot->name);
     slot->vcpu_count = vcpu_count;
+    slot->tod_offset_ns = 0;
     for (u32 i = 0; i < vcpu_count; ++i) {
         slot->vcpus[i].lpar = slot;
         slot->vcpus[i].index = i;

@@ -92,6 +92,9 @@ class Lpar {
     BootEntry boot;
     bool boot_all_vcpus = false;
 
+    // The LPAR's time of day minus the machine's (RTAS set-time-of-day), in nanoseconds.
+    i64 tod_offset_ns = 0;
+
     // A test LPAR's own verdict, from H_TESSERA_TEST_EXIT (hcall/test.cpp).
     struct TestReport {
         bool reported = false;

@@ -79,10 +79,11 @@ RunSummary run_lpars(LparTable& lpars, const Config& config, ChunkPool& pool) {
             finish(lpar, pool); // could not be loaded
     }
     while (any_live(lpars)) {
+        plat::service_firmware();
         console::mux().poll_input();
         wake_ready(lpars);
         Vcpu* v = sched.pick(0);
-        if (!v) continue; // every vcpu idles: poll again
+        if (!v) continue;        // every vcpu idles: poll again
         VcpuExit exit = arch::vcpu_run(*v, sched.slice());
         Lpar& lpar = *v->lpar;
         switch (exit) {

@@ -44,8 +44,8 @@ void display_character(Env& env, Call& call) {
     call.status(kSuccess);
 }
 
-void get_time_of_day(Env&, Call& call) {
-    const WallClock now = wall_clock();
+void get_time_of_day(Env& env, Call& call) {
+    const WallClock now = wall_clock::shifted(machine_time(), env.lpar.tod_offset_ns);
     const Date d = date_of(now.seconds);
     call.status(kSuccess);
     call.ret(1, d.year);
@@ -55,6 +55,25 @@ void get_time_of_day(Env&, Call& call) {
     call.ret(5, d.minute);
     call.ret(6, d.second);
     call.ret(7, now.nanoseconds);
+}
+
+// The LPAR's clock only: its offset from the machine's clock becomes the difference.
+void set_time_of_day(Env& env, Call& call) {
+    Date d;
+    d.year = call.arg(0);
+    d.month = call.arg(1);
+    d.day = call.arg(2);
+    d.hour = call.arg(3);
+    d.minute = call.arg(4);
+    d.second = call.arg(5);
+    const u32 ns = call.arg(6);
+    if (!valid_date(d) || ns >= 1'000'000'000) {
+        call.status(kParameterError);
+        return;
+    }
+    const WallClock wanted{seconds_of(d), ns};
+    env.lpar.tod_offset_ns = wall_clock::difference_ns(machine_time(), wanted);
+    call.status(kSuccess);
 }
 
 void event_scan(Env&, Call& call) {
@@ -185,6 +204,7 @@ void stop_self(Env& env, Call&) {
 constexpr Service kServices[] = {
     {"display-character",        kDisplayCharacter,     1, 1, &display_character},
     {"get-time-of-day",          kGetTimeOfDay,         0, 8, &get_time_of_day},
+    {"set-time-of-day",          kSetTimeOfDay,         7, 1, &set_time_of_day},
     {"event-scan",               kEventScan,            4, 1, &event_scan},
     {"power-off",                kPowerOff,             2, 1, &power_off},
     {"system-reboot",            kSystemReboot,         0, 1, &system_reboot},
@@ -253,14 +273,6 @@ void store_be32(u8* p, u32 v) {
 
 WallClockFn g_wall_clock = nullptr;
 
-WallClock timebase_clock() {
-    const u64 hz = plat::timebase_hz();
-    if (hz == 0) return WallClock{kDefaultEpoch, 0};
-    const u64 tb = arch::timebase();
-    // tb % hz < hz, and timebases run well below 2^34 Hz: the product fits in 64 bits.
-    return WallClock{kDefaultEpoch + tb / hz, static_cast<u32>((tb % hz) * 1'000'000'000 / hz)};
-}
-
 } // namespace
 
 guest_fdt::RtasTokens tokens() {
@@ -271,27 +283,8 @@ void set_wall_clock(WallClockFn fn) {
     g_wall_clock = fn;
 }
 
-WallClock wall_clock() {
-    return g_wall_clock != nullptr ? g_wall_clock() : timebase_clock();
-}
-
-Date date_of(u64 seconds) {
-    // Days to civil date: H. Hinnant's algorithm, on unsigned days since 1970-01-01.
-    const u64 days = seconds / 86400, rem = seconds % 86400;
-    const u64 z = days + 719468; // days since 0000-03-01
-    const u64 era = z / 146097;
-    const u64 doe = z - era * 146097;                                      // [0, 146096]
-    const u64 yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; // [0, 399]
-    const u64 doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               // [0, 365]
-    const u64 mp = (5 * doy + 2) / 153;                                    // [0, 11], March = 0
-    Date d;
-    d.day = static_cast<u32>(doy - (153 * mp + 2) / 5 + 1);
-    d.month = static_cast<u32>(mp < 10 ? mp + 3 : mp - 9);
-    d.year = static_cast<u32>(yoe + era * 400 + (d.month <= 2 ? 1 : 0));
-    d.hour = static_cast<u32>(rem / 3600);
-    d.minute = static_cast<u32>(rem % 3600 / 60);
-    d.second = static_cast<u32>(rem % 60);
-    return d;
+WallClock machine_time() {
+    return g_wall_clock != nullptr ? g_wall_clock() : wall_clock::now();
 }
 
 } // namespace rtas

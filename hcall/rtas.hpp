@@ -15,7 +15,8 @@
 // The services (one table in rtas.cpp; tokens() hands the same table to common/guest_fdt, so the
 // device tree and the dispatcher cannot disagree):
 //   display-character(c)                 the byte to the LPAR's vty
-//   get-time-of-day() -> y, m, d, h, min, s, ns   the wall clock (set_wall_clock below)
+//   get-time-of-day() -> y, m, d, h, min, s, ns   the machine's clock plus the LPAR's offset
+//   set-time-of-day(y, m, d, h, min, s, ns)       moves the LPAR's offset (bad date: -3)
 //   event-scan(mask, critical, buf, len) status 1: no event (Tessera logs none)
 //   power-off(a, b) / system-reboot()    the LPAR stops (reason "power-off" / "system-reboot";
 //                                        Tessera does not restart LPARs)
@@ -36,6 +37,7 @@
 #include <tessera/types.hpp>
 
 #include "common/guest_fdt.hpp"
+#include "common/wall_clock.hpp"
 #include "hcall/dispatch.hpp"
 
 namespace tessera::hcall {
@@ -78,35 +80,24 @@ enum Token : u32 {
     kQueryCpuStoppedState = 0x200E,
     kStartCpu = 0x200F,
     kStopSelf = 0x2010,
+    kSetTimeOfDay = 0x2011,
 };
 
 // Every service as (name, token), for /rtas in the guest device tree.
 guest_fdt::RtasTokens tokens();
 
-// ---- Wall clock for get-time-of-day -----------------------------------------------------------
-struct WallClock {
-    u64 seconds = 0; // since 1970-01-01T00:00:00Z
-    u32 nanoseconds = 0;
-};
+// ---- Wall clock for get-time-of-day / set-time-of-day ------------------------------------------
+// The machine's clock is common/wall_clock (the platform RTC carried by the timebase); each LPAR
+// sees it plus its own Lpar::tod_offset_ns, which set-time-of-day moves.
+using tessera::Date;
+using tessera::date_of;
+using tessera::kDefaultEpoch;
+using tessera::WallClock;
 using WallClockFn = WallClock (*)();
-inline constexpr u64 kDefaultEpoch = 1'767'225'600; // 2026-01-01T00:00:00Z
-
-// The platform has no real-time clock yet: by default the time is kDefaultEpoch plus the time
-// since boot (arch::timebase() / plat::timebase_hz()). Boot code (or a test) may install another
-// clock; null restores the default.
+// A test may install another machine clock; null restores wall_clock::now(). machine_time() is what
+// is installed.
 void set_wall_clock(WallClockFn fn);
-WallClock wall_clock();
-
-struct Date {
-    u32 year = 0;
-    u32 month = 0; // 1..12
-    u32 day = 0;   // 1..31
-    u32 hour = 0;
-    u32 minute = 0;
-    u32 second = 0;
-};
-// The UTC calendar date of `seconds` since the epoch (proleptic Gregorian).
-Date date_of(u64 seconds);
+WallClock machine_time();
 
 } // namespace rtas
 } // namespace tessera::hcall

@@ -79,6 +79,13 @@ usize reserved_ranges(RealRange* out, usize max);
 RealRange boot_bundle();
 // Frequency of arch::timebase() in Hz.
 u64 timebase_hz();
+// The machine's real-time clock in seconds since 1970-01-01T00:00:00Z (UTC); false when the
+// platform has none or it cannot be read. Called once at boot (common/wall_clock).
+bool rtc_read(u64& seconds);
+// Firmware housekeeping the platform owes while the hypervisor runs (powernv: OPAL's pollers,
+// which also keep the BMC watchdog that skiboot arms at hand-over from resetting the machine).
+// The run loop calls it at least once per time slice; the platform rate-limits itself.
+void service_firmware();
 // The image's part of the footprint (Footprint::image, image_bss), from the linker script's
 // symbols.
 void image_footprint(Footprint& out);

@@ -60,6 +60,18 @@ int plat::console_read() {
     return to_be64(len_be) == 1 ? static_cast<unsigned char>(c) : -1;
 }
 
+// skiboot runs its timers (among them the one that resets the BMC watchdog, armed with a 60 s
+// timeout at hand-over) only from its pollers, that is when the OS calls OPAL. Poll at least every
+// 100 ms of timebase, as an OS's idle loop and console would.
+void plat::service_firmware() {
+    static constinit u64 last = 0;
+    if (!opal::available()) return;
+    const u64 now = arch::timebase();
+    if (now - last < timebase_hz() / 10) return;
+    last = now;
+    opal_call(opal::POLL_EVENTS, 0);
+}
+
 void plat::power_off(int code) {
     // OPAL's power-down carries no exit status: scripts/lib/qemu.sh reads it from this line.
     char line[48];

@@ -9,6 +9,7 @@ namespace tessera::opal {
 enum Token : u64 {
     CONSOLE_WRITE = 1,
     CONSOLE_READ = 2,
+    RTC_READ = 3,
     CEC_POWER_DOWN = 5,
     CEC_REBOOT = 6,
     POLL_EVENTS = 10,

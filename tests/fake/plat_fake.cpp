@@ -8,6 +8,9 @@
 namespace tessera::fake {
 std::string console_out;
 std::deque<char> console_in;
+bool rtc_present = false;
+u64 rtc_seconds = 0;
+unsigned firmware_services = 0;
 } // namespace tessera::fake
 
 namespace tessera::plat {
@@ -39,6 +42,13 @@ RealRange boot_bundle() {
 }
 u64 timebase_hz() {
     return 512'000'000;
+}
+bool rtc_read(u64& seconds) {
+    if (fake::rtc_present) seconds = fake::rtc_seconds;
+    return fake::rtc_present;
+}
+void service_firmware() {
+    ++fake::firmware_services;
 }
 
 } // namespace tessera::plat

@@ -201,7 +201,7 @@ void check_tree(Fixture& f, u32 cpus) {
     CHECK(f.cell("/rtas", "rtas-event-scan-rate") == 1);
     CHECK(f.bytes("/rtas", "ibm,extended-os-term").empty());
     const RtasTokens tokens = hcall::rtas::tokens();
-    REQUIRE(tokens.count == 16);
+    REQUIRE(tokens.count == 17);
     for (usize i = 0; i < tokens.count; ++i) {
         CAPTURE(tokens.entries[i].name);
         CHECK(f.cell("/rtas", tokens.entries[i].name) == tokens.entries[i].token);

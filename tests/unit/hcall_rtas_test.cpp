@@ -129,7 +129,7 @@ TEST_CASE("rtas: the blob is five big-endian instructions calling H_RTAS with r4
 
 TEST_CASE("rtas: the token table names every service once, with its token") {
     const guest_fdt::RtasTokens t = tokens();
-    REQUIRE(t.count == 16);
+    REQUIRE(t.count == 17);
     std::set<std::string> names;
     std::set<u32> values;
     for (usize i = 0; i < t.count; ++i) {
@@ -141,6 +141,7 @@ TEST_CASE("rtas: the token table names every service once, with its token") {
     CHECK(values.size() == t.count);
     const std::set<std::string> expect = {"display-character",
                                           "get-time-of-day",
+                                          "set-time-of-day",
                                           "event-scan",
                                           "power-off",
                                           "system-reboot",
@@ -190,7 +191,7 @@ TEST_CASE("rtas: get-time-of-day reports the installed wall clock") {
 TEST_CASE("rtas: without a clock the time is 2026-01-01 plus the time since boot") {
     Guest g;
     set_wall_clock(nullptr);
-    const WallClock now = wall_clock();
+    const WallClock now = machine_time();
     CHECK(now.seconds >= kDefaultEpoch);
     CHECK(now.seconds < kDefaultEpoch + 3600); // the fake timebase has barely moved
     CHECK(now.nanoseconds < 1'000'000'000);
@@ -200,6 +201,53 @@ TEST_CASE("rtas: without a clock the time is 2026-01-01 plus the time since boot
     CHECK(g.ret(2) == 1);
     CHECK(g.ret(3) == 1);
     CHECK(g.ret(4) == 0);
+}
+
+TEST_CASE("rtas: set-time-of-day moves this LPAR's clock only, and it keeps running") {
+    Guest g, other;
+    ClockGuard clock(&fixed_clock); // 2026-01-02T01:02:03.000000005Z
+    CHECK(g.call(kSetTimeOfDay, {2030, 6, 15, 12, 30, 45, 500}, 1) == H_SUCCESS);
+    CHECK(g.status() == kSuccess);
+    CHECK(g.call(kGetTimeOfDay, {}, 8) == H_SUCCESS);
+    CHECK(g.ret(1) == 2030);
+    CHECK(g.ret(2) == 6);
+    CHECK(g.ret(3) == 15);
+    CHECK(g.ret(4) == 12);
+    CHECK(g.ret(5) == 30);
+    CHECK(g.ret(6) == 45);
+    CHECK(g.ret(7) == 500);
+    // Another LPAR still sees the machine's time.
+    CHECK(other.call(kGetTimeOfDay, {}, 8) == H_SUCCESS);
+    CHECK(other.ret(1) == 2026);
+    CHECK(other.ret(6) == 3);
+    // Setting an earlier time works too.
+    CHECK(g.call(kSetTimeOfDay, {1999, 12, 31, 23, 59, 59, 0}, 1) == H_SUCCESS);
+    CHECK(g.call(kGetTimeOfDay, {}, 8) == H_SUCCESS);
+    CHECK(g.ret(1) == 1999);
+    CHECK(g.ret(6) == 59);
+}
+
+TEST_CASE("rtas: set-time-of-day refuses what is not a date and keeps the clock") {
+    Guest g;
+    ClockGuard clock(&fixed_clock);
+    const std::vector<std::vector<u32>> bad = {
+        {2026, 2, 29, 0, 0, 0, 0},       {2026, 13, 1, 0, 0, 0, 0},
+        {2026, 1, 0, 0, 0, 0, 0},        {2026, 1, 1, 24, 0, 0, 0},
+        {2026, 1, 1, 0, 60, 0, 0},       {2026, 1, 1, 0, 0, 60, 0},
+        {1969, 1, 1, 0, 0, 0, 0},        {2026, 1, 1, 0, 0, 0, 1'000'000'000},
+        {0xffff'ffff, 1, 1, 0, 0, 0, 0},
+    };
+    for (const auto& args : bad) {
+        CAPTURE(args[0]);
+        CAPTURE(args[1]);
+        CAPTURE(args[2]);
+        CHECK(g.call(kSetTimeOfDay, args, 1) == H_SUCCESS);
+        CHECK(g.status() == kParameterError);
+    }
+    CHECK(g.lpar->tod_offset_ns == 0);
+    CHECK(g.call(kGetTimeOfDay, {}, 8) == H_SUCCESS);
+    CHECK(g.ret(1) == 2026);
+    CHECK(g.ret(3) == 2);
 }
 
 TEST_CASE("rtas: calendar dates") {
@@ -420,7 +468,7 @@ TEST_CASE("rtas: stop-self with another calling convention is refused and the cp
 
 TEST_CASE("rtas: an unknown token is a parameter error, reported in rets[0] and r3") {
     Guest g;
-    for (u32 token : {0u, 0xau, 0x2000u, 0x2011u, 0xffff'ffffu}) {
+    for (u32 token : {0u, 0xau, 0x2000u, 0x2012u, 0xffff'ffffu}) {
         CAPTURE(token);
         CHECK(g.call(token, {1, 2}, 2) == H_PARAMETER);
         CHECK(g.status() == kParameterError);

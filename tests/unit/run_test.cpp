@@ -85,6 +85,16 @@ TEST_CASE("run: test LPARs report, the summary adds them up, memory is given bac
     CHECK(m.lpar("b").vcpus[0].arch.args[1] == 32 * MiB);
 }
 
+TEST_CASE("run: the platform's firmware is serviced while LPARs run") {
+    Machine m("[lpar a]\nmemory = 16M\nkernel = k\nkind = test\n");
+    fake::guest = [](Vcpu& v) {
+        return v.arch.runs < 5 ? VcpuExit::Preempted : test_exit(v, 1, 0);
+    };
+    const unsigned before = fake::firmware_services;
+    m.run();
+    CHECK(fake::firmware_services - before >= 5); // at least once per slice
+}
+
 TEST_CASE("run: time slices alternate between LPARs (round robin)") {
     Machine m("[lpar a]\nmemory = 16M\nkernel = k\nkind = test\n"
               "[lpar b]\nmemory = 16M\nkernel = k\nkind = test\n");
