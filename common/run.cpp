@@ -6,6 +6,7 @@
 #include "common/lpar.hpp"
 #include "common/lpar_config.hpp"
 #include "common/sched.hpp"
+#include "common/vpa.hpp"
 
 #include <tessera/arch.hpp>
 
@@ -84,7 +85,9 @@ RunSummary run_lpars(LparTable& lpars, const Config& config, ChunkPool& pool) {
         wake_ready(lpars);
         Vcpu* v = sched.pick(0);
         if (!v) continue;        // every vcpu idles: poll again
+        vpa::count_dispatch(*v); // even: running
         VcpuExit exit = arch::vcpu_run(*v, sched.slice());
+        vpa::count_dispatch(*v); // odd: not running
         Lpar& lpar = *v->lpar;
         switch (exit) {
         case VcpuExit::Ceded:

@@ -6,6 +6,7 @@
 #include <arch/hcalls.hpp>
 
 #include "hcall/cede.hpp"
+#include "hcall/page.hpp"
 #include "hcall/processor.hpp"
 #include "hcall/rtas.hpp"
 #include "hcall/shutdown.hpp"
@@ -28,6 +29,7 @@ constexpr Entry kCommonHcalls[] = {
     {H_XIRR,          &h_xirr},
     {H_XIRR_X,        &h_xirr_x},
     {H_CEDE,          &h_cede},
+    {H_PAGE_INIT,     &h_page_init},
     {H_REGISTER_VPA,  &h_register_vpa},
     {H_PROD,          &h_prod},
     {H_CONFER,        &h_confer},

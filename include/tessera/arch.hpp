@@ -117,6 +117,10 @@ bool timer_pending(const Vcpu& vcpu);
 // tree + RTAS blob, entered kexec-style; ia32: ELF + boot_params at the PV entry) and says how
 // the boot vcpu enters it. Runs after lpar_init. False with a reason in `why` on bad images.
 bool linux_load(Lpar& lpar, const LinuxImages& images, BootEntry& entry, char* why, usize why_len);
+// Makes instruction fetches see what the hypervisor just wrote at `host` (a pointer into an LPAR's
+// memory): ppc64 flushes the data cache lines and invalidates the instruction cache lines;
+// coherent ISAs (ia32) do nothing.
+void sync_icache(void* host, usize len);
 // The LPAR has stopped: release its translation state so its chunks can be reused.
 void lpar_teardown(Lpar& lpar);
 // Fills the run-time part of `out` (runtime, runtime_known, runtime_note) from the ISA's own

@@ -33,4 +33,9 @@ Ret h_get_cpu_characteristics(Env&, Frame& frame) {
     return H_SUCCESS;
 }
 
+Ret h_set_sprg0(Env& env, Frame& frame) {
+    set_live_sprg0(env.vcpu, frame.args[0]);
+    return H_SUCCESS;
+}
+
 } // namespace tessera::arch

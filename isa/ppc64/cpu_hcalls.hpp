@@ -25,4 +25,12 @@ inline constexpr u64 kBehaviourL1dFlushPr = u64{1} << 62;
 inline constexpr u64 kBehaviourBndsChkSpecBar = u64{1} << 61;
 hcall::Ret h_get_cpu_characteristics(hcall::Env& env, hcall::Frame& frame);
 
+// H_SET_SPRG0(value): the caller's SPRG0 becomes value (the guest may also write it itself with
+// mtsprg0; PAPR offers the call for kernels that keep SPRG0 in the hypervisor's hands).
+hcall::Ret h_set_sprg0(hcall::Env& env, hcall::Frame& frame);
+
+// Writes the calling vcpu's SPRG0 where it lives while an hcall runs: the CPU's register (the
+// image, isa/ppc64/cpu_ops.cpp) or a host test's record of it.
+void set_live_sprg0(Vcpu& vcpu, u64 value);
+
 } // namespace tessera::arch

@@ -8,6 +8,9 @@ namespace tessera::fake {
 std::function<VcpuExit(Vcpu&)> guest;
 bool lpar_init_ok = true;
 u64 timebase_now = 0;
+void* icache_synced_at = nullptr;
+usize icache_synced_len = 0;
+unsigned icache_syncs = 0;
 
 HcallResult hcall(Vcpu& v, u64 opcode, u64 a0, u64 a1, u64 a2) {
     hcall::Frame f;
@@ -78,6 +81,12 @@ VcpuExit vcpu_run(Vcpu& vcpu, u64) {
 
 bool timer_pending(const Vcpu& vcpu) {
     return vcpu.arch.timer;
+}
+
+void sync_icache(void* host, usize len) {
+    fake::icache_synced_at = host;
+    fake::icache_synced_len = len;
+    ++fake::icache_syncs;
 }
 
 } // namespace tessera::arch

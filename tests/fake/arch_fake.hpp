@@ -12,6 +12,10 @@ namespace tessera::fake {
 extern std::function<VcpuExit(Vcpu&)> guest;
 extern bool lpar_init_ok;
 extern u64 timebase_now;
+// What arch::sync_icache was last asked for, and how often.
+extern void* icache_synced_at;
+extern usize icache_synced_len;
+extern unsigned icache_syncs;
 
 struct HcallResult {
     hcall::Ret status;

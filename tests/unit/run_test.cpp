@@ -4,6 +4,7 @@
 #include "common/lpar.hpp"
 #include "common/lpar_config.hpp"
 #include "common/run.hpp"
+#include "common/vpa.hpp"
 #include "tests/fake/arch_fake.hpp"
 #include "tests/fake/plat_fake.hpp"
 
@@ -83,6 +84,33 @@ TEST_CASE("run: test LPARs report, the summary adds them up, memory is given bac
     CHECK(fake::console_out.find("15 passed, 2 failed") != std::string::npos);
     // Every vcpu starts at logical 0 with (index, memory size, vcpu count).
     CHECK(m.lpar("b").vcpus[0].arch.args[1] == 32 * MiB);
+}
+
+TEST_CASE("run: the VPA's yield count is even while the vcpu runs, odd while it does not") {
+    Machine m("[lpar a]\nmemory = 16M\nkernel = k\nkind = test\n");
+    static std::vector<u32> seen;
+    seen.clear();
+    constexpr u64 kVpa = 0x10000;
+    auto yield_count = [](Vcpu& v) {
+        u8 b[4];
+        REQUIRE(v.lpar->memory.copy_out(b, LogicalAddr(kVpa + vpa::kYieldCountOffset), 4));
+        return u32{b[0]} << 24 | u32{b[1]} << 16 | u32{b[2]} << 8 | b[3];
+    };
+    fake::guest = [&](Vcpu& v) {
+        if (v.arch.runs == 1) {
+            // The guest registers a VPA (size 640 at offset 4) with a yield count of 0.
+            const u8 size[2] = {0x02, 0x80};
+            REQUIRE(v.lpar->memory.fill(LogicalAddr(kVpa), 0, 4096));
+            REQUIRE(v.lpar->memory.copy_in(LogicalAddr(kVpa + 4), size, 2));
+            CHECK(fake::hcall(v, hcall::H_REGISTER_VPA, u64{1} << 45, 0, kVpa).status ==
+                  hcall::H_SUCCESS);
+            return VcpuExit::Preempted;
+        }
+        seen.push_back(yield_count(v));
+        return v.arch.runs < 4 ? VcpuExit::Preempted : test_exit(v, 1, 0);
+    };
+    m.run();
+    CHECK(seen == std::vector<u32>{2, 4, 6}); // taken off after registering: 1; on again: 2
 }
 
 TEST_CASE("run: the platform's firmware is serviced while LPARs run") {

@@ -53,3 +53,14 @@ TEST_CASE("H_GET_CPU_CHARACTERISTICS asks for the default mitigations") {
     CHECK(c.f.rets[0] == 0);
     CHECK((c.f.rets[1] & arch::kBehaviourFavourSecurity) != 0);
 }
+
+TEST_CASE("H_SET_SPRG0: the caller's SPRG0 takes the value, whatever it is") {
+    Call c;
+    c.lpar->vcpu_count = 2;
+    c.lpar->vcpus[1].arch.sprg[0] = 7;
+    for (u64 v : {u64{0x1234'5678'9abc'def0}, u64{0}, ~u64{0}}) {
+        CHECK(c(H_SET_SPRG0, v) == H_SUCCESS);
+        CHECK(c.lpar->vcpus[0].arch.sprg[0] == v);
+    }
+    CHECK(c.lpar->vcpus[1].arch.sprg[0] == 7); // only the caller's
+}

@@ -24,3 +24,14 @@ bool timer_pending(const Vcpu&) {
     return false;
 }
 } // namespace tessera::arch
+
+namespace tessera::arch {
+void sync_icache(void*, usize) {}
+} // namespace tessera::arch
+
+namespace tessera::arch {
+// The CPU's SPRG0 is not there on the host: the vcpu's record of it is.
+void set_live_sprg0(Vcpu& vcpu, u64 value) {
+    vcpu.arch.sprg[0] = value;
+}
+} // namespace tessera::arch

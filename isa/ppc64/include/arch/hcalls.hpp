@@ -33,6 +33,7 @@ inline constexpr hcall::Entry kIsaHcalls[] = {
     {hcall::H_PROTECT,     &detail::on_htab<&h_protect>},
     {hcall::H_BULK_REMOVE, &detail::on_htab<&h_bulk_remove>},
     {hcall::H_SET_MODE,    &h_set_mode},
+    {hcall::H_SET_SPRG0,   &h_set_sprg0},
     {hcall::H_GET_CPU_CHARACTERISTICS, &h_get_cpu_characteristics},
 };
 // clang-format on
