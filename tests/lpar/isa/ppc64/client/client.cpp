@@ -37,7 +37,7 @@ Hcall call(u64 number, u64 a0 = 0, u64 a1 = 0, u64 a2 = 0, u64 a3 = 0) {
                  : "+r"(r3), "+r"(r4), "+r"(r5), "+r"(r6), "+r"(r7), "+r"(r8), "+r"(r9), "+r"(r10),
                    "+r"(r11), "+r"(r12)
                  :
-                 : "r0", "cr0", "cr1", "cr5", "cr6", "cr7", "xer", "memory");
+                 : "r0", "cr0", "cr1", "cr2", "cr3", "cr4", "cr5", "cr6", "cr7", "xer", "memory");
     return {static_cast<i64>(r3), r4, r5, r6};
 }
 
