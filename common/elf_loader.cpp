@@ -13,7 +13,8 @@ constexpr u32 kMaxSegments = 64;
 
 // One PT_LOAD, widened to 64 bits whatever the class.
 struct Segment {
-    u64 offset, paddr, vaddr, filesz, memsz;
+    u32 index; // in the program header table, for messages
+    u64 offset, paddr, vaddr, filesz, memsz, align;
 };
 
 template <class T>
@@ -28,7 +29,7 @@ class Loader {
     Loader(LogicalMap& m, const u8* image, usize size, char* why, usize why_len)
         : memory_(m), image_(image), size_(size), why_(why), why_len_(why_len) {}
 
-    bool run(u16 machine, ElfLoaded& out);
+    bool run(u16 machine, LogicalAddr dyn_base, ElfLoaded& out);
 
   private:
     bool fail(const char* fmt, unsigned long long a = 0, unsigned long long b = 0) {
@@ -40,7 +41,13 @@ class Loader {
     template <class Ehdr>
     bool read_header(ElfLoaded& out) {
         auto h = read<Ehdr>(image_);
-        if (h.e_type != ET_EXEC) return fail("ELF type %llu is not an executable", h.e_type);
+        if (h.e_type != ET_EXEC && h.e_type != ET_DYN)
+            return fail("ELF type %llu is neither an executable (2) nor position-independent (3)",
+                        h.e_type);
+        if (h.e_version != EV_CURRENT) return fail("ELF version %llu (want 1)", h.e_version);
+        if (h.e_ehsize != sizeof(Ehdr))
+            return fail("ELF header size %llu (want %llu)", h.e_ehsize, sizeof(Ehdr));
+        dyn_ = h.e_type == ET_DYN;
         out.machine = h.e_machine;
         phoff_ = h.e_phoff;
         phnum_ = h.e_phnum;
@@ -49,20 +56,29 @@ class Loader {
         return true;
     }
     template <class Phdr>
-    static bool read_segment(const u8* p, Segment& s) {
+    static u32 read_segment(const u8* p, Segment& s) {
         auto ph = read<Phdr>(p);
-        s = {ph.p_offset, ph.p_paddr, ph.p_vaddr, ph.p_filesz, ph.p_memsz};
-        return ph.p_type == PT_LOAD;
+        s.offset = ph.p_offset;
+        s.paddr = ph.p_paddr;
+        s.vaddr = ph.p_vaddr;
+        s.filesz = ph.p_filesz;
+        s.memsz = ph.p_memsz;
+        s.align = ph.p_align;
+        return ph.p_type;
     }
     bool segment(u32 index, Segment& s, bool& is_load);
+    bool place(Segment* segs, u32 n, LogicalAddr dyn_base, ElfLoaded& out);
+    bool find_entry(const Segment* segs, u32 n, ElfLoaded& out);
+    // Where a segment goes: its physical address, or its link address moved by the bias.
+    u64 dest(const Segment& s) const { return dyn_ ? s.vaddr + bias_ : s.paddr; }
 
     LogicalMap& memory_;
     const u8* image_;
     usize size_;
     char* why_;
     usize why_len_;
-    bool is64_ = false;
-    u64 phoff_ = 0, entry_ = 0;
+    bool is64_ = false, dyn_ = false;
+    u64 phoff_ = 0, entry_ = 0, bias_ = 0;
     u32 phnum_ = 0, phentsize_ = 0;
 };
 
@@ -72,10 +88,13 @@ bool Loader::header(u16 machine, ElfLoaded& out) {
     if (image_[EI_DATA] != ELFDATA2LSB) return fail("not a little-endian ELF file");
     is64_ = image_[EI_CLASS] == ELFCLASS64;
     if (!is64_ && image_[EI_CLASS] != ELFCLASS32) return fail("unknown ELF class");
+    if (image_[EI_VERSION] != EV_CURRENT)
+        return fail("ELF identification version %llu (want 1)", image_[EI_VERSION]);
     usize ehsize = is64_ ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
     if (size_ < ehsize) return fail("truncated ELF header");
     if (is64_ ? !read_header<Elf64_Ehdr>(out) : !read_header<Elf32_Ehdr>(out)) return false;
     out.is64 = is64_;
+    out.position_independent = dyn_;
     if (out.machine != machine)
         return fail("ELF machine %llu, this target runs machine %llu", out.machine, machine);
     usize want = is64_ ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
@@ -88,63 +107,102 @@ bool Loader::header(u16 machine, ElfLoaded& out) {
 
 bool Loader::segment(u32 index, Segment& s, bool& is_load) {
     const u8* p = image_ + phoff_ + u64{index} * phentsize_;
-    is_load = is64_ ? read_segment<Elf64_Phdr>(p, s) : read_segment<Elf32_Phdr>(p, s);
+    u32 type = is64_ ? read_segment<Elf64_Phdr>(p, s) : read_segment<Elf32_Phdr>(p, s);
+    s.index = index;
+    // Nobody here could run a dynamic linker: a PIE must be static (and relocate itself).
+    if (type == PT_INTERP)
+        return fail("segment %llu asks for an interpreter (link it static)", index);
+    is_load = type == PT_LOAD;
     if (!is_load) return true;
     if (s.filesz > s.memsz) return fail("segment %llu: file size above memory size", index);
     if (s.offset > size_ || s.filesz > size_ - s.offset)
         return fail("segment %llu: data past the end of the file", index);
-    if (s.memsz == 0) return true;
-    if (!memory_.contains(LogicalAddr(s.paddr), s.memsz))
-        return fail("segment %llu does not fit in the LPAR's %llu MiB", index,
-                    memory_.size() / MiB);
+    if (!dyn_) return true;
+    // Moving the image must keep what its code assumes about the alignment of its segments.
+    if (s.align > 1 && !is_pow2(s.align))
+        return fail("segment %llu: alignment %#llx is not a power of two", index, s.align);
+    if (s.align > 1 && (s.vaddr & (s.align - 1)) != (s.offset & (s.align - 1)))
+        return fail("segment %llu: address and file offset disagree modulo the alignment", index);
+    if (s.memsz > ~u64{0} - s.vaddr)
+        return fail("segment %llu wraps around the address space", index);
     return true;
 }
 
-bool Loader::run(u16 machine, ElfLoaded& out) {
-    if (!header(machine, out)) return false;
-    Segment segs[kMaxSegments];
-    u32 n = 0;
-    bool entry_found = false;
-    u64 low = ~u64{0}, high = 0;
-    for (u32 i = 0; i < phnum_; ++i) {
-        Segment s;
-        bool is_load = false;
-        if (!segment(i, s, is_load)) return false;
-        if (!is_load || s.memsz == 0) continue;
-        // e_entry is a virtual address (ppc64's vmlinux) or already the physical one (i386's
-        // vmlinux enters at phys_startup_32, with paging off).
-        if (!entry_found && entry_ >= s.vaddr && entry_ - s.vaddr < s.memsz) {
-            out.entry = LogicalAddr(s.paddr + (entry_ - s.vaddr));
-            entry_found = true;
+// ET_DYN: the lowest link address, rounded down to the largest segment alignment, goes to
+// dyn_base. ET_EXEC: nothing to choose. Then every segment must fit in the LPAR.
+bool Loader::place(Segment* segs, u32 n, LogicalAddr dyn_base, ElfLoaded& out) {
+    if (dyn_) {
+        u64 link_low = ~u64{0}, align = 1;
+        for (u32 i = 0; i < n; ++i) {
+            link_low = segs[i].vaddr < link_low ? segs[i].vaddr : link_low;
+            align = segs[i].align > align ? segs[i].align : align;
         }
-        if (!entry_found && entry_ >= s.paddr && entry_ - s.paddr < s.memsz) {
-            out.entry = LogicalAddr(entry_);
-            entry_found = true;
-        }
-        low = s.paddr < low ? s.paddr : low;
-        high = s.paddr + s.memsz > high ? s.paddr + s.memsz : high;
-        segs[n++] = s;
+        if (!is_aligned(dyn_base.value(), align))
+            return fail("load base %#llx is not aligned to the segments' %#llx", dyn_base.value(),
+                        align);
+        bias_ = dyn_base.value() - align_down(link_low, align); // modulo 2^64
+        out.bias = bias_;
     }
-    if (n == 0) return fail("no loadable segment");
-    if (!entry_found) return fail("entry point %#llx is in no loaded segment", entry_);
+    u64 low = ~u64{0}, high = 0;
     for (u32 i = 0; i < n; ++i) {
         const Segment& s = segs[i];
-        LogicalAddr at(s.paddr);
-        if (!memory_.copy_in(at, image_ + s.offset, s.filesz) ||
-            !memory_.fill(at + s.filesz, 0, s.memsz - s.filesz))
-            return fail("segment %llu could not be written", i);
+        u64 at = dest(s);
+        if (!memory_.contains(LogicalAddr(at), s.memsz))
+            return fail("segment %llu does not fit in the LPAR's %llu MiB", s.index,
+                        memory_.size() / MiB);
+        low = at < low ? at : low;
+        high = at + s.memsz > high ? at + s.memsz : high;
     }
     out.low = LogicalAddr(low);
     out.high = LogicalAddr(high);
     return true;
 }
 
+bool Loader::find_entry(const Segment* segs, u32 n, ElfLoaded& out) {
+    for (u32 i = 0; i < n; ++i) {
+        const Segment& s = segs[i];
+        // e_entry is a virtual address (ppc64's vmlinux, any PIE) or already the physical one
+        // (i386's vmlinux enters at phys_startup_32, with paging off).
+        if (entry_ >= s.vaddr && entry_ - s.vaddr < s.memsz) {
+            out.entry = LogicalAddr(dest(s) + (entry_ - s.vaddr));
+            return true;
+        }
+        if (!dyn_ && entry_ >= s.paddr && entry_ - s.paddr < s.memsz) {
+            out.entry = LogicalAddr(entry_);
+            return true;
+        }
+    }
+    return fail("entry point %#llx is in no loaded segment", entry_);
+}
+
+bool Loader::run(u16 machine, LogicalAddr dyn_base, ElfLoaded& out) {
+    if (!header(machine, out)) return false;
+    Segment segs[kMaxSegments];
+    u32 n = 0;
+    for (u32 i = 0; i < phnum_; ++i) {
+        Segment s;
+        bool is_load = false;
+        if (!segment(i, s, is_load)) return false;
+        if (is_load && s.memsz != 0) segs[n++] = s;
+    }
+    if (n == 0) return fail("no loadable segment");
+    if (!place(segs, n, dyn_base, out) || !find_entry(segs, n, out)) return false;
+    for (u32 i = 0; i < n; ++i) {
+        const Segment& s = segs[i];
+        LogicalAddr at(dest(s));
+        if (!memory_.copy_in(at, image_ + s.offset, s.filesz) ||
+            !memory_.fill(at + s.filesz, 0, s.memsz - s.filesz))
+            return fail("segment %llu could not be written", s.index);
+    }
+    return true;
+}
+
 } // namespace
 
 bool load_elf(LogicalMap& memory, const u8* image, usize size, u16 expected_machine, ElfLoaded& out,
-              char* why, usize why_len) {
+              char* why, usize why_len, LogicalAddr dyn_base) {
     out = ElfLoaded{};
-    return Loader(memory, image, size, why, why_len).run(expected_machine, out);
+    return Loader(memory, image, size, why, why_len).run(expected_machine, dyn_base, out);
 }
 
 } // namespace tessera

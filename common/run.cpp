@@ -110,7 +110,8 @@ RunSummary run_lpars(LparTable& lpars, const Config& config, ChunkPool& pool) {
     bool any_test = false;
     for (Lpar& lpar : lpars) {
         const LparConfig* lc = config.find(lpar.name);
-        any_test |= lc && lc->kind == LparKind::Test;
+        // A client that is not a test program may report through H_TESSERA_TEST_EXIT too.
+        any_test |= (lc && lc->kind == LparKind::Test) || lpar.test.reported;
         bool expect_crash = lc && lc->expect == LparExpect::Crash;
         if (expect_crash) {
             bool ok = lpar.state == LparState::Crashed;
@@ -127,8 +128,11 @@ RunSummary run_lpars(LparTable& lpars, const Config& config, ChunkPool& pool) {
             log("lpar %s: crashed: %s\n", lpar.name, lpar.stop_reason);
         }
     }
-    // The checks' summary, for runs with test LPARs; a Linux run ends with its LPARs' lines.
-    if (any_test) log("%llu passed, %llu failed\n", ull(sum.passed), ull(sum.failed));
+    // The checks' summary, for runs with test LPARs or reporting clients, and for any run in
+    // which something failed (a client that crashed or could not be loaded), so that a failed
+    // run never ends like a clean power-off; a good Linux run ends with its LPARs' lines.
+    if (any_test || sum.failed != 0)
+        log("%llu passed, %llu failed\n", ull(sum.passed), ull(sum.failed));
     return sum;
 }
 

@@ -4,6 +4,7 @@
 //   byte 0 is bits 63..56 of `hi`, byte 7 bits 7..0 of `hi`, byte 8 bits 63..56 of `lo`.
 // H_GET_TERM_CHAR(termno) -> rets[0] = count, rets[1] / rets[2] = the bytes packed the same way
 //   (unused bytes are 0). No input waiting: count 0 and H_SUCCESS.
+// termno 0 is the LPAR's first vty too (QEMU's spapr does the same for early consoles).
 // Another terminal number, or len > 16: H_PARAMETER.
 // H_VTERM_PARTNER_INFO is not implemented (H_FUNCTION): there are no partner terminals.
 #pragma once

@@ -1,6 +1,7 @@
-// Booting Linux in a pseries LPAR: the vmlinux ELF at its physical addresses, then the initrd,
-// the RTAS blob and the device tree above it; the boot vcpu enters kexec-style with r3 = the
-// device tree, r4 = the kernel's base, r5 = 0 (no Open Firmware).
+// Booting a pseries client (Linux or any other PAPR program): the ELF at its physical addresses
+// (a position-independent one at logical 0), the initrd above it, the RTAS blob at the top of the
+// real-mode area with the device tree right below it; the boot vcpu enters kexec-style with r3 =
+// the device tree, r4 = the image's base, r5 = 0 (no Open Firmware).
 #include "common/elf_loader.hpp"
 #include "common/guest_fdt.hpp"
 #include "common/lpar.hpp"
@@ -33,6 +34,15 @@ constexpr u32 kOne[] = {1};
 // idles with H_CEDE instead of spinning.
 const char* const kHypertas[] = {"hcall-pft", "hcall-bulk", "hcall-splpar", "hcall-set-mode"};
 
+// Where a position-independent client goes: logical 0, QEMU spapr's KERNEL_LOAD_ADDR. The client
+// owns the real-mode interrupt vectors at 0x100.., which a PIE linked at 0 then has in place.
+constexpr LogicalAddr kPieBase{0};
+// The real-mode area Linux assumes on a POWER8 hash LPAR is at most 1 GiB (ppc64_rma_size).
+// RTAS (entered in real mode) and the device tree go at its top, as QEMU's spapr puts them, far
+// from the image and initrd at the bottom: a client that ignores the FDT's reserve map and uses
+// the memory right above itself does not overwrite them.
+constexpr u64 kRmaMax = 1 * GiB;
+
 bool fail(char* why, usize len, const char* msg, unsigned long long a = 0) {
     rt::format(why, len, msg, a);
     return false;
@@ -43,11 +53,11 @@ bool fail(char* why, usize len, const char* msg, unsigned long long a = 0) {
 bool linux_load(Lpar& lpar, const LinuxImages& images, BootEntry& entry, char* why, usize why_len) {
     LogicalMap& mem = lpar.memory;
     ElfLoaded elf;
-    if (!load_elf(mem, images.kernel, images.kernel_size, EM_PPC64, elf, why, why_len))
+    if (!load_elf(mem, images.kernel, images.kernel_size, EM_PPC64, elf, why, why_len, kPieBase))
         return false;
     if (!elf.is64) return fail(why, why_len, "the kernel is not a 64-bit ELF");
 
-    // Above the kernel: initrd, then the RTAS region, then the device tree.
+    // Above the kernel: the initrd. At the top of the RMA: RTAS, the device tree below it.
     u64 at = align_up(elf.high.value(), 1 * MiB);
     LogicalAddr initrd(at);
     if (images.initrd_size) {
@@ -56,12 +66,15 @@ bool linux_load(Lpar& lpar, const LinuxImages& images, BootEntry& entry, char* w
                         mem.size() / MiB);
         at = align_up(at + images.initrd_size, 64 * KiB);
     }
-    LogicalAddr rtas(at);
+    const u64 rma_top = mem.size() < kRmaMax ? mem.size() : kRmaMax;
+    if (rma_top < at || rma_top - at < hcall::rtas::kRegionSize)
+        return fail(why, why_len, "no room for RTAS above the kernel and initrd in %llu MiB",
+                    mem.size() / MiB);
+    LogicalAddr rtas(rma_top - hcall::rtas::kRegionSize);
     u8 blob[hcall::kRtasBlobSize];
     usize blob_size = hcall::rtas_blob(blob, sizeof(blob));
     if (!mem.fill(rtas, 0, hcall::rtas::kRegionSize) || !mem.copy_in(rtas, blob, blob_size))
-        return fail(why, why_len, "no room for RTAS above the kernel and initrd");
-    LogicalAddr fdt = rtas + hcall::rtas::kRegionSize;
+        return fail(why, why_len, "RTAS could not be written");
 
     const u32 pft_size[] = {0, lpar.arch.htab.shift()};
     const guest_fdt::CellsProperty cpu_props[] = {
@@ -102,8 +115,12 @@ bool linux_load(Lpar& lpar, const LinuxImages& images, BootEntry& entry, char* w
         rt::format(why, why_len, "device tree: %s", guest_fdt::to_string(r.error));
         return false;
     }
-    if (!mem.copy_in(fdt, fdt_buffer, r.size))
-        return fail(why, why_len, "no room for the device tree in %llu MiB", mem.size() / MiB);
+    // Right below RTAS, on a 64K boundary (the page size of a 64K-page kernel).
+    if (rtas.value() - at < r.size)
+        return fail(why, why_len, "no room for the device tree above the kernel and initrd");
+    LogicalAddr fdt(align_down(rtas.value() - r.size, 64 * KiB));
+    if (fdt.value() < at || !mem.copy_in(fdt, fdt_buffer, r.size))
+        return fail(why, why_len, "no room for the device tree above the kernel and initrd");
 
     entry = BootEntry{elf.entry, {fdt.value(), elf.low.value(), 0, 0}, 3};
     return true;

@@ -55,8 +55,11 @@ bool lpar_init(Lpar& lpar) {
         log("ppc64: VRMA setup failed for LPAR %s\n", lpar.name);
         return false;
     }
-    a.lpcr = lpcr::VPM0 | lpcr::DPFD_4 | (Htab::kVrmaSd << lpcr::VRMASD_SHIFT) | lpcr::ILE |
-             lpcr::ONL | lpcr::LPES1 | lpcr::HDICE;
+    // ILE clear: a PAPR partition takes its interrupts big-endian until the client asks for
+    // little-endian ones with H_SET_MODE (as on QEMU's pseries and PowerVM; a LE Linux does
+    // it first thing, "our calling convention makes us always enter in BE").
+    a.lpcr = lpcr::VPM0 | lpcr::DPFD_4 | (Htab::kVrmaSd << lpcr::VRMASD_SHIFT) | lpcr::ONL |
+             lpcr::LPES1 | lpcr::HDICE;
     return true;
 }
 
@@ -69,7 +72,11 @@ void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
     VcpuState& s = vcpu.arch;
     s = VcpuState{};
     s.regs.pc = entry.value();
-    s.regs.msr = msr::SF | msr::ME | msr::RI | msr::LE;
+    // Big-endian, 64-bit, real mode, EE=0: how PAPR firmware enters a client and how RTAS
+    // start-cpu starts a secondary (QEMU: MSR = SF|ME for both). A little-endian client begins
+    // with a stub that flips MSR[LE] (Linux's FIXUP_ENDIAN); LPCR[ILE] is the LPAR's, so a
+    // secondary takes interrupts as the caller asked.
+    s.regs.msr = msr::SF | msr::ME;
     for (usize i = 0; i < nargs && i < 4; ++i) s.regs.gpr[3 + i] = args[i];
     // The HTAB size for a guest that has no device tree to read ibm,pft-size from.
     s.regs.gpr[3 + (nargs < 4 ? nargs : 4)] = vcpu.lpar->arch.htab.shift();

@@ -1,5 +1,5 @@
-// The ELF loader over fake real memory: good images land at their physical addresses, bad ones
-// are refused with a message before anything is written.
+// The ELF loader over fake real memory: good images land at their physical addresses (ET_EXEC)
+// or at the chosen base (ET_DYN), bad ones are refused with a message before anything is written.
 #include "common/chunks.hpp"
 #include "common/elf_loader.hpp"
 
@@ -45,6 +45,8 @@ std::vector<u8> elf64(u64 entry = 0xc000000000010010ull) {
     h.e_ident[EI_VERSION] = EV_CURRENT;
     h.e_type = ET_EXEC;
     h.e_machine = EM_PPC64;
+    h.e_version = EV_CURRENT;
+    h.e_ehsize = sizeof(h);
     h.e_entry = entry;
     h.e_phoff = sizeof(h);
     h.e_phentsize = sizeof(Elf64_Phdr);
@@ -60,9 +62,59 @@ std::vector<u8> elf64(u64 entry = 0xc000000000010010ull) {
     return f;
 }
 
-std::string load(Memory& m, const std::vector<u8>& f, ElfLoaded& out, u16 machine = EM_PPC64) {
+// A small static PIE as `ld -pie` lays one out (linked at `link`, 64K-aligned segments): text at
+// link + 0 (file 0x1000, 0x100 bytes), a PT_DYNAMIC, data at link + 0x20000 (0x80 bytes, then
+// 0x1000 of bss). Entry at link + 0x1010.
+constexpr usize kPiePhdrs = 3;
+std::vector<u8> pie(u64 link = 0) {
+    std::vector<u8> f(0x3000, 0);
+    Elf64_Ehdr h{};
+    std::memcpy(h.e_ident, ELFMAG, SELFMAG);
+    h.e_ident[EI_CLASS] = ELFCLASS64;
+    h.e_ident[EI_DATA] = ELFDATA2LSB;
+    h.e_ident[EI_VERSION] = EV_CURRENT;
+    h.e_type = ET_DYN;
+    h.e_machine = EM_PPC64;
+    h.e_version = EV_CURRENT;
+    h.e_ehsize = sizeof(h);
+    h.e_entry = link + 0x1010;
+    h.e_phoff = sizeof(h);
+    h.e_phentsize = sizeof(Elf64_Phdr);
+    h.e_phnum = kPiePhdrs;
+    std::memcpy(f.data(), &h, sizeof(h));
+    Elf64_Phdr p[kPiePhdrs]{};
+    p[0] = {PT_LOAD, 5, 0x1000, link + 0x1000, link + 0x1000, 0x100, 0x100, 0x10000};
+    p[1] = {PT_DYNAMIC, 6, 0x2000, link + 0x22000, link + 0x22000, 0x10, 0x10, 8};
+    p[2] = {PT_LOAD, 6, 0x2000, link + 0x22000, link + 0x22000, 0x80, 0x1080, 0x10000};
+    std::memcpy(f.data() + sizeof(h), p, sizeof(p));
+    std::memset(f.data() + 0x1000, 0x11, 0x100);
+    std::memset(f.data() + 0x2000, 0x22, 0x80);
+    return f;
+}
+
+// Reads, changes and writes back program header i of a 64-bit image.
+template <class Fn>
+std::vector<u8> with_phdr(std::vector<u8> f, usize i, Fn fn) {
+    Elf64_Phdr ph;
+    std::memcpy(&ph, f.data() + sizeof(Elf64_Ehdr) + i * sizeof(ph), sizeof(ph));
+    fn(ph);
+    std::memcpy(f.data() + sizeof(Elf64_Ehdr) + i * sizeof(ph), &ph, sizeof(ph));
+    return f;
+}
+template <class Fn>
+std::vector<u8> with_ehdr(std::vector<u8> f, Fn fn) {
+    Elf64_Ehdr h;
+    std::memcpy(&h, f.data(), sizeof(h));
+    fn(h);
+    std::memcpy(f.data(), &h, sizeof(h));
+    return f;
+}
+
+std::string load(Memory& m, const std::vector<u8>& f, ElfLoaded& out, u16 machine = EM_PPC64,
+                 u64 dyn_base = 0) {
     char why[128] = "";
-    bool ok = load_elf(m.map, f.data(), f.size(), machine, out, why, sizeof(why));
+    bool ok =
+        load_elf(m.map, f.data(), f.size(), machine, out, why, sizeof(why), LogicalAddr(dyn_base));
     return ok ? "ok" : why;
 }
 
@@ -92,6 +144,89 @@ TEST_CASE("elf: an entry point given as a physical address is taken as it is (i3
     REQUIRE(load(m, elf64(0x10020), out) == "ok");
     CHECK(out.entry == LogicalAddr(0x10020));
     CHECK(load(m, elf64(0x10000 + 0x10000), out) == "entry point 0x20000 is in no loaded segment");
+}
+
+TEST_CASE("elf: a position-independent image goes at the chosen base, entry moved with it") {
+    Memory m;
+    ElfLoaded out;
+    REQUIRE(load(m, pie(), out, EM_PPC64, 0x100000) == "ok");
+    CHECK(out.position_independent);
+    CHECK(out.bias == 0x100000);
+    CHECK(out.entry == LogicalAddr(0x101010));
+    CHECK(out.low == LogicalAddr(0x101000));
+    CHECK(out.high == LogicalAddr(0x122000 + 0x1080));
+    CHECK(m.at(0x1000) == 0xEE); // not at its link addresses
+    CHECK(m.at(0x101000) == 0x11);
+    CHECK(m.at(0x1010ff) == 0x11);
+    CHECK(m.at(0x101100) == 0xEE);
+    CHECK(m.at(0x122000) == 0x22);
+    CHECK(m.at(0x12207f) == 0x22);
+    CHECK(m.at(0x122080) == 0);    // bss
+    CHECK(m.at(0x12307f) == 0);    // its last byte
+    CHECK(m.at(0x123080) == 0xEE); // past it
+}
+
+TEST_CASE("elf: a position-independent image linked high moves down (QEMU's spapr: base 0)") {
+    Memory m;
+    ElfLoaded out;
+    REQUIRE(load(m, pie(0x10000000), out) == "ok");
+    CHECK(out.bias == u64{0} - 0x10000000);
+    CHECK(out.entry == LogicalAddr(0x1010));
+    CHECK(out.low == LogicalAddr(0x1000));
+    CHECK(m.at(0x1000) == 0x11);
+    CHECK(m.at(0x22000) == 0x22);
+    // An executable is never moved: the same image as ET_EXEC wants its link addresses.
+    auto exec = with_ehdr(pie(0x10000000), [](Elf64_Ehdr& h) { h.e_type = ET_EXEC; });
+    CHECK(load(m, exec, out) == "segment 0 does not fit in the LPAR's 32 MiB");
+}
+
+TEST_CASE("elf: bad position-independent images are refused and nothing is written") {
+    Memory m;
+    ElfLoaded out;
+    const auto f = pie();
+    // a dynamic linker nobody can provide
+    auto bad = with_phdr(f, 1, [](Elf64_Phdr& p) { p.p_type = PT_INTERP; });
+    CHECK(load(m, bad, out) == "segment 1 asks for an interpreter (link it static)");
+    bad = with_phdr(f, 0, [](Elf64_Phdr& p) { p.p_align = 0x3000; });
+    CHECK(load(m, bad, out) == "segment 0: alignment 0x3000 is not a power of two");
+    bad = with_phdr(f, 2, [](Elf64_Phdr& p) { p.p_vaddr += 0x100; });
+    CHECK(load(m, bad, out) == "segment 2: address and file offset disagree modulo the alignment");
+    CHECK(load(m, f, out, EM_PPC64, 0x1000) ==
+          "load base 0x1000 is not aligned to the segments' 0x10000");
+    bad = with_phdr(f, 2, [](Elf64_Phdr& p) {
+        p.p_vaddr = ~u64{0} - 0xffff + 0x2000;
+        p.p_memsz = 0x20000;
+    });
+    CHECK(load(m, bad, out) == "segment 2 wraps around the address space");
+    // the chosen base leaves no room for the image
+    CHECK(load(m, f, out, EM_PPC64, 2 * kChunkSize - 0x10000) ==
+          "segment 2 does not fit in the LPAR's 32 MiB");
+    CHECK(load(m, f, out, EM_PPC64, ~u64{0} & ~u64{0xffff}) ==
+          "segment 0 does not fit in the LPAR's 32 MiB");
+    // an entry outside the image (a physical-address entry means nothing for a PIE)
+    bad = with_ehdr(f, [](Elf64_Ehdr& h) { h.e_entry = 0x10000; });
+    CHECK(load(m, bad, out) == "entry point 0x10000 is in no loaded segment");
+    // neither an executable nor position-independent
+    for (u16 type : {u16{ET_NONE}, u16{ET_REL}, u16{ET_CORE}, u16{0xffff}}) {
+        bad = with_ehdr(f, [type](Elf64_Ehdr& h) { h.e_type = type; });
+        CHECK(load(m, bad, out) ==
+              "ELF type " + std::to_string(type) +
+                  " is neither an executable (2) nor position-independent (3)");
+    }
+    bad = with_ehdr(f, [](Elf64_Ehdr& h) { h.e_version = 2; });
+    CHECK(load(m, bad, out) == "ELF version 2 (want 1)");
+    bad = with_ehdr(f, [](Elf64_Ehdr& h) { h.e_ehsize = 52; });
+    CHECK(load(m, bad, out) == "ELF header size 52 (want 64)");
+    bad = f;
+    bad[EI_VERSION] = 0;
+    CHECK(load(m, bad, out) == "ELF identification version 0 (want 1)");
+    bad = with_ehdr(f, [](Elf64_Ehdr& h) { h.e_phentsize = sizeof(Elf32_Phdr); });
+    CHECK(load(m, bad, out) == "program header size 32");
+    // every byte of a truncated image is refused cleanly
+    for (usize n = 0; n < 0x2000 + 0x80; n += 7)
+        CHECK(load(m, std::vector<u8>(f.begin(), f.begin() + n), out) != "ok");
+    for (u64 a : {u64{0}, u64{0x1000}, u64{0x22000}, u64{0x100000}, u64{0x122000}})
+        CHECK(m.at(a) == 0xEE); // nothing was written by any of these
 }
 
 TEST_CASE("elf: bad images are refused with a message and nothing is written") {

@@ -85,7 +85,6 @@ TEST_CASE("hcall vty: put with a bad length or terminal is H_PARAMETER and write
     CHECK(g.put(kTerm, ~u64{0}, 0x41, 0x41) == H_PARAMETER);
     CHECK(g.put(kTerm, u64{1} << 63, 0x41, 0x41) == H_PARAMETER);
     CHECK(g.put(kTerm, 0x100000010, 0x41, 0x41) == H_PARAMETER); // 16 in the low word only
-    CHECK(g.put(0, 1, 0x41ull << 56, 0) == H_PARAMETER);
     CHECK(g.put(kTerm + 1, 1, 0x41ull << 56, 0) == H_PARAMETER);
     CHECK(g.put(kTerm | (u64{1} << 32), 1, 0x41ull << 56, 0) == H_PARAMETER);
     CHECK(g.put(~u64{0}, 1, 0x41ull << 56, 0) == H_PARAMETER);
@@ -98,6 +97,25 @@ TEST_CASE("hcall vty: put honours a configured terminal number") {
     CHECK(g.put(kTerm, 1, 0x41ull << 56, 0) == H_PARAMETER);
     CHECK(g.put(0x71000000, 1, 0x41ull << 56, 0) == H_SUCCESS);
     CHECK(g.output() == "A");
+}
+
+TEST_CASE("hcall vty: termno 0 is the LPAR's first vty, whatever its unit address") {
+    for (u64 unit : {kTerm, u64{0x71000000}, u64{0}}) {
+        CAPTURE(unit);
+        Guest g;
+        g.lpar->vty.set_termno(unit);
+        CHECK(g.put(0, 2, 0x4142ull << 48, 0) == H_SUCCESS);
+        CHECK(g.put(unit, 1, 0x43ull << 56, 0) == H_SUCCESS);
+        CHECK(g.output() == "ABC");
+        CHECK(g.put(0, 17, 0, 0) == H_PARAMETER); // the length is still checked
+        CHECK(g.put(1, 1, 0x41ull << 56, 0) == H_PARAMETER);
+        g.feed("xy");
+        Ret r;
+        Frame f = g.get(0, r);
+        CHECK(r == H_SUCCESS);
+        CHECK(f.rets[0] == 2);
+        CHECK(f.rets[1] == 0x78'79'00'00'00'00'00'00);
+    }
 }
 
 TEST_CASE("hcall vty: get with no input returns count 0, zero bytes, H_SUCCESS") {
@@ -147,7 +165,7 @@ TEST_CASE("hcall vty: get packs 1, 8, 9 and 16 bytes most significant first") {
 TEST_CASE("hcall vty: get on a wrong terminal is H_PARAMETER, count 0, input kept") {
     Guest g;
     g.feed("keep");
-    for (u64 bad : {u64{0}, kTerm + 4, kTerm | (u64{1} << 40), ~u64{0}}) {
+    for (u64 bad : {u64{1}, kTerm + 4, kTerm | (u64{1} << 40), ~u64{0}}) {
         Ret r;
         Frame f = g.get(bad, r);
         CHECK(r == H_PARAMETER);

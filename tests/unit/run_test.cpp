@@ -26,7 +26,9 @@ struct Machine {
     std::unique_ptr<LparTable> lpars = std::make_unique<LparTable>();
     std::unique_ptr<Config> config = std::make_unique<Config>();
 
-    explicit Machine(const std::string& conf, bool init_ok = true) {
+    // clients_load: LPARs of kind linux are "loaded" as clients entered at 0 on vcpu 0 (the
+    // fake ISA has no Linux loader); otherwise they fail to load.
+    explicit Machine(const std::string& conf, bool init_ok = true, bool clients_load = false) {
         fake::lpar_init_ok = init_ok;
         RealRange ram{RealAddr(kBase), mem.size()};
         RealWindow w{reinterpret_cast<uptr>(mem.data()), RealAddr(kBase), mem.size()};
@@ -46,6 +48,10 @@ struct Machine {
             } else if (lc.kind == LparKind::Test) {
                 l->boot = BootEntry{LogicalAddr(0), {0, l->memory.size(), lc.cpus, 0}, 3};
                 l->boot_all_vcpus = true;
+                REQUIRE(l->mark_loaded());
+            } else if (clients_load) {
+                l->boot = BootEntry{LogicalAddr(0), {0, 0, 0, 0}, 3};
+                l->boot_all_vcpus = false;
                 REQUIRE(l->mark_loaded());
             } else {
                 l->crash("no Linux on the fake ISA");
@@ -239,4 +245,36 @@ TEST_CASE("run: H_PROD wakes a ceded sibling") {
     };
     CHECK(m.run().passed == 1);
     CHECK(prod_at == 1); // asleep until the prod
+}
+
+TEST_CASE("run: a client that is not a test program may report; its failures fail the run") {
+    Machine m("[lpar c]\nmemory = 16M\nkernel = k\n", true, true);
+    fake::guest = [](Vcpu& v) { return test_exit(v, 3, 1); };
+    RunSummary s = m.run();
+    CHECK(s.passed == 3);
+    CHECK(s.failed == 1);
+    CHECK(fake::console_out.find("lpar c: 3 passed, 1 failed\n") != std::string::npos);
+    CHECK(fake::console_out.find("\n3 passed, 1 failed\n") != std::string::npos); // the summary
+}
+
+TEST_CASE("run: a client that could not be loaded ends the run with a failed summary") {
+    Machine m("[lpar c]\nmemory = 16M\nkernel = k\n"); // kind linux: the fake cannot load it
+    fake::guest = [](Vcpu&) { return VcpuExit::Preempted; };
+    RunSummary s = m.run();
+    CHECK(s.failed == 1);
+    CHECK(fake::console_out.find("lpar c: crashed: no Linux on the fake ISA\n") !=
+          std::string::npos);
+    CHECK(fake::console_out.find("\n0 passed, 1 failed\n") != std::string::npos);
+}
+
+TEST_CASE("run: a client that powers off cleanly adds no summary line") {
+    Machine m("[lpar c]\nmemory = 16M\nkernel = k\n", true, true);
+    fake::guest = [](Vcpu& v) {
+        v.lpar->stop("power-off");
+        return VcpuExit::Stopped;
+    };
+    RunSummary s = m.run();
+    CHECK(s.passed == 0);
+    CHECK(s.failed == 0);
+    CHECK(fake::console_out.find("passed") == std::string::npos);
 }

@@ -66,8 +66,10 @@ void check_console() {
                  "H_PUT_TERM_CHAR with 2^32+1 bytes -> H_PARAMETER");
     check_status(hcall(H_PUT_TERM_CHAR, kVtyTermno + 1, 1, hi, lo).status, H_PARAMETER,
                  "H_PUT_TERM_CHAR to termno 0x%" PRIx64 " -> H_PARAMETER", kVtyTermno + 1);
-    check_status(hcall(H_PUT_TERM_CHAR, 0, 1, hi, lo).status, H_PARAMETER,
-                 "H_PUT_TERM_CHAR to termno 0 -> H_PARAMETER");
+    check_status(hcall(H_PUT_TERM_CHAR, 0, 0, 0, 0).status, H_SUCCESS,
+                 "H_PUT_TERM_CHAR to termno 0 (the first vty, as for early consoles)");
+    check_status(hcall(H_PUT_TERM_CHAR, 1, 1, hi, lo).status, H_PARAMETER,
+                 "H_PUT_TERM_CHAR to termno 1 -> H_PARAMETER");
     // Only a wrong termno here: reading the right one would eat the selftest's typed line
     // (the "nothing typed" check comes after it, in check_console_input).
     const HcallResult bad = hcall(H_GET_TERM_CHAR, kVtyTermno + 1);

@@ -131,7 +131,8 @@ void lpar_main(const Boot& b) {
         do {
             number = pick_number(rng);
             for (u64& a : args) a = pick_arg(rng, b);
-            if (number == H_PUT_TERM_CHAR && args[0] == kVtyTermno) args[0] ^= 1; // no noise
+            // no noise on its own vty (termno 0 names it too)
+            if (number == H_PUT_TERM_CHAR && (args[0] == kVtyTermno || args[0] == 0)) args[0] ^= 1;
         } while (avoided(number) || !isa::chaos_sanitize(number, args));
 
         const ProbeResult r = hcall_probe(number, args, rng.next());

@@ -3,10 +3,12 @@
  *
  * The image is linked and loaded at logical 0 and runs in real mode, little-endian. Every vcpu
  * starts at 0 with r3 = vcpu index, r4 = memory size, r5 = vcpu count, r6 = log2(HTAB bytes),
- * MSR = SF|ME|RI|LE. Guest interrupts arrive little-endian (LPCR[ILE]) at the architected
- * real-mode vectors, which are the first 0x1000 bytes of this image (lpar.lds checks that every
- * stub sits at its vector).
+ * MSR = SF|ME: big-endian, as PAPR enters a client, so the first instructions switch to
+ * little-endian (enter_le.h) and ask for little-endian interrupts (H_SET_MODE). Guest
+ * interrupts then arrive little-endian (LPCR[ILE]) at the architected real-mode vectors, which
+ * are the first 0x1000 bytes of this image (lpar.lds checks that every stub sits at its vector).
  */
+#include "enter_le.h"
 
 /* Load a 32-bit absolute address (the image lives in the first 2 GiB of logical memory). */
 #define LOAD_ADDR(reg, sym) \
@@ -14,6 +16,8 @@
     addi reg, reg, (sym)@l
 
 #define MSR_RI 0x2
+#define H_SET_MODE 0x31C
+#define H_SET_MODE_LE 4 /* resource: interrupt endianness; mflags 1 = little-endian */
 #define H_TESSERA_TEST_EXIT 0xF00E
 
 #define MAX_VCPUS 8    /* lpar::kMaxVcpus */
@@ -39,6 +43,7 @@
     .section .text.vectors, "ax"
     .globl _start
 _start:
+    ENTER_LITTLE_ENDIAN         /* r11 = the entry MSR */
     b lpar_entry
 
 /* One stub per vector: 4 instructions, so that even the 0x20-spaced vectors fit. */
@@ -147,7 +152,26 @@ int_common:
  * wait for lpar_bss_ready, then lpar_isa_start(vcpu, memory, vcpus, htab_log2, entry MSR).
  */
 lpar_entry:
-    mfmsr 7                     /* the entry MSR, before anything changes it */
+    li 0, MSR_RI
+    mtmsrd 0, 1                 /* recoverable (the trampoline cleared RI), EE = 0 */
+    mr 14, 3                    /* keep the entry arguments across the hcall */
+    mr 15, 4
+    mr 16, 5
+    mr 17, 6
+    mr 18, 11                   /* the entry MSR */
+    li 3, H_SET_MODE            /* interrupts little-endian (every vcpu asks: idempotent) */
+    li 4, 1
+    li 5, H_SET_MODE_LE
+    li 6, 0
+    li 7, 0
+    sc 1
+    cmpdi 3, 0
+    bne bad_vcpu
+    mr 3, 14
+    mr 4, 15
+    mr 5, 16
+    mr 6, 17
+    mr 7, 18
     cmpldi 3, MAX_VCPUS
     bge bad_vcpu
     LOAD_ADDR(1, lpar_stacks)
@@ -186,7 +210,8 @@ lpar_entry:
     nop
 6:  b 6b
 
-bad_vcpu:                       /* no stack for this vcpu: end the LPAR with one failure */
+bad_vcpu:                       /* no stack for this vcpu, or still big-endian interrupts:
+                                   end the LPAR with one failure */
     li 3, 0
     ori 3, 3, H_TESSERA_TEST_EXIT
     li 4, 0
