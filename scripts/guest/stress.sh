@@ -1,0 +1,45 @@
+#!/bin/sh
+# Tessera guest conformance run: /etc/tessera-autorun of the `--stress` initramfs
+# (scripts/guest-images), read by scripts/conformance. Runs Debian's stress-ng, one stressor at a
+# time with --verify, and prints for each
+#   STRESS <name> rc=<exit status> ops=<bogo ops/s, real time> sec=<wall seconds>
+# then "STRESS done" and powers the machine off. stress-ng's exit status: 0 passed, 2 a stressor
+# failed (or --verify found a wrong result), 3 not enough resources, 4 not implemented here,
+# other values a crash of stress-ng itself (128 + signal when killed).
+# Kernel parameters: stress.seconds=N per stressor (default 4), stress.list=a,b,c (default: the
+# list below), stress.workers=N (default 1).
+
+seconds=4 workers=1
+list="cpu matrix fp fma vecmath branch icache cache memcpy memrate str wcs hash crypt zlib qsort
+      bsearch heapsort lsearch tsearch atomic lockbus vm malloc bigheap brk mmap mprotect mremap
+      madvise mlock fault stack stackmmap fork vfork clone exec switch context yield futex sem
+      msg mq pipe sockpair udp tcp sigsegv sigfpe sigtrap sigill kill sigq sigpipe sigsuspend
+      nanosleep clock timer hrtimers get personality prctl rlimit getrandom opcode"
+for arg in $(cat /proc/cmdline); do
+    case $arg in
+    stress.seconds=[0-9]*) seconds=${arg#stress.seconds=} ;;
+    stress.workers=[0-9]*) workers=${arg#stress.workers=} ;;
+    stress.list=*) list=$(echo "${arg#stress.list=}" | tr ',' ' ') ;;
+    esac
+done
+
+ip link set lo up 2>/dev/null
+echo "STRESS version $(stress-ng --version 2>&1 | head -n1)"
+echo "STRESS cpus $(grep -c '^processor' /proc/cpuinfo) seconds $seconds workers $workers"
+cd /tmp || exit 1
+for s in $list; do
+    read -r t0 _ < /proc/uptime
+    stress-ng --"$s" "$workers" --timeout "${seconds}s" --verify --metrics-brief \
+        --temp-path /tmp >/tmp/stress.log 2>&1
+    rc=$?
+    read -r t1 _ < /proc/uptime
+    # The metrics line: "stress-ng: info: [pid] NAME  ops  real  usr  sys  ops/s(real)  ops/s(usr+sys)"
+    ops=$(awk -v s="$s" '$4 == s && $5 ~ /^[0-9]+$/ { print $9; exit }' /tmp/stress.log)
+    echo "STRESS $s rc=$rc ops=${ops:--} sec=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')"
+    [ $rc -eq 0 ] || grep -E 'fail|error|FAIL|killed|signal' /tmp/stress.log | head -n 3 | sed 's/^/STRESS-LOG /'
+done
+echo "STRESS done"
+
+sync
+poweroff -f
+# Still here: the kernel could not power off; /init takes over (it never exits).
