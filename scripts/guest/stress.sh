@@ -1,7 +1,11 @@
 #!/bin/sh
-# Tessera guest conformance run: /etc/tessera-autorun of the `--stress` initramfs
-# (scripts/guest-images), read by scripts/conformance. Runs Debian's stress-ng, one stressor at a
-# time with --verify, and prints for each
+# Tessera guest conformance run: /etc/tessera-autorun of the `--stress` and `--conformance`
+# initramfs (scripts/guest-images), read by scripts/conformance. First, when the image has them
+# (/usr/lib/selftests: Linux's x86 selftests), runs each (as root, as the kernel's own runner
+# does) with a time limit, and prints
+#   SELFTEST <name> rc=<exit status> sec=<wall seconds>
+# (kselftest: 0 pass, 4 skip, anything else a failure; 143 = killed at the time limit). Then runs Debian's
+# stress-ng, one stressor at a time with --verify, and prints for each
 #   STRESS <name> rc=<exit status> ops=<bogo ops/s, real time> sec=<wall seconds>
 # then "STRESS done" and powers the machine off. stress-ng's exit status: 0 passed, 2 a stressor
 # failed (or --verify found a wrong result), 3 not enough resources, 4 not implemented here,
@@ -27,6 +31,16 @@ ip link set lo up 2>/dev/null
 echo "STRESS version $(stress-ng --version 2>&1 | head -n1)"
 echo "STRESS cpus $(grep -c '^processor' /proc/cpuinfo) seconds $seconds workers $workers"
 cd /tmp || exit 1
+if [ -d /usr/lib/selftests ]; then
+    for t in /usr/lib/selftests/*; do
+        read -r t0 _ < /proc/uptime
+        timeout 120 "$t" >/tmp/selftest.log 2>&1 </dev/null
+        rc=$?
+        read -r t1 _ < /proc/uptime
+        echo "SELFTEST $(basename "$t") rc=$rc sec=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')"
+        [ $rc -eq 0 ] || [ $rc -eq 4 ] || grep -E '^\[(FAIL|BUG)' /tmp/selftest.log | head -n 3 | sed 's/^/SELFTEST-LOG /'
+    done
+fi
 for s in $list; do
     read -r t0 _ < /proc/uptime
     stress-ng --"$s" "$workers" --timeout "${seconds}s" --verify --metrics-brief \
