@@ -40,6 +40,7 @@ void load_slb(const VcpuState& s) {
 // The guest-owned SPRs that only need swapping when another vcpu takes the CPU.
 void save_owned_sprs(SprState& r) {
     r.amr = mfspr<Spr::AMR>();
+    r.iamr = mfspr<Spr::IAMR>();
     r.uamor = mfspr<Spr::UAMOR>();
     r.dscr = mfspr<Spr::DSCR>();
     r.tar = mfspr<Spr::TAR>();
@@ -66,6 +67,7 @@ void save_owned_sprs(SprState& r) {
 
 void load_owned_sprs(const SprState& r) {
     mtspr<Spr::AMR>(r.amr);
+    mtspr<Spr::IAMR>(r.iamr);
     mtspr<Spr::UAMOR>(r.uamor);
     mtspr<Spr::DSCR>(r.dscr);
     mtspr<Spr::TAR>(r.tar);

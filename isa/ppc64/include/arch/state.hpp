@@ -26,7 +26,7 @@ static_assert(offsetof(VectorState, vrsave) == 1056);
 
 // Problem-state and supervisor SPRs a guest owns besides the ones the exit path handles.
 struct SprState {
-    u64 amr, uamor, dscr, tar, fscr, pspb, ctrl;
+    u64 amr, iamr, uamor, dscr, tar, fscr, pspb, ctrl;
     u64 ebbhr, ebbrr, bescr;
     u64 mmcr0, mmcr1, mmcr2, mmcra, pmc[6], siar, sdar, sier;
 };
