@@ -1,5 +1,5 @@
 // Running a vcpu on POWER8 in hypervisor mode: partition registers, the vcpu's supervisor SPRs
-// and SLB, interrupt delivery, and the handling of every exit (hcall, HDEC, HDSI/HISI, HEAI).
+// and SLB, interrupt delivery, and the handling of every exit (hcall, HDEC, HDSI/HISI, HEAI, HFU).
 #include "common/log.hpp"
 #include "common/lpar.hpp"
 #include "common/rt/format.hpp"
@@ -136,6 +136,29 @@ void fatal(Vcpu& v, const char* fmt, unsigned long long a, unsigned long long b)
     v.lpar->crash(why);
 }
 
+// An instruction the LPAR may not execute reaches us as Hypervisor Emulation Assistance (illegal
+// instructions, undefined or hypervisor SPRs) or Hypervisor Facility Unavailable. Tessera
+// emulates no instruction: the guest gets its own Program interrupt, illegal instruction, at
+// the instruction (as on KVM-HV and PowerVM), so Linux sends SIGILL to one process. Privileged
+// instructions in problem state never come here: the CPU gives those to the guest directly.
+// Returns false only for a guest that can never make progress again.
+bool reflect_illegal(Vcpu& v, VcpuExit& exit) {
+    GuestRegs& r = v.arch.regs;
+    const u64 msr_at = r.hsrr1 & kSrr1MsrBits;
+    if (r.hsrr0 == kProgram && msr_at == interrupt_msr(v, msr_at)) {
+        // The guest's own Program vector is not an instruction: delivering would resume it in
+        // exactly this state forever.
+        u32 word = 0;
+        v.lpar->memory.copy_out(&word, LogicalAddr(r.hsrr0), 4);
+        fatal(v, "illegal instruction %08llx in its own program interrupt vector %#llx", word,
+              r.hsrr0);
+        exit = VcpuExit::Fault;
+        return false;
+    }
+    deliver(v, kProgram, r.hsrr0, r.hsrr1, srr1::kIllegal);
+    return true;
+}
+
 // sc 1: the hcall ABI is r3 = number, r4..r12 = arguments; r3 = status, r4..r12 = returns.
 // Returns true when the guest just continues.
 bool handle_hcall(Vcpu& v, VcpuExit& exit) {
@@ -185,17 +208,9 @@ bool handle_exit(Vcpu& v, u64 vector, VcpuExit& exit) {
     case kHvInstStorage:
         deliver(v, kInstStorage, r.hsrr0, r.hsrr1, r.hsrr1 & 0x58000000);
         return true;
-    case kHvEmulation: {
-        // The instruction: from guest memory when it ran in real mode (QEMU leaves HEIR
-        // unset), from HEIR otherwise.
-        u64 insn = mfspr<Spr::HEIR>() & 0xffffffff;
-        u32 word = 0;
-        if (!(r.hsrr1 & msr::IR) && v.lpar->memory.copy_out(&word, LogicalAddr(r.hsrr0), 4))
-            insn = word;
-        fatal(v, "illegal instruction %08llx at %#llx", insn, r.hsrr0);
-        exit = VcpuExit::Fault;
-        return false;
-    }
+    case kHvEmulation:           // an illegal instruction, or an SPR the guest may not use
+    case kHvFacilityUnavailable: // a facility HFSCR keeps off (hv.cpp): DPDES, msgsndp, TM...
+        return reflect_illegal(v, exit);
     default:
         fatal(v, "unexpected interrupt %#llx at %#llx", vector, r.hsrr0);
         exit = VcpuExit::Fault;

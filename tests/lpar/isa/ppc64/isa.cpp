@@ -102,9 +102,16 @@ void check_entry_state(const Boot& b) {
           "vcpu %u: r6 is the log2 of a valid HTAB size (18..46)", b.vcpu);
 }
 
+extern "C" u32 lpar_vector_0x700[];
+
 [[noreturn]] void execute_garbage() {
-    // Zero words: primary opcode 0 is not an instruction.
+    // Zero words: primary opcode 0 is not an instruction. The hypervisor reflects that to this
+    // LPAR's own Program interrupt vector (0x700), so that vector gets a zero word first: then
+    // nothing can run any more, and the hypervisor has to stop the LPAR.
     alignas(16) static u32 garbage[4] = {0, 0, 0, 0};
+    volatile u32* program_vector = lpar_vector_0x700; // entry.S: the stub at 0x700
+    *program_vector = 0;
+    asm volatile("dcbst 0, %0; sync; icbi 0, %0; isync" ::"r"(program_vector) : "memory");
     asm volatile("sync; icbi 0, %0; isync; mtctr %0; bctr" ::"r"(garbage) : "memory");
     __builtin_unreachable();
 }
