@@ -4,6 +4,7 @@
 #include "common/lpar.hpp"
 #include "common/rt/format.hpp"
 #include "hcall/dispatch.hpp"
+#include "isa/ppc64/dec.hpp"
 #include "isa/ppc64/pcpu.hpp"
 #include "isa/ppc64/spr.hpp"
 
@@ -232,9 +233,11 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
             vector_state_save(&prev->arch.vector);
             save_owned_sprs(prev->arch.spr);
         }
+        // The previous vcpu's decrementer expiry was saved when its vcpu_run returned.
         load_slb(s);
         vector_state_load(&s.vector);
         load_owned_sprs(s.spr);
+        dec_load(s.dec_expiry);
         pcpu.last_vcpu = &v;
     }
     load_sprs(s);
@@ -256,20 +259,16 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
         isync();
         i64 left = static_cast<i64>(deadline - timebase());
         if (left <= 0) break;
-        mtspr<Spr::HDEC>(static_cast<u64>(left > 0x7fffffff ? 0x7fffffff : left));
-        i64 dec = static_cast<i64>(s.dec_expiry - timebase());
-        if (dec > 0x7fffffff) dec = 0x7fffffff;
-        if (dec < -0x7fffffff) dec = -1;
-        mtspr<Spr::DEC>(static_cast<u64>(dec));
+        mtspr<Spr::HDEC>(static_cast<u64>(left > kDecMax ? kDecMax : left));
 
         u64 vector = guest_enter(&s.regs);
 
-        s.dec_expiry =
-            timebase() +
-            static_cast<u64>(static_cast<i64>(static_cast<i32>(mfspr<Spr::DEC>() & 0xffffffff)));
         if (!handle_exit(v, vector, exit)) break;
     }
     save_sprs(s);
+    // DEC stays in the CPU and counts on; the expiry is for the core (timer_pending) and for
+    // loading DEC again after another vcpu had the CPU.
+    s.dec_expiry = dec_expiry_now();
     return exit;
 }
 

@@ -41,8 +41,9 @@ struct VcpuState {
     // Swapped only when another vcpu takes the physical CPU (isa/ppc64/run.cpp).
     VectorState vector{};
     SprState spr{};
-    // The decrementer keeps counting while the vcpu is off the CPU: keep its expiry in
-    // timebase ticks and reload DEC from it.
+    // The decrementer keeps counting while the vcpu is off the CPU: its expiry in timebase
+    // ticks, saved when another vcpu takes the CPU (isa/ppc64/dec.hpp). Up to date whenever
+    // vcpu_run has returned.
     u64 dec_expiry = 0;
 };
 
