@@ -140,7 +140,7 @@ void fatal(Vcpu& v, const char* fmt, unsigned long long a, unsigned long long b)
 // An instruction the LPAR may not execute reaches us as Hypervisor Emulation Assistance (illegal
 // instructions, undefined or hypervisor SPRs) or Hypervisor Facility Unavailable. Tessera
 // emulates no instruction: the guest gets its own Program interrupt, illegal instruction, at
-// the instruction (as on KVM-HV and PowerVM), so Linux sends SIGILL to one process. Privileged
+// the instruction (as KVM-HV does), so Linux sends SIGILL to one process. Privileged
 // instructions in problem state never come here: the CPU gives those to the guest directly.
 // Returns false only for a guest that can never make progress again.
 bool reflect_illegal(Vcpu& v, VcpuExit& exit) {
