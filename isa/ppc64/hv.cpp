@@ -13,6 +13,14 @@ extern "C" char hv_vectors_start[], hv_vectors_end[];
 namespace tessera::arch {
 namespace {
 
+// What every LPAR may use directly (HFSCR): the facilities whose state the vcpu switch keeps per
+// vcpu (isa/ppc64/run.cpp): FP/VMX/VSX, DSCR, the PMU, EBB and TAR. Left off, so that using them
+// is a Program interrupt (illegal instruction) for the guest, as on KVM-HV: TM (its state is
+// not switched; QEMU's TCG has none), BHRB (the buffer is not cleared between LPARs) and MSGP
+// (doorbells and DPDES are per physical core, shared with whatever ran there before).
+constexpr u64 kGuestFacilities =
+    hfscr::FP | hfscr::VECVSX | hfscr::DSCR | hfscr::PM | hfscr::EBB | hfscr::TAR;
+
 GuestRegs fault_regs;
 alignas(16) u8 fault_stack[16 * KiB];
 
@@ -51,6 +59,10 @@ void early_init() {
     pcpu.fault = &fault_regs;
     pcpu.fault_sp = reinterpret_cast<uptr>(fault_stack + sizeof(fault_stack) - 64);
     mtspr<Spr::HSPRG0>(reinterpret_cast<uptr>(&pcpu));
+    mtspr<Spr::HFSCR>(kGuestFacilities);
+    // A guest's writes to AMR, IAMR and UAMOR only change the bits AMOR allows (0 drops them
+    // silently): the storage keys are all the guest's; the registers are switched per vcpu.
+    mtspr<Spr::AMOR>(~u64{0});
     // The vectors live where the CPU looks for them in hypervisor real mode (HRMOR = 0).
     auto* dst = reinterpret_cast<u8*>(uptr{0});
     usize size = static_cast<usize>(hv_vectors_end - hv_vectors_start);

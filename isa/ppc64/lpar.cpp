@@ -2,7 +2,9 @@
 // vcpu's entry state.
 #include "common/lpar.hpp"
 #include "common/log.hpp"
+#include "isa/ppc64/dec.hpp"
 #include "isa/ppc64/footprint.hpp"
+#include "isa/ppc64/pcpu.hpp"
 #include "isa/ppc64/spr.hpp"
 #include "isa/ppc64/tlb.hpp"
 
@@ -71,6 +73,10 @@ void lpar_teardown(Lpar& lpar) {
 void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
     VcpuState& s = vcpu.arch;
     s = VcpuState{};
+    // What the CPU still holds of this vcpu (SLB, FP/VMX/VSX, SPRs, DEC) belongs to its previous
+    // life: load the new state at its next entry, do not save the old one over it.
+    Pcpu& pcpu = this_pcpu();
+    if (pcpu.last_vcpu == &vcpu) pcpu.last_vcpu = nullptr;
     s.regs.pc = entry.value();
     // Big-endian, 64-bit, real mode, EE=0: how PAPR firmware enters a client and how RTAS
     // start-cpu starts a secondary (QEMU: MSR = SF|ME for both). A little-endian client begins
@@ -84,7 +90,9 @@ void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
 }
 
 bool timer_pending(const Vcpu& vcpu) {
-    return static_cast<i64>(timebase() - vcpu.arch.dec_expiry) >= 0;
+    // The vcpu whose DEC is in the CPU (running, or the last one that ran) is read live.
+    const u64 expiry = this_pcpu().last_vcpu == &vcpu ? dec_expiry_now() : vcpu.arch.dec_expiry;
+    return static_cast<i64>(timebase() - expiry) >= 0;
 }
 
 } // namespace tessera::arch

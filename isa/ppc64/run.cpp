@@ -1,9 +1,10 @@
 // Running a vcpu on POWER8 in hypervisor mode: partition registers, the vcpu's supervisor SPRs
-// and SLB, interrupt delivery, and the handling of every exit (hcall, HDEC, HDSI/HISI, HEAI).
+// and SLB, interrupt delivery, and the handling of every exit (hcall, HDEC, HDSI/HISI, HEAI, HFU).
 #include "common/log.hpp"
 #include "common/lpar.hpp"
 #include "common/rt/format.hpp"
 #include "hcall/dispatch.hpp"
+#include "isa/ppc64/dec.hpp"
 #include "isa/ppc64/pcpu.hpp"
 #include "isa/ppc64/spr.hpp"
 
@@ -40,6 +41,7 @@ void load_slb(const VcpuState& s) {
 // The guest-owned SPRs that only need swapping when another vcpu takes the CPU.
 void save_owned_sprs(SprState& r) {
     r.amr = mfspr<Spr::AMR>();
+    r.iamr = mfspr<Spr::IAMR>();
     r.uamor = mfspr<Spr::UAMOR>();
     r.dscr = mfspr<Spr::DSCR>();
     r.tar = mfspr<Spr::TAR>();
@@ -66,6 +68,7 @@ void save_owned_sprs(SprState& r) {
 
 void load_owned_sprs(const SprState& r) {
     mtspr<Spr::AMR>(r.amr);
+    mtspr<Spr::IAMR>(r.iamr);
     mtspr<Spr::UAMOR>(r.uamor);
     mtspr<Spr::DSCR>(r.dscr);
     mtspr<Spr::TAR>(r.tar);
@@ -134,6 +137,29 @@ void fatal(Vcpu& v, const char* fmt, unsigned long long a, unsigned long long b)
     v.lpar->crash(why);
 }
 
+// An instruction the LPAR may not execute reaches us as Hypervisor Emulation Assistance (illegal
+// instructions, undefined or hypervisor SPRs) or Hypervisor Facility Unavailable. Tessera
+// emulates no instruction: the guest gets its own Program interrupt, illegal instruction, at
+// the instruction (as KVM-HV does), so Linux sends SIGILL to one process. Privileged
+// instructions in problem state never come here: the CPU gives those to the guest directly.
+// Returns false only for a guest that can never make progress again.
+bool reflect_illegal(Vcpu& v, VcpuExit& exit) {
+    GuestRegs& r = v.arch.regs;
+    const u64 msr_at = r.hsrr1 & kSrr1MsrBits;
+    if (r.hsrr0 == kProgram && msr_at == interrupt_msr(v, msr_at)) {
+        // The guest's own Program vector is not an instruction: delivering would resume it in
+        // exactly this state forever.
+        u32 word = 0;
+        v.lpar->memory.copy_out(&word, LogicalAddr(r.hsrr0), 4);
+        fatal(v, "illegal instruction %08llx in its own program interrupt vector %#llx", word,
+              r.hsrr0);
+        exit = VcpuExit::Fault;
+        return false;
+    }
+    deliver(v, kProgram, r.hsrr0, r.hsrr1, srr1::kIllegal);
+    return true;
+}
+
 // sc 1: the hcall ABI is r3 = number, r4..r12 = arguments; r3 = status, r4..r12 = returns.
 // Returns true when the guest just continues.
 bool handle_hcall(Vcpu& v, VcpuExit& exit) {
@@ -183,17 +209,9 @@ bool handle_exit(Vcpu& v, u64 vector, VcpuExit& exit) {
     case kHvInstStorage:
         deliver(v, kInstStorage, r.hsrr0, r.hsrr1, r.hsrr1 & 0x58000000);
         return true;
-    case kHvEmulation: {
-        // The instruction: from guest memory when it ran in real mode (QEMU leaves HEIR
-        // unset), from HEIR otherwise.
-        u64 insn = mfspr<Spr::HEIR>() & 0xffffffff;
-        u32 word = 0;
-        if (!(r.hsrr1 & msr::IR) && v.lpar->memory.copy_out(&word, LogicalAddr(r.hsrr0), 4))
-            insn = word;
-        fatal(v, "illegal instruction %08llx at %#llx", insn, r.hsrr0);
-        exit = VcpuExit::Fault;
-        return false;
-    }
+    case kHvEmulation:           // an illegal instruction, or an SPR the guest may not use
+    case kHvFacilityUnavailable: // a facility HFSCR keeps off (hv.cpp): DPDES, msgsndp, TM...
+        return reflect_illegal(v, exit);
     default:
         fatal(v, "unexpected interrupt %#llx at %#llx", vector, r.hsrr0);
         exit = VcpuExit::Fault;
@@ -215,9 +233,11 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
             vector_state_save(&prev->arch.vector);
             save_owned_sprs(prev->arch.spr);
         }
+        // The previous vcpu's decrementer expiry was saved when its vcpu_run returned.
         load_slb(s);
         vector_state_load(&s.vector);
         load_owned_sprs(s.spr);
+        dec_load(s.dec_expiry);
         pcpu.last_vcpu = &v;
     }
     load_sprs(s);
@@ -239,20 +259,16 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
         isync();
         i64 left = static_cast<i64>(deadline - timebase());
         if (left <= 0) break;
-        mtspr<Spr::HDEC>(static_cast<u64>(left > 0x7fffffff ? 0x7fffffff : left));
-        i64 dec = static_cast<i64>(s.dec_expiry - timebase());
-        if (dec > 0x7fffffff) dec = 0x7fffffff;
-        if (dec < -0x7fffffff) dec = -1;
-        mtspr<Spr::DEC>(static_cast<u64>(dec));
+        mtspr<Spr::HDEC>(static_cast<u64>(left > kDecMax ? kDecMax : left));
 
         u64 vector = guest_enter(&s.regs);
 
-        s.dec_expiry =
-            timebase() +
-            static_cast<u64>(static_cast<i64>(static_cast<i32>(mfspr<Spr::DEC>() & 0xffffffff)));
         if (!handle_exit(v, vector, exit)) break;
     }
     save_sprs(s);
+    // DEC stays in the CPU and counts on; the expiry is for the core (timer_pending) and for
+    // loading DEC again after another vcpu had the CPU.
+    s.dec_expiry = dec_expiry_now();
     return exit;
 }
 

@@ -8,7 +8,9 @@ namespace tessera::arch {
 enum class Spr : u32 {
     XER = 1,
     DSCR_USER = 3,
-    AMR = 13,
+    // The privileged number of AMR (Linux's SPRN_AMR). 13 is its problem-state alias, which
+    // QEMU 7.2 keeps apart: mfspr 13 does not read what mtspr 13 wrote.
+    AMR = 29,
     CTRL_READ = 136,
     CTRL_WRITE = 152,
     FSCR = 153,
@@ -54,6 +56,10 @@ enum class Spr : u32 {
     LPIDR = 319,
     HEIR = 339,
     PIR = 1023,
+    IAMR = 61,   // instruction authority mask (masked by AMOR for guest writes)
+    DPDES = 176, // directed privileged doorbell state (HFSCR[MSGP])
+    HFSCR = 190, // hypervisor facility status and control
+    AMOR = 349,  // which AMR/IAMR/UAMOR bits a guest may change
 };
 
 template <Spr S>
@@ -102,6 +108,28 @@ inline constexpr u64 LPES1 = u64{1} << 2;
 inline constexpr u64 HDICE = u64{1} << 0; // hypervisor decrementer interrupts enabled
 } // namespace lpcr
 
+// HFSCR (and FSCR) facility bits; the top byte of HFSCR is the cause of the last Hypervisor
+// Facility Unavailable interrupt (a bit number from this list).
+namespace hfscr {
+inline constexpr u64 FP = u64{1} << 0;
+inline constexpr u64 VECVSX = u64{1} << 1;
+inline constexpr u64 DSCR = u64{1} << 2;
+inline constexpr u64 PM = u64{1} << 3; // performance monitor SPRs
+inline constexpr u64 BHRB = u64{1} << 4;
+inline constexpr u64 TM = u64{1} << 5;
+inline constexpr u64 EBB = u64{1} << 7;
+inline constexpr u64 TAR = u64{1} << 8;
+inline constexpr u64 MSGP = u64{1} << 10; // msgsndp, msgclrp, DPDES
+inline constexpr u32 CAUSE_SHIFT = 56;
+} // namespace hfscr
+
+// SRR1 bits 42:47 (IBM numbering) of a Program interrupt: why it happened.
+namespace srr1 {
+inline constexpr u64 kIllegal = u64{1} << 19;    // SRR1[44]: illegal instruction
+inline constexpr u64 kPrivileged = u64{1} << 18; // SRR1[45]: privileged instruction
+inline constexpr u64 kTrap = u64{1} << 17;       // SRR1[46]: trap instruction
+} // namespace srr1
+
 // Interrupt vectors (real-mode offsets) that reach the hypervisor.
 enum Vector : u64 {
     kSystemReset = 0x100,
@@ -120,6 +148,7 @@ enum Vector : u64 {
     kHvMaintenance = 0xE60,
     kHvDoorbell = 0xE80,
     kHvVirtualization = 0xEA0,
+    kHvFacilityUnavailable = 0xF80,
 };
 
 } // namespace tessera::arch

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # linux.sh TARGET: boot the default Linux guest with the checks initramfs (scripts/guest-images
-# --checks: memory, tmpfs I/O, fork/exec, pipes, timers, interrupts, then poweroff -f) and check
-# what its userspace printed and that the run ends with status 0.
+# --checks: memory, tmpfs I/O, fork/exec, pipes, timers, interrupts, SIGILL on pseries, then
+# poweroff -f) and check what its userspace printed and that the run ends with status 0.
 set -uo pipefail
 target=$1
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,6 +21,7 @@ expect "CHECK fork-exec: ok" "fork/exec"
 expect "CHECK pipes: ok" "pipes"
 expect "CHECK timers: ok" "timers"
 expect "CHECK interrupts: ok" "interrupts"
+[ "$target" != pseries ] || expect "CHECK sigill: ok" "an illegal instruction is one process's SIGILL"
 expect "^[0-9]+ passed, 0 failed" "the guest's checks all passed"
 expect "lpar linux: stopped \(power-off\)" "the guest powered its LPAR off"
 [ $status -eq 0 ] || { echo "FAILED: scripts/run exited $status"; fails=$((fails+1)); }

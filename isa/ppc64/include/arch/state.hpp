@@ -26,7 +26,7 @@ static_assert(offsetof(VectorState, vrsave) == 1056);
 
 // Problem-state and supervisor SPRs a guest owns besides the ones the exit path handles.
 struct SprState {
-    u64 amr, uamor, dscr, tar, fscr, pspb, ctrl;
+    u64 amr, iamr, uamor, dscr, tar, fscr, pspb, ctrl;
     u64 ebbhr, ebbrr, bescr;
     u64 mmcr0, mmcr1, mmcr2, mmcra, pmc[6], siar, sdar, sier;
 };
@@ -41,8 +41,9 @@ struct VcpuState {
     // Swapped only when another vcpu takes the physical CPU (isa/ppc64/run.cpp).
     VectorState vector{};
     SprState spr{};
-    // The decrementer keeps counting while the vcpu is off the CPU: keep its expiry in
-    // timebase ticks and reload DEC from it.
+    // The decrementer keeps counting while the vcpu is off the CPU: its expiry in timebase
+    // ticks, saved when another vcpu takes the CPU (isa/ppc64/dec.hpp). Up to date whenever
+    // vcpu_run has returned.
     u64 dec_expiry = 0;
 };
 

@@ -89,6 +89,63 @@ void describe_clobbered(const ProbeResult& r, char* buf, usize cap) {
 
 namespace isa {
 
+// ---- Problem state --------------------------------------------------------------------------
+extern "C" u64 lpar_run_user(u64 pc, u64 arg, u64 sp, u64 msr, u64* kernel_sp);
+extern "C" char lpar_user_exit[], lpar_user_resume[];
+
+namespace {
+
+constexpr u64 kUserVsid = 0x75e5; // segment 0's VSID while user code runs
+constexpr usize kUserStack = 16 * 1024;
+alignas(16) constinit u8 g_user_stack[kMaxVcpus][kUserStack] = {};
+constinit u64 g_user_kernel_sp[kMaxVcpus] = {};
+constinit u64 g_user_kernel_msr[kMaxVcpus] = {};
+constinit bool g_user_htab = false;        // the HPTE is in (once per LPAR)
+constinit bool g_user_slb[kMaxVcpus] = {}; // this vcpu's SLB has the segment
+
+// sc from lpar_user_exit: back to run_user's caller in supervisor state, on its own stack.
+void user_return(TrapFrame& f) {
+    const unsigned me = this_vcpu().index;
+    if (!(f.srr1 & msr::kPr) || f.srr0 != reinterpret_cast<u64>(lpar_user_exit) + 4) return;
+    f.srr0 = reinterpret_cast<u64>(lpar_user_resume);
+    f.srr1 = g_user_kernel_msr[me];
+    f.gpr[4] = g_user_kernel_sp[me];
+}
+
+bool map_user() {
+    using namespace mmu;
+    const Boot& b = boot();
+    if (!g_user_htab) {
+        if (b.memory_size < (u64{1} << kPage16M.shift) || b.htab_log2 < 18) return false;
+        const u64 groups = u64{1} << (b.htab_log2 - 7);
+        const u64 group = hash(kUserVsid, 0, kPage16M) & (groups - 1);
+        const HcallResult r =
+            hcall(H_ENTER, 0, group * 8, pteh(kUserVsid, 0, kPage16M), ptel(0, kPage16M));
+        if (r.status != H_SUCCESS) return false;
+        g_user_htab = true;
+    }
+    slbmte(slb_vsid(kUserVsid, kPage16M), slb_esid(0, 0));
+    return true;
+}
+
+} // namespace
+
+u64 run_user(u64 pc, u64 arg) {
+    const unsigned me = this_vcpu().index;
+    if (!g_user_slb[me]) {
+        g_user_slb[me] = map_user();
+        if (!check(g_user_slb[me],
+                   "vcpu %u: the first 16M map at effective address 0 for "
+                   "problem state",
+                   me))
+            return ~u64{0};
+    }
+    set_trap_handler(kVecSyscall, user_return);
+    g_user_kernel_msr[me] = mfmsr();
+    const u64 sp = reinterpret_cast<u64>(&g_user_stack[me][kUserStack - 64]);
+    return lpar_run_user(pc, arg, sp, kUserMsr, &g_user_kernel_sp[me]);
+}
+
 void describe_trap(const TrapFrame& f, char* buf, usize cap) {
     format(buf, cap, "vector 0x%lx at pc 0x%lx, srr1 0x%lx, dar 0x%lx, dsisr 0x%lx, lr 0x%lx",
            f.vector, f.srr0, f.srr1, mfspr<kSprDar>(), mfspr<kSprDsisr>(), f.lr);
@@ -105,9 +162,16 @@ void check_entry_state(const Boot& b) {
           "vcpu %u: r6 is the log2 of a valid HTAB size (18..46)", b.vcpu);
 }
 
+extern "C" u32 lpar_vector_0x700[];
+
 [[noreturn]] void execute_garbage() {
-    // Zero words: primary opcode 0 is not an instruction.
+    // Zero words: primary opcode 0 is not an instruction. The hypervisor reflects that to this
+    // LPAR's own Program interrupt vector (0x700), so that vector gets a zero word first: then
+    // nothing can run any more, and the hypervisor has to stop the LPAR.
     alignas(16) static u32 garbage[4] = {0, 0, 0, 0};
+    volatile u32* program_vector = lpar_vector_0x700; // entry.S: the stub at 0x700
+    *program_vector = 0;
+    asm volatile("dcbst 0, %0; sync; icbi 0, %0; isync" ::"r"(program_vector) : "memory");
     asm volatile("sync; icbi 0, %0; isync; mtctr %0; bctr" ::"r"(garbage) : "memory");
     __builtin_unreachable();
 }

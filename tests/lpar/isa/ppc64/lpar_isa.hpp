@@ -163,6 +163,18 @@ inline void set_this_cpu_ptr(void* p) {
     asm volatile("mr 13, %0" ::"r"(p) : "memory");
 }
 
+// ---- Problem state -------------------------------------------------------------------------
+// Runs `pc` in problem state (MSR[PR] = 1) with r3 = arg on a stack of its own and returns its
+// r3. PR = 1 turns translation and EE on with it (the architecture), so the first call maps the
+// first 16M of logical memory at the same effective addresses (one 16M page in segment 0, which
+// needs an LPAR of at least 16M); the code and data of the image are reachable there. Interrupts
+// from the user code reach the trap handlers as usual (srr1 has PR); it returns through `sc`, the
+// guest's own system call vector, which run_user takes over.
+u64 run_user(u64 pc, u64 arg);
+// The MSR the user code runs with.
+inline constexpr u64 kUserMsr =
+    msr::kSf | msr::kEe | msr::kPr | msr::kMe | msr::kIr | msr::kDr | msr::kRi | msr::kLe;
+
 // ---- The hcall: sc 1, r3 = number, r4..r12 = arguments; r3 = status, r4..r12 = results. ----
 // The ABI preserves everything else; r0, CR and XER are still declared clobbered to be safe.
 inline i64 hcall_raw(u64 number, const u64 (&a)[9], u64 (&ret)[9]) {
