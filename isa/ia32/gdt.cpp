@@ -168,6 +168,11 @@ void early_init() {
 
     // Paging is still off: load the GDT and TR at their real addresses (ltr marks the TSS busy
     // while the page is writable), the switcher addresses once paging is on.
+    //
+    // And a null LDTR, for good: the CPU comes out of reset with LDTR base 0, limit 0xffff, so
+    // the "LDT" would be whatever a guest maps at linear 0..0xffff, and a call gate a process
+    // writes there naming X86_HV_CODE would run its code in ring 0. With a null LDTR every
+    // selector with TI = 1 is #GP(selector), in every ring; guests' lldt is emulated.
     Pointer p{X86_GDT_ENTRIES * 8 - 1, static_cast<u32>(reinterpret_cast<uptr>(sw_gdt))};
     asm volatile("lgdt %0\n\t"
                  "ljmp %1, $1f\n"
@@ -177,10 +182,11 @@ void early_init() {
                  "mov %2, %%ss\n\t"
                  "mov %2, %%fs\n\t"
                  "mov %3, %%gs\n\t"
-                 "ltr %w4"
+                 "ltr %w4\n\t"
+                 "lldt %w5"
                  :
                  : "m"(p), "i"(X86_HV_CODE), "r"(static_cast<u32>(X86_HV_DATA)),
-                   "r"(static_cast<u32>(X86_HV_GUARD)), "r"(static_cast<u32>(X86_TSS))
+                   "r"(static_cast<u32>(X86_HV_GUARD)), "r"(static_cast<u32>(X86_TSS)), "r"(0u)
                  : "memory");
 
     // IDT: interrupt gates (IF cleared on entry), DPL 0 except the hcall and iret gates (DPL 1:

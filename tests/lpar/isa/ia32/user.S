@@ -95,6 +95,52 @@ lpar_user_spin:
     int $0x80
     ud2
 
+    .globl lpar_user_load_es      /* es = bx, then int $0x80 with eax = 7 (a #GP skips it) */
+lpar_user_load_es:
+    movw %bx, %es
+    movl $7, %eax
+    int $0x80
+    ud2
+
+    .globl lpar_user_probe_sel    /* eax bits 0..3 = ZF of lar, lsl, verr, verw of selector bx */
+lpar_user_probe_sel:
+    call lpar_probe_sel
+    int $0x80
+    ud2
+
+    .globl lpar_user_far_call     /* lcall *(%ebx) with eax = 0, then int $0x80 */
+lpar_user_far_call:
+    xorl %eax, %eax
+    lcall *(%ebx)
+    int $0x80
+    ud2
+
+/* u32 lpar_probe_sel(u32 sel in ebx): bits 0..3 = ZF after lar, lsl, verr, verw (1: the CPU
+ * found a descriptor it calls valid). Any ring; clobbers ecx. */
+    .globl lpar_probe_sel
+lpar_probe_sel:
+    xorl %eax, %eax
+    larl %ebx, %ecx
+    jnz 1f
+    orl $1, %eax
+1:  lsll %ebx, %ecx
+    jnz 2f
+    orl $2, %eax
+2:  verr %bx
+    jnz 3f
+    orl $4, %eax
+3:  verw %bx
+    jnz 4f
+    orl $8, %eax
+4:  ret
+
+/* The target of the forged call gates of the LDT checks: must never run (it would run in ring
+ * 0). eax = "RIN0", then back to the caller's ring. */
+    .globl lpar_ring0_probe
+lpar_ring0_probe:
+    movl $0x304e4952, %eax
+    lret
+
     .data
     .balign 4
 user_saved_esp: .long 0

@@ -25,7 +25,8 @@ u32 lpar_run_user(u32 eip, u32 esp, u32 eflags, u32 ebx, u32 ecx);
 extern char lpar_user_return[];
 tessera::i32 lpar_hcall_at(u32 esp);
 extern char lpar_user_ret42[], lpar_user_hcall[], lpar_user_cli[], lpar_user_read[],
-    lpar_user_spin[];
+    lpar_user_spin[], lpar_user_load_es[], lpar_user_probe_sel[], lpar_user_far_call[],
+    lpar_ring0_probe[];
 }
 
 namespace {
@@ -63,7 +64,7 @@ constexpr u64 descriptor(u32 base, u32 limit, u8 access, u8 flags) {
            (u64{(limit >> 16) & 0xf} << 48) | (u64{flags} << 52) | (u64{base >> 24} << 56);
 }
 constexpr u16 kSelTss = 0x08, kSelData0 = 0x10, kSelCode0 = 0x18, kSelGate = 0x20, kSelData3 = 0x2b,
-              kSelHvData = 0x108;
+              kSelLdt = 0x30, kSelHvCode = 0x100, kSelHvData = 0x108;
 
 // ---- Faults: what the handler saw, and where to resume -------------------------------------
 struct Seen {
@@ -212,6 +213,13 @@ bool lar(u32 sel, u32& rights) {
     asm volatile("lar %2, %0\n\tsetz %1" : "=r"(r), "=q"(ok) : "r"(sel) : "cc");
     rights = r;
     return ok != 0;
+}
+
+// lar, lsl, verr, verw of a selector: bit 0..3 set when that instruction set ZF ("valid").
+u32 probe_sel(u32 sel) {
+    u32 bits;
+    asm volatile("call lpar_probe_sel" : "=a"(bits) : "b"(sel) : "ecx", "cc");
+    return bits;
 }
 
 u32 run_user(const char* code, u32 eflags = 0x2, u32 ebx = 0, u32 ecx = 0) {
@@ -583,6 +591,122 @@ void check_fpu_isolation(unsigned vcpu) {
           sse ? "" : " (no SSE: not checked)");
 }
 
+// ---- LDTs: the CPU's LDTR must never name memory a guest controls ---------------------------
+// At reset the CPU's LDTR has base 0 and limit 0xffff. Were it left so, whatever a process maps
+// at linear 0..0xffff would be the CPU's LDT: a call gate written there naming the hypervisor's
+// code selector would run the process's own code in ring 0. So the checks forge such an LDT at
+// linear 0 (indices 1 and 2: bytes 8..23 of the start code, which only runs at entry; they are
+// put back afterwards) and every TI=1 selector must fault as with no LDT, before and after the
+// guest's own lldt.
+constexpr u32 kLdtForged = 8, kRing0Marker = 0x304e4952; // "RIN0" (user.S)
+constexpr u16 kSelLdtData = (1 << 3) | 4 | 3, kSelLdtGate = (2 << 3) | 4 | 3;
+struct [[gnu::packed]] FarPtr {
+    u32 offset;
+    u16 selector;
+};
+FarPtr g_far_gate;
+u32 g_ldt_saved[4];
+
+void forge_ldt_at_zero() {
+    const u32 probe = reinterpret_cast<u32>(lpar_ring0_probe);
+    const u64 data3 = descriptor(0, 0xfffff, 0xf3, 0xc); // flat data, DPL 3
+    const u64 gate = (probe & 0xffff) | (u64{kSelHvCode} << 16) | (u64{0xec} << 40) |
+                     (u64{probe >> 16} << 48); // call gate, DPL 3, to the hypervisor's code
+    const u32 words[4] = {static_cast<u32>(data3), static_cast<u32>(data3 >> 32),
+                          static_cast<u32>(gate), static_cast<u32>(gate >> 32)};
+    for (u32 i = 0; i < 4; ++i) {
+        try_read(kLdtForged + 4 * i, g_ldt_saved[i]);
+        try_write(kLdtForged + 4 * i, words[i]);
+    }
+    g_far_gate = FarPtr{0, kSelLdtGate};
+}
+
+void restore_zero_page() {
+    for (u32 i = 0; i < 4; ++i) try_write(kLdtForged + 4 * i, g_ldt_saved[i]);
+}
+
+// Far call through the forged gate in ring 1: false if it faulted; eax = what the callee left.
+bool try_far_call_gate(u32& eax) {
+    reset_seen();
+    u32 a = 0;
+    asm volatile("movl $1f, %[rec]\n\t"
+                 "lcall *%[ptr]\n"
+                 "1:\n\t"
+                 "movl $0, %[rec]"
+                 : "+a"(a), [rec] "=m"(g_recover)
+                 : [ptr] "m"(g_far_gate)
+                 : "memory");
+    eax = a;
+    return g_seen.count == 0;
+}
+
+bool try_lldt(u32 sel) {
+    reset_seen();
+    asm volatile("movl $1f, %[rec]\n\tlldt %w[s]\n1:\n\tmovl $0, %[rec]"
+                 : [rec] "=m"(g_recover)
+                 : [s] "r"(sel)
+                 : "memory");
+    return g_seen.count == 0;
+}
+
+// The TI=1 checks from ring 1 and ring 3; `when` says at which point.
+void check_ldt_selectors(const char* when) {
+    u32 value = 0;
+    bool ok = load_es_and_read(kSelLdtData, value);
+    check(!ok && g_seen.vector == 13 && g_seen.error == (kSelLdtData & ~3u),
+          Detail("loaded %d, vector %u error %#x", ok, g_seen.vector, g_seen.error),
+          "%s: ring 1 loading an LDT selector (0x%x) -> #GP(selector)", when, kSelLdtData);
+    u32 bits = probe_sel(kSelLdtData) | (probe_sel(kSelLdtGate) << 4);
+    check_eq(bits, 0, "%s: lar/lsl/verr/verw in ring 1 call LDT selectors invalid (ZF = 0)", when);
+    u32 eax = 0;
+    ok = try_far_call_gate(eax);
+    check(!ok && eax != kRing0Marker && g_seen.vector == 13 && g_seen.error == (kSelLdtGate & ~3u),
+          Detail("ran %d, eax %#x, vector %u error %#x", ok, eax, g_seen.vector, g_seen.error),
+          "%s: ring 1's far call through a call gate forged at linear 0 -> #GP, not ring 0", when);
+
+    u32 r = run_user(lpar_user_load_es, 0x2, kSelLdtData);
+    check(g_seen.vector == 13 && g_seen.error == (kSelLdtData & ~3u) && (g_seen.cs & 3) == 3 &&
+              r != 7,
+          Detail("vector %u error %#x cs %#x eax %u", g_seen.vector, g_seen.error, g_seen.cs, r),
+          "%s: ring 3 loading an LDT selector -> #GP(selector) to the guest", when);
+    bits = run_user(lpar_user_probe_sel, 0x2, kSelLdtData);
+    const u32 gate_bits = run_user(lpar_user_probe_sel, 0x2, kSelLdtGate);
+    check(g_seen.vector == 0x80 && bits == 0 && gate_bits == 0,
+          Detail("vector %#x, data %#x gate %#x", g_seen.vector, bits, gate_bits),
+          "%s: lar/lsl/verr/verw in ring 3 call LDT selectors invalid (ZF = 0)", when);
+    r = run_user(lpar_user_far_call, 0x2, reinterpret_cast<u32>(&g_far_gate));
+    check(g_seen.vector == 13 && g_seen.error == (kSelLdtGate & ~3u) && r != kRing0Marker,
+          Detail("vector %u error %#x eax %#x", g_seen.vector, g_seen.error, r),
+          "%s: ring 3's far call through the forged call gate -> #GP, not ring 0", when);
+}
+
+void check_ldt() {
+    forge_ldt_at_zero();
+    u32 word = 0;
+    try_read(kLdtForged + 8, word);
+    check_eq(word >> 16, kSelHvCode, "the forged call gate is at linear 0x10 (names 0x%x)",
+             kSelHvCode);
+    check_ldt_selectors("no lldt yet");
+
+    check(try_lldt(0), Detail("vector %u error %#x", g_seen.vector, g_seen.error),
+          "lldt of the null selector is accepted (no LDT)");
+    check_ldt_selectors("after lldt 0");
+
+    // The guest's own LDT descriptor (base 0, limit 0xffff: the forged entries) is refused.
+    g_gdt[kSelLdt >> 3] = descriptor(0, 0xffff, 0x82, 0);
+    struct [[gnu::packed]] {
+        u16 limit;
+        u32 base;
+    } p{sizeof(g_gdt) - 1, reinterpret_cast<u32>(g_gdt)};
+    asm volatile("lgdt %0" ::"m"(p) : "memory");
+    const bool loaded = try_lldt(kSelLdt);
+    check(!loaded && g_seen.vector == 13 && g_seen.error == kSelLdt,
+          Detail("loaded %d vector %u error %#x", loaded, g_seen.vector, g_seen.error),
+          "lldt of the guest's LDT descriptor -> #GP(selector) (no LDTs)");
+    check_ldt_selectors("after lldt of an LDT");
+    restore_zero_page();
+}
+
 void check_bad_hcall_stack() {
     tessera::i32 status = lpar_hcall_at(kVaAbsent + 0x100);
     check_status(status, H_PARAMETER, "an hcall with esp on a not-present page -> H_PARAMETER");
@@ -612,5 +736,6 @@ void lpar_main(const Boot& b) {
     enable_paging();
     check_paging();
     check_ring3();
+    check_ldt();
     check_bad_hcall_stack();
 }
