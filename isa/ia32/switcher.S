@@ -49,8 +49,13 @@ sw_stub_iret:
     pushl $X86_IRET_VECTOR
     jmp sw_common
 
-/* Stack here: vector, error code, eip, cs, eflags[, esp, ss when from ring 1/3]. */
+/* Stack here: vector, error code, eip, cs, eflags[, esp, ss when from ring 1/3].
+ * First, on every path, the hypervisor's own EFLAGS: the interrupt gate cleared IF, TF, NT and
+ * RF but left DF and AC as the interrupted code had them, and any process can trap with DF set
+ * (`std; int $0x80`): the C++ code (and the compiler's rep movs/stos) assumes DF = 0. */
 sw_common:
+    pushl $X86_HV_EFLAGS
+    popfl
     testl $3, 12(%esp)
     jz sw_ring0
     pushal

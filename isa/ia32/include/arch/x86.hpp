@@ -20,5 +20,9 @@
 #define X86_HCALL_VECTOR 0x82
 #define X86_IRET_VECTOR 0x83 /* the emulated iret of a virtual interrupt handler (DPL 1) */
 
+// The hypervisor's EFLAGS, set on every entry (isa/ia32/switcher.S, entry.S): only the fixed bit.
+// Gates clear IF, TF, NT and RF, not DF or AC, and a guest may trap with DF set.
+#define X86_HV_EFLAGS 0x2
+
 // The switcher: mapped at this virtual address in every address space (the last 4 MiB).
 #define X86_SWITCHER_VA 0xffc00000

@@ -39,6 +39,7 @@ lpar_run_user:
 
     .globl lpar_user_return
 lpar_user_return:
+    cld
     movl $KDATA, %ecx
     movw %cx, %ds
     movw %cx, %es
@@ -62,6 +63,13 @@ lpar_hcall_at:
     .globl lpar_user_ret42        /* int $0x80 with eax = 42 */
 lpar_user_ret42:
     movl $42, %eax
+    int $0x80
+    ud2
+
+    .globl lpar_user_std_int80    /* int $0x80 with DF set and eax = 5 */
+lpar_user_std_int80:
+    std
+    movl $5, %eax
     int $0x80
     ud2
 

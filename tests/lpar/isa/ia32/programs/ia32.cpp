@@ -26,7 +26,7 @@ extern char lpar_user_return[];
 tessera::i32 lpar_hcall_at(u32 esp);
 extern char lpar_user_ret42[], lpar_user_hcall[], lpar_user_cli[], lpar_user_read[],
     lpar_user_spin[], lpar_user_load_es[], lpar_user_probe_sel[], lpar_user_far_call[],
-    lpar_ring0_probe[];
+    lpar_ring0_probe[], lpar_user_std_int80[];
 }
 
 namespace {
@@ -34,6 +34,7 @@ namespace {
 constexpr u32 MiB = 1u << 20;
 constexpr u32 kP = 1, kW = 2, kU = 4, kA = 0x20, kD = 0x40, kPs = 0x80, kG = 0x100;
 constexpr u32 kPfP = 1, kPfW = 2, kPfU = 4, kPfRsvd = 8;
+constexpr u32 kEflagsIf = 0x200, kEflagsDf = 0x400, kEflagsNt = 0x4000;
 constexpr u32 kCr0Pg = 0x80000000u, kCr0Wp = 0x10000, kCr0Pe = 1, kCr4Pse = 0x10, kCr4Pge = 0x80;
 
 // Guest-virtual test pages (directory slot 256, one page table) and the logical pages behind.
@@ -68,7 +69,7 @@ constexpr u16 kSelTss = 0x08, kSelData0 = 0x10, kSelCode0 = 0x18, kSelGate = 0x2
 
 // ---- Faults: what the handler saw, and where to resume -------------------------------------
 struct Seen {
-    u32 count, vector, error, cr2, eip, cs;
+    u32 count, vector, error, cr2, eip, cs, eflags;
 };
 constinit Seen g_seen = {};
 u32 g_recover = 0; // resume here after a fault in ring 1 (0: a fault is unexpected)
@@ -86,9 +87,11 @@ void on_fault(isa::TrapFrame& f) {
     g_seen.cr2 = f.vector == 14 ? read_cr2() : 0;
     g_seen.eip = f.eip;
     g_seen.cs = f.cs;
+    g_seen.eflags = f.eflags;
     if ((f.cs & 3) == 3 || f.vector == 0x80) { // back to lpar_run_user's caller, in ring 1
         f.eip = reinterpret_cast<u32>(lpar_user_return);
         f.cs = isa::kKernelCode;
+        f.eflags &= ~(kEflagsDf | kEflagsNt); // what ring 3 may have set, not for the C++ code
         return;
     }
     if (g_recover != 0) {
@@ -105,6 +108,7 @@ void on_soft(isa::TrapFrame& f) {
     g_seen.vector = f.vector;
     g_seen.eip = f.eip;
     g_seen.cs = f.cs;
+    g_seen.eflags = f.eflags;
 }
 
 void reset_seen() {
@@ -707,6 +711,77 @@ void check_ldt() {
     restore_zero_page();
 }
 
+// ---- DF: the direction flag is the guest's ----------------------------------------------------
+// An interrupt or trap gate leaves DF as it was: a guest may enter the hypervisor with DF set
+// (`std; int $0x80` from any process), and the hypervisor's C++ (memcpy as `rep movs`) must not
+// run backwards. DF must also come back to the guest as it was, as on a CPU.
+void check_direction_flag() {
+    i32 status = 0;
+    u32 flags = 0;
+    asm volatile("subl $80, %%esp\n\t"
+                 "movl $0xf00f, (%%esp)\n\t" // an unknown hcall
+                 "movl $0, 4(%%esp)\n\t"
+                 "std\n\t"
+                 "int $0x82\n\t"
+                 "pushfl\n\t"
+                 "popl %%ecx\n\t"
+                 "cld\n\t"
+                 "addl $80, %%esp"
+                 : "=a"(status), "=c"(flags)
+                 :
+                 : "memory", "cc");
+    check(status == H_FUNCTION && (flags & kEflagsDf),
+          Detail("status %d eflags %#x", status, flags),
+          "an hcall made with DF set works and returns with DF still set");
+
+    reset_seen();
+    asm volatile("movl $1f, %[rec]\n\tstd\n\tud2\n1:\n\tcld\n\tmovl $0, %[rec]"
+                 : [rec] "=m"(g_recover)::"memory", "cc");
+    check(g_seen.vector == 6 && (g_seen.eflags & kEflagsDf),
+          Detail("vector %u eflags %#x", g_seen.vector, g_seen.eflags),
+          "a fault (ud2) with DF set reaches the guest with DF in the frame's eflags");
+
+    reset_seen();
+    asm volatile("std\n\tint $0x40\n\tcld" ::: "memory", "cc");
+    check(g_seen.vector == 0x40 && (g_seen.eflags & kEflagsDf),
+          Detail("vector %#x eflags %#x", g_seen.vector, g_seen.eflags),
+          "int $0x40 from ring 1 with DF set (a #GP in the hypervisor) keeps DF in the frame");
+
+    // The iret gate entered with DF set: the popped eflags decide (here DF set).
+    flags = 0;
+    asm volatile("std\n\t"
+                 "pushfl\n\t"
+                 "andl $~0x200, (%%esp)\n\t" // the virtual IF stays off
+                 "pushl %%cs\n\t"
+                 "pushl $1f\n\t"
+                 "int $0x83\n"
+                 "1:\n\t"
+                 "pushfl\n\t"
+                 "popl %0\n\t"
+                 "cld"
+                 : "=r"(flags)
+                 :
+                 : "memory", "cc");
+    check(flags & kEflagsDf, Detail("eflags %#x", flags),
+          "the iret gate entered with DF set returns with the frame's DF");
+
+    u32 r = run_user(lpar_user_std_int80);
+    check(g_seen.vector == 0x80 && r == 5 && (g_seen.eflags & kEflagsDf),
+          Detail("vector %#x eax %u eflags %#x", g_seen.vector, r, g_seen.eflags),
+          "ring 3's `std; int $0x80` reaches the guest's handler with DF set in the frame");
+
+    // Interrupts while ring 3 runs with DF set: the hypervisor's timer, the guest's virtual one.
+    Vcpu& v = this_vcpu();
+    const u32 ticks = static_cast<u32>(load_acquire(v.timer_ticks));
+    isa::timer_set(ticks_per_ms());
+    r = run_user(lpar_user_spin, 0x2 | kEflagsIf | kEflagsDf, reinterpret_cast<u32>(&v.timer_ticks),
+                 ticks);
+    isa::irq_disable();
+    check(g_seen.vector == 0x80 && r != ticks && (g_seen.eflags & kEflagsDf),
+          Detail("vector %#x ticks %u -> %u eflags %#x", g_seen.vector, ticks, r, g_seen.eflags),
+          "interrupts taken while ring 3 runs with DF set: delivered, DF still set after");
+}
+
 void check_bad_hcall_stack() {
     tessera::i32 status = lpar_hcall_at(kVaAbsent + 0x100);
     check_status(status, H_PARAMETER, "an hcall with esp on a not-present page -> H_PARAMETER");
@@ -737,5 +812,6 @@ void lpar_main(const Boot& b) {
     check_paging();
     check_ring3();
     check_ldt();
+    check_direction_flag();
     check_bad_hcall_stack();
 }
