@@ -20,6 +20,15 @@ usize page_dirs_peak();
 const char* exception_name(u32 vector);
 bool has_error_code(u32 vector);
 
+// A 32-bit TSS as the CPU reads and writes it.
+struct [[gnu::packed]] Tss {
+    u32 link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
+    u32 eax, ecx, edx, ebx, esp, ebp, esi, edi;
+    u32 es, cs, ss, ds, fs, gs, ldt;
+    u16 trap, iomap_base;
+};
+static_assert(sizeof(Tss) == 104);
+
 // The real GDT (isa/ia32/gdt.cpp): a descriptor at any index (0 beyond the table), and the
 // guest's window (indices 0..kGuestGdtEntries-1) loaded with a vcpu's validated copy.
 u64 gdt_descriptor(unsigned index);

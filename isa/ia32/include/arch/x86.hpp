@@ -12,8 +12,9 @@
 #define X86_GUEST_KDATA 0x129 /* DPL 1 flat data, RPL 1 */
 #define X86_GUEST_UCODE 0x133 /* DPL 3 flat code, RPL 3 */
 #define X86_GUEST_UDATA 0x13b /* DPL 3 flat data, RPL 3 */
+#define X86_DF_TSS 0x140      /* the double fault's task (isa/ia32/fault.cpp) */
 #define X86_GDT_GUEST_ENTRIES 32
-#define X86_GDT_ENTRIES 40
+#define X86_GDT_ENTRIES 41
 
 // Vectors: 0..31 exceptions, 0x20..0x2f the remapped 8259 PICs, the hcall and iret gates.
 #define X86_IRQ_BASE 0x20
