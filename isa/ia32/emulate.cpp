@@ -310,16 +310,7 @@ struct Emu {
 Emulated emulate_privileged(Vcpu& v) {
     GuestFrame& r = v.arch.regs;
     u8 bytes[x86::kMaxInsnLength];
-    const u32 at = segment_base(v, r.cs) + r.eip;
-    // Fetch what is mapped of the 15 bytes (the instruction may end before a page that is not).
-    const usize first = 4096 - (at & 0xfff) < sizeof(bytes) ? 4096 - (at & 0xfff) : sizeof(bytes);
-    usize avail = 0;
-    if (guest_read(v, at, bytes, first)) {
-        avail = first;
-        if (first < sizeof(bytes) &&
-            guest_read(v, at + static_cast<u32>(first), bytes + first, sizeof(bytes) - first))
-            avail = sizeof(bytes);
-    }
+    const usize avail = fetch_instruction(v, bytes);
     Emu e{v, r, Insn{}};
     if (!x86::decode(bytes, avail, e.in)) return gp(v, 0);
     return e.run();

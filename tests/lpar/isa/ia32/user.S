@@ -37,6 +37,30 @@ lpar_run_user:
     movw %ax, %es
     int $IRET_VECTOR
 
+/* u32 lpar_run_user_as(u32 eip, u32 esp, u32 eflags, u32 cs, u32 ss): the same with the iret
+ * frame's cs and ss given (a bad one faults at lpar_run_user_as_iret, in ring 1). */
+    .globl lpar_run_user_as
+lpar_run_user_as:
+    pushl %ebp
+    pushl %ebx
+    pushl %esi
+    pushl %edi
+    movl %esp, user_saved_esp
+    movl 20(%esp), %eax     /* eip */
+    movl 24(%esp), %esi     /* esp */
+    movl 28(%esp), %edx     /* eflags */
+    movl 32(%esp), %ebx     /* cs */
+    movl 36(%esp), %ecx     /* ss */
+    pushl %ecx
+    pushl %esi
+    pushl %edx
+    pushl %ebx
+    pushl %eax
+    .globl lpar_run_user_as_iret
+lpar_run_user_as_iret:
+    int $IRET_VECTOR
+    ud2
+
     .globl lpar_user_return
 lpar_user_return:
     cld
@@ -70,6 +94,28 @@ lpar_user_ret42:
 lpar_user_std_int80:
     std
     movl $5, %eax
+    int $0x80
+    ud2
+
+    .globl lpar_user_prefixed_int /* cs cs int3, then int $0x81 with an operand-size prefix */
+lpar_user_prefixed_int:
+    .byte 0x2e, 0x2e, 0xcc
+    .globl lpar_user_prefixed_int3_end
+lpar_user_prefixed_int3_end:
+    .byte 0x66, 0xcd, 0x81
+    .globl lpar_user_prefixed_int81_end
+lpar_user_prefixed_int81_end:
+    int $0x80
+    ud2
+
+    .globl lpar_user_nt           /* sets NT, int $0x81 and back, eax = eflags, int $0x80 */
+lpar_user_nt:
+    pushfl
+    orl $0x4000, (%esp)
+    popfl
+    int $0x81
+    pushfl
+    popl %eax
     int $0x80
     ud2
 

@@ -26,7 +26,10 @@ extern char lpar_user_return[];
 tessera::i32 lpar_hcall_at(u32 esp);
 extern char lpar_user_ret42[], lpar_user_hcall[], lpar_user_cli[], lpar_user_read[],
     lpar_user_spin[], lpar_user_load_es[], lpar_user_probe_sel[], lpar_user_far_call[],
-    lpar_ring0_probe[], lpar_user_std_int80[];
+    lpar_ring0_probe[], lpar_user_std_int80[], lpar_user_prefixed_int[],
+    lpar_user_prefixed_int3_end[], lpar_user_prefixed_int81_end[], lpar_user_nt[],
+    lpar_run_user_as_iret[];
+u32 lpar_run_user_as(u32 eip, u32 esp, u32 eflags, u32 cs, u32 ss);
 }
 
 namespace {
@@ -782,6 +785,96 @@ void check_direction_flag() {
           "interrupts taken while ring 3 runs with DF set: delivered, DF still set after");
 }
 
+// ---- What ring compression must not change for programs ------------------------------------
+// Software interrupts ring 3 may make (DPL-3 gates) that the hypervisor sees as #GP(vector*8+2):
+// what the handler saw, in order.
+struct Soft {
+    u32 vector, eip, eflags;
+};
+constinit Soft g_soft[4] = {};
+u32 g_soft_count = 0;
+
+void on_user_soft(isa::TrapFrame& f) {
+    if (g_soft_count < 4) g_soft[g_soft_count] = Soft{f.vector, f.eip, f.eflags};
+    g_soft_count = g_soft_count + 1;
+}
+
+void check_ring3_conformance() {
+    set_trap_handler(3, on_user_soft);
+    set_trap_handler(0x81, on_user_soft);
+    isa::idt_set_dpl(3, 3);
+    isa::idt_set_dpl(0x81, 3);
+
+    // Prefixes on int3 / int n change nothing on a CPU.
+    g_soft_count = 0;
+    run_user(lpar_user_prefixed_int);
+    const u32 int3_end = reinterpret_cast<u32>(lpar_user_prefixed_int3_end),
+              int81_end = reinterpret_cast<u32>(lpar_user_prefixed_int81_end);
+    check(g_soft_count >= 1 && g_soft[0].vector == 3 && g_soft[0].eip == int3_end,
+          Detail("%u trap(s): vector %#x eip %#x (want %#x); then vector %u", g_soft_count,
+                 g_soft[0].vector, g_soft[0].eip, int3_end, g_seen.vector),
+          "ring 3's `cs cs int3` is #BP with eip after the instruction, not #GP");
+    check(g_soft_count == 2 && g_soft[1].vector == 0x81 && g_soft[1].eip == int81_end &&
+              g_seen.vector == 0x80,
+          Detail("%u trap(s): vector %#x eip %#x (want %#x); then vector %u", g_soft_count,
+                 g_soft[1].vector, g_soft[1].eip, int81_end, g_seen.vector),
+          "ring 3's `66 cd 81` (int $0x81, operand-size prefix) reaches the guest's gate 0x81");
+
+    // NT set by ring 3 survives a system call.
+    g_soft_count = 0;
+    const u32 flags = run_user(lpar_user_nt);
+    check(g_soft_count == 1 && (g_soft[0].eflags & kEflagsNt),
+          Detail("%u trap(s), frame eflags %#x", g_soft_count, g_soft[0].eflags),
+          "ring 3's NT is in the frame of its int $0x81");
+    check(g_seen.vector == 0x80 && (flags & kEflagsNt),
+          Detail("vector %#x, eflags after %#x", g_seen.vector, flags),
+          "ring 3's NT survives the system call (set again after the return)");
+
+    isa::idt_set_dpl(3, 0);
+    isa::idt_set_dpl(0x81, 0);
+    set_trap_handler(3, on_soft);
+    set_trap_handler(0x81, nullptr);
+}
+
+// The iret gate refuses what iret refuses: #GP(selector) at the instruction, nothing popped
+// (Linux's sigreturn hands a process's cs/ss to its iret).
+u32 iret_as(u32 cs, u32 ss) {
+    reset_seen();
+    g_recover = reinterpret_cast<u32>(lpar_user_return);
+    const u32 r =
+        lpar_run_user_as(reinterpret_cast<u32>(lpar_user_ret42),
+                         reinterpret_cast<u32>(g_user_stack + sizeof(g_user_stack)), 0x2, cs, ss);
+    g_recover = 0;
+    return r;
+}
+
+void check_iret_selectors() {
+    const u32 at = reinterpret_cast<u32>(lpar_run_user_as_iret);
+    struct Case {
+        u32 cs, ss, error;
+        const char* what;
+    };
+    const Case cases[] = {
+        {kSelData0 | 1, isa::kKernelData, kSelData0, "a data selector as cs (ring 1)"},
+        {isa::kUserCode, isa::kKernelData, isa::kKernelData & ~3u, "a ring-1 ss for ring 3"},
+        {isa::kUserCode, 3, 0, "a null ss for ring 3"},
+        {isa::kUserCode, isa::kUserCode, isa::kUserCode & ~3u, "a code selector as ss"},
+        {kSelLdtData, isa::kUserData, kSelLdtData & ~3u, "an LDT selector as cs"},
+        {kSelHvCode | 3, isa::kUserData, kSelHvCode, "the hypervisor's code as cs"},
+    };
+    for (const Case& c : cases) {
+        const u32 r = iret_as(c.cs, c.ss);
+        check(g_seen.vector == 13 && g_seen.error == c.error && g_seen.eip == at && r != 42,
+              Detail("vector %u error %#x eip %#x (int $0x83 at %#x), eax %u", g_seen.vector,
+                     g_seen.error, g_seen.eip, at, r),
+              "the iret gate with %s (cs %#x ss %#x) -> #GP(%#x) at the instruction", c.what, c.cs,
+              c.ss, c.error);
+    }
+    const u32 r = iret_as(isa::kUserCode, isa::kUserData);
+    check(g_seen.vector == 0x80 && r == 42, Detail("vector %u eax %u", g_seen.vector, r),
+          "the iret gate with good ring-3 selectors still runs ring 3");
+}
+
 void check_bad_hcall_stack() {
     tessera::i32 status = lpar_hcall_at(kVaAbsent + 0x100);
     check_status(status, H_PARAMETER, "an hcall with esp on a not-present page -> H_PARAMETER");
@@ -813,5 +906,7 @@ void lpar_main(const Boot& b) {
     check_ring3();
     check_ldt();
     check_direction_flag();
+    check_ring3_conformance();
+    check_iret_selectors();
     check_bad_hcall_stack();
 }
