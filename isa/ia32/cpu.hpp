@@ -33,6 +33,9 @@ static_assert(sizeof(Tss) == 104);
 // guest's window (indices 0..kGuestGdtEntries-1) loaded with a vcpu's validated copy.
 u64 gdt_descriptor(unsigned index);
 void gdt_load_guest_window(const u64 (&entries)[kGuestGdtEntries]);
+// The CPU's LDT while a vcpu runs: its validated copy in the switcher's read-only LDT page
+// (X86_LDT), or a null LDTR when it has none. Does nothing when that is already so.
+void ldt_load(const GuestLdt& ldt);
 
 // The vcpus' x87/SSE state (isa/ia32/fpu.cpp): set up at boot; before each guest entry
 // (switches the registers when another vcpu ran last, applies the guest's CR0.TS); when a vcpu

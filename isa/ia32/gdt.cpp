@@ -15,7 +15,7 @@
 
 extern "C" {
 extern char switcher_start[], sw_stubs[], sw_stub_hcall[], sw_stub_iret[], sw_data[], sw_gdt[],
-    sw_tss[], sw_df_tss[], sw_idt[], sw_stack[], sw_stack_top[], switcher_end[];
+    sw_tss[], sw_df_tss[], sw_idt[], sw_ldt[], sw_stack[], sw_stack_top[], switcher_end[];
 extern tessera::u32 sw_hv_cr3;
 void ia32_df_entry(); // switcher.S: the double fault's task starts here
 }
@@ -62,6 +62,9 @@ constexpr u8 kCode0 = 0x9b, kData0 = 0x93, kCode1 = 0xbb, kData1 = 0xb3, kCode3 
              kData3 = 0xf3, kTss32 = 0x89;
 constexpr u8 kFlags32 = 0xc;   // 4 KiB granularity, 32-bit
 constexpr u8 kTaskGate = 0x85; // present, DPL 0
+constexpr u8 kLdt = 0x82;      // an LDT descriptor: present, DPL 0
+
+bool ldt_loaded = false; // the CPU's LDTR names X86_LDT (else it is null)
 
 struct GuardBlock {
     u32 words[8];
@@ -132,6 +135,25 @@ u64 gdt_descriptor(unsigned index) {
 void gdt_load_guest_window(const u64 (&entries)[kGuestGdtEntries]) {
     static_assert(kGuestGdtEntries == X86_GDT_GUEST_ENTRIES);
     __builtin_memcpy(sw_gdt, entries, sizeof(entries));
+}
+
+void ldt_load(const GuestLdt& ldt) {
+    static_assert(kGuestLdtEntries == X86_LDT_ENTRIES);
+    if (ldt.selector == 0) {
+        if (ldt_loaded) asm volatile("lldt %w0" ::"r"(0u) : "memory");
+        ldt_loaded = false;
+        return;
+    }
+    auto* gdt = reinterpret_cast<Descriptor*>(sw_gdt);
+    const Descriptor d = make(switcher_va(sw_ldt), ldt.limit, kLdt, 0);
+    if (ldt_loaded && __builtin_memcmp(&gdt[X86_LDT >> 3], &d, sizeof(d)) == 0 &&
+        __builtin_memcmp(sw_ldt, ldt.entries, sizeof(ldt.entries)) == 0)
+        return;
+    // Through the identity map (the switcher's mapping of this page is read-only for guests).
+    __builtin_memcpy(sw_ldt, ldt.entries, sizeof(ldt.entries));
+    gdt[X86_LDT >> 3] = d;
+    asm volatile("lldt %w0" ::"r"(static_cast<u32>(X86_LDT)) : "memory");
+    ldt_loaded = true;
 }
 
 u32 hypervisor_cr3() {

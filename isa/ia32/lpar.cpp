@@ -138,6 +138,7 @@ void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
     s.ctl = GuestControl{};
     s.tables = GuestTables{};
     for (auto& d : s.gdt) d = 0;
+    s.ldt = GuestLdt{};
     GuestFrame& r = s.regs;
     r = GuestFrame{};
     r.gs = r.fs = r.es = r.ds = X86_GUEST_KDATA;
@@ -234,6 +235,7 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
         const u32 shadow_eip = r.eip;
         if (step) r.eflags |= kEflagsTf;
         load_gdt_window(v);
+        ldt_load(v.arch.ldt);
         sanitize_selectors(v);
         fpu_enter(v);
         u32 cr3 = v.lpar->arch.page_dir;

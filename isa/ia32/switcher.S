@@ -125,6 +125,9 @@ sw_df_tss: .space 104
     .balign 64
     .globl sw_idt
 sw_idt: .space 256 * 8
+    .balign 64
+    .globl sw_ldt
+sw_ldt: .space 8 * X86_LDT_ENTRIES
 
     .balign 4096
     .globl sw_stack

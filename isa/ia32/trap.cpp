@@ -31,10 +31,14 @@ namespace {
 
 constexpr u32 kSelTi = 4;
 
-// The descriptor a selector names in the real GDT as this vcpu sees it (0: none).
+// The descriptor a selector names in the real GDT or LDT as this vcpu sees it (0: none).
 u64 lookup(const Vcpu& v, u32 sel) {
-    if (sel & kSelTi) return 0; // no LDTs
     const unsigned index = (sel & 0xffff) >> 3;
+    if (sel & kSelTi) {
+        const GuestLdt& ldt = v.arch.ldt;
+        if (ldt.selector == 0 || index * 8 + 7 > ldt.limit) return 0;
+        return ldt.entries[index];
+    }
     if (index == 0) return 0;
     if (index < kGuestGdtEntries) return v.arch.gdt[index];
     return gdt_descriptor(index);

@@ -557,6 +557,51 @@ TEST_CASE("sanitize_selectors: cs/ss of the ring, data selectors the ring may lo
     CHECK(r.cs == X86_GUEST_KCODE);
 }
 
+TEST_CASE("selectors with TI = 1 name the vcpu's validated LDT copy, within its limit") {
+    Machine m;
+    Kernel k(m);
+    Vcpu& v = k.v;
+    GuestFrame& r = v.arch.regs;
+    GuestLdt& ldt = v.arch.ldt;
+    ldt.entries[0] = desc::install(0x00cff2000000ffffull); // data, DPL 3
+    ldt.entries[1] = desc::install(0xc0cf92a000000fffull); // data, DPL 0 -> 1, base 0xc0a00000
+    ldt.entries[2] = desc::install(0x00cffa000000ffffull); // code, DPL 3
+    ldt.entries[3] = desc::install(0x00cff2000000ffffull); // past the limit below
+    ldt.limit = 0x17;
+    // Without an LDT loaded, nothing.
+    CHECK(segment_base(v, 0x0c) == 0);
+    r.cs = Kernel::kUserCs;
+    r.ss = Kernel::kUserDs;
+    r.ds = 0x07;
+    sanitize_selectors(v);
+    CHECK(r.ds == 0);
+
+    ldt.selector = 0x50;
+    CHECK(segment_base(v, 0x0c) == 0xc0a00000u);
+    CHECK(segment_base(v, 0x1c) == 0); // index 3: past the limit
+    r.ds = 0x07;                       // DPL 3 data: ring 3 keeps it
+    r.es = 0x0f;                       // DPL 1: not for ring 3
+    r.fs = 0x1f;                       // past the limit
+    sanitize_selectors(v);
+    CHECK(r.ds == 0x07);
+    CHECK(r.es == 0);
+    CHECK(r.fs == 0);
+    // The iret gate takes an LDT code selector and stack as iret would.
+    r.esp = 0x8fec;
+    m.poke(0x8fec, 0x5000);
+    m.poke(0x8ff0, 0x17);
+    m.poke(0x8ff4, 0x202);
+    m.poke(0x8ff8, 0xbfff0000);
+    m.poke(0x8ffc, 0x07);
+    REQUIRE(handle_iret(v));
+    CHECK(r.eip == 0x5000);
+    CHECK(r.cs == 0x17);
+    CHECK(r.ss == 0x07);
+    sanitize_selectors(v);
+    CHECK(r.cs == 0x17);
+    CHECK(r.ss == 0x07);
+}
+
 TEST_CASE("segment_base: the base of the guest's or the hypervisor's descriptor") {
     Machine m;
     Kernel k(m);

@@ -13,8 +13,10 @@
 #define X86_GUEST_UCODE 0x133 /* DPL 3 flat code, RPL 3 */
 #define X86_GUEST_UDATA 0x13b /* DPL 3 flat data, RPL 3 */
 #define X86_DF_TSS 0x140      /* the double fault's task (isa/ia32/fault.cpp) */
+#define X86_LDT 0x148         /* the running vcpu's validated LDT, or none (isa/ia32/gdt.cpp) */
 #define X86_GDT_GUEST_ENTRIES 32
-#define X86_GDT_ENTRIES 41
+#define X86_LDT_ENTRIES 32 /* the most entries of a guest's LDT the CPU sees */
+#define X86_GDT_ENTRIES 42
 
 // Vectors: 0..31 exceptions, 0x20..0x2f the remapped 8259 PICs, the hcall and iret gates.
 #define X86_IRQ_BASE 0x20

@@ -294,7 +294,7 @@ void check_descriptors() {
                  : "memory");
     check(g_seen.vector == 13 && g_seen.error == 0x28,
           Detail("count %u vector %u error %#x", g_seen.count, g_seen.vector, g_seen.error),
-          "lldt of a non-null selector -> #GP(selector) (no LDTs)");
+          "lldt of a selector that is not an LDT descriptor -> #GP(selector)");
 }
 
 void check_exceptions() {
@@ -602,26 +602,30 @@ void check_fpu_isolation(unsigned vcpu) {
 // At reset the CPU's LDTR has base 0 and limit 0xffff. Were it left so, whatever a process maps
 // at linear 0..0xffff would be the CPU's LDT: a call gate written there naming the hypervisor's
 // code selector would run the process's own code in ring 0. So the checks forge such an LDT at
-// linear 0 (indices 1 and 2: bytes 8..23 of the start code, which only runs at entry; they are
-// put back afterwards) and every TI=1 selector must fault as with no LDT, before and after the
-// guest's own lldt.
-constexpr u32 kLdtForged = 8, kRing0Marker = 0x304e4952; // "RIN0" (user.S)
-constexpr u16 kSelLdtData = (1 << 3) | 4 | 3, kSelLdtGate = (2 << 3) | 4 | 3;
+// linear 0 (indices 1..3: bytes 8..31 of the start code, which only runs at entry; they are put
+// back afterwards) and every TI=1 selector must fault as with no LDT, before any lldt and after
+// lldt 0. In between the guest loads it as its own LDT (lldt): then its segments work, validated
+// as the GDT's are (the call gate never installed, DPL 0 raised to 1).
+constexpr u32 kLdtForged = 8, kLdtWords = 6, kRing0Marker = 0x304e4952; // "RIN0" (user.S)
+constexpr u16 kSelLdtData = (1 << 3) | 4 | 3, kSelLdtGate = (2 << 3) | 4 | 3,
+              kSelLdtData0 = (3 << 3) | 4 | 1, kSelLdtBeyond = (4 << 3) | 4 | 3;
 struct [[gnu::packed]] FarPtr {
     u32 offset;
     u16 selector;
 };
 FarPtr g_far_gate;
-u32 g_ldt_saved[4];
+u32 g_ldt_saved[kLdtWords];
 
 void forge_ldt_at_zero() {
     const u32 probe = reinterpret_cast<u32>(lpar_ring0_probe);
     const u64 data3 = descriptor(0, 0xfffff, 0xf3, 0xc); // flat data, DPL 3
     const u64 gate = (probe & 0xffff) | (u64{kSelHvCode} << 16) | (u64{0xec} << 40) |
                      (u64{probe >> 16} << 48); // call gate, DPL 3, to the hypervisor's code
-    const u32 words[4] = {static_cast<u32>(data3), static_cast<u32>(data3 >> 32),
-                          static_cast<u32>(gate), static_cast<u32>(gate >> 32)};
-    for (u32 i = 0; i < 4; ++i) {
+    const u64 data0 = descriptor(0, 0xfffff, 0x92, 0xc); // flat data, DPL 0
+    const u32 words[kLdtWords] = {static_cast<u32>(data3), static_cast<u32>(data3 >> 32),
+                                  static_cast<u32>(gate),  static_cast<u32>(gate >> 32),
+                                  static_cast<u32>(data0), static_cast<u32>(data0 >> 32)};
+    for (u32 i = 0; i < kLdtWords; ++i) {
         try_read(kLdtForged + 4 * i, g_ldt_saved[i]);
         try_write(kLdtForged + 4 * i, words[i]);
     }
@@ -629,7 +633,7 @@ void forge_ldt_at_zero() {
 }
 
 void restore_zero_page() {
-    for (u32 i = 0; i < 4; ++i) try_write(kLdtForged + 4 * i, g_ldt_saved[i]);
+    for (u32 i = 0; i < kLdtWords; ++i) try_write(kLdtForged + 4 * i, g_ldt_saved[i]);
 }
 
 // Far call through the forged gate in ring 1: false if it faulted; eax = what the callee left.
@@ -687,30 +691,72 @@ void check_ldt_selectors(const char* when) {
           "%s: ring 3's far call through the forged call gate -> #GP, not ring 0", when);
 }
 
+// The guest's own LDT (the forged entries, limit 0x1f: 4 entries) after its lldt.
+void check_own_ldt() {
+    u32 value = 0;
+    bool ok = load_es_and_read(kSelLdtData, value);
+    check(ok && value == 0x5e6e7e8e,
+          Detail("fault vector %u error %#x, value %#x", g_seen.vector, g_seen.error, value),
+          "its LDT: ring 1 loads its DPL-3 data selector (0x%x) and reads through it", kSelLdtData);
+    u32 rights = 0, data0_rights = 0;
+    ok = lar(kSelLdtData, rights);
+    const bool data0_ok = lar(kSelLdtData0, data0_rights);
+    check(ok && ((rights >> 13) & 3) == 3 && data0_ok && ((data0_rights >> 13) & 3) == 1,
+          Detail("lar ok %d rights %#x; DPL-0 entry ok %d rights %#x", ok, rights, data0_ok,
+                 data0_rights),
+          "its LDT: lar sees the DPL-3 entry at DPL 3 and the DPL-0 one raised to DPL 1");
+    ok = lar(kSelLdtGate, rights);
+    check(!ok && probe_sel(kSelLdtGate) == 0 && probe_sel(kSelLdtBeyond) == 0,
+          Detail("lar gave rights %#x", rights),
+          "its LDT: the call gate was never installed, an index past its limit is invalid");
+    u32 eax = 0;
+    ok = try_far_call_gate(eax);
+    check(!ok && eax != kRing0Marker && g_seen.vector == 13 && g_seen.error == (kSelLdtGate & ~3u),
+          Detail("ran %d, eax %#x, vector %u error %#x", ok, eax, g_seen.vector, g_seen.error),
+          "its LDT: ring 1's far call through its call gate -> #GP, not ring 0");
+    u32 r = run_user(lpar_user_load_es, 0x2, kSelLdtData);
+    check(g_seen.vector == 0x80 && r == 7,
+          Detail("vector %u error %#x eax %u", g_seen.vector, g_seen.error, r),
+          "its LDT: ring 3 loads its DPL-3 data selector");
+    r = run_user(lpar_user_load_es, 0x2, kSelLdtData0 | 3);
+    check(g_seen.vector == 13 && g_seen.error == (kSelLdtData0 & ~3u),
+          Detail("vector %u error %#x eax %u", g_seen.vector, g_seen.error, r),
+          "its LDT: ring 3 cannot load the (raised) DPL-1 entry: #GP(selector)");
+    r = run_user(lpar_user_far_call, 0x2, reinterpret_cast<u32>(&g_far_gate));
+    check(g_seen.vector == 13 && g_seen.error == (kSelLdtGate & ~3u) && r != kRing0Marker,
+          Detail("vector %u error %#x eax %#x", g_seen.vector, g_seen.error, r),
+          "its LDT: ring 3's far call through its call gate -> #GP, not ring 0");
+}
+
 void check_ldt() {
     forge_ldt_at_zero();
     u32 word = 0;
     try_read(kLdtForged + 8, word);
     check_eq(word >> 16, kSelHvCode, "the forged call gate is at linear 0x10 (names 0x%x)",
              kSelHvCode);
+    store_release(g_probe_word, 0x5e6e7e8eu);
     check_ldt_selectors("no lldt yet");
 
-    check(try_lldt(0), Detail("vector %u error %#x", g_seen.vector, g_seen.error),
-          "lldt of the null selector is accepted (no LDT)");
-    check_ldt_selectors("after lldt 0");
-
-    // The guest's own LDT descriptor (base 0, limit 0xffff: the forged entries) is refused.
-    g_gdt[kSelLdt >> 3] = descriptor(0, 0xffff, 0x82, 0);
+    // The guest's own LDT descriptor: base 0, limit 0x1f (the forged entries).
+    g_gdt[kSelLdt >> 3] = descriptor(0, 0x1f, 0x82, 0);
+    g_gdt[7] = descriptor(0, 0x1f, 0x02, 0); // the same, not present
     struct [[gnu::packed]] {
         u16 limit;
         u32 base;
     } p{sizeof(g_gdt) - 1, reinterpret_cast<u32>(g_gdt)};
     asm volatile("lgdt %0" ::"m"(p) : "memory");
-    const bool loaded = try_lldt(kSelLdt);
-    check(!loaded && g_seen.vector == 13 && g_seen.error == kSelLdt,
+    bool loaded = try_lldt(0x38);
+    check(!loaded && g_seen.vector == 11 && g_seen.error == 0x38,
           Detail("loaded %d vector %u error %#x", loaded, g_seen.vector, g_seen.error),
-          "lldt of the guest's LDT descriptor -> #GP(selector) (no LDTs)");
-    check_ldt_selectors("after lldt of an LDT");
+          "lldt of a not-present LDT descriptor -> #NP(selector)");
+    loaded = try_lldt(kSelLdt);
+    check(loaded, Detail("vector %u error %#x", g_seen.vector, g_seen.error),
+          "lldt of its own LDT descriptor is accepted");
+    if (loaded) check_own_ldt();
+
+    check(try_lldt(0), Detail("vector %u error %#x", g_seen.vector, g_seen.error),
+          "lldt of the null selector is accepted (no LDT)");
+    check_ldt_selectors("after lldt 0");
     restore_zero_page();
 }
 
