@@ -119,6 +119,18 @@ lpar_user_nt:
     int $0x80
     ud2
 
+    .globl lpar_user_nt_iret      /* sets NT, then iret (a task return), then int $0x80 */
+lpar_user_nt_iret:
+    pushfl
+    orl $0x4000, (%esp)
+    popfl
+    pushfl
+    pushl %cs
+    pushl $1f
+    iret
+1:  int $0x80
+    ud2
+
     .globl lpar_user_hcall        /* an hcall from ring 3: must not reach the hypervisor */
 lpar_user_hcall:
     pushl $0

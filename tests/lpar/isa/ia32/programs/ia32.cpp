@@ -28,7 +28,7 @@ extern char lpar_user_ret42[], lpar_user_hcall[], lpar_user_cli[], lpar_user_rea
     lpar_user_spin[], lpar_user_load_es[], lpar_user_probe_sel[], lpar_user_far_call[],
     lpar_ring0_probe[], lpar_user_std_int80[], lpar_user_prefixed_int[],
     lpar_user_prefixed_int3_end[], lpar_user_prefixed_int81_end[], lpar_user_nt[],
-    lpar_run_user_as_iret[];
+    lpar_user_nt_iret[], lpar_run_user_as_iret[];
 u32 lpar_run_user_as(u32 eip, u32 esp, u32 eflags, u32 cs, u32 ss);
 }
 
@@ -875,6 +875,12 @@ void check_ring3_conformance() {
     check(g_seen.vector == 0x80 && (flags & kEflagsNt),
           Detail("vector %#x, eflags after %#x", g_seen.vector, flags),
           "ring 3's NT survives the system call (set again after the return)");
+    // Its iret with NT set is a task return through the current TSS's link (0, the CPU's TSS is
+    // the hypervisor's): #TS(0) to the guest, as under a kernel that never nests tasks.
+    run_user(lpar_user_nt_iret);
+    check(g_seen.vector == 10 && g_seen.error == 0 && (g_seen.cs & 3) == 3,
+          Detail("vector %u error %#x cs %#x", g_seen.vector, g_seen.error, g_seen.cs),
+          "ring 3's iret with NT set -> #TS(0) to the guest");
 
     isa::idt_set_dpl(3, 0);
     isa::idt_set_dpl(0x81, 0);
@@ -940,7 +946,7 @@ void lpar_main(const Boot& b) {
         check(false, "ia32 needs at least 16 MiB (has %llu)", b.memory_size);
         return;
     }
-    const u32 faults[] = {0, 6, 11, 12, 13, 14, 0x80};
+    const u32 faults[] = {0, 6, 10, 11, 12, 13, 14, 0x80};
     for (u32 v : faults) set_trap_handler(v, on_fault);
     isa::idt_set_dpl(0x80, 3);
     check_descriptors();
