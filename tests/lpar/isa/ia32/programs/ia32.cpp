@@ -9,6 +9,11 @@
 //   user/supervisor, outside its memory, the hypervisor's hole), A/D bits, 4 MiB pages, invlpg,
 //   cr3 reloads, global pages;
 // - ring 3: runs, cannot make hcalls or run privileged instructions, takes interrupts;
+// - no LDT the guest can write reaches the CPU (a call gate forged at linear 0 never runs in
+//   ring 0); its own LDT, loaded by lldt, validated as its GDT is;
+// - DF set at any entry harmless to the hypervisor and kept for the guest;
+// - what ring 3 sees as on a CPU: prefixed int3/int n, NT across a system call, iret's checks of
+//   the return cs/ss by the iret gate;
 // - an hcall with a bad stack pointer gets an error.
 //
 // Logical memory used: the program and its tables (below 4 MiB), test pages at 8 MiB; needs at
