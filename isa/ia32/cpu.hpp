@@ -20,10 +20,22 @@ usize page_dirs_peak();
 const char* exception_name(u32 vector);
 bool has_error_code(u32 vector);
 
+// A 32-bit TSS as the CPU reads and writes it.
+struct [[gnu::packed]] Tss {
+    u32 link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
+    u32 eax, ecx, edx, ebx, esp, ebp, esi, edi;
+    u32 es, cs, ss, ds, fs, gs, ldt;
+    u16 trap, iomap_base;
+};
+static_assert(sizeof(Tss) == 104);
+
 // The real GDT (isa/ia32/gdt.cpp): a descriptor at any index (0 beyond the table), and the
 // guest's window (indices 0..kGuestGdtEntries-1) loaded with a vcpu's validated copy.
 u64 gdt_descriptor(unsigned index);
 void gdt_load_guest_window(const u64 (&entries)[kGuestGdtEntries]);
+// The CPU's LDT while a vcpu runs: its validated copy in the switcher's read-only LDT page
+// (X86_LDT), or a null LDTR when it has none. Does nothing when that is already so.
+void ldt_load(const GuestLdt& ldt);
 
 // The vcpus' x87/SSE state (isa/ia32/fpu.cpp): set up at boot; before each guest entry
 // (switches the registers when another vcpu ran last, applies the guest's CR0.TS); when a vcpu
@@ -36,8 +48,11 @@ void fpu_forget(const Vcpu& v);
 inline constexpr u32 kEflagsFixed = 1u << 1, kEflagsTf = 1u << 8, kEflagsIf = 1u << 9,
                      kEflagsDf = 1u << 10, kEflagsNt = 1u << 14, kEflagsRf = 1u << 16,
                      kEflagsVm = 1u << 17;
-// What the guest may keep of EFLAGS: CF PF AF ZF SF TF DF OF AC ID (never IOPL, NT, VM, RF).
-inline constexpr u32 kEflagsGuest = 0x00240dd5;
+// What the guest may keep of EFLAGS: CF PF AF ZF SF TF DF OF NT AC ID (never IOPL, VM, RF). NT
+// is harmless to the hypervisor: the switcher's iret looks at its own NT (0), and a guest's
+// iret with NT set is a task return through the hypervisor's TSS, whose link is 0: #TS(0),
+// reflected, as a CPU whose kernel never nests tasks would do.
+inline constexpr u32 kEflagsGuest = 0x00244dd5;
 
 // ---- Trap reflection and virtual interrupts (isa/ia32/trap.cpp) ----------------------------
 enum class Event : u8 {
@@ -59,8 +74,15 @@ void set_vif(Vcpu& v, bool on);
 // Before each entry: delivers the XICS's interrupt or else the expired timer when the virtual
 // IF allows, otherwise sets the shared `pending` flag. False: the LPAR crashed.
 bool deliver_virq(Vcpu& v);
-// The iret gate (int $0x83). False: the LPAR crashed.
+// The iret gate (int $0x83): pops the frame as iret would, with iret's checks of the return
+// cs and ss (a bad one faults at the int $0x83, as iret does). False: the LPAR crashed.
 bool handle_iret(Vcpu& v);
+// The software interrupt at the guest's cs:eip that raised `vector` (int n, int3, into, with any
+// legacy prefixes): its length, 0 if there is none there.
+u32 software_int_at_eip(Vcpu& v, u32 vector);
+// Up to 15 bytes of the instruction at the guest's cs:eip (as much as is mapped): how many.
+usize fetch_instruction(Vcpu& v, u8 (&bytes)[15]);
+
 // Makes the frame's selectors safe to load in the switcher's iret (isa/ia32/trap.cpp): cs/ss
 // must be code/stack segments of ring 1 or 3 matching each other (else the flat guest ones),
 // data selectors that the guest's ring may not load become null, as iret would make them.

@@ -248,6 +248,27 @@ bool decode(const u8* bytes, usize avail, Insn& out) {
     return true;
 }
 
+usize soft_int_length(const u8* bytes, usize avail, u32 vector) {
+    const usize limit = avail < kMaxInsnLength ? avail : kMaxInsnLength;
+    usize i = 0;
+    // 26 2E 36 3E 64 65 (segments), 66 67 (sizes), F2 F3 (rep); not F0: lock int is #UD.
+    auto legacy_prefix = [](u8 b) {
+        return (b & 0xE7) == 0x26 || (b >= 0x64 && b <= 0x67) || b == 0xF2 || b == 0xF3;
+    };
+    while (i < limit && legacy_prefix(bytes[i])) ++i;
+    if (i >= limit) return 0;
+    switch (bytes[i]) {
+    case 0xCC:
+        return vector == 3 ? i + 1 : 0;
+    case 0xCE:
+        return vector == 4 ? i + 1 : 0;
+    case 0xCD:
+        return i + 1 < limit && bytes[i + 1] == vector ? i + 2 : 0;
+    default:
+        return 0;
+    }
+}
+
 u32 effective_offset(const MemOperand& m, const u32 (&gpr)[8]) {
     u32 off = m.disp;
     if (m.base >= 0) off += gpr[m.base & 7];

@@ -82,6 +82,11 @@ inline constexpr usize kMaxInsnLength = 15;
 // longer than 15 bytes. The caller then reflects #UD/#GP. `out` is reset first.
 bool decode(const u8* bytes, usize avail, Insn& out);
 
+// The length of the software interrupt at `bytes` that raised `vector`: int3 (CC), int n (CD n)
+// or into (CE) after any legacy prefixes but lock, which the CPU ignores there (`cs cs int3` and
+// `66 cd 80` are the same interrupts as without them); 0 if the bytes are not that interrupt.
+usize soft_int_length(const u8* bytes, usize avail, u32 vector);
+
 // The linear offset of a memory operand (before adding the segment base): base + index*scale +
 // disp, 32-bit wrap-around. gpr[] in ModRM order above.
 u32 effective_offset(const MemOperand& m, const u32 (&gpr)[8]);

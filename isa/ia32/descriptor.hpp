@@ -39,8 +39,14 @@ u32 limit_bytes(u64 d); // the limit in bytes (granularity applied), inclusive
 // limit and type with DPL 0 raised to 1, the accessed bit pre-set (the GDT page is read-only
 // while a guest runs, so the CPU must never need to write it) and the 64-bit L bit cleared.
 // System descriptors (TSS, LDT, gates) never reach the real GDT: 0, a null descriptor (the
-// guest's TSS is read by ltr from its own memory, isa/ia32/emulate.cpp).
+// guest's TSS is read by ltr from its own memory, isa/ia32/emulate.cpp). The same holds for the
+// entries of the guest's LDT (lldt): no call gates there either.
 u64 install(u64 guest);
+
+// An LDT descriptor (system type 2).
+inline bool is_ldt(u64 d) {
+    return !is_segment(d) && system_type(d) == 2;
+}
 
 // TSS types (16/32-bit, available/busy).
 inline bool is_tss(u64 d) {

@@ -165,12 +165,37 @@ struct Emu {
         return done();
     }
 
-    // lldt: there are no LDTs; only the null selector (no LDT) is accepted.
+    // lldt: the null selector is "no LDT"; anything else must name a present LDT descriptor in
+    // the guest's GDT. Its entries (the first kGuestLdtEntries) are read now, validated like the
+    // GDT's, and are the CPU's LDT while the vcpu runs (ldt_load); a later change of the guest's
+    // LDT takes effect at its next lldt, as a GDT change does at lgdt.
     Emulated load_ldt() {
         u16 sel;
         GuestFault f;
         if (!selector_operand(sel, f)) return page_fault(f);
-        return (sel & ~3u) == 0 ? done() : gp(sel & ~3u);
+        if ((sel & ~3u) == 0) {
+            v.arch.ldt = GuestLdt{};
+            return done();
+        }
+        const GuestTables& t = v.arch.tables;
+        const unsigned index = sel >> 3;
+        if ((sel & 4) || index * 8 + 7 > t.gdt_limit) return gp(sel & ~3u);
+        u64 raw;
+        if (!guest_read(v, t.gdt_base + index * 8, &raw, sizeof(raw), &f)) return page_fault(f);
+        if (!desc::is_ldt(raw)) return gp(sel & ~3u);
+        if (!desc::present(raw)) return np(sel & ~3u);
+        GuestLdt ldt;
+        ldt.selector = sel;
+        const u32 limit = desc::limit_bytes(raw), base = desc::base(raw);
+        const u32 whole = limit < 7 ? 0 : (limit - 7) / 8 + 1; // entries within the limit
+        const u32 count = whole < kGuestLdtEntries ? whole : kGuestLdtEntries;
+        for (u32 i = 0; i < count; ++i) {
+            if (!guest_read(v, base + i * 8, &raw, sizeof(raw), &f)) return page_fault(f);
+            ldt.entries[i] = desc::install(raw);
+        }
+        ldt.limit = static_cast<u16>(count * 8 - (count ? 1 : 0));
+        v.arch.ldt = ldt;
+        return done();
     }
 
     // Port I/O reaches no device: reads see all ones (a floating ISA bus), writes vanish.
@@ -310,16 +335,7 @@ struct Emu {
 Emulated emulate_privileged(Vcpu& v) {
     GuestFrame& r = v.arch.regs;
     u8 bytes[x86::kMaxInsnLength];
-    const u32 at = segment_base(v, r.cs) + r.eip;
-    // Fetch what is mapped of the 15 bytes (the instruction may end before a page that is not).
-    const usize first = 4096 - (at & 0xfff) < sizeof(bytes) ? 4096 - (at & 0xfff) : sizeof(bytes);
-    usize avail = 0;
-    if (guest_read(v, at, bytes, first)) {
-        avail = first;
-        if (first < sizeof(bytes) &&
-            guest_read(v, at + static_cast<u32>(first), bytes + first, sizeof(bytes) - first))
-            avail = sizeof(bytes);
-    }
+    const usize avail = fetch_instruction(v, bytes);
     Emu e{v, r, Insn{}};
     if (!x86::decode(bytes, avail, e.in)) return gp(v, 0);
     return e.run();

@@ -5,6 +5,8 @@
 #define ASM_FILE 1 /* multiboot.h: constants only */
 #include <multiboot/multiboot.h>
 
+#include <arch/x86.hpp>
+
 #define MB_FLAGS (MULTIBOOT_PAGE_ALIGN | MULTIBOOT_MEMORY_INFO)
 
     .section .multiboot, "a"
@@ -20,6 +22,8 @@ _start:
     cli
     cld
     movl $boot_stack_top, %esp
+    pushl $X86_HV_EFLAGS    /* multiboot leaves the other flags (NT, AC, ...) undefined */
+    popfl
     xorl %ebp, %ebp
     /* Clear .bss, keeping EAX/EBX for pc_main. */
     movl %eax, %esi

@@ -15,8 +15,9 @@
 
 extern "C" {
 extern char switcher_start[], sw_stubs[], sw_stub_hcall[], sw_stub_iret[], sw_data[], sw_gdt[],
-    sw_tss[], sw_idt[], sw_stack[], sw_stack_top[], switcher_end[];
+    sw_tss[], sw_df_tss[], sw_idt[], sw_ldt[], sw_stack[], sw_stack_top[], switcher_end[];
 extern tessera::u32 sw_hv_cr3;
+void ia32_df_entry(); // switcher.S: the double fault's task starts here
 }
 
 namespace tessera::arch {
@@ -46,14 +47,6 @@ struct [[gnu::packed]] Gate {
 };
 static_assert(sizeof(Gate) == 8);
 
-struct [[gnu::packed]] Tss {
-    u32 link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
-    u32 eax, ecx, edx, ebx, esp, ebp, esi, edi;
-    u32 es, cs, ss, ds, fs, gs, ldt;
-    u16 trap, iomap_base;
-};
-static_assert(sizeof(Tss) == 104);
-
 constexpr Descriptor make(u32 base, u32 limit, u8 access, u8 flags) {
     return Descriptor{static_cast<u16>(limit & 0xffff),
                       static_cast<u16>(base & 0xffff),
@@ -67,7 +60,11 @@ constexpr Descriptor make(u32 base, u32 limit, u8 access, u8 flags) {
 // code execute/read, data read/write, at DPL 0, 1 and 3; a 32-bit available TSS.
 constexpr u8 kCode0 = 0x9b, kData0 = 0x93, kCode1 = 0xbb, kData1 = 0xb3, kCode3 = 0xfb,
              kData3 = 0xf3, kTss32 = 0x89;
-constexpr u8 kFlags32 = 0xc; // 4 KiB granularity, 32-bit
+constexpr u8 kFlags32 = 0xc;   // 4 KiB granularity, 32-bit
+constexpr u8 kTaskGate = 0x85; // present, DPL 0
+constexpr u8 kLdt = 0x82;      // an LDT descriptor: present, DPL 0
+
+bool ldt_loaded = false; // the CPU's LDTR names X86_LDT (else it is null)
 
 struct GuardBlock {
     u32 words[8];
@@ -75,7 +72,9 @@ struct GuardBlock {
 GuardBlock guard_block = {{0, 0, 0, 0, 0, 0x7e55e7a0u, 0, 0}};
 
 alignas(4096) u32 hv_page_dir[1024];
-alignas(4096) u32 switcher_pt[1024];
+alignas(4096) u32 switcher_pt[1024];    // the switcher as every LPAR's address space maps it
+alignas(4096) u32 hv_switcher_pt[1024]; // as the hypervisor's maps it (see early_init)
+alignas(16) u8 df_stack[8192];          // the double fault's task's stack
 
 const char* const kExceptionNames[32] = {"#DE divide error",
                                          "#DB debug",
@@ -138,6 +137,25 @@ void gdt_load_guest_window(const u64 (&entries)[kGuestGdtEntries]) {
     __builtin_memcpy(sw_gdt, entries, sizeof(entries));
 }
 
+void ldt_load(const GuestLdt& ldt) {
+    static_assert(kGuestLdtEntries == X86_LDT_ENTRIES);
+    if (ldt.selector == 0) {
+        if (ldt_loaded) asm volatile("lldt %w0" ::"r"(0u) : "memory");
+        ldt_loaded = false;
+        return;
+    }
+    auto* gdt = reinterpret_cast<Descriptor*>(sw_gdt);
+    const Descriptor d = make(switcher_va(sw_ldt), ldt.limit, kLdt, 0);
+    if (ldt_loaded && __builtin_memcmp(&gdt[X86_LDT >> 3], &d, sizeof(d)) == 0 &&
+        __builtin_memcmp(sw_ldt, ldt.entries, sizeof(ldt.entries)) == 0)
+        return;
+    // Through the identity map (the switcher's mapping of this page is read-only for guests).
+    __builtin_memcpy(sw_ldt, ldt.entries, sizeof(ldt.entries));
+    gdt[X86_LDT >> 3] = d;
+    asm volatile("lldt %w0" ::"r"(static_cast<u32>(X86_LDT)) : "memory");
+    ldt_loaded = true;
+}
+
 u32 hypervisor_cr3() {
     return static_cast<u32>(reinterpret_cast<uptr>(hv_page_dir));
 }
@@ -155,6 +173,7 @@ void early_init() {
     gdt[X86_HV_GUARD >> 3] =
         make(reinterpret_cast<uptr>(&guard_block), sizeof(guard_block) - 1, kData0, 0x4);
     gdt[X86_TSS >> 3] = make(switcher_va(sw_tss), sizeof(Tss) - 1, kTss32, 0);
+    gdt[X86_DF_TSS >> 3] = make(switcher_va(sw_df_tss), sizeof(Tss) - 1, kTss32, 0);
     gdt[X86_GUEST_KCODE >> 3] = make(0, 0xfffff, kCode1, kFlags32);
     gdt[X86_GUEST_KDATA >> 3] = make(0, 0xfffff, kData1, kFlags32);
     gdt[X86_GUEST_UCODE >> 3] = make(0, 0xfffff, kCode3, kFlags32);
@@ -166,8 +185,28 @@ void early_init() {
     tss->esp0 = switcher_va(sw_stack_top);
     tss->iomap_base = sizeof(Tss); // no I/O bitmap: every port access from ring 1/3 is #GP
 
+    // The double fault is a task of its own (IDT vector 8 is a task gate): the CPU switches to
+    // this TSS's stack and cr3 whatever the fault left of esp, so even a broken ring-0 stack is
+    // reported (isa/ia32/fault.cpp). The CPU saves the faulting context in the main TSS.
+    auto* df = reinterpret_cast<Tss*>(sw_df_tss);
+    *df = Tss{};
+    df->cr3 = hypervisor_cr3();
+    df->eip = static_cast<u32>(reinterpret_cast<uptr>(&ia32_df_entry));
+    df->eflags = X86_HV_EFLAGS;
+    df->esp = df->esp0 = static_cast<u32>(reinterpret_cast<uptr>(df_stack + sizeof(df_stack)));
+    df->ss = df->ss0 = df->ds = df->es = df->fs = X86_HV_DATA;
+    df->gs = X86_HV_GUARD;
+    df->cs = X86_HV_CODE;
+    df->ldt = 0; // the null LDTR, as everywhere
+    df->iomap_base = sizeof(Tss);
+
     // Paging is still off: load the GDT and TR at their real addresses (ltr marks the TSS busy
     // while the page is writable), the switcher addresses once paging is on.
+    //
+    // And a null LDTR, for good: the CPU comes out of reset with LDTR base 0, limit 0xffff, so
+    // the "LDT" would be whatever a guest maps at linear 0..0xffff, and a call gate a process
+    // writes there naming X86_HV_CODE would run its code in ring 0. With a null LDTR every
+    // selector with TI = 1 is #GP(selector), in every ring; guests' lldt is emulated.
     Pointer p{X86_GDT_ENTRIES * 8 - 1, static_cast<u32>(reinterpret_cast<uptr>(sw_gdt))};
     asm volatile("lgdt %0\n\t"
                  "ljmp %1, $1f\n"
@@ -177,14 +216,16 @@ void early_init() {
                  "mov %2, %%ss\n\t"
                  "mov %2, %%fs\n\t"
                  "mov %3, %%gs\n\t"
-                 "ltr %w4"
+                 "ltr %w4\n\t"
+                 "lldt %w5"
                  :
                  : "m"(p), "i"(X86_HV_CODE), "r"(static_cast<u32>(X86_HV_DATA)),
-                   "r"(static_cast<u32>(X86_HV_GUARD)), "r"(static_cast<u32>(X86_TSS))
+                   "r"(static_cast<u32>(X86_HV_GUARD)), "r"(static_cast<u32>(X86_TSS)), "r"(0u)
                  : "memory");
 
     // IDT: interrupt gates (IF cleared on entry), DPL 0 except the hcall and iret gates (DPL 1:
-    // ring 3 gets #GP). Unused vectors stay not-present (#NP -> reported as a fault).
+    // ring 3 gets #GP), and the double fault's task gate. Unused vectors stay not-present (#NP
+    // -> reported as a fault).
     auto* idt = reinterpret_cast<Gate*>(sw_idt);
     auto set_gate = [&](u32 vector, u32 va, u32 dpl) {
         idt[vector] = Gate{static_cast<u16>(va & 0xffff), X86_HV_CODE, 0,
@@ -193,16 +234,24 @@ void early_init() {
     for (u32 v = 0; v < 48; ++v) set_gate(v, switcher_va(sw_stubs + 16 * v), 0);
     set_gate(X86_HCALL_VECTOR, switcher_va(sw_stub_hcall), 1);
     set_gate(X86_IRET_VECTOR, switcher_va(sw_stub_iret), 1);
+    idt[8] = Gate{0, X86_DF_TSS, 0, kTaskGate, 0};
 
     // Paging: identity in 4 MiB pages (supervisor) below the switcher; the switcher's pages:
     // code and tables read-only, the stack page writable (the CPU pushes the trap frame there).
+    // The hypervisor's own view also has the tables page writable (it can write it through the
+    // identity map anyway): a task switch writes the old TSS, the new one's link and the busy
+    // bit in the GDT, and the double fault's task gate must work from the hypervisor's cr3.
     for (u32 i = 0; i < 1023; ++i) hv_page_dir[i] = (i << 22) | kPteP | kPteW | kPtePs;
     const uptr start = reinterpret_cast<uptr>(switcher_start);
     const u32 pages = static_cast<u32>((reinterpret_cast<uptr>(switcher_end) - start) / 4096);
     const u32 stack_page = static_cast<u32>((reinterpret_cast<uptr>(sw_stack) - start) / 4096);
-    for (u32 i = 0; i < pages; ++i)
-        switcher_pt[i] = static_cast<u32>(start + i * 4096) | kPteP | (i == stack_page ? kPteW : 0);
-    hv_page_dir[1023] = switcher_pde();
+    const u32 data_page = static_cast<u32>((reinterpret_cast<uptr>(sw_data) - start) / 4096);
+    for (u32 i = 0; i < pages; ++i) {
+        const u32 page = static_cast<u32>(start + i * 4096) | kPteP;
+        switcher_pt[i] = page | (i == stack_page ? kPteW : 0);
+        hv_switcher_pt[i] = page | (i == stack_page || i == data_page ? kPteW : 0);
+    }
+    hv_page_dir[1023] = static_cast<u32>(reinterpret_cast<uptr>(hv_switcher_pt)) | kPteP | kPteW;
     sw_hv_cr3 = hypervisor_cr3();
     cr::write4(cr::read4() | kCr4Pse);
     cr::write3(hypervisor_cr3());
@@ -222,16 +271,3 @@ u64 timebase() {
 }
 
 } // namespace tessera::arch
-
-// A fault in the hypervisor itself (ring 0): print everything and stop the machine.
-extern "C" [[noreturn]] void ia32_hv_fault(const tessera::arch::GuestFrame* f) {
-    using namespace tessera;
-    const u32 cr2 = arch::cr::read2(), cr3 = arch::cr::read3();
-    log("ia32: hypervisor fault: vector %u (%s), error %#x\n", f->vector,
-        arch::exception_name(f->vector), arch::has_error_code(f->vector) ? f->error : 0);
-    log("  eip %08x cs %04x eflags %08x cr2 %08x cr3 %08x\n", f->eip, f->cs, f->eflags, cr2, cr3);
-    log("  eax %08x ebx %08x ecx %08x edx %08x\n", f->eax, f->ebx, f->ecx, f->edx);
-    log("  esi %08x edi %08x ebp %08x esp %08x\n", f->esi, f->edi, f->ebp, f->esp_pushal + 20);
-    log("  ds %04x es %04x fs %04x gs %04x\n", f->ds, f->es, f->fs, f->gs);
-    plat::power_off(3);
-}

@@ -138,6 +138,7 @@ void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
     s.ctl = GuestControl{};
     s.tables = GuestTables{};
     for (auto& d : s.gdt) d = 0;
+    s.ldt = GuestLdt{};
     GuestFrame& r = s.regs;
     r = GuestFrame{};
     r.gs = r.fs = r.es = r.ds = X86_GUEST_KDATA;
@@ -162,18 +163,13 @@ void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
 namespace {
 
 // A #GP: an int n the IDT's DPL refused (error = vector * 8 + 2: reflected through the guest's
-// IDT as the software interrupt it was), a privileged instruction in ring 1 (error 0:
-// emulated), anything else reflected as is. False: the LPAR crashed; *halt for hlt.
+// IDT as the software interrupt it was, prefixes and all), a privileged instruction in ring 1
+// (error 0: emulated), anything else reflected as is. False: the LPAR crashed; *halt for hlt.
 bool handle_gp(Vcpu& v, bool& halt) {
     GuestFrame& r = v.arch.regs;
     if ((r.error & 3) == 2) {
         const u32 vector = r.error >> 3;
-        u8 op[2] = {};
-        const bool read = guest_read(v, segment_base(v, r.cs) + r.eip, op, 2) ||
-                          guest_read(v, segment_base(v, r.cs) + r.eip, op, 1);
-        u32 length = 0;
-        if (read && op[0] == 0xcd && op[1] == vector) length = 2;
-        if (read && ((op[0] == 0xcc && vector == 3) || (op[0] == 0xce && vector == 4))) length = 1;
+        const u32 length = software_int_at_eip(v, vector);
         if (length != 0) {
             r.eip += length;
             return reflect(v, vector, Event::Software, false, 0);
@@ -239,6 +235,7 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
         const u32 shadow_eip = r.eip;
         if (step) r.eflags |= kEflagsTf;
         load_gdt_window(v);
+        ldt_load(v.arch.ldt);
         sanitize_selectors(v);
         fpu_enter(v);
         u32 cr3 = v.lpar->arch.page_dir;

@@ -49,8 +49,13 @@ sw_stub_iret:
     pushl $X86_IRET_VECTOR
     jmp sw_common
 
-/* Stack here: vector, error code, eip, cs, eflags[, esp, ss when from ring 1/3]. */
+/* Stack here: vector, error code, eip, cs, eflags[, esp, ss when from ring 1/3].
+ * First, on every path, the hypervisor's own EFLAGS: the interrupt gate cleared IF, TF, NT and
+ * RF but left DF and AC as the interrupted code had them, and any process can trap with DF set
+ * (`std; int $0x80`): the C++ code (and the compiler's rep movs/stos) assumes DF = 0. */
 sw_common:
+    pushl $X86_HV_EFLAGS
+    popfl
     testl $3, 12(%esp)
     jz sw_ring0
     pushal
@@ -70,7 +75,8 @@ sw_common:
     movl $ia32_guest_exit, %eax
     jmp *%eax
 
-/* A fault in the hypervisor itself: no stack switch; report and stop the machine. */
+/* A fault in the hypervisor itself: no stack switch; report and stop the machine (fault.cpp).
+ * A fault in this code may have a guest's cr3 loaded (the switcher is mapped in both). */
 sw_ring0:
     pushal
     pushl %ds
@@ -80,6 +86,8 @@ sw_ring0:
     movl $X86_HV_DATA, %eax
     movw %ax, %ds
     movw %ax, %es
+    movl SWVA(sw_hv_cr3), %eax
+    movl %eax, %cr3
     movl %esp, %eax
     pushl %eax
     movl $ia32_hv_fault, %eax
@@ -112,8 +120,14 @@ sw_gdt: .space 8 * X86_GDT_ENTRIES
     .globl sw_tss
 sw_tss: .space 104
     .balign 64
+    .globl sw_df_tss
+sw_df_tss: .space 104
+    .balign 64
     .globl sw_idt
 sw_idt: .space 256 * 8
+    .balign 64
+    .globl sw_ldt
+sw_ldt: .space 8 * X86_LDT_ENTRIES
 
     .balign 4096
     .globl sw_stack
@@ -141,6 +155,16 @@ ia32_guest_enter:
     movl $SWVA(sw_frame), %esp
     movl $SWVA(sw_resume), %ecx
     jmp *%ecx
+
+/* The double fault's task (IDT vector 8 is a task gate to X86_DF_TSS, gdt.cpp): entered on its
+ * own stack with the hypervisor's cr3, the error code (0) pushed. */
+    .globl ia32_df_entry
+ia32_df_entry:
+    cld
+    call ia32_double_fault
+1:  cli
+    hlt
+    jmp 1b
 
     .globl ia32_guest_exit
 ia32_guest_exit:

@@ -6,9 +6,9 @@
 
 #include "hcall/dispatch.hpp"
 #include "isa/ia32/cpu.hpp"
+#include "isa/ia32/decode.hpp"
 #include "isa/ia32/descriptor.hpp"
 #include "isa/ia32/guest_mmu.hpp"
-#include <stdarg.h>
 
 #include <arch/hcalls.hpp>
 #include <arch/x86.hpp>
@@ -31,10 +31,14 @@ namespace {
 
 constexpr u32 kSelTi = 4;
 
-// The descriptor a selector names in the real GDT as this vcpu sees it (0: none).
+// The descriptor a selector names in the real GDT or LDT as this vcpu sees it (0: none).
 u64 lookup(const Vcpu& v, u32 sel) {
-    if (sel & kSelTi) return 0; // no LDTs
     const unsigned index = (sel & 0xffff) >> 3;
+    if (sel & kSelTi) {
+        const GuestLdt& ldt = v.arch.ldt;
+        if (ldt.selector == 0 || index * 8 + 7 > ldt.limit) return 0;
+        return ldt.entries[index];
+    }
     if (index == 0) return 0;
     if (index < kGuestGdtEntries) return v.arch.gdt[index];
     return gdt_descriptor(index);
@@ -77,6 +81,24 @@ void sanitize_selectors(Vcpu& v) {
 u32 segment_base(const Vcpu& v, u32 selector) {
     const u64 d = lookup(v, selector);
     return desc::present(d) ? desc::base(d) : 0;
+}
+
+usize fetch_instruction(Vcpu& v, u8 (&bytes)[15]) {
+    static_assert(sizeof(bytes) == x86::kMaxInsnLength);
+    const u32 at = segment_base(v, v.arch.regs.cs) + v.arch.regs.eip;
+    // The instruction may end before a page that is not mapped.
+    const usize first = 4096 - (at & 0xfff) < sizeof(bytes) ? 4096 - (at & 0xfff) : sizeof(bytes);
+    if (!guest_read(v, at, bytes, first)) return 0;
+    if (first < sizeof(bytes) &&
+        guest_read(v, at + static_cast<u32>(first), bytes + first, sizeof(bytes) - first))
+        return sizeof(bytes);
+    return first;
+}
+
+u32 software_int_at_eip(Vcpu& v, u32 vector) {
+    u8 bytes[x86::kMaxInsnLength];
+    const usize avail = fetch_instruction(v, bytes);
+    return static_cast<u32>(x86::soft_int_length(bytes, avail, vector));
 }
 
 // ---- The virtual interrupt flag -----------------------------------------------------------
@@ -230,19 +252,54 @@ bool deliver_virq(Vcpu& v) {
     return true;
 }
 
+namespace {
+
+// iret's checks of the return selectors (SDM, IRET in protected mode) for a guest whose ring 0
+// is ring 1: 0 if the CPU would take them, else the exception (error code in `error`). A
+// return to ring 2 is refused too: ring compression has no ring 2.
+u32 iret_refusal(const Vcpu& v, u32 cs, u32 ss, bool outer, u32& error) {
+    const unsigned ring = (cs & 3) == 3 ? 3 : 1;
+    error = cs & 0xfffc;
+    if (error == 0) return 13;
+    const u64 code = lookup(v, cs);
+    if ((cs & 3) == 2 || !desc::is_code(code)) return 13;
+    const bool conforming = (desc::access(code) & 0x04) != 0;
+    if (conforming ? desc::dpl(code) > ring : desc::dpl(code) != ring) return 13;
+    if (!desc::present(code)) return 11;
+    if (!outer) return 0;
+    error = ss & 0xfffc;
+    const u64 stack = lookup(v, ss);
+    if (error == 0 || (ss & 3) != ring || !desc::is_data(stack) ||
+        !(desc::access(stack) & desc::kWritable) || desc::dpl(stack) != ring)
+        return 13;
+    if (!desc::present(stack)) return 12;
+    return 0;
+}
+
+// The iret gate faults as iret would: at the instruction (int $0x83, 2 bytes), nothing popped.
+bool iret_fault(Vcpu& v, u32 vector, u32 error, const GuestFault* pf = nullptr) {
+    v.arch.regs.eip -= 2;
+    if (pf) return reflect_page_fault(v, pf->va, pf->error);
+    return reflect(v, vector, Event::Exception, true, error);
+}
+
+} // namespace
+
 bool handle_iret(Vcpu& v) {
     GuestFrame& r = v.arch.regs;
     u32 f[5];
     GuestFault pf;
-    if (!guest_read(v, r.esp, f, 3 * sizeof(u32), &pf))
-        return reflect_page_fault(v, pf.va, pf.error);
+    if (!guest_read(v, r.esp, f, 3 * sizeof(u32), &pf)) return iret_fault(v, 14, 0, &pf);
     u32 esp = r.esp + 3 * sizeof(u32), ss = r.ss;
-    if ((f[1] & 3) == 3) {
-        if (!guest_read(v, esp, f + 3, 2 * sizeof(u32), &pf))
-            return reflect_page_fault(v, pf.va, pf.error);
+    const bool outer = (f[1] & 3) == 3;
+    if (outer) {
+        if (!guest_read(v, esp, f + 3, 2 * sizeof(u32), &pf)) return iret_fault(v, 14, 0, &pf);
         esp = f[3];
         ss = f[4];
     }
+    u32 error = 0;
+    if (const u32 vector = iret_refusal(v, f[1], ss, outer, error))
+        return iret_fault(v, vector, error);
     r.eip = f[0];
     r.cs = f[1];
     r.eflags = f[2];

@@ -12,7 +12,9 @@ qemu_cmd() {
         ;;
     pc)
         # isa-debug-exit carries the hypervisor's power-off status (see plat/pc/power.cpp).
-        printf '%s\n' qemu-system-i386 -M pc -m "$memory" -nographic -nodefaults \
+        # -no-reboot: a triple fault (a fault the hypervisor could not even report) ends QEMU
+        # instead of booting everything again.
+        printf '%s\n' qemu-system-i386 -M pc -m "$memory" -nographic -nodefaults -no-reboot \
             -serial mon:stdio -device isa-debug-exit,iobase=0xf4,iosize=4 -kernel "$image"
         ;;
     *) die "unknown target '$target' (use pseries or pc)" ;;

@@ -588,3 +588,40 @@ TEST_CASE("random byte strings: no read past avail, results consistent") {
     // The generator must actually reach the decoder's accepting paths.
     CHECK(decoded > 10000);
 }
+
+TEST_CASE("soft_int_length: int3, int n and into after any legacy prefix but lock") {
+    auto len = [](const Bytes& b, u32 vector) {
+        auto buf = std::make_unique<u8[]>(b.size());
+        if (!b.empty()) std::memcpy(buf.get(), b.data(), b.size());
+        return soft_int_length(buf.get(), b.size(), vector);
+    };
+    CHECK(len({0xcc}, 3) == 1);
+    CHECK(len({0xcd, 0x80}, 0x80) == 2);
+    CHECK(len({0xcd, 0x03}, 3) == 2); // int $3, the two-byte form
+    CHECK(len({0xce}, 4) == 1);
+    CHECK(len({0x2e, 0x2e, 0xcc}, 3) == 3); // cs cs int3
+    CHECK(len({0x66, 0xcd, 0x80}, 0x80) == 3);
+    CHECK(len({0x67, 0xf3, 0x26, 0x64, 0xcd, 0x81}, 0x81) == 6);
+    CHECK(len({0x3e, 0x36, 0x65, 0xf2, 0xce}, 4) == 5);
+    // The vector must be the one that faulted.
+    CHECK(len({0xcc}, 4) == 0);
+    CHECK(len({0xcd, 0x81}, 0x80) == 0);
+    CHECK(len({0x66, 0xce}, 3) == 0);
+    // Not a software interrupt, lock, truncated, past 15 bytes.
+    CHECK(len({0x90, 0xcc}, 3) == 0);
+    CHECK(len({0xf0, 0xcc}, 3) == 0);
+    CHECK(len({0xcd}, 0x80) == 0);
+    CHECK(len({0x66}, 3) == 0);
+    CHECK(len({}, 3) == 0);
+    Bytes fourteen(14, 0x2e);
+    fourteen.push_back(0xcc);
+    CHECK(len(fourteen, 3) == 15);
+    Bytes fifteen(15, 0x2e);
+    fifteen.push_back(0xcc);
+    CHECK(len(fifteen, 3) == 0);
+    Bytes thirteen(13, 0x66);
+    thirteen.insert(thirteen.end(), {0xcd, 0x80});
+    CHECK(len(thirteen, 0x80) == 15);
+    thirteen.insert(thirteen.begin(), 0x66);
+    CHECK(len(thirteen, 0x80) == 0); // int n's immediate would be byte 16
+}

@@ -116,4 +116,12 @@ TEST_CASE("descriptor: type predicates") {
     CHECK_FALSE(desc::is_tss(0x00008e0000081234ull));       // interrupt gate
     CHECK_FALSE(desc::is_tss(0x0000850000200000ull));       // task gate
     CHECK_FALSE(desc::is_tss(0));
+    // is_ldt: system type 2 only, present or not.
+    CHECK(desc::is_ldt(make(0x21000, 0x1f, 0x82, 0)));
+    CHECK(desc::is_ldt(make(0x21000, 0x1f, 0x02, 0)));
+    CHECK(desc::is_ldt(make(0x21000, 0x1f, 0xe2, 0)));       // DPL 3
+    CHECK_FALSE(desc::is_ldt(make(0x21000, 0x1f, 0x92, 0))); // data, type 2
+    CHECK_FALSE(desc::is_ldt(make(0x5000, 0x67, 0x89, 0)));  // TSS
+    CHECK_FALSE(desc::is_ldt(0x0000ec0001000000ull));        // call gate
+    CHECK_FALSE(desc::is_ldt(0));
 }

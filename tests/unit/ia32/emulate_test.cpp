@@ -217,7 +217,7 @@ TEST_CASE("emulate: lgdt/ltr faults are reflected") {
     CHECK(e.v.arch.tables.gdt_base == 0);
 }
 
-TEST_CASE("emulate: ltr reads the TSS descriptor from the guest's GDT; lldt takes only 0") {
+TEST_CASE("emulate: ltr reads the TSS descriptor from the guest's GDT") {
     Emu e;
     constexpr u32 kGdt = 0x20000;
     e.m.poke64(kGdt + 0x08, 0x00cf9a000000ffffull);
@@ -254,12 +254,78 @@ TEST_CASE("emulate: ltr reads the TSS descriptor from the guest's GDT; lldt take
     e.v.arch.tables.tr = 0;
     CHECK(e.run({0x0f, 0x00, 0x1d, 0x00, 0x00, 0x03, 0x00}) == Emulated::Done);
     CHECK(e.v.arch.tables.tr == 0x20);
+}
 
-    e.r.ecx = 0;
-    CHECK(e.run({0x0f, 0x00, 0xd1}) == Emulated::Done); // lldt %cx
-    e.r.ecx = 0x28;
+TEST_CASE("emulate: lldt installs the guest's LDT entries validated, as lgdt does; 0 drops it") {
+    Emu e;
+    constexpr u32 kGdt = 0x20000, kLdt = 0x21000;
+    e.m.poke64(kGdt + 0x08, 0x00cf9a000000ffffull);
+    e.m.poke64(kGdt + 0x10, 0x000082021000001full); // LDT at 0x21000, limit 0x1f: 4 entries
+    e.m.poke64(kGdt + 0x18, 0x000002021000001full); // the same, not present
+    e.m.poke64(kGdt + 0x20, 0x000f82021000ffffull); // limit 0xfffff: more than we take
+    e.m.poke64(kGdt + 0x28, 0x0000820210000003ull); // limit 3: no whole entry
+    e.m.poke64(kGdt + 0x30, 0x000082400000001full); // entries on a page that is not there
+    e.v.arch.tables.gdt_base = kGdt;
+    e.v.arch.tables.gdt_limit = 0x37;
+    e.m.poke64(kLdt + 0x00, 0x00cff2000000ffffull); // data, DPL 3
+    e.m.poke64(kLdt + 0x08, 0x00cf92000000ffffull); // data, DPL 0
+    e.m.poke64(kLdt + 0x10, 0x0000ec0001000000ull); // a call gate to the hypervisor's code
+    e.m.poke64(kLdt + 0x18, 0x00afbb000000ffffull); // code, DPL 1, L set
+    e.m.poke64(kLdt + 0x20, 0x00cff2000000ffffull); // beyond the limit
+
+    e.r.ecx = 0x13; // lldt %cx (RPL ignored)
+    CHECK(e.run({0x0f, 0x00, 0xd1}) == Emulated::Done);
+    CHECK(e.r.eip == kCode + 3);
+    const GuestLdt& ldt = e.v.arch.ldt;
+    CHECK(ldt.selector == 0x13);
+    CHECK(ldt.limit == 0x1f);
+    CHECK(ldt.entries[0] == 0x00cff3000000ffffull);
+    CHECK(ldt.entries[1] == 0x00cfb3000000ffffull);
+    CHECK(ldt.entries[2] == 0);
+    CHECK(ldt.entries[3] == 0x008fbb000000ffffull);
+    for (unsigned i = 4; i < kGuestLdtEntries; ++i) CHECK(ldt.entries[i] == 0);
+
+    e.r.ecx = 0x20; // a huge LDT: its first kGuestLdtEntries entries
+    CHECK(e.run({0x0f, 0x00, 0xd1}) == Emulated::Done);
+    CHECK(ldt.limit == kGuestLdtEntries * 8 - 1);
+    CHECK(ldt.entries[4] == 0x00cff3000000ffffull);
+    e.r.ecx = 0x28; // no whole entry
+    CHECK(e.run({0x0f, 0x00, 0xd1}) == Emulated::Done);
+    CHECK(ldt.selector == 0x28);
+    CHECK(ldt.limit == 0);
+    CHECK(ldt.entries[0] == 0);
+
+    // Refused: not an LDT descriptor, not present, beyond the GDT, TI set; nothing changes.
+    e.r.ecx = 0x13;
+    REQUIRE(e.run({0x0f, 0x00, 0xd1}) == Emulated::Done);
+    e.r.ecx = 0x08;
     CHECK(e.run({0x0f, 0x00, 0xd1}) == Emulated::Reflected);
-    e.check_reflected(kGpHandler, 0x28);
+    e.check_reflected(kGpHandler, 0x08);
+    e.r.ecx = 0x18;
+    CHECK(e.run({0x0f, 0x00, 0xd1}) == Emulated::Reflected);
+    e.check_reflected(kNpHandler, 0x18);
+    e.r.ecx = 0x38;
+    CHECK(e.run({0x0f, 0x00, 0xd1}) == Emulated::Reflected);
+    e.check_reflected(kGpHandler, 0x38);
+    e.r.ecx = 0x14;
+    CHECK(e.run({0x0f, 0x00, 0xd1}) == Emulated::Reflected);
+    e.check_reflected(kGpHandler, 0x14);
+    CHECK(ldt.selector == 0x13);
+    CHECK(ldt.entries[0] == 0x00cff3000000ffffull);
+
+    e.r.ecx = 3; // null: no LDT
+    CHECK(e.run({0x0f, 0x00, 0xd1}) == Emulated::Done);
+    CHECK(ldt.selector == 0);
+    CHECK(ldt.entries[0] == 0);
+
+    // The entries on a page that is not mapped: #PF at lldt, the old LDT kept.
+    GuestPaging g(e.m);
+    identity_paging(e, g, 0);
+    e.r.ecx = 0x30;
+    CHECK(e.run({0x0f, 0x00, 0xd1}) == Emulated::Reflected);
+    e.check_reflected(kPfHandler, 0);
+    CHECK(e.v.arch.ctl.cr2 == 0x00400000);
+    CHECK(ldt.selector == 0);
 }
 
 TEST_CASE("emulate: rdmsr/wrmsr of the known MSRs; anything else is #GP") {

@@ -316,11 +316,126 @@ TEST_CASE("handle_iret: pops eip/cs/eflags (and esp/ss for ring 3); IF -> the vi
     r.cs = Kernel::kKernelCs | 1;
     r.ss = Kernel::kKernelDs | 1;
     r.esp = 0x8ff8; // eip and cs fit, eflags is on the unmapped page
-    r.eip = 0x7777;
+    r.eip = 0x7777; // past the int $0x83: the fault is at the instruction, as iret's
     REQUIRE(handle_iret(v));
     CHECK(v.arch.ctl.cr2 == 0x9000);
     CHECK(r.eip == 0x1400);
-    CHECK(k.stack(r.esp, 2) == Words{0, 0x7777});
+    CHECK(k.stack(r.esp, 2) == Words{0, 0x7775});
+}
+
+TEST_CASE("handle_iret: a return cs or ss iret would refuse faults at the int $0x83") {
+    Machine m;
+    Kernel k(m);
+    Vcpu& v = k.v;
+    GuestFrame& r = v.arch.regs;
+    for (u32 vector : {11u, 12u, 13u}) k.gate(vector, 0x1000 + vector * 0x100);
+    v.arch.gdt[3] = desc::install(0x00cf1a000000ffffull); // code, not present
+    v.arch.gdt[4] = desc::install(0x00cfde000000ffffull); // conforming code, DPL 2
+    v.arch.gdt[5] = desc::install(0x00cf72000000ffffull); // data, DPL 3, not present
+    v.arch.gdt[6] = desc::install(0x00cff0000000ffffull); // read-only data, DPL 3
+    v.arch.gdt[7] = desc::install(0x00cfba000000ffffull); // code, DPL 1
+    struct Case {
+        u32 cs, ss;
+        u32 vector, error;
+    };
+    const Case cases[] = {
+        {0, 0, 13, 0},                                     // null cs
+        {3, Kernel::kUserDs, 13, 0},                       // null cs, RPL 3
+        {Kernel::kKernelDs | 1, 0, 13, Kernel::kKernelDs}, // data as cs
+        {0x1234 | 4 | 1, 0, 13, 0x1234 | 4},               // an LDT selector
+        {0x800 | 1, 0, 13, 0x800},                         // beyond every table
+        {X86_HV_CODE, 0, 13, X86_HV_CODE},                 // the hypervisor's DPL-0 code
+        {Kernel::kKernelCs | 2, 0, 13, Kernel::kKernelCs}, // ring 2
+        {0x18 | 1, 0, 11, 0x18},                           // not present: #NP
+        {0x20 | 1, 0, 13, 0x20},                           // conforming DPL 2 > RPL 1
+        {0x38 | 3, Kernel::kUserDs, 13, 0x38},             // DPL-1 code with RPL 3
+        {Kernel::kUserCs, Kernel::kKernelDs | 1, 13, Kernel::kKernelDs}, // ss RPL 1
+        {Kernel::kUserCs, Kernel::kKernelDs | 3, 13, Kernel::kKernelDs}, // ss DPL 1
+        {Kernel::kUserCs, 0, 13, 0},                                     // null ss
+        {Kernel::kUserCs, 3, 13, 0},                                     // null ss, RPL 3
+        {Kernel::kUserCs, Kernel::kUserCs, 13, Kernel::kUserCs & ~3u},   // code as ss
+        {Kernel::kUserCs, 0x30 | 3, 13, 0x30},                           // read-only ss
+        {Kernel::kUserCs, 0x28 | 3, 12, 0x28},                           // not present: #SS
+        {Kernel::kUserCs, 0x0f, 13, 0x0c},                               // an LDT ss
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.cs);
+        CAPTURE(c.ss);
+        Machine::ring1(v);
+        r.cs = Kernel::kKernelCs | 1;
+        r.ss = Kernel::kKernelDs | 1;
+        r.esp = 0x8fec;
+        r.eip = 0x4002; // past the int $0x83 at 0x4000
+        m.poke(0x8fec, 0x5000);
+        m.poke(0x8ff0, c.cs);
+        m.poke(0x8ff4, 0x202);
+        m.poke(0x8ff8, 0xbfff0000);
+        m.poke(0x8ffc, c.ss);
+        set_vif(v, false);
+        REQUIRE(handle_iret(v));
+        CHECK(r.eip == 0x1000 + c.vector * 0x100);
+        CHECK(r.cs == (Kernel::kKernelCs | 1));
+        CHECK(r.esp == 0x8fec - 16); // the fault's frame below the untouched iret frame
+        CHECK(k.stack(r.esp, 4) == Words{c.error, 0x4000, Kernel::kKernelCs | 1, 0x002});
+        CHECK_FALSE(vif(v)); // the frame's IF was not taken
+    }
+    // What iret accepts: RPL 0 for the guest's ring 0 (ring 1), conforming code of a lower DPL.
+    for (u32 cs : {Kernel::kKernelCs, Kernel::kKernelCs | 1, u32{X86_GUEST_KCODE}, 0x20u | 3}) {
+        CAPTURE(cs);
+        Machine::ring1(v);
+        r.esp = 0x8fec;
+        m.poke(0x8fec, 0x5000);
+        m.poke(0x8ff0, cs);
+        m.poke(0x8ff4, 0x202);
+        m.poke(0x8ff8, 0xbfff0000);
+        m.poke(0x8ffc, Kernel::kUserDs);
+        REQUIRE(handle_iret(v));
+        CHECK(r.eip == 0x5000);
+        CHECK(r.cs == cs);
+    }
+}
+
+TEST_CASE("software_int_at_eip: the length of int n / int3 / into at cs:eip, prefixes and all") {
+    Machine m;
+    Kernel k(m);
+    Vcpu& v = k.v;
+    GuestFrame& r = v.arch.regs;
+    m.poke_bytes(0x6000, {0x2e, 0x2e, 0xcc, 0x66, 0xcd, 0x80, 0xcd, 0x80, 0x90});
+    r.eip = 0x6000;
+    CHECK(software_int_at_eip(v, 3) == 3);
+    CHECK(software_int_at_eip(v, 0x80) == 0);
+    r.eip = 0x6003;
+    CHECK(software_int_at_eip(v, 0x80) == 3);
+    r.eip = 0x6006;
+    CHECK(software_int_at_eip(v, 0x80) == 2);
+    r.eip = 0x6008;
+    CHECK(software_int_at_eip(v, 0x80) == 0);
+    // An instruction at the end of the mapped memory: what is there is enough.
+    GuestPaging g(m);
+    g.enable(v);
+    g.map(0x7000, 0x7000);
+    m.poke_bytes(0x7ffe, {0x66, 0xcc});
+    r.eip = 0x7ffe;
+    CHECK(software_int_at_eip(v, 3) == 2);
+    m.poke_bytes(0x7fff, {0xcd});
+    r.eip = 0x7fff;
+    CHECK(software_int_at_eip(v, 0x80) == 0); // its immediate is on the unmapped page
+}
+
+TEST_CASE("reflect: NT and DF stay in the frame's eflags; the handler runs with NT clear") {
+    Machine m;
+    Kernel k(m);
+    Vcpu& v = k.v;
+    GuestFrame& r = v.arch.regs;
+    k.gate(0x80, 0xc0200000, 0xf, 3);
+    r.cs = Kernel::kUserCs;
+    r.ss = Kernel::kUserDs;
+    r.esp = 0x7000;
+    r.eip = 0x08048010;
+    r.eflags = 0x202 | kEflagsNt | kEflagsDf;
+    REQUIRE(reflect(v, 0x80, Event::Software, false, 0));
+    CHECK(k.stack(r.esp, 3) == Words{0x08048010, Kernel::kUserCs, 0x002 | kEflagsNt | kEflagsDf});
+    CHECK(r.eflags == (0x202 | kEflagsDf));
 }
 
 TEST_CASE("deliver_virq: the expired timer as vector 0x20 when the virtual IF allows it") {
@@ -440,6 +555,51 @@ TEST_CASE("sanitize_selectors: cs/ss of the ring, data selectors the ring may lo
     r.ss = X86_GUEST_KDATA;
     sanitize_selectors(v);
     CHECK(r.cs == X86_GUEST_KCODE);
+}
+
+TEST_CASE("selectors with TI = 1 name the vcpu's validated LDT copy, within its limit") {
+    Machine m;
+    Kernel k(m);
+    Vcpu& v = k.v;
+    GuestFrame& r = v.arch.regs;
+    GuestLdt& ldt = v.arch.ldt;
+    ldt.entries[0] = desc::install(0x00cff2000000ffffull); // data, DPL 3
+    ldt.entries[1] = desc::install(0xc0cf92a000000fffull); // data, DPL 0 -> 1, base 0xc0a00000
+    ldt.entries[2] = desc::install(0x00cffa000000ffffull); // code, DPL 3
+    ldt.entries[3] = desc::install(0x00cff2000000ffffull); // past the limit below
+    ldt.limit = 0x17;
+    // Without an LDT loaded, nothing.
+    CHECK(segment_base(v, 0x0c) == 0);
+    r.cs = Kernel::kUserCs;
+    r.ss = Kernel::kUserDs;
+    r.ds = 0x07;
+    sanitize_selectors(v);
+    CHECK(r.ds == 0);
+
+    ldt.selector = 0x50;
+    CHECK(segment_base(v, 0x0c) == 0xc0a00000u);
+    CHECK(segment_base(v, 0x1c) == 0); // index 3: past the limit
+    r.ds = 0x07;                       // DPL 3 data: ring 3 keeps it
+    r.es = 0x0f;                       // DPL 1: not for ring 3
+    r.fs = 0x1f;                       // past the limit
+    sanitize_selectors(v);
+    CHECK(r.ds == 0x07);
+    CHECK(r.es == 0);
+    CHECK(r.fs == 0);
+    // The iret gate takes an LDT code selector and stack as iret would.
+    r.esp = 0x8fec;
+    m.poke(0x8fec, 0x5000);
+    m.poke(0x8ff0, 0x17);
+    m.poke(0x8ff4, 0x202);
+    m.poke(0x8ff8, 0xbfff0000);
+    m.poke(0x8ffc, 0x07);
+    REQUIRE(handle_iret(v));
+    CHECK(r.eip == 0x5000);
+    CHECK(r.cs == 0x17);
+    CHECK(r.ss == 0x07);
+    sanitize_selectors(v);
+    CHECK(r.cs == 0x17);
+    CHECK(r.ss == 0x07);
 }
 
 TEST_CASE("segment_base: the base of the guest's or the hypervisor's descriptor") {

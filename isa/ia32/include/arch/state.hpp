@@ -40,6 +40,16 @@ struct GuestTables {
 // descriptor.cpp); the hypervisor's descriptors sit above them (arch/x86.hpp).
 inline constexpr unsigned kGuestGdtEntries = 32;
 
+// The guest's LDT (lldt, emulated): a validated copy of its first kGuestLdtEntries entries (as
+// desc::install makes them: no gates or system descriptors, DPL 0 raised to 1), which the CPU
+// uses as the LDT while the vcpu runs (the switcher's read-only LDT page, X86_LDT).
+inline constexpr unsigned kGuestLdtEntries = 32;
+struct GuestLdt {
+    u16 selector = 0; // what the guest loaded (0: no LDT)
+    u16 limit = 0;    // of the copy, in bytes - 1 (entries past kGuestLdtEntries are cut off)
+    u64 entries[kGuestLdtEntries] = {};
+};
+
 // A vcpu's shadow page tables (isa/ia32/shadow.cpp): pool page numbers + 1, 0 = none (so
 // that the zero state is "no tables"). Directory slot 1023 is always the switcher, so only 1023
 // slots can hold guest page tables.
@@ -58,6 +68,7 @@ struct VcpuState {
     GuestControl ctl{};
     GuestTables tables{};
     u64 gdt[kGuestGdtEntries] = {}; // the guest's GDT as installed (validated)
+    GuestLdt ldt{};
     ShadowSpace shadow{};
     u64 timer_deadline = 0; // TSC value at which the vcpu's one-shot timer expires; 0 = off
     // The virtual interrupt flag: in guest memory shared with the hypervisor once registered

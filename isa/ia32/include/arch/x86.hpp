@@ -12,13 +12,20 @@
 #define X86_GUEST_KDATA 0x129 /* DPL 1 flat data, RPL 1 */
 #define X86_GUEST_UCODE 0x133 /* DPL 3 flat code, RPL 3 */
 #define X86_GUEST_UDATA 0x13b /* DPL 3 flat data, RPL 3 */
+#define X86_DF_TSS 0x140      /* the double fault's task (isa/ia32/fault.cpp) */
+#define X86_LDT 0x148         /* the running vcpu's validated LDT, or none (isa/ia32/gdt.cpp) */
 #define X86_GDT_GUEST_ENTRIES 32
-#define X86_GDT_ENTRIES 40
+#define X86_LDT_ENTRIES 32 /* the most entries of a guest's LDT the CPU sees */
+#define X86_GDT_ENTRIES 42
 
 // Vectors: 0..31 exceptions, 0x20..0x2f the remapped 8259 PICs, the hcall and iret gates.
 #define X86_IRQ_BASE 0x20
 #define X86_HCALL_VECTOR 0x82
 #define X86_IRET_VECTOR 0x83 /* the emulated iret of a virtual interrupt handler (DPL 1) */
+
+// The hypervisor's EFLAGS, set on every entry (isa/ia32/switcher.S, entry.S): only the fixed bit.
+// Gates clear IF, TF, NT and RF, not DF or AC, and a guest may trap with DF set.
+#define X86_HV_EFLAGS 0x2
 
 // The switcher: mapped at this virtual address in every address space (the last 4 MiB).
 #define X86_SWITCHER_VA 0xffc00000

@@ -37,8 +37,33 @@ lpar_run_user:
     movw %ax, %es
     int $IRET_VECTOR
 
+/* u32 lpar_run_user_as(u32 eip, u32 esp, u32 eflags, u32 cs, u32 ss): the same with the iret
+ * frame's cs and ss given (a bad one faults at lpar_run_user_as_iret, in ring 1). */
+    .globl lpar_run_user_as
+lpar_run_user_as:
+    pushl %ebp
+    pushl %ebx
+    pushl %esi
+    pushl %edi
+    movl %esp, user_saved_esp
+    movl 20(%esp), %eax     /* eip */
+    movl 24(%esp), %esi     /* esp */
+    movl 28(%esp), %edx     /* eflags */
+    movl 32(%esp), %ebx     /* cs */
+    movl 36(%esp), %ecx     /* ss */
+    pushl %ecx
+    pushl %esi
+    pushl %edx
+    pushl %ebx
+    pushl %eax
+    .globl lpar_run_user_as_iret
+lpar_run_user_as_iret:
+    int $IRET_VECTOR
+    ud2
+
     .globl lpar_user_return
 lpar_user_return:
+    cld
     movl $KDATA, %ecx
     movw %cx, %ds
     movw %cx, %es
@@ -63,6 +88,47 @@ lpar_hcall_at:
 lpar_user_ret42:
     movl $42, %eax
     int $0x80
+    ud2
+
+    .globl lpar_user_std_int80    /* int $0x80 with DF set and eax = 5 */
+lpar_user_std_int80:
+    std
+    movl $5, %eax
+    int $0x80
+    ud2
+
+    .globl lpar_user_prefixed_int /* cs cs int3, then int $0x81 with an operand-size prefix */
+lpar_user_prefixed_int:
+    .byte 0x2e, 0x2e, 0xcc
+    .globl lpar_user_prefixed_int3_end
+lpar_user_prefixed_int3_end:
+    .byte 0x66, 0xcd, 0x81
+    .globl lpar_user_prefixed_int81_end
+lpar_user_prefixed_int81_end:
+    int $0x80
+    ud2
+
+    .globl lpar_user_nt           /* sets NT, int $0x81 and back, eax = eflags, int $0x80 */
+lpar_user_nt:
+    pushfl
+    orl $0x4000, (%esp)
+    popfl
+    int $0x81
+    pushfl
+    popl %eax
+    int $0x80
+    ud2
+
+    .globl lpar_user_nt_iret      /* sets NT, then iret (a task return), then int $0x80 */
+lpar_user_nt_iret:
+    pushfl
+    orl $0x4000, (%esp)
+    popfl
+    pushfl
+    pushl %cs
+    pushl $1f
+    iret
+1:  int $0x80
     ud2
 
     .globl lpar_user_hcall        /* an hcall from ring 3: must not reach the hypervisor */
@@ -94,6 +160,52 @@ lpar_user_spin:
 2:  movl (%ebx), %eax
     int $0x80
     ud2
+
+    .globl lpar_user_load_es      /* es = bx, then int $0x80 with eax = 7 (a #GP skips it) */
+lpar_user_load_es:
+    movw %bx, %es
+    movl $7, %eax
+    int $0x80
+    ud2
+
+    .globl lpar_user_probe_sel    /* eax bits 0..3 = ZF of lar, lsl, verr, verw of selector bx */
+lpar_user_probe_sel:
+    call lpar_probe_sel
+    int $0x80
+    ud2
+
+    .globl lpar_user_far_call     /* lcall *(%ebx) with eax = 0, then int $0x80 */
+lpar_user_far_call:
+    xorl %eax, %eax
+    lcall *(%ebx)
+    int $0x80
+    ud2
+
+/* u32 lpar_probe_sel(u32 sel in ebx): bits 0..3 = ZF after lar, lsl, verr, verw (1: the CPU
+ * found a descriptor it calls valid). Any ring; clobbers ecx. */
+    .globl lpar_probe_sel
+lpar_probe_sel:
+    xorl %eax, %eax
+    larl %ebx, %ecx
+    jnz 1f
+    orl $1, %eax
+1:  lsll %ebx, %ecx
+    jnz 2f
+    orl $2, %eax
+2:  verr %bx
+    jnz 3f
+    orl $4, %eax
+3:  verw %bx
+    jnz 4f
+    orl $8, %eax
+4:  ret
+
+/* The target of the forged call gates of the LDT checks: must never run (it would run in ring
+ * 0). eax = "RIN0", then back to the caller's ring. */
+    .globl lpar_ring0_probe
+lpar_ring0_probe:
+    movl $0x304e4952, %eax
+    lret
 
     .data
     .balign 4

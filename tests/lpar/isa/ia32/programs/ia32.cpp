@@ -9,6 +9,11 @@
 //   user/supervisor, outside its memory, the hypervisor's hole), A/D bits, 4 MiB pages, invlpg,
 //   cr3 reloads, global pages;
 // - ring 3: runs, cannot make hcalls or run privileged instructions, takes interrupts;
+// - no LDT the guest can write reaches the CPU (a call gate forged at linear 0 never runs in
+//   ring 0); its own LDT, loaded by lldt, validated as its GDT is;
+// - DF set at any entry harmless to the hypervisor and kept for the guest;
+// - what ring 3 sees as on a CPU: prefixed int3/int n, NT across a system call, iret's checks of
+//   the return cs/ss by the iret gate;
 // - an hcall with a bad stack pointer gets an error.
 //
 // Logical memory used: the program and its tables (below 4 MiB), test pages at 8 MiB; needs at
@@ -25,7 +30,11 @@ u32 lpar_run_user(u32 eip, u32 esp, u32 eflags, u32 ebx, u32 ecx);
 extern char lpar_user_return[];
 tessera::i32 lpar_hcall_at(u32 esp);
 extern char lpar_user_ret42[], lpar_user_hcall[], lpar_user_cli[], lpar_user_read[],
-    lpar_user_spin[];
+    lpar_user_spin[], lpar_user_load_es[], lpar_user_probe_sel[], lpar_user_far_call[],
+    lpar_ring0_probe[], lpar_user_std_int80[], lpar_user_prefixed_int[],
+    lpar_user_prefixed_int3_end[], lpar_user_prefixed_int81_end[], lpar_user_nt[],
+    lpar_user_nt_iret[], lpar_run_user_as_iret[];
+u32 lpar_run_user_as(u32 eip, u32 esp, u32 eflags, u32 cs, u32 ss);
 }
 
 namespace {
@@ -33,6 +42,7 @@ namespace {
 constexpr u32 MiB = 1u << 20;
 constexpr u32 kP = 1, kW = 2, kU = 4, kA = 0x20, kD = 0x40, kPs = 0x80, kG = 0x100;
 constexpr u32 kPfP = 1, kPfW = 2, kPfU = 4, kPfRsvd = 8;
+constexpr u32 kEflagsIf = 0x200, kEflagsDf = 0x400, kEflagsNt = 0x4000;
 constexpr u32 kCr0Pg = 0x80000000u, kCr0Wp = 0x10000, kCr0Pe = 1, kCr4Pse = 0x10, kCr4Pge = 0x80;
 
 // Guest-virtual test pages (directory slot 256, one page table) and the logical pages behind.
@@ -63,11 +73,11 @@ constexpr u64 descriptor(u32 base, u32 limit, u8 access, u8 flags) {
            (u64{(limit >> 16) & 0xf} << 48) | (u64{flags} << 52) | (u64{base >> 24} << 56);
 }
 constexpr u16 kSelTss = 0x08, kSelData0 = 0x10, kSelCode0 = 0x18, kSelGate = 0x20, kSelData3 = 0x2b,
-              kSelHvData = 0x108;
+              kSelLdt = 0x30, kSelHvCode = 0x100, kSelHvData = 0x108;
 
 // ---- Faults: what the handler saw, and where to resume -------------------------------------
 struct Seen {
-    u32 count, vector, error, cr2, eip, cs;
+    u32 count, vector, error, cr2, eip, cs, eflags;
 };
 constinit Seen g_seen = {};
 u32 g_recover = 0; // resume here after a fault in ring 1 (0: a fault is unexpected)
@@ -85,9 +95,11 @@ void on_fault(isa::TrapFrame& f) {
     g_seen.cr2 = f.vector == 14 ? read_cr2() : 0;
     g_seen.eip = f.eip;
     g_seen.cs = f.cs;
+    g_seen.eflags = f.eflags;
     if ((f.cs & 3) == 3 || f.vector == 0x80) { // back to lpar_run_user's caller, in ring 1
         f.eip = reinterpret_cast<u32>(lpar_user_return);
         f.cs = isa::kKernelCode;
+        f.eflags &= ~(kEflagsDf | kEflagsNt); // what ring 3 may have set, not for the C++ code
         return;
     }
     if (g_recover != 0) {
@@ -104,6 +116,7 @@ void on_soft(isa::TrapFrame& f) {
     g_seen.vector = f.vector;
     g_seen.eip = f.eip;
     g_seen.cs = f.cs;
+    g_seen.eflags = f.eflags;
 }
 
 void reset_seen() {
@@ -214,6 +227,13 @@ bool lar(u32 sel, u32& rights) {
     return ok != 0;
 }
 
+// lar, lsl, verr, verw of a selector: bit 0..3 set when that instruction set ZF ("valid").
+u32 probe_sel(u32 sel) {
+    u32 bits;
+    asm volatile("call lpar_probe_sel" : "=a"(bits) : "b"(sel) : "ecx", "cc");
+    return bits;
+}
+
 u32 run_user(const char* code, u32 eflags = 0x2, u32 ebx = 0, u32 ecx = 0) {
     reset_seen();
     return lpar_run_user(reinterpret_cast<u32>(code),
@@ -279,7 +299,7 @@ void check_descriptors() {
                  : "memory");
     check(g_seen.vector == 13 && g_seen.error == 0x28,
           Detail("count %u vector %u error %#x", g_seen.count, g_seen.vector, g_seen.error),
-          "lldt of a non-null selector -> #GP(selector) (no LDTs)");
+          "lldt of a selector that is not an LDT descriptor -> #GP(selector)");
 }
 
 void check_exceptions() {
@@ -583,6 +603,335 @@ void check_fpu_isolation(unsigned vcpu) {
           sse ? "" : " (no SSE: not checked)");
 }
 
+// ---- LDTs: the CPU's LDTR must never name memory a guest controls ---------------------------
+// At reset the CPU's LDTR has base 0 and limit 0xffff. Were it left so, whatever a process maps
+// at linear 0..0xffff would be the CPU's LDT: a call gate written there naming the hypervisor's
+// code selector would run the process's own code in ring 0. So the checks forge such an LDT at
+// linear 0 (indices 1..3: bytes 8..31 of the start code, which only runs at entry; they are put
+// back afterwards) and every TI=1 selector must fault as with no LDT, before any lldt and after
+// lldt 0. In between the guest loads it as its own LDT (lldt): then its segments work, validated
+// as the GDT's are (the call gate never installed, DPL 0 raised to 1).
+constexpr u32 kLdtForged = 8, kLdtWords = 6, kRing0Marker = 0x304e4952; // "RIN0" (user.S)
+constexpr u16 kSelLdtData = (1 << 3) | 4 | 3, kSelLdtGate = (2 << 3) | 4 | 3,
+              kSelLdtData0 = (3 << 3) | 4 | 1, kSelLdtBeyond = (4 << 3) | 4 | 3;
+struct [[gnu::packed]] FarPtr {
+    u32 offset;
+    u16 selector;
+};
+FarPtr g_far_gate;
+u32 g_ldt_saved[kLdtWords];
+
+void forge_ldt_at_zero() {
+    const u32 probe = reinterpret_cast<u32>(lpar_ring0_probe);
+    const u64 data3 = descriptor(0, 0xfffff, 0xf3, 0xc); // flat data, DPL 3
+    const u64 gate = (probe & 0xffff) | (u64{kSelHvCode} << 16) | (u64{0xec} << 40) |
+                     (u64{probe >> 16} << 48); // call gate, DPL 3, to the hypervisor's code
+    const u64 data0 = descriptor(0, 0xfffff, 0x92, 0xc); // flat data, DPL 0
+    const u32 words[kLdtWords] = {static_cast<u32>(data3), static_cast<u32>(data3 >> 32),
+                                  static_cast<u32>(gate),  static_cast<u32>(gate >> 32),
+                                  static_cast<u32>(data0), static_cast<u32>(data0 >> 32)};
+    for (u32 i = 0; i < kLdtWords; ++i) {
+        try_read(kLdtForged + 4 * i, g_ldt_saved[i]);
+        try_write(kLdtForged + 4 * i, words[i]);
+    }
+    g_far_gate = FarPtr{0, kSelLdtGate};
+}
+
+void restore_zero_page() {
+    for (u32 i = 0; i < kLdtWords; ++i) try_write(kLdtForged + 4 * i, g_ldt_saved[i]);
+}
+
+// Far call through the forged gate in ring 1: false if it faulted; eax = what the callee left.
+bool try_far_call_gate(u32& eax) {
+    reset_seen();
+    u32 a = 0;
+    asm volatile("movl $1f, %[rec]\n\t"
+                 "lcall *%[ptr]\n"
+                 "1:\n\t"
+                 "movl $0, %[rec]"
+                 : "+a"(a), [rec] "=m"(g_recover)
+                 : [ptr] "m"(g_far_gate)
+                 : "memory");
+    eax = a;
+    return g_seen.count == 0;
+}
+
+bool try_lldt(u32 sel) {
+    reset_seen();
+    asm volatile("movl $1f, %[rec]\n\tlldt %w[s]\n1:\n\tmovl $0, %[rec]"
+                 : [rec] "=m"(g_recover)
+                 : [s] "r"(sel)
+                 : "memory");
+    return g_seen.count == 0;
+}
+
+// The TI=1 checks from ring 1 and ring 3; `when` says at which point.
+void check_ldt_selectors(const char* when) {
+    u32 value = 0;
+    bool ok = load_es_and_read(kSelLdtData, value);
+    check(!ok && g_seen.vector == 13 && g_seen.error == (kSelLdtData & ~3u),
+          Detail("loaded %d, vector %u error %#x", ok, g_seen.vector, g_seen.error),
+          "%s: ring 1 loading an LDT selector (0x%x) -> #GP(selector)", when, kSelLdtData);
+    u32 bits = probe_sel(kSelLdtData) | (probe_sel(kSelLdtGate) << 4);
+    check_eq(bits, 0, "%s: lar/lsl/verr/verw in ring 1 call LDT selectors invalid (ZF = 0)", when);
+    u32 eax = 0;
+    ok = try_far_call_gate(eax);
+    check(!ok && eax != kRing0Marker && g_seen.vector == 13 && g_seen.error == (kSelLdtGate & ~3u),
+          Detail("ran %d, eax %#x, vector %u error %#x", ok, eax, g_seen.vector, g_seen.error),
+          "%s: ring 1's far call through a call gate forged at linear 0 -> #GP, not ring 0", when);
+
+    u32 r = run_user(lpar_user_load_es, 0x2, kSelLdtData);
+    check(g_seen.vector == 13 && g_seen.error == (kSelLdtData & ~3u) && (g_seen.cs & 3) == 3 &&
+              r != 7,
+          Detail("vector %u error %#x cs %#x eax %u", g_seen.vector, g_seen.error, g_seen.cs, r),
+          "%s: ring 3 loading an LDT selector -> #GP(selector) to the guest", when);
+    bits = run_user(lpar_user_probe_sel, 0x2, kSelLdtData);
+    const u32 gate_bits = run_user(lpar_user_probe_sel, 0x2, kSelLdtGate);
+    check(g_seen.vector == 0x80 && bits == 0 && gate_bits == 0,
+          Detail("vector %#x, data %#x gate %#x", g_seen.vector, bits, gate_bits),
+          "%s: lar/lsl/verr/verw in ring 3 call LDT selectors invalid (ZF = 0)", when);
+    r = run_user(lpar_user_far_call, 0x2, reinterpret_cast<u32>(&g_far_gate));
+    check(g_seen.vector == 13 && g_seen.error == (kSelLdtGate & ~3u) && r != kRing0Marker,
+          Detail("vector %u error %#x eax %#x", g_seen.vector, g_seen.error, r),
+          "%s: ring 3's far call through the forged call gate -> #GP, not ring 0", when);
+}
+
+// The guest's own LDT (the forged entries, limit 0x1f: 4 entries) after its lldt.
+void check_own_ldt() {
+    u32 value = 0;
+    bool ok = load_es_and_read(kSelLdtData, value);
+    check(ok && value == 0x5e6e7e8e,
+          Detail("fault vector %u error %#x, value %#x", g_seen.vector, g_seen.error, value),
+          "its LDT: ring 1 loads its DPL-3 data selector (0x%x) and reads through it", kSelLdtData);
+    u32 rights = 0, data0_rights = 0;
+    ok = lar(kSelLdtData, rights);
+    const bool data0_ok = lar(kSelLdtData0, data0_rights);
+    check(ok && ((rights >> 13) & 3) == 3 && data0_ok && ((data0_rights >> 13) & 3) == 1,
+          Detail("lar ok %d rights %#x; DPL-0 entry ok %d rights %#x", ok, rights, data0_ok,
+                 data0_rights),
+          "its LDT: lar sees the DPL-3 entry at DPL 3 and the DPL-0 one raised to DPL 1");
+    ok = lar(kSelLdtGate, rights);
+    check(!ok && probe_sel(kSelLdtGate) == 0 && probe_sel(kSelLdtBeyond) == 0,
+          Detail("lar gave rights %#x", rights),
+          "its LDT: the call gate was never installed, an index past its limit is invalid");
+    u32 eax = 0;
+    ok = try_far_call_gate(eax);
+    check(!ok && eax != kRing0Marker && g_seen.vector == 13 && g_seen.error == (kSelLdtGate & ~3u),
+          Detail("ran %d, eax %#x, vector %u error %#x", ok, eax, g_seen.vector, g_seen.error),
+          "its LDT: ring 1's far call through its call gate -> #GP, not ring 0");
+    u32 r = run_user(lpar_user_load_es, 0x2, kSelLdtData);
+    check(g_seen.vector == 0x80 && r == 7,
+          Detail("vector %u error %#x eax %u", g_seen.vector, g_seen.error, r),
+          "its LDT: ring 3 loads its DPL-3 data selector");
+    r = run_user(lpar_user_load_es, 0x2, kSelLdtData0 | 3);
+    check(g_seen.vector == 13 && g_seen.error == (kSelLdtData0 & ~3u),
+          Detail("vector %u error %#x eax %u", g_seen.vector, g_seen.error, r),
+          "its LDT: ring 3 cannot load the (raised) DPL-1 entry: #GP(selector)");
+    r = run_user(lpar_user_far_call, 0x2, reinterpret_cast<u32>(&g_far_gate));
+    check(g_seen.vector == 13 && g_seen.error == (kSelLdtGate & ~3u) && r != kRing0Marker,
+          Detail("vector %u error %#x eax %#x", g_seen.vector, g_seen.error, r),
+          "its LDT: ring 3's far call through its call gate -> #GP, not ring 0");
+}
+
+void check_ldt() {
+    forge_ldt_at_zero();
+    u32 word = 0;
+    try_read(kLdtForged + 8, word);
+    check_eq(word >> 16, kSelHvCode, "the forged call gate is at linear 0x10 (names 0x%x)",
+             kSelHvCode);
+    store_release(g_probe_word, 0x5e6e7e8eu);
+    check_ldt_selectors("no lldt yet");
+
+    // The guest's own LDT descriptor: base 0, limit 0x1f (the forged entries).
+    g_gdt[kSelLdt >> 3] = descriptor(0, 0x1f, 0x82, 0);
+    g_gdt[7] = descriptor(0, 0x1f, 0x02, 0); // the same, not present
+    struct [[gnu::packed]] {
+        u16 limit;
+        u32 base;
+    } p{sizeof(g_gdt) - 1, reinterpret_cast<u32>(g_gdt)};
+    asm volatile("lgdt %0" ::"m"(p) : "memory");
+    bool loaded = try_lldt(0x38);
+    check(!loaded && g_seen.vector == 11 && g_seen.error == 0x38,
+          Detail("loaded %d vector %u error %#x", loaded, g_seen.vector, g_seen.error),
+          "lldt of a not-present LDT descriptor -> #NP(selector)");
+    loaded = try_lldt(kSelLdt);
+    check(loaded, Detail("vector %u error %#x", g_seen.vector, g_seen.error),
+          "lldt of its own LDT descriptor is accepted");
+    if (loaded) check_own_ldt();
+
+    check(try_lldt(0), Detail("vector %u error %#x", g_seen.vector, g_seen.error),
+          "lldt of the null selector is accepted (no LDT)");
+    check_ldt_selectors("after lldt 0");
+    restore_zero_page();
+}
+
+// ---- DF: the direction flag is the guest's ----------------------------------------------------
+// An interrupt or trap gate leaves DF as it was: a guest may enter the hypervisor with DF set
+// (`std; int $0x80` from any process), and the hypervisor's C++ (memcpy as `rep movs`) must not
+// run backwards. DF must also come back to the guest as it was, as on a CPU.
+void check_direction_flag() {
+    i32 status = 0;
+    u32 flags = 0;
+    asm volatile("subl $80, %%esp\n\t"
+                 "movl $0xf00f, (%%esp)\n\t" // an unknown hcall
+                 "movl $0, 4(%%esp)\n\t"
+                 "std\n\t"
+                 "int $0x82\n\t"
+                 "pushfl\n\t"
+                 "popl %%ecx\n\t"
+                 "cld\n\t"
+                 "addl $80, %%esp"
+                 : "=a"(status), "=c"(flags)
+                 :
+                 : "memory", "cc");
+    check(status == H_FUNCTION && (flags & kEflagsDf),
+          Detail("status %d eflags %#x", status, flags),
+          "an hcall made with DF set works and returns with DF still set");
+
+    reset_seen();
+    asm volatile("movl $1f, %[rec]\n\tstd\n\tud2\n1:\n\tcld\n\tmovl $0, %[rec]"
+                 : [rec] "=m"(g_recover)::"memory", "cc");
+    check(g_seen.vector == 6 && (g_seen.eflags & kEflagsDf),
+          Detail("vector %u eflags %#x", g_seen.vector, g_seen.eflags),
+          "a fault (ud2) with DF set reaches the guest with DF in the frame's eflags");
+
+    reset_seen();
+    asm volatile("std\n\tint $0x40\n\tcld" ::: "memory", "cc");
+    check(g_seen.vector == 0x40 && (g_seen.eflags & kEflagsDf),
+          Detail("vector %#x eflags %#x", g_seen.vector, g_seen.eflags),
+          "int $0x40 from ring 1 with DF set (a #GP in the hypervisor) keeps DF in the frame");
+
+    // The iret gate entered with DF set: the popped eflags decide (here DF set).
+    flags = 0;
+    asm volatile("std\n\t"
+                 "pushfl\n\t"
+                 "andl $~0x200, (%%esp)\n\t" // the virtual IF stays off
+                 "pushl %%cs\n\t"
+                 "pushl $1f\n\t"
+                 "int $0x83\n"
+                 "1:\n\t"
+                 "pushfl\n\t"
+                 "popl %0\n\t"
+                 "cld"
+                 : "=r"(flags)
+                 :
+                 : "memory", "cc");
+    check(flags & kEflagsDf, Detail("eflags %#x", flags),
+          "the iret gate entered with DF set returns with the frame's DF");
+
+    u32 r = run_user(lpar_user_std_int80);
+    check(g_seen.vector == 0x80 && r == 5 && (g_seen.eflags & kEflagsDf),
+          Detail("vector %#x eax %u eflags %#x", g_seen.vector, r, g_seen.eflags),
+          "ring 3's `std; int $0x80` reaches the guest's handler with DF set in the frame");
+
+    // Interrupts while ring 3 runs with DF set: the hypervisor's timer, the guest's virtual one.
+    Vcpu& v = this_vcpu();
+    const u32 ticks = static_cast<u32>(load_acquire(v.timer_ticks));
+    isa::timer_set(ticks_per_ms());
+    r = run_user(lpar_user_spin, 0x2 | kEflagsIf | kEflagsDf, reinterpret_cast<u32>(&v.timer_ticks),
+                 ticks);
+    isa::irq_disable();
+    check(g_seen.vector == 0x80 && r != ticks && (g_seen.eflags & kEflagsDf),
+          Detail("vector %#x ticks %u -> %u eflags %#x", g_seen.vector, ticks, r, g_seen.eflags),
+          "interrupts taken while ring 3 runs with DF set: delivered, DF still set after");
+}
+
+// ---- What ring compression must not change for programs ------------------------------------
+// Software interrupts ring 3 may make (DPL-3 gates) that the hypervisor sees as #GP(vector*8+2):
+// what the handler saw, in order.
+struct Soft {
+    u32 vector, eip, eflags;
+};
+constinit Soft g_soft[4] = {};
+u32 g_soft_count = 0;
+
+void on_user_soft(isa::TrapFrame& f) {
+    if (g_soft_count < 4) g_soft[g_soft_count] = Soft{f.vector, f.eip, f.eflags};
+    g_soft_count = g_soft_count + 1;
+}
+
+void check_ring3_conformance() {
+    set_trap_handler(3, on_user_soft);
+    set_trap_handler(0x81, on_user_soft);
+    isa::idt_set_dpl(3, 3);
+    isa::idt_set_dpl(0x81, 3);
+
+    // Prefixes on int3 / int n change nothing on a CPU.
+    g_soft_count = 0;
+    run_user(lpar_user_prefixed_int);
+    const u32 int3_end = reinterpret_cast<u32>(lpar_user_prefixed_int3_end),
+              int81_end = reinterpret_cast<u32>(lpar_user_prefixed_int81_end);
+    check(g_soft_count >= 1 && g_soft[0].vector == 3 && g_soft[0].eip == int3_end,
+          Detail("%u trap(s): vector %#x eip %#x (want %#x); then vector %u", g_soft_count,
+                 g_soft[0].vector, g_soft[0].eip, int3_end, g_seen.vector),
+          "ring 3's `cs cs int3` is #BP with eip after the instruction, not #GP");
+    check(g_soft_count == 2 && g_soft[1].vector == 0x81 && g_soft[1].eip == int81_end &&
+              g_seen.vector == 0x80,
+          Detail("%u trap(s): vector %#x eip %#x (want %#x); then vector %u", g_soft_count,
+                 g_soft[1].vector, g_soft[1].eip, int81_end, g_seen.vector),
+          "ring 3's `66 cd 81` (int $0x81, operand-size prefix) reaches the guest's gate 0x81");
+
+    // NT set by ring 3 survives a system call.
+    g_soft_count = 0;
+    const u32 flags = run_user(lpar_user_nt);
+    check(g_soft_count == 1 && (g_soft[0].eflags & kEflagsNt),
+          Detail("%u trap(s), frame eflags %#x", g_soft_count, g_soft[0].eflags),
+          "ring 3's NT is in the frame of its int $0x81");
+    check(g_seen.vector == 0x80 && (flags & kEflagsNt),
+          Detail("vector %#x, eflags after %#x", g_seen.vector, flags),
+          "ring 3's NT survives the system call (set again after the return)");
+    // Its iret with NT set is a task return through the current TSS's link (0, the CPU's TSS is
+    // the hypervisor's): #TS(0) to the guest, as under a kernel that never nests tasks.
+    run_user(lpar_user_nt_iret);
+    check(g_seen.vector == 10 && g_seen.error == 0 && (g_seen.cs & 3) == 3,
+          Detail("vector %u error %#x cs %#x", g_seen.vector, g_seen.error, g_seen.cs),
+          "ring 3's iret with NT set -> #TS(0) to the guest");
+
+    isa::idt_set_dpl(3, 0);
+    isa::idt_set_dpl(0x81, 0);
+    set_trap_handler(3, on_soft);
+    set_trap_handler(0x81, nullptr);
+}
+
+// The iret gate refuses what iret refuses: #GP(selector) at the instruction, nothing popped
+// (Linux's sigreturn hands a process's cs/ss to its iret).
+u32 iret_as(u32 cs, u32 ss) {
+    reset_seen();
+    g_recover = reinterpret_cast<u32>(lpar_user_return);
+    const u32 r =
+        lpar_run_user_as(reinterpret_cast<u32>(lpar_user_ret42),
+                         reinterpret_cast<u32>(g_user_stack + sizeof(g_user_stack)), 0x2, cs, ss);
+    g_recover = 0;
+    return r;
+}
+
+void check_iret_selectors() {
+    const u32 at = reinterpret_cast<u32>(lpar_run_user_as_iret);
+    struct Case {
+        u32 cs, ss, error;
+        const char* what;
+    };
+    const Case cases[] = {
+        {kSelData0 | 1, isa::kKernelData, kSelData0, "a data selector as cs (ring 1)"},
+        {isa::kUserCode, isa::kKernelData, isa::kKernelData & ~3u, "a ring-1 ss for ring 3"},
+        {isa::kUserCode, 3, 0, "a null ss for ring 3"},
+        {isa::kUserCode, isa::kUserCode, isa::kUserCode & ~3u, "a code selector as ss"},
+        {kSelLdtData, isa::kUserData, kSelLdtData & ~3u, "an LDT selector as cs"},
+        {kSelHvCode | 3, isa::kUserData, kSelHvCode, "the hypervisor's code as cs"},
+    };
+    for (const Case& c : cases) {
+        const u32 r = iret_as(c.cs, c.ss);
+        check(g_seen.vector == 13 && g_seen.error == c.error && g_seen.eip == at && r != 42,
+              Detail("vector %u error %#x eip %#x (int $0x83 at %#x), eax %u", g_seen.vector,
+                     g_seen.error, g_seen.eip, at, r),
+              "the iret gate with %s (cs %#x ss %#x) -> #GP(%#x) at the instruction", c.what, c.cs,
+              c.ss, c.error);
+    }
+    const u32 r = iret_as(isa::kUserCode, isa::kUserData);
+    check(g_seen.vector == 0x80 && r == 42, Detail("vector %u eax %u", g_seen.vector, r),
+          "the iret gate with good ring-3 selectors still runs ring 3");
+}
+
 void check_bad_hcall_stack() {
     tessera::i32 status = lpar_hcall_at(kVaAbsent + 0x100);
     check_status(status, H_PARAMETER, "an hcall with esp on a not-present page -> H_PARAMETER");
@@ -602,7 +951,7 @@ void lpar_main(const Boot& b) {
         check(false, "ia32 needs at least 16 MiB (has %llu)", b.memory_size);
         return;
     }
-    const u32 faults[] = {0, 6, 11, 12, 13, 14, 0x80};
+    const u32 faults[] = {0, 6, 10, 11, 12, 13, 14, 0x80};
     for (u32 v : faults) set_trap_handler(v, on_fault);
     isa::idt_set_dpl(0x80, 3);
     check_descriptors();
@@ -612,5 +961,9 @@ void lpar_main(const Boot& b) {
     enable_paging();
     check_paging();
     check_ring3();
+    check_ldt();
+    check_direction_flag();
+    check_ring3_conformance();
+    check_iret_selectors();
     check_bad_hcall_stack();
 }

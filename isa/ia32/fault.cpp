@@ -1,0 +1,60 @@
+// Faults in the hypervisor itself (docs/ia32.md, "Faults in the hypervisor"): a fault in ring 0
+// (switcher.S sw_ring0) and the double fault (a task of its own, set up in gdt.cpp). Both print
+// what they know on the console and power the machine off with a failure status; never a
+// reboot, never a silent hang.
+#include "common/log.hpp"
+#include "isa/ia32/cpu.hpp"
+#include "isa/ia32/cr.hpp"
+
+#include <tessera/arch.hpp>
+
+extern "C" char sw_tss[];
+
+namespace tessera::arch {
+namespace {
+
+constexpr int kFaultStatus = 3; // the power-off status of a hypervisor fault
+
+// Set while a fault is being reported: a fault in the report itself powers off at once.
+bool reporting = false;
+
+[[noreturn]] void stop_machine() {
+    plat::power_off(kFaultStatus);
+}
+
+} // namespace
+} // namespace tessera::arch
+
+// A fault in ring 0 (no stack switch; the frame is on the faulting stack).
+extern "C" [[noreturn]] void ia32_hv_fault(const tessera::arch::GuestFrame* f) {
+    using namespace tessera;
+    using namespace tessera::arch;
+    if (reporting) stop_machine();
+    reporting = true;
+    const u32 cr2 = cr::read2(), cr3 = cr::read3();
+    log("ia32: hypervisor fault: vector %u (%s), error %#x\n", f->vector, exception_name(f->vector),
+        has_error_code(f->vector) ? f->error : 0);
+    log("  eip %08x cs %04x eflags %08x cr2 %08x cr3 %08x\n", f->eip, f->cs, f->eflags, cr2, cr3);
+    log("  eax %08x ebx %08x ecx %08x edx %08x\n", f->eax, f->ebx, f->ecx, f->edx);
+    log("  esi %08x edi %08x ebp %08x esp %08x\n", f->esi, f->edi, f->ebp, f->esp_pushal + 20);
+    log("  ds %04x es %04x fs %04x gs %04x\n", f->ds, f->es, f->fs, f->gs);
+    plat::power_off(kFaultStatus);
+}
+
+// The double fault: a fault while the CPU delivered another one (a broken ring-0 stack, a bad
+// IDT or GDT entry). Runs as the task of X86_DF_TSS; the CPU saved the interrupted context in
+// the main TSS.
+extern "C" [[noreturn]] void ia32_double_fault() {
+    using namespace tessera;
+    using namespace tessera::arch;
+    if (reporting) stop_machine();
+    reporting = true;
+    const Tss& t = *reinterpret_cast<const Tss*>(sw_tss);
+    log("ia32: hypervisor fault: vector 8 (#DF double fault), a fault while delivering a fault\n");
+    log("  eip %08x cs %04x eflags %08x esp %08x ss %04x cr2 %08x\n", t.eip, t.cs, t.eflags, t.esp,
+        t.ss, cr::read2());
+    log("  eax %08x ebx %08x ecx %08x edx %08x\n", t.eax, t.ebx, t.ecx, t.edx);
+    log("  esi %08x edi %08x ebp %08x\n", t.esi, t.edi, t.ebp);
+    log("  ds %04x es %04x fs %04x gs %04x\n", t.ds, t.es, t.fs, t.gs);
+    plat::power_off(kFaultStatus);
+}
