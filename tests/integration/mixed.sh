@@ -22,7 +22,8 @@ expect() {
     if tr -d '\r' < "$out" | grep -qE -- "$1"; then echo "ok: $2"; else echo "FAILED: $2 (no /$1/)"; fails=$((fails+1)); fi
 }
 expect "TESSERA-GUEST: userspace up" "Linux reached userspace next to the test LPARs"
-expect "^7 passed, 0 failed" "Linux's own checks all passed"
+# (several LPARs share the console: each LPAR line starts with its name)
+expect "^\[linux\] 7 passed, 0 failed" "Linux's own checks all passed"
 expect "lpar linux: stopped \(power-off\)" "Linux powered its LPAR off"
 for bin in "${bins[@]}"; do
     name=${bin%.bin}
