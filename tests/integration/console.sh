@@ -44,21 +44,24 @@ expect_seen "--   2 right" "the help lists the LPARs"
 expect_not "print this help" "QEMU's own help did not answer"
 
 type_keys 'one\n'
-expect_seen "echo: 3 bytes: 6f 6e 65" "input goes to the first LPAR at first" left
+expect_seen "echo: 4 bytes: 6f 6e 65 0a" "input goes to the first LPAR at first" left
 type_keys '\x1d2'
 expect_seen "console input now goes to 2 right" "Ctrl-] 2 moves the keyboard and says to whom"
 type_keys 'two\n'
-expect_seen "echo: 3 bytes: 74 77 6f" "input now goes to the second LPAR" right
-expect_not "echo: 3 bytes: 74 77 6f" "and no longer to the first" left
+expect_seen "echo: 4 bytes: 74 77 6f 0a" "input now goes to the second LPAR" right
+expect_not "echo: 4 bytes: 74 77 6f 0a" "and no longer to the first" left
 
-# Binary: "a CR NUL b ^] CR NUL NUL" (^] typed as Ctrl-] Ctrl-]), each byte as it was typed.
+# Binary: "a CR NUL b ^] CR NUL NUL LF" (^] typed as Ctrl-] Ctrl-]): echoed as three lines
+# (CR and LF end one), every byte as it was typed; hvc_vio's rule would have lost the NULs.
 type_keys 'a\r\x00b\x1d\x1d\r\x00\x00\n'
-expect_seen "echo: 8 bytes: 61 0d 00 62 1d 0d 00 00" "CR, NUL and Ctrl-] arrive intact" right
+expect_seen "echo: 2 bytes: 61 0d" "binary input: a CR" right
+expect_seen "echo: 4 bytes: 00 62 1d 0d" "binary input: NUL after CR, Ctrl-] arrive intact" right
+expect_seen "echo: 3 bytes: 00 00 0a" "binary input: NUL NUL LF arrive intact" right
 
 type_keys '\x1d1'
 expect_seen "console input now goes to 1 left" "Ctrl-] 1 moves it back"
 type_keys 'three\n'
-expect_seen "echo: 5 bytes: 74 68 72 65 65" "the first LPAR has the keyboard again" left
+expect_seen "echo: 6 bytes: 74 68 72 65 65 0a" "the first LPAR has the keyboard again" left
 type_keys 'quit\n'
 expect_seen "lpar left: stopped (test exit: 3 passed, 0 failed)" "left ended well"
 # left is gone: the focus moved on by itself; Ctrl-] n stays on the only one left
@@ -70,7 +73,7 @@ wait "$run_pid"
 status=$?
 run_pid=""
 tr -d '\r' < "$out" | grep -vE '^\[ *[0-9.]*,[0-9]\]' | grep -vE '^==>'
-if tr -d '\r' < "$out" | grep -q '^\[left\] echo: 4 bytes: 71 75 69 74$'; then
+if tr -d '\r' < "$out" | grep -q '^\[left\] echo: 5 bytes: 71 75 69 74 0a$'; then
     echo "ok: each LPAR's lines are named on the shared console"
 else echo "FAILED: no line '[left] echo: ...'"; fails=$((fails+1)); fi
 [ $status -eq 0 ] || { echo "FAILED: scripts/run exited $status"; fails=$((fails+1)); }

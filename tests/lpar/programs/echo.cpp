@@ -1,10 +1,11 @@
 // echo (1 vcpu): console input as a guest's driver sees it, for tests/integration/console.sh.
-// Prints `# echo ready`, then for every line typed (ended by '\n'; '\r', NULs and other control
-// bytes are data) one line `echo: N bytes: XX XX ...` with the bytes in hex, as they arrived.
+// Prints `# echo ready`, then for every line typed (ended by '\r' or '\n': Enter in a terminal
+// or a pipe; NULs and other control bytes are data) one line `echo: N bytes: XX XX ...` with
+// the bytes in hex as they arrived, the line's end included.
 // Each H_GET_TERM_CHAR batch first goes through what Linux's hvc_vio does to it (it drops a NUL
 // that directly follows a '\r' in the same batch): the hypervisor must never hand out such a
-// batch, or a NUL typed after a CR would be lost in Linux. "quit" ends the program; so does
-// silence for kIdleLimitMs.
+// batch, or a NUL typed after a CR would be lost in Linux. A line "quit" ends the program; so
+// does silence for kIdleLimitMs.
 #include "lpar.hpp"
 
 using namespace lpar;
@@ -29,7 +30,7 @@ usize hvc_vio_filter(char* batch, usize n, u64& lost) {
 }
 
 bool is_quit(const char* line, usize len) {
-    return len == 4 && line[0] == 'q' && line[1] == 'u' && line[2] == 'i' && line[3] == 't';
+    return len == 5 && line[0] == 'q' && line[1] == 'u' && line[2] == 'i' && line[3] == 't';
 }
 
 void echo_line(const char* line, usize len) {
@@ -61,10 +62,8 @@ void lpar_main(const Boot& b) {
         bytes += n;
         n = hvc_vio_filter(batch, n, lost);
         for (usize i = 0; i < n && !quit; ++i) {
-            if (batch[i] != '\n') {
-                if (len < kLineMax) line[len++] = batch[i];
-                continue;
-            }
+            if (len < kLineMax) line[len++] = batch[i];
+            if (batch[i] != '\n' && batch[i] != '\r') continue;
             echo_line(line, len);
             ++lines;
             quit = is_quit(line, len);
