@@ -132,14 +132,26 @@ void Multiplexer::input(u8 byte) {
 }
 
 void Multiplexer::command(u8 key) {
+    char line[80];
+    usize len = 0;
     if (key >= '1' && static_cast<usize>(key - '1') < kMaxTerminals) {
-        if (set_focus(key - '1')) announce_focus();
+        if (set_focus(key - '1')) {
+            announce_focus();
+            return;
+        }
+        len = rt::format(line, sizeof(line), "-- no LPAR at %c now (Ctrl-] ? lists them)\n", key);
     } else if (key == 'n' || key == 'p') {
         int next = step_focus(key == 'n' ? +1 : -1);
         if (next >= 0 && set_focus(next)) announce_focus();
+        return;
     } else if (key == '?') {
         help();
+        return;
+    } else {
+        len = rt::format(line, sizeof(line),
+                         "-- Ctrl-] 0x%02x is not a console key (Ctrl-] ? lists them)\n", key);
     }
+    write_hypervisor(line, len < sizeof(line) ? len : sizeof(line) - 1);
 }
 
 bool Multiplexer::set_focus(int position) {

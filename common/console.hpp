@@ -15,7 +15,8 @@
 //   Ctrl-] n / p    focus the next / previous attached LPAR
 //   Ctrl-] Ctrl-]   send one Ctrl-] to the focused LPAR
 //   Ctrl-] ?        list the LPARs and these keys
-// Any other byte after Ctrl-] is discarded. A focus change is announced on the console with the
+// Any other byte after Ctrl-], or a digit with no LPAR at that position, is discarded and
+// answered with a one-line hint. A focus change is announced on the console with the
 // position and name of the LPAR that now gets the input.
 // Input with no LPAR attached, or past a full vty input buffer, is dropped and counted.
 //

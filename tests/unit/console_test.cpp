@@ -171,7 +171,8 @@ TEST_CASE_FIXTURE(Fixture, "console: Ctrl-] digit switches focus and announces i
     CHECK(input_of(a) == "z");
 }
 
-TEST_CASE_FIXTURE(Fixture, "console: Ctrl-] to an unused position or unknown key changes nothing") {
+TEST_CASE_FIXTURE(Fixture,
+                  "console: Ctrl-] to an unused position or unknown key changes nothing, says so") {
     mux.attach("lpar-a", a);
     mux.attach("lpar-b", b);
     type("\x1d"
@@ -182,7 +183,9 @@ TEST_CASE_FIXTURE(Fixture, "console: Ctrl-] to an unused position or unknown key
     mux.poll_input();
     CHECK(mux.focus() == 0);
     CHECK(input_of(a) == "abcd"); // the command keys themselves are swallowed
-    CHECK(fake::console_out.empty());
+    CHECK(fake::console_out.find("-- no LPAR at 5 now") != std::string::npos);
+    CHECK(fake::console_out.find("-- Ctrl-] 0x78 is not a console key") != std::string::npos);
+    CHECK(fake::console_out.find("goes to") == std::string::npos); // no focus change announced
 }
 
 TEST_CASE_FIXTURE(Fixture, "console: Ctrl-] Ctrl-] sends one literal Ctrl-]") {
