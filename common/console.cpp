@@ -79,6 +79,10 @@ void Multiplexer::hold_or_emit(int source, const char* s, usize n) {
     }
 }
 
+void Multiplexer::greet() {
+    if (several_ && focus_ >= 0) announce_focus();
+}
+
 void Multiplexer::write_hypervisor(const char* s, usize n) {
     emit(kHypervisor, s, n);
 }

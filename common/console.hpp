@@ -47,6 +47,10 @@ class Multiplexer {
     // Disconnects the terminal (its LPAR ended); the focus moves on if it had it.
     void detach(vty::Terminal& term);
 
+    // Says which LPAR gets the keyboard and how to change it, when more than one LPAR is
+    // attached (boot calls it once every LPAR is); nothing with one.
+    void greet();
+
     // The hypervisor's own output (the log).
     void write_hypervisor(const char* s, usize n);
 

@@ -4,8 +4,9 @@
 
 # console_saw LOG TEXT [LPAR] : true when TEXT appears in what one LPAR wrote (LPAR: that one;
 # without LPAR: any, or the unnamed lines), its lines joined so that a broken line is whole again.
+# With CONSOLE_FROM=N in the environment, only the log after its first N bytes counts.
 console_saw() {
-    tr -d '\r' < "$1" 2>/dev/null | awk -v text="$2" -v who="${3-}" '
+    tail -c +$((${CONSOLE_FROM:-0} + 1)) "$1" 2>/dev/null | tr -d '\r' | awk -v text="$2" -v who="${3-}" '
         {
             name = ""; rest = $0
             if (match($0, /^\[[^] ]+\] /)) {

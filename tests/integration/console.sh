@@ -25,7 +25,8 @@ run_pid=$!
 exec 4>"$work/keys"
 
 fails=0
-type_keys() { printf "$1" >&4; } # printf escapes: \x1d is Ctrl-]
+# Types keys (printf escapes: \x1d is Ctrl-]); what they cause is looked for after this point.
+type_keys() { CONSOLE_FROM=$(stat -c %s "$out"); export CONSOLE_FROM; printf "$1" >&4; }
 expect_seen() { # expect_seen TEXT DESCRIPTION [LPAR]
     if console_wait "$out" "$1" 60 "${3-}"; then echo "ok: $2"; else
         echo "FAILED: $2 (no \"$1\"${3:+ from $3})"; fails=$((fails+1)); fi
@@ -37,6 +38,7 @@ expect_not() { # expect_not TEXT DESCRIPTION [LPAR]
 
 expect_seen "echo ready" "left is up" left
 expect_seen "echo ready" "right is up" right
+expect_seen "-- console input now goes to 1 left (Ctrl-] ? for help)" "the boot says who has the keyboard and the key"
 
 type_keys '\x1d?'
 expect_seen "-- Tessera console keys: Ctrl-] 1..8" "Ctrl-] ? prints Tessera's key help"

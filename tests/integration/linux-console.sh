@@ -19,7 +19,8 @@ run_pid=$!
 exec 4>"$work/keys"
 
 fails=0
-type_keys() { printf "$1" >&4; } # printf escapes: \x1d is Ctrl-]
+# Types keys (printf escapes: \x1d is Ctrl-]); what they cause is looked for after this point.
+type_keys() { CONSOLE_FROM=$(stat -c %s "$out"); export CONSOLE_FROM; printf "$1" >&4; }
 expect_seen() { # expect_seen TEXT DESCRIPTION SECONDS
     if console_wait "$out" "$1" "$3"; then echo "ok: $2"; else
         echo "FAILED: $2 (no \"$1\")"; fails=$((fails+1)); fi

@@ -246,6 +246,15 @@ TEST_CASE_FIXTURE(Fixture, "console: detaching the focused LPAR moves the focus 
     CHECK_FALSE(mux.set_focus(1000));
 }
 
+TEST_CASE_FIXTURE(Fixture, "console: greet names the LPAR with the keyboard, only when several") {
+    mux.attach("lpar-a", a);
+    mux.greet();
+    CHECK(fake::console_out.empty());
+    mux.attach("lpar-b", b);
+    mux.greet();
+    CHECK(fake::console_out == "-- console input now goes to 1 lpar-a (Ctrl-] ? for help)\n");
+}
+
 TEST_CASE_FIXTURE(Fixture, "console: help lists the LPARs and the keys") {
     mux.attach("lpar-a", a);
     mux.attach("lpar-b", b);
