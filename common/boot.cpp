@@ -168,6 +168,7 @@ void boot_main() {
         plat::power_off(0);
     }
     for (const LparConfig& lc : config) create_lpar(lc);
+    console::mux().greet();
     RunSummary sum = run_lpars(lpars, config, pool);
     Footprint fp;
     plat::image_footprint(fp);

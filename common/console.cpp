@@ -27,6 +27,8 @@ int Multiplexer::attach(const char* name, vty::Terminal& term) {
     slot.term = &term;
     rt::str_copy(slot.name, name != nullptr ? name : "?", sizeof(slot.name));
     if (focus_ < 0) focus_ = free_slot;
+    for (usize i = 0; i < kMaxTerminals; ++i)
+        if (slots_[i].term != nullptr && static_cast<int>(i) != free_slot) several_ = true;
     term.connect(&Multiplexer::on_output, &slot);
     return free_slot;
 }
@@ -77,6 +79,10 @@ void Multiplexer::hold_or_emit(int source, const char* s, usize n) {
     }
 }
 
+void Multiplexer::greet() {
+    if (several_ && focus_ >= 0) announce_focus();
+}
+
 void Multiplexer::write_hypervisor(const char* s, usize n) {
     emit(kHypervisor, s, n);
 }
@@ -91,15 +97,13 @@ void Multiplexer::emit(int source, const char* s, usize n) {
         if (!at_line_start_) write_raw("\r\n", 2);
         at_line_start_ = true;
         last_source_ = source;
-        prefix_due_ = true;
     }
     while (n > 0) {
-        if (at_line_start_ && source >= 0 && (prefix_due_ || mode_ == PrefixMode::EveryLine)) {
+        if (at_line_start_ && source >= 0 && several_) {
             char prefix[kNameMax + 4];
             usize len = rt::format(prefix, sizeof(prefix), "[%s] ", slots_[source].name);
             write_raw(prefix, len < sizeof(prefix) ? len : sizeof(prefix) - 1);
         }
-        prefix_due_ = false;
         const void* nl = rt::mem_find(s, '\n', n);
         usize line = nl != nullptr ? static_cast<usize>(static_cast<const char*>(nl) - s) + 1 : n;
         write_raw(s, line);
@@ -132,14 +136,26 @@ void Multiplexer::input(u8 byte) {
 }
 
 void Multiplexer::command(u8 key) {
+    char line[80];
+    usize len = 0;
     if (key >= '1' && static_cast<usize>(key - '1') < kMaxTerminals) {
-        if (set_focus(key - '1')) announce_focus();
+        if (set_focus(key - '1')) {
+            announce_focus();
+            return;
+        }
+        len = rt::format(line, sizeof(line), "-- no LPAR at %c now (Ctrl-] ? lists them)\n", key);
     } else if (key == 'n' || key == 'p') {
         int next = step_focus(key == 'n' ? +1 : -1);
         if (next >= 0 && set_focus(next)) announce_focus();
+        return;
     } else if (key == '?') {
         help();
+        return;
+    } else {
+        len = rt::format(line, sizeof(line),
+                         "-- Ctrl-] 0x%02x is not a console key (Ctrl-] ? lists them)\n", key);
     }
+    write_hypervisor(line, len < sizeof(line) ? len : sizeof(line) - 1);
 }
 
 bool Multiplexer::set_focus(int position) {
@@ -164,15 +180,18 @@ int Multiplexer::step_focus(int direction) const {
 
 void Multiplexer::announce_focus() {
     char line[kNameMax + 64];
-    usize len = rt::format(line, sizeof(line), "-- console input: %d %s (Ctrl-A ? for help)\n",
-                           focus_ + 1, slots_[focus_].name);
+    usize len =
+        rt::format(line, sizeof(line), "-- console input now goes to %d %s (Ctrl-] ? for help)\n",
+                   focus_ + 1, slots_[focus_].name);
     write_hypervisor(line, len < sizeof(line) ? len : sizeof(line) - 1);
 }
 
 void Multiplexer::help() {
     static_assert(kMaxTerminals == 8, "the help text names the digit keys");
-    static constexpr char kKeys[] = "-- Ctrl-A 1..8: focus that LPAR, Ctrl-A n/p: next/previous,"
-                                    " Ctrl-A Ctrl-A: send Ctrl-A\n";
+    static constexpr char kKeys[] =
+        "-- Tessera console keys: Ctrl-] 1..8: focus that LPAR, Ctrl-] n/p: next/previous,"
+        " Ctrl-] Ctrl-]: send Ctrl-], Ctrl-] ?: this help\n"
+        "-- QEMU's keys stay on Ctrl-A (Ctrl-A x: leave QEMU, Ctrl-A h: its help)\n";
     write_hypervisor(kKeys, sizeof(kKeys) - 1);
     for (usize i = 0; i < kMaxTerminals; ++i) {
         if (slots_[i].term == nullptr) continue;

@@ -1,19 +1,23 @@
 // The console multiplexer: one machine console (plat::console_write / console_read) shared by
 // the hypervisor's own messages and every LPAR's vty.
 //
-// Output. Each source writes through the multiplexer. When a line comes from another source
-// than the previous line, it starts with the LPAR's name: `[lpar-a] ` (hypervisor lines carry
-// no prefix). A partial line is prefixed once, at its start; if another source writes before it
-// is finished, the multiplexer ends it with "\r\n" first and the rest of it, when it comes, is
-// prefixed again. PrefixMode::EveryLine prefixes every LPAR line instead.
+// Output. Each source writes through the multiplexer. With one LPAR on the console its lines
+// are written as they are. Once a second LPAR is attached, every LPAR line starts with the
+// LPAR's name, `[lpar-a] `, for the rest of the run (hypervisor lines carry no prefix), so that
+// a reader or a script can tell the LPARs apart. A partial line is prefixed once, at its start;
+// if another source writes before it is finished, the multiplexer ends it with "\r\n" first and
+// the rest of it, when it comes, is prefixed again.
 //
 // Input. Bytes typed on the machine console go to the vty of the LPAR that has the focus (at
-// first the first one attached). Ctrl-A starts a command:
-//   Ctrl-A 1..8     focus the LPAR attached in that position (as listed by Ctrl-A ?)
-//   Ctrl-A n / p    focus the next / previous attached LPAR
-//   Ctrl-A Ctrl-A   send one Ctrl-A to the focused LPAR
-//   Ctrl-A ?        list the LPARs and these keys
-// Any other byte after Ctrl-A is discarded. A focus change is announced on the console.
+// first the first one attached). Ctrl-] (0x1d, as in `xl console` and `virsh console`) starts a
+// command; QEMU keeps its own Ctrl-A keys (Ctrl-A x leaves it):
+//   Ctrl-] 1..8     focus the LPAR attached in that position (as listed by Ctrl-] ?)
+//   Ctrl-] n / p    focus the next / previous attached LPAR
+//   Ctrl-] Ctrl-]   send one Ctrl-] to the focused LPAR
+//   Ctrl-] ?        list the LPARs and these keys
+// Any other byte after Ctrl-], or a digit with no LPAR at that position, is discarded and
+// answered with a one-line hint. A focus change is announced on the console with the
+// position and name of the LPAR that now gets the input.
 // Input with no LPAR attached, or past a full vty input buffer, is dropped and counted.
 //
 // Not reentrant: callers serialise (the hypervisor runs its core on one CPU at a time).
@@ -27,10 +31,8 @@ namespace tessera::console {
 
 inline constexpr usize kMaxTerminals = 8; // >= kMaxLpars (checked in tests/unit/console_test)
 inline constexpr usize kNameMax = 32;     // including the terminator; longer names are cut
-inline constexpr u8 kEscape = 0x01;       // Ctrl-A
+inline constexpr u8 kEscape = 0x1d;       // Ctrl-]
 inline constexpr usize kPollBudget = 256; // bytes poll_input() takes per call at most
-
-enum class PrefixMode : u8 { OnSourceChange, EveryLine };
 
 class Multiplexer {
   public:
@@ -39,11 +41,15 @@ class Multiplexer {
     Multiplexer& operator=(const Multiplexer&) = delete;
 
     // Registers an LPAR's terminal under `name` and connects its output; pending early output
-    // is written at once. Returns its position (0-based; Ctrl-A position+1 focuses it), or -1
+    // is written at once. Returns its position (0-based; Ctrl-] position+1 focuses it), or -1
     // when all positions are taken or the terminal is already attached.
     int attach(const char* name, vty::Terminal& term);
     // Disconnects the terminal (its LPAR ended); the focus moves on if it had it.
     void detach(vty::Terminal& term);
+
+    // Says which LPAR gets the keyboard and how to change it, when more than one LPAR is
+    // attached (boot calls it once every LPAR is); nothing with one.
+    void greet();
 
     // The hypervisor's own output (the log).
     void write_hypervisor(const char* s, usize n);
@@ -53,9 +59,9 @@ class Multiplexer {
     // Routes one input byte (escape handling, then the focused LPAR's vty).
     void input(u8 byte);
 
-    int focus() const { return focus_; } // position, or -1 when nothing is attached
-    bool set_focus(int position);        // false (no change) for an unused position
-    void set_prefix_mode(PrefixMode mode) { mode_ = mode; }
+    int focus() const { return focus_; }        // position, or -1 when nothing is attached
+    bool set_focus(int position);               // false (no change) for an unused position
+    bool prefixing() const { return several_; } // a second LPAR has been attached
     u64 dropped_input() const { return dropped_input_; }
 
   private:
@@ -90,9 +96,8 @@ class Multiplexer {
     int focus_ = -1;
     int last_source_ = kNoSource; // who wrote the last byte
     bool at_line_start_ = true;   // the last byte written was '\n' (or nothing was written)
-    bool prefix_due_ = false;     // the current source has not been named since it took over
-    bool escape_ = false;         // Ctrl-A seen, waiting for the command key
-    PrefixMode mode_ = PrefixMode::OnSourceChange;
+    bool escape_ = false;         // Ctrl-] seen, waiting for the command key
+    bool several_ = false;        // more than one LPAR has been attached: prefix every line
     u64 dropped_input_ = 0;
 };
 

@@ -15,7 +15,16 @@ Ret Terminal::put(u64 termno, const u8* bytes, u64 len) {
 Ret Terminal::get(u64 termno, u8* out, usize max, usize& count) {
     count = 0;
     if (termno != termno_) return H_PARAMETER;
-    count = in_.pop(out, max < kMaxTransfer ? max : kMaxTransfer);
+    usize limit = max < kMaxTransfer ? max : kMaxTransfer;
+    // A batch ends before a NUL that would follow a '\r' in it (see vty.hpp): that NUL comes
+    // first in the next batch, where the guest keeps it.
+    usize n = 0;
+    u8 next = 0;
+    while (n < limit && in_.peek(next, n)) {
+        if (n > 0 && next == 0 && out[n - 1] == '\r') break;
+        out[n++] = next;
+    }
+    count = in_.pop(out, n);
     return H_SUCCESS;
 }
 

@@ -43,6 +43,9 @@ class Terminal {
     hcall::Ret put(u64 termno, const u8* bytes, u64 len);
     // Takes up to min(max, kMaxTransfer) input bytes into `out` and sets `count`
     // (0 when none is waiting: still H_SUCCESS). H_PARAMETER (count 0) for another termno.
+    // Binary-safe for Linux's hvc_vio, which drops a NUL that directly follows a '\r' within
+    // one batch (a workaround for old firmware that sent "\r\0"): a batch ends before such a
+    // NUL, which then starts the next batch, as QEMU's spapr vty does.
     hcall::Ret get(u64 termno, u8* out, usize max, usize& count);
 
     // ---- Console side --------------------------------------------------------------------

@@ -23,7 +23,8 @@ expect() {
 }
 expect "TESSERA-GUEST: userspace up" "Linux reached userspace next to the test LPARs"
 checks=7; [ "$target" != pseries ] || checks=8 # + sigill (scripts/guest/checks.sh)
-expect "^$checks passed, 0 failed" "Linux's own checks all passed"
+# (several LPARs share the console: each LPAR line starts with its name)
+expect "^\[linux\] $checks passed, 0 failed" "Linux's own checks all passed"
 expect "lpar linux: stopped \(power-off\)" "Linux powered its LPAR off"
 for bin in "${bins[@]}"; do
     name=${bin%.bin}

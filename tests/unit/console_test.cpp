@@ -67,20 +67,32 @@ TEST_CASE_FIXTURE(Fixture, "console: attach positions, duplicates and capacity")
     CHECK(mux.attach(nullptr, c) == 2); // nameless is allowed
 }
 
-TEST_CASE_FIXTURE(Fixture, "console: a line from a new source is prefixed once") {
+TEST_CASE_FIXTURE(Fixture, "console: one LPAR alone is not prefixed") {
     mux.attach("lpar-a", a);
     put(a, "hello\nworld\n");
-    CHECK(fake::console_out == "[lpar-a] hello\nworld\n");
+    mux.write_hypervisor("hv says\n", 8);
+    put(a, "guest again\n");
+    CHECK(fake::console_out == "hello\nworld\nhv says\nguest again\n");
+    CHECK_FALSE(mux.prefixing());
 }
 
-TEST_CASE_FIXTURE(Fixture, "console: interleaved LPARs are prefixed at every source change") {
+TEST_CASE_FIXTURE(Fixture, "console: with two LPARs every LPAR line is prefixed") {
     mux.attach("lpar-a", a);
     mux.attach("lpar-b", b);
+    CHECK(mux.prefixing());
     put(a, "a1\n");
     put(b, "b1\n");
     put(b, "b2\n");
-    put(a, "a2\n");
-    CHECK(fake::console_out == "[lpar-a] a1\n[lpar-b] b1\nb2\n[lpar-a] a2\n");
+    put(a, "a2\na3\n");
+    CHECK(fake::console_out == "[lpar-a] a1\n[lpar-b] b1\n[lpar-b] b2\n[lpar-a] a2\n[lpar-a] a3\n");
+}
+
+TEST_CASE_FIXTURE(Fixture, "console: prefixes stay on when the second LPAR ends") {
+    mux.attach("lpar-a", a);
+    mux.attach("lpar-b", b);
+    mux.detach(b);
+    put(a, "still named\n");
+    CHECK(fake::console_out == "[lpar-a] still named\n");
 }
 
 TEST_CASE_FIXTURE(Fixture, "console: partial lines are prefixed once, broken by another source") {
@@ -94,12 +106,13 @@ TEST_CASE_FIXTURE(Fixture, "console: partial lines are prefixed once, broken by 
     put(a, "half");
     put(b, "other\n");
     put(a, " rest\n");
-    // "half" continues lpar-a's run (no prefix); lpar-b breaks it; its rest is named again
-    CHECK(fake::console_out == "half\r\n[lpar-b] other\n[lpar-a]  rest\n");
+    // lpar-b's line breaks lpar-a's "half"; its rest is named again
+    CHECK(fake::console_out == "[lpar-a] half\r\n[lpar-b] other\n[lpar-a]  rest\n");
 }
 
-TEST_CASE_FIXTURE(Fixture, "console: hypervisor lines are not prefixed but change the source") {
+TEST_CASE_FIXTURE(Fixture, "console: hypervisor lines are not prefixed but break LPAR lines") {
     mux.attach("lpar-a", a);
+    mux.attach("lpar-b", b);
     put(a, "guest\n");
     mux.write_hypervisor("hv says\n", 8);
     put(a, "guest again\n");
@@ -109,24 +122,17 @@ TEST_CASE_FIXTURE(Fixture, "console: hypervisor lines are not prefixed but chang
           "[lpar-a] guest\nhv says\n[lpar-a] guest again\nhv \r\n[lpar-a] x\n");
 }
 
-TEST_CASE_FIXTURE(Fixture, "console: EveryLine mode prefixes each LPAR line") {
-    mux.set_prefix_mode(console::PrefixMode::EveryLine);
-    mux.attach("a", a);
-    put(a, "1\n2\n3");
-    put(a, "4\n");
-    CHECK(fake::console_out == "[a] 1\n[a] 2\n[a] 34\n");
-}
-
 TEST_CASE_FIXTURE(Fixture, "console: output written before attach comes out on attach") {
     put(a, "early\n");
     CHECK(fake::console_out.empty());
     mux.attach("lpar-a", a);
-    CHECK(fake::console_out == "[lpar-a] early\n");
+    CHECK(fake::console_out == "early\n");
 }
 
 TEST_CASE_FIXTURE(Fixture, "console: long names are cut, not overflowed") {
     std::string name(100, 'n');
     mux.attach(name.c_str(), a);
+    mux.attach("other", b);
     put(a, "x\n");
     CHECK(fake::console_out == "[" + std::string(console::kNameMax - 1, 'n') + "] x\n");
 }
@@ -148,60 +154,63 @@ TEST_CASE_FIXTURE(Fixture, "console: input with nothing attached is dropped and 
     CHECK(fake::console_in.empty());
 }
 
-TEST_CASE_FIXTURE(Fixture, "console: Ctrl-A digit switches focus and announces it") {
+TEST_CASE_FIXTURE(Fixture, "console: Ctrl-] digit switches focus and announces it") {
     mux.attach("lpar-a", a);
     mux.attach("lpar-b", b);
-    type("x\x01"
+    type("x\x1d"
          "2y");
     mux.poll_input();
     CHECK(mux.focus() == 1);
     CHECK(input_of(a) == "x");
     CHECK(input_of(b) == "y");
-    CHECK(fake::console_out.find("console input: 2 lpar-b") != std::string::npos);
-    type("\x01"
+    CHECK(fake::console_out.find("console input now goes to 2 lpar-b") != std::string::npos);
+    type("\x1d"
          "1z");
     mux.poll_input();
     CHECK(mux.focus() == 0);
     CHECK(input_of(a) == "z");
 }
 
-TEST_CASE_FIXTURE(Fixture, "console: Ctrl-A to an unused position or unknown key changes nothing") {
+TEST_CASE_FIXTURE(Fixture,
+                  "console: Ctrl-] to an unused position or unknown key changes nothing, says so") {
     mux.attach("lpar-a", a);
     mux.attach("lpar-b", b);
-    type("\x01"
-         "5a\x01"
-         "9b\x01"
-         "0c\x01"
+    type("\x1d"
+         "5a\x1d"
+         "9b\x1d"
+         "0c\x1d"
          "xd");
     mux.poll_input();
     CHECK(mux.focus() == 0);
     CHECK(input_of(a) == "abcd"); // the command keys themselves are swallowed
-    CHECK(fake::console_out.empty());
+    CHECK(fake::console_out.find("-- no LPAR at 5 now") != std::string::npos);
+    CHECK(fake::console_out.find("-- Ctrl-] 0x78 is not a console key") != std::string::npos);
+    CHECK(fake::console_out.find("goes to") == std::string::npos); // no focus change announced
 }
 
-TEST_CASE_FIXTURE(Fixture, "console: Ctrl-A Ctrl-A sends one literal Ctrl-A") {
+TEST_CASE_FIXTURE(Fixture, "console: Ctrl-] Ctrl-] sends one literal Ctrl-]") {
     mux.attach("lpar-a", a);
-    type("\x01\x01"
-         "q\x01\x01\x01\x01");
+    type("\x1d\x1d"
+         "q\x1d\x1d\x1d\x1d");
     mux.poll_input();
-    CHECK(input_of(a) == "\x01q\x01\x01");
+    CHECK(input_of(a) == "\x1dq\x1d\x1d");
 }
 
-TEST_CASE_FIXTURE(Fixture, "console: Ctrl-A n / p cycle through attached LPARs, wrapping") {
+TEST_CASE_FIXTURE(Fixture, "console: Ctrl-] n / p cycle through attached LPARs, wrapping") {
     mux.attach("lpar-a", a);
     mux.attach("lpar-b", b);
     mux.attach("lpar-c", c);
     mux.detach(b); // a hole at position 1
-    type("\x01n");
+    type("\x1dn");
     mux.poll_input();
     CHECK(mux.focus() == 2);
-    type("\x01n");
+    type("\x1dn");
     mux.poll_input();
     CHECK(mux.focus() == 0);
-    type("\x01p");
+    type("\x1dp");
     mux.poll_input();
     CHECK(mux.focus() == 2);
-    type("\x01p");
+    type("\x1dp");
     mux.poll_input();
     CHECK(mux.focus() == 0);
 }
@@ -209,7 +218,7 @@ TEST_CASE_FIXTURE(Fixture, "console: Ctrl-A n / p cycle through attached LPARs, 
 TEST_CASE_FIXTURE(Fixture, "console: the escape state survives between polls") {
     mux.attach("lpar-a", a);
     mux.attach("lpar-b", b);
-    type("\x01");
+    type("\x1d");
     mux.poll_input();
     type("2k");
     mux.poll_input();
@@ -237,12 +246,21 @@ TEST_CASE_FIXTURE(Fixture, "console: detaching the focused LPAR moves the focus 
     CHECK_FALSE(mux.set_focus(1000));
 }
 
+TEST_CASE_FIXTURE(Fixture, "console: greet names the LPAR with the keyboard, only when several") {
+    mux.attach("lpar-a", a);
+    mux.greet();
+    CHECK(fake::console_out.empty());
+    mux.attach("lpar-b", b);
+    mux.greet();
+    CHECK(fake::console_out == "-- console input now goes to 1 lpar-a (Ctrl-] ? for help)\n");
+}
+
 TEST_CASE_FIXTURE(Fixture, "console: help lists the LPARs and the keys") {
     mux.attach("lpar-a", a);
     mux.attach("lpar-b", b);
-    type("\x01?");
+    type("\x1d?");
     mux.poll_input();
-    CHECK(fake::console_out.find("Ctrl-A 1..8") != std::string::npos);
+    CHECK(fake::console_out.find("Ctrl-] 1..8") != std::string::npos);
     CHECK(fake::console_out.find("1 lpar-a (input)") != std::string::npos);
     CHECK(fake::console_out.find("2 lpar-b\n") != std::string::npos);
 }
@@ -279,7 +297,7 @@ TEST_CASE_FIXTURE(Fixture, "console: an LPAR without the focus is held until its
     fake::console_out.clear();
     put(b, "tail without newline");
     mux.detach(b); // an ending LPAR's last partial line is not lost
-    CHECK(fake::console_out == "tail without newline");
+    CHECK(fake::console_out == "[lpar-b] tail without newline");
     fake::console_out.clear();
     mux.attach("lpar-c", c);
     put(c, "$ ");

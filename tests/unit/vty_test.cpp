@@ -86,6 +86,38 @@ TEST_CASE("vty: get returns at most 16 bytes per call, then 0") {
     CHECK(count == 0);
 }
 
+namespace {
+// What Linux's hvc_vio does to each H_GET_TERM_CHAR batch: drop a NUL that follows a '\r'.
+std::string hvc_vio_filter(std::string batch) {
+    for (usize i = 1; i < batch.size(); ++i)
+        if (batch[i] == '\0' && batch[i - 1] == '\r') batch.erase(i--, 1);
+    return batch;
+}
+} // namespace
+
+TEST_CASE("vty: get ends a batch before a NUL that follows a CR (hvc_vio keeps it)") {
+    vty::Terminal t;
+    const std::string in("a\r\0b\r\r\0\0\0\r\n\0xyzxyzxyzxyzxyz\r\0", 29);
+    REQUIRE(t.feed(bytes(in.data()), in.size()) == in.size());
+    std::vector<std::string> batches;
+    std::string seen;
+    u8 out[16];
+    usize count = 0;
+    while (t.get(vty::kDefaultTermno, out, sizeof(out), count) == H_SUCCESS && count > 0) {
+        std::string batch(reinterpret_cast<char*>(out), count);
+        batches.push_back(batch);
+        seen += hvc_vio_filter(batch);
+    }
+    CHECK(seen == in); // every byte arrives, the NULs included
+    REQUIRE(batches.size() >= 4);
+    CHECK(batches[0] == std::string("a\r", 2));
+    CHECK(batches[1] == std::string("\0b\r\r", 4));
+    CHECK(batches[2].substr(0, 4) == std::string("\0\0\0\r", 4));
+    // a NUL after anything else, or first in a batch, does not end it
+    CHECK(batches[2].size() == 16);
+    CHECK(t.pending_input() == 0);
+}
+
 TEST_CASE("vty: input and output overflow drop the newest bytes and count them") {
     vty::Terminal t;
     std::vector<u8> big(vty::kInputCapacity + 10, 'i');
