@@ -14,6 +14,7 @@
 #include <tessera/types.hpp>
 
 #include "common/chunks.hpp"
+#include "common/vio.hpp"
 #include "common/vty.hpp"
 #include "common/xics.hpp"
 
@@ -84,6 +85,7 @@ class Lpar {
     u32 vcpu_count = 0;
     xics::Controller xics;
     vty::Terminal vty;
+    vio::Bus vio; // TCE windows and virtual I/O devices (pointers into static device tables)
     arch::LparState arch{};
 
     // How its vcpus enter the guest once it starts (filled while loading): only vcpu 0 (Linux,

@@ -10,6 +10,7 @@
 #include "hcall/processor.hpp"
 #include "hcall/rtas.hpp"
 #include "hcall/shutdown.hpp"
+#include "hcall/tce.hpp"
 #include "hcall/test.hpp"
 #include "hcall/vty.hpp"
 #include "hcall/xics.hpp"
@@ -33,6 +34,10 @@ constexpr Entry kCommonHcalls[] = {
     {H_REGISTER_VPA,  &h_register_vpa},
     {H_PROD,          &h_prod},
     {H_CONFER,        &h_confer},
+    {H_GET_TCE,          &h_get_tce},
+    {H_PUT_TCE,          &h_put_tce},
+    {H_STUFF_TCE,        &h_stuff_tce},
+    {H_PUT_TCE_INDIRECT, &h_put_tce_indirect},
     {H_RTAS,          &h_rtas},
     {H_TESSERA_SHUTDOWN,  &h_tessera_shutdown},
     {H_TESSERA_TEST_EXIT, &h_tessera_test_exit},

@@ -1,0 +1,34 @@
+// An LPAR's virtual I/O bus: its TCE windows by LIOBN and its devices by unit address, as the
+// hcalls name them. It holds pointers only: windows and devices live in static device tables
+// (common/vio_devices.hpp), tests make their own. Owned by the LPAR (today: the run loop's CPU).
+#pragma once
+
+#include <tessera/types.hpp>
+
+namespace tessera::tce {
+class Window;
+}
+
+namespace tessera::vio {
+
+inline constexpr usize kMaxLansPerLpar = 4;
+inline constexpr usize kMaxWindowsPerLpar = 8; // one per device today; v-scsi servers need two
+// Unit addresses of an LPAR's l-lan devices: kLanUnitBase + the LAN's index in its config, after
+// the vty's customary 0x30000000 (libvirt/PowerVM style numbering). Their LIOBN is the unit
+// address (as QEMU's SPAPR_VIO_LIOBN) and their interrupt source kLanFirstIrq + the index.
+inline constexpr u32 kLanUnitBase = 0x3000'0002;
+
+class Bus {
+  public:
+    // False when full or when the LIOBN is taken already.
+    bool add_window(tce::Window& w);
+    // Null for a LIOBN this LPAR does not have (a 64-bit hcall argument: the upper 32 bits must be
+    // zero).
+    tce::Window* window(u64 liobn) const;
+    void clear();
+
+  private:
+    tce::Window* windows_[kMaxWindowsPerLpar] = {};
+};
+
+} // namespace tessera::vio
