@@ -1,5 +1,6 @@
 #include "common/vio.hpp"
 
+#include "common/llan.hpp"
 #include "common/tce.hpp"
 
 namespace tessera::vio {
@@ -15,6 +16,25 @@ bool Bus::add_window(tce::Window& w) {
     return false;
 }
 
+bool Bus::add_lan(llan::Adapter& a) {
+    if (lan(a.unit_address()) != nullptr) return false;
+    for (llan::Adapter*& slot : lans_) {
+        if (slot == nullptr) {
+            slot = &a;
+            return true;
+        }
+    }
+    return false;
+}
+
+llan::Adapter* Bus::lan(u64 unit_address) const {
+    if (unit_address >> 32 != 0) return nullptr;
+    for (llan::Adapter* a : lans_) {
+        if (a != nullptr && a->unit_address() == unit_address) return a;
+    }
+    return nullptr;
+}
+
 tce::Window* Bus::window(u64 liobn) const {
     if (liobn >> 32 != 0) return nullptr;
     for (tce::Window* w : windows_) {
@@ -25,6 +45,7 @@ tce::Window* Bus::window(u64 liobn) const {
 
 void Bus::clear() {
     for (tce::Window*& w : windows_) w = nullptr;
+    for (llan::Adapter*& a : lans_) a = nullptr;
 }
 
 } // namespace tessera::vio

@@ -5,8 +5,13 @@
 
 #include <tessera/types.hpp>
 
+#include "common/xics.hpp"
+
 namespace tessera::tce {
 class Window;
+}
+namespace tessera::llan {
+class Adapter;
 }
 
 namespace tessera::vio {
@@ -17,18 +22,23 @@ inline constexpr usize kMaxWindowsPerLpar = 8; // one per device today; v-scsi s
 // the vty's customary 0x30000000 (libvirt/PowerVM style numbering). Their LIOBN is the unit
 // address (as QEMU's SPAPR_VIO_LIOBN) and their interrupt source kLanFirstIrq + the index.
 inline constexpr u32 kLanUnitBase = 0x3000'0002;
+inline constexpr u32 kLanFirstIrq = xics::kFirstSource + 1; // after the vty's (kVtyIrq)
 
 class Bus {
   public:
     // False when full or when the LIOBN is taken already.
     bool add_window(tce::Window& w);
-    // Null for a LIOBN this LPAR does not have (a 64-bit hcall argument: the upper 32 bits must be
-    // zero).
+    bool add_lan(llan::Adapter& a); // false when full or its unit address is taken
+    // Null for a LIOBN or unit address this LPAR does not have (a 64-bit hcall argument: the upper
+    // 32 bits must be zero).
     tce::Window* window(u64 liobn) const;
+    llan::Adapter* lan(u64 unit_address) const;
+    llan::Adapter* lan_at(usize i) const { return i < kMaxLansPerLpar ? lans_[i] : nullptr; }
     void clear();
 
   private:
     tce::Window* windows_[kMaxWindowsPerLpar] = {};
+    llan::Adapter* lans_[kMaxLansPerLpar] = {};
 };
 
 } // namespace tessera::vio
