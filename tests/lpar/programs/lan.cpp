@@ -1,7 +1,8 @@
 // lan (1 vcpu, two LPARs lan1 and lan2 with `lan = net0`): the TCE and logical LAN hcalls from
 // the guest's side, with good and bad arguments, then frames exchanged with the other LPAR on the
 // LAN through the virtual switch: a broadcast handshake and one unicast frame each way, never a
-// frame of its own back. ISA-neutral: logical addresses are the program's own pointers.
+// frame of its own back, while lanflood floods the same LAN. ISA-neutral: logical addresses are
+// the program's own pointers.
 #include "common/rt/string.hpp"
 #include "lpar.hpp"
 
@@ -220,7 +221,7 @@ void exchange(const Boot& b) {
 
     // Handshake: broadcast HELLO (ack = whether we have heard the peer) until the peer's ack.
     u64 peer = 0;
-    bool heard = false, acked = false, own = false, bad_status = false;
+    bool heard = false, acked = false, own = false, bad_status = false, unicast = false;
     Deadline d = Deadline::ms(60000);
     while (!acked && !d.expired()) {
         const i64 s = send(kBroadcast, 'H', heard);
@@ -229,6 +230,7 @@ void exchange(const Boot& b) {
         while (receive(f)) {
             if (!f.ok) continue;
             own |= f.src == my_mac;
+            unicast |= f.kind == 'U' && f.dst == my_mac && f.src == peer && peer != 0;
             if (f.src == my_mac || f.kind != 'H') continue;
             peer = f.src;
             heard = true;
@@ -236,19 +238,28 @@ void exchange(const Boot& b) {
         }
         idle(5 * ticks_per_ms());
     }
-    for (int i = 0; i < 3; ++i) send(kBroadcast, 'H', 1); // the peer may wait for our ack
     check(heard, "a broadcast frame from the other LPAR on the LAN arrived");
     check(acked, "the other LPAR heard ours");
     check(!own, "our own frames never came back");
     check(!bad_status, "H_SEND_LOGICAL_LAN -> H_SUCCESS or H_DROPPED");
     // Unicast: one frame to the peer's MAC; wait for its unicast to ours.
-    check_status(send(peer, 'U', 1), H_SUCCESS, "H_SEND_LOGICAL_LAN unicast to the peer");
-    bool unicast = false;
+    // The peer's buffers may be full (lanflood floods the LAN): H_DROPPED, try again.
+    i64 us = H_DROPPED;
+    for (int i = 0; i < 1000 && us == H_DROPPED; ++i) {
+        us = send(peer, 'U', 1);
+        if (us == H_DROPPED) idle(ticks_per_ms());
+    }
+    check_status(us, H_SUCCESS, "H_SEND_LOGICAL_LAN unicast to the peer");
+    // Until the peer's unicast comes, keep telling it that we heard it (our HELLOs may have
+    // been dropped while its buffers were full).
     d = Deadline::ms(60000);
     while (!unicast && !d.expired()) {
         Frame f;
         while (receive(f)) unicast |= f.ok && f.kind == 'U' && f.dst == my_mac && f.src == peer;
-        if (!unicast) idle(5 * ticks_per_ms());
+        if (!unicast) {
+            send(kBroadcast, 'H', 1);
+            idle(5 * ticks_per_ms());
+        }
     }
     check(unicast, "the peer's unicast frame arrived, addressed to us");
     // Let the peer finish before our adapter goes away.
