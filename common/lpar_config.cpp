@@ -496,10 +496,15 @@ bool Parser::check_lans() {
         const LparConfig& l = out_.lpars[i];
         for (usize j = 0; j < l.lan_count; ++j) {
             const LanConfig& lan = l.lans[j];
+            // The i-th adapter's unit address (vio::kLanUnitBase + i) must not be the vty's.
+            if (l.vty == kConfigLanUnitBase + j)
+                return fail_at(err_, file_, lan.line,
+                               "lan: lpar %s: this adapter's unit address 0x%x is its vty's "
+                               "(choose another vty)",
+                               l.name, static_cast<unsigned>(l.vty));
             if (++adapters > kConfigMaxAdapters)
                 return fail_at(err_, file_, lan.line,
-                               "lan: too many LAN adapters (at most %zu in "
-                               "the machine)",
+                               "lan: too many LAN adapters (at most %zu in the machine)",
                                kConfigMaxAdapters);
             bool first = true; // the first use of this LAN name
             for (usize pi = 0; pi <= i; ++pi) {

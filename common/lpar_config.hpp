@@ -38,7 +38,8 @@ inline constexpr u32 kConfigDefaultVty = 0x3000'0000;
 inline constexpr usize kConfigMaxLans = 4;      // per LPAR; = vio::kMaxLansPerLpar
 inline constexpr usize kConfigLanNameMax = 32;  // = llan::kLanNameMax, including the terminator
 inline constexpr usize kConfigMaxLanNames = 8;  // distinct LANs in the machine
-inline constexpr usize kConfigMaxAdapters = 16; // l-lan adapters in the machine (all LPARs)
+inline constexpr usize kConfigMaxAdapters = 16; // l-lan adapters in the machine
+inline constexpr u32 kConfigLanUnitBase = 0x3000'0002; // = vio::kLanUnitBase
 
 // How the hypervisor enters an LPAR's kernel.
 enum class LparKind : u8 {

@@ -441,6 +441,7 @@ TEST_CASE("config: expect = exit | crash") {
 }
 
 static_assert(kConfigMaxLans == vio::kMaxLansPerLpar);
+static_assert(kConfigLanUnitBase == vio::kLanUnitBase);
 
 TEST_CASE("lan = NAME [MAC]: repeatable, derived MACs stable and locally administered") {
     Parsed p = parse(kHead + R"([lpar a]
@@ -494,6 +495,10 @@ TEST_CASE("lan: bad values are refused with their line") {
                    "lan = net0 02:00:00:00:00:01\n[lpar b]\nmemory = 16M\n"
                    "kernel = k\nlan = net0 02:00:00:00:00:01\n") ==
           "lpars.conf:9: lan: lpar b has MAC 02:00:00:00:00:01 on 'net0', as lpar a (line 5)");
+    CHECK(error_of(kHead + "[lpar a]\nmemory = 16M\nkernel = k\nvty = 0x30000003\nlan = n0\n"
+                           "lan = n1\n") ==
+          "lpars.conf:7: lan: lpar a: this adapter's unit address 0x30000003 is its vty's (choose "
+          "another vty)");
     // The same MAC on different LANs is fine.
     CHECK(error_of(kHead + kMinimal +
                    "lan = net0 02:00:00:00:00:01\n[lpar b]\nmemory = 16M\n"
