@@ -68,7 +68,8 @@ hcall::Ret Window::stuff(u64 ioba, u64 tce, u64 count) {
 }
 
 hcall::Ret Window::put_indirect(u64 ioba, LogicalAddr list, u64 count) {
-    if (ioba >= kWindowSize || count > kMaxIndirect || !list.is_aligned(kPageSize))
+    if (memory_ == nullptr || ioba >= kWindowSize || count > kMaxIndirect ||
+        !list.is_aligned(kPageSize))
         return hcall::H_PARAMETER;
     const u64 first = ioba >> kPageShift;
     if (count > kWindowEntries - first) return hcall::H_PARAMETER;

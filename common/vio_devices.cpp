@@ -1,5 +1,6 @@
 #include "common/vio_devices.hpp"
 
+#include "common/guest_fdt.hpp"
 #include "common/llan.hpp"
 #include "common/lpar.hpp"
 #include "common/rt/format.hpp"
@@ -7,6 +8,15 @@
 #include "common/vswitch.hpp"
 
 namespace tessera::vio {
+
+// The configuration's limits are the devices' (common/lpar_config.hpp cannot include these).
+static_assert(kConfigMaxLans == kMaxLansPerLpar);
+static_assert(kConfigLanNameMax == llan::kLanNameMax);
+static_assert(kConfigLanUnitBase == kLanUnitBase);
+static_assert(kConfigMaxLpars <= llan::kMaxLanMembers);
+static_assert(kMaxLansPerLpar <= guest_fdt::kMaxLans);
+static_assert(kLanFirstIrq + kMaxLansPerLpar <= xics::kFirstSource + xics::kSourceCount);
+
 namespace {
 
 constinit llan::Adapter adapters[kMaxLanAdapters];
