@@ -24,6 +24,9 @@ inline constexpr usize kMaxWindowsPerLpar = 8; // one per device today; v-scsi s
 inline constexpr u32 kLanUnitBase = 0x3000'0002;
 inline constexpr u32 kLanFirstIrq = xics::kFirstSource + 1; // after the vty's (kVtyIrq)
 
+// Every window on an LPAR's bus is its own (bound to its own memory): the TCE hcalls change any
+// window they find here. A virtual SCSI server's second, "remote" window (the client's, for
+// H_COPY_RDMA) must therefore be kept apart from this list and reached only through tce::copy.
 class Bus {
   public:
     // False when full or when the LIOBN is taken already.
