@@ -243,10 +243,15 @@ void exchange(const Boot& b) {
     check(!own, "our own frames never came back");
     check(!bad_status, "H_SEND_LOGICAL_LAN -> H_SUCCESS or H_DROPPED");
     // Unicast: one frame to the peer's MAC; wait for its unicast to ours.
-    // The peer's buffers may be full (lanflood floods the LAN): H_DROPPED, try again.
+    // The peer's buffers may be full (lanflood floods the LAN): H_DROPPED, try again, draining
+    // our own queue meanwhile (the peer does the same, or neither would ever have room), until
+    // a deadline rather than a count: on a busy host the flood outlasts any fixed count.
     i64 us = H_DROPPED;
-    for (int i = 0; i < 1000 && us == H_DROPPED; ++i) {
+    d = Deadline::ms(60000);
+    while (us == H_DROPPED && !d.expired()) {
         us = send(peer, 'U', 1);
+        Frame f;
+        while (receive(f)) unicast |= f.ok && f.kind == 'U' && f.dst == my_mac && f.src == peer;
         if (us == H_DROPPED) idle(ticks_per_ms());
     }
     check_status(us, H_SUCCESS, "H_SEND_LOGICAL_LAN unicast to the peer");
