@@ -4,7 +4,8 @@
 // instructions in problem state too, with the privileged bit; a facility the hypervisor keeps
 // off (DPDES) is an illegal instruction, not the end of the LPAR; the facilities a guest owns
 // work; AMR, IAMR and UAMOR writes take effect and survive vcpu switches; the decrementer runs
-// at the timebase's rate however many exits there are, and never fires early.
+// at the timebase's rate however many exits there are, and never fires early; H_SET_SPRG0 and
+// H_PAGE_INIT do what QEMU's pseries does.
 #include "lpar.hpp"
 
 using namespace lpar;
@@ -230,6 +231,52 @@ void dec_not_early() {
           "no decrementer interrupt arrives before its time");
 }
 
+// H_SET_SPRG0 and H_PAGE_INIT, as QEMU's pseries offers them (docs/hcalls.md). The pages used
+// are in the middle of the LPAR, away from the program, its stacks and run_user's mapping.
+void papr_hcalls(const Boot& b) {
+    note("H_SET_SPRG0, H_PAGE_INIT");
+    constexpr int kSprSprg0 = 272;
+    constexpr u64 kValue = 0x5eed'0000'1234'5678;
+    const u64 old = mfspr<kSprSprg0>();
+    check_status(hcall(H_SET_SPRG0, kValue).status, H_SUCCESS, "H_SET_SPRG0");
+    check_eq(mfspr<kSprSprg0>(), kValue, "SPRG0 holds what H_SET_SPRG0 wrote");
+    Deadline d = Deadline::ms(50); // other LPARs run on this CPU meanwhile
+    while (!d.expired()) {
+    }
+    check_eq(mfspr<kSprSprg0>(), kValue, "and keeps it across vcpu switches");
+    mtspr<kSprSprg0>(old);
+
+    constexpr u64 kPage = 4096, kZero = u64{1} << (63 - 48), kCopy = u64{1} << (63 - 49),
+                  kIcacheSync = u64{1} << (63 - 41);
+    const u64 src = b.memory_size / 2, dst = src + kPage;
+    auto* s8 = reinterpret_cast<volatile u8*>(src);
+    auto* d8 = reinterpret_cast<volatile u8*>(dst);
+    for (u64 i = 0; i < kPage; ++i) {
+        s8[i] = static_cast<u8>(i * 7 + 1);
+        d8[i] = 0xaa;
+    }
+    d8[kPage] = 0x55; // the first byte after the destination page
+    check_status(hcall(H_PAGE_INIT, kCopy, dst, src).status, H_SUCCESS, "H_PAGE_INIT copy");
+    unsigned wrong = 0;
+    for (u64 i = 0; i < kPage; ++i) wrong += d8[i] != static_cast<u8>(i * 7 + 1);
+    check(wrong == 0 && d8[kPage] == 0x55, Detail("%u bytes wrong", wrong),
+          "the page is copied, and nothing past it");
+    check_status(hcall(H_PAGE_INIT, kZero | kIcacheSync, dst, 0).status, H_SUCCESS,
+                 "H_PAGE_INIT zero with instruction-cache synchronisation");
+    wrong = 0;
+    for (u64 i = 0; i < kPage; ++i) wrong += d8[i] != 0;
+    check(wrong == 0 && d8[kPage] == 0x55 && s8[1] == 8, Detail("%u bytes not zero", wrong),
+          "the page is zeroed, and nothing else");
+    check_status(hcall(H_PAGE_INIT, kZero, dst + 8, 0).status, H_PARAMETER,
+                 "H_PAGE_INIT of an unaligned page -> H_PARAMETER");
+    check_status(hcall(H_PAGE_INIT, kZero, b.memory_size, 0).status, H_PARAMETER,
+                 "H_PAGE_INIT past the LPAR's memory -> H_PARAMETER");
+    check_status(hcall(H_PAGE_INIT, kCopy, dst, b.memory_size).status, H_PARAMETER,
+                 "H_PAGE_INIT from past the LPAR's memory -> H_PARAMETER");
+    check_status(hcall(H_PAGE_INIT, kZero | 1, dst, 0).status, H_PARAMETER,
+                 "H_PAGE_INIT with an unknown flag -> H_PARAMETER");
+}
+
 } // namespace
 
 void lpar_main(const Boot& b) {
@@ -242,4 +289,5 @@ void lpar_main(const Boot& b) {
     authority_masks();
     dec_rate();
     dec_not_early();
+    papr_hcalls(b);
 }
