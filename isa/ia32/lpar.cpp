@@ -6,6 +6,7 @@
 #include "isa/ia32/cpu.hpp"
 #include "isa/ia32/cr.hpp"
 #include "isa/ia32/emulate.hpp"
+#include "isa/ia32/exit_reason.hpp"
 #include "isa/ia32/guest_mmu.hpp"
 #include "isa/ia32/shadow.hpp"
 
@@ -110,6 +111,7 @@ bool lpar_init(Lpar& lpar) {
 }
 
 void lpar_teardown(Lpar& lpar) {
+    log_exit_counts(lpar.name, lpar.arch.exits, kExitNames);
     for (u32 i = 0; i < lpar.vcpu_count; ++i) {
         shadow_release(lpar.vcpus[i]);
         fpu_forget(lpar.vcpus[i]);
@@ -171,6 +173,7 @@ bool handle_gp(Vcpu& v, bool& halt) {
         const u32 vector = r.error >> 3;
         const u32 length = software_int_at_eip(v, vector);
         if (length != 0) {
+            count(v, vector == 0x80 ? Exit::Int80 : Exit::SoftInt);
             r.eip += length;
             return reflect(v, vector, Event::Software, false, 0);
         }
@@ -187,6 +190,7 @@ bool handle_gp(Vcpu& v, bool& halt) {
             return false;
         }
     }
+    count_reflected(v, 13);
     return reflect(v, 13, Event::Exception, true, r.error);
 }
 
@@ -195,12 +199,16 @@ bool handle_page_fault(Vcpu& v) {
     const u32 error = v.arch.regs.error;
     u32 guest_error = 0;
     if (v.arch.ctl.cr0 & kCr0Pg) {
-        if (shadow_fill(v, va, error, guest_error) == ShadowFill::Filled) return true;
+        if (shadow_fill(v, va, error, guest_error) == ShadowFill::Filled) {
+            count(v, Exit::ShadowFill);
+            return true;
+        }
     } else {
         // Paging off: everything of the LPAR is mapped, so this is the end of its memory or the
         // hypervisor's hole.
         guest_error = guest_translate(*v.lpar, v.arch.ctl, va, error & (kPfW | kPfU), true).error;
     }
+    count_reflected(v, 14);
     return reflect_page_fault(v, va, guest_error);
 }
 
@@ -249,11 +257,15 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
         sw_frame = r;
         ia32_guest_enter(cr3);
         r = sw_frame;
+        ++v.lpar->arch.exits.exits;
 
         const u32 vector = r.vector;
         if (step) {
             r.eflags &= ~kEflagsTf;
-            if (vector == 1) continue; // our single step: the instruction ran
+            if (vector == 1) { // our single step: the instruction ran
+                count(v, Exit::Step);
+                continue;
+            }
             // A host interrupt before the instruction ran: the shadow still holds. (A fault or
             // trap of the instruction itself ends it, as on the CPU.)
             v.arch.sti_shadow =
@@ -262,14 +274,17 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
         bool ok = true, halt = false;
         if (vector >= X86_IRQ_BASE && vector < X86_IRQ_BASE + 16) {
             pc::pic_eoi(vector - X86_IRQ_BASE);
+            count(v, Exit::HostIrq);
             continue; // the deadline decides (the PIT only serves to get control back)
         }
         if (vector == X86_HCALL_VECTOR) {
+            count(v, Exit::Hcall);
             VcpuExit exit = VcpuExit::Preempted;
             if (handle_hcall(v, exit)) continue;
             return exit;
         }
         if (vector == X86_IRET_VECTOR) {
+            count(v, Exit::IretGate);
             ok = handle_iret(v);
         } else if (vector == 14) {
             ok = handle_page_fault(v);
@@ -277,6 +292,7 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
             ok = handle_gp(v, halt);
         } else if (!host_exception(vector)) {
             const bool err = has_error_code(vector);
+            count_reflected(v, vector);
             ok = reflect(v, vector, Event::Exception, err, err ? r.error : 0);
         } else {
             crash(v, "%s at eip %#x (cs %#x)", exception_name(vector), r.eip, r.cs);

@@ -8,6 +8,7 @@
 #include "isa/ia32/cpu.hpp"
 #include "isa/ia32/decode.hpp"
 #include "isa/ia32/descriptor.hpp"
+#include "isa/ia32/exit_reason.hpp"
 #include "isa/ia32/guest_mmu.hpp"
 
 #include <arch/hcalls.hpp>
@@ -237,6 +238,7 @@ bool deliver_virq(Vcpu& v) {
     const bool enabled = vif(v);
     if ((external || timer) && enabled) {
         if (!external) v.arch.timer_deadline = 0; // the one-shot timer fired
+        count(v, external ? Exit::VirqExternal : Exit::VirqTimer);
         if (!reflect(v, external ? v.arch.external_vector : v.arch.timer_vector, Event::External,
                      false, 0))
             return false;
@@ -245,6 +247,7 @@ bool deliver_virq(Vcpu& v) {
     // pending: what is still held back now (the other source, or both while disabled).
     const bool still_external = v.lpar->xics.has_pending(v.index);
     const u32 pending = (still_external || timer_pending(v)) && !vif(v) ? 1 : 0;
+    if (pending) count(v, Exit::VirqHeld);
     if (!v.lpar->memory.copy_in(LogicalAddr(v.arch.virq_area + 4), &pending, sizeof(pending))) {
         crash(v, "virtual interrupt flags at %#x outside the LPAR", v.arch.virq_area);
         return false;

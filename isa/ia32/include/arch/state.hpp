@@ -1,6 +1,8 @@
 // ia32 per-vcpu and per-LPAR state, embedded by value in the core's Vcpu and Lpar.
 #pragma once
 
+#include "common/exit_counts.hpp"
+
 #include <tessera/types.hpp>
 
 namespace tessera::arch {
@@ -88,6 +90,7 @@ struct VcpuState {
 struct LparState {
     u32 page_dir = 0; // real address of the LPAR's paging-off directory (guest-virtual = logical)
     int pd_slot = -1;
+    ExitCounts exits{}; // isa/ia32/exit_reason.hpp; printed at lpar_teardown
 };
 
 } // namespace tessera::arch
