@@ -5,6 +5,7 @@
 #include "hcall/dispatch.hpp"
 #include "isa/ia32/cpu.hpp"
 #include "isa/ia32/cr.hpp"
+#include "isa/ia32/direct_gate.hpp"
 #include "isa/ia32/emulate.hpp"
 #include "isa/ia32/exit_reason.hpp"
 #include "isa/ia32/guest_mmu.hpp"
@@ -160,6 +161,8 @@ void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
     s.sti_shadow = false;
     s.timer_vector = kVirqTimer;
     s.external_vector = kVirqExternal;
+    s.syscall_entry = 0;
+    s.window_start = s.window_end = 0;
 }
 
 namespace {
@@ -212,6 +215,19 @@ bool handle_page_fault(Vcpu& v) {
     return reflect_page_fault(v, va, guest_error);
 }
 
+// A virtual interrupt is due (whether or not the virtual IF lets it in).
+bool interrupt_due(const Vcpu& v) {
+    return v.lpar->xics.has_pending(v.index) || timer_pending(v);
+}
+
+// The first instruction of the guest's int $0x80 trap-gate handler, in ring 1: entered with
+// the virtual IF as ring 3 had it (a trap gate), it gets one instruction before an interrupt,
+// as after sti, to disable them as an interrupt gate would have.
+bool at_syscall_entry(const Vcpu& v) {
+    const GuestFrame& r = v.arch.regs;
+    return v.arch.syscall_entry != 0 && r.eip == v.arch.syscall_entry && (r.cs & 3) == 1;
+}
+
 // Exceptions that are the machine's, not the guest's.
 bool host_exception(u32 vector) {
     return vector == 2 || vector == 8 || vector == 18 || vector >= 32;
@@ -225,10 +241,17 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
     for (;;) {
         const u64 now = timebase();
         if (now >= deadline) return VcpuExit::Preempted;
-        // In an sti's shadow the next instruction runs first, single-stepped (TF) so that the
-        // #DB brings us back to deliver right after it (unless it exits by itself, as hlt does).
-        const bool shadow = v.arch.sti_shadow;
+        // Direct system calls: the guest's int $0x80 gate, if allowed, is the CPU's while it
+        // runs (isa/ia32/direct_gate.hpp).
+        const DirectGate gate = direct_gate_for(v);
+        v.arch.syscall_entry = gate.handler;
+        // In an sti's shadow (or at the first instruction of the system call's trap-gate
+        // handler) the next instruction runs first, single-stepped (TF) so that the #DB brings
+        // us back to deliver right after it (unless it exits by itself, as hlt does).
+        const bool shadow = v.arch.sti_shadow || (at_syscall_entry(v) && interrupt_due(v));
         v.arch.sti_shadow = false;
+        // In the guest's return window an interrupt is taken where the window returns to.
+        if (!shadow && interrupt_due(v) && complete_window_iret(v)) count(v, Exit::ExitWindow);
         if (!shadow && !deliver_virq(v)) return VcpuExit::Fault;
         // The PIT also brings us back when the guest's timer expires, to deliver it (or to set
         // the pending flag while its interrupts are disabled).
@@ -254,6 +277,7 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
                 return VcpuExit::Fault;
             }
         }
+        idt_load_syscall(gate.entry, gate.esp1, gate.ss1);
         sw_frame = r;
         ia32_guest_enter(cr3);
         r = sw_frame;
@@ -341,6 +365,25 @@ hcall::Ret h_ia32_set_virq(hcall::Env& env, hcall::Frame& frame) {
     s.virq_on = true;
     s.virq_area = static_cast<u32>(area);
     set_vif(env.vcpu, on);
+    return hcall::H_SUCCESS;
+}
+
+} // namespace tessera::arch
+
+namespace tessera::arch {
+
+hcall::Ret h_ia32_set_exit_window(hcall::Env& env, hcall::Frame& frame) {
+    const u64 start = frame.args[0], end = frame.args[1];
+    if (end < start || end > 0xffffffffull || end - start > 4096) return hcall::H_PARAMETER;
+    env.vcpu.arch.window_start = static_cast<u32>(start);
+    env.vcpu.arch.window_end = static_cast<u32>(end);
+    return hcall::H_SUCCESS;
+}
+
+hcall::Ret h_ia32_exit_counts(hcall::Env& env, hcall::Frame& frame) {
+    const ExitCounts& c = env.lpar.arch.exits;
+    frame.rets[0] = c.exits;
+    frame.rets[1] = c.count[static_cast<usize>(Exit::Int80)];
     return hcall::H_SUCCESS;
 }
 

@@ -79,6 +79,10 @@ void sanitize_selectors(Vcpu& v) {
     }
 }
 
+u64 descriptor_of(const Vcpu& v, u32 selector) {
+    return lookup(v, selector);
+}
+
 u32 segment_base(const Vcpu& v, u32 selector) {
     const u64 d = lookup(v, selector);
     return desc::present(d) ? desc::base(d) : 0;
@@ -288,28 +292,48 @@ bool iret_fault(Vcpu& v, u32 vector, u32 error, const GuestFault* pf = nullptr) 
 
 } // namespace
 
-bool handle_iret(Vcpu& v) {
+namespace {
+
+// Pops the iret frame at the guest's esp as iret would: 0, or the exception it raises (its
+// error code in `error`; for #PF the fault in `pf`).
+u32 pop_iret(Vcpu& v, u32& error, GuestFault& pf) {
     GuestFrame& r = v.arch.regs;
     u32 f[5];
-    GuestFault pf;
-    if (!guest_read(v, r.esp, f, 3 * sizeof(u32), &pf)) return iret_fault(v, 14, 0, &pf);
+    if (!guest_read(v, r.esp, f, 3 * sizeof(u32), &pf)) return 14;
     u32 esp = r.esp + 3 * sizeof(u32), ss = r.ss;
     const bool outer = (f[1] & 3) == 3;
     if (outer) {
-        if (!guest_read(v, esp, f + 3, 2 * sizeof(u32), &pf)) return iret_fault(v, 14, 0, &pf);
+        if (!guest_read(v, esp, f + 3, 2 * sizeof(u32), &pf)) return 14;
         esp = f[3];
         ss = f[4];
     }
-    u32 error = 0;
-    if (const u32 vector = iret_refusal(v, f[1], ss, outer, error))
-        return iret_fault(v, vector, error);
+    if (const u32 vector = iret_refusal(v, f[1], ss, outer, error)) return vector;
     r.eip = f[0];
     r.cs = f[1];
     r.eflags = f[2];
     r.esp = esp;
     r.ss = ss;
     set_vif(v, (f[2] & kEflagsIf) != 0);
+    return 0;
+}
+
+} // namespace
+
+bool handle_iret(Vcpu& v) {
+    u32 error = 0;
+    GuestFault pf;
+    const u32 vector = pop_iret(v, error, pf);
+    if (vector == 14) return iret_fault(v, 14, 0, &pf);
+    if (vector != 0) return iret_fault(v, vector, error);
     return true;
+}
+
+bool complete_window_iret(Vcpu& v) {
+    const GuestFrame& r = v.arch.regs;
+    if ((r.cs & 3) != 1 || r.eip < v.arch.window_start || r.eip >= v.arch.window_end) return false;
+    u32 error = 0;
+    GuestFault pf;
+    return pop_iret(v, error, pf) == 0; // changes nothing when it would fault
 }
 
 } // namespace tessera::arch
