@@ -9,6 +9,7 @@
 #include "common/lpar_config.hpp"
 #include "common/rt/format.hpp"
 #include "common/run.hpp"
+#include "common/vio_devices.hpp"
 #include "common/wall_clock.hpp"
 
 #include <tessera/arch.hpp>
@@ -134,7 +135,9 @@ void create_lpar(const LparConfig& lc) {
     lpar->vty.set_termno(lc.vty);
     if (lc.console) console::mux().attach(lpar->name, lpar->vty);
     char reason[96] = "";
-    if (!arch::lpar_init(*lpar)) {
+    if (!vio::attach_lans(*lpar, lc, reason, sizeof(reason))) {
+        // reason says which LAN
+    } else if (!arch::lpar_init(*lpar)) {
         rt::format(reason, sizeof(reason), "the ISA could not set up its translation");
     } else if (lc.kind == LparKind::Test) {
         load_test_program(*lpar, lc, reason, sizeof(reason));

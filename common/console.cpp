@@ -138,7 +138,7 @@ void Multiplexer::input(u8 byte) {
 void Multiplexer::command(u8 key) {
     char line[80];
     usize len = 0;
-    if (key >= '1' && static_cast<usize>(key - '1') < kMaxTerminals) {
+    if (key >= '1' && key <= '9' && static_cast<usize>(key - '1') < kMaxTerminals) {
         if (set_focus(key - '1')) {
             announce_focus();
             return;
@@ -187,9 +187,9 @@ void Multiplexer::announce_focus() {
 }
 
 void Multiplexer::help() {
-    static_assert(kMaxTerminals == 8, "the help text names the digit keys");
+    static_assert(kMaxTerminals >= 9, "the help text names the digit keys 1..9");
     static constexpr char kKeys[] =
-        "-- Tessera console keys: Ctrl-] 1..8: focus that LPAR, Ctrl-] n/p: next/previous,"
+        "-- Tessera console keys: Ctrl-] 1..9: focus that LPAR, Ctrl-] n/p: next/previous,"
         " Ctrl-] Ctrl-]: send Ctrl-], Ctrl-] ?: this help\n"
         "-- QEMU's keys stay on Ctrl-A (Ctrl-A x: leave QEMU, Ctrl-A h: its help)\n";
     write_hypervisor(kKeys, sizeof(kKeys) - 1);

@@ -11,7 +11,8 @@
 // Input. Bytes typed on the machine console go to the vty of the LPAR that has the focus (at
 // first the first one attached). Ctrl-] (0x1d, as in `xl console` and `virsh console`) starts a
 // command; QEMU keeps its own Ctrl-A keys (Ctrl-A x leaves it):
-//   Ctrl-] 1..8     focus the LPAR attached in that position (as listed by Ctrl-] ?)
+//   Ctrl-] 1..9     focus the LPAR attached in that position (as listed by Ctrl-] ?; n/p
+//                   reach the ones after the ninth)
 //   Ctrl-] n / p    focus the next / previous attached LPAR
 //   Ctrl-] Ctrl-]   send one Ctrl-] to the focused LPAR
 //   Ctrl-] ?        list the LPARs and these keys
@@ -29,10 +30,10 @@
 
 namespace tessera::console {
 
-inline constexpr usize kMaxTerminals = 8; // >= kMaxLpars (checked in tests/unit/console_test)
-inline constexpr usize kNameMax = 32;     // including the terminator; longer names are cut
-inline constexpr u8 kEscape = 0x1d;       // Ctrl-]
-inline constexpr usize kPollBudget = 256; // bytes poll_input() takes per call at most
+inline constexpr usize kMaxTerminals = 16; // >= kMaxLpars (checked in tests/unit/console_test)
+inline constexpr usize kNameMax = 32;      // including the terminator; longer names are cut
+inline constexpr u8 kEscape = 0x1d;        // Ctrl-]
+inline constexpr usize kPollBudget = 256;  // bytes poll_input() takes per call at most
 
 class Multiplexer {
   public:

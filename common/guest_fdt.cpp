@@ -11,8 +11,10 @@ namespace tessera::guest_fdt {
 
 namespace {
 
-// The hcall function sets of the ISA-neutral hcalls (hcall/dispatch.cpp): the vty and XICS calls.
-constexpr const char* kCommonHypertas[] = {"hcall-term", "hcall-interrupt"};
+// The hcall function sets of the ISA-neutral hcalls (hcall/dispatch.cpp): the vty and XICS calls,
+// the TCE calls (H_PUT_TCE_INDIRECT and H_STUFF_TCE are "multi-tce") and the logical LAN.
+constexpr const char* kCommonHypertas[] = {"hcall-term", "hcall-interrupt", "hcall-tce",
+                                           "hcall-multi-tce", "hcall-lLAN"};
 
 constexpr u32 kRtasErrorLogMax = 2048; // Linux's RTAS_ERROR_LOG_MAX; Tessera writes no logs
 constexpr u32 kRtasEventScanRate = 1;  // event-scan calls per minute (QEMU's rate)
@@ -59,6 +61,7 @@ bool check(const Description& d) {
     for (usize i = 0; i < d.rtas_tokens.count; ++i) {
         if (!valid_name(d.rtas_tokens.entries[i].name, kNodeNameMax)) return false;
     }
+    if (d.lan_count > kMaxLans) return false;
     return true;
 }
 
@@ -87,6 +90,9 @@ class Writer {
     }
     void cell(const char* name, u32 value) {
         if (error_ == 0) note(fdt_property_u32(fdt_, name, value));
+    }
+    void bytes(const char* name, const u8* value, usize len) {
+        if (error_ == 0) note(fdt_property(fdt_, name, value, static_cast<int>(len)));
     }
     void cell64(const char* name, u64 value) {
         if (error_ == 0) note(fdt_property_u64(fdt_, name, value));
@@ -222,6 +228,28 @@ void write_interrupt_controller(Writer& w, const Description& d) {
     w.end();
 }
 
+void write_lan(Writer& w, const Lan& lan) {
+    char name[kNodeNameMax];
+    rt::format(name, sizeof name, "l-lan@%x", lan.unit_address);
+    const u32 irq[] = {lan.irq, 0}; // 0: positive edge
+    const u32 window[] = {lan.unit_address, 0, 0, static_cast<u32>(lan.window_size >> 32),
+                          static_cast<u32>(lan.window_size)};
+    u8 mac[6];
+    for (usize i = 0; i < 6; ++i) mac[i] = static_cast<u8>(lan.mac >> (40 - 8 * i));
+    w.begin(name);
+    w.string("device_type", "network");
+    w.string("compatible", "IBM,l-lan");
+    w.cell("reg", lan.unit_address);
+    w.cells("interrupts", irq, 2);
+    w.cell("ibm,#dma-address-cells", 2);
+    w.cell("ibm,#dma-size-cells", 2);
+    w.cells("ibm,my-dma-window", window, 5);
+    w.bytes("local-mac-address", mac, sizeof mac);
+    w.bytes("mac-address", mac, sizeof mac);
+    w.cell("ibm,mac-address-filters", 0);
+    w.end();
+}
+
 void write_vdevice(Writer& w, const Description& d) {
     char vty[kNodeNameMax];
     rt::format(vty, sizeof vty, "vty@%x", d.vty_termno);
@@ -230,11 +258,14 @@ void write_vdevice(Writer& w, const Description& d) {
     w.string("compatible", "IBM,vdevice");
     w.cell("#address-cells", 1);
     w.cell("#size-cells", 0);
+    w.cell("#interrupt-cells", 2);
+    w.empty("interrupt-controller");
     w.begin(vty);
     w.string("device_type", "serial");
     w.string("compatible", "hvterm1");
     w.cell("reg", d.vty_termno);
     w.end();
+    for (usize i = 0; i < d.lan_count; ++i) write_lan(w, d.lans[i]);
     w.end();
 }
 

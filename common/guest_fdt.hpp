@@ -22,8 +22,15 @@
 //                "IBM,ppc-xicp"*, interrupt-controller, #address-cells <0>, #interrupt-cells <2>,
 //                ibm,interrupt-server-ranges = <0 cpu_count>
 //   /vdevice     device_type "vdevice"*, compatible "IBM,vdevice", #address-cells <1>,
-//                #size-cells <0>; vty@<termno>: device_type "serial"*, compatible "hvterm1"*,
-//                reg = <termno>* (no interrupts property: hvc_vio polls)
+//                #size-cells <0>, #interrupt-cells <2>*, interrupt-controller* (children's
+//                interrupts resolve here); vty@<termno>: device_type "serial"*, compatible
+//                "hvterm1"*, reg = <termno>* (no interrupts property: hvc_vio polls);
+//                l-lan@<ua> per logical LAN adapter (ibmveth): device_type "network"*, compatible
+//                "IBM,l-lan"*, reg = <ua>*, interrupts = <source 0>* (0: edge),
+//                ibm,my-dma-window = <liobn 0 0 size-hi size-lo>* with ibm,#dma-address-cells
+//                = ibm,#dma-size-cells = <2>* (else Linux parses the window's size with /vdevice's
+//                #size-cells, 0), local-mac-address* and mac-address (6 bytes),
+//                ibm,mac-address-filters = <0>*; no ibm,illan-options (no checksum offload)
 //   reserve map  the RTAS region
 // Left out on purpose: ibm,architecture-vec-5 (keeps Linux on the hash MMU and XICS) and an ICS
 // node (Linux's ics-rtas needs only the ibm,get-xive/set-xive tokens).
@@ -85,6 +92,15 @@ struct RtasTokens {
     usize count = 0;
 };
 
+// A logical LAN adapter (common/llan.hpp) as the guest sees it.
+struct Lan {
+    u32 unit_address = 0; // reg, and the LIOBN of its TCE window
+    u32 irq = 0;          // its XICS source
+    u64 mac = 0;          // mac[0] in bits 47..40
+    u64 window_size = 0;  // bytes of IOBA space
+};
+inline constexpr usize kMaxLans = 4;
+
 struct Description {
     const char* partition_name = nullptr; // ibm,partition-name (the LPAR's name); null: left out
     const char* model = "Tessera,pSeries-LPAR";
@@ -95,6 +111,8 @@ struct Description {
     LogicalAddr initrd_start;
     u64 initrd_size = 0; // 0: no initrd properties
     u32 vty_termno = 0x30000000;
+    Lan lans[kMaxLans];
+    usize lan_count = 0;
     // Where the caller puts the RTAS blob (hcall/rtas.hpp rtas_blob()); the region is reserved.
     LogicalAddr rtas_base;
     u32 rtas_size = 0;

@@ -14,12 +14,13 @@
 #include <tessera/types.hpp>
 
 #include "common/chunks.hpp"
+#include "common/vio.hpp"
 #include "common/vty.hpp"
 #include "common/xics.hpp"
 
 namespace tessera {
 
-inline constexpr usize kMaxLpars = 8;
+inline constexpr usize kMaxLpars = 16;
 inline constexpr usize kMaxVcpusPerLpar = 8; // also the number of XICS servers per LPAR
 inline constexpr usize kLparNameMax = 32;    // including the terminator
 inline constexpr usize kStopReasonMax = 96;  // including the terminator
@@ -84,6 +85,7 @@ class Lpar {
     u32 vcpu_count = 0;
     xics::Controller xics;
     vty::Terminal vty;
+    vio::Bus vio; // TCE windows and virtual I/O devices (pointers into static device tables)
     arch::LparState arch{};
 
     // How its vcpus enter the guest once it starts (filled while loading): only vcpu 0 (Linux,

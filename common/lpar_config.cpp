@@ -23,6 +23,17 @@ const LparConfig* Config::find(const char* name) const {
     return nullptr;
 }
 
+u64 derived_mac(const char* lpar, const char* lan) {
+    u64 h = 0xcbf2'9ce4'8422'2325; // FNV-1a, 64 bits
+    auto mix = [&h](const char* s) {
+        for (; *s; ++s) h = (h ^ static_cast<u8>(*s)) * 0x100'0000'01b3;
+        h = (h ^ 0xff) * 0x100'0000'01b3; // a separator no name contains
+    };
+    mix(lpar);
+    mix(lan);
+    return u64{0x02} << 40 | (h & 0xff'ffff'ffff); // locally administered, unicast
+}
+
 namespace {
 
 constexpr int kEcho = 60; // at most this many characters of a bad value are quoted back
@@ -169,10 +180,11 @@ enum Key : u8 {
     kVty,
     kKind,
     kExpect,
+    kLan,
     kKeyCount
 };
 constexpr const char* kKeyNames[kKeyCount] = {"memory",  "cpus", "kernel", "initrd", "cmdline",
-                                              "console", "vty",  "kind",   "expect"};
+                                              "console", "vty",  "kind",   "expect", "lan"};
 
 class Parser {
   public:
@@ -189,6 +201,8 @@ class Parser {
     bool finish_section();
     bool value(Key key, Str raw);
     bool memory_value(Str v);
+    bool lan_value(Str v);
+    bool check_lans();
     bool number_value(const char* key, Str v, u64 max, u64& out);
     bool entry_value(const char* key, Str v, char* out);
     bool string_value(const char* key, Str v, char* out, usize cap);
@@ -238,7 +252,7 @@ bool Parser::run(const char* text, usize len) {
     if (!finish_section()) return false;
     if (out_.count == 0)
         return fail("no [lpar NAME] section (a configuration describes at least one LPAR)");
-    return true;
+    return check_lans();
 }
 
 bool Parser::check_characters(Str line) {
@@ -339,9 +353,9 @@ bool Parser::key_line(Str line) {
     while (k < kKeyCount && !key.equals(kKeyNames[k])) ++k;
     if (k == kKeyCount)
         return fail("unknown key '%.*s' (keys: memory, cpus, kernel, initrd, cmdline, console, "
-                    "vty, kind, expect)",
+                    "vty, kind, expect, lan)",
                     key.echo_len(), key.p);
-    if (key_lines_[k] != 0)
+    if (key_lines_[k] != 0 && k != kLan) // lan is repeatable
         return fail("duplicate key '%s' (first set on line %u)", kKeyNames[k], key_lines_[k]);
     key_lines_[k] = line_;
     return value(static_cast<Key>(k), trim(line.from(eq + 1)));
@@ -396,11 +410,124 @@ bool Parser::value(Key key, Str raw) {
         else
             return fail("expect: '%.*s' is not exit or crash", v.echo_len(), v.p);
         return true;
+    case kLan:
+        return lan_value(v);
     case kCmdline:
     case kKeyCount:
         break;
     }
     return fail("%s: internal error", name);
+}
+
+namespace {
+
+int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// xx:xx:xx:xx:xx:xx, two hex digits per byte.
+bool parse_mac(Str v, u64& mac) {
+    if (v.n != 17) return false;
+    mac = 0;
+    for (usize i = 0; i < 6; ++i) {
+        const int hi = hex_digit(v.p[3 * i]), lo = hex_digit(v.p[3 * i + 1]);
+        if (hi < 0 || lo < 0 || (i < 5 && v.p[3 * i + 2] != ':')) return false;
+        mac = mac << 8 | static_cast<u64>(hi << 4 | lo);
+    }
+    return true;
+}
+
+void format_mac(char (&out)[18], u64 mac) {
+    rt::format(out, sizeof out, "%02x:%02x:%02x:%02x:%02x:%02x",
+               static_cast<unsigned>(mac >> 40 & 0xff), static_cast<unsigned>(mac >> 32 & 0xff),
+               static_cast<unsigned>(mac >> 24 & 0xff), static_cast<unsigned>(mac >> 16 & 0xff),
+               static_cast<unsigned>(mac >> 8 & 0xff), static_cast<unsigned>(mac & 0xff));
+}
+
+} // namespace
+
+bool Parser::lan_value(Str v) {
+    Str mac_text;
+    Str name = take_word(v, mac_text);
+    if (name.n >= kConfigLanNameMax)
+        return fail("lan: '%.*s' is longer than %zu characters", name.echo_len(), name.p,
+                    kConfigLanNameMax - 1);
+    bool good = bundle::is_name_start(name.p[0]);
+    for (usize i = 0; good && i < name.n; ++i)
+        good = bundle::is_name_char(name.p[i]) && name.p[i] != '+';
+    if (!good)
+        return fail("lan: '%.*s': use letters, digits, '.', '_' and '-', starting with a letter "
+                    "or digit",
+                    name.echo_len(), name.p);
+    for (usize i = 0; i < cur_->lan_count; ++i) {
+        if (name.equals(cur_->lans[i].name))
+            return fail("lan: lpar %s is on '%s' already (line %u)", cur_->name, cur_->lans[i].name,
+                        cur_->lans[i].line);
+    }
+    if (cur_->lan_count == kConfigMaxLans)
+        return fail("lan: too many LANs for one LPAR (at most %zu)", kConfigMaxLans);
+    LanConfig& lan = cur_->lans[cur_->lan_count];
+    rt::mem_copy(lan.name, name.p, name.n);
+    lan.name[name.n] = '\0';
+    lan.line = line_;
+    if (!mac_text.empty()) {
+        if (!parse_mac(mac_text, lan.mac))
+            return fail("lan: '%.*s' is not a MAC address (xx:xx:xx:xx:xx:xx)", mac_text.echo_len(),
+                        mac_text.p);
+        if (lan.mac >> 40 & 1)
+            return fail("lan: %.*s is a multicast address (the first byte must be even)",
+                        mac_text.echo_len(), mac_text.p);
+        if (lan.mac == 0) return fail("lan: 00:00:00:00:00:00 is not a usable MAC address");
+        lan.mac_given = true;
+    } else {
+        lan.mac = derived_mac(cur_->name, lan.name);
+    }
+    ++cur_->lan_count;
+    return true;
+}
+
+// Machine-wide: how many LANs and adapters, and no MAC twice on one LAN.
+bool Parser::check_lans() {
+    usize adapters = 0, names = 0;
+    for (usize i = 0; i < out_.count; ++i) {
+        const LparConfig& l = out_.lpars[i];
+        for (usize j = 0; j < l.lan_count; ++j) {
+            const LanConfig& lan = l.lans[j];
+            // The i-th adapter's unit address (vio::kLanUnitBase + i) must not be the vty's.
+            if (l.vty == kConfigLanUnitBase + j)
+                return fail_at(err_, file_, lan.line,
+                               "lan: lpar %s: this adapter's unit address 0x%x is its vty's "
+                               "(choose another vty)",
+                               l.name, static_cast<unsigned>(l.vty));
+            if (++adapters > kConfigMaxAdapters)
+                return fail_at(err_, file_, lan.line,
+                               "lan: too many LAN adapters (at most %zu in the machine)",
+                               kConfigMaxAdapters);
+            bool first = true; // the first use of this LAN name
+            for (usize pi = 0; pi <= i; ++pi) {
+                const LparConfig& p = out_.lpars[pi];
+                for (usize pj = 0; pj < p.lan_count && (pi < i || pj < j); ++pj) {
+                    if (rt::str_compare(p.lans[pj].name, lan.name) != 0) continue;
+                    first = false;
+                    if (p.lans[pj].mac == lan.mac) {
+                        char mac[18];
+                        format_mac(mac, lan.mac);
+                        return fail_at(err_, file_, lan.line,
+                                       "lan: lpar %s has MAC %s on '%s', as lpar %s (line %u)",
+                                       l.name, mac, lan.name, p.name, p.lans[pj].line);
+                    }
+                }
+            }
+            if (first && ++names > kConfigMaxLanNames)
+                return fail_at(err_, file_, lan.line,
+                               "lan: too many LANs (at most %zu in the machine)",
+                               kConfigMaxLanNames);
+        }
+    }
+    return true;
 }
 
 bool Parser::memory_value(Str v) {

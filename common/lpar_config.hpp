@@ -12,6 +12,8 @@
 //   console = yes            # multiplexed to the machine console: yes | no (default yes)
 //   vty = 0x30000000         # the vty's unit address (default 0x30000000)
 //   kind = linux             # linux | test (default linux)
+//   lan = net0               # on logical LAN net0 (repeatable), optionally with a MAC:
+//   lan = net1 02:00:00:00:00:01
 //
 // parse_config() checks the text alone; check_config_against_bundle() checks its references to
 // the bundle. Both report the first problem as "FILE:LINE: message".
@@ -25,7 +27,7 @@
 namespace tessera {
 
 inline constexpr u32 kConfigVersion = 1;
-inline constexpr usize kConfigMaxLpars = 8;        // = kMaxLpars (common/lpar.hpp)
+inline constexpr usize kConfigMaxLpars = 16;       // = kMaxLpars (common/lpar.hpp)
 inline constexpr u32 kConfigMaxCpus = 8;           // = kMaxVcpusPerLpar (common/lpar.hpp)
 inline constexpr usize kConfigNameMax = 32;        // = kLparNameMax, including the terminator
 inline constexpr u64 kConfigMemoryUnit = 16 * MiB; // = kChunkSize (common/chunks.hpp)
@@ -33,6 +35,11 @@ inline constexpr u64 kConfigMaxMemory = 4 * GiB;   // = kMaxLparChunks * kChunkS
 inline constexpr usize kConfigCmdlineMax = 1024;   // including the terminator
 inline constexpr usize kConfigFileMax = 128;       // the file name kept for messages (truncated)
 inline constexpr u32 kConfigDefaultVty = 0x3000'0000;
+inline constexpr usize kConfigMaxLans = 4;      // per LPAR; = vio::kMaxLansPerLpar
+inline constexpr usize kConfigLanNameMax = 32;  // = llan::kLanNameMax, including the terminator
+inline constexpr usize kConfigMaxLanNames = 8;  // distinct LANs in the machine
+inline constexpr usize kConfigMaxAdapters = 16; // l-lan adapters in the machine
+inline constexpr u32 kConfigLanUnitBase = 0x3000'0002; // = vio::kLanUnitBase
 
 // How the hypervisor enters an LPAR's kernel.
 enum class LparKind : u8 {
@@ -46,6 +53,19 @@ const char* to_string(LparKind k);
 // expected to be stopped by the hypervisor, and that counts as a passed check.
 enum class LparExpect : u8 { Exit, Crash };
 
+// `lan = NAME [MAC]`: the LPAR has an l-lan adapter on the logical LAN NAME. Without a MAC it
+// gets a stable locally administered one derived from the LPAR's and the LAN's names.
+struct LanConfig {
+    char name[kConfigLanNameMax] = {};
+    u64 mac = 0; // mac[0] in bits 47..40 (PAPR's register encoding)
+    bool mac_given = false;
+    u32 line = 0;
+};
+
+// The MAC an adapter gets when its `lan =` line names none: 02:xx:xx:xx:xx:xx, the rest a hash
+// of the LPAR's and the LAN's names (the same in every boot).
+u64 derived_mac(const char* lpar, const char* lan);
+
 struct LparConfig {
     char name[kConfigNameMax] = {};
     u64 memory = 0; // bytes, a non-zero multiple of kConfigMemoryUnit, at most kConfigMaxMemory
@@ -57,6 +77,8 @@ struct LparConfig {
     u32 vty = kConfigDefaultVty;
     LparKind kind = LparKind::Linux;
     LparExpect expect = LparExpect::Exit;
+    LanConfig lans[kConfigMaxLans];
+    usize lan_count = 0;
 
     // Where things were written, for messages (0: not written).
     u32 line = 0; // the [lpar NAME] line

@@ -6,10 +6,12 @@
 #include <arch/hcalls.hpp>
 
 #include "hcall/cede.hpp"
+#include "hcall/llan.hpp"
 #include "hcall/page.hpp"
 #include "hcall/processor.hpp"
 #include "hcall/rtas.hpp"
 #include "hcall/shutdown.hpp"
+#include "hcall/tce.hpp"
 #include "hcall/test.hpp"
 #include "hcall/vty.hpp"
 #include "hcall/xics.hpp"
@@ -33,6 +35,17 @@ constexpr Entry kCommonHcalls[] = {
     {H_REGISTER_VPA,  &h_register_vpa},
     {H_PROD,          &h_prod},
     {H_CONFER,        &h_confer},
+    {H_GET_TCE,          &h_get_tce},
+    {H_PUT_TCE,          &h_put_tce},
+    {H_STUFF_TCE,        &h_stuff_tce},
+    {H_PUT_TCE_INDIRECT, &h_put_tce_indirect},
+    {H_REGISTER_LOGICAL_LAN,   &h_register_logical_lan},
+    {H_FREE_LOGICAL_LAN,       &h_free_logical_lan},
+    {H_ADD_LOGICAL_LAN_BUFFER, &h_add_logical_lan_buffer},
+    {H_SEND_LOGICAL_LAN,       &h_send_logical_lan},
+    {H_MULTICAST_CTRL,         &h_multicast_ctrl},
+    {H_CHANGE_LOGICAL_LAN_MAC, &h_change_logical_lan_mac},
+    {H_VIO_SIGNAL,             &h_vio_signal},
     {H_RTAS,          &h_rtas},
     {H_TESSERA_SHUTDOWN,  &h_tessera_shutdown},
     {H_TESSERA_TEST_EXIT, &h_tessera_test_exit},

@@ -155,6 +155,16 @@ void print_lpars(const Config& config, std::ostream& out) {
             << l.kernel;
         if (l.has_initrd()) out << ", initrd " << l.initrd;
         out << ", console " << (l.console ? "yes" : "no") << ", vty " << hex(l.vty);
+        for (usize i = 0; i < l.lan_count; ++i) {
+            char mac[18];
+            const u64 m = l.lans[i].mac;
+            std::snprintf(
+                mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x",
+                static_cast<unsigned>(m >> 40 & 0xff), static_cast<unsigned>(m >> 32 & 0xff),
+                static_cast<unsigned>(m >> 24 & 0xff), static_cast<unsigned>(m >> 16 & 0xff),
+                static_cast<unsigned>(m >> 8 & 0xff), static_cast<unsigned>(m & 0xff));
+            out << ", lan " << l.lans[i].name << " " << mac;
+        }
         if (l.cmdline[0] != '\0') out << ", cmdline \"" << l.cmdline << "\"";
         out << "\n";
     }

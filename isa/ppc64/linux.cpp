@@ -4,6 +4,7 @@
 // the device tree, r4 = the image's base, r5 = 0 (no Open Firmware).
 #include "common/elf_loader.hpp"
 #include "common/guest_fdt.hpp"
+#include "common/llan.hpp"
 #include "common/lpar.hpp"
 #include "common/rt/format.hpp"
 #include "hcall/rtas.hpp"
@@ -106,6 +107,10 @@ bool linux_load(Lpar& lpar, const LinuxImages& images, BootEntry& entry, char* w
     d.initrd_start = initrd;
     d.initrd_size = images.initrd_size;
     d.vty_termno = static_cast<u32>(lpar.vty.termno());
+    for (usize i = 0; i < vio::kMaxLansPerLpar && d.lan_count < guest_fdt::kMaxLans; ++i) {
+        const llan::Adapter* a = lpar.vio.lan_at(i);
+        if (a) d.lans[d.lan_count++] = {a->unit_address(), a->irq(), a->mac(), a->window().size()};
+    }
     d.rtas_base = rtas;
     d.rtas_size = hcall::rtas::kRegionSize;
     d.rtas_tokens = hcall::rtas::tokens();

@@ -1,6 +1,6 @@
 // An LPAR over fake real memory, as the hypervisor sees it: a host buffer behind a RealWindow at
 // real 1 GiB, given to the LPAR as `bytes` of logical memory, with `vcpus` logical CPUs and one
-// XICS server each. For hcall tests that read or write guest memory.
+// XICS server each (LPAR id `id`, 1 by default). For hcall tests that read or write guest memory.
 #pragma once
 
 #include "common/chunks.hpp"
@@ -18,12 +18,12 @@ struct MemoryLpar {
     std::unique_ptr<ChunkPool> pool = std::make_unique<ChunkPool>();
     std::unique_ptr<Lpar> lpar = std::make_unique<Lpar>();
 
-    explicit MemoryLpar(u32 vcpus, u64 bytes = kChunkSize) : ram(bytes) {
+    explicit MemoryLpar(u32 vcpus, u64 bytes = kChunkSize, u32 id = 1) : ram(bytes) {
         const RealRange range{RealAddr(kRamBase), bytes};
         const RealWindow w{reinterpret_cast<uptr>(ram.data()), RealAddr(kRamBase), bytes};
         REQUIRE(pool->init(&range, 1, nullptr, 0, w));
-        lpar->id = 1;
-        REQUIRE(lpar->memory.assign(*pool, 1, bytes));
+        lpar->id = id;
+        REQUIRE(lpar->memory.assign(*pool, id, bytes));
         lpar->vcpu_count = vcpus;
         for (u32 i = 0; i < vcpus; ++i) {
             lpar->vcpus[i].index = i;

@@ -41,7 +41,7 @@ expect_seen "echo ready" "right is up" right
 expect_seen "-- console input now goes to 1 left (Ctrl-] ? for help)" "the boot says who has the keyboard and the key"
 
 type_keys '\x1d?'
-expect_seen "-- Tessera console keys: Ctrl-] 1..8" "Ctrl-] ? prints Tessera's key help"
+expect_seen "-- Tessera console keys: Ctrl-] 1..9" "Ctrl-] ? prints Tessera's key help"
 expect_seen "--   2 right" "the help lists the LPARs"
 expect_not "print this help" "QEMU's own help did not answer"
 

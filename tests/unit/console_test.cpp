@@ -260,7 +260,7 @@ TEST_CASE_FIXTURE(Fixture, "console: help lists the LPARs and the keys") {
     mux.attach("lpar-b", b);
     type("\x1d?");
     mux.poll_input();
-    CHECK(fake::console_out.find("Ctrl-] 1..8") != std::string::npos);
+    CHECK(fake::console_out.find("Ctrl-] 1..9") != std::string::npos);
     CHECK(fake::console_out.find("1 lpar-a (input)") != std::string::npos);
     CHECK(fake::console_out.find("2 lpar-b\n") != std::string::npos);
 }

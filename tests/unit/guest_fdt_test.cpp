@@ -193,7 +193,9 @@ void check_tree(Fixture& f, u32 cpus) {
     CHECK(f.cells("/memory@0", "reg") == Cells{0, 0, 0, static_cast<u32>(kMemory)});
 
     CHECK(f.bytes("/rtas", "ibm,hypertas-functions") ==
-          std::string("hcall-term\0hcall-interrupt\0hcall-pft\0hcall-bulk\0", 48));
+          std::string("hcall-term\0hcall-interrupt\0hcall-tce\0hcall-multi-tce\0hcall-lLAN\0"
+                      "hcall-pft\0hcall-bulk\0",
+                      85));
     CHECK(f.cell("/rtas", "linux,rtas-base") == kRtasBase);
     CHECK(f.cell("/rtas", "linux,rtas-entry") == kRtasBase);
     CHECK(f.cell("/rtas", "rtas-size") == 4 * KiB);
@@ -223,7 +225,9 @@ void check_tree(Fixture& f, u32 cpus) {
     CHECK(f.str("/vdevice", "compatible") == "IBM,vdevice");
     CHECK(f.cell("/vdevice", "#address-cells") == 1);
     CHECK(f.cell("/vdevice", "#size-cells") == 0);
-    CHECK_FALSE(f.has("/vdevice", "interrupt-controller"));
+    // Children's interrupts (l-lan) resolve to /vdevice, which the XICS domain accepts.
+    CHECK(f.bytes("/vdevice", "interrupt-controller").empty());
+    CHECK(f.cell("/vdevice", "#interrupt-cells") == 2);
     const char* vty = "/vdevice/vty@30000000";
     CHECK(f.str(vty, "device_type") == "serial");
     CHECK(f.str(vty, "compatible") == "hvterm1");
@@ -274,7 +278,7 @@ TEST_CASE("guest fdt: optional properties are left out") {
     CHECK_FALSE(f.has("/cpus/PowerPC,POWER8@0", "ibm,pft-size"));
     CHECK(f.has("/cpus/PowerPC,POWER8@0", "i-cache-size"));
     CHECK(f.bytes("/rtas", "ibm,hypertas-functions") ==
-          std::string("hcall-term\0hcall-interrupt\0", 27));
+          std::string("hcall-term\0hcall-interrupt\0hcall-tce\0hcall-multi-tce\0hcall-lLAN\0", 64));
     CHECK_FALSE(f.has("/rtas", "ibm,set-xive"));
     CHECK(f.has("/rtas", "linux,rtas-base"));
     CHECK(f.str("/chosen", "stdout-path") == "/vdevice/vty@30000000");
@@ -418,4 +422,29 @@ TEST_CASE("guest fdt: error names") {
     CHECK(std::string(to_string(Error::None)) == "ok");
     CHECK(std::string(to_string(Error::NoSpace)) == "FDT buffer too small");
     CHECK(std::string(to_string(Error::BadDescription)) == "invalid guest description");
+}
+
+TEST_CASE("guest fdt: an l-lan node per logical LAN adapter, as ibmveth probes it") {
+    Fixture f(1);
+    f.d.lans[0] = {0x30000002, 0x1001, 0x020000000001, 64 * MiB};
+    f.d.lans[1] = {0x30000003, 0x1002, 0x02a1b2c3d4e5, u64{1} << 32};
+    f.d.lan_count = 2;
+    REQUIRE(f.build().error == Error::None);
+    const char* lan = "/vdevice/l-lan@30000002";
+    CHECK(f.str(lan, "device_type") == "network");
+    CHECK(f.str(lan, "compatible") == "IBM,l-lan");
+    CHECK(f.cell(lan, "reg") == 0x30000002);
+    CHECK(f.cells(lan, "interrupts") == Cells{0x1001, 0});
+    CHECK(f.cell(lan, "ibm,#dma-address-cells") == 2);
+    CHECK(f.cell(lan, "ibm,#dma-size-cells") == 2);
+    CHECK(f.cells(lan, "ibm,my-dma-window") == Cells{0x30000002, 0, 0, 0, 64 * MiB});
+    CHECK(f.bytes(lan, "local-mac-address") == std::string("\x02\0\0\0\0\x01", 6));
+    CHECK(f.bytes(lan, "mac-address") == std::string("\x02\0\0\0\0\x01", 6));
+    CHECK(f.cell(lan, "ibm,mac-address-filters") == 0);
+    CHECK_FALSE(f.has(lan, "ibm,illan-options"));
+    const char* lan2 = "/vdevice/l-lan@30000003";
+    CHECK(f.cells(lan2, "ibm,my-dma-window") == Cells{0x30000003, 0, 0, 1, 0});
+    CHECK(f.bytes(lan2, "local-mac-address") == "\x02\xa1\xb2\xc3\xd4\xe5");
+    f.d.lan_count = kMaxLans + 1;
+    CHECK(f.build().error == Error::BadDescription);
 }

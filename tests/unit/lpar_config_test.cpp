@@ -169,16 +169,16 @@ TEST_CASE("cmdline strings and escapes") {
     CHECK(cmdline("\"" + std::string(1023, 'c') + "\"") == std::string(1023, 'c'));
 }
 
-TEST_CASE("eight LPARs fit, a ninth does not") {
+TEST_CASE("sixteen LPARs fit, a seventeenth does not") {
     std::string text = kHead;
-    for (int i = 0; i < 8; ++i)
+    for (int i = 0; i < 16; ++i)
         text += "[lpar l" + std::to_string(i) + "]\nmemory = 16M\nkernel = k\n";
     Parsed p = parse(text);
     REQUIRE(p.error == "");
-    CHECK(p.config->count == 8);
-    CHECK(std::string(p.config->lpars[7].name) == "l7");
-    CHECK(error_of(text + "[lpar l8]\nmemory = 16M\nkernel = k\n") ==
-          "lpars.conf:26: too many LPARs (at most 8)");
+    CHECK(p.config->count == 16);
+    CHECK(std::string(p.config->lpars[15].name) == "l15");
+    CHECK(error_of(text + "[lpar l16]\nmemory = 16M\nkernel = k\n") ==
+          "lpars.conf:50: too many LPARs (at most 16)");
 }
 
 TEST_CASE("the version line") {
@@ -235,7 +235,7 @@ TEST_CASE("keys") {
           "lpars.conf:2: 'memory' outside an [lpar NAME] section");
     CHECK(error_of(kHead + "[lpar a]\nmemroy = 16M\n") ==
           "lpars.conf:3: unknown key 'memroy' (keys: memory, cpus, kernel, initrd, cmdline, "
-          "console, vty, kind, expect)");
+          "console, vty, kind, expect, lan)");
     CHECK(error_of(kHead + "[lpar a]\nmemory 16M\n") ==
           "lpars.conf:3: expected 'key = value' or '[lpar NAME]', found 'memory 16M'");
     CHECK(error_of(kHead + "[lpar a]\nmemory # = 16M\n") ==
@@ -438,4 +438,82 @@ TEST_CASE("config: expect = exit | crash") {
     const char* bad = "tessera-config 1\n[lpar a]\nmemory = 16M\nkernel = k\nexpect = maybe\n";
     CHECK_FALSE(tessera::parse_config("t.conf", bad, std::strlen(bad), c, err));
     CHECK(std::string(err.c_str()) == "t.conf:5: expect: 'maybe' is not exit or crash");
+}
+
+static_assert(kConfigMaxLans == vio::kMaxLansPerLpar);
+static_assert(kConfigLanUnitBase == vio::kLanUnitBase);
+
+TEST_CASE("lan = NAME [MAC]: repeatable, derived MACs stable and locally administered") {
+    Parsed p = parse(kHead + R"([lpar a]
+memory = 16M
+kernel = k
+lan = net0
+lan = net1 02:00:00:00:00:01   # given
+[lpar b]
+memory = 16M
+kernel = k
+lan = net0
+)");
+    REQUIRE(p.error == "");
+    const LparConfig& a = p.config->lpars[0];
+    REQUIRE(a.lan_count == 2);
+    CHECK(std::string(a.lans[0].name) == "net0");
+    CHECK(!a.lans[0].mac_given);
+    CHECK(a.lans[0].mac == derived_mac("a", "net0"));
+    CHECK((a.lans[0].mac >> 40) == 0x02);
+    CHECK(a.lans[0].line == 5);
+    CHECK(a.lans[1].mac == 0x020000000001);
+    CHECK(a.lans[1].mac_given);
+    CHECK(p.config->lpars[1].lans[0].mac == derived_mac("b", "net0"));
+    CHECK(derived_mac("a", "net0") != derived_mac("b", "net0"));
+    CHECK(derived_mac("a", "net0") != derived_mac("a", "net1"));
+    CHECK(derived_mac("ab", "c") != derived_mac("a", "bc"));
+}
+
+TEST_CASE("lan: bad values are refused with their line") {
+    auto err = [](const std::string& lans) { return error_of(kHead + kMinimal + lans); };
+    CHECK(err("lan =\n") == "lpars.conf:5: lan: missing value");
+    CHECK(err("lan = my*lan\n") ==
+          "lpars.conf:5: lan: 'my*lan': use letters, digits, '.', '_' and '-', starting with a "
+          "letter or digit");
+    CHECK(err("lan = net0 02:00:00:00:00\n") ==
+          "lpars.conf:5: lan: '02:00:00:00:00' is not a MAC address (xx:xx:xx:xx:xx:xx)");
+    CHECK(err("lan = net0 0g:00:00:00:00:00\n") ==
+          "lpars.conf:5: lan: '0g:00:00:00:00:00' is not a MAC address (xx:xx:xx:xx:xx:xx)");
+    CHECK(err("lan = net0 01:00:5e:00:00:01\n") ==
+          "lpars.conf:5: lan: 01:00:5e:00:00:01 is a multicast address (the first byte must be "
+          "even)");
+    CHECK(err("lan = net0 00:00:00:00:00:00\n") ==
+          "lpars.conf:5: lan: 00:00:00:00:00:00 is not a usable MAC address");
+    CHECK(err("lan = net0\nlan = net0\n") ==
+          "lpars.conf:6: lan: lpar a is on 'net0' already (line 5)");
+    CHECK(err("lan = a\nlan = b\nlan = c\nlan = d\nlan = e\n") ==
+          "lpars.conf:9: lan: too many LANs for one LPAR (at most 4)");
+    CHECK(err("lan = " + std::string(32, 'n') + "\n") ==
+          "lpars.conf:5: lan: '" + std::string(32, 'n') + "' is longer than 31 characters");
+    CHECK(error_of(kHead + kMinimal +
+                   "lan = net0 02:00:00:00:00:01\n[lpar b]\nmemory = 16M\n"
+                   "kernel = k\nlan = net0 02:00:00:00:00:01\n") ==
+          "lpars.conf:9: lan: lpar b has MAC 02:00:00:00:00:01 on 'net0', as lpar a (line 5)");
+    CHECK(error_of(kHead + "[lpar a]\nmemory = 16M\nkernel = k\nvty = 0x30000003\nlan = n0\n"
+                           "lan = n1\n") ==
+          "lpars.conf:7: lan: lpar a: this adapter's unit address 0x30000003 is its vty's (choose "
+          "another vty)");
+    // The same MAC on different LANs is fine.
+    CHECK(error_of(kHead + kMinimal +
+                   "lan = net0 02:00:00:00:00:01\n[lpar b]\nmemory = 16M\n"
+                   "kernel = k\nlan = net1 02:00:00:00:00:01\n") == "");
+    std::string many;
+    for (int i = 0; i < 5; ++i) {
+        many += "[lpar l" + std::to_string(i) + "]\nmemory = 16M\nkernel = k\n";
+        for (int j = 0; j < 4; ++j) many += "lan = n" + std::to_string(j) + "\n";
+    }
+    CHECK(error_of(kHead + many) == "lpars.conf:" + std::to_string(2 + 4 * 7 + 3) +
+                                        ": lan: too many LAN adapters (at most 16 in the machine)");
+    std::string names =
+        "[lpar a]\nmemory = 16M\nkernel = k\nlan = a0\nlan = a1\nlan = a2\nlan = a3\n"
+        "[lpar b]\nmemory = 16M\nkernel = k\nlan = b0\nlan = b1\nlan = b2\nlan = b3\n"
+        "[lpar c]\nmemory = 16M\nkernel = k\nlan = c0\n";
+    CHECK(error_of(kHead + names) ==
+          "lpars.conf:19: lan: too many LANs (at most 8 in the machine)");
 }

@@ -1,0 +1,26 @@
+// The machine's virtual I/O devices, in static tables sized by the configuration's limits: the
+// l-lan adapters (with their TCE windows) and the named LANs they sit on. Boot creates them from
+// the LPAR configuration; afterwards they are owned by the run loop's CPU (on SMP: each LAN's
+// lock covers its member adapters).
+#pragma once
+
+#include <tessera/types.hpp>
+
+#include "common/lpar_config.hpp"
+
+namespace tessera {
+class Lpar;
+}
+
+namespace tessera::vio {
+
+inline constexpr usize kMaxLanAdapters = kConfigMaxAdapters;
+inline constexpr usize kMaxLans = kConfigMaxLanNames;
+
+// Gives the LPAR (its memory assigned) an l-lan adapter per `lan =` line, in order: unit address
+// and LIOBN kLanUnitBase + i, interrupt source kLanFirstIrq + i, the configured MAC; each joins
+// the LAN of its name (created on first use). False with the reason when a table is full or a
+// unit address is taken (the vty's, say).
+bool attach_lans(Lpar& lpar, const LparConfig& lc, char* why, usize why_len);
+
+} // namespace tessera::vio
