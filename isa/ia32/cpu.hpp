@@ -37,6 +37,10 @@ void gdt_load_guest_window(const u64 (&entries)[kGuestGdtEntries]);
 // (X86_LDT), or a null LDTR when it has none. Does nothing when that is already so.
 void ldt_load(const GuestLdt& ldt);
 
+// The CPU's IDT entry 0x80 and TSS esp1/ss1 for the vcpu about to run (isa/ia32/gdt.cpp; entry
+// 0: the hypervisor's not-present DPL-0 entry, so int $0x80 is #GP(0x402)).
+void idt_load_syscall(u64 entry, u32 esp1, u32 ss1);
+
 // The vcpus' x87/SSE state (isa/ia32/fpu.cpp): set up at boot; before each guest entry
 // (switches the registers when another vcpu ran last, applies the guest's CR0.TS); when a vcpu
 // goes away.
@@ -77,6 +81,10 @@ bool deliver_virq(Vcpu& v);
 // The iret gate (int $0x83): pops the frame as iret would, with iret's checks of the return
 // cs and ss (a bad one faults at the int $0x83, as iret does). False: the LPAR crashed.
 bool handle_iret(Vcpu& v);
+// The iret at the end of the guest's return window, done by the hypervisor so that an
+// interrupt due there is taken from where it returns to: false (nothing done) when the vcpu is
+// not in its window or the iret would fault (the guest's own iret then faults as on a CPU).
+bool complete_window_iret(Vcpu& v);
 // The software interrupt at the guest's cs:eip that raised `vector` (int n, int3, into, with any
 // legacy prefixes): its length, 0 if there is none there.
 u32 software_int_at_eip(Vcpu& v, u32 vector);
@@ -87,6 +95,9 @@ usize fetch_instruction(Vcpu& v, u8 (&bytes)[15]);
 // must be code/stack segments of ring 1 or 3 matching each other (else the flat guest ones),
 // data selectors that the guest's ring may not load become null, as iret would make them.
 void sanitize_selectors(Vcpu& v);
+// The descriptor a selector names in the GDT or LDT as the CPU sees them while this vcpu runs
+// (0: none).
+u64 descriptor_of(const Vcpu& v, u32 selector);
 // The base address of a segment register's descriptor (0 for null and unknown selectors).
 u32 segment_base(const Vcpu& v, u32 selector);
 

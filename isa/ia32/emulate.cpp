@@ -3,6 +3,7 @@
 #include "isa/ia32/cpu.hpp"
 #include "isa/ia32/decode.hpp"
 #include "isa/ia32/descriptor.hpp"
+#include "isa/ia32/exit_reason.hpp"
 #include "isa/ia32/guest_mmu.hpp"
 #include "isa/ia32/shadow.hpp"
 
@@ -272,7 +273,43 @@ struct Emu {
         return done();
     }
 
+    // What kind of instruction, for the exit counts.
+    static Exit kind(Op op) {
+        switch (op) {
+        case Op::MovToCr:
+        case Op::MovFromCr:
+        case Op::Clts:
+            return Exit::EmuCr;
+        case Op::MovToDr:
+        case Op::MovFromDr:
+            return Exit::EmuDr;
+        case Op::Invlpg:
+            return Exit::EmuInvlpg;
+        case Op::Lgdt:
+        case Op::Lidt:
+        case Op::Ltr:
+        case Op::Lldt:
+            return Exit::EmuTables;
+        case Op::Cli:
+        case Op::Sti:
+            return Exit::EmuCliSti;
+        case Op::Hlt:
+            return Exit::EmuHlt;
+        case Op::In:
+        case Op::Out:
+        case Op::Ins:
+        case Op::Outs:
+            return Exit::EmuIo;
+        case Op::Rdmsr:
+        case Op::Wrmsr:
+            return Exit::EmuMsr;
+        default:
+            return Exit::EmuOther;
+        }
+    }
+
     Emulated run() {
+        count(v, kind(in.op));
         switch (in.op) {
         case Op::MovToCr:
             return write_cr(in.ctl, gpr(r, in.reg));

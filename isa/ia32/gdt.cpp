@@ -156,6 +156,14 @@ void ldt_load(const GuestLdt& ldt) {
     ldt_loaded = true;
 }
 
+void idt_load_syscall(u64 entry, u32 esp1, u32 ss1) {
+    // Through the identity map (the switcher's mapping of this page is read-only for guests).
+    __builtin_memcpy(sw_idt + 0x80 * 8, &entry, sizeof(entry));
+    auto* tss = reinterpret_cast<Tss*>(sw_tss);
+    tss->esp1 = esp1;
+    tss->ss1 = ss1;
+}
+
 u32 hypervisor_cr3() {
     return static_cast<u32>(reinterpret_cast<uptr>(hv_page_dir));
 }

@@ -5,7 +5,9 @@
 #include "hcall/dispatch.hpp"
 #include "isa/ia32/cpu.hpp"
 #include "isa/ia32/cr.hpp"
+#include "isa/ia32/direct_gate.hpp"
 #include "isa/ia32/emulate.hpp"
+#include "isa/ia32/exit_reason.hpp"
 #include "isa/ia32/guest_mmu.hpp"
 #include "isa/ia32/shadow.hpp"
 
@@ -110,6 +112,7 @@ bool lpar_init(Lpar& lpar) {
 }
 
 void lpar_teardown(Lpar& lpar) {
+    log_exit_counts(lpar.name, lpar.arch.exits, kExitNames);
     for (u32 i = 0; i < lpar.vcpu_count; ++i) {
         shadow_release(lpar.vcpus[i]);
         fpu_forget(lpar.vcpus[i]);
@@ -158,6 +161,8 @@ void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
     s.sti_shadow = false;
     s.timer_vector = kVirqTimer;
     s.external_vector = kVirqExternal;
+    s.syscall_entry = 0;
+    s.window_start = s.window_end = 0;
 }
 
 namespace {
@@ -171,6 +176,7 @@ bool handle_gp(Vcpu& v, bool& halt) {
         const u32 vector = r.error >> 3;
         const u32 length = software_int_at_eip(v, vector);
         if (length != 0) {
+            count(v, vector == 0x80 ? Exit::Int80 : Exit::SoftInt);
             r.eip += length;
             return reflect(v, vector, Event::Software, false, 0);
         }
@@ -187,6 +193,7 @@ bool handle_gp(Vcpu& v, bool& halt) {
             return false;
         }
     }
+    count_reflected(v, 13);
     return reflect(v, 13, Event::Exception, true, r.error);
 }
 
@@ -195,13 +202,30 @@ bool handle_page_fault(Vcpu& v) {
     const u32 error = v.arch.regs.error;
     u32 guest_error = 0;
     if (v.arch.ctl.cr0 & kCr0Pg) {
-        if (shadow_fill(v, va, error, guest_error) == ShadowFill::Filled) return true;
+        if (shadow_fill(v, va, error, guest_error) == ShadowFill::Filled) {
+            count(v, Exit::ShadowFill);
+            return true;
+        }
     } else {
         // Paging off: everything of the LPAR is mapped, so this is the end of its memory or the
         // hypervisor's hole.
         guest_error = guest_translate(*v.lpar, v.arch.ctl, va, error & (kPfW | kPfU), true).error;
     }
+    count_reflected(v, 14);
     return reflect_page_fault(v, va, guest_error);
+}
+
+// A virtual interrupt is due (whether or not the virtual IF lets it in).
+bool interrupt_due(const Vcpu& v) {
+    return v.lpar->xics.has_pending(v.index) || timer_pending(v);
+}
+
+// The first instruction of the guest's int $0x80 trap-gate handler, in ring 1: entered with
+// the virtual IF as ring 3 had it (a trap gate), it gets one instruction before an interrupt,
+// as after sti, to disable them as an interrupt gate would have.
+bool at_syscall_entry(const Vcpu& v) {
+    const GuestFrame& r = v.arch.regs;
+    return v.arch.syscall_entry != 0 && r.eip == v.arch.syscall_entry && (r.cs & 3) == 1;
 }
 
 // Exceptions that are the machine's, not the guest's.
@@ -217,10 +241,17 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
     for (;;) {
         const u64 now = timebase();
         if (now >= deadline) return VcpuExit::Preempted;
-        // In an sti's shadow the next instruction runs first, single-stepped (TF) so that the
-        // #DB brings us back to deliver right after it (unless it exits by itself, as hlt does).
-        const bool shadow = v.arch.sti_shadow;
+        // Direct system calls: the guest's int $0x80 gate, if allowed, is the CPU's while it
+        // runs (isa/ia32/direct_gate.hpp).
+        const DirectGate gate = direct_gate_for(v);
+        v.arch.syscall_entry = gate.handler;
+        // In an sti's shadow (or at the first instruction of the system call's trap-gate
+        // handler) the next instruction runs first, single-stepped (TF) so that the #DB brings
+        // us back to deliver right after it (unless it exits by itself, as hlt does).
+        const bool shadow = v.arch.sti_shadow || (at_syscall_entry(v) && interrupt_due(v));
         v.arch.sti_shadow = false;
+        // In the guest's return window an interrupt is taken where the window returns to.
+        if (!shadow && interrupt_due(v) && complete_window_iret(v)) count(v, Exit::ExitWindow);
         if (!shadow && !deliver_virq(v)) return VcpuExit::Fault;
         // The PIT also brings us back when the guest's timer expires, to deliver it (or to set
         // the pending flag while its interrupts are disabled).
@@ -246,14 +277,19 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
                 return VcpuExit::Fault;
             }
         }
+        idt_load_syscall(gate.entry, gate.esp1, gate.ss1);
         sw_frame = r;
         ia32_guest_enter(cr3);
         r = sw_frame;
+        ++v.lpar->arch.exits.exits;
 
         const u32 vector = r.vector;
         if (step) {
             r.eflags &= ~kEflagsTf;
-            if (vector == 1) continue; // our single step: the instruction ran
+            if (vector == 1) { // our single step: the instruction ran
+                count(v, Exit::Step);
+                continue;
+            }
             // A host interrupt before the instruction ran: the shadow still holds. (A fault or
             // trap of the instruction itself ends it, as on the CPU.)
             v.arch.sti_shadow =
@@ -262,14 +298,17 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
         bool ok = true, halt = false;
         if (vector >= X86_IRQ_BASE && vector < X86_IRQ_BASE + 16) {
             pc::pic_eoi(vector - X86_IRQ_BASE);
+            count(v, Exit::HostIrq);
             continue; // the deadline decides (the PIT only serves to get control back)
         }
         if (vector == X86_HCALL_VECTOR) {
+            count(v, Exit::Hcall);
             VcpuExit exit = VcpuExit::Preempted;
             if (handle_hcall(v, exit)) continue;
             return exit;
         }
         if (vector == X86_IRET_VECTOR) {
+            count(v, Exit::IretGate);
             ok = handle_iret(v);
         } else if (vector == 14) {
             ok = handle_page_fault(v);
@@ -277,6 +316,7 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
             ok = handle_gp(v, halt);
         } else if (!host_exception(vector)) {
             const bool err = has_error_code(vector);
+            count_reflected(v, vector);
             ok = reflect(v, vector, Event::Exception, err, err ? r.error : 0);
         } else {
             crash(v, "%s at eip %#x (cs %#x)", exception_name(vector), r.eip, r.cs);
@@ -325,6 +365,25 @@ hcall::Ret h_ia32_set_virq(hcall::Env& env, hcall::Frame& frame) {
     s.virq_on = true;
     s.virq_area = static_cast<u32>(area);
     set_vif(env.vcpu, on);
+    return hcall::H_SUCCESS;
+}
+
+} // namespace tessera::arch
+
+namespace tessera::arch {
+
+hcall::Ret h_ia32_set_exit_window(hcall::Env& env, hcall::Frame& frame) {
+    const u64 start = frame.args[0], end = frame.args[1];
+    if (end < start || end > 0xffffffffull || end - start > 4096) return hcall::H_PARAMETER;
+    env.vcpu.arch.window_start = static_cast<u32>(start);
+    env.vcpu.arch.window_end = static_cast<u32>(end);
+    return hcall::H_SUCCESS;
+}
+
+hcall::Ret h_ia32_exit_counts(hcall::Env& env, hcall::Frame& frame) {
+    const ExitCounts& c = env.lpar.arch.exits;
+    frame.rets[0] = c.exits;
+    frame.rets[1] = c.count[static_cast<usize>(Exit::Int80)];
     return hcall::H_SUCCESS;
 }
 

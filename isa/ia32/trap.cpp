@@ -8,6 +8,7 @@
 #include "isa/ia32/cpu.hpp"
 #include "isa/ia32/decode.hpp"
 #include "isa/ia32/descriptor.hpp"
+#include "isa/ia32/exit_reason.hpp"
 #include "isa/ia32/guest_mmu.hpp"
 
 #include <arch/hcalls.hpp>
@@ -76,6 +77,10 @@ void sanitize_selectors(Vcpu& v) {
         *seg &= 0xffff;
         if ((*seg & ~3u) != 0 && !data_for_ring(v, *seg, ring)) *seg = 0;
     }
+}
+
+u64 descriptor_of(const Vcpu& v, u32 selector) {
+    return lookup(v, selector);
 }
 
 u32 segment_base(const Vcpu& v, u32 selector) {
@@ -237,6 +242,7 @@ bool deliver_virq(Vcpu& v) {
     const bool enabled = vif(v);
     if ((external || timer) && enabled) {
         if (!external) v.arch.timer_deadline = 0; // the one-shot timer fired
+        count(v, external ? Exit::VirqExternal : Exit::VirqTimer);
         if (!reflect(v, external ? v.arch.external_vector : v.arch.timer_vector, Event::External,
                      false, 0))
             return false;
@@ -245,6 +251,7 @@ bool deliver_virq(Vcpu& v) {
     // pending: what is still held back now (the other source, or both while disabled).
     const bool still_external = v.lpar->xics.has_pending(v.index);
     const u32 pending = (still_external || timer_pending(v)) && !vif(v) ? 1 : 0;
+    if (pending) count(v, Exit::VirqHeld);
     if (!v.lpar->memory.copy_in(LogicalAddr(v.arch.virq_area + 4), &pending, sizeof(pending))) {
         crash(v, "virtual interrupt flags at %#x outside the LPAR", v.arch.virq_area);
         return false;
@@ -285,28 +292,48 @@ bool iret_fault(Vcpu& v, u32 vector, u32 error, const GuestFault* pf = nullptr) 
 
 } // namespace
 
-bool handle_iret(Vcpu& v) {
+namespace {
+
+// Pops the iret frame at the guest's esp as iret would: 0, or the exception it raises (its
+// error code in `error`; for #PF the fault in `pf`).
+u32 pop_iret(Vcpu& v, u32& error, GuestFault& pf) {
     GuestFrame& r = v.arch.regs;
     u32 f[5];
-    GuestFault pf;
-    if (!guest_read(v, r.esp, f, 3 * sizeof(u32), &pf)) return iret_fault(v, 14, 0, &pf);
+    if (!guest_read(v, r.esp, f, 3 * sizeof(u32), &pf)) return 14;
     u32 esp = r.esp + 3 * sizeof(u32), ss = r.ss;
     const bool outer = (f[1] & 3) == 3;
     if (outer) {
-        if (!guest_read(v, esp, f + 3, 2 * sizeof(u32), &pf)) return iret_fault(v, 14, 0, &pf);
+        if (!guest_read(v, esp, f + 3, 2 * sizeof(u32), &pf)) return 14;
         esp = f[3];
         ss = f[4];
     }
-    u32 error = 0;
-    if (const u32 vector = iret_refusal(v, f[1], ss, outer, error))
-        return iret_fault(v, vector, error);
+    if (const u32 vector = iret_refusal(v, f[1], ss, outer, error)) return vector;
     r.eip = f[0];
     r.cs = f[1];
     r.eflags = f[2];
     r.esp = esp;
     r.ss = ss;
     set_vif(v, (f[2] & kEflagsIf) != 0);
+    return 0;
+}
+
+} // namespace
+
+bool handle_iret(Vcpu& v) {
+    u32 error = 0;
+    GuestFault pf;
+    const u32 vector = pop_iret(v, error, pf);
+    if (vector == 14) return iret_fault(v, 14, 0, &pf);
+    if (vector != 0) return iret_fault(v, vector, error);
     return true;
+}
+
+bool complete_window_iret(Vcpu& v) {
+    const GuestFrame& r = v.arch.regs;
+    if ((r.cs & 3) != 1 || r.eip < v.arch.window_start || r.eip >= v.arch.window_end) return false;
+    u32 error = 0;
+    GuestFault pf;
+    return pop_iret(v, error, pf) == 0; // changes nothing when it would fault
 }
 
 } // namespace tessera::arch

@@ -14,6 +14,14 @@ inline constexpr u64 H_IA32_SET_TIMER = 0xF008;
 // in the hypervisor), and the IDT vectors its timer and external interrupts arrive at (0 =
 // unchanged; 0x20..0xff, distinct).
 inline constexpr u64 H_IA32_SET_VIRQ = 0xF00C;
+// H_IA32_SET_EXIT_WINDOW(start, end): the calling vcpu's return window, guest-virtual eips of
+// ring-1 code [start, end) (0, 0: none; at most 4 KiB) in which every instruction only returns
+// through the iret frame at esp. An interrupt due while the vcpu is there is delivered after the
+// hypervisor has done that return, as the iret gate would (docs/ia32.md).
+inline constexpr u64 H_IA32_SET_EXIT_WINDOW = 0xF00A;
+// H_IA32_EXIT_COUNTS() -> (exits, int80): the calling LPAR's traps into the hypervisor so far
+// and how many of them were ring 3's int $0x80 reflected (not taken by the direct gate).
+inline constexpr u64 H_IA32_EXIT_COUNTS = 0xF00D;
 
 // The virtual interrupts' IDT vectors until the guest chooses others (docs/ia32.md).
 inline constexpr u32 kVirqTimer = 0x20;
@@ -21,9 +29,14 @@ inline constexpr u32 kVirqExternal = 0x21;
 
 hcall::Ret h_ia32_set_timer(hcall::Env& env, hcall::Frame& frame);
 hcall::Ret h_ia32_set_virq(hcall::Env& env, hcall::Frame& frame);
+hcall::Ret h_ia32_set_exit_window(hcall::Env& env, hcall::Frame& frame);
+hcall::Ret h_ia32_exit_counts(hcall::Env& env, hcall::Frame& frame);
 
-inline constexpr hcall::Entry kIsaHcallEntries[] = {{H_IA32_SET_TIMER, &h_ia32_set_timer},
-                                                    {H_IA32_SET_VIRQ, &h_ia32_set_virq}};
-inline constexpr hcall::EntryList kIsaHcalls{kIsaHcallEntries, 2};
+inline constexpr hcall::Entry kIsaHcallEntries[] = {
+    {H_IA32_SET_TIMER, &h_ia32_set_timer},
+    {H_IA32_SET_VIRQ, &h_ia32_set_virq},
+    {H_IA32_SET_EXIT_WINDOW, &h_ia32_set_exit_window},
+    {H_IA32_EXIT_COUNTS, &h_ia32_exit_counts}};
+inline constexpr hcall::EntryList kIsaHcalls{kIsaHcallEntries, 4};
 
 } // namespace tessera::arch

@@ -1,6 +1,8 @@
 // ia32 per-vcpu and per-LPAR state, embedded by value in the core's Vcpu and Lpar.
 #pragma once
 
+#include "common/exit_counts.hpp"
+
 #include <tessera/types.hpp>
 
 namespace tessera::arch {
@@ -80,6 +82,13 @@ struct VcpuState {
     // instruction has run (so `sti; hlt` cannot lose a wake-up). Emulated by single-stepping it.
     bool sti_shadow = false;
     u8 timer_vector = 0x20, external_vector = 0x21; // the IDT vectors they arrive at
+    // Direct system calls (isa/ia32/direct_gate.hpp): the handler of the guest's int $0x80 trap
+    // gate (0: none allowed), where no interrupt is delivered before its first instruction ran.
+    u32 syscall_entry = 0;
+    // The guest's return window [start, end) (H_IA32_SET_EXIT_WINDOW): ring-1 code whose every
+    // instruction is "about to iret with the frame at esp"; an interrupt due there is taken
+    // after the hypervisor has done that iret (as the iret gate would). 0, 0: none.
+    u32 window_start = 0, window_end = 0;
     // Model-specific registers the guest may write (emulated rdmsr/wrmsr, no effect on the CPU).
     u32 sysenter_cs = 0, sysenter_esp = 0, sysenter_eip = 0;
     u64 pat = 0x0007040600070406ull;
@@ -88,6 +97,7 @@ struct VcpuState {
 struct LparState {
     u32 page_dir = 0; // real address of the LPAR's paging-off directory (guest-virtual = logical)
     int pd_slot = -1;
+    ExitCounts exits{}; // isa/ia32/exit_reason.hpp; printed at lpar_teardown
 };
 
 } // namespace tessera::arch

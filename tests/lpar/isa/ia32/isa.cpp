@@ -72,13 +72,17 @@ namespace {
 alignas(8) u64 g_idt[256];
 }
 
-void idt_set_dpl(u32 vector, u32 dpl) {
+void idt_set_gate(u32 vector, u32 dpl, bool trap, u32 selector) {
     const u32 stub = reinterpret_cast<u32>(lpar_idt_stubs) + 16 * vector;
-    const u64 access = 0x8e | (dpl << 5); // present 32-bit interrupt gate
+    const u64 access = (trap ? 0x8f : 0x8e) | (dpl << 5); // present 32-bit trap/interrupt gate
     __atomic_store_n(&g_idt[vector],
-                     (stub & 0xffff) | (u64{kKernelCode} << 16) | (access << 40) |
+                     (stub & 0xffff) | (u64{selector} << 16) | (access << 40) |
                          (u64{stub >> 16} << 48),
                      __ATOMIC_SEQ_CST);
+}
+
+void idt_set_dpl(u32 vector, u32 dpl) {
+    idt_set_gate(vector, dpl, false, kKernelCode);
 }
 
 // Every vcpu fills the (shared, identical) table and loads it: lidt traps to the hypervisor,
@@ -129,7 +133,7 @@ void chaos_prepare(const Boot&) {}
 // Re-registering the virtual-interrupt flags or entry with random arguments would send the
 // next interrupt to garbage before chaos's own checks are done.
 bool chaos_sanitize(u64 number, u64 (&)[9]) {
-    return number != H_IA32_SET_VIRQ;
+    return number != H_IA32_SET_VIRQ && number != H_IA32_SET_EXIT_WINDOW;
 }
 
 } // namespace isa

@@ -28,6 +28,8 @@ inline u64 kTimebaseHz = 0;
 inline constexpr u32 kHcallVector = 0x82;
 inline constexpr u64 H_IA32_SET_TIMER = 0xF008;
 inline constexpr u64 H_IA32_SET_VIRQ = 0xF00C;
+inline constexpr u64 H_IA32_SET_EXIT_WINDOW = 0xF00A;
+inline constexpr u64 H_IA32_EXIT_COUNTS = 0xF00D;
 inline constexpr u32 kIretVector = 0x83;
 
 inline constexpr unsigned kStackShift = 15; // 32 KiB per vcpu (entry.S)
@@ -53,6 +55,8 @@ inline constexpr u32 kKernelCode = 0x121, kKernelData = 0x129, kUserCode = 0x133
 // (DPL 0: only ring 1 may int n) with the kernel code selector; idt_set_dpl opens one to ring 3.
 void idt_load();
 void idt_set_dpl(u32 vector, u32 dpl);
+// Any gate: a 32-bit trap (else interrupt) gate of `dpl` to the vector's stub through `selector`.
+void idt_set_gate(u32 vector, u32 dpl, bool trap, u32 selector);
 
 inline constexpr unsigned kTrapSlots = 256;
 inline unsigned trap_slot(u64 vector) {

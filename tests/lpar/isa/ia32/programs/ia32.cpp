@@ -14,6 +14,8 @@
 // - DF set at any entry harmless to the hypervisor and kept for the guest;
 // - what ring 3 sees as on a CPU: prefixed int3/int n, NT across a system call, iret's checks of
 //   the return cs/ss by the iret gate;
+// - direct system calls: a DPL-3 trap gate at 0x80 runs ring 3's int $0x80 without a hypervisor
+//   exit; gates to anything but ring-1 code are refused;
 // - an hcall with a bad stack pointer gets an error.
 //
 // Logical memory used: the program and its tables (below 4 MiB), test pages at 8 MiB; needs at
@@ -932,6 +934,63 @@ void check_iret_selectors() {
           "the iret gate with good ring-3 selectors still runs ring 3");
 }
 
+// Direct system calls: while this vcpu runs, its DPL-3 trap gate at 0x80 is the CPU's own, so
+// ring 3's int $0x80 reaches the ring-1 handler without a trap into the hypervisor (its count of
+// reflected int $0x80 stays put); a gate naming anything but ring-1 code never reaches the CPU
+// (the hypervisor's slow path raises #GP(selector) for the guest, as a CPU would).
+u64 reflected_int80s() {
+    return hcall(isa::H_IA32_EXIT_COUNTS).ret[1];
+}
+
+void check_direct_syscall() {
+    const u32 after_int = reinterpret_cast<u32>(lpar_user_ret42) + 7; // mov $42, %eax; int $0x80
+    const u64 slow_before = reflected_int80s();
+    run_user(lpar_user_ret42);
+    const u64 slow_interrupt_gate = reflected_int80s();
+    check(slow_interrupt_gate == slow_before + 1 && g_seen.vector == 0x80,
+          Detail("reflected int $0x80: %llu -> %llu", static_cast<unsigned long long>(slow_before),
+                 static_cast<unsigned long long>(slow_interrupt_gate)),
+          "an interrupt gate at 0x80 is never the CPU's: int $0x80 is reflected");
+
+    isa::idt_set_gate(0x80, 3, true, isa::kKernelCode);
+    u32 good = 0;
+    u32 last = 0;
+    for (int i = 0; i < 8; ++i) {
+        last = run_user(lpar_user_ret42);
+        if (last == 42 && g_seen.vector == 0x80 && g_seen.cs == isa::kUserCode &&
+            g_seen.eip == after_int)
+            ++good;
+    }
+    const u64 slow_after = reflected_int80s();
+    check(good == 8 && slow_after == slow_interrupt_gate,
+          Detail("%u of 8 right (eax %u eip %#x cs %#x), reflected %llu -> %llu", good, last,
+                 g_seen.eip, g_seen.cs, static_cast<unsigned long long>(slow_interrupt_gate),
+                 static_cast<unsigned long long>(slow_after)),
+          "ring 3's int $0x80 through a DPL-3 trap gate reaches the ring-1 handler with the "
+          "right frame, without a hypervisor exit");
+
+    struct Bogus {
+        u32 selector;
+        const char* what;
+    };
+    const Bogus bogus[] = {{kSelHvCode, "the hypervisor's code"},
+                           {isa::kUserCode, "ring-3 code"},
+                           {kSelData0, "a data segment"}};
+    for (const Bogus& b : bogus) {
+        isa::idt_set_gate(0x80, 3, true, b.selector);
+        const u64 before = reflected_int80s();
+        const u32 r = run_user(lpar_user_ret42);
+        const u64 after = reflected_int80s();
+        check(
+            g_seen.vector == 13 && g_seen.error == (b.selector & ~3u) && (g_seen.cs & 3) == 3 &&
+                after == before + 1,
+            Detail("vector %u error %#x cs %#x eax %u", g_seen.vector, g_seen.error, g_seen.cs, r),
+            "a trap gate at 0x80 to %s is refused: int $0x80 -> #GP(%#x) for the guest", b.what,
+            b.selector & ~3u);
+    }
+    isa::idt_set_dpl(0x80, 3);
+}
+
 void check_bad_hcall_stack() {
     tessera::i32 status = lpar_hcall_at(kVaAbsent + 0x100);
     check_status(status, H_PARAMETER, "an hcall with esp on a not-present page -> H_PARAMETER");
@@ -965,5 +1024,6 @@ void lpar_main(const Boot& b) {
     check_direction_flag();
     check_ring3_conformance();
     check_iret_selectors();
+    check_direct_syscall();
     check_bad_hcall_stack();
 }

@@ -1,0 +1,44 @@
+// The ia32 exit reasons counted per LPAR (common/exit_counts.hpp), printed when it ends:
+// `lpar linux: exits 123: irq 4 hcall 50 fill 60 ...`. Most are exits (a trap into the
+// hypervisor); virtual interrupts delivered or held back are counted at the entry that does it.
+#pragma once
+
+#include "common/exit_counts.hpp"
+#include "common/lpar.hpp"
+
+namespace tessera::arch {
+
+enum class Exit : u8 {
+    HostIrq,        // irq: the machine's timer (preemption, the guest's timer deadline)
+    Hcall,          // hcall: int $0x82
+    IretGate,       // iret: int $0x83
+    ShadowFill,     // fill: a #PF the shadow tables answered
+    Int80,          // int80: ring 3's int $0x80 reflected (the direct gate was not installed)
+    SoftInt,        // int: any other int n / int3 / into reflected
+    Step,           // step: the single step of an interrupt shadow
+    EmuCr,          // cr: mov to/from cr0-4, clts
+    EmuDr,          // dr: mov to/from dr0-7
+    EmuInvlpg,      // invlpg
+    EmuTables,      // tables: lgdt, lidt, ltr, lldt
+    EmuCliSti,      // clisti: cli, sti
+    EmuHlt,         // hlt
+    EmuIo,          // io: in, out, ins, outs
+    EmuMsr,         // msr: rdmsr, wrmsr
+    EmuOther,       // emu: wbinvd, invd, and what #GP'd undecoded
+    VirqTimer,      // vtimer: the guest's timer interrupt delivered
+    VirqExternal,   // vext: its XICS interrupt delivered
+    VirqHeld,       // held: an interrupt held back (virtual IF clear: `pending` set)
+    ExitWindow,     // window: an interrupt taken in the guest's return window (the iret done)
+    Reflected = 32, // + vector: an exception reflected to the guest (#PF: its own page faults)
+};
+
+extern const char* const kExitNames[kExitReasons];
+
+inline void count(Vcpu& v, Exit e) {
+    v.lpar->arch.exits.add(static_cast<usize>(e));
+}
+inline void count_reflected(Vcpu& v, u32 vector) {
+    if (vector < 32) v.lpar->arch.exits.add(static_cast<usize>(Exit::Reflected) + vector);
+}
+
+} // namespace tessera::arch

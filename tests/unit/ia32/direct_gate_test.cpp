@@ -1,0 +1,149 @@
+// Direct system calls: which guest int $0x80 gates may become the CPU's (only a DPL-3 trap gate
+// to ring-1 32-bit code), the gate and ring-1 stack the vcpu's entry installs, and the return
+// window's iret done by the hypervisor.
+#include "isa/ia32/cpu.hpp"
+#include "isa/ia32/direct_gate.hpp"
+
+#include "tests/unit/ia32/machine.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace tessera;
+using namespace tessera::arch;
+using tessera::arch::test::Kernel;
+using tessera::arch::test::Machine;
+
+namespace {
+
+constexpr u32 kHandler = 0xc1801234;
+constexpr u8 kTrap = 0xf, kInterrupt = 0xe;
+constexpr u64 kRing1Code = 0x00cfba000000ffffull; // as lgdt installs Linux's __KERNEL_CS
+
+u64 gate(u8 type, unsigned dpl, u32 sel = Kernel::kKernelCs, bool present = true) {
+    return Kernel::gate_value(kHandler, sel, type, dpl, present);
+}
+
+} // namespace
+
+TEST_CASE("direct gate: only a present DPL-3 trap gate to ring-1 32-bit code is allowed") {
+    CHECK(direct_gate_allowed(gate(kTrap, 3), kRing1Code));
+    // The interrupt gate must clear IF: the CPU's IF must stay 1 in ring 1, so never direct.
+    CHECK_FALSE(direct_gate_allowed(gate(kInterrupt, 3), kRing1Code));
+    CHECK_FALSE(direct_gate_allowed(gate(kTrap, 1), kRing1Code)); // ring 3 could not use it
+    CHECK_FALSE(direct_gate_allowed(gate(kTrap, 3, Kernel::kKernelCs, false), kRing1Code));
+    CHECK_FALSE(direct_gate_allowed(gate(0x7, 3), kRing1Code));         // a 16-bit trap gate
+    CHECK_FALSE(direct_gate_allowed(gate(0x5, 3), kRing1Code));         // a task gate
+    CHECK_FALSE(direct_gate_allowed(gate(kTrap, 3, 0), kRing1Code));    // null selector
+    CHECK_FALSE(direct_gate_allowed(gate(kTrap, 3, 0x64), kRing1Code)); // an LDT selector
+    // What the selector names: ring-0 code (the hypervisor's), ring-3 code, data, conforming,
+    // 16-bit, not present, nothing.
+    CHECK_FALSE(direct_gate_allowed(gate(kTrap, 3, X86_HV_CODE), 0x00cf9b000000ffffull));
+    CHECK_FALSE(direct_gate_allowed(gate(kTrap, 3), 0x00cffb000000ffffull));
+    CHECK_FALSE(direct_gate_allowed(gate(kTrap, 3), 0x00cfb3000000ffffull));
+    CHECK_FALSE(direct_gate_allowed(gate(kTrap, 3), 0x00cfbe000000ffffull));
+    CHECK_FALSE(direct_gate_allowed(gate(kTrap, 3), 0x008fba000000ffffull));
+    CHECK_FALSE(direct_gate_allowed(gate(kTrap, 3), 0x00cf3a000000ffffull));
+    CHECK_FALSE(direct_gate_allowed(gate(kTrap, 3), 0));
+}
+
+TEST_CASE("direct gate: the CPU's entry keeps the handler, names the selector with RPL 1") {
+    const u64 e = direct_gate_entry(gate(kTrap, 3, Kernel::kKernelCs));
+    CHECK(gate_offset(e) == kHandler);
+    CHECK(((e >> 16) & 0xffff) == (Kernel::kKernelCs | 1));
+    CHECK(((e >> 40) & 0xff) == 0xef); // present, DPL 3, 32-bit trap gate
+}
+
+TEST_CASE("direct gate: installed from the vcpu's IDT and TSS, refused when anything is off") {
+    Machine m;
+    Kernel k(m);
+    Vcpu& v = k.v;
+    k.gate(0x80, kHandler, kTrap, 3);
+    DirectGate g = direct_gate_for(v);
+    CHECK(g.installed);
+    CHECK(g.handler == kHandler);
+    CHECK(g.esp1 == Kernel::kEsp0);
+    CHECK(g.ss1 == (Kernel::kKernelDs | 1));
+    CHECK(g.entry == direct_gate_entry(gate(kTrap, 3)));
+
+    SUBCASE("Linux's native interrupt gate: reflected as before") {
+        k.gate(0x80, kHandler, kInterrupt, 3);
+        g = direct_gate_for(v);
+        CHECK_FALSE(g.installed);
+        CHECK(g.handler == 0);
+        CHECK(g.entry == 0);
+    }
+    SUBCASE("a gate naming the hypervisor's code") {
+        k.gate(0x80, kHandler, kTrap, 3, X86_HV_CODE);
+        CHECK_FALSE(direct_gate_for(v).installed);
+    }
+    SUBCASE("a gate naming ring-3 code") {
+        k.gate(0x80, kHandler, kTrap, 3, Kernel::kUserCs);
+        CHECK_FALSE(direct_gate_for(v).installed);
+    }
+    SUBCASE("an IDT too short for vector 0x80") {
+        v.arch.tables.idt_limit = 0x80 * 8 - 1;
+        CHECK_FALSE(direct_gate_for(v).installed);
+    }
+    SUBCASE("no TSS: the gate's handler is known, nothing installed") {
+        v.arch.tables.tr = 0;
+        g = direct_gate_for(v);
+        CHECK_FALSE(g.installed);
+        CHECK(g.handler == kHandler);
+    }
+    SUBCASE("a TSS ss0 that is not a ring-1 stack") {
+        m.poke(Kernel::kTss + 8, Kernel::kUserDs);
+        CHECK_FALSE(direct_gate_for(v).installed);
+        m.poke(Kernel::kTss + 8, Kernel::kKernelCs);
+        CHECK_FALSE(direct_gate_for(v).installed);
+        m.poke(Kernel::kTss + 8, X86_HV_DATA);
+        CHECK_FALSE(direct_gate_for(v).installed);
+    }
+    SUBCASE("an IDT beyond the LPAR's memory") {
+        v.arch.tables.idt_base = tessera::arch::test::kLparSize - 0x100;
+        CHECK_FALSE(direct_gate_for(v).installed);
+    }
+}
+
+TEST_CASE("exit window: the hypervisor does the iret there, and only there") {
+    Machine m;
+    Kernel k(m);
+    Vcpu& v = k.v;
+    GuestFrame& r = v.arch.regs;
+    v.arch.window_start = 0x2000;
+    v.arch.window_end = 0x2010;
+    // An iret frame back to ring 3 with IF set at esp.
+    r.esp = 0x8000;
+    m.poke(0x8000, 0x401000);
+    m.poke(0x8004, Kernel::kUserCs);
+    m.poke(0x8008, 0x202);
+    m.poke(0x800c, 0xbff000);
+    m.poke(0x8010, Kernel::kUserDs);
+    set_vif(v, false);
+
+    r.eip = 0x1fff;
+    CHECK_FALSE(complete_window_iret(v));
+    r.eip = 0x2010;
+    CHECK_FALSE(complete_window_iret(v));
+    r.eip = 0x200f;
+    REQUIRE(complete_window_iret(v));
+    CHECK(r.eip == 0x401000);
+    CHECK(r.cs == Kernel::kUserCs);
+    CHECK(r.esp == 0xbff000);
+    CHECK(r.ss == Kernel::kUserDs);
+    CHECK(vif(v));
+    // Now in ring 3: not in the window whatever eip says.
+    r.eip = 0x2004;
+    CHECK_FALSE(complete_window_iret(v));
+
+    SUBCASE("a frame iret would refuse: nothing done (the guest's own iret faults)") {
+        Machine::ring1(v);
+        r.eip = 0x2004;
+        r.esp = 0x8000;
+        m.poke(0x8010, Kernel::kKernelDs); // a ring-1 ss for ring 3
+        const GuestFrame before = r;
+        CHECK_FALSE(complete_window_iret(v));
+        CHECK(r.eip == before.eip);
+        CHECK(r.esp == before.esp);
+        CHECK(r.cs == before.cs);
+    }
+}
