@@ -38,6 +38,10 @@ inline constexpr u8 kHeaderTransport = 0xFF; // ... and only the hypervisor send
 inline constexpr u8 kEventPartnerFailed = 0x01;
 inline constexpr u8 kEventPartnerClosed = 0x02;
 inline constexpr u64 kSignalEnable = 1; // H_VIO_SIGNAL mode: the device's interrupt on
+// Both windows of a pair are 256 MiB (as QEMU's): ibmvscsis maps 800 IUs of one 64 KiB kernel
+// page each at probe (Linux rounds every coherent DMA allocation up to a page), more than a
+// 64 MiB window's allocator gives it (the probe fails with ENOMEM).
+inline constexpr u64 kWindowSize = 256 * MiB;
 // The server's remote LIOBN: its unit address with this bit (LIOBNs are opaque to the guest).
 inline constexpr u32 kRemoteLiobnBit = 0x0100'0000;
 
@@ -99,7 +103,7 @@ class Device {
     u32 queue_len_ = 0;
     u64 at_ = 0;   // the next entry to fill
     u64 last_ = 0; // the last entry filled (a full queue's event goes there)
-    tce::Window window_;
+    tce::SizedWindow<static_cast<u32>(kWindowSize >> tce::kPageShift)> window_;
 };
 
 } // namespace tessera::crq

@@ -74,7 +74,7 @@ TEST_CASE("crq: H_REG_CRQ says whether the partner is there; validation per PAPR
     CHECK(p.client.call(H_REG_CRQ, {kUa, kQueue + 8, kQueueLen}) == H_PARAMETER); // unaligned
     CHECK(p.client.call(H_REG_CRQ, {kUa, kQueue, 0x800}) == H_PARAMETER);         // not 4K
     CHECK(p.client.call(H_REG_CRQ, {kUa, kQueue, 0}) == H_PARAMETER);
-    CHECK(p.client.call(H_REG_CRQ, {kUa, tce::kWindowSize - 0x1000, 0x2000}) == H_PARAMETER);
+    CHECK(p.client.call(H_REG_CRQ, {kUa, crq::kWindowSize - 0x1000, 0x2000}) == H_PARAMETER);
     CHECK(p.client.call(H_REG_CRQ, {kUa, ~u64{0xfff}, 0x1000}) == H_PARAMETER);
     CHECK(p.client.call(H_REG_CRQ, {kUa, kMapped, 0x1000}) == H_PARAMETER); // no TCE there
     REQUIRE(p.client.d->window().put(kQueue, kQueue | tce::kRead) == H_SUCCESS);
@@ -209,8 +209,8 @@ TEST_CASE("rdma: the remote window is the client's while connected, and every er
     CHECK(p.client.call(H_COPY_RDMA, {16, remote, 0, kUa, 0}) == H_SOURCE_PARM);
     CHECK(p.client.call(H_COPY_RDMA, {16, kUa, 0, remote, 0}) == H_DEST_PARM);
     // Lengths past either window, overflowing ranges.
-    CHECK(copy(0x2000, remote, tce::kWindowSize - 0x1000, local, 0) == H_SOURCE_PARM);
-    CHECK(copy(0x2000, local, 0, remote, tce::kWindowSize - 0x1000) == H_DEST_PARM);
+    CHECK(copy(0x2000, remote, crq::kWindowSize - 0x1000, local, 0) == H_SOURCE_PARM);
+    CHECK(copy(0x2000, local, 0, remote, crq::kWindowSize - 0x1000) == H_DEST_PARM);
     CHECK(copy(~u64{0}, local, 0x1000, remote, 0) == H_SOURCE_PARM);
     CHECK(copy(16, local, ~u64{0} - 4, remote, 0) == H_SOURCE_PARM);
     // Unmapped pages (no access bits) and one-way pages.
