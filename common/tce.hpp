@@ -97,21 +97,31 @@ class Window {
     void* page_ptr(u32 index) const;        // host pointer of a mapped entry's page, or null
 
   protected:
-    // For SizedWindow: the table lives in the derived object.
-    constexpr Window(u32* entries, u32 count) : entries_(entries), count_(count) {}
+    constexpr Window() = default;
+    // For SizedWindow::bind: where the table lives and how many TCEs it has.
+    void attach(u32* entries, u32 count) {
+        entries_ = entries;
+        count_ = count;
+    }
 
   private:
     u32 liobn_ = 0;
     LogicalMap* memory_ = nullptr;
-    u32* entries_;
-    u32 count_;
+    u32* entries_ = nullptr;
+    u32 count_ = 0; // 0 until bound: an unbound window has no IOBA space
 };
 
-// A window of `Entries` TCEs (Entries * 4 KiB of IOBA space).
+// A window of `Entries` TCEs (Entries * 4 KiB of IOBA space). The table is attached at bind(),
+// not in a constructor: a pointer into the object itself would make the static device tables
+// need dynamic initialization (all of them are zero-initialized .bss).
 template <u32 Entries>
 class SizedWindow : public Window {
   public:
-    constexpr SizedWindow() : Window(table_, Entries) {}
+    constexpr SizedWindow() = default;
+    void bind(u32 liobn, LogicalMap& owner_memory) {
+        attach(table_, Entries);
+        Window::bind(liobn, owner_memory);
+    }
 
   private:
     u32 table_[Entries] = {};
