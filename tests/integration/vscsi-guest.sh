@@ -1,15 +1,16 @@
 #!/bin/sh
 # The guest side of tests/integration/vscsi.sh (run by /init as tessera.run=/vscsi-guest.sh).
-# Kernel parameters: vscsi.role=server|client vscsi.ip=ADDRESS vscsi.peer=ADDRESS.
-# The server exports a 64 MiB RAM disk (vscsi-export) and powers off once the client sends its
-# verdict over the LAN; the client finds the disk (ibmvscsi + sd_mod), makes an ext2 filesystem,
+# Kernel parameters: vscsi.role=server|client vscsi.ip=ADDRESS vscsi.peer=ADDRESS (clients)
+# vscsi.clients=N (the server). The server exports a 64 MiB RAM disk to each client
+# (vscsi-export) and powers off once the N clients have sent their verdicts over the LAN; the client finds the disk (ibmvscsi + sd_mod), makes an ext2 filesystem,
 # writes 32 MiB, syncs, unmounts, mounts again and compares md5 sums.
-role="" ip="" peer=""
+role="" ip="" peer="" clients=1
 for arg in $(cat /proc/cmdline); do
     case $arg in
     vscsi.role=*) role=${arg#vscsi.role=} ;;
     vscsi.ip=*) ip=${arg#vscsi.ip=} ;;
     vscsi.peer=*) peer=${arg#vscsi.peer=} ;;
+    vscsi.clients=*) clients=${arg#vscsi.clients=} ;;
     esac
 done
 say() { echo "VSCSI $role: $*"; }
@@ -20,7 +21,8 @@ ip link set eth0 up || { say "FAIL no eth0"; exit 1; }
 ip addr add "$ip/16" dev eth0
 
 if [ "$role" = server ]; then
-    nc -l -p 5000 > /tmp/verdict &
+    # One verdict per connection, one connection per client.
+    (for i in $(seq "$clients"); do nc -l -p 5000 >> /tmp/verdict; done) &
     listener=$!
     vscsi-export 64M || { say "FAIL vscsi-export"; exit 1; }
     say "exported"
@@ -28,7 +30,7 @@ if [ "$role" = server ]; then
         kill -0 $listener 2>/dev/null || break
         sleep 1
     done
-    say "client reports: $(cat /tmp/verdict)"
+    while read -r line; do say "client reports: $line"; done < /tmp/verdict
     exit 0
 fi
 
