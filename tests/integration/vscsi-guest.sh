@@ -4,13 +4,14 @@
 # vscsi.clients=N (the server). The server exports a 64 MiB RAM disk to each client
 # (vscsi-export) and powers off once the N clients have sent their verdicts over the LAN; the client finds the disk (ibmvscsi + sd_mod), makes an ext2 filesystem,
 # writes 32 MiB, syncs, unmounts, mounts again and compares md5 sums.
-role="" ip="" peer="" clients=1
+role="" ip="" peer="" clients=1 crash=0
 for arg in $(cat /proc/cmdline); do
     case $arg in
     vscsi.role=*) role=${arg#vscsi.role=} ;;
     vscsi.ip=*) ip=${arg#vscsi.ip=} ;;
     vscsi.peer=*) peer=${arg#vscsi.peer=} ;;
     vscsi.clients=*) clients=${arg#vscsi.clients=} ;;
+    vscsi.crash=1) crash=1 ;;
     esac
 done
 say() { echo "VSCSI $role: $*"; }
@@ -31,6 +32,11 @@ if [ "$role" = server ]; then
         sleep 1
     done
     while read -r line; do say "client reports: $line"; done < /tmp/verdict
+    if [ $crash -eq 1 ]; then
+        # vscsi.crash=1: the server panics; its clients must get I/O errors and go on.
+        say "crashing on purpose"
+        echo c > /proc/sysrq-trigger
+    fi
     exit 0
 fi
 
@@ -75,3 +81,15 @@ if [ "$got" = "$want" ] && [ "$size" = 33554432 ]; then
 else
     verdict "FAIL md5 mismatch"
 fi
+[ $crash -eq 1 ] || exit 0
+# vscsi.crash=1: read the disk (past the page cache) until the crashed server makes it fail.
+for i in $(seq 150); do
+    echo 3 > /proc/sys/vm/drop_caches
+    if ! err=$(timeout 120 dd if=/dev/sda of=/dev/null bs=4096 count=16 skip=$((i * 16)) 2>&1); then
+        say "I/O error after the server crashed: $(echo "$err" | head -n 1)"
+        dmesg | grep -E 'ibmvscsi|sd 0:0:0:0' | tail -n 5
+        exit 0
+    fi
+    sleep 2
+done
+say "FAIL the disk still reads after the server crashed"
