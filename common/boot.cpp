@@ -135,8 +135,9 @@ void create_lpar(const LparConfig& lc) {
     lpar->vty.set_termno(lc.vty);
     if (lc.console) console::mux().attach(lpar->name, lpar->vty);
     char reason[96] = "";
-    if (!vio::attach_lans(*lpar, lc, reason, sizeof(reason))) {
-        // reason says which LAN
+    if (!vio::attach_lans(*lpar, lc, reason, sizeof(reason)) ||
+        !vio::attach_vscsi(*lpar, config, lc, reason, sizeof(reason))) {
+        // reason says which device
     } else if (!arch::lpar_init(*lpar)) {
         rt::format(reason, sizeof(reason), "the ISA could not set up its translation");
     } else if (lc.kind == LparKind::Test) {

@@ -13,8 +13,11 @@ namespace {
 
 // The hcall function sets of the ISA-neutral hcalls (hcall/dispatch.cpp): the vty and XICS calls,
 // the TCE calls (H_PUT_TCE_INDIRECT and H_STUFF_TCE are "multi-tce") and the logical LAN.
-constexpr const char* kCommonHypertas[] = {"hcall-term", "hcall-interrupt", "hcall-tce",
-                                           "hcall-multi-tce", "hcall-lLAN"};
+// hcall-vio (H_VIO_SIGNAL) is what ibmvscsi checks before it probes; hcall-crq the CRQ calls,
+// hcall-rdma H_COPY_RDMA.
+constexpr const char* kCommonHypertas[] = {"hcall-term",      "hcall-interrupt", "hcall-tce",
+                                           "hcall-multi-tce", "hcall-lLAN",      "hcall-vio",
+                                           "hcall-crq",       "hcall-rdma"};
 
 constexpr u32 kRtasErrorLogMax = 2048; // Linux's RTAS_ERROR_LOG_MAX; Tessera writes no logs
 constexpr u32 kRtasEventScanRate = 1;  // event-scan calls per minute (QEMU's rate)
@@ -61,7 +64,7 @@ bool check(const Description& d) {
     for (usize i = 0; i < d.rtas_tokens.count; ++i) {
         if (!valid_name(d.rtas_tokens.entries[i].name, kNodeNameMax)) return false;
     }
-    if (d.lan_count > kMaxLans) return false;
+    if (d.lan_count > kMaxLans || d.vscsi_count > kMaxVscsi) return false;
     return true;
 }
 
@@ -138,6 +141,7 @@ void write_root(Writer& w, const Description& d) {
     w.cell("#address-cells", 2);
     w.cell("#size-cells", 2);
     if (d.partition_name != nullptr) w.string("ibm,partition-name", d.partition_name);
+    if (d.partition_no != 0) w.cell("ibm,partition-no", d.partition_no);
 }
 
 void write_chosen(Writer& w, const Description& d) {
@@ -250,6 +254,25 @@ void write_lan(Writer& w, const Lan& lan) {
     w.end();
 }
 
+void write_vscsi(Writer& w, const Vscsi& v) {
+    char name[kNodeNameMax];
+    rt::format(name, sizeof name, "%s@%x", v.server ? "v-scsi-host" : "v-scsi", v.unit_address);
+    const u32 irq[] = {v.irq, 0}; // 0: positive edge
+    const u32 hi = static_cast<u32>(v.window_size >> 32), lo = static_cast<u32>(v.window_size);
+    const u32 window[] = {v.unit_address, 0, 0, hi, lo, v.remote_liobn, 0, 0, hi, lo};
+    const char* type = v.server ? "v-scsi-host" : "vscsi";
+    w.begin(name);
+    w.string("device_type", type);
+    w.string("compatible", v.server ? "IBM,v-scsi-host" : "IBM,v-scsi");
+    w.cell("reg", v.unit_address);
+    w.cells("interrupts", irq, 2);
+    w.cell("ibm,#dma-address-cells", 2);
+    w.cell("ibm,#dma-size-cells", 2);
+    w.cells("ibm,my-dma-window", window, v.server ? 10 : 5);
+    if (v.server) w.empty("ibm,vserver");
+    w.end();
+}
+
 void write_vdevice(Writer& w, const Description& d) {
     char vty[kNodeNameMax];
     rt::format(vty, sizeof vty, "vty@%x", d.vty_termno);
@@ -266,6 +289,7 @@ void write_vdevice(Writer& w, const Description& d) {
     w.cell("reg", d.vty_termno);
     w.end();
     for (usize i = 0; i < d.lan_count; ++i) write_lan(w, d.lans[i]);
+    for (usize i = 0; i < d.vscsi_count; ++i) write_vscsi(w, d.vscsi[i]);
     w.end();
 }
 

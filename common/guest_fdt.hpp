@@ -31,6 +31,13 @@
 //                = ibm,#dma-size-cells = <2>* (else Linux parses the window's size with /vdevice's
 //                #size-cells, 0), local-mac-address* and mac-address (6 bytes),
 //                ibm,mac-address-filters = <0>*; no ibm,illan-options (no checksum offload)
+//                v-scsi@<ua> per v-scsi client (ibmvscsi): device_type "vscsi"*, compatible
+//                "IBM,v-scsi"*, reg, interrupts and a one-window ibm,my-dma-window as l-lan;
+//                v-scsi-host@<ua> per v-scsi server device (ibmvscsis): device_type
+//                "v-scsi-host"*, compatible "IBM,v-scsi-host"*, empty ibm,vserver, and two
+//                windows in ibm,my-dma-window*: <local-liobn 0 0 size> <remote-liobn 0 0 size>
+//                (the remote one is the client's window, for H_COPY_RDMA); no
+//                ibm,max-virtual-dma-size (ibmvscsis reads it with the wrong byte order)
 //   reserve map  the RTAS region
 // Left out on purpose: ibm,architecture-vec-5 (keeps Linux on the hash MMU and XICS) and an ICS
 // node (Linux's ics-rtas needs only the ibm,get-xive/set-xive tokens).
@@ -101,8 +108,20 @@ struct Lan {
 };
 inline constexpr usize kMaxLans = 4;
 
+// A v-scsi device (common/crq.hpp): a client's one window or a server's two.
+struct Vscsi {
+    bool server = false;
+    u32 unit_address = 0; // reg, and the LIOBN of its own window
+    u32 irq = 0;
+    u32 remote_liobn = 0; // servers: the remote window's LIOBN
+    u64 window_size = 0;  // both windows' size
+};
+inline constexpr usize kMaxVscsi = 8;
+
 struct Description {
     const char* partition_name = nullptr; // ibm,partition-name (the LPAR's name); null: left out
+    u32 partition_no =
+        0; // ibm,partition-no (the LPAR's id; ibmvscsi/ibmvscsis log it); 0: left out
     const char* model = "Tessera,pSeries-LPAR";
     const char* compatible = "tessera,pseries";
     u32 cpu_count = 1;              // logical CPUs 0..cpu_count-1 = XICS servers; CPU 0 boots
@@ -113,6 +132,8 @@ struct Description {
     u32 vty_termno = 0x30000000;
     Lan lans[kMaxLans];
     usize lan_count = 0;
+    Vscsi vscsi[kMaxVscsi];
+    usize vscsi_count = 0;
     // Where the caller puts the RTAS blob (hcall/rtas.hpp rtas_blob()); the region is reserved.
     LogicalAddr rtas_base;
     u32 rtas_size = 0;

@@ -123,7 +123,7 @@ class Adapter {
     u64 rxq_at_ = 0; // enqueue offset
     u64 dropped_ = 0;
     RxPools pools_;
-    tce::Window window_;
+    tce::DefaultWindow window_;
 };
 
 } // namespace tessera::llan

@@ -95,6 +95,7 @@ bool Lpar::finish(LparState final_state, const char* reason) {
     state = final_state;
     rt::str_copy(stop_reason, reason != nullptr ? reason : "", sizeof stop_reason);
     for (u32 i = 0; i < vcpu_count; ++i) vcpus[i].state = VcpuState::Stopped;
+    vio.owner_ended(); // CRQ partners learn that this LPAR is gone
     return true;
 }
 

@@ -181,10 +181,13 @@ enum Key : u8 {
     kKind,
     kExpect,
     kLan,
+    kVscsi,
+    kVscsiServer,
     kKeyCount
 };
-constexpr const char* kKeyNames[kKeyCount] = {"memory",  "cpus", "kernel", "initrd", "cmdline",
-                                              "console", "vty",  "kind",   "expect", "lan"};
+constexpr const char* kKeyNames[kKeyCount] = {"memory",  "cpus",    "kernel", "initrd",
+                                              "cmdline", "console", "vty",    "kind",
+                                              "expect",  "lan",     "vscsi",  "vscsi-server"};
 
 class Parser {
   public:
@@ -203,6 +206,9 @@ class Parser {
     bool memory_value(Str v);
     bool lan_value(Str v);
     bool check_lans();
+    bool device_name(const char* key, Str name);
+    bool vscsi_value(Key key, Str v);
+    bool check_vscsi();
     bool number_value(const char* key, Str v, u64 max, u64& out);
     bool entry_value(const char* key, Str v, char* out);
     bool string_value(const char* key, Str v, char* out, usize cap);
@@ -252,7 +258,7 @@ bool Parser::run(const char* text, usize len) {
     if (!finish_section()) return false;
     if (out_.count == 0)
         return fail("no [lpar NAME] section (a configuration describes at least one LPAR)");
-    return check_lans();
+    return check_lans() && check_vscsi();
 }
 
 bool Parser::check_characters(Str line) {
@@ -353,9 +359,9 @@ bool Parser::key_line(Str line) {
     while (k < kKeyCount && !key.equals(kKeyNames[k])) ++k;
     if (k == kKeyCount)
         return fail("unknown key '%.*s' (keys: memory, cpus, kernel, initrd, cmdline, console, "
-                    "vty, kind, expect, lan)",
+                    "vty, kind, expect, lan, vscsi, vscsi-server)",
                     key.echo_len(), key.p);
-    if (key_lines_[k] != 0 && k != kLan) // lan is repeatable
+    if (key_lines_[k] != 0 && k != kLan && k != kVscsi && k != kVscsiServer) // repeatable
         return fail("duplicate key '%s' (first set on line %u)", kKeyNames[k], key_lines_[k]);
     key_lines_[k] = line_;
     return value(static_cast<Key>(k), trim(line.from(eq + 1)));
@@ -412,6 +418,9 @@ bool Parser::value(Key key, Str raw) {
         return true;
     case kLan:
         return lan_value(v);
+    case kVscsi:
+    case kVscsiServer:
+        return vscsi_value(key, v);
     case kCmdline:
     case kKeyCount:
         break;
@@ -449,19 +458,112 @@ void format_mac(char (&out)[18], u64 mac) {
 
 } // namespace
 
-bool Parser::lan_value(Str v) {
-    Str mac_text;
-    Str name = take_word(v, mac_text);
+// A LAN's or a v-scsi channel's name.
+bool Parser::device_name(const char* key, Str name) {
+    if (name.empty()) return fail("%s: missing name", key);
     if (name.n >= kConfigLanNameMax)
-        return fail("lan: '%.*s' is longer than %zu characters", name.echo_len(), name.p,
+        return fail("%s: '%.*s' is longer than %zu characters", key, name.echo_len(), name.p,
                     kConfigLanNameMax - 1);
     bool good = bundle::is_name_start(name.p[0]);
     for (usize i = 0; good && i < name.n; ++i)
         good = bundle::is_name_char(name.p[i]) && name.p[i] != '+';
     if (!good)
-        return fail("lan: '%.*s': use letters, digits, '.', '_' and '-', starting with a letter "
+        return fail("%s: '%.*s': use letters, digits, '.', '_' and '-', starting with a letter "
                     "or digit",
-                    name.echo_len(), name.p);
+                    key, name.echo_len(), name.p);
+    return true;
+}
+
+bool Parser::vscsi_value(Key key, Str v) {
+    const char* k = kKeyNames[key];
+    Str extra;
+    Str name = take_word(v, extra);
+    if (!device_name(k, name)) return false;
+    if (!extra.empty())
+        return fail("%s: one name only, found '%.*s' after it", k, extra.echo_len(), extra.p);
+    const bool server = key == kVscsiServer;
+    VscsiConfig* list = server ? cur_->vscsi_serves : cur_->vscsi;
+    usize& count = server ? cur_->vscsi_serve_count : cur_->vscsi_count;
+    for (usize i = 0; i < count; ++i) {
+        if (name.equals(list[i].name))
+            return fail("%s: lpar %s has '%s' already (line %u)", k, cur_->name, list[i].name,
+                        list[i].line);
+    }
+    if (count == kConfigMaxVscsi)
+        return fail("%s: too many for one LPAR (at most %zu)", k, kConfigMaxVscsi);
+    VscsiConfig& c = list[count++];
+    rt::mem_copy(c.name, name.p, name.n);
+    c.name[name.n] = '\0';
+    c.line = line_;
+    return true;
+}
+
+// Machine-wide: each channel has one server, each client line a server in another LPAR, the
+// device counts within the limits, no v-scsi unit address is the vty's.
+bool Parser::check_vscsi() {
+    usize pairs = 0;
+    for (usize i = 0; i < out_.count; ++i) {
+        const LparConfig& l = out_.lpars[i];
+        for (usize j = 0; j < l.vscsi_serve_count; ++j) {
+            const VscsiConfig& s = l.vscsi_serves[j];
+            for (usize pi = 0; pi <= i; ++pi) {
+                const LparConfig& p = out_.lpars[pi];
+                for (usize pj = 0; pj < p.vscsi_serve_count && (pi < i || pj < j); ++pj) {
+                    if (rt::str_compare(p.vscsi_serves[pj].name, s.name) == 0)
+                        return fail_at(err_, file_, s.line,
+                                       "vscsi-server: '%s' is served by lpar %s already (line %u)",
+                                       s.name, p.name, p.vscsi_serves[pj].line);
+                }
+            }
+        }
+    }
+    for (usize i = 0; i < out_.count; ++i) {
+        const LparConfig& l = out_.lpars[i];
+        for (usize j = 0; j < l.vscsi_count; ++j) {
+            const VscsiConfig& c = l.vscsi[j];
+            const LparConfig* server = nullptr;
+            for (const LparConfig& p : out_) {
+                for (usize pj = 0; pj < p.vscsi_serve_count; ++pj) {
+                    if (rt::str_compare(p.vscsi_serves[pj].name, c.name) == 0) server = &p;
+                }
+            }
+            if (server == nullptr)
+                return fail_at(err_, file_, c.line,
+                               "vscsi: no lpar serves '%s' (add 'vscsi-server = %s' to one)",
+                               c.name, c.name);
+            if (server == &l)
+                return fail_at(err_, file_, c.line,
+                               "vscsi: lpar %s serves '%s' itself (a client needs another LPAR)",
+                               l.name, c.name);
+            if (++pairs > kConfigMaxVscsiPairs)
+                return fail_at(err_, file_, c.line,
+                               "vscsi: too many clients (at most %zu in the machine)",
+                               kConfigMaxVscsiPairs);
+        }
+    }
+    for (const LparConfig& l : out_) {
+        VscsiDevice devs[kConfigMaxVscsi];
+        const usize n = vscsi_devices(out_, l, devs, kConfigMaxVscsi);
+        if (n > kConfigMaxVscsi)
+            return fail_at(err_, file_, devs[kConfigMaxVscsi - 1].line,
+                           "vscsi: lpar %s would have %zu v-scsi devices (at most %zu, clients "
+                           "and served clients together)",
+                           l.name, n, kConfigMaxVscsi);
+        for (usize k = 0; k < n; ++k) {
+            if (l.vty == kConfigVscsiUnitBase + k)
+                return fail_at(err_, file_, devs[k].line,
+                               "vscsi: lpar %s: the unit address 0x%x of its v-scsi device %zu "
+                               "is its vty's (choose another vty)",
+                               l.name, static_cast<unsigned>(l.vty), k);
+        }
+    }
+    return true;
+}
+
+bool Parser::lan_value(Str v) {
+    Str mac_text;
+    Str name = take_word(v, mac_text);
+    if (!device_name("lan", name)) return false;
     for (usize i = 0; i < cur_->lan_count; ++i) {
         if (name.equals(cur_->lans[i].name))
             return fail("lan: lpar %s is on '%s' already (line %u)", cur_->name, cur_->lans[i].name,
@@ -657,6 +759,34 @@ bool check_config_against_bundle(const Config& config, const Bundle& bundle, Inp
         }
     }
     return true;
+}
+
+usize vscsi_devices(const Config& config, const LparConfig& lpar, VscsiDevice* out, usize cap) {
+    usize n = 0;
+    auto add = [&](bool server, const char* name, const LparConfig* peer, u32 line) {
+        if (n < cap) out[n] = VscsiDevice{server, name, peer, line};
+        ++n;
+    };
+    for (usize i = 0; i < lpar.vscsi_count; ++i) {
+        const LparConfig* server = nullptr;
+        for (const LparConfig& p : config) {
+            for (usize j = 0; j < p.vscsi_serve_count; ++j) {
+                if (rt::str_compare(p.vscsi_serves[j].name, lpar.vscsi[i].name) == 0) server = &p;
+            }
+        }
+        add(false, lpar.vscsi[i].name, server, lpar.vscsi[i].line);
+    }
+    for (usize i = 0; i < lpar.vscsi_serve_count; ++i) {
+        const char* name = lpar.vscsi_serves[i].name;
+        for (const LparConfig& c : config) {
+            if (&c == &lpar) continue;
+            for (usize j = 0; j < c.vscsi_count; ++j) {
+                if (rt::str_compare(c.vscsi[j].name, name) == 0)
+                    add(true, name, &c, c.vscsi[j].line);
+            }
+        }
+    }
+    return n;
 }
 
 } // namespace tessera

@@ -40,6 +40,9 @@ inline constexpr usize kConfigLanNameMax = 32;  // = llan::kLanNameMax, includin
 inline constexpr usize kConfigMaxLanNames = 8;  // distinct LANs in the machine
 inline constexpr usize kConfigMaxAdapters = 16; // l-lan adapters in the machine
 inline constexpr u32 kConfigLanUnitBase = 0x3000'0002; // = vio::kLanUnitBase
+inline constexpr usize kConfigMaxVscsi = 8;      // v-scsi devices per LPAR; = vio::kMaxVscsiPerLpar
+inline constexpr usize kConfigMaxVscsiPairs = 8; // server/client pairs in the machine
+inline constexpr u32 kConfigVscsiUnitBase = 0x3000'0010; // = vio::kVscsiUnitBase
 
 // How the hypervisor enters an LPAR's kernel.
 enum class LparKind : u8 {
@@ -62,6 +65,13 @@ struct LanConfig {
     u32 line = 0;
 };
 
+// `vscsi-server = NAME` (the LPAR serves disks on the channel NAME) or `vscsi = NAME` (the LPAR
+// is a client of NAME's server). Names share the LAN names' rules and length.
+struct VscsiConfig {
+    char name[kConfigLanNameMax] = {};
+    u32 line = 0;
+};
+
 // The MAC an adapter gets when its `lan =` line names none: 02:xx:xx:xx:xx:xx, the rest a hash
 // of the LPAR's and the LAN's names (the same in every boot).
 u64 derived_mac(const char* lpar, const char* lan);
@@ -79,6 +89,10 @@ struct LparConfig {
     LparExpect expect = LparExpect::Exit;
     LanConfig lans[kConfigMaxLans];
     usize lan_count = 0;
+    VscsiConfig vscsi[kConfigMaxVscsi]; // client lines, in order
+    usize vscsi_count = 0;
+    VscsiConfig vscsi_serves[kConfigMaxVscsi]; // server lines, in order
+    usize vscsi_serve_count = 0;
 
     // Where things were written, for messages (0: not written).
     u32 line = 0; // the [lpar NAME] line
@@ -99,6 +113,18 @@ struct Config {
     const LparConfig* begin() const { return lpars; }
     const LparConfig* end() const { return lpars + count; }
 };
+
+// The v-scsi devices of an LPAR, in unit-address order (kConfigVscsiUnitBase + index): first one
+// client device per `vscsi =` line, then one server device per client of each `vscsi-server =`
+// line (its clients in file order). `peer` is the LPAR at the other end.
+struct VscsiDevice {
+    bool server = false;
+    const char* name = nullptr;
+    const LparConfig* peer = nullptr;
+    u32 line = 0; // the line that created it (the client's line for a server device)
+};
+// Fills out[0..n) (n <= cap) and returns the count (it may be larger than cap).
+usize vscsi_devices(const Config& config, const LparConfig& lpar, VscsiDevice* out, usize cap);
 
 // Parses `len` bytes of configuration text (not necessarily NUL-terminated) named `file` in
 // messages. On success fills `out` (LPARs in file order) and returns true; on failure returns

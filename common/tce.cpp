@@ -23,12 +23,12 @@ const char* to_string(Fault f) {
 void Window::bind(u32 liobn, LogicalMap& owner_memory) {
     liobn_ = liobn;
     memory_ = &owner_memory;
-    rt::mem_set(entries_, 0, sizeof entries_);
+    rt::mem_set(entries_, 0, sizeof(u32) * count_);
 }
 
 void Window::unbind() {
     memory_ = nullptr;
-    rt::mem_set(entries_, 0, sizeof entries_);
+    rt::mem_set(entries_, 0, sizeof(u32) * count_);
 }
 
 bool Window::encode(u64 tce, u32& entry) const {
@@ -45,14 +45,14 @@ bool Window::encode(u64 tce, u32& entry) const {
 
 hcall::Ret Window::put(u64 ioba, u64 tce) {
     u32 entry = 0;
-    if (ioba >= kWindowSize || !encode(tce, entry)) return hcall::H_PARAMETER;
+    if (ioba >= size() || !encode(tce, entry)) return hcall::H_PARAMETER;
     entries_[ioba >> kPageShift] = entry;
     return hcall::H_SUCCESS;
 }
 
 hcall::Ret Window::get(u64 ioba, u64& tce) const {
     tce = 0;
-    if (ioba >= kWindowSize) return hcall::H_PARAMETER;
+    if (ioba >= size()) return hcall::H_PARAMETER;
     const u32 e = entries_[ioba >> kPageShift];
     tce = u64{e >> 2} << kPageShift | (e & kAccessMask);
     return hcall::H_SUCCESS;
@@ -60,19 +60,18 @@ hcall::Ret Window::get(u64 ioba, u64& tce) const {
 
 hcall::Ret Window::stuff(u64 ioba, u64 tce, u64 count) {
     u32 entry = 0;
-    if (ioba >= kWindowSize || !encode(tce, entry)) return hcall::H_PARAMETER;
+    if (ioba >= size() || !encode(tce, entry)) return hcall::H_PARAMETER;
     const u64 first = ioba >> kPageShift;
-    if (count > kWindowEntries - first) return hcall::H_PARAMETER;
+    if (count > count_ - first) return hcall::H_PARAMETER;
     for (u64 i = 0; i < count; ++i) entries_[first + i] = entry;
     return hcall::H_SUCCESS;
 }
 
 hcall::Ret Window::put_indirect(u64 ioba, LogicalAddr list, u64 count) {
-    if (memory_ == nullptr || ioba >= kWindowSize || count > kMaxIndirect ||
-        !list.is_aligned(kPageSize))
+    if (memory_ == nullptr || ioba >= size() || count > kMaxIndirect || !list.is_aligned(kPageSize))
         return hcall::H_PARAMETER;
     const u64 first = ioba >> kPageShift;
-    if (count > kWindowEntries - first) return hcall::H_PARAMETER;
+    if (count > count_ - first) return hcall::H_PARAMETER;
     const u8* tces = static_cast<const u8*>(memory_->host_ptr(list, kPageSize));
     if (tces == nullptr) return hcall::H_PARAMETER;
     u32 entries[kMaxIndirect];
@@ -90,7 +89,7 @@ void* Window::page_ptr(u32 index) const {
 }
 
 Fault Window::check(u64 ioba, u64 len, u64 access) const {
-    if (ioba > kWindowSize || len > kWindowSize - ioba) return Fault::OutOfWindow;
+    if (ioba > size() || len > size() - ioba) return Fault::OutOfWindow;
     if (len == 0) return Fault::None;
     if ((access & kAccessMask) == 0) return Fault::NoAccess;
     const u64 last = (ioba + len - 1) >> kPageShift;

@@ -34,8 +34,9 @@ inline constexpr u64 kPageSize = u64{1} << kPageShift;
 inline constexpr u64 kRead = 0x1;  // the device may read the page (DMA to the device)
 inline constexpr u64 kWrite = 0x2; // the device may write the page (DMA from the device)
 inline constexpr u64 kAccessMask = kRead | kWrite;
-// Every window has this size (QEMU uses 256 MiB; ibmveth's buffers need about 22 MiB of TCEs,
-// so 64 MiB leaves room and keeps a window's table at 64 KiB).
+// A plain Window has this size (QEMU uses 256 MiB; ibmveth's buffers need about 22 MiB of TCEs,
+// so 64 MiB leaves room and keeps a window's table at 64 KiB). Devices that need more use
+// SizedWindow<N> (virtual SCSI: 256 MiB, common/crq.hpp).
 inline constexpr u64 kWindowSize = 64 * MiB;
 inline constexpr u32 kWindowEntries = static_cast<u32>(kWindowSize >> kPageShift);
 // H_PUT_TCE_INDIRECT: one 4 KiB page of big-endian TCEs at most.
@@ -51,9 +52,9 @@ enum class Fault : u8 {
 
 const char* to_string(Fault f);
 
+// The table of TCEs lives in the derived SizedWindow; everything else takes a Window&.
 class Window {
   public:
-    constexpr Window() = default;
     Window(const Window&) = delete; // devices and the LPAR's bus hold pointers to it
     Window& operator=(const Window&) = delete;
 
@@ -63,7 +64,7 @@ class Window {
     void unbind();
     bool bound() const { return memory_ != nullptr; }
     u32 liobn() const { return liobn_; }
-    static constexpr u64 size() { return kWindowSize; }
+    u64 size() const { return u64{count_} << kPageShift; }
 
     // ---- The guest's TCE hcalls: PAPR validation, H_SUCCESS or H_PARAMETER ------------------
     // ioba: any address in the page (the low 12 bits are ignored, as in QEMU).
@@ -95,10 +96,37 @@ class Window {
     bool encode(u64 tce, u32& entry) const; // false: names a page outside the owner
     void* page_ptr(u32 index) const;        // host pointer of a mapped entry's page, or null
 
+  protected:
+    constexpr Window() = default;
+    // For SizedWindow::bind: where the table lives and how many TCEs it has.
+    void attach(u32* entries, u32 count) {
+        entries_ = entries;
+        count_ = count;
+    }
+
+  private:
     u32 liobn_ = 0;
     LogicalMap* memory_ = nullptr;
-    u32 entries_[kWindowEntries] = {};
+    u32* entries_ = nullptr;
+    u32 count_ = 0; // 0 until bound: an unbound window has no IOBA space
 };
+
+// A window of `Entries` TCEs (Entries * 4 KiB of IOBA space). The table is attached at bind(),
+// not in a constructor: a pointer into the object itself would make the static device tables
+// need dynamic initialization (all of them are zero-initialized .bss).
+template <u32 Entries>
+class SizedWindow : public Window {
+  public:
+    constexpr SizedWindow() = default;
+    void bind(u32 liobn, LogicalMap& owner_memory) {
+        attach(table_, Entries);
+        Window::bind(liobn, owner_memory);
+    }
+
+  private:
+    u32 table_[Entries] = {};
+};
+using DefaultWindow = SizedWindow<kWindowEntries>; // 64 MiB: the logical LAN's
 
 // Copies len bytes from src's [src_ioba, ...) to dst's [dst_ioba, ...): src needs kRead, dst
 // kWrite on every page, both checked before anything is written. The two windows may belong to

@@ -1,5 +1,6 @@
 #include "common/vio.hpp"
 
+#include "common/crq.hpp"
 #include "common/llan.hpp"
 #include "common/tce.hpp"
 
@@ -16,8 +17,33 @@ bool Bus::add_window(tce::Window& w) {
     return false;
 }
 
+bool Bus::add_crq(crq::Device& d) {
+    if (has_unit(d.unit_address())) return false;
+    for (crq::Device*& slot : crqs_) {
+        if (slot == nullptr) {
+            slot = &d;
+            return true;
+        }
+    }
+    return false;
+}
+
+crq::Device* Bus::crq(u64 unit_address) const {
+    if (unit_address >> 32 != 0) return nullptr;
+    for (crq::Device* d : crqs_) {
+        if (d != nullptr && d->unit_address() == unit_address) return d;
+    }
+    return nullptr;
+}
+
+void Bus::owner_ended() {
+    for (crq::Device* d : crqs_) {
+        if (d != nullptr) d->owner_ended();
+    }
+}
+
 bool Bus::add_lan(llan::Adapter& a) {
-    if (lan(a.unit_address()) != nullptr) return false;
+    if (has_unit(a.unit_address())) return false;
     for (llan::Adapter*& slot : lans_) {
         if (slot == nullptr) {
             slot = &a;
@@ -46,6 +72,7 @@ tce::Window* Bus::window(u64 liobn) const {
 void Bus::clear() {
     for (tce::Window*& w : windows_) w = nullptr;
     for (llan::Adapter*& a : lans_) a = nullptr;
+    for (crq::Device*& d : crqs_) d = nullptr;
 }
 
 } // namespace tessera::vio

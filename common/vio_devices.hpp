@@ -16,11 +16,19 @@ namespace tessera::vio {
 
 inline constexpr usize kMaxLanAdapters = kConfigMaxAdapters;
 inline constexpr usize kMaxLans = kConfigMaxLanNames;
+inline constexpr usize kMaxVscsiDevices = 2 * kConfigMaxVscsiPairs;
 
 // Gives the LPAR (its memory assigned) an l-lan adapter per `lan =` line, in order: unit address
 // and LIOBN kLanUnitBase + i, interrupt source kLanFirstIrq + i, the configured MAC; each joins
 // the LAN of its name (created on first use). False with the reason when a table is full or a
 // unit address is taken (the vty's, say).
 bool attach_lans(Lpar& lpar, const LparConfig& lc, char* why, usize why_len);
+
+// Gives the LPAR its v-scsi devices (client and server CRQ devices, common/crq.hpp) in the
+// order vscsi_devices() lists them: unit address and LIOBN kVscsiUnitBase + i, interrupt source
+// kVscsiFirstIrq + i. Each is paired with its partner if that LPAR's devices exist already (LPARs
+// are created in file order; the later one pairs both). False with the reason when a table is
+// full or a unit address is taken.
+bool attach_vscsi(Lpar& lpar, const Config& config, const LparConfig& lc, char* why, usize why_len);
 
 } // namespace tessera::vio

@@ -6,6 +6,7 @@
 #include <arch/hcalls.hpp>
 
 #include "hcall/cede.hpp"
+#include "hcall/crq.hpp"
 #include "hcall/llan.hpp"
 #include "hcall/page.hpp"
 #include "hcall/processor.hpp"
@@ -46,6 +47,11 @@ constexpr Entry kCommonHcalls[] = {
     {H_MULTICAST_CTRL,         &h_multicast_ctrl},
     {H_CHANGE_LOGICAL_LAN_MAC, &h_change_logical_lan_mac},
     {H_VIO_SIGNAL,             &h_vio_signal},
+    {H_REG_CRQ,                &h_reg_crq},
+    {H_FREE_CRQ,               &h_free_crq},
+    {H_SEND_CRQ,               &h_send_crq},
+    {H_ENABLE_CRQ,             &h_enable_crq},
+    {H_COPY_RDMA,              &h_copy_rdma},
     {H_RTAS,          &h_rtas},
     {H_TESSERA_SHUTDOWN,  &h_tessera_shutdown},
     {H_TESSERA_TEST_EXIT, &h_tessera_test_exit},

@@ -1,5 +1,6 @@
 #include "hcall/llan.hpp"
 
+#include "common/crq.hpp"
 #include "common/llan.hpp"
 #include "common/lpar.hpp"
 
@@ -46,9 +47,11 @@ Ret h_change_logical_lan_mac(Env& env, Frame& frame) {
     return a ? a->change_mac(frame.args[1]) : H_PARAMETER;
 }
 
+// Any virtual device with an interrupt: a LAN adapter or a CRQ device.
 Ret h_vio_signal(Env& env, Frame& frame) {
-    llan::Adapter* a = adapter(env, frame);
-    return a ? a->signal(frame.args[1]) : H_PARAMETER;
+    if (llan::Adapter* a = adapter(env, frame)) return a->signal(frame.args[1]);
+    if (crq::Device* d = env.lpar.vio.crq(frame.args[0])) return d->signal(frame.args[1]);
+    return H_PARAMETER;
 }
 
 } // namespace tessera::hcall

@@ -165,6 +165,9 @@ void print_lpars(const Config& config, std::ostream& out) {
                 static_cast<unsigned>(m >> 8 & 0xff), static_cast<unsigned>(m & 0xff));
             out << ", lan " << l.lans[i].name << " " << mac;
         }
+        for (usize i = 0; i < l.vscsi_serve_count; ++i)
+            out << ", vscsi-server " << l.vscsi_serves[i].name;
+        for (usize i = 0; i < l.vscsi_count; ++i) out << ", vscsi " << l.vscsi[i].name;
         if (l.cmdline[0] != '\0') out << ", cmdline \"" << l.cmdline << "\"";
         out << "\n";
     }

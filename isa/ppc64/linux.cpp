@@ -2,6 +2,7 @@
 // (a position-independent one at logical 0), the initrd above it, the RTAS blob at the top of the
 // real-mode area with the device tree right below it; the boot vcpu enters kexec-style with r3 =
 // the device tree, r4 = the image's base, r5 = 0 (no Open Firmware).
+#include "common/crq.hpp"
 #include "common/elf_loader.hpp"
 #include "common/guest_fdt.hpp"
 #include "common/llan.hpp"
@@ -101,6 +102,7 @@ bool linux_load(Lpar& lpar, const LinuxImages& images, BootEntry& entry, char* w
 
     guest_fdt::Description d;
     d.partition_name = lpar.name;
+    d.partition_no = lpar.id;
     d.cpu_count = lpar.vcpu_count;
     d.memory_size = mem.size();
     d.bootargs = images.cmdline;
@@ -110,6 +112,12 @@ bool linux_load(Lpar& lpar, const LinuxImages& images, BootEntry& entry, char* w
     for (usize i = 0; i < vio::kMaxLansPerLpar && d.lan_count < guest_fdt::kMaxLans; ++i) {
         const llan::Adapter* a = lpar.vio.lan_at(i);
         if (a) d.lans[d.lan_count++] = {a->unit_address(), a->irq(), a->mac(), a->window().size()};
+    }
+    for (usize i = 0; i < vio::kMaxVscsiPerLpar && d.vscsi_count < guest_fdt::kMaxVscsi; ++i) {
+        const crq::Device* v = lpar.vio.crq_at(i);
+        if (v)
+            d.vscsi[d.vscsi_count++] = {v->role() == crq::Role::Server, v->unit_address(), v->irq(),
+                                        v->remote_liobn(), v->window().size()};
     }
     d.rtas_base = rtas;
     d.rtas_size = hcall::rtas::kRegionSize;

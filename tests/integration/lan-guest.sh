@@ -48,6 +48,11 @@ fi
 
 loss=$(ping -c 20 -i 0.2 "$peer" | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')
 say "ping: ${loss}% packet loss"
+# The server makes its data after the ping answers: wait (up to 2 minutes) until it serves it.
+for i in $(seq 120); do
+    wget -q -O /tmp/data.md5 "http://$peer/data.md5" 2>/dev/null && break
+    sleep 1
+done
 start=$(date +%s)
 wget -q -O /tmp/data "http://$peer/data" || say "FAIL wget data"
 end=$(date +%s)

@@ -194,8 +194,8 @@ void check_tree(Fixture& f, u32 cpus) {
 
     CHECK(f.bytes("/rtas", "ibm,hypertas-functions") ==
           std::string("hcall-term\0hcall-interrupt\0hcall-tce\0hcall-multi-tce\0hcall-lLAN\0"
-                      "hcall-pft\0hcall-bulk\0",
-                      85));
+                      "hcall-vio\0hcall-crq\0hcall-rdma\0hcall-pft\0hcall-bulk\0",
+                      116));
     CHECK(f.cell("/rtas", "linux,rtas-base") == kRtasBase);
     CHECK(f.cell("/rtas", "linux,rtas-entry") == kRtasBase);
     CHECK(f.cell("/rtas", "rtas-size") == 4 * KiB);
@@ -278,7 +278,9 @@ TEST_CASE("guest fdt: optional properties are left out") {
     CHECK_FALSE(f.has("/cpus/PowerPC,POWER8@0", "ibm,pft-size"));
     CHECK(f.has("/cpus/PowerPC,POWER8@0", "i-cache-size"));
     CHECK(f.bytes("/rtas", "ibm,hypertas-functions") ==
-          std::string("hcall-term\0hcall-interrupt\0hcall-tce\0hcall-multi-tce\0hcall-lLAN\0", 64));
+          std::string("hcall-term\0hcall-interrupt\0hcall-tce\0hcall-multi-tce\0hcall-lLAN\0"
+                      "hcall-vio\0hcall-crq\0hcall-rdma\0",
+                      95));
     CHECK_FALSE(f.has("/rtas", "ibm,set-xive"));
     CHECK(f.has("/rtas", "linux,rtas-base"));
     CHECK(f.str("/chosen", "stdout-path") == "/vdevice/vty@30000000");
@@ -446,5 +448,33 @@ TEST_CASE("guest fdt: an l-lan node per logical LAN adapter, as ibmveth probes i
     CHECK(f.cells(lan2, "ibm,my-dma-window") == Cells{0x30000003, 0, 0, 1, 0});
     CHECK(f.bytes(lan2, "local-mac-address") == "\x02\xa1\xb2\xc3\xd4\xe5");
     f.d.lan_count = kMaxLans + 1;
+    CHECK(f.build().error == Error::BadDescription);
+}
+
+TEST_CASE("guest fdt: v-scsi and v-scsi-host nodes, as ibmvscsi and ibmvscsis probe them") {
+    Fixture f(1);
+    f.d.vscsi[0] = {false, 0x30000010, 0x1005, 0, 64 * MiB};
+    f.d.vscsi[1] = {true, 0x30000011, 0x1006, 0x31000011, 64 * MiB};
+    f.d.vscsi_count = 2;
+    f.d.partition_no = 3;
+    REQUIRE(f.build().error == Error::None);
+    CHECK(f.cell("/", "ibm,partition-no") == 3);
+    const char* c = "/vdevice/v-scsi@30000010";
+    CHECK(f.str(c, "device_type") == "vscsi");
+    CHECK(f.str(c, "compatible") == "IBM,v-scsi");
+    CHECK(f.cell(c, "reg") == 0x30000010);
+    CHECK(f.cells(c, "interrupts") == Cells{0x1005, 0});
+    CHECK(f.cell(c, "ibm,#dma-address-cells") == 2);
+    CHECK(f.cell(c, "ibm,#dma-size-cells") == 2);
+    CHECK(f.cells(c, "ibm,my-dma-window") == Cells{0x30000010, 0, 0, 0, 64 * MiB});
+    CHECK_FALSE(f.has(c, "ibm,vserver"));
+    const char* s = "/vdevice/v-scsi-host@30000011";
+    CHECK(f.str(s, "device_type") == "v-scsi-host");
+    CHECK(f.str(s, "compatible") == "IBM,v-scsi-host");
+    CHECK(f.has(s, "ibm,vserver"));
+    CHECK(f.cells(s, "ibm,my-dma-window") ==
+          Cells{0x30000011, 0, 0, 0, 64 * MiB, 0x31000011, 0, 0, 0, 64 * MiB});
+    CHECK_FALSE(f.has("/vdevice", "ibm,max-virtual-dma-size"));
+    f.d.vscsi_count = kMaxVscsi + 1;
     CHECK(f.build().error == Error::BadDescription);
 }

@@ -235,7 +235,7 @@ TEST_CASE("keys") {
           "lpars.conf:2: 'memory' outside an [lpar NAME] section");
     CHECK(error_of(kHead + "[lpar a]\nmemroy = 16M\n") ==
           "lpars.conf:3: unknown key 'memroy' (keys: memory, cpus, kernel, initrd, cmdline, "
-          "console, vty, kind, expect, lan)");
+          "console, vty, kind, expect, lan, vscsi, vscsi-server)");
     CHECK(error_of(kHead + "[lpar a]\nmemory 16M\n") ==
           "lpars.conf:3: expected 'key = value' or '[lpar NAME]', found 'memory 16M'");
     CHECK(error_of(kHead + "[lpar a]\nmemory # = 16M\n") ==
@@ -516,4 +516,69 @@ TEST_CASE("lan: bad values are refused with their line") {
         "[lpar c]\nmemory = 16M\nkernel = k\nlan = c0\n";
     CHECK(error_of(kHead + names) ==
           "lpars.conf:19: lan: too many LANs (at most 8 in the machine)");
+}
+
+TEST_CASE("vscsi-server = NAME, vscsi = NAME: one server device per client, in file order") {
+    Parsed p = parse(kHead + R"([lpar srv]
+memory = 16M
+kernel = k
+vscsi-server = disks
+vscsi-server = spare   # no client: no device
+[lpar c1]
+memory = 16M
+kernel = k
+vscsi = disks
+[lpar c2]
+memory = 16M
+kernel = k
+vscsi = disks
+)");
+    REQUIRE(p.error == "");
+    const Config& c = *p.config;
+    REQUIRE(c.lpars[0].vscsi_serve_count == 2);
+    CHECK(std::string(c.lpars[0].vscsi_serves[0].name) == "disks");
+    CHECK(c.lpars[0].vscsi_serves[0].line == 5);
+    REQUIRE(c.lpars[1].vscsi_count == 1);
+    VscsiDevice d[kConfigMaxVscsi];
+    REQUIRE(vscsi_devices(c, c.lpars[0], d, kConfigMaxVscsi) == 2);
+    CHECK(d[0].server);
+    CHECK(d[0].peer == &c.lpars[1]);
+    CHECK(d[0].line == 10);
+    CHECK(d[1].peer == &c.lpars[2]);
+    REQUIRE(vscsi_devices(c, c.lpars[2], d, kConfigMaxVscsi) == 1);
+    CHECK(!d[0].server);
+    CHECK(d[0].peer == &c.lpars[0]);
+    CHECK(std::string(d[0].name) == "disks");
+}
+
+TEST_CASE("vscsi: bad values are refused with their line") {
+    const std::string b = "[lpar b]\nmemory = 16M\nkernel = k\n";
+    auto err = [](const std::string& text) { return error_of(kHead + kMinimal + text); };
+    CHECK(err("vscsi = d*\n") == "lpars.conf:5: vscsi: 'd*': use letters, digits, '.', '_' and "
+                                 "'-', starting with a letter or digit");
+    CHECK(err("vscsi-server = d e\n") ==
+          "lpars.conf:5: vscsi-server: one name only, found 'e' after it");
+    CHECK(err("vscsi = d\n") ==
+          "lpars.conf:5: vscsi: no lpar serves 'd' (add 'vscsi-server = d' to one)");
+    CHECK(err("vscsi-server = d\nvscsi = d\n") ==
+          "lpars.conf:6: vscsi: lpar a serves 'd' itself (a client needs another LPAR)");
+    CHECK(err("vscsi-server = d\nvscsi-server = d\n") ==
+          "lpars.conf:6: vscsi-server: lpar a has 'd' already (line 5)");
+    CHECK(err("vscsi-server = d\n" + b + "vscsi-server = d\n") ==
+          "lpars.conf:9: vscsi-server: 'd' is served by lpar a already (line 5)");
+    CHECK(err("vscsi-server = d\n" + b + "vscsi = d\nvscsi = d\n") ==
+          "lpars.conf:10: vscsi: lpar b has 'd' already (line 9)");
+    std::string many = "vscsi-server = d\n";
+    for (int i = 0; i < 9; ++i)
+        many += "[lpar c" + std::to_string(i) + "]\nmemory = 16M\nkernel = k\nvscsi = d\n";
+    CHECK(err(many) == "lpars.conf:41: vscsi: too many clients (at most 8 in the machine)");
+    std::string nine = "[lpar b]\nmemory = 16M\nkernel = k\n";
+    for (int i = 0; i < 9; ++i) nine += "vscsi-server = s" + std::to_string(i) + "\n";
+    CHECK(err(nine) == "lpars.conf:16: vscsi-server: too many for one LPAR (at most 8)");
+    CHECK(error_of(kHead +
+                   "[lpar a]\nmemory = 16M\nkernel = k\nvty = 0x30000011\n"
+                   "vscsi-server = d\nvscsi-server = e\n" +
+                   b + "vscsi = d\nvscsi = e\n") ==
+          "lpars.conf:12: vscsi: lpar a: the unit address 0x30000011 of its v-scsi device 1 is "
+          "its vty's (choose another vty)");
 }

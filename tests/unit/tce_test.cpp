@@ -21,7 +21,7 @@ constexpr u64 kLparBytes = 2 * kChunkSize;
 
 // An LPAR with one TCE window, as a virtual device would give it.
 struct Guest : test::MemoryLpar {
-    std::unique_ptr<tce::Window> window = std::make_unique<tce::Window>();
+    std::unique_ptr<tce::DefaultWindow> window = std::make_unique<tce::DefaultWindow>();
     explicit Guest(u32 liobn = 0x30000002, u32 id = 1) : MemoryLpar(1, kLparBytes, id) {
         window->bind(liobn, lpar->memory);
         REQUIRE(lpar->vio.add_window(*window));

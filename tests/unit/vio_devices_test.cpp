@@ -1,0 +1,56 @@
+// The devices the configuration asks for: v-scsi pairs made by attach_vscsi (static tables, so
+// one test case creates them once).
+#include "common/vio_devices.hpp"
+
+#include <doctest/doctest.h>
+
+#include <memory>
+#include <string>
+
+#include "common/crq.hpp"
+#include "common/rdma.hpp"
+#include "tests/fake/memory_lpar.hpp"
+
+using namespace tessera;
+
+TEST_CASE("vio devices: vscsi-server/vscsi lines become paired CRQ devices, one per client") {
+    const std::string text = "tessera-config 1\n"
+                             "[lpar srv]\nmemory = 16M\nkernel = k\nvscsi-server = disks\n"
+                             "[lpar c1]\nmemory = 16M\nkernel = k\nvscsi = disks\n"
+                             "[lpar c2]\nmemory = 16M\nkernel = k\nvscsi = disks\n";
+    auto config = std::make_unique<Config>();
+    InputError err;
+    REQUIRE(parse_config("t.conf", text.data(), text.size(), *config, err));
+    test::MemoryLpar srv(1, kChunkSize, 1), c1(1, kChunkSize, 2), c2(1, kChunkSize, 3);
+    char why[96] = "";
+    REQUIRE(vio::attach_vscsi(*srv.lpar, *config, config->lpars[0], why, sizeof why));
+    REQUIRE(vio::attach_vscsi(*c1.lpar, *config, config->lpars[1], why, sizeof why));
+    REQUIRE(vio::attach_vscsi(*c2.lpar, *config, config->lpars[2], why, sizeof why));
+    crq::Device* s0 = srv.lpar->vio.crq(vio::kVscsiUnitBase);
+    crq::Device* s1 = srv.lpar->vio.crq(vio::kVscsiUnitBase + 1);
+    crq::Device* d1 = c1.lpar->vio.crq(vio::kVscsiUnitBase);
+    crq::Device* d2 = c2.lpar->vio.crq(vio::kVscsiUnitBase);
+    REQUIRE((s0 && s1 && d1 && d2));
+    CHECK(s0->role() == crq::Role::Server);
+    CHECK(d1->role() == crq::Role::Client);
+    CHECK(s0->partner() == d1); // the server device i serves the i-th client in file order
+    CHECK(s1->partner() == d2);
+    CHECK(d1->partner() == s0);
+    CHECK(s0->irq() == vio::kVscsiFirstIrq);
+    CHECK(s1->irq() == vio::kVscsiFirstIrq + 1);
+    CHECK(s0->window().size() == crq::kWindowSize);
+    CHECK(srv.lpar->vio.window(vio::kVscsiUnitBase + 1) == &s1->window());
+    CHECK(srv.lpar->vio.window(s1->remote_liobn()) == nullptr); // not on the bus
+    // The remote LIOBN reaches the client's window only while both queues are registered.
+    srv.start();
+    c2.start();
+    for (u64 p = 0; p < 2 * tce::kPageSize; p += tce::kPageSize) {
+        REQUIRE(s1->window().put(p, p | tce::kRead | tce::kWrite) == hcall::H_SUCCESS);
+        REQUIRE(d2->window().put(p, p | tce::kRead | tce::kWrite) == hcall::H_SUCCESS);
+    }
+    CHECK(rdma::window(srv.lpar->vio, s1->remote_liobn()) == nullptr);
+    REQUIRE(d2->reg(0, tce::kPageSize) == hcall::H_CLOSED);
+    REQUIRE(s1->reg(0, tce::kPageSize) == hcall::H_SUCCESS);
+    CHECK(rdma::window(srv.lpar->vio, s1->remote_liobn()) == &d2->window());
+    CHECK(rdma::window(srv.lpar->vio, s0->remote_liobn()) == nullptr); // c1 never registered
+}
