@@ -1,0 +1,60 @@
+// Fake real memory for the harnesses that give an LPAR memory: `chunks` chunks of a host buffer
+// at real 1 GiB behind a RealWindow. The LPAR under attack gets the first `lpar_chunks`, a
+// neighbour (owner 2) the rest; the neighbour's memory is filled with a pattern whose edges
+// neighbour_intact() checks after every input, so a write through a bad translation is caught.
+#pragma once
+
+#include "common/chunks.hpp"
+#include "common/lpar.hpp"
+#include "tests/fuzz/fuzz.hpp"
+
+#include <memory>
+#include <vector>
+
+namespace tessera::fuzz {
+
+inline constexpr u8 kNeighbourByte = 0xa5;
+inline constexpr usize kEdge = 4096; // bytes checked at each end of each neighbour chunk
+
+struct FakeLpar {
+    static constexpr u64 kRamBase = 1 * GiB;
+    std::vector<u8> ram;
+    std::unique_ptr<ChunkPool> pool = std::make_unique<ChunkPool>();
+    std::unique_ptr<Lpar> lpar = std::make_unique<Lpar>();
+    LogicalMap neighbour;
+    u32 lpar_chunks;
+
+    FakeLpar(u32 vcpus, u32 chunks, u32 lpar_chunks_)
+        : ram(usize{chunks} * kChunkSize), lpar_chunks(lpar_chunks_) {
+        const RealRange range{RealAddr(kRamBase), ram.size()};
+        const RealWindow w{reinterpret_cast<uptr>(ram.data()), RealAddr(kRamBase), ram.size()};
+        FUZZ_CHECK(pool->init(&range, 1, nullptr, 0, w));
+        lpar->id = 1;
+        FUZZ_CHECK(lpar->memory.assign(*pool, 1, u64{lpar_chunks} * kChunkSize));
+        if (chunks > lpar_chunks)
+            FUZZ_CHECK(neighbour.assign(*pool, 2, u64{chunks - lpar_chunks} * kChunkSize));
+        std::memset(ram.data() + usize{lpar_chunks} * kChunkSize, kNeighbourByte,
+                    ram.size() - usize{lpar_chunks} * kChunkSize);
+        lpar->vcpu_count = vcpus;
+        for (u32 i = 0; i < kMaxVcpusPerLpar; ++i) {
+            lpar->vcpus[i].index = i;
+            lpar->vcpus[i].lpar = lpar.get();
+        }
+        lpar->xics.reset(vcpus);
+    }
+
+    // The real address of the neighbour's first byte.
+    u64 neighbour_real() const { return kRamBase + u64{lpar_chunks} * kChunkSize; }
+
+    bool neighbour_intact() const {
+        for (usize c = lpar_chunks; c < ram.size() / kChunkSize; ++c) {
+            const u8* base = ram.data() + c * kChunkSize;
+            for (usize i = 0; i < kEdge; ++i)
+                if (base[i] != kNeighbourByte || base[kChunkSize - 1 - i] != kNeighbourByte)
+                    return false;
+        }
+        return true;
+    }
+};
+
+} // namespace tessera::fuzz
