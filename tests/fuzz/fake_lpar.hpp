@@ -35,6 +35,26 @@ struct FakeLpar {
             FUZZ_CHECK(neighbour.assign(*pool, 2, u64{chunks - lpar_chunks} * kChunkSize));
         std::memset(ram.data() + usize{lpar_chunks} * kChunkSize, kNeighbourByte,
                     ram.size() - usize{lpar_chunks} * kChunkSize);
+        setup(vcpus);
+    }
+
+    // A fresh LPAR object (state Created) over the same chunks, for every input: the map is
+    // moved over, not reassigned (allocating would scrub 16 MiB per chunk). The memory keeps
+    // what earlier inputs wrote.
+    void reset(u32 vcpus) {
+        const LogicalMap keep = lpar->memory;
+        lpar = std::make_unique<Lpar>();
+        lpar->id = 1;
+        lpar->memory = keep;
+        setup(vcpus);
+    }
+    // Created -> Running, vcpu 0 on a CPU, the others Offline.
+    void start() {
+        FUZZ_CHECK(lpar->mark_loaded() && lpar->start());
+        lpar->vcpus[0].state = VcpuState::Running;
+    }
+
+    void setup(u32 vcpus) {
         lpar->vcpu_count = vcpus;
         for (u32 i = 0; i < kMaxVcpusPerLpar; ++i) {
             lpar->vcpus[i].index = i;
