@@ -1,7 +1,8 @@
 // Fake real memory for the harnesses that give an LPAR memory: `chunks` chunks of a host buffer
-// at real 1 GiB behind a RealWindow. The LPAR under attack gets the first `lpar_chunks`, a
-// neighbour (owner 2) the rest; the neighbour's memory is filled with a pattern whose edges
-// neighbour_intact() checks after every input, so a write through a bad translation is caught.
+// at real `ram_base` (1 GiB unless given) behind a RealWindow. The LPAR under attack gets the first
+// `lpar_chunks`, a neighbour (owner 2) the rest; the neighbour's memory is filled with a pattern
+// whose edges neighbour_intact() checks after every input, so a write through a bad translation is
+// caught.
 #pragma once
 
 #include "common/chunks.hpp"
@@ -17,17 +18,17 @@ inline constexpr u8 kNeighbourByte = 0xa5;
 inline constexpr usize kEdge = 4096; // bytes checked at each end of each neighbour chunk
 
 struct FakeLpar {
-    static constexpr u64 kRamBase = 1 * GiB;
+    u64 ram_base; // the real address of ram[0]
     std::vector<u8> ram;
     std::unique_ptr<ChunkPool> pool = std::make_unique<ChunkPool>();
     std::unique_ptr<Lpar> lpar = std::make_unique<Lpar>();
     LogicalMap neighbour;
     u32 lpar_chunks;
 
-    FakeLpar(u32 vcpus, u32 chunks, u32 lpar_chunks_)
-        : ram(usize{chunks} * kChunkSize), lpar_chunks(lpar_chunks_) {
-        const RealRange range{RealAddr(kRamBase), ram.size()};
-        const RealWindow w{reinterpret_cast<uptr>(ram.data()), RealAddr(kRamBase), ram.size()};
+    FakeLpar(u32 vcpus, u32 chunks, u32 lpar_chunks_, u64 ram_base_ = 1 * GiB)
+        : ram_base(ram_base_), ram(usize{chunks} * kChunkSize), lpar_chunks(lpar_chunks_) {
+        const RealRange range{RealAddr(ram_base), ram.size()};
+        const RealWindow w{reinterpret_cast<uptr>(ram.data()), RealAddr(ram_base), ram.size()};
         FUZZ_CHECK(pool->init(&range, 1, nullptr, 0, w));
         lpar->id = 1;
         FUZZ_CHECK(lpar->memory.assign(*pool, 1, u64{lpar_chunks} * kChunkSize));
@@ -64,7 +65,7 @@ struct FakeLpar {
     }
 
     // The real address of the neighbour's first byte.
-    u64 neighbour_real() const { return kRamBase + u64{lpar_chunks} * kChunkSize; }
+    u64 neighbour_real() const { return ram_base + u64{lpar_chunks} * kChunkSize; }
 
     bool neighbour_intact() const {
         for (usize c = lpar_chunks; c < ram.size() / kChunkSize; ++c) {

@@ -70,7 +70,7 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, usize size) {
                          kEnd,
                          kEnd + 4096,
                          m.neighbour_real(),
-                         fuzz::FakeLpar::kRamBase,
+                         m.ram_base,
                          0xffff'ffff,
                          u64{1} << 32,
                          u64{1} << 63,
