@@ -50,8 +50,9 @@ inline bool lpar_page(const FakeLpar& m, u32 real) {
 
 // Every present entry of the vcpu's shadow tables (but the switcher's slot) maps a page of its
 // own LPAR, through a table of the shadow pool; a writable entry is one the guest's own tables
-// let the kernel write (probe: no side effects), to the same page.
-inline void check_shadow(FakeLpar& m, Vcpu& v) {
+// let the kernel write (probe: no side effects), to the same page - unless the guest changed its
+// tables since the last full flush (`stale`: like a TLB, the shadow may lag behind them).
+inline void check_shadow(FakeLpar& m, Vcpu& v, bool stale = false) {
     if (v.arch.shadow.pd == 0) return;
     const u32* pd = shadow_pool_page(v.arch.shadow.pd - 1u);
     FUZZ_CHECK(pd[1023] == fake::kSwitcherPde);
@@ -64,7 +65,8 @@ inline void check_shadow(FakeLpar& m, Vcpu& v) {
             const u32 e = pt[j];
             if (!(e & kPteP)) continue;
             FUZZ_CHECK(lpar_page(m, e & kPteFrame));
-            if (!(e & kPteW) || !(v.arch.ctl.cr0 & kCr0Pg) || !(v.arch.ctl.cr0 & kCr0Wp)) continue;
+            if (stale || !(e & kPteW) || !(v.arch.ctl.cr0 & kCr0Pg) || !(v.arch.ctl.cr0 & kCr0Wp))
+                continue;
             const u32 va = i << 22 | j << 12;
             const Translation t = guest_translate(*m.lpar, v.arch.ctl, va, kPfW, true);
             FUZZ_CHECK(t.ok);
