@@ -47,14 +47,17 @@ class Input {
         return r;
     }
 
-    // A 64-bit value chosen from `edges` (by the next byte's low bits) plus a small signed
-    // offset, or taken raw: what catches off-by-one and wrap-around in bounds checks.
+    // A 64-bit value chosen from `edges` (by the next byte), as it is or plus a small signed
+    // offset (half of the time each), or taken raw: what catches off-by-one and wrap-around in
+    // bounds checks, while flag words among the edges still arrive intact.
     template <usize N>
     u64 edge(const u64 (&edges)[N]) {
         const u8 how = byte();
         if (how < 0x40) return u64v();
         const u64 base = edges[how % N];
-        const i64 delta = static_cast<i8>(byte()) / 8; // -16..15
+        const u8 d = byte();
+        if (d & 1) return base;
+        const i64 delta = static_cast<i8>(d) / 8; // -16..15
         return base + static_cast<u64>(delta);
     }
 

@@ -102,9 +102,16 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, usize size) {
         const u8 pick = in.byte();
         u64 op = pick < 0xf0 ? kRegistered[pick % (sizeof kRegistered / 8)] : in.u32v() & 0xffff;
         if (pick == 0xff) op = in.u64v();
-        // The caller: a vcpu the run loop could be running (not Offline, not Stopped).
-        Vcpu& v = m.lpar->vcpus[in.byte() % kVcpus];
-        if (v.state == VcpuState::Offline || v.state == VcpuState::Stopped) continue;
+        // The caller: a vcpu the run loop could be running (not Offline, not Stopped), the
+        // first such from the one the input names.
+        const u32 first = in.byte() % kVcpus;
+        Vcpu* caller = nullptr;
+        for (u32 k = 0; k < kVcpus && caller == nullptr; ++k) {
+            Vcpu& c = m.lpar->vcpus[(first + k) % kVcpus];
+            if (c.state != VcpuState::Offline && c.state != VcpuState::Stopped) caller = &c;
+        }
+        if (caller == nullptr) break; // every vcpu stopped itself
+        Vcpu& v = *caller;
         for (Vcpu& o : m.lpar->vcpus)
             if (o.state == VcpuState::Running) o.state = VcpuState::Runnable;
         v.state = VcpuState::Running;

@@ -114,7 +114,9 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, usize size) {
         case 5: { // mov cr3: another directory (maybe outside the LPAR)
             v.arch.ctl.cr3 = static_cast<u32>(in.edge(entries)) & ~0xfffu;
             shadow_flush(v, v.arch.ctl.cr4 & kCr4Pge);
-            if (!(v.arch.ctl.cr4 & kCr4Pge)) stale[v.index] = false;
+            // Global entries survive it (CR4.PGE), as in a TLB: they may disagree with the new
+            // tables until a full flush.
+            stale[v.index] = (v.arch.ctl.cr4 & kCr4Pge) != 0;
             break;
         }
         case 6: { // copies through guest-virtual addresses

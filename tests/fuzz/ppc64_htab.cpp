@@ -156,6 +156,7 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, usize size) {
             const Hpte after = ptex < n ? htab.load(ptex) : Hpte{};
             if (r == H_SUCCESS) {
                 FUZZ_CHECK(it != model.end());
+                if (flags & papr::H_AVPN) FUZZ_CHECK((it->second.v & hpte::kCompareMask) == avpn);
                 if (flags & papr::H_ANDCOND) FUZZ_CHECK((it->second.v & avpn) == 0);
                 // A valid entry changes only after its translation was invalidated; H_PROTECT
                 // changes nothing but the protection bits.
@@ -222,8 +223,13 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, usize size) {
                 if ((resp & papr::kBulkType) != papr::kBulkResponse) continue;
                 if ((resp & papr::kBulkCode) == papr::kBulkSuccess) {
                     const u64 x = resp & papr::kBulkPtex;
-                    FUZZ_CHECK(model.count(x) == 1);
-                    model.erase(x);
+                    const auto it = model.find(x);
+                    FUZZ_CHECK(it != model.end());
+                    const u64 how = f.args[2 * k] & papr::kBulkFlags, avpn = f.args[2 * k + 1];
+                    if (how == papr::kBulkAvpn)
+                        FUZZ_CHECK((it->second.v & hpte::kCompareMask) == avpn);
+                    if (how == papr::kBulkAndcond) FUZZ_CHECK((it->second.v & avpn) == 0);
+                    model.erase(it);
                 }
             }
             break;
