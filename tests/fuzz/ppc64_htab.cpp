@@ -10,6 +10,7 @@
 #include "isa/ppc64/mmu_hcalls.hpp"
 #include "tests/fuzz/fake_lpar.hpp"
 
+#include <iterator>
 #include <map>
 #include <set>
 
@@ -76,11 +77,19 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, usize size) {
     fuzz::Input in(data, size);
     for (int step = 0; step < 32 && !in.empty(); ++step) {
         const u8 op = in.byte();
-        const u64 flags = in.edge(flag_bits);
+        // Mostly the flags of the conditional calls, else anything from the edges.
+        const u64 conditional[] = {0, papr::H_AVPN, papr::H_ANDCOND};
+        const u64 flags = (op & 0x80) ? conditional[in.byte() % 3] : in.edge(flag_bits);
         u64 ptex;
         switch (in.byte() % 4) {
-        case 0:
-            ptex = recent[in.byte() % recent.size()];
+        case 0: // an entry the model holds (a recent index when it holds none)
+            if (model.empty()) {
+                ptex = recent[in.byte() % recent.size()];
+            } else {
+                auto it = model.begin();
+                std::advance(it, in.byte() % model.size());
+                ptex = it->first;
+            }
             break;
         case 1:
             ptex = (in.below(static_cast<u32>(n / 8)) * 8) + in.byte() % 8;
