@@ -53,7 +53,7 @@ void emit_number(Out& o, const Spec& sp, u64 mag, bool negative, unsigned base, 
 void emit_string(Out& o, const Spec& sp, const char* s) {
     if (!s) s = "(null)";
     int n = 0;
-    while (s[n] && (sp.precision < 0 || n < sp.precision)) ++n;
+    while ((sp.precision < 0 || n < sp.precision) && s[n]) ++n; // no read past the precision
     int pad = sp.width > n ? sp.width - n : 0;
     if (!sp.left) o.repeat(' ', pad);
     for (int i = 0; i < n; ++i) o.put(s[i]);

@@ -104,6 +104,14 @@ TEST_CASE("format: strings, chars, pointers, percent and unknown conversions") {
     CHECK(fmt("%p", reinterpret_cast<void*>(0x1000)) == "0x1000");
 }
 
+TEST_CASE("format: %.*s reads no further than the precision (an unterminated string)") {
+    // Found by tests/fuzz/lpar_config: the config parser echoes "%.*s" slices of the text, and
+    // a slice at the very end of the text has no terminator behind it.
+    auto* text = new char[3]{'a', 'b', 'c'};
+    CHECK(fmt("%.*s|%.2s", 3, text, text) == "abc|ab");
+    delete[] text;
+}
+
 TEST_CASE("format: truncation keeps a terminator and reports the full length") {
     char buf[8];
     usize n = rt::format(buf, sizeof(buf), "%s", "0123456789");
