@@ -10,26 +10,18 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 out=$work/out
-images=()
-while IFS='=' read -r key path; do
-    case $key in
-    kernel) images+=(--image "vmlinux=$path") ;;
-    initrd) initrd=$path ;;
-    esac
-done < <("$root/scripts/guest-images" "$target")
-# The default initramfs plus the test script, as a second archive.
-mkdir -p "$work/extra"
-install -m 755 "$here/lan-guest.sh" "$work/extra/lan-guest.sh"
-(cd "$work/extra" && echo lan-guest.sh | cpio --quiet -o -H newc -R 0:0) | gzip -9n > "$work/extra.cpio.gz"
-cat "$initrd" "$work/extra.cpio.gz" > "$work/initrd"
-images+=(--image "initrd=$work/initrd")
+source "$here/guest-config.sh"
+guest_images "$target" "$here/lan-guest.sh"
 "$root/scripts/run" --target "$target" --no-setup --no-build --timeout "${LAN_TIMEOUT:-1500}" \
     --config "$here/lan-$target.conf" "${images[@]}" </dev/null >"$out" 2>&1
 status=$?
-tr -d '\r' < "$out" | grep -E 'LAN |lpar |tessera:|ibmveth' | grep -vE '^\[ +[0-9]+\.[0-9]+\] '
+# One clean copy to grep (a `tr | grep -q` pipeline fails under pipefail when grep stops early
+# on a long log: tr gets SIGPIPE).
+tr -d '\r' < "$out" > "$work/log"
+grep -E 'LAN |lpar |tessera:|ibmveth' "$work/log" | grep -vE '^\[ +[0-9]+\.[0-9]+\] '
 fails=0
 expect() {
-    if tr -d '\r' < "$out" | grep -qE -- "$1"; then echo "ok: $2"; else echo "FAILED: $2 (no /$1/)"; fails=$((fails+1)); fi
+    if grep -qE -- "$1" "$work/log"; then echo "ok: $2"; else echo "FAILED: $2 (no /$1/)"; fails=$((fails+1)); fi
 }
 expect "LAN server: eth0 " "the server's eth0 is up (modprobe ibmveth)"
 expect "LAN client: eth0 " "the client's eth0 is up"
@@ -39,7 +31,7 @@ expect "LAN client: md5 match" "the md5 sums match"
 expect "LAN server: client reports: md5 match" "the server saw the client's verdict"
 expect "lpar server: stopped \(power-off\)" "the server powered off"
 expect "lpar client: stopped \(power-off\)" "the client powered off"
-if tr -d '\r' < "$out" | grep -q "LAN .*: FAIL"; then echo "FAILED: a guest step failed"; fails=$((fails+1)); fi
+if grep -q "LAN .*: FAIL" "$work/log"; then echo "FAILED: a guest step failed"; fails=$((fails+1)); fi
 [ $status -eq 0 ] || { echo "FAILED: scripts/run exited $status"; fails=$((fails+1)); }
 echo "$target lan: $([ $fails -eq 0 ] && echo PASS || echo FAIL)"
 [ $fails -eq 0 ]

@@ -14,19 +14,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 out=$work/out
-images=()
-while IFS='=' read -r key path; do
-    case $key in
-    kernel) images+=(--image "vmlinux=$path") ;;
-    initrd) initrd=$path ;;
-    esac
-done < <("$root/scripts/guest-images" "$target")
-# The default initramfs plus the test script, as a second archive.
-mkdir -p "$work/extra"
-install -m 755 "$here/vscsi-guest.sh" "$work/extra/vscsi-guest.sh"
-(cd "$work/extra" && echo vscsi-guest.sh | cpio --quiet -o -H newc -R 0:0) | gzip -9n > "$work/extra.cpio.gz"
-cat "$initrd" "$work/extra.cpio.gz" > "$work/initrd"
-images+=(--image "initrd=$work/initrd")
+source "$here/guest-config.sh"
+guest_images "$target" "$here/vscsi-guest.sh"
 "$root/scripts/run" --target "$target" --no-setup --no-build --timeout "${VSCSI_TIMEOUT:-1500}" \
     --config "$here/$conf" "${images[@]}" </dev/null >"$out" 2>&1
 status=$?
