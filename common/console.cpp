@@ -68,8 +68,7 @@ void Multiplexer::flush_line(int source) {
 
 void Multiplexer::hold_or_emit(int source, const char* s, usize n) {
     Slot& slot = slots_[source];
-    if (source == focus_) {
-        flush_line(source);
+    if (source == focus_ && !several_) { // alone on the console: as it comes
         emit(source, s, n);
         return;
     }
@@ -114,6 +113,9 @@ void Multiplexer::emit(int source, const char* s, usize n) {
 }
 
 void Multiplexer::poll_input() {
+    // The focused LPAR's unfinished line (a prompt, the echo of what was typed) is shown once
+    // its vcpu has left the CPU: a line it writes in several hcalls within one slice stays whole.
+    if (focus_ >= 0) flush_line(focus_);
     for (usize i = 0; i < kPollBudget; ++i) {
         int c = plat::console_read();
         if (c < 0) return;

@@ -4,9 +4,12 @@
 // Output. Each source writes through the multiplexer. With one LPAR on the console its lines
 // are written as they are. Once a second LPAR is attached, every LPAR line starts with the
 // LPAR's name, `[lpar-a] `, for the rest of the run (hypervisor lines carry no prefix), so that
-// a reader or a script can tell the LPARs apart. A partial line is prefixed once, at its start;
-// if another source writes before it is finished, the multiplexer ends it with "\r\n" first and
-// the rest of it, when it comes, is prefixed again.
+// a reader or a script can tell the LPARs apart. LPAR output is then held until its line is
+// complete, so that lines of concurrent LPARs do not interleave mid-line; the focused LPAR's
+// partial line (a prompt, typed echo) is also written at the next poll_input(), that is once its
+// vcpu has left the CPU. A partial line is prefixed once, at its start; if another source writes
+// before it is finished, the multiplexer ends it with "\r\n" first and the rest of it, when it
+// comes, is prefixed again.
 //
 // Input. Bytes typed on the machine console go to the vty of the LPAR that has the focus (at
 // first the first one attached). Ctrl-] (0x1d, as in `xl console` and `virsh console`) starts a
@@ -55,7 +58,8 @@ class Multiplexer {
     // The hypervisor's own output (the log).
     void write_hypervisor(const char* s, usize n);
 
-    // Drains plat::console_read() (at most kPollBudget bytes) and routes each byte.
+    // Writes the focused LPAR's held partial line, then drains plat::console_read() (at most
+    // kPollBudget bytes) and routes each byte. The core calls it between vcpu slices.
     void poll_input();
     // Routes one input byte (escape handling, then the focused LPAR's vty).
     void input(u8 byte);
@@ -69,9 +73,9 @@ class Multiplexer {
     static constexpr int kNoSource = -2;
     static constexpr int kHypervisor = -1;
 
-    // Output of an LPAR without the focus is held until its line is complete, so that
-    // concurrent LPARs' lines do not interleave mid-line (the focused one, typically an
-    // interactive shell with a prompt, is written at once).
+    // With several LPARs, output is held until its line is complete (or kLineMax long), so
+    // that concurrent LPARs' lines do not interleave mid-line; the focused one's partial line
+    // also goes out at the next poll_input().
     static constexpr usize kLineMax = 160;
 
     struct Slot {

@@ -75,7 +75,7 @@ wait "$run_pid"
 status=$?
 run_pid=""
 tr -d '\r' < "$out" | grep -vE '^\[ *[0-9.]*,[0-9]\]' | grep -vE '^==>'
-if tr -d '\r' < "$out" | grep -q '^\[left\] echo: 5 bytes: 71 75 69 74 0a$'; then
+if tr -d '\r' < "$out" | grep '^\[left\] echo: 5 bytes: 71 75 69 74 0a$' >/dev/null; then
     echo "ok: each LPAR's lines are named on the shared console"
 else echo "FAILED: no line '[left] echo: ...'"; fails=$((fails+1)); fi
 [ $status -eq 0 ] || { echo "FAILED: scripts/run exited $status"; fails=$((fails+1)); }

@@ -12,7 +12,7 @@ status=$?
 tr -d '\r' < "$out" | grep -E '^lpar |^tessera:|Kernel panic'
 fails=0
 expect() {
-    if tr -d '\r' < "$out" | grep -qE -- "$1"; then echo "ok: $2"; else echo "FAILED: $2 (no /$1/)"; fails=$((fails+1)); fi
+    if tr -d '\r' < "$out" | grep -E -- "$1" >/dev/null; then echo "ok: $2"; else echo "FAILED: $2 (no /$1/)"; fails=$((fails+1)); fi
 }
 expect "Kernel panic - not syncing" "the guest panicked"
 expect "lpar linux: crashed \((os-term|panic): .+\)" "the panic is reported with the LPAR's name and the guest's message"

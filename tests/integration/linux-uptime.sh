@@ -28,11 +28,11 @@ text() { tr -d '\r' < "$dir/out"; }
 wait_for() {
     local until=$((SECONDS + $2))
     while [ $SECONDS -lt $until ]; do
-        text | grep -qE -- "$1" && return 0
+        text | grep -E -- "$1" >/dev/null && return 0
         kill -0 "$run_pid" 2>/dev/null || break
         sleep 1
     done
-    text | grep -qE -- "$1"
+    text | grep -E -- "$1" >/dev/null
 }
 send() { printf '%s\n' "$1" >&3 2>/dev/null || true; }
 check() { # check REGEX WHAT [SECONDS]

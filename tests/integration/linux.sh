@@ -12,7 +12,7 @@ status=$?
 tr -d '\r' < "$out" | grep -v '^\[ *[0-9.]*,[0-9]\]' | grep -vE '^\[ +[0-9]+\.[0-9]+\] ' # no kernel log
 fails=0
 expect() {
-    if tr -d '\r' < "$out" | grep -qE -- "$1"; then echo "ok: $2"; else echo "FAILED: $2 (no /$1/)"; fails=$((fails+1)); fi
+    if tr -d '\r' < "$out" | grep -E -- "$1" >/dev/null; then echo "ok: $2"; else echo "FAILED: $2 (no /$1/)"; fails=$((fails+1)); fi
 }
 expect "TESSERA-GUEST: userspace up" "the guest reached userspace"
 expect "CHECK memory-touch: ok" "memory"

@@ -19,7 +19,7 @@ status=$?
 tr -d '\r' < "$out" | grep -E 'CHECK|passed|lpar |tessera:' | grep -vE '^\[ +[0-9]+\.[0-9]+\] '
 fails=0
 expect() {
-    if tr -d '\r' < "$out" | grep -qE -- "$1"; then echo "ok: $2"; else echo "FAILED: $2 (no /$1/)"; fails=$((fails+1)); fi
+    if tr -d '\r' < "$out" | grep -E -- "$1" >/dev/null; then echo "ok: $2"; else echo "FAILED: $2 (no /$1/)"; fails=$((fails+1)); fi
 }
 expect "TESSERA-GUEST: userspace up" "Linux reached userspace next to the test LPARs"
 checks=7; [ "$target" != pseries ] || checks=8 # + sigill (scripts/guest/checks.sh)
@@ -30,7 +30,7 @@ for bin in "${bins[@]}"; do
     name=${bin%.bin}
     expect "lpar $name: [0-9]+ passed, 0 failed" "test LPAR $name passed next to Linux"
 done
-if tr -d '\r' < "$out" | grep -q "CHECK .*: FAIL"; then echo "FAILED: a guest check failed"; fails=$((fails+1)); fi
+if tr -d '\r' < "$out" | grep "CHECK .*: FAIL" >/dev/null; then echo "FAILED: a guest check failed"; fails=$((fails+1)); fi
 [ $status -eq 0 ] || { echo "FAILED: scripts/run exited $status"; fails=$((fails+1)); }
 echo "$target mixed: $([ $fails -eq 0 ] && echo PASS || echo FAIL)"
 [ $fails -eq 0 ]

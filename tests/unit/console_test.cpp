@@ -104,10 +104,25 @@ TEST_CASE_FIXTURE(Fixture, "console: partial lines are prefixed once, broken by 
     CHECK(fake::console_out == "[lpar-a] / # ls\r\n");
     fake::console_out.clear();
     put(a, "half");
+    mux.poll_input(); // lpar-a's vcpu left the CPU with its line unfinished: shown
     put(b, "other\n");
     put(a, " rest\n");
     // lpar-b's line breaks lpar-a's "half"; its rest is named again
     CHECK(fake::console_out == "[lpar-a] half\r\n[lpar-b] other\n[lpar-a]  rest\n");
+}
+
+TEST_CASE_FIXTURE(Fixture, "console: the focused LPAR's line written in pieces stays whole") {
+    mux.attach("lpar-a", a); // has the focus
+    mux.attach("lpar-b", b);
+    put(a, "VSCSI server: ex"); // hvc writes 16 bytes per hcall
+    put(b, "other\n");
+    put(a, "ported\n");
+    CHECK(fake::console_out == "[lpar-b] other\n[lpar-a] VSCSI server: exported\n");
+    fake::console_out.clear();
+    put(a, "/ # ");
+    CHECK(fake::console_out.empty());
+    mux.poll_input(); // the core polls between slices: the prompt shows
+    CHECK(fake::console_out == "[lpar-a] / # ");
 }
 
 TEST_CASE_FIXTURE(Fixture, "console: hypervisor lines are not prefixed but break LPAR lines") {
@@ -292,6 +307,7 @@ TEST_CASE_FIXTURE(Fixture, "console: an LPAR without the focus is held until its
     put(b, "ok - H_PUT_");
     CHECK(fake::console_out.empty()); // held: lpar-b has no focus
     put(a, "prompt # ");
+    mux.poll_input();
     put(b, "TERM_CHAR\n");
     CHECK(fake::console_out == "[lpar-a] prompt # \r\n[lpar-b] ok - H_PUT_TERM_CHAR\n");
     fake::console_out.clear();
