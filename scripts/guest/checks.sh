@@ -5,7 +5,35 @@
 # then `N passed, M failed`. /init powers the machine off afterwards.
 # Kernel parameter tessera.mem=SIZE (e.g. 256M) states the memory the LPAR was given; without
 # it the size is read from the device tree's memory nodes where there is one.
+# Kernel parameter tessera.soak=SECONDS (scripts/soak): the checks run in rounds until that many
+# seconds have passed, one `SOAK round R: N passed, M failed` line each (and the FAIL lines), then
+# the totals as `N passed, M failed`.
 # busybox sh only; works on every target.
+
+soak=""
+for arg in $(cat /proc/cmdline); do
+    case $arg in tessera.soak=*) soak=${arg#tessera.soak=} ;; esac
+done
+if [ -n "$soak" ] && [ -z "${TESSERA_SOAK_ROUND:-}" ]; then
+    read -r up _ < /proc/uptime
+    end=$(( ${up%.*} + soak )) round=0 tp=0 tf=0
+    while :; do
+        read -r up _ < /proc/uptime
+        [ "${up%.*}" -lt "$end" ] || [ $round -eq 0 ] || break
+        round=$((round + 1))
+        TESSERA_SOAK_ROUND=$round sh "$0" > /tmp/soak-round 2>&1
+        grep 'FAIL' /tmp/soak-round
+        line=$(tail -n 1 /tmp/soak-round)
+        set -- $line
+        case $line in *" passed, "*" failed") tp=$((tp + $1)) tf=$((tf + $3)) ;;
+                      *) tf=$((tf + 1)); echo "SOAK round $round: no summary line" ;; esac
+        echo "SOAK round $round: $line"
+    done
+    echo "SOAK: $round rounds of the checks in $soak s"
+    echo "$tp passed, $tf failed"
+    [ $tf -eq 0 ]
+    exit
+fi
 
 passed=0 failed=0
 ok()   { passed=$((passed + 1)); echo "CHECK $1: ok${2:+ ($2)}"; }

@@ -1,0 +1,100 @@
+// soak (1 vcpu): the hostile neighbour of scripts/soak. For a set time it attacks in rounds:
+// pseudo-random hcalls with edge arguments (chaos_pick.hpp: every answer must be a PAPR status
+// and the hcall register ABI must hold), faults on purpose that the hypervisor must reflect to
+// this LPAR's own handler exactly once each (soak_isa.hpp), and a burst of console output. Every
+// 10 s it prints a progress line; at the end its totals as counted checks, then it jumps to
+// garbage: the hypervisor must stop it (`expect = crash`). If a check failed it ends normally
+// instead, so that the run sees the failure rather than the expected crash.
+//
+// The duration is the number in kSoakSeconds, which scripts/soak rewrites in a copy of the image
+// (the same number of digits); the seed is the LPAR's memory size mixed with the timebase, so two
+// soak LPARs differ.
+#include "chaos_pick.hpp"
+#include "lpar.hpp"
+#include "soak_isa.hpp"
+
+using namespace lpar;
+using namespace tessera::hcall;
+
+// Read through a volatile pointer so the compiler keeps the digits in the image.
+extern "C" {
+volatile const char kSoakSeconds[] = "tessera-soak-seconds=000000060";
+}
+
+namespace {
+
+constexpr unsigned kCallsPerRound = 400;
+constexpr unsigned kFaultsPerRound = 20;
+constexpr unsigned kMaxReported = 8;
+
+u64 soak_seconds() {
+    u64 s = 0;
+    for (usize i = 0; kSoakSeconds[i] != '\0'; ++i) {
+        const char c = kSoakSeconds[i];
+        if (c >= '0' && c <= '9') s = s * 10 + static_cast<u64>(c - '0');
+    }
+    return s;
+}
+
+} // namespace
+
+void lpar_main(const Boot& b) {
+    if (b.vcpu != 0) return;
+    const u64 seconds = soak_seconds();
+    note("soak: %llu s of random hcalls, %s faults and console bursts, then garbage",
+         static_cast<unsigned long long>(seconds), isa::soak_fault_name());
+    isa::chaos_prepare(b);
+    isa::soak_prepare();
+
+    Lcg rng(0x50a4'0000'0000ull ^ b.memory_size ^ now());
+    const Deadline end = Deadline::ms(seconds * 1000);
+    Deadline progress = Deadline::ms(10'000);
+    u64 rounds = 0, calls = 0, bad_status = 0, bad_regs = 0, faults = 0;
+    while (!end.expired()) {
+        for (unsigned i = 0; i < kCallsPerRound; ++i) {
+            u64 number = 0;
+            u64 args[9] = {};
+            chaos::pick_call(rng, b, number, args);
+            const ProbeResult r = hcall_probe(number, args, rng.next());
+            ++calls;
+            if (!valid_status(r.hcall.status) && ++bad_status <= kMaxReported)
+                check(false, Detail("returned %" PRId64, r.hcall.status),
+                      "hcall 0x%" PRIx64 " returns a PAPR status", number);
+            if (r.clobbered != 0 && ++bad_regs <= kMaxReported) {
+                char regs[150];
+                describe_clobbered(r, regs, sizeof(regs));
+                check(false, Detail("changed: %s", regs), "hcall 0x%" PRIx64 " preserves registers",
+                      number);
+            }
+        }
+        for (unsigned i = 0; i < kFaultsPerRound; ++i) isa::soak_fault();
+        faults += kFaultsPerRound;
+        char burst[64];
+        for (unsigned i = 0; i < 4; ++i)
+            write(burst, format(burst, sizeof burst, "# soak burst %" PRIu64 ".%u\n", rounds, i));
+        ++rounds;
+        if (progress.expired()) {
+            note("soak: %" PRIu64 " rounds, %" PRIu64 " hcalls, %" PRIu64 " faults reflected",
+                 rounds, calls, isa::soak_faults_seen());
+            progress = Deadline::ms(10'000);
+        }
+    }
+    note("soak: totals: %" PRIu64 " rounds, %" PRIu64 " hcalls attempted, %" PRIu64
+         " faults taken, %" PRIu64 " reflected",
+         rounds, calls, faults, isa::soak_faults_seen());
+    check(bad_status == 0, Detail("%" PRIu64 " did not", bad_status),
+          "%" PRIu64 " random hcalls all returned a PAPR status code", calls);
+    check(bad_regs == 0, Detail("%" PRIu64 " did not", bad_regs),
+          "%" PRIu64 " random hcalls all preserved the registers the ABI keeps", calls);
+    check_eq(isa::soak_faults_seen(), faults, "%" PRIu64 " faults on purpose, each reflected once",
+             faults);
+    check_status(hcall(H_PUT_TERM_CHAR, kVtyTermno, 0).status, H_SUCCESS,
+                 "after the soak: H_PUT_TERM_CHAR still works");
+    if (failed() != 0) {
+        note("soak: checks failed: ending normally instead of crashing");
+        finish();
+    }
+    note("soak: all %u checks ok; jumping to garbage now: the hypervisor must stop this LPAR",
+         passed());
+    isa::execute_garbage();
+}
