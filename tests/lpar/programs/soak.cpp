@@ -1,7 +1,9 @@
 // soak (1 vcpu): the hostile neighbour of scripts/soak. For a set time it attacks in rounds:
 // pseudo-random hcalls with edge arguments (chaos_pick.hpp: every answer must be a PAPR status
 // and the hcall register ABI must hold), faults on purpose that the hypervisor must reflect to
-// this LPAR's own handler exactly once each (soak_isa.hpp), and a burst of console output. Every
+// this LPAR's own handler exactly once each (soak_isa.hpp), with a logical LAN adapter (`lan =`)
+// TCE and LAN hcalls with random arguments and frames to the other LPARs on it while a canary
+// next to its DMA pages must stay intact (vio_attack.hpp), and a burst of console output. Every
 // 10 s it prints a progress line; at the end its totals as counted checks, then it jumps to
 // garbage: the hypervisor must stop it (`expect = crash`). If a check failed it ends normally
 // instead, so that the run sees the failure rather than the expected crash.
@@ -12,6 +14,7 @@
 #include "chaos_pick.hpp"
 #include "lpar.hpp"
 #include "soak_isa.hpp"
+#include "vio_attack.hpp"
 
 using namespace lpar;
 using namespace tessera::hcall;
@@ -25,6 +28,7 @@ namespace {
 
 constexpr unsigned kCallsPerRound = 400;
 constexpr unsigned kFaultsPerRound = 20;
+constexpr unsigned kVioCallsPerRound = 100;
 constexpr unsigned kMaxReported = 8;
 
 u64 soak_seconds() {
@@ -45,6 +49,9 @@ void lpar_main(const Boot& b) {
          static_cast<unsigned long long>(seconds), isa::soak_fault_name());
     isa::chaos_prepare(b);
     isa::soak_prepare();
+    const bool vio = vio_attack::available();
+    if (vio) vio_attack::prepare();
+    vio_attack::Counts vc;
 
     Lcg rng(0x50a4'0000'0000ull ^ b.memory_size ^ now());
     const Deadline end = Deadline::ms(seconds * 1000);
@@ -67,6 +74,7 @@ void lpar_main(const Boot& b) {
                       number);
             }
         }
+        if (vio) vio_attack::round(rng, b, kVioCallsPerRound, vc);
         for (unsigned i = 0; i < kFaultsPerRound; ++i) isa::soak_fault();
         faults += kFaultsPerRound;
         char burst[64];
@@ -82,6 +90,14 @@ void lpar_main(const Boot& b) {
     note("soak: totals: %" PRIu64 " rounds, %" PRIu64 " hcalls attempted, %" PRIu64
          " faults taken, %" PRIu64 " reflected",
          rounds, calls, faults, isa::soak_faults_seen());
+    if (vio) {
+        note("soak: lan: %" PRIu64 " TCE/LAN hcalls, %" PRIu64 " accepted, %" PRIu64 " frames sent",
+             vc.hcalls, vc.accepted, vc.frames);
+        check(vc.bad_status == 0, Detail("%" PRIu64 " did not", vc.bad_status),
+              "%" PRIu64 " TCE/LAN hcalls all returned a PAPR status code", vc.hcalls);
+        check(vc.canary_hit == 0, Detail("changed after %" PRIu64 " rounds", vc.canary_hit),
+              "the canary next to the DMA pages stayed intact");
+    }
     check(bad_status == 0, Detail("%" PRIu64 " did not", bad_status),
           "%" PRIu64 " random hcalls all returned a PAPR status code", calls);
     check(bad_regs == 0, Detail("%" PRIu64 " did not", bad_regs),
