@@ -91,7 +91,8 @@ struct Machine {
     std::vector<u8*> base; // host address of each LPAR's logical 0
     std::vector<std::map<u64, std::array<u8, kPage>>> shadow; // by logical page number
     std::vector<bool> live;
-    std::vector<std::array<u8, kPage>> tmpl; // each LPAR's page pattern
+    std::vector<std::array<u8, kPage>> tmpl;  // each LPAR's page pattern
+    std::vector<std::pair<u32, u64>> touched; // (LPAR, page) the model wrote since the last check
 
     explicit Machine(u32 lpar_count)
         : n(lpar_count), ram(usize{lpar_count + 1} * kChunkSize), maps(lpar_count),
@@ -162,17 +163,28 @@ struct Machine {
         return it->second.data();
     }
 
-    // Every shadowed page equals memory, unnamed guard pages keep the pattern, the neighbour is
+    bool page_as_modelled(u32 l, u64 page, const u8* copy) const {
+        if (std::memcmp(copy, base[l] + page * kPage, kPage) == 0) return true;
+        std::fprintf(stderr, "lpar %u logical page %#llx differs from the model\n", l,
+                     static_cast<unsigned long long>(page));
+        return false;
+    }
+
+    // After a step (full = false): the pages the model wrote in it equal memory. At the end of an
+    // input (full): every shadowed page equals memory (so a byte the hypervisor wrote where the
+    // model did not is found here), unnamed guard pages keep the pattern, the neighbour is
     // untouched.
     bool memory_as_modelled(bool full) {
+        if (!full) {
+            for (const auto& [l, page] : touched)
+                if (!page_as_modelled(l, page, shadow_page(l, page))) return false;
+            touched.clear();
+            return true;
+        }
+        touched.clear();
         for (u32 l = 0; l < n; ++l) {
             for (auto& [page, copy] : shadow[l])
-                if (std::memcmp(copy.data(), base[l] + page * kPage, kPage) != 0) {
-                    std::fprintf(stderr, "lpar %u logical page %#llx differs from the model\n", l,
-                                 static_cast<unsigned long long>(page));
-                    return false;
-                }
-            if (!full) continue;
+                if (!page_as_modelled(l, page, copy.data())) return false;
             for (u64 p : {kGuardLow, kGuardHigh}) {
                 u8 want[kPage];
                 pattern_page(l, p, want);
@@ -180,7 +192,6 @@ struct Machine {
                     return false;
             }
         }
-        if (!full) return true;
         // The neighbour's edges (where an off-by-one past an LPAR's end or a window lands).
         static const std::vector<u8> kClean(kEdge, kNeighbourByte);
         const u8* nb = neighbour_ptr();
@@ -262,6 +273,7 @@ struct Machine {
         for (u64 done = 0; done < len;) {
             const u64 k = std::min(kPage - (ioba + done) % kPage, len - done);
             std::memmove(at(w, ioba + done), src + done, k);
+            touched.emplace_back(w.lpar, w.e[(ioba + done) / kPage] / kPage);
             done += k;
         }
         return true;
