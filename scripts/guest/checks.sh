@@ -152,7 +152,12 @@ t1=$(uptime_cs)
 sleep 1
 w1=$(date +%s)
 dt=$((t1 - t0)) dw=$((w1 - w0))
-if [ $dt -ge 95 ] && [ $dt -le 200 ] && [ $dw -ge 1 ] && [ $dw -le 4 ]; then
+# In a soak round (scripts/soak: hostile LPARs share the CPU, the host is loaded) only the lower
+# bounds hold: how much later than asked a sleep ends, or how long the commands around it take,
+# measures the host's load, not the guest.
+max_dt=200 max_dw=4
+[ -z "${TESSERA_SOAK_ROUND:-}" ] || max_dt=999999 max_dw=999999
+if [ $dt -ge 95 ] && [ $dt -le $max_dt ] && [ $dw -ge 1 ] && [ $dw -le $max_dw ]; then
     ok timers "sleep 1 took $((dt / 100)).$(printf %02d $((dt % 100))) s; wall clock +$dw s over 2 s"
 else
     fail timers "sleep 1 took $dt cs by /proc/uptime; wall clock +$dw s over sleep 2"
