@@ -28,7 +28,10 @@ u8* allocate_htab(u32 shift) {
     const u64 size = u64{1} << shift;
     if (size > kArenaSize) return nullptr;
     const usize run = static_cast<usize>(size / kBlock);
-    for (usize first = 0; first + run <= kBlocks; first += run) { // aligned: arena is aligned
+    // The table must be aligned to its size in real memory (the arena only to 256 KiB).
+    const auto base = reinterpret_cast<uptr>(htab_arena);
+    const usize start = static_cast<usize>((align_up(base, size) - base) / kBlock);
+    for (usize first = start; first + run <= kBlocks; first += run) {
         bool free = true;
         for (usize i = first; i < first + run && free; ++i) free = !block_used[i];
         if (!free) continue;
