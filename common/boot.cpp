@@ -4,9 +4,11 @@
 #include "common/chunks.hpp"
 #include "common/console.hpp"
 #include "common/footprint.hpp"
+#include "common/image_load.hpp"
 #include "common/log.hpp"
 #include "common/lpar.hpp"
 #include "common/lpar_config.hpp"
+#include "common/manage.hpp"
 #include "common/rt/format.hpp"
 #include "common/run.hpp"
 #include "common/vio_devices.hpp"
@@ -81,42 +83,13 @@ bool open_bundle() {
     return true;
 }
 
-// A test LPAR's program is a flat binary run in place at logical 0 (tests/lpar); its initrd,
-// if any, goes at the top of its memory. Every vcpu starts at 0 with (index, memory size,
-// vcpu count).
-bool load_test_program(Lpar& lpar, const LparConfig& lc, char* why, usize why_len) {
-    const Bundle::Entry* kernel = bundle.find(lc.kernel);
-    if (!lpar.memory.copy_in(LogicalAddr(0), kernel->data, kernel->size)) {
-        rt::format(why, why_len, "the program does not fit in its memory");
-        return false;
-    }
-    if (lc.has_initrd()) {
-        const Bundle::Entry* initrd = bundle.find(lc.initrd);
-        LogicalAddr at(align_down(lpar.memory.size() - initrd->size, 64 * KiB));
-        if (initrd->size > lpar.memory.size() || at.value() < kernel->size ||
-            !lpar.memory.copy_in(at, initrd->data, initrd->size)) {
-            rt::format(why, why_len, "the initrd does not fit beside the program");
-            return false;
-        }
-    }
-    lpar.boot = BootEntry{LogicalAddr(0), {0, lpar.memory.size(), lpar.vcpu_count, 0}, 3};
-    lpar.boot_all_vcpus = true;
-    return true;
+const Bundle* boot_bundle() {
+    return &bundle;
 }
 
-bool load_linux(Lpar& lpar, const LparConfig& lc, char* why, usize why_len) {
-    const Bundle::Entry* kernel = bundle.find(lc.kernel);
-    const Bundle::Entry* initrd = lc.has_initrd() ? bundle.find(lc.initrd) : nullptr;
-    LinuxImages images;
-    images.kernel = kernel->data;
-    images.kernel_size = kernel->size;
-    if (initrd) {
-        images.initrd = initrd->data;
-        images.initrd_size = initrd->size;
-    }
-    images.cmdline = lc.cmdline;
-    lpar.boot_all_vcpus = false;
-    return arch::linux_load(lpar, images, lpar.boot, why, why_len);
+Image entry_image(const char* name) {
+    const Bundle::Entry* e = name[0] ? bundle.find(name) : nullptr;
+    return e ? Image{e->data, e->size} : Image{};
 }
 
 void create_lpar(const LparConfig& lc) {
@@ -133,7 +106,9 @@ void create_lpar(const LparConfig& lc) {
         return;
     }
     lpar->vty.set_termno(lc.vty);
+    lpar->control = lc.control;
     if (lc.console) console::mux().attach(lpar->name, lpar->vty);
+    manage::machine().watch_console(*lpar); // an LPAR not on the machine console keeps a history
     char reason[96] = "";
     if (!vio::attach_lans(*lpar, lc, reason, sizeof(reason)) ||
         !vio::attach_vscsi(*lpar, config, lc, reason, sizeof(reason))) {
@@ -141,9 +116,10 @@ void create_lpar(const LparConfig& lc) {
     } else if (!arch::lpar_init(*lpar)) {
         rt::format(reason, sizeof(reason), "the ISA could not set up its translation");
     } else if (lc.kind == LparKind::Test) {
-        load_test_program(*lpar, lc, reason, sizeof(reason));
+        load_program(*lpar, entry_image(lc.kernel), entry_image(lc.initrd), reason, sizeof(reason));
     } else {
-        load_linux(*lpar, lc, reason, sizeof(reason));
+        load_linux(*lpar, entry_image(lc.kernel), entry_image(lc.initrd), lc.cmdline, reason,
+                   sizeof(reason));
     }
     if (reason[0]) {
         log("lpar %s: not loaded: %s\n", lc.name, reason);
@@ -171,6 +147,8 @@ void boot_main() {
         log("no LPAR configured: powering off\n");
         plat::power_off(0);
     }
+    const u64 hz = plat::timebase_hz();
+    manage::machine().init(lpars, pool, boot_bundle(), &start_lpar, hz ? hz / 1000 : 10'000);
     for (const LparConfig& lc : config) create_lpar(lc);
     console::mux().greet();
     RunSummary sum = run_lpars(lpars, config, pool);

@@ -1,5 +1,7 @@
 #include "common/guest_fdt.hpp"
 
+#include <tessera/lpar_control.h>
+
 #include "common/rt/format.hpp"
 #include "common/rt/string.hpp"
 
@@ -220,6 +222,15 @@ void write_rtas(Writer& w, const Description& d) {
     w.end();
 }
 
+void write_lpar_control(Writer& w, const Description& d) {
+    if (!d.control) return;
+    const u32 range[] = {TLPAR_HCALL_FIRST, TLPAR_HCALL_LAST};
+    w.begin("tessera-lpar-control");
+    w.string("compatible", "tessera,lpar-control");
+    w.cells("tessera,hcall-range", range, 2);
+    w.end();
+}
+
 void write_interrupt_controller(Writer& w, const Description& d) {
     const u32 servers[] = {0, d.cpu_count};
     w.begin("interrupt-controller");
@@ -334,6 +345,7 @@ Result build(const Description& d, void* buf, usize capacity) {
     write_rtas(w, d);
     write_interrupt_controller(w, d);
     write_vdevice(w, d);
+    write_lpar_control(w, d);
     w.end();
     if (w.error() == 0) w.note(fdt_finish(buf));
     if (w.error() != 0) {

@@ -139,6 +139,10 @@ struct Description {
     u32 rtas_size = 0;
     RtasTokens rtas_tokens; // hcall::rtas::tokens()
     const IsaFacts* isa = nullptr;
+    // A control LPAR (docs/management.md): a /tessera-lpar-control node (compatible
+    // "tessera,lpar-control", the hcall block's first and last number) tells its driver that the
+    // management hcalls answer.
+    bool control = false;
 };
 
 enum class Error : u8 {

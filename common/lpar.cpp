@@ -147,6 +147,30 @@ void Lpar::sync_vty_irq() {
     xics.set_level(kVtyIrq, vty.pending_input() != 0);
 }
 
+void LparTable::remove(Lpar& l) {
+    if (&l < slots_ || &l >= slots_ + kMaxLpars || l.id == 0) return;
+    l.id = 0;
+    l.name[0] = '\0';
+    l.state = LparState::Created;
+    l.stop_reason[0] = '\0';
+    l.memory = LogicalMap{};
+    for (Vcpu& v : l.vcpus) v = Vcpu{};
+    l.vcpu_count = 0;
+    l.xics.reset(0);
+    l.vty.disconnect();
+    l.vty.reset();
+    l.vty.set_termno(vty::kDefaultTermno);
+    l.vio.clear();
+    l.arch = arch::LparState{};
+    l.boot = BootEntry{};
+    l.boot_all_vcpus = false;
+    l.tod_offset_ns = 0;
+    l.test = Lpar::TestReport{};
+    l.control = false;
+    l.creator = 0;
+    l.released = false;
+}
+
 Lpar* LparTable::by_id(u32 id) {
     if (id == 0 || id > kMaxLpars) return nullptr;
     Lpar& l = slots_[id - 1];

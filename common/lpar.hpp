@@ -97,6 +97,14 @@ class Lpar {
     // The LPAR's time of day minus the machine's (RTAS set-time-of-day), in nanoseconds.
     i64 tod_offset_ns = 0;
 
+    // Management (common/manage.hpp): a control LPAR (`control = yes`) may use the management
+    // hcalls; `creator` is the id of the control LPAR that created this one at run time (0: the
+    // configuration made it). `released` is set once its chunks and translation structures went
+    // back to the machine (common/lifecycle.hpp).
+    bool control = false;
+    u32 creator = 0;
+    bool released = false;
+
     // A test LPAR's own verdict, from H_TESSERA_TEST_EXIT (hcall/test.cpp).
     struct TestReport {
         bool reported = false;
@@ -133,6 +141,10 @@ class LparTable {
     // A new LPAR in state Created with `vcpu_count` Offline vcpus, or nullptr (reason in *error
     // when error is not null).
     Lpar* create(const char* name, u32 vcpu_count, LparError* error = nullptr);
+
+    // Frees the LPAR's slot for reuse: every field back to its initial value (its resources must
+    // have been released already, common/lifecycle.hpp). Nothing for an LPAR not in the table.
+    void remove(Lpar& lpar);
 
     Lpar* by_id(u32 id);
     Lpar* by_name(const char* name);

@@ -183,11 +183,12 @@ enum Key : u8 {
     kLan,
     kVscsi,
     kVscsiServer,
+    kControl,
     kKeyCount
 };
-constexpr const char* kKeyNames[kKeyCount] = {"memory",  "cpus",    "kernel", "initrd",
-                                              "cmdline", "console", "vty",    "kind",
-                                              "expect",  "lan",     "vscsi",  "vscsi-server"};
+constexpr const char* kKeyNames[kKeyCount] = {
+    "memory", "cpus",   "kernel", "initrd", "cmdline",      "console", "vty",
+    "kind",   "expect", "lan",    "vscsi",  "vscsi-server", "control"};
 
 class Parser {
   public:
@@ -359,7 +360,7 @@ bool Parser::key_line(Str line) {
     while (k < kKeyCount && !key.equals(kKeyNames[k])) ++k;
     if (k == kKeyCount)
         return fail("unknown key '%.*s' (keys: memory, cpus, kernel, initrd, cmdline, console, "
-                    "vty, kind, expect, lan, vscsi, vscsi-server)",
+                    "vty, kind, expect, lan, vscsi, vscsi-server, control)",
                     key.echo_len(), key.p);
     if (key_lines_[k] != 0 && k != kLan && k != kVscsi && k != kVscsiServer) // repeatable
         return fail("duplicate key '%s' (first set on line %u)", kKeyNames[k], key_lines_[k]);
@@ -395,6 +396,14 @@ bool Parser::value(Key key, Str raw) {
             cur_->console = false;
         else
             return fail("console: '%.*s' is not yes or no", v.echo_len(), v.p);
+        return true;
+    case kControl:
+        if (v.equals("yes"))
+            cur_->control = true;
+        else if (v.equals("no"))
+            cur_->control = false;
+        else
+            return fail("control: '%.*s' is not yes or no", v.echo_len(), v.p);
         return true;
     case kVty:
         if (!number_value(name, v, 0xffff'ffff, n)) return false;

@@ -12,6 +12,7 @@
 //   console = yes            # multiplexed to the machine console: yes | no (default yes)
 //   vty = 0x30000000         # the vty's unit address (default 0x30000000)
 //   kind = linux             # linux | test (default linux)
+//   control = no             # may manage other LPARs (docs/management.md): yes | no
 //   lan = net0               # on logical LAN net0 (repeatable), optionally with a MAC:
 //   lan = net1 02:00:00:00:00:01
 //
@@ -84,6 +85,7 @@ struct LparConfig {
     char initrd[bundle::kNameSize] = {}; // bundle entry name, or empty for none
     char cmdline[kConfigCmdlineMax] = {};
     bool console = true;
+    bool control = false; // may use the LPAR management hcalls (docs/management.md)
     u32 vty = kConfigDefaultVty;
     LparKind kind = LparKind::Linux;
     LparExpect expect = LparExpect::Exit;

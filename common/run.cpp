@@ -2,9 +2,11 @@
 
 #include "common/chunks.hpp"
 #include "common/console.hpp"
+#include "common/lifecycle.hpp"
 #include "common/log.hpp"
 #include "common/lpar.hpp"
 #include "common/lpar_config.hpp"
+#include "common/manage.hpp"
 #include "common/sched.hpp"
 #include "common/vpa.hpp"
 
@@ -25,7 +27,8 @@ u64 slice_ticks() {
     return hz ? hz / 100 : 10'000'000;
 }
 
-// Enters the vcpus as loading decided (Lpar::boot) and hands them to the scheduler.
+} // namespace
+
 bool start_lpar(Lpar& lpar) {
     u32 starting = lpar.boot_all_vcpus ? lpar.vcpu_count : 1;
     for (u32 i = 0; i < starting; ++i) {
@@ -38,6 +41,8 @@ bool start_lpar(Lpar& lpar) {
     sched.add_lpar(lpar);
     return true;
 }
+
+namespace {
 
 void wake_ready(LparTable& lpars) {
     for (Lpar& lpar : lpars) {
@@ -57,10 +62,9 @@ void wake_ready(LparTable& lpars) {
 }
 
 void finish(Lpar& lpar, ChunkPool& pool) {
+    if (lpar.released) return; // the management hcalls released it already (forced stop)
     log("lpar %s: %s (%s)\n", lpar.name, to_string(lpar.state), lpar.stop_reason);
-    arch::lpar_teardown(lpar);
-    lpar.memory.release(pool);
-    console::mux().detach(lpar.vty);
+    release_lpar(lpar, pool);
 }
 
 bool any_live(LparTable& lpars) {
@@ -82,6 +86,7 @@ RunSummary run_lpars(LparTable& lpars, const Config& config, ChunkPool& pool) {
     while (any_live(lpars)) {
         plat::service_firmware();
         console::mux().poll_input();
+        manage::machine().tick(arch::timebase()); // graceful stops past their deadline
         wake_ready(lpars);
         Vcpu* v = sched.pick(0);
         if (!v) continue;        // every vcpu idles: poll again

@@ -7,6 +7,7 @@
 namespace tessera {
 
 class ChunkPool;
+class Lpar;
 class LparTable;
 struct Config;
 
@@ -17,6 +18,10 @@ struct RunSummary {
 
 // Starts every Loaded LPAR and runs them, time-sliced, until all have ended; then prints a
 // line per LPAR and the summary `N passed, M failed`.
+// Enters a Loaded LPAR's vcpus as loading decided (Lpar::boot) and hands them to the scheduler:
+// at the start of run_lpars, and for the management hcalls (TLPAR_START) while it runs.
+bool start_lpar(Lpar& lpar);
+
 RunSummary run_lpars(LparTable& lpars, const Config& config, ChunkPool& pool);
 
 } // namespace tessera

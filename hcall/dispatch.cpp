@@ -8,6 +8,7 @@
 #include "hcall/cede.hpp"
 #include "hcall/crq.hpp"
 #include "hcall/llan.hpp"
+#include "hcall/manage.hpp"
 #include "hcall/page.hpp"
 #include "hcall/processor.hpp"
 #include "hcall/rtas.hpp"
@@ -55,6 +56,22 @@ constexpr Entry kCommonHcalls[] = {
     {H_RTAS,          &h_rtas},
     {H_TESSERA_SHUTDOWN,  &h_tessera_shutdown},
     {H_TESSERA_TEST_EXIT, &h_tessera_test_exit},
+    // LPAR management (control LPARs only; hcall/manage.hpp).
+    {TLPAR_CREATE,          &h_lpar_create},
+    {TLPAR_LOAD,            &h_lpar_load},
+    {TLPAR_COPY_IN,         &h_lpar_copy_in},
+    {TLPAR_SET_CMDLINE,     &h_lpar_set_cmdline},
+    {TLPAR_START,           &h_lpar_start},
+    {TLPAR_STOP,            &h_lpar_stop},
+    {TLPAR_DESTROY,         &h_lpar_destroy},
+    {TLPAR_STATUS,          &h_lpar_status},
+    {TLPAR_NEXT,            &h_lpar_next},
+    {TLPAR_FIND,            &h_lpar_find},
+    {TLPAR_FREE_MEMORY,     &h_lpar_free_memory},
+    {TLPAR_CONSOLE_READ,    &h_lpar_console_read},
+    {TLPAR_CONSOLE_ATTACH,  &h_lpar_console_attach},
+    {TLPAR_CONSOLE_WRITE,   &h_lpar_console_write},
+    {TLPAR_CONSOLE_DETACH,  &h_lpar_console_detach},
 };
 // clang-format on
 

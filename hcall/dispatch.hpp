@@ -5,6 +5,7 @@
 
 #include <tessera/arch.hpp>
 #include <tessera/hcall.hpp>
+#include <tessera/lpar_control.h>
 #include <tessera/types.hpp>
 
 namespace tessera {
@@ -54,9 +55,12 @@ struct EntryList {
 };
 
 // The numbers a handler can be registered for: the architected range (multiples of 4 up to
-// H_MAX_ARCHITECTED) and every number of the implementation range H_IMPL_FIRST..H_IMPL_LAST.
+// H_MAX_ARCHITECTED), every number of the implementation range H_IMPL_FIRST..H_IMPL_LAST, and
+// the multiples of 4 of the management block TLPAR_HCALL_FIRST..TLPAR_HCALL_LAST
+// (<tessera/lpar_control.h>).
 inline constexpr usize kArchitectedSlots = H_MAX_ARCHITECTED / 4 + 1;
 inline constexpr usize kImplSlots = H_IMPL_LAST - H_IMPL_FIRST + 1;
+inline constexpr usize kManageSlots = (TLPAR_HCALL_LAST - TLPAR_HCALL_FIRST) / 4 + 1;
 
 // Handlers by number; built at compile time in hcall/dispatch.cpp (a duplicate or out-of-range
 // registration fails the build there). Occupancy is kept apart from the handler pointers:
@@ -94,16 +98,21 @@ class Table {
     }
 
   private:
-    static constexpr usize kNoSlot = kArchitectedSlots + kImplSlots;
+    static constexpr usize kSlots = kArchitectedSlots + kImplSlots + kManageSlots;
+    static constexpr usize kNoSlot = kSlots;
     static constexpr usize slot(u64 number) {
         if (number <= H_MAX_ARCHITECTED) return number % 4 == 0 ? number / 4 : kNoSlot;
         if (number >= H_IMPL_FIRST && number <= H_IMPL_LAST)
             return kArchitectedSlots + (number - H_IMPL_FIRST);
+        if (number >= TLPAR_HCALL_FIRST && number <= TLPAR_HCALL_LAST)
+            return number % 4 == 0
+                       ? kArchitectedSlots + kImplSlots + (number - TLPAR_HCALL_FIRST) / 4
+                       : kNoSlot;
         return kNoSlot;
     }
 
-    Handler handlers_[kArchitectedSlots + kImplSlots] = {};
-    bool used_[kArchitectedSlots + kImplSlots] = {};
+    Handler handlers_[kSlots] = {};
+    bool used_[kSlots] = {};
 };
 
 // How an ISA's trap glue ends an hcall after dispatch(): true when the guest just continues;

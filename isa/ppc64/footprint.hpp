@@ -8,8 +8,8 @@ namespace tessera::arch {
 
 struct HtabArenaUse {
     u64 arena_bytes = 0; // the arena's size (all of it in .bss)
-    u64 htab_bytes = 0;  // handed out to HTABs since boot (never given back: the peak)
-    u32 htabs = 0;       // how many
+    u64 htab_bytes = 0;  // the most that HTABs held at once (the peak)
+    u32 htabs = 0;       // how many were handed out since boot
 };
 HtabArenaUse htab_arena_use();
 

@@ -123,6 +123,7 @@ bool linux_load(Lpar& lpar, const LinuxImages& images, BootEntry& entry, char* w
     d.rtas_size = hcall::rtas::kRegionSize;
     d.rtas_tokens = hcall::rtas::tokens();
     d.isa = &facts;
+    d.control = lpar.control;
     guest_fdt::Result r = guest_fdt::build(d, fdt_buffer, sizeof(fdt_buffer));
     if (r.error != guest_fdt::Error::None) {
         rt::format(why, why_len, "device tree: %s", guest_fdt::to_string(r.error));

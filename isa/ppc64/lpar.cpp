@@ -14,20 +14,53 @@ namespace tessera::arch {
 namespace {
 
 // HTABs come from one arena in the image's .bss: 32 MiB is one 1/128 table for 4 GiB of LPARs.
+// It is kept in blocks of the smallest HTAB (256 KiB); a table of 2^shift bytes takes an aligned
+// run of blocks (the hardware wants HTABORG aligned to the size) and gives it back at teardown.
 constexpr u64 kArenaSize = 32 * MiB;
+constexpr u64 kBlock = u64{1} << Htab::kMinShift;
+constexpr usize kBlocks = kArenaSize / kBlock;
 alignas(1 << Htab::kMinShift) u8 htab_arena[kArenaSize];
-u64 arena_used = 0;
-constinit HtabArenaUse arena_use; // what the HTABs took (never given back: the peak)
+bool block_used[kBlocks];
+constinit HtabArenaUse arena_use; // HTABs handed out, and the peak of bytes in use
+u64 arena_in_use = 0;
 
 u8* allocate_htab(u32 shift) {
-    u64 size = u64{1} << shift;
-    auto base = reinterpret_cast<uptr>(htab_arena);
-    u64 start = align_up(base + arena_used, size) - base;
-    if (start + size > kArenaSize) return nullptr;
-    arena_used = start + size;
-    arena_use.htabs += 1;
-    arena_use.htab_bytes += size;
-    return htab_arena + start;
+    const u64 size = u64{1} << shift;
+    if (size > kArenaSize) return nullptr;
+    const usize run = static_cast<usize>(size / kBlock);
+    // The table must be aligned to its size in real memory (the arena only to 256 KiB).
+    const auto base = reinterpret_cast<uptr>(htab_arena);
+    const usize start = static_cast<usize>((align_up(base, size) - base) / kBlock);
+    for (usize first = start; first + run <= kBlocks; first += run) {
+        bool free = true;
+        for (usize i = first; i < first + run && free; ++i) free = !block_used[i];
+        if (!free) continue;
+        for (usize i = first; i < first + run; ++i) block_used[i] = true;
+        arena_use.htabs += 1;
+        arena_in_use += size;
+        if (arena_in_use > arena_use.htab_bytes) arena_use.htab_bytes = arena_in_use;
+        return htab_arena + first * kBlock;
+    }
+    return nullptr;
+}
+
+void free_htab(RealAddr real, u32 shift) {
+    const auto base = reinterpret_cast<uptr>(htab_arena);
+    const u64 size = u64{1} << shift;
+    if (real.value() < base || real.value() + size > base + kArenaSize) return;
+    const usize first = static_cast<usize>((real.value() - base) / kBlock);
+    for (usize i = first; i < first + size / kBlock; ++i) block_used[i] = false;
+    arena_in_use -= size;
+}
+
+// Drops the LPID's translations from this CPU's TLB, so that the next LPAR with this LPID (ids
+// are reused with their table slot) starts with none of them. One CPU runs guests today.
+void flush_lpid(u32 lpid) {
+    mtspr<Spr::LPIDR>(lpid);
+    isync();
+    tlbiel_flush_current_lpid();
+    mtspr<Spr::LPIDR>(0);
+    isync();
 }
 
 } // namespace
@@ -66,8 +99,14 @@ bool lpar_init(Lpar& lpar) {
 }
 
 void lpar_teardown(Lpar& lpar) {
-    // TODO(bring-up): the HTAB arena is not reclaimed; LPIDs are never reused.
-    lpar.arch.htab.reset();
+    Htab& htab = lpar.arch.htab;
+    if (!htab.ready()) return; // never set up, or torn down already
+    // The CPU's SLB, FP/VMX/VSX and SPRs of a vcpu of this LPAR are not saved any more.
+    Pcpu& pcpu = this_pcpu();
+    if (pcpu.last_vcpu != nullptr && pcpu.last_vcpu->lpar == &lpar) pcpu.last_vcpu = nullptr;
+    flush_lpid(lpar.arch.lpid);
+    free_htab(htab.real_base(), htab.shift());
+    htab.reset();
 }
 
 void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {

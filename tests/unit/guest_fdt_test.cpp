@@ -294,11 +294,23 @@ TEST_CASE("guest fdt: another vty unit address moves stdout-path with it") {
     CHECK(f.cell("/vdevice/vty@71000000", "reg") == 0x71000000);
 }
 
+TEST_CASE("guest fdt: only a control LPAR gets the lpar-control node") {
+    Fixture f;
+    REQUIRE(f.build().error == Error::None);
+    CHECK(f.node("/tessera-lpar-control") < 0);
+    f.d.control = true;
+    REQUIRE(f.build().error == Error::None);
+    CHECK(f.str("/tessera-lpar-control", "compatible") == "tessera,lpar-control");
+    CHECK(f.cells("/tessera-lpar-control", "tessera,hcall-range") ==
+          std::vector<u32>{0xF100, 0xF17C});
+}
+
 TEST_CASE("guest fdt: the largest description fits kMaxSize") {
     Fixture f(kMaxCpus);
     std::string args(kMaxBootargs - 1, 'x');
     f.d.bootargs = args.c_str();
     f.d.partition_name = "a-name-of-thirty-one-characters";
+    f.d.control = true;
     REQUIRE(f.build().error == Error::None);
     CHECK(f.result.size <= kMaxSize);
     CHECK(f.str("/chosen", "bootargs") == args);

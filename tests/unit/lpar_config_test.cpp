@@ -235,7 +235,7 @@ TEST_CASE("keys") {
           "lpars.conf:2: 'memory' outside an [lpar NAME] section");
     CHECK(error_of(kHead + "[lpar a]\nmemroy = 16M\n") ==
           "lpars.conf:3: unknown key 'memroy' (keys: memory, cpus, kernel, initrd, cmdline, "
-          "console, vty, kind, expect, lan, vscsi, vscsi-server)");
+          "console, vty, kind, expect, lan, vscsi, vscsi-server, control)");
     CHECK(error_of(kHead + "[lpar a]\nmemory 16M\n") ==
           "lpars.conf:3: expected 'key = value' or '[lpar NAME]', found 'memory 16M'");
     CHECK(error_of(kHead + "[lpar a]\nmemory # = 16M\n") ==
@@ -246,6 +246,19 @@ TEST_CASE("keys") {
     CHECK(error_of(kHead + "[lpar a]\nmemory =\n") == "lpars.conf:3: memory: missing value");
     CHECK(error_of(kHead + "[lpar a]\nkernel = # none\n") == "lpars.conf:3: kernel: missing value");
     CHECK(error_of(kHead + "[lpar a]\ncmdline =\n") == "lpars.conf:3: cmdline: missing value");
+}
+
+TEST_CASE("control: yes or no, default no") {
+    Parsed p = parse(kHead + kMinimal);
+    REQUIRE(p.error == "");
+    CHECK(!p.config->lpars[0].control);
+    p = parse(kHead + kMinimal + "control = yes\n");
+    REQUIRE(p.error == "");
+    CHECK(p.config->lpars[0].control);
+    CHECK(error_of(kHead + kMinimal + "control = maybe\n") ==
+          "lpars.conf:5: control: 'maybe' is not yes or no");
+    CHECK(error_of(kHead + kMinimal + "control = no\ncontrol = yes\n") ==
+          "lpars.conf:6: duplicate key 'control' (first set on line 5)");
 }
 
 TEST_CASE("required keys are reported at their section's line") {

@@ -77,3 +77,15 @@ void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
 }
 
 } // namespace tessera::arch
+
+namespace tessera::arch {
+// The LPAR management hcalls (common/manage.cpp) create and end LPARs through these; no test
+// here manages LPARs.
+bool lpar_init(Lpar&) {
+    return false;
+}
+void lpar_teardown(Lpar&) {}
+bool linux_load(Lpar&, const LinuxImages&, BootEntry&, char*, usize) {
+    return false;
+}
+} // namespace tessera::arch

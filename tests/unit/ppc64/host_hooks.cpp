@@ -35,3 +35,15 @@ void set_live_sprg0(Vcpu& vcpu, u64 value) {
     vcpu.arch.sprg[0] = value;
 }
 } // namespace tessera::arch
+
+namespace tessera::arch {
+// The LPAR management hcalls (common/manage.cpp) create and end LPARs through these; no test
+// here manages LPARs.
+bool lpar_init(Lpar&) {
+    return false;
+}
+void lpar_teardown(Lpar&) {}
+bool linux_load(Lpar&, const LinuxImages&, BootEntry&, char*, usize) {
+    return false;
+}
+} // namespace tessera::arch

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# manage.sh TARGET: LPAR management from a control Linux LPAR (docs/management.md). The control
+# LPAR (tests/integration/manage-TARGET.conf, the default busybox initramfs with lparctl, its
+# driver and tests/integration/manage-guest.sh) creates a second Linux LPAR from the bundle's
+# kernel and initramfs, reads its console up to its shell, runs a command there, lists it
+# running, stops it (the guest powers itself off), destroys it and creates it again; bad requests
+# get clear errors. The run ends with status 0.
+set -uo pipefail
+target=$1
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+out=$work/out
+source "$here/guest-config.sh"
+guest_images "$target" "$here/manage-guest.sh"
+"$root/scripts/run" --target "$target" --no-setup --no-build --timeout "${MANAGE_TIMEOUT:-1500}" \
+    --config "$here/manage-$target.conf" "${images[@]}" </dev/null >"$out" 2>&1
+status=$?
+tr -d '\r' < "$out" > "$work/log"
+grep -E 'MANAGE|lpar |tessera:|second-says|ID +NAME|^ *[0-9]+ +(ctl|second) ' "$work/log" \
+    | grep -vE '^\[ +[0-9]+\.[0-9]+\] '
+fails=0
+expect() {
+    if grep -qE -- "$1" "$work/log"; then echo "ok: $2"; else echo "FAILED: $2 (no /$1/)"; fails=$((fails+1)); fi
+}
+expect "MANAGE: ok: create and start second" "lparctl created and started a second Linux LPAR"
+expect "MANAGE: ok: second's console up to its shell" "its console showed its userspace"
+expect "^(\[ctl\] )?second-says-42" "a command ran in its shell"
+expect "MANAGE: ok: list shows second running" "list showed it running"
+expect "MANAGE: ok: stop second" "stop powered it off"
+expect "lpar second: stopped \(power-off\)" "... through its own power-off"
+expect "MANAGE: ok: destroy second" "destroy removed it"
+expect "MANAGE: ok: second is gone" "it is no longer listed"
+expect "MANAGE: ok: create second again" "creating it again works"
+expect "MANAGE: ok: create beyond the free memory: .*not enough free memory" "a clear error for too much memory"
+expect "MANAGE: ok: destroy of itself: .*not allowed on this LPAR itself" "a clear error for destroying itself"
+expect "MANAGE: done" "the guest script finished"
+if grep -q "MANAGE: FAIL" "$work/log"; then echo "FAILED: a guest step failed"; fails=$((fails+1)); fi
+[ $status -eq 0 ] || { echo "FAILED: scripts/run exited $status"; fails=$((fails+1)); }
+echo "$target manage: $([ $fails -eq 0 ] && echo PASS || echo FAIL)"
+[ $fails -eq 0 ]

@@ -1,0 +1,428 @@
+// The LPAR management hcalls (hcall/manage.cpp over common/manage.cpp): authority, every
+// operation's validation, the state machine, memory back to the pool after create/destroy
+// cycles, the console history and its one writer, graceful and forced stops.
+#include "common/bundle.hpp"
+#include "common/chunks.hpp"
+#include "common/hosted/bundle_writer.hpp"
+#include "common/lpar.hpp"
+#include "common/manage.hpp"
+#include "hcall/dispatch.hpp"
+#include "tests/fake/arch_fake.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <doctest/doctest.h>
+#include <memory>
+#include <string>
+#include <vector>
+
+using namespace tessera;
+using namespace tessera::hcall;
+
+namespace {
+
+bool fake_start(Lpar& l) {
+    return l.start();
+}
+
+// A machine of 6 chunks with one control LPAR ("ctl", 1 chunk) and the manager over it; a
+// bundle with a test program "prog.bin" and a blob "data".
+struct Machine {
+    static constexpr u64 kBase = 1 * GiB;
+    static constexpr u64 kStrings = 0x1000; // where the caller's strings go
+    std::vector<u8> mem = std::vector<u8>(6 * kChunkSize);
+    std::unique_ptr<ChunkPool> pool = std::make_unique<ChunkPool>();
+    std::unique_ptr<LparTable> lpars = std::make_unique<LparTable>();
+    std::unique_ptr<Bundle> bundle = std::make_unique<Bundle>();
+    std::vector<u8> bundle_bytes;
+    Lpar* ctl = nullptr;
+    u64 next_string = kStrings;
+
+    explicit Machine(bool control = true) {
+        fake::lpar_init_ok = true;
+        RealRange ram{RealAddr(kBase), mem.size()};
+        RealWindow w{reinterpret_cast<uptr>(mem.data()), RealAddr(kBase), mem.size()};
+        REQUIRE(pool->init(&ram, 1, nullptr, 0, w));
+        std::vector<bundle::WriterEntry> entries = {
+            {"lpars.conf", bundle::EntryKind::Config, {'x'}},
+            {"prog.bin", bundle::EntryKind::Kernel, {0x11, 0x22, 0x33, 0x44}},
+            {"data", bundle::EntryKind::Blob, {1, 2, 3}},
+        };
+        std::string error;
+        REQUIRE_MESSAGE(bundle::write_bundle(entries, bundle_bytes, error), error);
+        InputError ierr;
+        REQUIRE_MESSAGE(bundle->open(bundle_bytes.data(), bundle_bytes.size(), ierr), ierr.c_str());
+        ctl = lpars->create("ctl", 1);
+        REQUIRE(ctl);
+        REQUIRE(ctl->memory.assign(*pool, ctl->id, kChunkSize));
+        ctl->control = control;
+        REQUIRE(ctl->mark_loaded());
+        REQUIRE(ctl->start());
+        manage::machine().init(*lpars, *pool, bundle.get(), &fake_start, 1);
+    }
+    ~Machine() { manage::machine().shutdown(); }
+    Machine(const Machine&) = delete;
+    Machine& operator=(const Machine&) = delete;
+
+    // A string in the caller's memory: its logical address.
+    u64 str(const std::string& s) {
+        const u64 at = next_string;
+        REQUIRE(ctl->memory.copy_in(LogicalAddr(at), s.data(), s.size()));
+        next_string += s.size() + 8;
+        return at;
+    }
+    struct Result {
+        Ret status;
+        u64 rets[kMaxArgs];
+    };
+    Result call(u64 opcode, std::vector<u64> args) {
+        Frame f;
+        f.opcode = opcode;
+        for (usize i = 0; i < args.size() && i < kMaxArgs; ++i) f.args[i] = args[i];
+        Env env{*ctl, ctl->vcpus[0]};
+        Result r{dispatch(env, f), {}};
+        std::memcpy(r.rets, f.rets, sizeof r.rets);
+        return r;
+    }
+    Result create(const std::string& name, u64 memory, u64 vcpus, const std::string& lans = "") {
+        return call(TLPAR_CREATE, {str(name), name.size(), memory, vcpus, str(lans), lans.size()});
+    }
+    u64 create_ok(const std::string& name, u64 memory = kChunkSize, u64 vcpus = 1) {
+        Result r = create(name, memory, vcpus);
+        REQUIRE(r.status == H_SUCCESS);
+        return r.rets[0];
+    }
+    Result load(u64 id, u64 how, const std::string& kernel = "", const std::string& initrd = "") {
+        return call(TLPAR_LOAD, {id, how, str(kernel), kernel.size(), str(initrd), initrd.size()});
+    }
+};
+
+// status and reason of a failed call
+void check_refused(const Machine::Result& r, Ret status, u64 reason) {
+    CHECK(r.status == status);
+    CHECK(r.rets[0] == reason);
+}
+
+} // namespace
+
+TEST_CASE("manage: a non-control LPAR gets H_FUNCTION for every number of the block") {
+    Machine m(false);
+    const u64 id = 1; // itself: even harmless queries answer nothing
+    for (u64 n = TLPAR_HCALL_FIRST; n <= TLPAR_HCALL_LAST; n += 4) {
+        Machine::Result r = m.call(n, {id, 0, 0, 0});
+        CHECK_MESSAGE(r.status == H_FUNCTION, "hcall ", n);
+        CHECK(r.rets[0] == 0);
+    }
+    CHECK(m.lpars->count() == 1);
+}
+
+TEST_CASE("manage: numbers of the block without an operation are H_FUNCTION for a control LPAR") {
+    Machine m;
+    CHECK(m.call(TLPAR_CONSOLE_DETACH + 4, {}).status == H_FUNCTION);
+    CHECK(m.call(TLPAR_HCALL_LAST, {}).status == H_FUNCTION);
+    CHECK(m.call(TLPAR_HCALL_FIRST + 2, {}).status == H_FUNCTION); // not a multiple of 4
+}
+
+TEST_CASE("manage: create validates name, memory and vcpus before it changes anything") {
+    Machine m;
+    const usize free = m.pool->free_count();
+    check_refused(m.create("", kChunkSize, 1), H_PARAMETER, TLPAR_E_BAD_NAME);
+    check_refused(m.create("a b", kChunkSize, 1), H_PARAMETER, TLPAR_E_BAD_NAME);
+    check_refused(m.create(std::string(40, 'x'), kChunkSize, 1), H_P2, TLPAR_E_BAD_NAME);
+    check_refused(m.create("ctl", kChunkSize, 1), H_PARAMETER, TLPAR_E_NAME_USED);
+    check_refused(m.create("a", 0, 1), H_P3, TLPAR_E_BAD_MEMORY);
+    check_refused(m.create("a", kChunkSize + 4096, 1), H_P3, TLPAR_E_BAD_MEMORY);
+    check_refused(m.create("a", 6 * kChunkSize, 1), H_NO_MEM, TLPAR_E_NO_MEMORY);
+    check_refused(m.create("a", kChunkSize, 0), H_P4, TLPAR_E_NO_VCPUS);
+    check_refused(m.create("a", kChunkSize, kMaxVcpusPerLpar + 1), H_P4, TLPAR_E_TOO_MANY_VCPUS);
+    check_refused(m.create("a", kChunkSize, 1, "net0"), H_PARAMETER, TLPAR_E_LAN);
+    CHECK(m.pool->free_count() == free);
+    CHECK(m.lpars->count() == 1);
+
+    const u64 id = m.create_ok("a", 5 * kChunkSize, 8); // all the free memory
+    Lpar* a = m.lpars->by_id(static_cast<u32>(id));
+    REQUIRE(a);
+    CHECK(a->state == LparState::Created);
+    CHECK(a->creator == m.ctl->id);
+    CHECK(!a->control);
+    CHECK(a->vcpu_count == 8);
+    CHECK(m.pool->free_count() == 0);
+    check_refused(m.create("b", kChunkSize, 1), H_NO_MEM, TLPAR_E_NO_MEMORY);
+}
+
+TEST_CASE("manage: an ISA that cannot host the LPAR gives everything back") {
+    Machine m;
+    const usize free = m.pool->free_count();
+    fake::lpar_init_ok = false;
+    check_refused(m.create("a", kChunkSize, 1), H_RESOURCE, TLPAR_E_ISA);
+    fake::lpar_init_ok = true;
+    CHECK(m.pool->free_count() == free);
+    CHECK(m.lpars->count() == 1);
+}
+
+TEST_CASE("manage: unknown LPARs and the caller itself") {
+    Machine m;
+    for (u64 op : {TLPAR_LOAD, TLPAR_COPY_IN, TLPAR_SET_CMDLINE, TLPAR_START, TLPAR_STOP,
+                   TLPAR_STATUS, TLPAR_CONSOLE_READ, TLPAR_CONSOLE_ATTACH}) {
+        CAPTURE(op);
+        check_refused(m.call(op, {9, 0, 0, 0}), H_PARAMETER, TLPAR_E_NO_LPAR);
+        check_refused(m.call(op, {0, 0, 0, 0}), H_PARAMETER, TLPAR_E_NO_LPAR);
+    }
+    check_refused(m.call(TLPAR_FIND, {m.str("nobody"), 6}), H_NOT_FOUND, TLPAR_E_NO_LPAR);
+    // Destroy and stop never reach the caller.
+    check_refused(m.call(TLPAR_DESTROY, {m.ctl->id}), H_PARAMETER, TLPAR_E_SELF);
+    check_refused(m.call(TLPAR_STOP, {m.ctl->id, TLPAR_STOP_FORCE}), H_PARAMETER, TLPAR_E_SELF);
+    check_refused(m.call(TLPAR_STOP, {m.ctl->id, 0}), H_PARAMETER, TLPAR_E_SELF);
+    CHECK(m.ctl->state == LparState::Running);
+    // Destroy of an id that does not exist succeeds: it is idempotent.
+    CHECK(m.call(TLPAR_DESTROY, {9}).status == H_SUCCESS);
+    CHECK(m.call(TLPAR_DESTROY, {12345}).status == H_SUCCESS);
+}
+
+TEST_CASE("manage: copy-in only into the caller's own new LPAR, inside both, before load") {
+    Machine m;
+    const u64 id = m.create_ok("a");
+    Lpar* a = m.lpars->by_id(static_cast<u32>(id));
+    const char text[] = "hello";
+    REQUIRE(m.ctl->memory.copy_in(LogicalAddr(0x8000), text, sizeof text));
+    CHECK(m.call(TLPAR_COPY_IN, {id, 0x100, 0x8000, sizeof text}).status == H_SUCCESS);
+    char got[sizeof text] = {};
+    REQUIRE(a->memory.copy_out(got, LogicalAddr(0x100), sizeof got));
+    CHECK(std::string(got) == "hello");
+    // Outside the target, outside the caller, too long, wrapping.
+    check_refused(m.call(TLPAR_COPY_IN, {id, kChunkSize - 2, 0x8000, 4}), H_PARAMETER,
+                  TLPAR_E_BAD_RANGE);
+    check_refused(m.call(TLPAR_COPY_IN, {id, 0, kChunkSize - 2, 4}), H_PARAMETER,
+                  TLPAR_E_BAD_RANGE);
+    check_refused(m.call(TLPAR_COPY_IN, {id, 0, 0, TLPAR_COPY_MAX + 1}), H_PARAMETER,
+                  TLPAR_E_BAD_RANGE);
+    check_refused(m.call(TLPAR_COPY_IN, {id, ~u64{0} - 1, 0, 4}), H_PARAMETER, TLPAR_E_BAD_RANGE);
+    // Not into an LPAR another one created (here: the boot-time one, made by the config).
+    Lpar* other = m.lpars->create("boot", 1);
+    REQUIRE(other);
+    REQUIRE(other->memory.assign(*m.pool, other->id, kChunkSize));
+    check_refused(m.call(TLPAR_COPY_IN, {other->id, 0, 0x8000, 4}), H_PERMISSION,
+                  TLPAR_E_NOT_CREATOR);
+    // Not after it was loaded or started.
+    CHECK(m.load(id, TLPAR_LOAD_COPIED).status == H_SUCCESS);
+    check_refused(m.call(TLPAR_COPY_IN, {id, 0, 0x8000, 4}), H_PARAMETER, TLPAR_E_STATE);
+    CHECK(m.call(TLPAR_START, {id}).status == H_SUCCESS);
+    check_refused(m.call(TLPAR_COPY_IN, {id, 0, 0x8000, 4}), H_PARAMETER, TLPAR_E_STATE);
+}
+
+TEST_CASE("manage: load by bundle entry, set the command line first, start once") {
+    Machine m;
+    const u64 id = m.create_ok("a");
+    Lpar* a = m.lpars->by_id(static_cast<u32>(id));
+    check_refused(m.call(TLPAR_START, {id}), H_PARAMETER, TLPAR_E_STATE); // not loaded
+    check_refused(m.load(id, TLPAR_LOAD_PROGRAM, "missing"), H_PARAMETER, TLPAR_E_NO_ENTRY);
+    check_refused(m.load(id, TLPAR_LOAD_PROGRAM, "lpars.conf"), H_PARAMETER, TLPAR_E_NO_ENTRY);
+    check_refused(m.load(id, TLPAR_LOAD_PROGRAM, "prog.bin", "missing"), H_PARAMETER,
+                  TLPAR_E_NO_ENTRY);
+    check_refused(m.load(id, 7, "prog.bin"), H_P2, TLPAR_E_BAD_ARG);
+    const std::string cmd = "console=hvc0";
+    CHECK(m.call(TLPAR_SET_CMDLINE, {id, m.str(cmd), cmd.size()}).status == H_SUCCESS);
+    check_refused(m.call(TLPAR_SET_CMDLINE, {id, m.str(cmd), TLPAR_CMDLINE_MAX}), H_P3,
+                  TLPAR_E_BAD_ARG);
+    // The fake ISA loads no Linux: the reason is kept and the LPAR stays Created.
+    check_refused(m.load(id, TLPAR_LOAD_LINUX, "prog.bin"), H_PARAMETER, TLPAR_E_LOAD);
+    CHECK(a->state == LparState::Created);
+    CHECK(m.load(id, TLPAR_LOAD_PROGRAM, "prog.bin", "data").status == H_SUCCESS);
+    CHECK(a->state == LparState::Loaded);
+    u8 first[4] = {};
+    REQUIRE(a->memory.copy_out(first, LogicalAddr(0), 4));
+    CHECK(first[0] == 0x11);
+    CHECK(first[3] == 0x44);
+    CHECK(a->boot_all_vcpus);
+    check_refused(m.load(id, TLPAR_LOAD_PROGRAM, "prog.bin"), H_PARAMETER, TLPAR_E_STATE);
+    check_refused(m.call(TLPAR_SET_CMDLINE, {id, m.str(cmd), cmd.size()}), H_PARAMETER,
+                  TLPAR_E_STATE);
+    CHECK(m.call(TLPAR_START, {id}).status == H_SUCCESS);
+    CHECK(a->state == LparState::Running);
+    check_refused(m.call(TLPAR_START, {id}), H_PARAMETER, TLPAR_E_STATE);
+}
+
+TEST_CASE("manage: list, find and status come from the table") {
+    Machine m;
+    const u64 a = m.create_ok("alpha", 2 * kChunkSize, 2);
+    const u64 b = m.create_ok("beta");
+    CHECK(m.call(TLPAR_NEXT, {0}).rets[0] == m.ctl->id);
+    CHECK(m.call(TLPAR_NEXT, {m.ctl->id}).rets[0] == a);
+    CHECK(m.call(TLPAR_NEXT, {a}).rets[0] == b);
+    CHECK(m.call(TLPAR_NEXT, {b}).rets[0] == 0);
+    CHECK(m.call(TLPAR_FIND, {m.str("beta"), 4}).rets[0] == b);
+    const u64 name = 0x9000, reason = 0x9100;
+    Machine::Result r = m.call(TLPAR_STATUS, {a, name, 32, reason, 64});
+    REQUIRE(r.status == H_SUCCESS);
+    CHECK(r.rets[0] == TLPAR_STATE_CREATED);
+    CHECK(r.rets[1] == 2 * kChunkSize);
+    CHECK(r.rets[2] == 2);
+    CHECK(r.rets[3] == TLPAR_F_RUNTIME);
+    CHECK(r.rets[4] == 5);
+    char got[8] = {};
+    REQUIRE(m.ctl->memory.copy_out(got, LogicalAddr(name), 5));
+    CHECK(std::string(got) == "alpha");
+    r = m.call(TLPAR_STATUS, {m.ctl->id, name, 32, reason, 64});
+    CHECK(r.rets[3] == (TLPAR_F_CONTROL | TLPAR_F_CALLER));
+    // A buffer outside the caller: H_PARAMETER, nothing written elsewhere.
+    check_refused(m.call(TLPAR_STATUS, {a, kChunkSize - 2, 32, reason, 64}), H_PARAMETER,
+                  TLPAR_E_BAD_RANGE);
+    r = m.call(TLPAR_FREE_MEMORY, {});
+    CHECK(r.rets[0] == 2 * kChunkSize);
+    CHECK(r.rets[1] == 6 * kChunkSize);
+}
+
+TEST_CASE("manage: 50 create/destroy cycles give every chunk back, zeroed") {
+    Machine m;
+    const usize free = m.pool->free_count();
+    for (int i = 0; i < 50; ++i) {
+        CAPTURE(i);
+        const u64 id = m.create_ok("cycle", 3 * kChunkSize, 2);
+        Lpar* l = m.lpars->by_id(static_cast<u32>(id));
+        REQUIRE(l);
+        // Leave something behind that the next owner must not see.
+        u8 secret = static_cast<u8>(0xa0 + i % 16);
+        REQUIRE(l->memory.fill(LogicalAddr(0), secret, 3 * kChunkSize));
+        if (i % 3 == 1) {
+            REQUIRE(m.load(id, TLPAR_LOAD_PROGRAM, "prog.bin").status == H_SUCCESS);
+        } else if (i % 3 == 2) {
+            REQUIRE(m.load(id, TLPAR_LOAD_PROGRAM, "prog.bin").status == H_SUCCESS);
+            REQUIRE(m.call(TLPAR_START, {id}).status == H_SUCCESS);
+        }
+        CHECK(m.pool->free_count() == free - 3);
+        CHECK(m.call(TLPAR_DESTROY, {id}).status == H_SUCCESS);
+        CHECK(m.call(TLPAR_DESTROY, {id}).status == H_SUCCESS); // idempotent
+        CHECK(m.pool->free_count() == free);
+        CHECK(m.lpars->count() == 1);
+        CHECK(m.lpars->by_name("cycle") == nullptr);
+        CHECK(!l->arch.initialised); // the fake ISA's teardown ran
+    }
+    // The next owner of those chunks sees zeros.
+    const u64 id = m.create_ok("after", 5 * kChunkSize);
+    Lpar* l = m.lpars->by_id(static_cast<u32>(id));
+    std::vector<u8> seen(5 * kChunkSize, 1);
+    REQUIRE(l->memory.copy_out(seen.data(), LogicalAddr(0), seen.size()));
+    CHECK(std::count(seen.begin(), seen.end(), u8{0}) == static_cast<long>(seen.size()));
+}
+
+TEST_CASE("manage: forced stop ends the LPAR now and releases its memory; stop is repeatable") {
+    Machine m;
+    const usize free = m.pool->free_count();
+    const u64 id = m.create_ok("a", 2 * kChunkSize);
+    Lpar* a = m.lpars->by_id(static_cast<u32>(id));
+    check_refused(m.call(TLPAR_STOP, {id, TLPAR_STOP_FORCE}), H_PARAMETER, TLPAR_E_STATE);
+    REQUIRE(m.load(id, TLPAR_LOAD_PROGRAM, "prog.bin").status == H_SUCCESS);
+    REQUIRE(m.call(TLPAR_START, {id}).status == H_SUCCESS);
+    check_refused(m.call(TLPAR_STOP, {id, 2}), H_P2, TLPAR_E_BAD_ARG);
+    CHECK(m.call(TLPAR_STOP, {id, TLPAR_STOP_FORCE}).status == H_SUCCESS);
+    CHECK(a->state == LparState::Stopped);
+    CHECK(std::string(a->stop_reason) == "stopped by ctl");
+    CHECK(a->released);
+    CHECK(m.pool->free_count() == free);
+    CHECK(m.call(TLPAR_STOP, {id, TLPAR_STOP_FORCE}).status == H_SUCCESS);
+    Machine::Result r = m.call(TLPAR_STATUS, {id, 0x9000, 32, 0x9100, 64});
+    CHECK(r.rets[0] == TLPAR_STATE_STOPPED);
+    CHECK(r.rets[1] == 0); // no memory any more
+    CHECK(m.call(TLPAR_DESTROY, {id}).status == H_SUCCESS);
+    CHECK(m.pool->free_count() == free);
+}
+
+TEST_CASE("manage: graceful stop types SysRq power-off on the console, forced at the deadline") {
+    Machine m;
+    const u64 id = m.create_ok("a");
+    Lpar* a = m.lpars->by_id(static_cast<u32>(id));
+    REQUIRE(m.load(id, TLPAR_LOAD_PROGRAM, "prog.bin").status == H_SUCCESS);
+    REQUIRE(m.call(TLPAR_START, {id}).status == H_SUCCESS);
+    CHECK(m.call(TLPAR_STOP, {id, 0, 100}).status == H_SUCCESS); // 100 ms = 100 ticks here
+    CHECK(a->is_live());
+    CHECK((m.call(TLPAR_STATUS, {id, 0x9000, 0, 0x9100, 0}).rets[3] & TLPAR_F_STOPPING) != 0);
+    u8 keys[8];
+    usize n = 0;
+    CHECK(a->vty.get(a->vty.termno(), keys, sizeof keys, n) == H_SUCCESS);
+    CHECK(std::string(reinterpret_cast<char*>(keys), n) == "\x0fs\x0fo");
+    manage::machine().tick(fake::timebase_now + 50);
+    CHECK(a->is_live());
+    manage::machine().tick(fake::timebase_now + 200);
+    CHECK(a->state == LparState::Stopped);
+    CHECK(std::string(a->stop_reason).find("deadline") != std::string::npos);
+    CHECK(a->released);
+}
+
+TEST_CASE("manage: a graceful stop the guest honours leaves no deadline behind") {
+    Machine m;
+    const u64 id = m.create_ok("a");
+    Lpar* a = m.lpars->by_id(static_cast<u32>(id));
+    REQUIRE(m.load(id, TLPAR_LOAD_PROGRAM, "prog.bin").status == H_SUCCESS);
+    REQUIRE(m.call(TLPAR_START, {id}).status == H_SUCCESS);
+    CHECK(m.call(TLPAR_STOP, {id, 0, 100}).status == H_SUCCESS);
+    a->stop("power-off"); // the guest powered off
+    manage::machine().tick(fake::timebase_now + 1000);
+    CHECK(std::string(a->stop_reason) == "power-off");
+    CHECK((m.call(TLPAR_STATUS, {id, 0x9000, 0, 0x9100, 0}).rets[3] & TLPAR_F_STOPPING) == 0);
+}
+
+TEST_CASE("manage: the console keeps output from the start; one writer at a time") {
+    Machine m;
+    const u64 id = m.create_ok("a");
+    Lpar* a = m.lpars->by_id(static_cast<u32>(id));
+    REQUIRE(m.load(id, TLPAR_LOAD_PROGRAM, "prog.bin").status == H_SUCCESS);
+    REQUIRE(m.call(TLPAR_START, {id}).status == H_SUCCESS);
+    const u8 hello[] = {'h', 'i', '\n'};
+    CHECK(a->vty.put(a->vty.termno(), hello, 3) == H_SUCCESS); // printed before anyone reads
+    Machine::Result r = m.call(TLPAR_CONSOLE_READ, {id, 0xa000, 64});
+    REQUIRE(r.status == H_SUCCESS);
+    CHECK(r.rets[0] == 3);
+    CHECK(r.rets[1] == 0);
+    char got[4] = {};
+    REQUIRE(m.ctl->memory.copy_out(got, LogicalAddr(0xa000), 3));
+    CHECK(std::string(got) == "hi\n");
+    CHECK(m.call(TLPAR_CONSOLE_READ, {id, 0xa000, 64}).rets[0] == 0); // consumed
+    check_refused(m.call(TLPAR_CONSOLE_READ, {id, kChunkSize - 1, 64}), H_PARAMETER,
+                  TLPAR_E_BAD_RANGE);
+
+    // More than the history holds: the oldest bytes go, and are counted.
+    std::vector<u8> lots(manage::kHistory + 100, 'x');
+    for (usize i = 0; i < lots.size(); i += 16)
+        a->vty.put(a->vty.termno(), lots.data() + i, std::min<usize>(16, lots.size() - i));
+    r = m.call(TLPAR_CONSOLE_READ, {id, 0xa000, 64});
+    CHECK(r.rets[0] == 64);
+    CHECK(r.rets[1] == 100);
+
+    // Input: one writer holds the token; a second attach is refused unless it forces.
+    const Machine::Result first = m.call(TLPAR_CONSOLE_ATTACH, {id, 0});
+    REQUIRE(first.status == H_SUCCESS);
+    const u64 token = first.rets[0];
+    check_refused(m.call(TLPAR_CONSOLE_ATTACH, {id, 0}), H_BUSY, TLPAR_E_BUSY);
+    const u64 in = m.str("ls\r");
+    check_refused(m.call(TLPAR_CONSOLE_WRITE, {id, token + 1, in, 3}), H_PARAMETER,
+                  TLPAR_E_BAD_TOKEN);
+    check_refused(m.call(TLPAR_CONSOLE_WRITE, {id, token, in, TLPAR_CONSOLE_WRITE_MAX + 1}), H_P4,
+                  TLPAR_E_BAD_RANGE);
+    r = m.call(TLPAR_CONSOLE_WRITE, {id, token, in, 3});
+    CHECK(r.status == H_SUCCESS);
+    CHECK(r.rets[0] == 3);
+    CHECK(a->vty.pending_input() == 3);
+    const Machine::Result taken = m.call(TLPAR_CONSOLE_ATTACH, {id, 1});
+    REQUIRE(taken.status == H_SUCCESS);
+    check_refused(m.call(TLPAR_CONSOLE_WRITE, {id, token, in, 3}), H_PARAMETER, TLPAR_E_BAD_TOKEN);
+    check_refused(m.call(TLPAR_CONSOLE_DETACH, {id, token}), H_PARAMETER, TLPAR_E_BAD_TOKEN);
+    CHECK(m.call(TLPAR_CONSOLE_DETACH, {id, taken.rets[0]}).status == H_SUCCESS);
+    CHECK(m.call(TLPAR_CONSOLE_ATTACH, {id, 0}).status == H_SUCCESS);
+}
+
+TEST_CASE("manage: a destroyed LPAR's slot starts clean for the next one") {
+    Machine m;
+    const u64 id = m.create_ok("a", kChunkSize, 2);
+    Lpar* a = m.lpars->by_id(static_cast<u32>(id));
+    const u8 out[] = {'z'};
+    a->vty.put(a->vty.termno(), out, 1);
+    const std::string cmd = "secret";
+    REQUIRE(m.call(TLPAR_SET_CMDLINE, {id, m.str(cmd), cmd.size()}).status == H_SUCCESS);
+    REQUIRE(m.call(TLPAR_DESTROY, {id}).status == H_SUCCESS);
+    const u64 again = m.create_ok("b");
+    CHECK(again == id); // the same slot
+    CHECK(a->vcpu_count == 1);
+    CHECK(a->state == LparState::Created);
+    CHECK(a->stop_reason[0] == '\0');
+    CHECK(m.call(TLPAR_CONSOLE_READ, {again, 0xa000, 64}).rets[0] == 0); // no old output
+}
