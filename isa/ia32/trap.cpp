@@ -206,7 +206,10 @@ bool deliver(Vcpu& v, u32 vector, Event kind, bool has_error, u32 error, Failure
         frame[n++] = r.ss;
         frame[n++] = r.esp;
     }
-    const u32 eflags = (r.eflags & kEflagsGuest) | kEflagsFixed | (vif(v) ? kEflagsIf : 0);
+    // RF as the CPU left it for a fault (so the guest's iret does not hit its own instruction
+    // breakpoint again), never for an int n or an interrupt.
+    const u32 keep = kEflagsGuest | (kind == Event::Exception ? kEflagsRf : 0);
+    const u32 eflags = (r.eflags & keep) | kEflagsFixed | (vif(v) ? kEflagsIf : 0);
     frame[n++] = eflags;
     frame[n++] = r.cs;
     frame[n++] = r.eip;
