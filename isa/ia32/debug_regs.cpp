@@ -71,4 +71,12 @@ u32 debug_dr7_for_cpu(const GuestDebug& d) {
     return out | (d.dr7 & 0x300) | kDr7Fixed; // LE, GE
 }
 
+u32 debug_dr6_mask(const GuestDebug& d) {
+    const u32 armed = debug_dr7_for_cpu(d);
+    u32 mask = kDr6Status & ~kDr6Hits;
+    for (unsigned i = 0; i < 4; ++i)
+        if (armed & (3u << (2 * i))) mask |= 1u << i;
+    return mask;
+}
+
 } // namespace tessera::arch

@@ -26,6 +26,9 @@ u32 debug_read(const GuestDebug& d, unsigned n);
 // The DR7 to load while the vcpu runs: the guest's enabled breakpoints (L/G bits with their RW
 // and LEN fields, LE/GE) that are safe; 0 when none is.
 u32 debug_dr7_for_cpu(const GuestDebug& d);
+// The DR6 bits a #DB of the vcpu may report: BD, BS, BT and B0-B3 of the breakpoints the CPU
+// ran it with (the CPU may also set them for disabled ones).
+u32 debug_dr6_mask(const GuestDebug& d);
 // Whether breakpoint i of the guest may be armed (see above).
 bool debug_breakpoint_safe(const GuestDebug& d, unsigned i);
 

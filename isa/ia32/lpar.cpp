@@ -287,8 +287,10 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
         ++v.lpar->arch.exits.exits;
 
         const u32 vector = r.vector;
-        // A #DB: what the CPU says happened (DR6, then cleared), for the guest's DR6.
-        u32 dr6 = vector == 1 ? debug_take_dr6() & kDr6Status : 0;
+        // A #DB: what the CPU says happened (DR6, then cleared), for the guest's DR6; B0-B3
+        // only of the breakpoints it ran with (the CPU may set them for disabled ones too).
+        u32 dr6 = 0;
+        if (vector == 1) dr6 = debug_take_dr6() & debug_dr6_mask(v.arch.debug);
         if (step) {
             r.eflags &= ~kEflagsTf;
             if (vector == 1 && !(dr6 & kDr6Hits)) { // our single step: the instruction ran
@@ -326,7 +328,8 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
             count_reflected(v, vector);
             ok = reflect(v, vector, Event::Exception, err, err ? r.error : 0);
         } else {
-            crash(v, "%s at eip %#x (cs %#x)", exception_name(vector), r.eip, r.cs);
+            crash(v, "%s (vector %u) at eip %#x (cs %#x)", exception_name(vector), vector, r.eip,
+                  r.cs);
             ok = false;
         }
         if (!ok) {

@@ -76,3 +76,12 @@ TEST_CASE("debug registers: the CPU gets enabled, safe breakpoints only") {
         CHECK(debug_dr7_for_cpu(d) == (enable(0, 0, 0) | enable(3, 3, 3) | 0x200));
     }
 }
+
+TEST_CASE("debug registers: DR6 shows hits of armed breakpoints only") {
+    GuestDebug d;
+    CHECK(debug_dr6_mask(d) == (kDr6Bd | kDr6Bs | kDr6Bt));
+    d.dr[1] = 0x1000;
+    d.dr[2] = X86_SWITCHER_VA; // refused
+    d.dr7 = enable(1, 1, 3) | enable(2, 0, 0);
+    CHECK(debug_dr6_mask(d) == (kDr6Bd | kDr6Bs | kDr6Bt | 2));
+}
