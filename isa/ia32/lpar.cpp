@@ -230,6 +230,22 @@ bool at_syscall_entry(const Vcpu& v) {
     return v.arch.syscall_entry != 0 && r.eip == v.arch.syscall_entry && (r.cs & 3) == 1;
 }
 
+// A trap from virtual-8086 mode, which QEMU's iret enters from ring 3 when the popped EFLAGS
+// has VM (the CPU ignores VM there): the process gets #GP(0) at its eip, as a ring-3 process
+// with the flat user segments (the switcher dropped its real-mode es/ds/fs/gs). False: the
+// LPAR crashed.
+bool leave_vm86(Vcpu& v) {
+    GuestFrame& r = v.arch.regs;
+    if (r.vector >= X86_IRQ_BASE && r.vector < X86_IRQ_BASE + 16)
+        pc::pic_eoi(r.vector - X86_IRQ_BASE);
+    if (r.vector == 1) debug_take_dr6();
+    r.eflags &= ~(kEflagsVm | kEflagsTf | kEflagsRf);
+    r.cs = X86_GUEST_UCODE;
+    r.ss = r.ds = r.es = r.fs = r.gs = X86_GUEST_UDATA;
+    count_reflected(v, 13);
+    return reflect(v, 13, Event::Exception, true, 0);
+}
+
 // Exceptions that are the machine's, not the guest's.
 bool host_exception(u32 vector) {
     return vector == 2 || vector == 8 || vector == 18 || vector >= 32;
@@ -285,6 +301,10 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
         ia32_guest_enter(cr3);
         r = sw_frame;
         ++v.lpar->arch.exits.exits;
+        if (r.eflags & kEflagsVm) {
+            if (!leave_vm86(v)) return VcpuExit::Fault;
+            continue;
+        }
 
         const u32 vector = r.vector;
         // A #DB: what the CPU says happened (DR6, then cleared), for the guest's DR6; B0-B3

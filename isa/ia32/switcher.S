@@ -65,8 +65,25 @@ sw_common:
     xorl %eax, %eax
     movl %eax, %dr7
 1:  popl %eax
-    testl $3, 12(%esp)
+    /* A trap from virtual-8086 mode (QEMU's iret enters it from ring 3 when the popped EFLAGS
+     * has VM) pushed es, ds, fs, gs above ss: move vector..ss up over them, so the frame is
+     * where every other trap leaves it (VM stays set in its eflags: vcpu_run sees it). */
+    testl $X86_EFLAGS_VM, 16(%esp)
+    jz 2f
+    pushl %eax
+    pushl %ecx
+    movl $7, %ecx
+3:  movl 4(%esp,%ecx,4), %eax
+    movl %eax, 20(%esp,%ecx,4)
+    decl %ecx
+    jnz 3b
+    popl %ecx
+    popl %eax
+    addl $16, %esp
+    jmp sw_guest
+2:  testl $3, 12(%esp)
     jz sw_ring0
+sw_guest:
     pushal
     pushl %ds
     pushl %es

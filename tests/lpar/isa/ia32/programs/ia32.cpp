@@ -37,7 +37,7 @@ extern char lpar_user_ret42[], lpar_user_hcall[], lpar_user_cli[], lpar_user_rea
     lpar_user_spin[], lpar_user_load_es[], lpar_user_probe_sel[], lpar_user_far_call[],
     lpar_ring0_probe[], lpar_user_std_int80[], lpar_user_prefixed_int[],
     lpar_user_prefixed_int3_end[], lpar_user_prefixed_int81_end[], lpar_user_nt[],
-    lpar_user_nt_iret[], lpar_run_user_as_iret[];
+    lpar_user_nt_iret[], lpar_run_user_as_iret[], lpar_user_iret_vm86[];
 u32 lpar_run_user_as(u32 eip, u32 esp, u32 eflags, u32 cs, u32 ss);
 }
 
@@ -1101,6 +1101,18 @@ void check_debug_registers() {
     set_trap_handler(1, nullptr);
 }
 
+// Ring 3's iret with VM set in the popped EFLAGS: a CPU ignores VM at CPL 3 and returns; QEMU
+// enters virtual-8086 mode, whose trap frame is larger: the hypervisor gives the process #GP(0)
+// (and must neither misread the frame nor take it for a fault of its own).
+void check_vm86_iret() {
+    const u32 r = run_user(lpar_user_iret_vm86);
+    check((g_seen.vector == 13 && g_seen.error == 0 && (g_seen.cs & 3) == 3) ||
+              (r == 7 && g_seen.vector == 0x80),
+          Detail("r %u vector %u error %#x cs %#x eflags %#x", r, g_seen.vector, g_seen.error,
+                 g_seen.cs, g_seen.eflags),
+          "ring 3's iret with VM set: #GP(0) for the process (V86 under QEMU) or it runs on");
+}
+
 void check_bad_hcall_stack() {
     tessera::i32 status = lpar_hcall_at(kVaAbsent + 0x100);
     check_status(status, H_PARAMETER, "an hcall with esp on a not-present page -> H_PARAMETER");
@@ -1136,5 +1148,6 @@ void lpar_main(const Boot& b) {
     check_iret_selectors();
     check_direct_syscall();
     check_debug_registers();
+    check_vm86_iret();
     check_bad_hcall_stack();
 }
