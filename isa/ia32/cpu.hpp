@@ -41,6 +41,11 @@ void ldt_load(const GuestLdt& ldt);
 // 0: the hypervisor's not-present DPL-0 entry, so int $0x80 is #GP(0x402)).
 void idt_load_syscall(u64 entry, u32 esp1, u32 ss1);
 
+// The guest's breakpoints (isa/ia32/debug_cpu.cpp): before each entry, the CPU's DR0-DR3 and
+// the DR7 the switcher arms after the cr3 switch; after a #DB, the CPU's DR6 (then cleared).
+void debug_enter(const Vcpu& v);
+u32 debug_take_dr6();
+
 // The vcpus' x87/SSE state (isa/ia32/fpu.cpp): set up at boot; before each guest entry
 // (switches the registers when another vcpu ran last, applies the guest's CR0.TS); when a vcpu
 // goes away.

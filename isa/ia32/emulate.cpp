@@ -1,6 +1,7 @@
 #include "isa/ia32/emulate.hpp"
 
 #include "isa/ia32/cpu.hpp"
+#include "isa/ia32/debug_regs.hpp"
 #include "isa/ia32/decode.hpp"
 #include "isa/ia32/descriptor.hpp"
 #include "isa/ia32/exit_reason.hpp"
@@ -26,7 +27,7 @@ constexpr u32 kMsrTsc = 0x10, kMsrBiosSignId = 0x8b, kMsrSysenterCs = 0x174,
               kMsrSysenterEsp = 0x175, kMsrSysenterEip = 0x176, kMsrPat = 0x277;
 // CR4 bits a guest may set: PSE, PGE and ones that only affect what it runs itself (TSD, DE,
 // PCE, OSFXSR, OSXMMEXCPT). PAE and VME would change what the hypervisor emulates: #GP.
-constexpr u32 kCr4Allowed = kCr4Pse | kCr4Pge | 0x4 | 0x8 | 0x100 | 0x200 | 0x400;
+constexpr u32 kCr4Allowed = kCr4Pse | kCr4Pge | 0x4 | kCr4De | 0x100 | 0x200 | 0x400;
 
 // The instruction faults for the guest: Reflected, or Crashed when that delivery failed.
 Emulated outcome(bool delivered) {
@@ -49,6 +50,7 @@ struct Emu {
     }
     Emulated done() {
         r.eip += in.length;
+        r.eflags &= ~kEflagsRf; // the instruction completed
         return Emulated::Done;
     }
 
@@ -273,6 +275,23 @@ struct Emu {
         return done();
     }
 
+    // mov to/from drN on the vcpu's debug registers (isa/ia32/debug_regs.hpp): with DR7.GD
+    // set, #DB (BD) at the instruction, GD cleared; dr4/dr5 are #UD with CR4.DE, else dr6/dr7.
+    Emulated move_dr() {
+        GuestDebug& d = v.arch.debug;
+        if (d.dr7 & kDr7Gd) {
+            d.dr7 &= ~kDr7Gd;
+            d.dr6 = (d.dr6 & ~kDr6Status) | kDr6Bd;
+            return outcome(reflect(v, 1, Event::Exception, false, 0));
+        }
+        if ((in.ctl == 4 || in.ctl == 5) && (v.arch.ctl.cr4 & kCr4De)) return ud();
+        if (in.op == Op::MovToDr)
+            debug_write(d, in.ctl, gpr(r, in.reg));
+        else
+            gpr(r, in.reg) = debug_read(d, in.ctl);
+        return done();
+    }
+
     // What kind of instruction, for the exit counts.
     static Exit kind(Op op) {
         switch (op) {
@@ -321,10 +340,8 @@ struct Emu {
             return done();
         }
         case Op::MovToDr:
-            return done(); // no hardware breakpoints for guests: writes ignored
         case Op::MovFromDr:
-            gpr(r, in.reg) = in.ctl == 6 ? 0xffff0ff0u : in.ctl == 7 ? 0x400u : 0;
-            return done();
+            return move_dr();
         case Op::Invlpg:
             shadow_invlpg(v, linear(in.mem));
             return done();

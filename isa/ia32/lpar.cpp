@@ -5,6 +5,7 @@
 #include "hcall/dispatch.hpp"
 #include "isa/ia32/cpu.hpp"
 #include "isa/ia32/cr.hpp"
+#include "isa/ia32/debug_regs.hpp"
 #include "isa/ia32/direct_gate.hpp"
 #include "isa/ia32/emulate.hpp"
 #include "isa/ia32/exit_reason.hpp"
@@ -142,6 +143,7 @@ void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
     s.tables = GuestTables{};
     for (auto& d : s.gdt) d = 0;
     s.ldt = GuestLdt{};
+    s.debug = GuestDebug{};
     GuestFrame& r = s.regs;
     r = GuestFrame{};
     r.gs = r.fs = r.es = r.ds = X86_GUEST_KDATA;
@@ -228,6 +230,22 @@ bool at_syscall_entry(const Vcpu& v) {
     return v.arch.syscall_entry != 0 && r.eip == v.arch.syscall_entry && (r.cs & 3) == 1;
 }
 
+// A trap from virtual-8086 mode, which QEMU's iret enters from ring 3 when the popped EFLAGS
+// has VM (the CPU ignores VM there): the process gets #GP(0) at its eip, as a ring-3 process
+// with the flat user segments (the switcher dropped its real-mode es/ds/fs/gs). False: the
+// LPAR crashed.
+bool leave_vm86(Vcpu& v) {
+    GuestFrame& r = v.arch.regs;
+    if (r.vector >= X86_IRQ_BASE && r.vector < X86_IRQ_BASE + 16)
+        pc::pic_eoi(r.vector - X86_IRQ_BASE);
+    if (r.vector == 1) debug_take_dr6();
+    r.eflags &= ~(kEflagsVm | kEflagsTf | kEflagsRf);
+    r.cs = X86_GUEST_UCODE;
+    r.ss = r.ds = r.es = r.fs = r.gs = X86_GUEST_UDATA;
+    count_reflected(v, 13);
+    return reflect(v, 13, Event::Exception, true, 0);
+}
+
 // Exceptions that are the machine's, not the guest's.
 bool host_exception(u32 vector) {
     return vector == 2 || vector == 8 || vector == 18 || vector >= 32;
@@ -260,8 +278,8 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
         if (timer > now && timer - now < left) left = timer - now;
         pc::preempt_after(left);
         // What the guest may not choose: its ring (1 or 3, selectors it may use there), IOPL 0
-        // and IF 1.
-        r.eflags = (r.eflags & kEflagsGuest) | kEflagsFixed | kEflagsIf;
+        // and IF 1. RF stays: it only masks the guest's own instruction breakpoints.
+        r.eflags = (r.eflags & (kEflagsGuest | kEflagsRf)) | kEflagsFixed | kEflagsIf;
         const bool step = shadow && !(r.eflags & kEflagsTf);
         const u32 shadow_eip = r.eip;
         if (step) r.eflags |= kEflagsTf;
@@ -278,18 +296,28 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
             }
         }
         idt_load_syscall(gate.entry, gate.esp1, gate.ss1);
+        debug_enter(v);
         sw_frame = r;
         ia32_guest_enter(cr3);
         r = sw_frame;
         ++v.lpar->arch.exits.exits;
+        if (r.eflags & kEflagsVm) {
+            if (!leave_vm86(v)) return VcpuExit::Fault;
+            continue;
+        }
 
         const u32 vector = r.vector;
+        // A #DB: what the CPU says happened (DR6, then cleared), for the guest's DR6; B0-B3
+        // only of the breakpoints it ran with (the CPU may set them for disabled ones too).
+        u32 dr6 = 0;
+        if (vector == 1) dr6 = debug_take_dr6() & debug_dr6_mask(v.arch.debug);
         if (step) {
             r.eflags &= ~kEflagsTf;
-            if (vector == 1) { // our single step: the instruction ran
+            if (vector == 1 && !(dr6 & kDr6Hits)) { // our single step: the instruction ran
                 count(v, Exit::Step);
                 continue;
             }
+            dr6 &= ~kDr6Bs; // the guest's breakpoint hit too: our step is not its
             // A host interrupt before the instruction ran: the shadow still holds. (A fault or
             // trap of the instruction itself ends it, as on the CPU.)
             v.arch.sti_shadow =
@@ -315,11 +343,13 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
         } else if (vector == 13) {
             ok = handle_gp(v, halt);
         } else if (!host_exception(vector)) {
+            if (vector == 1) v.arch.debug.dr6 |= dr6;
             const bool err = has_error_code(vector);
             count_reflected(v, vector);
             ok = reflect(v, vector, Event::Exception, err, err ? r.error : 0);
         } else {
-            crash(v, "%s at eip %#x (cs %#x)", exception_name(vector), r.eip, r.cs);
+            crash(v, "%s (vector %u) at eip %#x (cs %#x)", exception_name(vector), vector, r.eip,
+                  r.cs);
             ok = false;
         }
         if (!ok) {

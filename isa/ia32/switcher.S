@@ -56,8 +56,34 @@ sw_stub_iret:
 sw_common:
     pushl $X86_HV_EFLAGS
     popfl
-    testl $3, 12(%esp)
+    /* The guest's breakpoints off before anything but the switcher (which they never cover,
+     * debug_regs.hpp) is touched: the hypervisor always runs with DR7 = 0. */
+    pushl %eax
+    movl %dr7, %eax
+    testb $0xff, %al
+    jz 1f
+    xorl %eax, %eax
+    movl %eax, %dr7
+1:  popl %eax
+    /* A trap from virtual-8086 mode (QEMU's iret enters it from ring 3 when the popped EFLAGS
+     * has VM) pushed es, ds, fs, gs above ss: move vector..ss up over them, so the frame is
+     * where every other trap leaves it (VM stays set in its eflags: vcpu_run sees it). */
+    testl $X86_EFLAGS_VM, 16(%esp)
+    jz 2f
+    pushl %eax
+    pushl %ecx
+    movl $7, %ecx
+3:  movl 4(%esp,%ecx,4), %eax
+    movl %eax, 20(%esp,%ecx,4)
+    decl %ecx
+    jnz 3b
+    popl %ecx
+    popl %eax
+    addl $16, %esp
+    jmp sw_guest
+2:  testl $3, 12(%esp)
     jz sw_ring0
+sw_guest:
     pushal
     pushl %ds
     pushl %es
@@ -99,6 +125,12 @@ sw_ring0:
 /* From ia32_guest_enter: eax = the guest's cr3, esp = the frame at the top of the stack page. */
 sw_resume:
     movl %eax, %cr3
+    /* The guest's breakpoints, now that only the switcher of the hypervisor is mapped. */
+    movl SWVA(sw_guest_dr7), %eax
+    testl %eax, %eax
+    jz 1f
+    movl %eax, %dr7
+1:
     popl %gs
     popl %fs
     popl %es
@@ -110,9 +142,10 @@ sw_resume:
     .balign 4096
     .globl sw_data
 sw_data:
-    .globl sw_hv_cr3, sw_hv_esp
+    .globl sw_hv_cr3, sw_hv_esp, sw_guest_dr7
 sw_hv_cr3: .long 0
 sw_hv_esp: .long 0
+sw_guest_dr7: .long 0
     .balign 64
     .globl sw_gdt
 sw_gdt: .space 8 * X86_GDT_ENTRIES

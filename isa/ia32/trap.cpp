@@ -1,6 +1,7 @@
 // Trap reflection (docs/ia32.md, "Trap reflection"): exceptions, software interrupts and virtual
 // interrupts delivered to the guest's own IDT handlers on its ring-1 stack, the virtual
 // interrupt flag, the iret gate, and the selector checks that keep the switcher's iret safe.
+#include "common/log.hpp"
 #include "common/lpar.hpp"
 #include "common/rt/format.hpp"
 
@@ -135,6 +136,12 @@ namespace {
 
 constexpr u8 kGateInterrupt32 = 0xe, kGateTrap32 = 0xf;
 
+// Interrupt, trap (16 or 32-bit) and task gates: what an IDT entry may be (S = 0).
+constexpr bool gate_type_valid(u8 type) {
+    return type == 0x5 || type == 0x6 || type == 0x7 || type == kGateInterrupt32 ||
+           type == kGateTrap32;
+}
+
 struct Failure {
     u32 vector = 0;
     bool has_error = true;
@@ -165,11 +172,18 @@ bool deliver(Vcpu& v, u32 vector, Event kind, bool has_error, u32 error, Failure
     const u8 type = access & 0xf;
     const unsigned gate_dpl = (access >> 5) & 3;
     const bool from_user = (r.cs & 3) == 3;
-    if (!(access & 0x80)) return fault(11, idt_error, "IDT gate not present");
-    if (type != kGateInterrupt32 && type != kGateTrap32)
-        return fault(13, idt_error, "IDT gate is not a 32-bit interrupt or trap gate");
+    // The CPU's order (SDM, INT n/INTO/INT3/INT1): the gate's type, then for int n its DPL,
+    // then present. A task gate is a valid type, so ring 3's `int $8` through Linux's DPL-0
+    // #DF task gate is #GP(0x42), as natively.
+    if ((access & 0x10) || !gate_type_valid(type))
+        return fault(13, idt_error, "IDT gate is not an interrupt, trap or task gate");
     if (kind == Event::Software && from_user && gate_dpl < 3)
         return fault(13, idt_error, "IDT gate's DPL forbids int from ring 3");
+    if (!(access & 0x80)) return fault(11, idt_error, "IDT gate not present");
+    // TODO(bring-up): no task switches (Linux's #DF is a task gate): the LPAR stops with this.
+    if (type == 0x5) return fault(13, idt_error, "IDT gate is a task gate (not emulated)");
+    if (type != kGateInterrupt32 && type != kGateTrap32)
+        return fault(13, idt_error, "IDT gate is a 16-bit gate (not emulated)");
     const u32 sel = static_cast<u32>(gate >> 16) & 0xffff;
     const u32 handler = static_cast<u32>((gate & 0xffff) | ((gate >> 32) & 0xffff0000u));
     if (!code_for_ring(lookup(v, sel | 1), 1))
@@ -192,7 +206,10 @@ bool deliver(Vcpu& v, u32 vector, Event kind, bool has_error, u32 error, Failure
         frame[n++] = r.ss;
         frame[n++] = r.esp;
     }
-    const u32 eflags = (r.eflags & kEflagsGuest) | kEflagsFixed | (vif(v) ? kEflagsIf : 0);
+    // RF as the CPU left it for a fault (so the guest's iret does not hit its own instruction
+    // breakpoint again), never for an int n or an interrupt.
+    const u32 keep = kEflagsGuest | (kind == Event::Exception ? kEflagsRf : 0);
+    const u32 eflags = (r.eflags & keep) | kEflagsFixed | (vif(v) ? kEflagsIf : 0);
     frame[n++] = eflags;
     frame[n++] = r.cs;
     frame[n++] = r.eip;
@@ -219,14 +236,24 @@ bool deliver(Vcpu& v, u32 vector, Event kind, bool has_error, u32 error, Failure
 bool reflect(Vcpu& v, u32 vector, Event kind, bool has_error, u32 error) {
     Failure fail;
     if (deliver(v, vector, kind, has_error, error, fail)) return true;
-    const char* why = fail.what;
-    if (vector != 8) {
-        // The exception raised while delivering, then the double fault.
-        if (fail.vector == 14) v.arch.ctl.cr2 = fail.cr2;
-        if (deliver(v, fail.vector, Event::Exception, true, fail.error, fail)) return true;
-        if (deliver(v, 8, Event::Exception, true, 0, fail)) return true;
+    const GuestFrame& r = v.arch.regs;
+    // A double fault that cannot be delivered is the triple fault; `int $8` is no double fault.
+    if (vector == 8 && kind != Event::Software) {
+        crash(v, "triple fault: vector 8: %s (eip %#x)", fail.what, r.eip);
+        return false;
     }
-    crash(v, "triple fault: delivering vector %u: %s (eip %#x)", vector, why, v.arch.regs.eip);
+    // The exception raised while delivering (as the CPU raises it), then the double fault.
+    const Failure first = fail;
+    if (first.vector == 14) v.arch.ctl.cr2 = first.cr2;
+    if (deliver(v, first.vector, Event::Exception, true, first.error, fail)) return true;
+    // Delivering that failed too: said before the double fault, which the guest may not survive.
+    log("ia32: %s: vector %u (error %#x) not delivered: %s (eip %#x cs %#x esp %#x); then vector "
+        "%u (error %#x): %s; double fault\n",
+        v.lpar->name, vector, has_error ? error : 0, first.what, r.eip, r.cs, r.esp, first.vector,
+        first.error, fail.what);
+    if (deliver(v, 8, Event::Exception, true, 0, fail)) return true;
+    log("ia32: %s: vector 8 not delivered: %s\n", v.lpar->name, fail.what);
+    crash(v, "triple fault: vector %u: %s (eip %#x)", vector, first.what, r.eip);
     return false;
 }
 

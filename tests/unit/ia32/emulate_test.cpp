@@ -1,5 +1,6 @@
 // Privileged-instruction emulation: the instruction's bytes in the guest's memory at cs:eip,
 // carried out on the vcpu's virtual state, or the fault reflected to the guest.
+#include "isa/ia32/debug_regs.hpp"
 #include "isa/ia32/emulate.hpp"
 
 #include "tests/unit/ia32/machine.hpp"
@@ -483,7 +484,8 @@ TEST_CASE("emulate: hlt, cli/sti, mov dr, invlpg, and what is not emulated") {
     CHECK(e.r.eax == 0xffff0ff0u);
     CHECK(e.run({0x0f, 0x21, 0xf9}) == Emulated::Done); // mov %dr7, %ecx
     CHECK(e.r.ecx == 0x400u);
-    CHECK(e.run({0x0f, 0x23, 0xf9}) == Emulated::Done); // mov %ecx, %dr7: ignored
+    e.r.ecx = 0;
+    CHECK(e.run({0x0f, 0x23, 0xf9}) == Emulated::Done); // mov %ecx, %dr7
     CHECK(e.r.eip == kCode + 3);
     CHECK(e.run({0x0f, 0x09}) == Emulated::Done); // wbinvd
     CHECK(e.r.eip == kCode + 2);
@@ -549,4 +551,48 @@ TEST_CASE("emulate: a fault with no IDT to take it crashes the LPAR") {
     CHECK(emulate_privileged(v) == Emulated::Crashed);
     CHECK(m.lpar->state == tessera::LparState::Crashed);
     CHECK(std::string(m.lpar->stop_reason).find("vector 13") != std::string::npos);
+}
+
+TEST_CASE("emulate: mov to/from dr0-dr7 keeps the vcpu's debug registers") {
+    Emu e;
+    e.r.eax = 0x08049000;
+    CHECK(e.run({0x0f, 0x23, 0xd8}) == Emulated::Done); // mov %eax, %dr3
+    e.r.ecx = 0x000d0040 | 0xd800;                      // DR3 4-byte write, L3, bits 11/12/14/15
+    CHECK(e.run({0x0f, 0x23, 0xf9}) == Emulated::Done); // mov %ecx, %dr7
+    CHECK(e.v.arch.debug.dr[3] == 0x08049000);
+    CHECK(e.run({0x0f, 0x21, 0xda}) == Emulated::Done); // mov %dr3, %edx
+    CHECK(e.r.edx == 0x08049000);
+    CHECK(e.run({0x0f, 0x21, 0xfa}) == Emulated::Done); // mov %dr7, %edx
+    CHECK(e.r.edx == 0x000d0440);                       // reserved bits 0, bit 10 set
+    e.r.eax = 0x4001;
+    CHECK(e.run({0x0f, 0x23, 0xf0}) == Emulated::Done); // mov %eax, %dr6
+    CHECK(e.v.arch.debug.dr6 == 0xffff4ff1);
+    // dr4/dr5 are dr6/dr7 without CR4.DE, #UD with it.
+    CHECK(e.run({0x0f, 0x21, 0xea}) == Emulated::Done); // mov %dr5, %edx
+    CHECK(e.r.edx == 0x000d0440);
+    e.v.arch.ctl.cr4 |= kCr4De;
+    CHECK(e.run({0x0f, 0x21, 0xe2}) == Emulated::Reflected); // mov %dr4, %edx
+    CHECK(e.r.eip == kUdHandler);
+    // No DR access changes another vcpu's registers.
+    CHECK(e.m.vcpu(1).arch.debug.dr[3] == 0);
+    CHECK(e.m.vcpu(1).arch.debug.dr7 == kDr7Fixed);
+}
+
+TEST_CASE("emulate: with DR7.GD a mov drN is #DB at the instruction, BD set, GD cleared") {
+    Emu e;
+    e.k.gate(1, 0x0100, 0xe, 0, X86_GUEST_KCODE);
+    e.v.arch.debug.dr7 = kDr7Fixed | kDr7Gd;
+    e.r.eax = 0x1234;
+    e.r.eflags = 0x202 | kEflagsRf;
+    CHECK(e.run({0x0f, 0x23, 0xc0}) == Emulated::Reflected); // mov %eax, %dr0
+    CHECK(e.r.eip == 0x0100);
+    CHECK(e.k.stack(e.r.esp, 1) == Words{kCode});
+    CHECK(e.v.arch.debug.dr[0] == 0);
+    CHECK((e.v.arch.debug.dr6 & kDr6Bd) != 0);
+    CHECK((e.v.arch.debug.dr7 & kDr7Gd) == 0);
+    // GD is off now: the next one is carried out, and RF is clear after it.
+    e.r.eflags = 0x202 | kEflagsRf;
+    CHECK(e.run({0x0f, 0x23, 0xc0}) == Emulated::Done);
+    CHECK(e.v.arch.debug.dr[0] == 0x1234);
+    CHECK((e.r.eflags & kEflagsRf) == 0);
 }

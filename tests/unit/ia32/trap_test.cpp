@@ -48,7 +48,9 @@ TEST_CASE("reflect: an interrupt gate pushes eflags/cs/eip/error and clears the 
 
     REQUIRE(reflect(v, 14, Event::Exception, true, 0x6));
     CHECK(r.esp == 0x9000 - 16);
-    CHECK(k.stack(0x9000 - 16, 4) == Words{0x6, 0x1000, X86_GUEST_KCODE, 0x202 | kCf | kEflagsTf});
+    // A fault's frame keeps RF as the CPU pushed it (an iret to it skips its breakpoint).
+    CHECK(k.stack(0x9000 - 16, 4) ==
+          Words{0x6, 0x1000, X86_GUEST_KCODE, 0x202 | kCf | kEflagsTf | kEflagsRf});
     CHECK(r.ss == before.ss);
     CHECK(r.cs == (Kernel::kKernelCs | 1));
     CHECK(r.eip == kHandler);
@@ -136,7 +138,34 @@ TEST_CASE("reflect: faults while delivering become #GP/#NP/#TS, then #DF") {
         CHECK(k.stack(r.esp, 6) ==
               Words{0x80 * 8 + 2, 0x08048002, X86_GUEST_UCODE, 0x002, 0x7000, X86_GUEST_UDATA});
     }
+    SUBCASE("ring 3's int $8 through the #DF task gate (Linux's): #GP(0x42), not a triple fault") {
+        k.gate(8, 0, 0x5); // a task gate, DPL 0
+        r.cs = X86_GUEST_UCODE;
+        r.ss = X86_GUEST_UDATA;
+        r.esp = 0x7000;
+        r.eip = 0x08048002;
+        REQUIRE(reflect(v, 8, Event::Software, false, 0));
+        CHECK(m.lpar->is_live());
+        CHECK(r.eip == 0x1300);
+        CHECK(k.stack(r.esp, 6) ==
+              Words{8 * 8 + 2, 0x08048002, X86_GUEST_UCODE, 0x002, 0x7000, X86_GUEST_UDATA});
+    }
+    SUBCASE("ring 3's int n through a not-present DPL-0 gate: the DPL first, #GP") {
+        k.gate(0x40, 0x4000, 0xe, 0, Kernel::kKernelCs, false);
+        r.cs = X86_GUEST_UCODE;
+        r.ss = X86_GUEST_UDATA;
+        r.esp = 0x7000;
+        REQUIRE(reflect(v, 0x40, Event::Software, false, 0));
+        CHECK(r.eip == 0x1300);
+        CHECK(k.stack(r.esp, 1) == Words{0x40 * 8 + 2});
+    }
+    SUBCASE("a not-present task gate: #NP") {
+        k.gate(0x40, 0, 0x5, 0, Kernel::kKernelCs, false);
+        REQUIRE(reflect(v, 0x40, Event::External, false, 0));
+        CHECK(r.eip == 0x1100);
+    }
     SUBCASE("gate not present: #NP with the IDT and EXT bits") {
+        k.gate(0x21, 0x2100, 0xe, 0, Kernel::kKernelCs, false);
         REQUIRE(reflect(v, 0x21, Event::External, false, 0));
         CHECK(r.eip == 0x1100);
         CHECK(k.stack(r.esp, 2) == Words{0x21 * 8 + 2 + 1, 0});
@@ -180,7 +209,18 @@ TEST_CASE("reflect: faults while delivering become #GP/#NP/#TS, then #DF") {
         CHECK(r.eip == 0x3000);
         CHECK(r.cs == X86_GUEST_KCODE);
     }
+    SUBCASE("an empty IDT entry (type 0): #GP, as on the CPU") {
+        REQUIRE(reflect(v, 0x22, Event::External, false, 0));
+        CHECK(r.eip == 0x1300);
+        CHECK(k.stack(r.esp, 1) == Words{0x22 * 8 + 2 + 1});
+    }
+    SUBCASE("a segment descriptor in the IDT (S = 1): #GP") {
+        m.poke64(Kernel::kIdt + 0x22 * 8, 0x00cf9e000000ffffull);
+        REQUIRE(reflect(v, 0x22, Event::External, false, 0));
+        CHECK(r.eip == 0x1300);
+    }
     SUBCASE("delivering the #NP fails too: the double fault") {
+        k.gate(14, 0x1400, 0xe, 0, Kernel::kKernelCs, false);
         k.gate(11, 0x1100, 0xe, 0, Kernel::kKernelCs, false);
         r.eip = 0x5555;
         REQUIRE(reflect(v, 14, Event::Exception, true, 2));
@@ -207,7 +247,19 @@ TEST_CASE("reflect: the triple fault crashes the LPAR with the reason") {
         Kernel k(m);
         CHECK_FALSE(reflect(v, 8, Event::Exception, true, 0));
         CHECK(m.lpar->state == tessera::LparState::Crashed);
-        CHECK(reason(m).find("vector 8: IDT gate not present") != std::string::npos);
+        CHECK(reason(m).find("vector 8: IDT gate is not an interrupt, trap or task gate") !=
+              std::string::npos);
+    }
+    SUBCASE("the #DF is a task gate (Linux's): the LPAR stops and says why") {
+        Kernel k(m);
+        k.gate(8, 0, 0x5);
+        k.gate(0x30, 0x3000, 0xe, 0, Kernel::kKernelCs, false);
+        k.gate(11, 0x1100, 0xe, 0, Kernel::kKernelCs, false); // #NP cannot be delivered either
+        v.arch.regs.eip = 0x4321;
+        CHECK_FALSE(reflect(v, 0x30, Event::External, false, 0));
+        CHECK(m.lpar->state == tessera::LparState::Crashed);
+        CHECK(reason(m).find("vector 48: IDT gate not present") != std::string::npos);
+        CHECK(reason(m).find("0x4321") != std::string::npos);
     }
     SUBCASE("ring 3 without a TSS") {
         Kernel k(m);

@@ -27,8 +27,17 @@ struct GuestControl {
 // The architectural CR0/CR4 bits (the guest's view and the real registers, isa/ia32/cr.hpp).
 inline constexpr u32 kCr0Pe = 1u << 0, kCr0Mp = 1u << 1, kCr0Em = 1u << 2, kCr0Ts = 1u << 3,
                      kCr0Et = 1u << 4, kCr0Ne = 1u << 5, kCr0Wp = 1u << 16, kCr0Pg = 1u << 31;
-inline constexpr u32 kCr4Pse = 1u << 4, kCr4Pge = 1u << 7, kCr4Osfxsr = 1u << 9,
+inline constexpr u32 kCr4De = 1u << 3, kCr4Pse = 1u << 4, kCr4Pge = 1u << 7, kCr4Osfxsr = 1u << 9,
                      kCr4Osxmmexcpt = 1u << 10;
+
+// The guest's debug registers (mov to/from drN, emulated: isa/ia32/debug_regs.hpp). What the
+// CPU gets of them while the vcpu runs is checked there: no breakpoint on the switcher, no I/O.
+inline constexpr u32 kDr6Fixed = 0xffff0ff0, kDr7Fixed = 0x400;
+struct GuestDebug {
+    u32 dr[4] = {};
+    u32 dr6 = kDr6Fixed;
+    u32 dr7 = kDr7Fixed;
+};
 
 // The guest's descriptor tables as it loaded them (lgdt/lidt/ltr: guest-virtual addresses).
 struct GuestTables {
@@ -71,6 +80,7 @@ struct VcpuState {
     GuestTables tables{};
     u64 gdt[kGuestGdtEntries] = {}; // the guest's GDT as installed (validated)
     GuestLdt ldt{};
+    GuestDebug debug{};
     ShadowSpace shadow{};
     u64 timer_deadline = 0; // TSC value at which the vcpu's one-shot timer expires; 0 = off
     // The virtual interrupt flag: in guest memory shared with the hypervisor once registered

@@ -26,6 +26,8 @@
 // The hypervisor's EFLAGS, set on every entry (isa/ia32/switcher.S, entry.S): only the fixed bit.
 // Gates clear IF, TF, NT and RF, not DF or AC, and a guest may trap with DF set.
 #define X86_HV_EFLAGS 0x2
+// EFLAGS.VM: a trap from virtual-8086 mode pushes es, ds, fs and gs too (isa/ia32/switcher.S).
+#define X86_EFLAGS_VM 0x20000
 
 // The switcher: mapped at this virtual address in every address space (the last 4 MiB).
 #define X86_SWITCHER_VA 0xffc00000

@@ -16,6 +16,8 @@
 //   the return cs/ss by the iret gate;
 // - direct system calls: a DPL-3 trap gate at 0x80 runs ring 3's int $0x80 without a hypervisor
 //   exit; gates to anything but ring-1 code are refused;
+// - debug registers: watchpoints and instruction breakpoints in ring 1 and 3 with DR6, none on
+//   the switcher's code ever armed;
 // - an hcall with a bad stack pointer gets an error.
 //
 // Logical memory used: the program and its tables (below 4 MiB), test pages at 8 MiB; needs at
@@ -35,7 +37,7 @@ extern char lpar_user_ret42[], lpar_user_hcall[], lpar_user_cli[], lpar_user_rea
     lpar_user_spin[], lpar_user_load_es[], lpar_user_probe_sel[], lpar_user_far_call[],
     lpar_ring0_probe[], lpar_user_std_int80[], lpar_user_prefixed_int[],
     lpar_user_prefixed_int3_end[], lpar_user_prefixed_int81_end[], lpar_user_nt[],
-    lpar_user_nt_iret[], lpar_run_user_as_iret[];
+    lpar_user_nt_iret[], lpar_run_user_as_iret[], lpar_user_iret_vm86[];
 u32 lpar_run_user_as(u32 eip, u32 esp, u32 eflags, u32 cs, u32 ss);
 }
 
@@ -991,6 +993,126 @@ void check_direct_syscall() {
     isa::idt_set_dpl(0x80, 3);
 }
 
+// ---- Debug registers: the guest's own breakpoints, none on the switcher --------------------
+u32 g_watch;
+u32 g_dr6;          // DR6 as the #DB handler read it (then cleared, as Linux does)
+u32 g_target_calls; // runs of db_target
+
+template <unsigned N>
+void write_dr(u32 value) {
+    asm volatile("mov %0, %%dr%c1" ::"r"(value), "i"(N) : "memory");
+}
+template <unsigned N>
+u32 read_dr() {
+    u32 value;
+    asm volatile("mov %%dr%c1, %0" : "=r"(value) : "i"(N));
+    return value;
+}
+
+[[gnu::noinline]] void db_target() {
+    g_target_calls = g_target_calls + 1;
+    asm volatile("" ::: "memory");
+}
+
+void on_debug(isa::TrapFrame& f) {
+    g_dr6 = read_dr<6>();
+    write_dr<6>(0);
+    if ((f.cs & 3) == 3) return on_fault(f);
+    on_soft(f);
+    // An instruction breakpoint is a fault: resume with RF so that it does not hit again.
+    if (g_dr6 & 0xf) f.eflags |= 0x10000;
+}
+
+// DR7 with breakpoint i enabled (local): rw 0 execute, 1 write, 3 read/write; len 0 (1 byte)
+// or 3 (4 bytes).
+constexpr u32 dr7_enable(unsigned i, unsigned rw, unsigned len) {
+    return 0x400 | (1u << (2 * i)) | (((len << 2) | rw) << (16 + 4 * i));
+}
+
+void check_debug_registers() {
+    set_trap_handler(1, on_debug);
+    write_dr<0>(reinterpret_cast<u32>(&g_watch));
+    write_dr<7>(dr7_enable(0, 1, 3));
+    check(read_dr<0>() == reinterpret_cast<u32>(&g_watch) && read_dr<7>() == dr7_enable(0, 1, 3),
+          Detail("dr0 %#x dr7 %#x", read_dr<0>(), read_dr<7>()),
+          "dr0 and dr7 read back what ring 1 wrote");
+    reset_seen();
+    u32 after = 0;
+    asm volatile("movl $1f, %[after]\n\tmovl $5, %[w]\n1:"
+                 : [after] "=r"(after), [w] "=m"(g_watch)::"memory");
+    check(g_seen.vector == 1 && g_seen.eip == after && (g_dr6 & 0xf) == 1 && g_watch == 5,
+          Detail("count %u vector %u eip %#x (after %#x) dr6 %#x", g_seen.count, g_seen.vector,
+                 g_seen.eip, after, g_dr6),
+          "a write watchpoint (dr0) traps after ring 1's store, DR6.B0 set");
+
+    write_dr<1>(reinterpret_cast<u32>(&db_target));
+    write_dr<7>(dr7_enable(0, 1, 3) | dr7_enable(1, 0, 0));
+    reset_seen();
+    g_target_calls = 0;
+    db_target();
+    check(g_seen.count == 1 && g_seen.eip == reinterpret_cast<u32>(&db_target) &&
+              (g_dr6 & 0xf) == 2 && g_target_calls == 1,
+          Detail("count %u eip %#x dr6 %#x calls %u", g_seen.count, g_seen.eip, g_dr6,
+                 g_target_calls),
+          "an instruction breakpoint (dr1) faults once at the function, RF lets it run");
+
+    // Breakpoints the hypervisor's own ring-0 code would hit: the switcher's #PF and hcall
+    // stubs. Never armed (the guest reads them back, they never fire); the others still work.
+    constexpr u32 kSwitcher = 0xffc00000;
+    write_dr<2>(kSwitcher + 14 * 16);
+    write_dr<3>(kSwitcher + 48 * 16);
+    const u32 dr7 = dr7_enable(0, 1, 3) | dr7_enable(2, 0, 0) | dr7_enable(3, 0, 0);
+    write_dr<7>(dr7);
+    reset_seen();
+    hcall(H_PROD, 0);
+    u32 r = run_user(lpar_user_ret42);
+    check(r == 42 && g_seen.vector == 0x80 && read_dr<7>() == dr7 &&
+              read_dr<2>() == kSwitcher + 14 * 16,
+          Detail("r %u vector %u dr7 %#x", r, g_seen.vector, read_dr<7>()),
+          "breakpoints on the switcher's code are kept but never fire in the hypervisor");
+    reset_seen();
+    asm volatile("movl $6, %[w]" : [w] "=m"(g_watch)::"memory");
+    check(g_seen.vector == 1 && (g_dr6 & 0xf) == 1,
+          Detail("count %u vector %u dr6 %#x", g_seen.count, g_seen.vector, g_dr6),
+          "next to refused ones, dr0's watchpoint still fires");
+
+    // Ring 3: a read watchpoint, an instruction breakpoint.
+    write_dr<7>(dr7_enable(0, 3, 3));
+    run_user(lpar_user_read, 0x2, reinterpret_cast<u32>(&g_watch));
+    check(g_seen.vector == 1 && (g_seen.cs & 3) == 3 &&
+              g_seen.eip == reinterpret_cast<u32>(lpar_user_read) + 2 && (g_dr6 & 0xf) == 1,
+          Detail("vector %u cs %#x eip %#x dr6 %#x", g_seen.vector, g_seen.cs, g_seen.eip, g_dr6),
+          "ring 3's read of a watched word: #DB after the load, DR6.B0");
+    write_dr<1>(reinterpret_cast<u32>(lpar_user_ret42));
+    write_dr<7>(dr7_enable(1, 0, 0));
+    run_user(lpar_user_ret42);
+    check(g_seen.vector == 1 && g_seen.eip == reinterpret_cast<u32>(lpar_user_ret42) &&
+              (g_dr6 & 0xf) == 2,
+          Detail("vector %u eip %#x dr6 %#x", g_seen.vector, g_seen.eip, g_dr6),
+          "an instruction breakpoint in ring 3: #DB at the instruction, DR6.B1");
+
+    write_dr<7>(0);
+    reset_seen();
+    r = run_user(lpar_user_ret42);
+    asm volatile("movl $7, %[w]" : [w] "=m"(g_watch)::"memory");
+    check(r == 42 && g_seen.count == 1 && g_seen.vector == 0x80,
+          Detail("count %u vector %u", g_seen.count, g_seen.vector),
+          "dr7 = 0: no breakpoint fires any more");
+    set_trap_handler(1, nullptr);
+}
+
+// Ring 3's iret with VM set in the popped EFLAGS: a CPU ignores VM at CPL 3 and returns; QEMU
+// enters virtual-8086 mode, whose trap frame is larger: the hypervisor gives the process #GP(0)
+// (and must neither misread the frame nor take it for a fault of its own).
+void check_vm86_iret() {
+    const u32 r = run_user(lpar_user_iret_vm86);
+    check((g_seen.vector == 13 && g_seen.error == 0 && (g_seen.cs & 3) == 3) ||
+              (r == 7 && g_seen.vector == 0x80),
+          Detail("r %u vector %u error %#x cs %#x eflags %#x", r, g_seen.vector, g_seen.error,
+                 g_seen.cs, g_seen.eflags),
+          "ring 3's iret with VM set: #GP(0) for the process (V86 under QEMU) or it runs on");
+}
+
 void check_bad_hcall_stack() {
     tessera::i32 status = lpar_hcall_at(kVaAbsent + 0x100);
     check_status(status, H_PARAMETER, "an hcall with esp on a not-present page -> H_PARAMETER");
@@ -1025,5 +1147,7 @@ void lpar_main(const Boot& b) {
     check_ring3_conformance();
     check_iret_selectors();
     check_direct_syscall();
+    check_debug_registers();
+    check_vm86_iret();
     check_bad_hcall_stack();
 }
