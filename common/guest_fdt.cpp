@@ -59,9 +59,10 @@ bool check(const Description& d) {
     if (d.initrd_size != 0 && (initrd > d.memory_size || d.initrd_size > d.memory_size - initrd))
         return false;
     // linux,rtas-base is one cell, and RTAS runs in real mode: inside the LPAR, below 4 GiB.
+    // rtas_size 0: no RTAS region (pc: the guest calls RTAS through H_RTAS).
     const u64 rtas = d.rtas_base.value();
     const u64 rtas_limit = d.memory_size < (u64{1} << 32) ? d.memory_size : u64{1} << 32;
-    if (d.rtas_size == 0 || rtas > rtas_limit || d.rtas_size > rtas_limit - rtas) return false;
+    if (d.rtas_size != 0 && (rtas > rtas_limit || d.rtas_size > rtas_limit - rtas)) return false;
     if (d.rtas_tokens.count != 0 && d.rtas_tokens.entries == nullptr) return false;
     for (usize i = 0; i < d.rtas_tokens.count; ++i) {
         if (!valid_name(d.rtas_tokens.entries[i].name, kNodeNameMax)) return false;
@@ -211,9 +212,11 @@ void write_rtas(Writer& w, const Description& d) {
     w.begin("rtas");
     w.strings("ibm,hypertas-functions", kCommonHypertas, sizeof kCommonHypertas / sizeof(char*),
               isa.hypertas, isa.hypertas_count);
-    w.cell("linux,rtas-base", static_cast<u32>(d.rtas_base.value()));
-    w.cell("linux,rtas-entry", static_cast<u32>(d.rtas_base.value()));
-    w.cell("rtas-size", d.rtas_size);
+    if (d.rtas_size != 0) {
+        w.cell("linux,rtas-base", static_cast<u32>(d.rtas_base.value()));
+        w.cell("linux,rtas-entry", static_cast<u32>(d.rtas_base.value()));
+        w.cell("rtas-size", d.rtas_size);
+    }
     w.cell("rtas-error-log-max", kRtasErrorLogMax);
     w.cell("rtas-event-scan-rate", kRtasEventScanRate);
     w.empty("ibm,extended-os-term");
@@ -335,7 +338,8 @@ Result build(const Description& d, void* buf, usize capacity) {
 
     Writer w(buf);
     w.note(fdt_create(buf, size));
-    if (w.error() == 0) w.note(fdt_add_reservemap_entry(buf, d.rtas_base.value(), d.rtas_size));
+    if (w.error() == 0 && d.rtas_size != 0)
+        w.note(fdt_add_reservemap_entry(buf, d.rtas_base.value(), d.rtas_size));
     if (w.error() == 0) w.note(fdt_finish_reservemap(buf));
     w.begin("");
     write_root(w, d);

@@ -15,7 +15,8 @@
 //                -sets, status "okay", then IsaFacts::cpu_props (ibm,pft-size*, ...)
 //   /memory@0    device_type "memory"*, reg = <0 size>*
 //   /rtas        ibm,hypertas-functions* ("hcall-term", "hcall-interrupt" for the ISA-neutral
-//                hcalls, then IsaFacts::hypertas), linux,rtas-base*, linux,rtas-entry, rtas-size*,
+//                hcalls, then IsaFacts::hypertas), linux,rtas-base*, linux,rtas-entry, rtas-size*
+//                (left out with the reserve map entry when rtas_size is 0: pc, RTAS by H_RTAS),
 //                rtas-error-log-max, rtas-event-scan-rate, ibm,extended-os-term (so a panicking
 //                Linux calls ibm,os-term), one u32 property per RTAS token
 //   /interrupt-controller  device_type "PowerPC-External-Interrupt-Presentation", compatible
@@ -135,6 +136,8 @@ struct Description {
     Vscsi vscsi[kMaxVscsi];
     usize vscsi_count = 0;
     // Where the caller puts the RTAS blob (hcall/rtas.hpp rtas_blob()); the region is reserved.
+    // rtas_size 0: no blob (the guest calls RTAS through H_RTAS, as on pc); the tokens are
+    // still listed.
     LogicalAddr rtas_base;
     u32 rtas_size = 0;
     RtasTokens rtas_tokens; // hcall::rtas::tokens()

@@ -125,4 +125,19 @@ bool attach_vscsi(Lpar& lpar, const Config& config, const LparConfig& lc, char* 
     return true;
 }
 
+void describe(const Lpar& lpar, guest_fdt::Description& d) {
+    d.lan_count = 0;
+    d.vscsi_count = 0;
+    for (usize i = 0; i < kMaxLansPerLpar && d.lan_count < guest_fdt::kMaxLans; ++i) {
+        const llan::Adapter* a = lpar.vio.lan_at(i);
+        if (a) d.lans[d.lan_count++] = {a->unit_address(), a->irq(), a->mac(), a->window().size()};
+    }
+    for (usize i = 0; i < kMaxVscsiPerLpar && d.vscsi_count < guest_fdt::kMaxVscsi; ++i) {
+        const crq::Device* v = lpar.vio.crq_at(i);
+        if (v)
+            d.vscsi[d.vscsi_count++] = {v->role() == crq::Role::Server, v->unit_address(), v->irq(),
+                                        v->remote_liobn(), v->window().size()};
+    }
+}
+
 } // namespace tessera::vio

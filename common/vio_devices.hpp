@@ -6,6 +6,7 @@
 
 #include <tessera/types.hpp>
 
+#include "common/guest_fdt.hpp"
 #include "common/lpar_config.hpp"
 
 namespace tessera {
@@ -30,5 +31,10 @@ bool attach_lans(Lpar& lpar, const LparConfig& lc, char* why, usize why_len);
 // are created in file order; the later one pairs both). False with the reason when a table is
 // full or a unit address is taken.
 bool attach_vscsi(Lpar& lpar, const Config& config, const LparConfig& lc, char* why, usize why_len);
+
+// The LPAR's devices as its guest device tree describes them (guest_fdt's l-lan, v-scsi and
+// v-scsi-host nodes, in bus order): fills d.lans / d.lan_count and d.vscsi / d.vscsi_count. Both
+// ISAs' Linux loaders use it, so pseries and pc guests see the same nodes.
+void describe(const Lpar& lpar, guest_fdt::Description& d);
 
 } // namespace tessera::vio

@@ -19,8 +19,12 @@ inline constexpr usize kCmdLinePtr = 0x228;      // u32
 inline constexpr usize kInitrdAddrMax = 0x22c;   // u32
 inline constexpr usize kCmdlineSize = 0x238;     // u32
 inline constexpr usize kHardwareSubarch = 0x23c; // u32 (0: a PC)
+inline constexpr usize kSetupData = 0x250;       // u64: the first struct setup_data, 0 = none
 inline constexpr usize kE820Table = 0x2d0;       // up to 128 x {u64 addr, u64 size, u32 type}
 inline constexpr u32 kE820Ram = 1, kE820Reserved = 2;
+// struct setup_data: u64 next, u32 type, u32 len, then len bytes.
+inline constexpr usize kSetupDataHeader = 16;
+inline constexpr u32 kSetupDtb = 2; // SETUP_DTB: a flattened device tree
 
 inline constexpr u32 kHdrS = 0x53726448;
 inline constexpr u16 kProtocol = 0x020f;

@@ -1,12 +1,18 @@
 // Booting Linux in a pc LPAR (docs/ia32.md, guests/linux-ia32/): the vmlinux ELF32 at its
 // physical addresses, the initramfs and the command line above it, and a boot_params ("zero
-// page") that describes the LPAR's logical memory as e820 RAM. The boot vcpu enters the
-// kernel's 32-bit entry (e_entry, paging off) in ring 1 with esi = boot_params, as a boot
-// loader hands over to startup_32; ebx = the TSC rate in kHz as for every vcpu.
+// page") that describes the LPAR's logical memory as e820 RAM. The LPAR's virtual I/O devices
+// are described as on pseries: the same guest device tree (common/guest_fdt, its /vdevice
+// nodes) in a setup_data entry of type SETUP_DTB, which the PV kernel's VIO bus reads
+// (guests/linux-ia32/patches/0002-tessera-vio.patch). The boot vcpu enters the kernel's 32-bit
+// entry (e_entry, paging off) in ring 1 with esi = boot_params, as a boot loader hands over to
+// startup_32; ebx = the TSC rate in kHz as for every vcpu.
 #include "common/elf_loader.hpp"
+#include "common/guest_fdt.hpp"
 #include "common/lpar.hpp"
 #include "common/rt/format.hpp"
 #include "common/rt/string.hpp"
+#include "common/vio_devices.hpp"
+#include "hcall/rtas.hpp"
 #include "isa/ia32/boot_params.hpp"
 
 #include <elf.h>
@@ -27,6 +33,36 @@ bool fail(char* why, usize len, const char* msg, unsigned long long a = 0) {
 template <class T>
 void put(u8* page, usize offset, T value) {
     __builtin_memcpy(page + offset, &value, sizeof(value));
+}
+
+// The guest device tree, in a setup_data entry (16-byte header, then the tree) in low memory
+// above the zero page and the command line; Linux keeps setup_data and the first MiB reserved.
+alignas(8) u8 fdt_buffer[guest_fdt::kMaxSize];
+constexpr u64 kSetupData = 0x10000;
+static_assert(kSetupData + bootp::kSetupDataHeader + guest_fdt::kMaxSize <= kLowRamEnd);
+
+// Builds the LPAR's device tree into fdt_buffer: what x86 Linux reads of it is /vdevice (the
+// CPU and memory nodes are pseries facts it ignores; it has e820 and the TSC rate in ebx).
+guest_fdt::Result build_fdt(const Lpar& lpar, const LinuxImages& images) {
+    guest_fdt::IsaFacts facts;
+    const u64 tsc = plat::timebase_hz();
+    facts.cpu_name = "ia32";
+    facts.timebase_hz = tsc == 0 || tsc > 0xffff'ffff ? 0xffff'ffff : tsc;
+    facts.clock_hz = facts.timebase_hz;
+    guest_fdt::Description d;
+    d.partition_name = lpar.name;
+    d.partition_no = lpar.id;
+    d.model = "Tessera,pc-LPAR";
+    d.compatible = "tessera,pc";
+    d.cpu_count = lpar.vcpu_count;
+    d.memory_size = lpar.memory.size();
+    d.bootargs = images.cmdline;
+    d.vty_termno = static_cast<u32>(lpar.vty.termno());
+    vio::describe(lpar, d);
+    d.rtas_size = 0; // no RTAS blob: the PV kernel calls RTAS through H_RTAS
+    d.rtas_tokens = hcall::rtas::tokens();
+    d.isa = &facts;
+    return guest_fdt::build(d, fdt_buffer, sizeof(fdt_buffer));
 }
 
 } // namespace
@@ -86,6 +122,19 @@ bool linux_load(Lpar& lpar, const LinuxImages& images, BootEntry& entry, char* w
         put<u32>(page, at + 16, ranges[i].type);
     }
     put<u8>(page, bootp::kE820Entries, 3);
+    const guest_fdt::Result fdt = build_fdt(lpar, images);
+    if (fdt.error != guest_fdt::Error::None) {
+        rt::format(why, why_len, "device tree: %s", guest_fdt::to_string(fdt.error));
+        return false;
+    }
+    u8 header[bootp::kSetupDataHeader] = {};
+    put<u64>(header, 0, 0); // next: none
+    put<u32>(header, 8, bootp::kSetupDtb);
+    put<u32>(header, 12, static_cast<u32>(fdt.size));
+    put<u64>(page, bootp::kSetupData, kSetupData);
+    if (!mem.copy_in(LogicalAddr(kSetupData), header, sizeof(header)) ||
+        !mem.copy_in(LogicalAddr(kSetupData + sizeof(header)), fdt_buffer, fdt.size))
+        return fail(why, why_len, "no room for the device tree in low memory");
     if (!mem.copy_in(LogicalAddr(kZeroPage), page, sizeof(page)) ||
         !mem.copy_in(LogicalAddr(kCmdline), images.cmdline, cmdline_len + 1))
         return fail(why, why_len, "no room for boot_params in low memory");

@@ -2,12 +2,11 @@
 // (a position-independent one at logical 0), the initrd above it, the RTAS blob at the top of the
 // real-mode area with the device tree right below it; the boot vcpu enters kexec-style with r3 =
 // the device tree, r4 = the image's base, r5 = 0 (no Open Firmware).
-#include "common/crq.hpp"
 #include "common/elf_loader.hpp"
 #include "common/guest_fdt.hpp"
-#include "common/llan.hpp"
 #include "common/lpar.hpp"
 #include "common/rt/format.hpp"
+#include "common/vio_devices.hpp"
 #include "hcall/rtas.hpp"
 #include "isa/ppc64/htab.hpp"
 
@@ -109,16 +108,7 @@ bool linux_load(Lpar& lpar, const LinuxImages& images, BootEntry& entry, char* w
     d.initrd_start = initrd;
     d.initrd_size = images.initrd_size;
     d.vty_termno = static_cast<u32>(lpar.vty.termno());
-    for (usize i = 0; i < vio::kMaxLansPerLpar && d.lan_count < guest_fdt::kMaxLans; ++i) {
-        const llan::Adapter* a = lpar.vio.lan_at(i);
-        if (a) d.lans[d.lan_count++] = {a->unit_address(), a->irq(), a->mac(), a->window().size()};
-    }
-    for (usize i = 0; i < vio::kMaxVscsiPerLpar && d.vscsi_count < guest_fdt::kMaxVscsi; ++i) {
-        const crq::Device* v = lpar.vio.crq_at(i);
-        if (v)
-            d.vscsi[d.vscsi_count++] = {v->role() == crq::Role::Server, v->unit_address(), v->irq(),
-                                        v->remote_liobn(), v->window().size()};
-    }
+    vio::describe(lpar, d);
     d.rtas_base = rtas;
     d.rtas_size = hcall::rtas::kRegionSize;
     d.rtas_tokens = hcall::rtas::tokens();

@@ -14,7 +14,8 @@ for arg in $(cat /proc/cmdline); do
 done
 say() { echo "LAN $role: $*"; }
 
-modprobe ibmveth || { say "FAIL modprobe ibmveth"; exit 1; }
+# pseries: Debian's ibmveth module; pc: ibmveth is built into the PV kernel.
+[ -d /sys/class/net/eth0 ] || modprobe ibmveth || { say "FAIL modprobe ibmveth"; exit 1; }
 ip link set lo up
 ip link set eth0 up || { say "FAIL no eth0"; exit 1; }
 ip addr add "$ip/16" dev eth0

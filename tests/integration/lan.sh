@@ -23,7 +23,7 @@ fails=0
 expect() {
     if grep -qE -- "$1" "$work/log"; then echo "ok: $2"; else echo "FAILED: $2 (no /$1/)"; fails=$((fails+1)); fi
 }
-expect "LAN server: eth0 " "the server's eth0 is up (modprobe ibmveth)"
+expect "LAN server: eth0 " "the server's eth0 is up (ibmveth)"
 expect "LAN client: eth0 " "the client's eth0 is up"
 expect "LAN client: ping: 0% packet loss" "ping with 0 % loss"
 expect "LAN client: fetched 33554432 bytes" "32 MiB fetched over TCP"

@@ -286,6 +286,23 @@ TEST_CASE("guest fdt: optional properties are left out") {
     CHECK(f.str("/chosen", "stdout-path") == "/vdevice/vty@30000000");
 }
 
+TEST_CASE("guest fdt: without an RTAS region (pc: RTAS by H_RTAS) /rtas keeps the tokens only") {
+    Fixture f;
+    f.d.rtas_size = 0;
+    f.d.rtas_base = LogicalAddr(0);
+    REQUIRE(f.build().error == Error::None);
+    CHECK(fdt_num_mem_rsv(f.buf()) == 0);
+    CHECK_FALSE(f.has("/rtas", "linux,rtas-base"));
+    CHECK_FALSE(f.has("/rtas", "linux,rtas-entry"));
+    CHECK_FALSE(f.has("/rtas", "rtas-size"));
+    CHECK(f.cell("/rtas", "ibm,set-xive") == hcall::rtas::kSetXive);
+    CHECK(f.has("/rtas", "ibm,hypertas-functions"));
+    // With a region, it is the one reserve map entry.
+    Fixture g;
+    REQUIRE(g.build().error == Error::None);
+    CHECK(fdt_num_mem_rsv(g.buf()) == 1);
+}
+
 TEST_CASE("guest fdt: another vty unit address moves stdout-path with it") {
     Fixture f;
     f.d.vty_termno = 0x71000000;
@@ -398,7 +415,6 @@ TEST_CASE("guest fdt: invalid descriptions are refused") {
              f.d.initrd_size = 1;
          }},
         {"initrd size wraps", [](Fixture& f) { f.d.initrd_size = ~u64{0} - kInitrd + 2; }},
-        {"no RTAS region", [](Fixture& f) { f.d.rtas_size = 0; }},
         {"RTAS beyond memory", [](Fixture& f) { f.d.rtas_base = LogicalAddr(kMemory - 1024); }},
         {"RTAS above 4 GiB",
          [](Fixture& f) {

@@ -53,4 +53,44 @@ TEST_CASE("vio devices: vscsi-server/vscsi lines become paired CRQ devices, one 
     REQUIRE(s1->reg(0, tce::kPageSize) == hcall::H_SUCCESS);
     CHECK(rdma::window(srv.lpar->vio, s1->remote_liobn()) == &d2->window());
     CHECK(rdma::window(srv.lpar->vio, s0->remote_liobn()) == nullptr); // c1 never registered
+
+    // What the guest device tree says of them (both ISAs' loaders): the server's two devices
+    // with their remote LIOBNs, a client's one.
+    guest_fdt::Description d;
+    d.lan_count = 3; // describe() starts from scratch
+    vio::describe(*srv.lpar, d);
+    CHECK(d.lan_count == 0);
+    REQUIRE(d.vscsi_count == 2);
+    CHECK(d.vscsi[0].server);
+    CHECK(d.vscsi[0].unit_address == vio::kVscsiUnitBase);
+    CHECK(d.vscsi[1].unit_address == vio::kVscsiUnitBase + 1);
+    CHECK(d.vscsi[1].irq == vio::kVscsiFirstIrq + 1);
+    CHECK(d.vscsi[1].remote_liobn == s1->remote_liobn());
+    CHECK(d.vscsi[1].window_size == crq::kWindowSize);
+    vio::describe(*c2.lpar, d);
+    REQUIRE(d.vscsi_count == 1);
+    CHECK_FALSE(d.vscsi[0].server);
+    CHECK(d.vscsi[0].unit_address == vio::kVscsiUnitBase);
+}
+
+TEST_CASE("vio devices: describe() lists an LPAR's logical LAN adapters in bus order") {
+    const std::string text = "tessera-config 1\n"
+                             "[lpar a]\nmemory = 16M\nkernel = k\nlan = descnet0\n"
+                             "lan = descnet1 02:00:00:00:00:07\n";
+    auto config = std::make_unique<Config>();
+    InputError err;
+    REQUIRE(parse_config("t.conf", text.data(), text.size(), *config, err));
+    test::MemoryLpar a(1, kChunkSize, 7);
+    char why[96] = "";
+    REQUIRE(vio::attach_lans(*a.lpar, config->lpars[0], why, sizeof why));
+    guest_fdt::Description d;
+    vio::describe(*a.lpar, d);
+    REQUIRE(d.lan_count == 2);
+    CHECK(d.vscsi_count == 0);
+    CHECK(d.lans[0].unit_address == vio::kLanUnitBase);
+    CHECK(d.lans[0].irq == vio::kLanFirstIrq);
+    CHECK(d.lans[1].unit_address == vio::kLanUnitBase + 1);
+    CHECK(d.lans[1].irq == vio::kLanFirstIrq + 1);
+    CHECK(d.lans[1].mac == 0x0200'0000'0007);
+    CHECK(d.lans[1].window_size == tce::kWindowSize);
 }
