@@ -112,10 +112,14 @@ void Multiplexer::emit(int source, const char* s, usize n) {
     }
 }
 
-void Multiplexer::poll_input() {
+void Multiplexer::slice_ended(const vty::Terminal& term) {
+    if (focus_ >= 0 && slots_[focus_].term == &term) flush_line(focus_);
+}
+
+void Multiplexer::poll_input(bool flush_focused) {
     // The focused LPAR's unfinished line (a prompt, the echo of what was typed) is shown once
     // its vcpu has left the CPU: a line it writes in several hcalls within one slice stays whole.
-    if (focus_ >= 0) flush_line(focus_);
+    if (flush_focused && focus_ >= 0) flush_line(focus_);
     for (usize i = 0; i < kPollBudget; ++i) {
         int c = plat::console_read();
         if (c < 0) return;

@@ -58,9 +58,14 @@ class Multiplexer {
     // The hypervisor's own output (the log).
     void write_hypervisor(const char* s, usize n);
 
-    // Writes the focused LPAR's held partial line, then drains plat::console_read() (at most
-    // kPollBudget bytes) and routes each byte. The core calls it between vcpu slices.
-    void poll_input();
+    // Writes the focused LPAR's held partial line (unless flush_focused is false), then drains
+    // plat::console_read() (at most kPollBudget bytes) and routes each byte. The core calls it
+    // between vcpu slices; with several physical CPUs the boot CPU polls while the focused
+    // LPAR may run elsewhere, so it passes false and calls slice_ended() instead.
+    void poll_input(bool flush_focused = true);
+    // A vcpu of the LPAR with this terminal left its CPU: its held partial line goes out if it
+    // has the focus.
+    void slice_ended(const vty::Terminal& term);
     // Routes one input byte (escape handling, then the focused LPAR's vty).
     void input(u8 byte);
 
@@ -106,7 +111,8 @@ class Multiplexer {
     u64 dropped_input_ = 0;
 };
 
-// The machine console's multiplexer.
+// The machine console's multiplexer. Lock: the core lock (common/core_lock.hpp); only the boot
+// CPU polls the input.
 Multiplexer& mux();
 
 } // namespace tessera::console
