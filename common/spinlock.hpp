@@ -9,6 +9,10 @@
 
 #include <tessera/types.hpp>
 
+#if !defined(TESSERA_FREESTANDING)
+#include <sched.h> // host tests: a waiting thread yields (threads may outnumber the host's CPUs)
+#endif
+
 namespace tessera {
 
 class Spinlock {
@@ -20,6 +24,9 @@ class Spinlock {
     void lock() {
         const u32 ticket = __atomic_fetch_add(&next_, 1, __ATOMIC_RELAXED);
         while (__atomic_load_n(&serving_, __ATOMIC_ACQUIRE) != ticket) {
+#if !defined(TESSERA_FREESTANDING)
+            sched_yield();
+#endif
         }
     }
     bool try_lock() {

@@ -10,7 +10,8 @@ namespace tessera::arch {
 namespace {
 
 constexpr usize kStackSize = 64 * KiB;
-constexpr u64 kPeceExternal = u64{1} << 14; // LPCR[PECE] bit 49: external interrupts wake
+constexpr u64 kPeceExternal = u64{1} << 14;    // LPCR[PECE] bit 49: external interrupts wake
+constexpr u64 kPeceDecrementer = u64{1} << 13; // LPCR[PECE] bit 50: the decrementer wakes
 
 PcpuBlock blocks[kMaxCpus - 1]; // secondaries 1..kMaxCpus-1
 alignas(16) u8 stacks[kMaxCpus - 1][kStackSize];
@@ -31,8 +32,13 @@ bool prepare_secondary(u32 index) {
     return true;
 }
 
-void nap() {
-    const u64 lpcr_value = (mfspr<Spr::LPCR>() & ~(lpcr::MER | (u64{0x1f} << 12))) | kPeceExternal;
+void nap(u64 timeout_ticks) {
+    u64 lpcr_value = (mfspr<Spr::LPCR>() & ~(lpcr::MER | (u64{0x1f} << 12))) | kPeceExternal;
+    if (timeout_ticks != 0) {
+        // A positive DEC also withdraws a decrementer interrupt left pending (level-triggered).
+        mtspr<Spr::DEC>(timeout_ticks > 0x7fffffff ? 0x7fffffff : timeout_ticks);
+        lpcr_value |= kPeceDecrementer;
+    }
     mtspr<Spr::LPCR>(lpcr_value);
     isync();
     ppc64_nap();

@@ -27,9 +27,11 @@ bool prepare_secondary(u32 index);
 // the platform's extern "C" ppc64_secondary_main(u64 pir) little-endian with r1, r2, r13 set.
 extern "C" void ppc64_secondary_start();
 
-// Naps until an external interrupt (the ICP) wakes the CPU: LPCR[PECE] allows only that cause.
-// Returns after the wake-up (system reset at 0x100, see isa/ppc64/vectors.S) with everything
-// as it was; the interrupt stays pending at the ICP for the caller to take.
-void nap();
+// Naps until an external interrupt (the ICP) wakes the CPU, or, with `timeout_ticks` != 0,
+// until DEC runs out after that many timebase ticks (LPCR[PECE]: external, and decrementer only
+// then). Returns after the wake-up (system reset at 0x100, see isa/ppc64/vectors.S) with
+// everything as it was; the interrupt stays pending at the ICP for the caller to take. DEC is
+// the guest's: only with several CPUs, where vcpu_run reloads it at every entry.
+void nap(u64 timeout_ticks = 0);
 
 } // namespace tessera::arch

@@ -30,8 +30,7 @@ struct Cpu {
 // Written by the boot CPU before each secondary starts; read-only afterwards.
 Cpu cpus[arch::kMaxCpus];
 u32 cpu_total = 1;
-// Set by kick_cpu before the ICP write: what the boot CPU's idle wait watches (an MMIO read per
-// loop would take QEMU's global lock each time).
+// Set by kick_cpu before the ICP write; idle_cpu does not nap while its flag is set.
 u32 kicked[arch::kMaxCpus];
 u32 starting = 0; // the index the next secondary takes (ppc64_secondary_main)
 u32 started = 0;  // set to 1 by that secondary once it runs on its own stack
@@ -141,16 +140,9 @@ void ack_kick() {
 
 void idle_cpu() {
     const u32 self = arch::cpu_index();
-    if (self == 0) {
-        // The boot CPU keeps polling the console and OPAL: a short wait on the kick flag.
-        const u64 until = arch::timebase() + timebase_hz() / 1000;
-        while (__atomic_load_n(&powernv::kicked[0], __ATOMIC_ACQUIRE) == 0 &&
-               static_cast<i64>(arch::timebase() - until) < 0) {
-            asm volatile("or 1,1,1; or 2,2,2" ::: "memory"); // low, then medium SMT priority
-        }
-    } else {
-        arch::nap();
-    }
+    // The boot CPU keeps polling the console and OPAL: it naps a millisecond at most.
+    if (__atomic_load_n(&powernv::kicked[self], __ATOMIC_ACQUIRE) == 0)
+        arch::nap(self == 0 ? timebase_hz() / 1000 : 0);
     __atomic_store_n(&powernv::kicked[self], 0, __ATOMIC_RELAXED);
     ack_kick();
 }

@@ -28,7 +28,7 @@ TEST_CASE("spinlock: threads: a non-atomic counter under the lock loses no incre
     u64 counter = 0; // plain: only the lock protects it
     u32 inside = 0;  // how many threads are in the critical section (must stay <= 1)
     bool overlap = false;
-    constexpr int kThreads = 4, kRounds = 20000;
+    constexpr int kThreads = 3, kRounds = 5000;
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; ++t) {
         threads.emplace_back([&] {
