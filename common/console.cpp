@@ -73,6 +73,7 @@ void Multiplexer::hold_or_emit(int source, const char* s, usize n) {
         return;
     }
     for (usize i = 0; i < n; ++i) {
+        if (slot.line_len == 0) slot.held_since = arch::timebase();
         slot.line[slot.line_len++] = s[i];
         if (s[i] == '\n' || slot.line_len == kLineMax) flush_line(source);
     }
@@ -113,9 +114,13 @@ void Multiplexer::emit(int source, const char* s, usize n) {
 }
 
 void Multiplexer::poll_input() {
-    // The focused LPAR's unfinished line (a prompt, the echo of what was typed) is shown once
-    // its vcpu has left the CPU: a line it writes in several hcalls within one slice stays whole.
-    if (focus_ >= 0) flush_line(focus_);
+    // The focused LPAR's unfinished line (a prompt, the echo of what was typed) is shown once it
+    // has waited a little: a line written in several hcalls, perhaps across a time slice of
+    // another LPAR, stays whole.
+    if (focus_ >= 0 && slots_[focus_].line_len != 0) {
+        const u64 hold = plat::timebase_hz() / 1000 * kPartialLineHoldMs;
+        if (arch::timebase() - slots_[focus_].held_since >= hold) flush_line(focus_);
+    }
     for (usize i = 0; i < kPollBudget; ++i) {
         int c = plat::console_read();
         if (c < 0) return;

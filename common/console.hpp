@@ -6,10 +6,10 @@
 // LPAR's name, `[lpar-a] `, for the rest of the run (hypervisor lines carry no prefix), so that
 // a reader or a script can tell the LPARs apart. LPAR output is then held until its line is
 // complete, so that lines of concurrent LPARs do not interleave mid-line; the focused LPAR's
-// partial line (a prompt, typed echo) is also written at the next poll_input(), that is once its
-// vcpu has left the CPU. A partial line is prefixed once, at its start; if another source writes
-// before it is finished, the multiplexer ends it with "\r\n" first and the rest of it, when it
-// comes, is prefixed again.
+// partial line (a prompt, typed echo) is also written by poll_input() once it has waited
+// kPartialLineHoldMs (a line the guest writes in several 16-byte hcalls stays whole). A partial
+// line is prefixed once, at its start; if another source writes before it is finished, the
+// multiplexer ends it with "\r\n" first and the rest of it, when it comes, is prefixed again.
 //
 // Input. Bytes typed on the machine console go to the vty of the LPAR that has the focus (at
 // first the first one attached). Ctrl-] (0x1d, as in `xl console` and `virsh console`) starts a
@@ -33,10 +33,11 @@
 
 namespace tessera::console {
 
-inline constexpr usize kMaxTerminals = 16; // >= kMaxLpars (checked in tests/unit/console_test)
-inline constexpr usize kNameMax = 32;      // including the terminator; longer names are cut
-inline constexpr u8 kEscape = 0x1d;        // Ctrl-]
-inline constexpr usize kPollBudget = 256;  // bytes poll_input() takes per call at most
+inline constexpr usize kMaxTerminals = 16;    // >= kMaxLpars (checked in tests/unit/console_test)
+inline constexpr usize kNameMax = 32;         // including the terminator; longer names are cut
+inline constexpr u8 kEscape = 0x1d;           // Ctrl-]
+inline constexpr usize kPollBudget = 256;     // bytes poll_input() takes per call at most
+inline constexpr u64 kPartialLineHoldMs = 50; // the focused LPAR's partial line waits this long
 
 class Multiplexer {
   public:
@@ -58,8 +59,9 @@ class Multiplexer {
     // The hypervisor's own output (the log).
     void write_hypervisor(const char* s, usize n);
 
-    // Writes the focused LPAR's held partial line, then drains plat::console_read() (at most
-    // kPollBudget bytes) and routes each byte. The core calls it between vcpu slices.
+    // Writes the focused LPAR's held partial line once it has waited kPartialLineHoldMs of
+    // timebase, then drains plat::console_read() (at most kPollBudget bytes) and routes each
+    // byte. The core (the boot CPU) calls it between vcpu slices and when idle.
     void poll_input();
     // Routes one input byte (escape handling, then the focused LPAR's vty).
     void input(u8 byte);
@@ -75,7 +77,7 @@ class Multiplexer {
 
     // With several LPARs, output is held until its line is complete (or kLineMax long), so
     // that concurrent LPARs' lines do not interleave mid-line; the focused one's partial line
-    // also goes out at the next poll_input().
+    // also goes out from poll_input() once it has waited kPartialLineHoldMs.
     static constexpr usize kLineMax = 160;
 
     struct Slot {
@@ -84,6 +86,7 @@ class Multiplexer {
         char name[kNameMax] = {};
         char line[kLineMax] = {};
         usize line_len = 0;
+        u64 held_since = 0; // timebase when the held line's first byte came
     };
 
     void hold_or_emit(int source, const char* s, usize n);
@@ -106,7 +109,8 @@ class Multiplexer {
     u64 dropped_input_ = 0;
 };
 
-// The machine console's multiplexer.
+// The machine console's multiplexer. Lock: the core lock (common/core_lock.hpp); only the boot
+// CPU polls the input.
 Multiplexer& mux();
 
 } // namespace tessera::console

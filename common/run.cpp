@@ -2,6 +2,7 @@
 
 #include "common/chunks.hpp"
 #include "common/console.hpp"
+#include "common/core_lock.hpp"
 #include "common/lifecycle.hpp"
 #include "common/log.hpp"
 #include "common/lpar.hpp"
@@ -15,7 +16,17 @@
 namespace tessera {
 namespace {
 
-constinit Scheduler sched;
+constinit Scheduler sched; // lock: core_lock()
+
+// What the per-CPU loops share; lock: core_lock().
+struct RunState {
+    LparTable* lpars = nullptr;
+    ChunkPool* pool = nullptr;
+    bool go = false;  // the boot CPU started the LPARs: secondaries may enter their loop
+    u32 in_loop = 0;  // CPUs between go and the end of their loop
+    bool smp = false; // more than one physical CPU
+};
+constinit RunState run;
 
 unsigned long long ull(u64 v) {
     return static_cast<unsigned long long>(v);
@@ -44,7 +55,18 @@ bool start_lpar(Lpar& lpar) {
 
 namespace {
 
-void wake_ready(LparTable& lpars) {
+// Hands waiting vcpus to idle CPUs other than `self` (one kick per waiting vcpu at most).
+void tickle(u32 self) {
+    for (usize n = sched.waiting(); n > 0; --n) {
+        u32 cpu = sched.claim_idle(self);
+        if (cpu == kNoPcpu) return;
+        plat::kick_cpu(cpu);
+    }
+}
+
+// Wakes the ceded vcpus that have something to do; a vcpu running on another CPU that got a
+// new interrupt is kicked there, so that it takes it now and not at the end of its slice.
+void wake_ready(LparTable& lpars, u32 self) {
     for (Lpar& lpar : lpars) {
         if (!lpar.is_live()) continue;
         lpar.sync_vty_irq();
@@ -52,6 +74,10 @@ void wake_ready(LparTable& lpars) {
         for (u32 i = 0; i < lpar.vcpu_count; ++i) {
             Vcpu& v = lpar.vcpus[i];
             bool woken = (presented >> i) & 1;
+            if (v.state == VcpuState::Running) {
+                if (woken && v.pcpu != self) plat::kick_cpu(v.pcpu);
+                continue;
+            }
             if (v.state != VcpuState::Ceded) continue;
             if (v.prodded || woken || lpar.xics.has_pending(i) || arch::timer_pending(v)) {
                 v.prodded = false;
@@ -73,43 +99,125 @@ bool any_live(LparTable& lpars) {
     return false;
 }
 
+// An LPAR that ended is torn down by the CPU that hands back its last vcpu; CPUs that still run
+// one of its vcpus are kicked out of the guest first (its memory must not be reused under
+// them).
+void reap_if_ended(Lpar& lpar, u32 self) {
+    if (!lpar.has_ended()) return;
+    bool elsewhere = false;
+    for (u32 i = 0; i < lpar.vcpu_count; ++i) {
+        const u32 cpu = lpar.vcpus[i].pcpu;
+        if (cpu == kNoPcpu) continue;
+        elsewhere = true;
+        if (cpu != self) plat::kick_cpu(cpu);
+    }
+    if (!elsewhere) finish(lpar, *run.pool);
+}
+
+// One time slice of `v` on this CPU, and what follows from how it ended.
+void run_slice(Vcpu& v, u32 self) {
+    vpa::count_dispatch(v); // even: running
+    VcpuExit exit = arch::vcpu_run(v, sched.slice());
+    vpa::count_dispatch(v); // odd: not running
+    Lpar& lpar = *v.lpar;
+    switch (exit) {
+    case VcpuExit::Ceded:
+        sched.put_back(v, Scheduler::Outcome::Ceded);
+        break;
+    case VcpuExit::Preempted:
+    case VcpuExit::Yielded:
+        sched.put_back(v, Scheduler::Outcome::Preempted);
+        break;
+    case VcpuExit::Stopped:
+    case VcpuExit::Offline:
+    case VcpuExit::Fault:
+        sched.put_back(v, Scheduler::Outcome::Offline);
+        break;
+    }
+    reap_if_ended(lpar, self);
+}
+
+// The scheduler loop of one physical CPU, until every LPAR has ended. Entered and left with
+// the core lock held. The boot CPU (0) also serves the console and the firmware; an idle CPU
+// waits in plat::idle_cpu until it is kicked (the boot CPU at most about a millisecond).
+void cpu_loop(u32 self) {
+    LparTable& lpars = *run.lpars;
+    while (any_live(lpars)) {
+        if (self == 0) {
+            plat::service_firmware();
+            console::mux().poll_input();
+            manage::machine().tick(arch::timebase()); // graceful stops past their deadline
+        }
+        wake_ready(lpars, self);
+        Vcpu* v = sched.pick(self);
+        if (!v) {
+            if (!run.smp) { // alone: poll again at once
+                core_lock().unlock();
+                core_lock().lock();
+                continue;
+            }
+            // Idle without the lock (the boot CPU's idle_cpu comes back within about a
+            // millisecond to serve the console and the firmware).
+            sched.set_idle(self, true);
+            core_lock().unlock();
+            plat::idle_cpu();
+            core_lock().lock();
+            sched.set_idle(self, false);
+            continue;
+        }
+        if (run.smp) tickle(self); // the rest of the queue goes to idle CPUs
+        run_slice(*v, self);
+    }
+}
+
 } // namespace
 
+void core_events() {
+    if (!run.lpars) return;
+    const u32 self = arch::cpu_index();
+    wake_ready(*run.lpars, self);
+    tickle(self);
+}
+
+[[noreturn]] void secondary_main(u32 cpu) {
+    core_lock().lock();
+    while (!run.go) {
+        core_lock().unlock();
+        plat::idle_cpu();
+        core_lock().lock();
+    }
+    cpu_loop(cpu);
+    --run.in_loop;
+    core_lock().unlock();
+    for (;;) plat::idle_cpu(); // the boot CPU powers the machine off
+}
+
 RunSummary run_lpars(LparTable& lpars, const Config& config, ChunkPool& pool) {
-    sched.init(1, slice_ticks());
+    LockGuard guard(core_lock());
+    const u32 cpus = plat::cpu_count();
+    sched.init(cpus, slice_ticks());
+    run.lpars = &lpars;
+    run.pool = &pool;
+    run.smp = cpus > 1;
     for (Lpar& lpar : lpars) {
         if (lpar.state == LparState::Loaded && !start_lpar(lpar))
             finish(lpar, pool);
         else if (lpar.has_ended())
             finish(lpar, pool); // could not be loaded
     }
-    while (any_live(lpars)) {
-        plat::service_firmware();
-        console::mux().poll_input();
-        manage::machine().tick(arch::timebase()); // graceful stops past their deadline
-        wake_ready(lpars);
-        Vcpu* v = sched.pick(0);
-        if (!v) continue;        // every vcpu idles: poll again
-        vpa::count_dispatch(*v); // even: running
-        VcpuExit exit = arch::vcpu_run(*v, sched.slice());
-        vpa::count_dispatch(*v); // odd: not running
-        Lpar& lpar = *v->lpar;
-        switch (exit) {
-        case VcpuExit::Ceded:
-            sched.put_back(*v, Scheduler::Outcome::Ceded);
-            break;
-        case VcpuExit::Preempted:
-        case VcpuExit::Yielded:
-            sched.put_back(*v, Scheduler::Outcome::Preempted);
-            break;
-        case VcpuExit::Stopped:
-        case VcpuExit::Offline:
-        case VcpuExit::Fault:
-            sched.put_back(*v, Scheduler::Outcome::Offline);
-            break;
-        }
-        if (lpar.has_ended()) finish(lpar, pool);
+    run.in_loop = cpus;
+    run.go = true;
+    for (u32 c = 1; c < cpus; ++c) plat::kick_cpu(c);
+    cpu_loop(0);
+    // The other CPUs hand back what they still run (an ended LPAR's vcpus) and leave their loop.
+    --run.in_loop;
+    for (u32 c = 1; c < cpus; ++c) plat::kick_cpu(c);
+    while (run.in_loop != 0) {
+        core_lock().unlock();
+        core_lock().lock();
     }
+    run.go = false;
+    run.lpars = nullptr;
     // Every ended LPAR gave its chunks back: a leak shows as fewer free than usable (scripts/soak).
     log("chunks: %zu of %zu free after the run\n", pool.free_count(), pool.total());
 

@@ -16,12 +16,25 @@ struct RunSummary {
     u64 failed = 0; // test checks failed (+1 per LPAR that did not)
 };
 
-// Starts every Loaded LPAR and runs them, time-sliced, until all have ended; then prints a
-// line per LPAR and the summary `N passed, M failed`.
 // Enters a Loaded LPAR's vcpus as loading decided (Lpar::boot) and hands them to the scheduler:
 // at the start of run_lpars, and for the management hcalls (TLPAR_START) while it runs.
 bool start_lpar(Lpar& lpar);
 
+// Starts every Loaded LPAR and runs them, time-sliced, until all have ended; then prints a
+// line per LPAR and the summary `N passed, M failed`.
+// Runs on the boot CPU; with several physical CPUs (plat::cpu_count) every CPU runs the same
+// scheduler loop over one global run queue (common/sched.hpp) under the core lock
+// (common/core_lock.hpp).
 RunSummary run_lpars(LparTable& lpars, const Config& config, ChunkPool& pool);
+
+// A secondary physical CPU's way into the core, once its ISA state is set up (the platform calls
+// it right after starting the CPU): it idles until run_lpars starts the LPARs, runs the
+// scheduler loop with the others, then idles for good.
+[[noreturn]] void secondary_main(u32 cpu);
+
+// With the core lock held, after something may have raised an interrupt or prodded a vcpu
+// (arch::vcpu_run calls it after each hcall when there are several CPUs): wakes the ceded vcpus
+// concerned, hands them to idle CPUs and kicks the CPUs whose running vcpu got an interrupt.
+void core_events();
 
 } // namespace tessera

@@ -117,4 +117,30 @@ bool Scheduler::wake(Vcpu& v) {
     return false;
 }
 
+void Scheduler::set_idle(u32 pcpu, bool idle) {
+    if (pcpu >= pcpus_) return;
+    if (idle)
+        idle_ |= u32{1} << pcpu;
+    else
+        idle_ &= ~(u32{1} << pcpu);
+}
+
+u32 Scheduler::claim_idle(u32 self) {
+    for (u32 c = 0; c < pcpus_; ++c) {
+        if (c == self || !is_idle(c)) continue;
+        set_idle(c, false);
+        return c;
+    }
+    return kNoPcpu;
+}
+
+usize Scheduler::waiting() const {
+    usize n = 0;
+    for (usize i = 0; i < count_; ++i) {
+        const Vcpu* v = vcpus_[i];
+        if (v->state == VcpuState::Runnable && v->lpar->is_live()) ++n;
+    }
+    return n;
+}
+
 } // namespace tessera

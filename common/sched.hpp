@@ -7,9 +7,14 @@
 // that became Runnable outside the scheduler (Lpar::start, Lpar::start_vcpu) goes before the
 // queued ones, so a started CPU gets its first slice promptly; ties go in order of add().
 //
+// Several physical CPUs: one global run queue for all of them (every Runnable vcpu may run on
+// any CPU; the oldest ready one goes first), as Xen's credit2 shares one runqueue among the
+// CPUs of a group. A CPU with nothing to run marks itself idle; whoever makes a vcpu Runnable
+// claims an idle CPU (claim_idle) and kicks it (plat::kick_cpu), like Xen's tickle_cpu.
+//
 // Invariants: a vcpu is picked only when Runnable and its LPAR Running, and a picked vcpu is
-// Running on exactly one physical CPU until put_back(). Not thread-safe: on SMP the caller holds
-// one lock around every call.
+// Running on exactly one physical CPU until put_back(). Lock: the core lock
+// (common/core_lock.hpp) around every call; the class itself does no locking.
 #pragma once
 
 #include <tessera/types.hpp>
@@ -18,7 +23,7 @@
 
 namespace tessera {
 
-inline constexpr u32 kMaxPcpus = 32;
+inline constexpr u32 kMaxPcpus = 32; // fits Scheduler::idle_
 inline constexpr usize kMaxSchedVcpus = kMaxLpars * kMaxVcpusPerLpar;
 
 class Scheduler {
@@ -55,6 +60,15 @@ class Scheduler {
     // LPAR is not Running.
     bool wake(Vcpu& v);
 
+    // Idle CPUs: `pcpu` waits in plat::idle_cpu for work (true) or is back (false).
+    void set_idle(u32 pcpu, bool idle);
+    bool is_idle(u32 pcpu) const { return pcpu < pcpus_ && ((idle_ >> pcpu) & 1); }
+    // An idle CPU other than `self` that should take new work, now no longer counted idle (its
+    // kick is on the way); kNoPcpu when none is idle.
+    u32 claim_idle(u32 self);
+    // Runnable vcpus of live LPARs that wait for a CPU.
+    usize waiting() const;
+
   private:
     void reap(); // drops vcpus of ended LPARs that no CPU holds
 
@@ -62,6 +76,7 @@ class Scheduler {
     usize count_ = 0;
     Vcpu* current_[kMaxPcpus] = {};
     u32 pcpus_ = 0;
+    u32 idle_ = 0; // bit n: CPU n is idle
     u64 slice_ = 0;
     u64 seq_ = 0;
 };

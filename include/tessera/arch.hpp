@@ -89,6 +89,23 @@ void service_firmware();
 // The image's part of the footprint (Footprint::image, image_bss), from the linker script's
 // symbols.
 void image_footprint(Footprint& out);
+
+// ---- Physical CPUs (common/run.cpp runs its loop on each) ------------------------------------
+// How many physical CPUs the platform started, the boot CPU included (>= 1). They are numbered
+// 0..cpu_count()-1 in the core (arch::cpu_index), 0 being the boot CPU. The secondaries enter
+// the core through tessera::secondary_main (common/run.hpp).
+u32 cpu_count();
+// A physical IPI to CPU `cpu` (powernv: the ICP's MFRR): a CPU running a guest comes back to
+// vcpu_run, which re-checks its vcpu (pending interrupts, a stopped LPAR); an idle one returns
+// from idle_cpu(). Any context; never blocks. Sending to the own CPU is allowed.
+void kick_cpu(u32 cpu);
+// Waits, without spinning where the machine allows it (powernv: nap), until a kick_cpu() for
+// this CPU; a kick sent before the call makes it return at once. May return spuriously. On the
+// boot CPU it returns after about a millisecond at most (the boot CPU polls the console and the
+// firmware), and it is not called there when the machine has one CPU.
+void idle_cpu();
+// Takes a kick that interrupted a guest (vcpu_run, after an external interrupt exit).
+void ack_kick();
 } // namespace plat
 
 namespace arch {
@@ -96,6 +113,9 @@ namespace arch {
 
 // Early CPU setup: exception vectors / IDT+GDT+TSS, MMU state for the hypervisor itself.
 void early_init();
+// This physical CPU's number in the core: 0 for the boot CPU, then in the order the platform
+// started them (plat::cpu_count()).
+u32 cpu_index();
 // Free-running time counter of this CPU (ppc64 timebase, ia32 TSC).
 u64 timebase();
 
@@ -109,6 +129,10 @@ void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs);
 // timebase ticks. Pending virtual interrupts are delivered by vcpu_run itself when the guest can
 // take them (otherwise it arranges to be told when it can: ppc64 LPCR[MER], ia32 the
 // shared-page flag); hcalls go to hcall::dispatch from inside it.
+// Called with the core lock held (common/core_lock.hpp); it drops the lock only while the guest
+// runs and takes it again before it touches anything shared. With more than one physical CPU it
+// calls core_events() after every hcall, returns Stopped once the LPAR has ended (another CPU
+// may end it), and leaves nothing of the vcpu in the CPU (the next slice may be elsewhere).
 VcpuExit vcpu_run(Vcpu& vcpu, u64 slice);
 // True when the vcpu's own timer (ppc64 decrementer) has expired: wakes a ceded vcpu. The
 // virtual interrupt controller's pending state is the core's and is checked by the core.

@@ -34,6 +34,26 @@ _start:
     nop
 3:  b 3b
 
+/*
+ * A secondary CPU started by OPAL_START_CPU (plat/powernv/smp.cpp): big-endian, real mode,
+ * EE=0, r3 = its PIR, nothing else set. Its r13 and stack were put in ppc64_secondary_boot by
+ * the boot CPU, which waits until this CPU has taken them.
+ */
+    .text
+    .balign 4
+    .globl ppc64_secondary_start
+ppc64_secondary_start:
+    FIXUP_ENDIAN
+    LOAD_ADDR(11, ppc64_secondary_boot)
+    ld 13, 0(11)
+    ld 1, 8(11)
+    li 0, 0
+    stdu 0, -32(1)
+    LOAD_ADDR(2, .TOC.)
+    bl ppc64_secondary_main
+    nop
+4:  b 4b
+
     .section .bss.boot_stack, "aw", @nobits
     .balign 16
     .space 65536

@@ -4,6 +4,7 @@
 #include "common/rt/panic.hpp"
 #include "common/rt/string.hpp"
 #include "isa/ppc64/pcpu.hpp"
+#include "isa/ppc64/smp.hpp"
 #include "isa/ppc64/spr.hpp"
 
 #include <tessera/arch.hpp>
@@ -21,8 +22,12 @@ namespace {
 constexpr u64 kGuestFacilities =
     hfscr::FP | hfscr::VECVSX | hfscr::DSCR | hfscr::PM | hfscr::EBB | hfscr::TAR;
 
-GuestRegs fault_regs;
-alignas(16) u8 fault_stack[16 * KiB];
+// Where a hypervisor fault on each CPU saves its registers and runs its report.
+struct FaultArea {
+    GuestRegs regs;
+    alignas(16) u8 stack[16 * KiB];
+};
+FaultArea fault_areas[kMaxCpus];
 
 void sync_icache(u8* p, usize n) {
     constexpr usize kLine = 128;
@@ -54,15 +59,26 @@ PcpuBlock ppc64_pcpu_block0 = {0x7e55e7a0c0ffee00ull, {}, {}};
 }
 }
 
-void early_init() {
+void cpu_init(u32 index) {
+    TESSERA_ASSERT(index < kMaxCpus);
     Pcpu& pcpu = this_pcpu();
-    pcpu.fault = &fault_regs;
-    pcpu.fault_sp = reinterpret_cast<uptr>(fault_stack + sizeof(fault_stack) - 64);
+    FaultArea& fa = fault_areas[index];
+    pcpu.index = index;
+    pcpu.fault = &fa.regs;
+    pcpu.fault_sp = reinterpret_cast<uptr>(fa.stack + sizeof(fa.stack) - 64);
     mtspr<Spr::HSPRG0>(reinterpret_cast<uptr>(&pcpu));
     mtspr<Spr::HFSCR>(kGuestFacilities);
     // A guest's writes to AMR, IAMR and UAMOR only change the bits AMOR allows (0 drops them
     // silently): the storage keys are all the guest's; the registers are switched per vcpu.
     mtspr<Spr::AMOR>(~u64{0});
+}
+
+u32 cpu_index() {
+    return this_pcpu().index;
+}
+
+void early_init() {
+    cpu_init(0);
     // The vectors live where the CPU looks for them in hypervisor real mode (HRMOR = 0).
     auto* dst = reinterpret_cast<u8*>(uptr{0});
     usize size = static_cast<usize>(hv_vectors_end - hv_vectors_start);

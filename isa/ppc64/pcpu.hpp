@@ -22,8 +22,10 @@ struct Pcpu {
     GuestRegs* fault = nullptr;
     u64 fault_sp = 0;
     u64 scratch_cr = 0;
+    u64 napping = 0;
     // C++-only from here.
     Vcpu* last_vcpu = nullptr; // whose SLB and SPRs are in the CPU now
+    u32 index = 0;             // the core's number for this CPU (arch::cpu_index)
 };
 
 static_assert(offsetof(Pcpu, scratch0) == PCPU_SCRATCH0);
@@ -34,6 +36,7 @@ static_assert(offsetof(Pcpu, regs) == PCPU_REGS);
 static_assert(offsetof(Pcpu, fault) == PCPU_FAULT);
 static_assert(offsetof(Pcpu, fault_sp) == PCPU_FAULT_SP);
 static_assert(offsetof(Pcpu, scratch_cr) == PCPU_SCRATCH_CR);
+static_assert(offsetof(Pcpu, napping) == PCPU_NAPPING);
 
 inline constexpr usize kStackGuardOffset = 0x7010;
 
@@ -44,7 +47,8 @@ struct PcpuBlock {
 };
 static_assert(offsetof(PcpuBlock, pcpu) == kStackGuardOffset);
 
-// The boot CPU's block; isa/ppc64/entry.S points r13 at its `pcpu`.
+// The boot CPU's block; isa/ppc64/entry.S points r13 at its `pcpu`. The secondaries' blocks
+// are in isa/ppc64/smp.cpp.
 extern "C" PcpuBlock ppc64_pcpu_block0;
 
 inline Pcpu& this_pcpu() {

@@ -1,5 +1,7 @@
 // Running a vcpu on POWER8 in hypervisor mode: partition registers, the vcpu's supervisor SPRs
 // and SLB, interrupt delivery, and the handling of every exit (hcall, HDEC, HDSI/HISI, HEAI, HFU).
+#include "common/run.hpp"
+#include "common/core_lock.hpp"
 #include "common/log.hpp"
 #include "common/lpar.hpp"
 #include "common/rt/format.hpp"
@@ -177,8 +179,12 @@ bool handle_hcall(Vcpu& v, VcpuExit& exit) {
     hcall::Ret ret = hcall::dispatch(env, f);
     r.gpr[3] = static_cast<u64>(ret);
     for (usize i = 0; i < hcall::kMaxArgs; ++i) r.gpr[4 + i] = f.rets[i];
-    // H_CEDE returns with interrupts enabled, so a pending one is taken right away.
-    if (env.after == hcall::After::Block) r.msr |= msr::EE;
+    // H_CEDE returns with interrupts enabled, so a pending one is taken right away: also when
+    // it returns at once because one is already pending (as KVM's kvmppc_h_cede). With several
+    // CPUs that happens whenever another vcpu's IPI lands between the guest disabling
+    // interrupts and its cede; returning with MSR[EE] = 0 then left the guest ceding in a loop
+    // without ever taking the interrupt.
+    if (env.after == hcall::After::Block || f.opcode == hcall::H_CEDE) r.msr |= msr::EE;
     return hcall::continues_after(env, exit);
 }
 
@@ -186,13 +192,22 @@ bool handle_hcall(Vcpu& v, VcpuExit& exit) {
 bool handle_exit(Vcpu& v, u64 vector, VcpuExit& exit) {
     GuestRegs& r = v.arch.regs;
     switch (vector) {
-    case kSystemCall:
-        return handle_hcall(v, exit);
+    case kSystemCall: {
+        const bool resume = handle_hcall(v, exit);
+        // Another CPU may have to take what this hcall raised (an IPI, a prod, a device
+        // interrupt for a vcpu it runs or should run).
+        if (plat::cpu_count() > 1) core_events();
+        return resume;
+    }
     case kHvDecrementer:
         r.pc = r.hsrr0;
         r.msr = r.hsrr1;
         return true; // the caller checks the slice
-    case kExternal:  // LPCR[MER]: the guest enabled interrupts with one pending
+    case kExternal:  // LPCR[MER]: the guest enabled interrupts with one pending, or a kick
+        plat::ack_kick();
+        r.pc = r.hsrr0;
+        r.msr = r.hsrr1;
+        return true;
     case kHvMaintenance:
         r.pc = r.hsrr0;
         r.msr = r.hsrr1;
@@ -217,6 +232,14 @@ bool handle_exit(Vcpu& v, u64 vector, VcpuExit& exit) {
         exit = VcpuExit::Fault;
         return false;
     }
+}
+
+// With several CPUs a vcpu's next slice may be on another CPU: nothing of it stays in this one.
+void put_away(Pcpu& pcpu, Vcpu& v) {
+    save_slb(v.arch);
+    vector_state_save(&v.arch.vector);
+    save_owned_sprs(v.arch.spr);
+    pcpu.last_vcpu = nullptr;
 }
 
 } // namespace
@@ -248,6 +271,10 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
     const u64 deadline = timebase() + slice;
     VcpuExit exit = VcpuExit::Preempted;
     for (;;) {
+        if (!lpar.is_live()) { // ended from another CPU (or by the last hcall's side effects)
+            exit = VcpuExit::Stopped;
+            break;
+        }
         u64 lpcr_value = lpar.arch.lpcr;
         if (lpar.xics.has_pending(v.index)) {
             if (s.regs.msr & msr::EE)
@@ -261,7 +288,10 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
         if (left <= 0) break;
         mtspr<Spr::HDEC>(static_cast<u64>(left > kDecMax ? kDecMax : left));
 
+        // Guests run in parallel; everything shared is touched under the core lock.
+        core_lock().unlock();
         u64 vector = guest_enter(&s.regs);
+        core_lock().lock();
 
         if (!handle_exit(v, vector, exit)) break;
     }
@@ -269,6 +299,7 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
     // DEC stays in the CPU and counts on; the expiry is for the core (timer_pending) and for
     // loading DEC again after another vcpu had the CPU.
     s.dec_expiry = dec_expiry_now();
+    if (plat::cpu_count() > 1) put_away(pcpu, v);
     return exit;
 }
 

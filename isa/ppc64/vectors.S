@@ -70,7 +70,7 @@ hv_exit:
     std 12, PCPU_SCRATCH_CR(13)
     ld 12, PCPU_IN_GUEST(13)
     cmpdi 12, 0
-    beq hv_fault
+    beq hv_not_guest
     li 12, 0
     std 12, PCPU_IN_GUEST(13)
     ld 12, PCPU_REGS(13)
@@ -154,6 +154,22 @@ hv_exit:
     mtcr 0
     blr
 
+hv_not_guest:
+    /*
+     * Not from a guest: the wake-up from ppc64_nap (system reset at 0x100, with the registers
+     * kept) returns to ppc64_nap's caller; anything else is a hypervisor fault.
+     */
+    ld 12, PCPU_NAPPING(13)
+    cmpdi 12, 0
+    beq hv_fault
+    li 12, 0
+    std 12, PCPU_NAPPING(13)
+    ld 12, PCPU_SCRATCH_CR(13)
+    mtcr 12
+    ld 12, PCPU_SCRATCH0(13)
+    mfspr 13, SPRN_HSPRG1
+    blr
+
 hv_fault:
     /* The hypervisor itself faulted: save the registers for the report and stop. */
     ld 12, PCPU_FAULT(13)
@@ -181,6 +197,25 @@ hv_fault:
 1:  b 1b
     .globl hv_vectors_end
 hv_vectors_end:
+
+/*
+ * void ppc64_nap(void): nap until a wake-up event LPCR[PECE] allows; the wake-up comes back
+ * through 0x100 and hv_not_guest, which returns from here (nap keeps the registers: no state
+ * loss). The store/ptesync/load sequence makes earlier stores complete first, as Linux does
+ * before an idle instruction.
+ */
+    .text
+    .globl ppc64_nap
+ppc64_nap:
+    li 0, 1
+    std 0, PCPU_NAPPING(13)
+    std 0, -16(1)
+    ptesync
+    ld 0, -16(1)
+1:  cmpd 0, 0
+    bne 1b
+    nap
+    b .
 
 /*
  * u64 guest_enter(GuestRegs* regs): run the guest from regs->pc/msr until an interrupt brings

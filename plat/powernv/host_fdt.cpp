@@ -61,8 +61,35 @@ void read_cpus(const void* fdt, HostInfo& out) {
         int len = 0;
         auto* tb = static_cast<const fdt32_t*>(fdt_getprop(fdt, node, "timebase-frequency", &len));
         if (tb && out.timebase_hz == 0) out.timebase_hz = read_cells(tb, len >= 8 ? 2 : 1);
-        if (fdt_getprop(fdt, node, "ibm,ppc-interrupt-server#s", &len))
-            out.cpu_threads += static_cast<u32>(len / 4);
+        auto* servers =
+            static_cast<const fdt32_t*>(fdt_getprop(fdt, node, "ibm,ppc-interrupt-server#s", &len));
+        if (!servers || len < 4) continue;
+        out.cpu_threads += static_cast<u32>(len / 4);
+        if (out.core_count < HostInfo::kMaxCores)
+            out.cores[out.core_count++].pir = fdt32_to_cpu(servers[0]);
+    }
+}
+
+// The POWER8 ICPs: one node per core or thread, "ibm,interrupt-server-ranges" = <first count>,
+// reg = one (address, size) per server.
+void read_icps(const void* fdt, HostInfo& out) {
+    int ac = fdt_address_cells(fdt, 0), sc = fdt_size_cells(fdt, 0);
+    if (ac < 1 || ac > 2 || sc < 1 || sc > 2) return;
+    for (int node = fdt_node_offset_by_compatible(fdt, -1, "IBM,ppc-xicp"); node >= 0;
+         node = fdt_node_offset_by_compatible(fdt, node, "IBM,ppc-xicp")) {
+        int rlen = 0, len = 0;
+        auto* ranges = static_cast<const fdt32_t*>(
+            fdt_getprop(fdt, node, "ibm,interrupt-server-ranges", &rlen));
+        auto* reg = static_cast<const fdt32_t*>(fdt_getprop(fdt, node, "reg", &len));
+        if (!ranges || rlen < 8 || !reg) continue;
+        const u32 first = fdt32_to_cpu(ranges[0]), count = fdt32_to_cpu(ranges[1]);
+        const int stride = ac + sc;
+        for (u32 i = 0; i < count && static_cast<int>((i + 1) * stride * 4) <= len; ++i) {
+            for (usize c = 0; c < out.core_count; ++c) {
+                if (out.cores[c].pir == first + i)
+                    out.cores[c].icp = read_cells(reg + i * stride, ac);
+            }
+        }
     }
 }
 
@@ -88,6 +115,7 @@ bool read_host_fdt(const void* fdt, HostInfo& out) {
     read_memory(fdt, out);
     read_reservations(fdt, out);
     read_cpus(fdt, out);
+    read_icps(fdt, out);
     read_chosen(fdt, out);
     // The FDT itself must survive until we are done with it.
     add(out.reserved, out.reserved_count, reinterpret_cast<uptr>(fdt), fdt_totalsize(fdt));

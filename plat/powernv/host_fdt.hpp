@@ -14,6 +14,15 @@ struct HostInfo {
     RealRange bundle;    // /chosen linux,initrd-start..end
     u64 timebase_hz = 0; // /cpus/*/timebase-frequency
     u32 cpu_threads = 0; // ibm,ppc-interrupt-server#s entries over all cpu nodes
+    // One physical CPU per core: the first thread (interrupt server = PIR) of each cpu node,
+    // with its ICP's MMIO base (an "IBM,ppc-xicp" node's reg for that server; 0 when none).
+    static constexpr usize kMaxCores = 16;
+    struct Core {
+        u32 pir = 0;
+        u64 icp = 0;
+    };
+    Core cores[kMaxCores];
+    usize core_count = 0;
 };
 
 // Reads the tree; returns false (with a message on the console) if it is not a valid FDT.

@@ -3,6 +3,7 @@
 #include "common/log.hpp"
 #include "plat/powernv/host_fdt.hpp"
 #include "plat/powernv/opal.hpp"
+#include "plat/powernv/smp.hpp"
 
 #include <tessera/arch.hpp>
 
@@ -57,5 +58,6 @@ extern "C" [[noreturn]] void powernv_main(void* fdt, tessera::u64 opal_base,
     if (!powernv::read_host_fdt(fdt, host)) plat::power_off(1);
     log("powernv: %zu RAM range(s), %u CPU thread(s), timebase %llu Hz\n", host.ram_count,
         host.cpu_threads, static_cast<unsigned long long>(host.timebase_hz));
+    powernv::start_secondaries(host);
     boot_main();
 }

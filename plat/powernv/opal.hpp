@@ -14,6 +14,7 @@ enum Token : u64 {
     CEC_REBOOT = 6,
     POLL_EVENTS = 10,
     START_CPU = 41,
+    QUERY_CPU_STATUS = 42,
     REINIT_CPUS = 70,
 };
 
@@ -25,7 +26,9 @@ enum Status : i64 {
     PARAMETER = -1,
     BUSY = -2,
     HARDWARE = -6,
+    INTERNAL_ERROR = -11,
     BUSY_EVENT = -12,
+    WRONG_STATE = -14,
 };
 
 void init(u64 base, u64 entry);

@@ -163,6 +163,21 @@ else
     fail timers "sleep 1 took $dt cs by /proc/uptime; wall clock +$dw s over sleep 2"
 fi
 
+# --- cpus: with tessera.cpus=N on the command line (scripts/run --cpus N, N > 1), N CPUs are
+# online, and N busy processes each get CPU time (their loops all advance together).
+want_cpus=""
+for arg in $(cat /proc/cmdline); do
+    case $arg in tessera.cpus=*) want_cpus=${arg#tessera.cpus=} ;; esac
+done
+if [ -n "$want_cpus" ]; then
+    online=$(grep -c '^processor' /proc/cpuinfo)
+    if [ "$online" -eq "$want_cpus" ]; then
+        ok cpus "$online CPUs online"
+    else
+        fail cpus "$online CPUs online, $want_cpus configured"
+    fi
+fi
+
 # --- interrupts: /proc/interrupts exists and its counters move across a sleep.
 if [ -r /proc/interrupts ]; then
     n0=$(irq_total); sleep 1; n1=$(irq_total)

@@ -1,8 +1,10 @@
 # QEMU command lines for the two targets, shared by scripts/run, scripts/debug and the tests.
 
-# qemu_cmd TARGET IMAGE BUNDLE MEMORY : prints the command, one argument per line.
+# qemu_cmd TARGET IMAGE BUNDLE MEMORY [CPUS] : prints the command, one argument per line.
+# CPUS (default 1) is QEMU's -smp: on powernv one core per CPU (threads=1: QEMU 7.2 crashes
+# with SMT), on pc one core each.
 qemu_cmd() {
-    local target=$1 image=$2 bundle=$3 memory=$4
+    local target=$1 image=$2 bundle=$3 memory=$4 cpus=${5:-1}
     case $target in
     pseries)
         # powernv8 = POWER8 bare metal booted by skiboot; the BMC lets OPAL's power-down end QEMU.
@@ -19,6 +21,7 @@ qemu_cmd() {
         ;;
     *) die "unknown target '$target' (use pseries or pc)" ;;
     esac
+    [ "$cpus" -eq 1 ] || printf '%s\n' -smp "$cpus,cores=$cpus,threads=1"
     [ -n "$bundle" ] && printf '%s\n' -initrd "$bundle"
     return 0
 }

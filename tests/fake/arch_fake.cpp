@@ -1,7 +1,10 @@
 // Host stand-in for the ISA hooks of include/tessera/arch.hpp, driven by unit tests.
 #include "tests/fake/arch_fake.hpp"
 
+#include "common/core_lock.hpp"
 #include "common/lpar.hpp"
+#include "common/run.hpp"
+#include "tests/fake/plat_fake.hpp"
 
 namespace tessera::fake {
 
@@ -12,7 +15,12 @@ void* icache_synced_at = nullptr;
 usize icache_synced_len = 0;
 unsigned icache_syncs = 0;
 
+thread_local u32 this_cpu = 0;
+
 HcallResult hcall(Vcpu& v, u64 opcode, u64 a0, u64 a1, u64 a2) {
+    // As the real ISA glue: an hcall is hypervisor context, under the core lock (vcpu_run
+    // dropped it while the scripted guest ran), followed by core_events() with several CPUs.
+    LockGuard guard(core_lock());
     hcall::Frame f;
     f.opcode = opcode;
     f.args[0] = a0;
@@ -23,6 +31,7 @@ HcallResult hcall(Vcpu& v, u64 opcode, u64 a0, u64 a1, u64 a2) {
     r.status = hcall::dispatch(env, f);
     r.after = env.after;
     for (usize i = 0; i < hcall::kMaxArgs; ++i) r.rets[i] = f.rets[i];
+    if (plat::cpu_count() > 1) core_events();
     return r;
 }
 
@@ -51,6 +60,9 @@ bool exit_for(hcall::After after, VcpuExit& exit) {
 namespace tessera::arch {
 
 void early_init() {}
+u32 cpu_index() {
+    return fake::this_cpu;
+}
 u64 timebase() {
     return fake::timebase_now += 1000;
 }
@@ -76,7 +88,11 @@ VcpuExit vcpu_run(Vcpu& vcpu, u64) {
         vcpu.lpar->crash("fake guest ran away");
         return VcpuExit::Fault;
     }
-    return fake::guest ? fake::guest(vcpu) : VcpuExit::Preempted;
+    // The guest runs without the core lock, as on the real ISAs (its hcalls take it).
+    core_lock().unlock();
+    VcpuExit exit = fake::guest ? fake::guest(vcpu) : VcpuExit::Preempted;
+    core_lock().lock();
+    return exit;
 }
 
 bool timer_pending(const Vcpu& vcpu) {

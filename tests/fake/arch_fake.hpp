@@ -16,6 +16,8 @@ extern u64 timebase_now;
 extern void* icache_synced_at;
 extern usize icache_synced_len;
 extern unsigned icache_syncs;
+// What arch::cpu_index returns on this thread (a test thread that plays a secondary CPU sets it).
+extern thread_local u32 this_cpu;
 
 struct HcallResult {
     hcall::Ret status;

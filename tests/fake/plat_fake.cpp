@@ -4,6 +4,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <pthread.h>
+#include <thread>
 
 namespace tessera::fake {
 std::string console_out;
@@ -11,6 +13,9 @@ std::deque<char> console_in;
 bool rtc_present = false;
 u64 rtc_seconds = 0;
 unsigned firmware_services = 0;
+u32 machine_cpus = 1;
+std::atomic<bool> secondaries_exit{false};
+std::vector<u32> kicks;
 } // namespace tessera::fake
 
 namespace tessera::plat {
@@ -50,5 +55,17 @@ bool rtc_read(u64& seconds) {
 void service_firmware() {
     ++fake::firmware_services;
 }
+u32 cpu_count() {
+    return fake::machine_cpus;
+}
+void kick_cpu(u32 cpu) {
+    fake::kicks.push_back(cpu);
+}
+void idle_cpu() {
+    // A thread that plays a secondary CPU ends here once the test is done with it.
+    if (fake::secondaries_exit.load()) pthread_exit(nullptr);
+    std::this_thread::yield();
+}
+void ack_kick() {}
 
 } // namespace tessera::plat

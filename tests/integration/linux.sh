@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# linux.sh TARGET: boot the default Linux guest with the checks initramfs (scripts/guest-images
+# linux.sh TARGET [CPUS MACHINE_CPUS]: boot the default Linux guest with the checks initramfs (scripts/guest-images
 # --checks: memory, tmpfs I/O, fork/exec, pipes, timers, interrupts, SIGILL on pseries, then
-# poweroff -f) and check what its userspace printed and that the run ends with status 0.
+# poweroff -f) and check what its userspace printed and that the run ends with status 0. With
+# CPUS > 1 the LPAR has that many vcpus (on MACHINE_CPUS physical ones) and the checks include
+# the number of CPUs Linux brought up.
 set -uo pipefail
-target=$1
+target=$1 cpus=${2:-1} machine_cpus=${3:-1}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=$(mktemp); trap 'rm -f "$out"' EXIT
 "$root/scripts/run" --target "$target" --guest-checks --memory 512M --timeout 400 \
+    --cpus "$cpus" --machine-cpus "$machine_cpus" \
     --no-setup --no-build </dev/null >"$out" 2>&1
 status=$?
 tr -d '\r' < "$out" | grep -v '^\[ *[0-9.]*,[0-9]\]' | grep -vE '^\[ +[0-9]+\.[0-9]+\] ' # no kernel log
@@ -22,8 +25,9 @@ expect "CHECK pipes: ok" "pipes"
 expect "CHECK timers: ok" "timers"
 expect "CHECK interrupts: ok" "interrupts"
 [ "$target" != pseries ] || expect "CHECK sigill: ok" "an illegal instruction is one process's SIGILL"
+[ "$cpus" -eq 1 ] || expect "CHECK cpus: ok \($cpus CPUs online\)" "Linux brought up $cpus CPUs"
 expect "^[0-9]+ passed, 0 failed" "the guest's checks all passed"
 expect "lpar linux: stopped \(power-off\)" "the guest powered its LPAR off"
 [ $status -eq 0 ] || { echo "FAILED: scripts/run exited $status"; fails=$((fails+1)); }
-echo "$target linux: $([ $fails -eq 0 ] && echo PASS || echo FAIL)"
+echo "$target linux ($cpus CPUs, $machine_cpus machine CPUs): $([ $fails -eq 0 ] && echo PASS || echo FAIL)"
 [ $fails -eq 0 ]

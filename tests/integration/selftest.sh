@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# selftest.sh TARGET: run the test LPARs under the TARGET image (scripts/run --selftest) and
-# check the hypervisor's summary: at least 30 checks, none failed, exit status 0.
+# selftest.sh TARGET [MACHINE_CPUS]: run the test LPARs under the TARGET image (scripts/run
+# --selftest --machine-cpus MACHINE_CPUS, default 1) and check the hypervisor's summary: at least
+# 30 checks, none failed, exit status 0; with several machine CPUs, that the hypervisor started
+# them all.
 set -uo pipefail
-target=$1
+target=$1 machine_cpus=${2:-1}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=$(mktemp); trap 'rm -f "$out"' EXIT
-"$root/scripts/run" --target "$target" --selftest --no-setup --no-build </dev/null >"$out" 2>&1
+"$root/scripts/run" --target "$target" --selftest --machine-cpus "$machine_cpus" \
+    --no-setup --no-build </dev/null >"$out" 2>&1
 status=$?
 grep -v '^\[ *[0-9.]*,[0-9]\]' "$out" # skiboot's own log lines are noise here
 summary=$(tr -d '\r' < "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n1)
@@ -15,5 +18,8 @@ fails=0
 [ "${passed:-0}" -ge 30 ] || { echo "FAILED: only ${passed:-0} checks ran (want >= 30)"; fails=1; }
 case $summary in *" 0 failed") ;; *) echo "FAILED: $summary"; fails=1 ;; esac
 [ $status -eq 0 ] || { echo "FAILED: scripts/run exited $status"; fails=1; }
-echo "$target selftest: $([ $fails -eq 0 ] && echo PASS || echo FAIL) ($summary)"
+if [ "$machine_cpus" -gt 1 ] && ! tr -d '\r' < "$out" | grep -E "^powernv: $machine_cpus physical CPU\(s\)" >/dev/null; then
+    echo "FAILED: the hypervisor did not report $machine_cpus physical CPUs"; fails=1
+fi
+echo "$target selftest ($machine_cpus machine CPUs): $([ $fails -eq 0 ] && echo PASS || echo FAIL) ($summary)"
 [ $fails -eq 0 ]

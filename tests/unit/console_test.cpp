@@ -4,6 +4,7 @@
 
 #include "common/console.hpp"
 #include "common/lpar.hpp"
+#include "tests/fake/arch_fake.hpp"
 #include "tests/fake/plat_fake.hpp"
 
 using namespace tessera;
@@ -11,6 +12,11 @@ using namespace tessera;
 static_assert(console::kMaxTerminals >= kMaxLpars, "every LPAR needs a console position");
 
 namespace {
+
+// Lets `ms` milliseconds of the fake timebase pass.
+void wait_ms(u64 ms) {
+    fake::timebase_now += plat::timebase_hz() / 1000 * ms;
+}
 
 const u8* bytes(const char* s) {
     return reinterpret_cast<const u8*>(s);
@@ -104,7 +110,8 @@ TEST_CASE_FIXTURE(Fixture, "console: partial lines are prefixed once, broken by 
     CHECK(fake::console_out == "[lpar-a] / # ls\r\n");
     fake::console_out.clear();
     put(a, "half");
-    mux.poll_input(); // lpar-a's vcpu left the CPU with its line unfinished: shown
+    wait_ms(console::kPartialLineHoldMs);
+    mux.poll_input(); // lpar-a's line stayed unfinished for a while: shown
     put(b, "other\n");
     put(a, " rest\n");
     // lpar-b's line breaks lpar-a's "half"; its rest is named again
@@ -120,8 +127,10 @@ TEST_CASE_FIXTURE(Fixture, "console: the focused LPAR's line written in pieces s
     CHECK(fake::console_out == "[lpar-b] other\n[lpar-a] VSCSI server: exported\n");
     fake::console_out.clear();
     put(a, "/ # ");
+    mux.poll_input(); // the core polls between slices: too soon
     CHECK(fake::console_out.empty());
-    mux.poll_input(); // the core polls between slices: the prompt shows
+    wait_ms(console::kPartialLineHoldMs);
+    mux.poll_input(); // a prompt: it shows once it has waited
     CHECK(fake::console_out == "[lpar-a] / # ");
 }
 
@@ -307,6 +316,7 @@ TEST_CASE_FIXTURE(Fixture, "console: an LPAR without the focus is held until its
     put(b, "ok - H_PUT_");
     CHECK(fake::console_out.empty()); // held: lpar-b has no focus
     put(a, "prompt # ");
+    wait_ms(console::kPartialLineHoldMs);
     mux.poll_input();
     put(b, "TERM_CHAR\n");
     CHECK(fake::console_out == "[lpar-a] prompt # \r\n[lpar-b] ok - H_PUT_TERM_CHAR\n");

@@ -8,10 +8,12 @@
 #include "tests/fake/arch_fake.hpp"
 #include "tests/fake/plat_fake.hpp"
 
+#include <atomic>
 #include <cstring>
 #include <doctest/doctest.h>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace tessera;
@@ -277,4 +279,95 @@ TEST_CASE("run: a client that powers off cleanly adds no summary line") {
     CHECK(s.passed == 0);
     CHECK(s.failed == 0);
     CHECK(fake::console_out.find("passed") == std::string::npos);
+}
+
+namespace {
+// Counts the occurrences of `needle` in the console output.
+usize count_in_console(const std::string& needle) {
+    usize n = 0;
+    for (usize at = fake::console_out.find(needle); at != std::string::npos;
+         at = fake::console_out.find(needle, at + 1))
+        ++n;
+    return n;
+}
+
+// Runs the machine with a second thread playing physical CPU 1 (common/run.cpp secondary_main).
+RunSummary run_on_two_cpus(Machine& m) {
+    fake::machine_cpus = 2;
+    fake::secondaries_exit = false;
+    std::thread cpu1([] {
+        fake::this_cpu = 1;
+        secondary_main(1);
+    });
+    RunSummary s = m.run();
+    fake::secondaries_exit = true;
+    cpu1.join();
+    fake::machine_cpus = 1;
+    return s;
+}
+} // namespace
+
+TEST_CASE("run: two CPUs: vcpus run on both; an IPI wakes a ceded vcpu across CPUs") {
+    Machine m("[lpar duo]\nmemory = 16M\ncpus = 2\nkernel = k\nkind = test\n"
+              "[lpar solo]\nmemory = 16M\nkernel = k\nkind = test\n");
+    std::atomic<u32> ran_on[2] = {};
+    std::atomic<bool> v1_ceded{false}, ipi_sent{false}, v1_got_ipi{false};
+    fake::guest = [&](Vcpu& v) {
+        ++ran_on[arch::cpu_index()];
+        const bool duo = std::strcmp(v.lpar->name, "duo") == 0;
+        if (!duo) // solo keeps a CPU busy until duo is done
+            return v1_got_ipi ? test_exit(v, 1, 0) : VcpuExit::Preempted;
+        if (v.index == 1) {
+            if (v.arch.step == 0) {
+                fake::hcall(v, hcall::H_CPPR, 0xff);
+                v.arch.step = 1;
+                VcpuExit e = VcpuExit::Preempted;
+                fake::exit_for(fake::hcall(v, hcall::H_CEDE).after, e);
+                v1_ceded = e == VcpuExit::Ceded;
+                return e;
+            }
+            if (v.arch.step == 1 && ipi_sent) {
+                auto x = fake::hcall(v, hcall::H_XIRR);
+                fake::hcall(v, hcall::H_IPI, 1, 0xff);
+                fake::hcall(v, hcall::H_EOI, x.rets[0]);
+                v1_got_ipi = (x.rets[0] & 0xffffff) == 2;
+                v.arch.step = 2;
+            }
+            return VcpuExit::Preempted;
+        }
+        // vcpu 0: once CPU 1 has run something and vcpu 1 sleeps, IPI it; done when it took it.
+        if (!ipi_sent && ran_on[1] > 0 && v1_ceded) {
+            fake::hcall(v, hcall::H_IPI, 1, 5);
+            ipi_sent = true;
+        }
+        return v1_got_ipi ? test_exit(v, 1, 0) : VcpuExit::Preempted;
+    };
+    RunSummary s = run_on_two_cpus(m);
+    CHECK(ran_on[0] > 0);
+    CHECK(ran_on[1] > 0);
+    CHECK(v1_got_ipi);
+    CHECK(s.passed == 2);
+    CHECK(s.failed == 0);
+    CHECK(count_in_console("lpar duo: stopped (") == 1);
+    CHECK_FALSE(m.lpar("duo").memory.size());
+    CHECK_FALSE(m.lpar("solo").memory.size());
+}
+
+TEST_CASE("run: two CPUs: an LPAR that ends while its other vcpu runs elsewhere ends once") {
+    Machine m("[lpar duo]\nmemory = 16M\ncpus = 2\nkernel = k\nkind = test\n");
+    std::atomic<u32> ran_on[2] = {};
+    std::atomic<bool> v1_on_cpu{false};
+    fake::guest = [&](Vcpu& v) {
+        ++ran_on[arch::cpu_index()];
+        if (v.index == 1) { // spins; its LPAR ends under it
+            v1_on_cpu = true;
+            return VcpuExit::Preempted;
+        }
+        return v1_on_cpu && ran_on[1] > 0 ? test_exit(v, 1, 0) : VcpuExit::Preempted;
+    };
+    RunSummary s = run_on_two_cpus(m);
+    CHECK(s.passed == 1);
+    CHECK(count_in_console("lpar duo: stopped (") == 1);
+    CHECK_FALSE(m.lpar("duo").memory.size());
+    for (u32 i = 0; i < 2; ++i) CHECK(m.lpar("duo").vcpus[i].pcpu == kNoPcpu);
 }

@@ -1,9 +1,13 @@
 #include "common/sched.hpp"
 
+#include "common/spinlock.hpp"
+
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace tessera;
@@ -241,4 +245,58 @@ TEST_CASE("a registered vcpu of an LPAR that is not running yet is not picked") 
     REQUIRE(l->start());
     CHECK(s.pick(0) == &l->vcpus[0]);
     CHECK(std::string(to_string(Outcome::Ceded)) == "ceded");
+}
+
+TEST_CASE("idle CPUs: claim_idle hands out another idle CPU once, waiting counts Runnable vcpus") {
+    Machine m(3);
+    Scheduler& s = m.sched;
+    CHECK(s.waiting() == 4);
+    CHECK(s.claim_idle(0) == kNoPcpu); // nobody idles yet
+    s.set_idle(0, true);
+    s.set_idle(2, true);
+    s.set_idle(7, true); // no such CPU: ignored
+    CHECK(s.is_idle(2));
+    CHECK_FALSE(s.is_idle(7));
+    CHECK(s.claim_idle(0) == 2); // not itself
+    CHECK_FALSE(s.is_idle(2));   // claimed: its kick is on the way
+    CHECK(s.claim_idle(0) == kNoPcpu);
+    CHECK(s.claim_idle(1) == 0);
+    Vcpu* v = s.pick(1);
+    REQUIRE(v);
+    CHECK(s.waiting() == 3);
+    s.put_back(*v, Outcome::Ceded);
+    CHECK(s.waiting() == 3);
+    CHECK(s.wake(*v));
+    CHECK(s.waiting() == 4);
+}
+
+TEST_CASE("threads: two CPUs pick and put back under one lock; a vcpu is never on both") {
+    Machine m(2);
+    Spinlock lock;
+    std::atomic<int> on_cpu[4] = {};
+    std::atomic<bool> twice{false};
+    std::atomic<u64> slices{0};
+    auto cpu = [&](u32 self) {
+        for (int i = 0; i < 5000; ++i) {
+            Vcpu* v;
+            {
+                LockGuard g(lock);
+                v = m.sched.pick(self);
+            }
+            if (!v) continue;
+            const int slot = static_cast<int>(v->lpar == m.a ? 0 : 1 + v->index);
+            if (on_cpu[slot].fetch_add(1) != 0) twice = true; // "runs" outside the lock
+            on_cpu[slot].fetch_sub(1);
+            ++slices;
+            LockGuard g(lock);
+            m.sched.put_back(*v, i % 3 == 0 ? Outcome::Ceded : Outcome::Preempted);
+            if (i % 3 == 0) m.sched.wake(*v);
+        }
+    };
+    std::thread t0(cpu, 0), t1(cpu, 1);
+    t0.join();
+    t1.join();
+    CHECK_FALSE(twice.load());
+    CHECK(slices.load() == 10000); // 4 vcpus for 2 CPUs: neither ever found the queue empty
+    for (u32 p = 0; p < 2; ++p) CHECK(m.sched.current(p) == nullptr);
 }

@@ -6,15 +6,16 @@
  */
 #pragma once
 
-#define PCPU_SCRATCH0 0   /* the guest's r12 while the exit path gets going */
-#define PCPU_VECTOR 8     /* interrupt vector of the current exit */
-#define PCPU_IN_GUEST 16  /* 1 between guest_enter's hrfid and the next interrupt */
-#define PCPU_HV_SP 24     /* hypervisor r1 to return to guest_enter's caller */
-#define PCPU_REGS 32      /* GuestRegs* of the vcpu being run */
-#define PCPU_FAULT 40     /* GuestRegs* where a hypervisor fault saves its registers */
-#define PCPU_FAULT_SP 48  /* stack for the hypervisor fault handler */
+#define PCPU_SCRATCH0 0    /* the guest's r12 while the exit path gets going */
+#define PCPU_VECTOR 8      /* interrupt vector of the current exit */
+#define PCPU_IN_GUEST 16   /* 1 between guest_enter's hrfid and the next interrupt */
+#define PCPU_HV_SP 24      /* hypervisor r1 to return to guest_enter's caller */
+#define PCPU_REGS 32       /* GuestRegs* of the vcpu being run */
+#define PCPU_FAULT 40      /* GuestRegs* where a hypervisor fault saves its registers */
+#define PCPU_FAULT_SP 48   /* stack for the hypervisor fault handler */
 #define PCPU_SCRATCH_CR 56 /* the guest's CR, saved before the exit path compares */
-#define PCPU_SIZE 64
+#define PCPU_NAPPING 64    /* 1 while ppc64_nap waits: the 0x100 wake-up returns to its caller */
+#define PCPU_SIZE 72
 
 /* GuestRegs layout (isa/ppc64/include/arch/regs.hpp). */
 #define REGS_GPR(n) ((n) * 8)
