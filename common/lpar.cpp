@@ -123,7 +123,7 @@ Lpar* LparTable::create(const char* name, u32 vcpu_count, LparError* error) {
     if (why == LparError::None && vcpu_count > kMaxVcpusPerLpar) why = LparError::TooManyVcpus;
     Lpar* slot = nullptr;
     for (usize i = 0; why == LparError::None && i < kMaxLpars && slot == nullptr; ++i) {
-        if (slots_[i].id == 0) slot = &slots_[i];
+        if (slots_[i].id == 0 && !slots_[i].retired) slot = &slots_[i];
     }
     if (why == LparError::None && slot == nullptr) why = LparError::TableFull;
     if (error != nullptr) *error = why;
@@ -149,6 +149,9 @@ void Lpar::sync_vty_irq() {
 
 void LparTable::remove(Lpar& l) {
     if (&l < slots_ || &l >= slots_ + kMaxLpars || l.id == 0) return;
+    bool had_devices = false;
+    for (usize i = 0; i < vio::kMaxLansPerLpar; ++i) had_devices |= l.vio.lan_at(i) != nullptr;
+    for (usize i = 0; i < vio::kMaxVscsiPerLpar; ++i) had_devices |= l.vio.crq_at(i) != nullptr;
     l.id = 0;
     l.name[0] = '\0';
     l.state = LparState::Created;
@@ -169,6 +172,7 @@ void LparTable::remove(Lpar& l) {
     l.control = false;
     l.creator = 0;
     l.released = false;
+    l.retired = had_devices;
 }
 
 Lpar* LparTable::by_id(u32 id) {

@@ -104,6 +104,10 @@ class Lpar {
     bool control = false;
     u32 creator = 0;
     bool released = false;
+    // Set by LparTable::remove for a slot whose LPAR had virtual I/O devices: those live in
+    // static tables and still name this Lpar (a LAN still lists its adapter, a CRQ partner its
+    // device), so the slot is never given to another LPAR, which would receive their traffic.
+    bool retired = false;
 
     // A test LPAR's own verdict, from H_TESSERA_TEST_EXIT (hcall/test.cpp).
     struct TestReport {
@@ -142,8 +146,9 @@ class LparTable {
     // when error is not null).
     Lpar* create(const char* name, u32 vcpu_count, LparError* error = nullptr);
 
-    // Frees the LPAR's slot for reuse: every field back to its initial value (its resources must
-    // have been released already, common/lifecycle.hpp). Nothing for an LPAR not in the table.
+    // Frees the LPAR's slot: every field back to its initial value (its resources must have been
+    // released already, common/lifecycle.hpp). The slot is reused unless the LPAR had virtual
+    // I/O devices (Lpar::retired). Nothing for an LPAR not in the table.
     void remove(Lpar& lpar);
 
     Lpar* by_id(u32 id);

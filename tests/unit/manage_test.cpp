@@ -4,6 +4,7 @@
 #include "common/bundle.hpp"
 #include "common/chunks.hpp"
 #include "common/hosted/bundle_writer.hpp"
+#include "common/llan.hpp"
 #include "common/lpar.hpp"
 #include "common/manage.hpp"
 #include "hcall/dispatch.hpp"
@@ -425,4 +426,21 @@ TEST_CASE("manage: a destroyed LPAR's slot starts clean for the next one") {
     CHECK(a->state == LparState::Created);
     CHECK(a->stop_reason[0] == '\0');
     CHECK(m.call(TLPAR_CONSOLE_READ, {again, 0xa000, 64}).rets[0] == 0); // no old output
+}
+
+TEST_CASE("manage: the slot of a destroyed LPAR with virtual I/O devices is not reused") {
+    Machine m;
+    Lpar* boot = m.lpars->create("lan1", 1); // as the configuration made it, on a LAN
+    REQUIRE(boot);
+    REQUIRE(boot->memory.assign(*m.pool, boot->id, kChunkSize));
+    auto adapter = std::make_unique<llan::Adapter>();
+    adapter->init(*boot, vio::kLanUnitBase, vio::kLanFirstIrq, 0x020000000001);
+    REQUIRE(boot->vio.add_lan(*adapter));
+    const u32 old_id = boot->id;
+    CHECK(m.call(TLPAR_DESTROY, {old_id}).status == H_SUCCESS);
+    CHECK(m.lpars->by_id(old_id) == nullptr);
+    CHECK(!boot->is_live()); // what the LAN still points at never runs again
+    const u64 id = m.create_ok("new");
+    CHECK(id != old_id);
+    CHECK(m.lpars->by_id(old_id) == nullptr);
 }
