@@ -22,15 +22,21 @@ ip link set eth0 up || { say "FAIL no eth0"; exit 1; }
 ip addr add "$ip/16" dev eth0
 
 if [ "$role" = server ]; then
-    # One verdict per connection, one connection per client.
-    (for i in $(seq "$clients"); do nc -l -p 5000 >> /tmp/verdict; done) &
+    # One verdict line per connection. A persistent listener (-ll) runs the sink for each
+    # connection, so a connection that never closes (a client that powers off right after
+    # sending) cannot hold up the others; the server counts lines, not connections.
+    printf '#!/bin/sh\nread -r line && echo "$line" >> /tmp/verdict\n' > /tmp/verdict-sink
+    chmod +x /tmp/verdict-sink
+    : > /tmp/verdict
+    nc -ll -p 5000 -e /tmp/verdict-sink &
     listener=$!
     vscsi-export 64M || { say "FAIL vscsi-export"; exit 1; }
     say "exported"
     for i in $(seq 1500); do
-        kill -0 $listener 2>/dev/null || break
+        [ "$(wc -l < /tmp/verdict)" -ge "$clients" ] && break
         sleep 1
     done
+    kill $listener 2>/dev/null
     while read -r line; do say "client reports: $line"; done < /tmp/verdict
     if [ $crash -eq 1 ]; then
         # vscsi.crash=1: the server panics; its clients must get I/O errors and go on.
