@@ -314,27 +314,13 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, usize size) {
             break;
         }
 
-        Env env{lp, lp.vcpus[0]};
-        const Ret got = dispatch(env, f);
-        static const bool trace = std::getenv("FUZZ_TRACE") != nullptr; // FUZZ_TRACE=1: each step
-        if (trace)
-            std::fprintf(stderr, "step %d: hcall %#llx from lpar %u: %lld\n", step,
-                         static_cast<unsigned long long>(f.opcode), who,
-                         static_cast<long long>(got));
-        if (got != want)
-            std::fprintf(stderr, "step %d: hcall %#llx from lpar %u: got %lld, model %lld\n", step,
-                         static_cast<unsigned long long>(f.opcode), who,
-                         static_cast<long long>(got), static_cast<long long>(want));
-        FUZZ_CHECK(got == want);
-        if (check_ret) FUZZ_CHECK(f.rets[0] == want_ret);
-        FUZZ_CHECK(env.after == After::Resume);
+        dispatch_and_check(lp, f, step, who, {want, check_ret, want_ret});
         for (u32 i = 0; i < kDevices; ++i) FUZZ_CHECK(h.state_matches(i));
         FUZZ_CHECK(m.memory_as_modelled(false));
     }
 
-    // Every window's table (whole on every 8th input: the first, when a crash is replayed).
-    static u64 runs = 0;
-    const bool all = runs++ % 8 == 0;
+    // Every window's table against the model.
+    const bool all = whole_tables_this_input();
     for (u32 i = 0; i < kDevices; ++i)
         FUZZ_CHECK(m.same_table(h.real[i]->window(), h.dev[i].w, all));
     FUZZ_CHECK(m.memory_as_modelled(true));

@@ -16,9 +16,12 @@
 #include "common/chunks.hpp"
 #include "common/lpar.hpp"
 #include "common/tce.hpp"
+#include "hcall/dispatch.hpp"
 #include "tests/fuzz/fuzz.hpp"
 
 #include <array>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <vector>
@@ -335,6 +338,39 @@ inline u64 ioba_value(Input& in, u64 size) {
                      size - 16, size,      size + kPage,   u64{1} << 32, ~u64{0},
                      0x10,      kPage - 8, 2 * kPage - 16, 0x7f0,        15 * kPage};
     return pick(in, v);
+}
+
+// What the model expects of one hcall: its status, and r4 when the model knows it.
+struct Expect {
+    hcall::Ret status = hcall::H_PARAMETER;
+    bool check_ret = false;
+    u64 ret = 0;
+};
+
+// One step of a harness: the hcall in `f` from `lp`'s first vcpu through the dispatch table,
+// compared with the model (FUZZ_TRACE=1 prints every step; a mismatch prints before it aborts).
+// The call must resume its caller: no virtual-I/O hcall blocks or ends the LPAR.
+inline void dispatch_and_check(Lpar& lp, hcall::Frame& f, int step, u32 who, const Expect& want) {
+    hcall::Env env{lp, lp.vcpus[0]};
+    const hcall::Ret got = hcall::dispatch(env, f);
+    static const bool trace = std::getenv("FUZZ_TRACE") != nullptr;
+    const auto op = static_cast<unsigned long long>(f.opcode);
+    if (trace)
+        std::fprintf(stderr, "step %d: hcall %#llx from lpar %u: %lld\n", step, op, who,
+                     static_cast<long long>(got));
+    if (got != want.status)
+        std::fprintf(stderr, "step %d: hcall %#llx from lpar %u: got %lld, model %lld\n", step, op,
+                     who, static_cast<long long>(got), static_cast<long long>(want.status));
+    FUZZ_CHECK(got == want.status);
+    if (want.check_ret) FUZZ_CHECK(f.rets[0] == want.ret);
+    FUZZ_CHECK(env.after == hcall::After::Resume);
+}
+
+// Whether this input compares every window's whole table (every 8th input, the first
+// included, so a replayed crash gets the full check) or only the entries it set.
+inline bool whole_tables_this_input() {
+    static u64 runs = 0;
+    return runs++ % 8 == 0;
 }
 
 } // namespace tessera::fuzz::vio_model
