@@ -148,7 +148,8 @@ void boot_main() {
         plat::power_off(0);
     }
     const u64 hz = plat::timebase_hz();
-    manage::machine().init(lpars, pool, boot_bundle(), &start_lpar, hz ? hz / 1000 : 10'000);
+    manage::machine().init(lpars, pool, boot_bundle(), &start_lpar, hz ? hz / 1000 : 10'000,
+                           &leave_cpus);
     for (const LparConfig& lc : config) create_lpar(lc);
     console::mux().greet();
     RunSummary sum = run_lpars(lpars, config, pool);

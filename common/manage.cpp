@@ -87,6 +87,7 @@ usize History::take(u8* out, usize max) {
 void Manager::Record::reset() {
     cmdline[0] = '\0';
     stopping = false;
+    leaving = false;
     deadline = 0;
     console_held = false;
     console_token = 0;
@@ -94,11 +95,12 @@ void Manager::Record::reset() {
 }
 
 void Manager::init(LparTable& lpars, ChunkPool& pool, const Bundle* bundle, StartHook start_hook,
-                   u64 ticks_per_ms) {
+                   u64 ticks_per_ms, LeaveHook leave_hook) {
     lpars_ = &lpars;
     pool_ = &pool;
     bundle_ = bundle;
     start_ = start_hook;
+    leave_ = leave_hook;
     ticks_per_ms_ = ticks_per_ms ? ticks_per_ms : 1;
 }
 
@@ -252,9 +254,24 @@ Outcome Manager::start(Lpar& caller, u64 id) {
     return {};
 }
 
-void Manager::force_stop(Lpar& lpar, const char* why) {
+bool Manager::off_cpus(Lpar& lpar, const Lpar* waiter, bool wait) {
+    if (leave_ != nullptr) return leave_(lpar, waiter, wait);
+    for (u32 i = 0; i < lpar.vcpu_count; ++i)
+        if (lpar.vcpus[i].pcpu != kNoPcpu) return false;
+    return true;
+}
+
+void Manager::force_stop(Lpar& lpar, const char* why, const Lpar* waiter, bool wait) {
     lpar.stop(why);
     record(lpar).stopping = false;
+    // Its memory must not go back under a vcpu that still runs on another CPU. While this CPU
+    // waits (core lock dropped), `leaving` keeps a destroy from removing the slot.
+    Record& r = record(lpar);
+    r.leaving = true;
+    const bool off = off_cpus(lpar, waiter, wait);
+    r.leaving = false;
+    if (!off) return;          // the run loop releases it when its last vcpu is handed back
+    if (lpar.released) return; // it did so (and said so) while this CPU waited
     log("lpar %s: %s (%s)\n", lpar.name, to_string(lpar.state), lpar.stop_reason);
     release_lpar(lpar, *pool_);
 }
@@ -267,7 +284,7 @@ Outcome Manager::stop(Lpar& caller, u64 id, bool force, u64 deadline_ms, u64 now
     char why[kStopReasonMax];
     if (force) {
         rt::format(why, sizeof why, "stopped by %s", caller.name);
-        force_stop(*l, why);
+        force_stop(*l, why, &caller, true);
         return {};
     }
     Record& r = record(*l);
@@ -286,7 +303,9 @@ void Manager::tick(u64 now) {
         if (l.has_ended()) {
             r.stopping = false;
         } else if (static_cast<i64>(now - r.deadline) >= 0) {
-            force_stop(l, "did not power off by the deadline: stopped");
+            // The boot CPU's loop: no waiting there (the run loop releases it later if a
+            // vcpu of it is still on another CPU).
+            force_stop(l, "did not power off by the deadline: stopped", nullptr, false);
         }
     }
 }
@@ -296,11 +315,19 @@ Outcome Manager::destroy(Lpar& caller, u64 id) {
     Outcome o;
     Lpar* l = find(id, o);
     if (l == nullptr) return {}; // gone already: destroy is idempotent
+    Record& r = record(*l);
+    if (r.leaving) return fail(H_BUSY, TLPAR_E_STATE); // another CPU waits for its vcpus
     if (!l->has_ended()) {
         char why[kStopReasonMax];
         rt::format(why, sizeof why, "destroyed by %s", caller.name);
         l->stop(why);
     }
+    // Its vcpus leave the other CPUs before its memory and slot go: with the core lock dropped
+    // meanwhile, `leaving` keeps a second destroy of it from removing the slot under us.
+    r.leaving = true;
+    const bool off = off_cpus(*l, &caller, true);
+    r.leaving = false;
+    if (!off) return fail(H_BUSY, TLPAR_E_STATE); // the caller was stopped meanwhile
     release_lpar(*l, *pool_);
     log("lpar %s: destroyed by %s\n", l->name, caller.name);
     record(*l).reset();

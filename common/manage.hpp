@@ -61,9 +61,16 @@ class Manager {
   public:
     // Enters a Loaded LPAR's vcpus and hands them to the scheduler (the run loop's).
     using StartHook = bool (*)(Lpar& lpar);
+    // For an LPAR that is no longer Running: kicks the physical CPUs that still run one of its
+    // vcpus and, with `wait`, waits (the core lock dropped) until each has handed it back. True
+    // once no CPU runs one of its vcpus; false without `wait` while one does, or as soon as
+    // `waiter` (the LPAR whose hcall waits) is no longer Running: its own CPU may be the one
+    // another CPU waits for. The run loop's leave_cpus (common/run.hpp); without it (host tests)
+    // a vcpu is on a CPU when its `pcpu` says so.
+    using LeaveHook = bool (*)(Lpar& lpar, const Lpar* waiter, bool wait);
 
     void init(LparTable& lpars, ChunkPool& pool, const Bundle* bundle, StartHook start_hook,
-              u64 ticks_per_ms);
+              u64 ticks_per_ms, LeaveHook leave_hook = nullptr);
     bool ready() const { return lpars_ != nullptr; }
     void shutdown() { lpars_ = nullptr; } // unready again (host tests end their machine)
 
@@ -97,6 +104,7 @@ class Manager {
     struct Record {
         char cmdline[kCmdlineMax] = {};
         bool stopping = false;
+        bool leaving = false; // a stop or destroy waits for its vcpus to leave their CPUs
         u64 deadline = 0;
         bool console_held = false;
         u64 console_token = 0;
@@ -105,13 +113,18 @@ class Manager {
     };
     Record& record(const Lpar& lpar) { return records_[lpar.id - 1]; }
     Outcome target(Lpar& caller, u64 id, Lpar*& out);
-    void force_stop(Lpar& lpar, const char* why);
+    // Stops the LPAR now. Its chunks go back at once when none of its vcpus is on a CPU (after
+    // waiting for them with `wait`); otherwise the run loop gives them back when the last one
+    // is handed back (common/run.cpp reap_if_ended).
+    void force_stop(Lpar& lpar, const char* why, const Lpar* waiter, bool wait);
+    bool off_cpus(Lpar& lpar, const Lpar* waiter, bool wait);
     static void history_sink(void* ctx, vty::Terminal& term);
 
     LparTable* lpars_ = nullptr;
     ChunkPool* pool_ = nullptr;
     const Bundle* bundle_ = nullptr;
     StartHook start_ = nullptr;
+    LeaveHook leave_ = nullptr;
     u64 ticks_per_ms_ = 1;
     u64 next_token_ = 1;
     Record records_[kMaxLpars];

@@ -179,6 +179,25 @@ void core_events() {
     tickle(self);
 }
 
+bool leave_cpus(Lpar& lpar, const Lpar* waiter, bool wait) {
+    if (lpar.is_live()) return false; // its vcpus would just be picked again
+    const u32 self = arch::cpu_index();
+    for (bool kicked = false;; kicked = true) {
+        bool elsewhere = false;
+        for (u32 i = 0; i < lpar.vcpu_count; ++i) {
+            const u32 cpu = lpar.vcpus[i].pcpu;
+            if (cpu == kNoPcpu) continue;
+            if (cpu == self) return false; // this CPU hands it back only after returning
+            elsewhere = true;
+            if (!kicked) plat::kick_cpu(cpu); // vcpu_run sees the LPAR ended and returns
+        }
+        if (!elsewhere) return true;
+        if (!wait || (waiter != nullptr && !waiter->is_live())) return false;
+        core_lock().unlock(); // the other CPU needs the lock to hand the vcpu back
+        core_lock().lock();
+    }
+}
+
 [[noreturn]] void secondary_main(u32 cpu) {
     core_lock().lock();
     while (!run.go) {

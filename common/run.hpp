@@ -20,6 +20,14 @@ struct RunSummary {
 // at the start of run_lpars, and for the management hcalls (TLPAR_START) while it runs.
 bool start_lpar(Lpar& lpar);
 
+// With the core lock held, for an LPAR that is no longer Running (stopped or destroyed by the
+// management hcalls): kicks every other physical CPU that runs one of its vcpus and, with
+// `wait`, waits for them, dropping the core lock between looks, until each CPU has handed its
+// vcpu back (so its memory can go). True once none runs on a CPU; false without `wait` while
+// one does, when one runs on this very CPU, or as soon as `waiter` (the LPAR whose hcall
+// waits) is no longer Running: its CPU may be the one another waits for.
+bool leave_cpus(Lpar& lpar, const Lpar* waiter, bool wait);
+
 // Starts every Loaded LPAR and runs them, time-sliced, until all have ended; then prints a
 // line per LPAR and the summary `N passed, M failed`.
 // Runs on the boot CPU; with several physical CPUs (plat::cpu_count) every CPU runs the same

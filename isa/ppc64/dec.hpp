@@ -14,6 +14,16 @@
 namespace tessera::arch {
 
 inline constexpr i64 kDecMax = 0x7fffffff;
+// The smallest DEC value dec_load writes. QEMU 7.2 (hw/ppc/ppc.c __cpu_ppc_store_decr) takes a
+// write below 3, negative ones included, as "interrupt now": it raises the interrupt and
+// returns without re-arming, so DEC read afterwards still counts from the CPU's previous write
+// (another vcpu's, seconds away). A vcpu that left the CPU before taking that interrupt (an
+// exit with MSR[EE] = 0, a kick, a slice that ran out) had its expiry saved seconds in the
+// future: the interrupt was lost until then (2-vcpu Linux on 2 CPUs: `sleep 1` took up to 4 s,
+// "hard LOCKUP" warnings; the basic test LPAR: 2 of 5 timer ticks in 2 s). So an expired DEC
+// is loaded in two writes: kDecMin first (re-arms: DEC reads back from now on), then the
+// expired value (the interrupt pending at once, as on a real CPU: taken right at guest entry).
+inline constexpr i64 kDecMin = 3;
 
 namespace dec_detail {
 // Under QEMU every mftb and DEC access reads the host clock, and the host may deschedule QEMU
@@ -43,8 +53,9 @@ inline u64 dec_expiry_now() {
 
 // Loads DEC so that it reaches zero at `expiry`, retried while the timebase reads around the
 // write are far apart. The write lands a little after the first read: DEC then expires that
-// little later, never earlier. One that expired so long ago that the 32-bit register would have
-// wrapped stays negative: the interrupt the guest has not taken yet.
+// little later, never earlier. One that has expired (or is about to) is written after a
+// kDecMin (see there): the interrupt the guest has not taken yet is pending at once. One that
+// expired so long ago that the 32-bit register would have wrapped stays negative.
 inline void dec_load(u64 expiry) {
     using namespace dec_detail;
     for (int i = 0; i < kTries; ++i) {
@@ -52,6 +63,7 @@ inline void dec_load(u64 expiry) {
         i64 left = static_cast<i64>(expiry - before);
         if (left > kDecMax) left = kDecMax;
         if (left < -kDecMax) left = -1;
+        if (left < kDecMin) mtspr<Spr::DEC>(static_cast<u64>(kDecMin));
         mtspr<Spr::DEC>(static_cast<u64>(left));
         if (timebase() - before <= kTightTicks) return;
     }

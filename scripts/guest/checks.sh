@@ -178,6 +178,27 @@ if [ -n "$want_cpus" ]; then
     fi
 fi
 
+# --- parallel: with N > 1 CPUs, two busy processes run at the same time: both loops together
+# take about as long as one alone (2x if they took turns). One loop is timed before and after
+# the pair (the host's load changes), sized to take at least a second; the bound is generous.
+busy() { i=0; while [ $i -lt "$1" ]; do i=$((i + 1)); done; }
+if [ -n "$want_cpus" ] && [ "$want_cpus" -gt 1 ]; then
+    n=5000 one=0
+    while [ $n -le 5120000 ]; do
+        t0=$(uptime_cs); busy $n; t1=$(uptime_cs); one=$((t1 - t0))
+        [ $one -lt 100 ] || break
+        n=$((n * 2))
+    done
+    t0=$(uptime_cs); busy $n & busy $n & wait; t1=$(uptime_cs); two=$((t1 - t0))
+    t0=$(uptime_cs); busy $n; t1=$(uptime_cs); one=$(( (one + t1 - t0) / 2 ))
+    max_ratio=160
+    [ -z "${TESSERA_SOAK_ROUND:-}" ] || max_ratio=999999
+    [ $one -gt 0 ] || one=1
+    ratio=$((two * 100 / one))
+    detail="one loop of $n: $one cs, two at once: $two cs, ratio $((ratio / 100)).$(printf %02d $((ratio % 100)))"
+    if [ $ratio -le $max_ratio ]; then ok parallel "$detail"; else fail parallel "$detail (want <= 1.60)"; fi
+fi
+
 # --- interrupts: /proc/interrupts exists and its counters move across a sleep.
 if [ -r /proc/interrupts ]; then
     n0=$(irq_total); sleep 1; n1=$(irq_total)

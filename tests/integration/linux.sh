@@ -3,7 +3,7 @@
 # --checks: memory, tmpfs I/O, fork/exec, pipes, timers, interrupts, SIGILL on pseries, then
 # poweroff -f) and check what its userspace printed and that the run ends with status 0. With
 # CPUS > 1 the LPAR has that many vcpus (on MACHINE_CPUS physical ones) and the checks include
-# the number of CPUs Linux brought up.
+# the number of CPUs Linux brought up and two busy processes running at the same time.
 set -uo pipefail
 target=$1 cpus=${2:-1} machine_cpus=${3:-1}
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -26,6 +26,7 @@ expect "CHECK timers: ok" "timers"
 expect "CHECK interrupts: ok" "interrupts"
 [ "$target" != pseries ] || expect "CHECK sigill: ok" "an illegal instruction is one process's SIGILL"
 [ "$cpus" -eq 1 ] || expect "CHECK cpus: ok \($cpus CPUs online\)" "Linux brought up $cpus CPUs"
+[ "$cpus" -eq 1 ] || expect "CHECK parallel: ok" "two busy processes ran at the same time"
 expect "^[0-9]+ passed, 0 failed" "the guest's checks all passed"
 expect "lpar linux: stopped \(power-off\)" "the guest powered its LPAR off"
 [ $status -eq 0 ] || { echo "FAILED: scripts/run exited $status"; fails=$((fails+1)); }

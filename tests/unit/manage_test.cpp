@@ -444,3 +444,115 @@ TEST_CASE("manage: the slot of a destroyed LPAR with virtual I/O devices is not 
     CHECK(id != old_id);
     CHECK(m.lpars->by_id(old_id) == nullptr);
 }
+
+namespace {
+
+// A stand-in for the run loop's leave_cpus: vcpus "on another CPU" have pcpu != kNoPcpu; a
+// waiting call sees them handed back (unless `caller_stops`), and notes what it saw then.
+struct LeaveFake {
+    int calls = 0;
+    bool waited = false;
+    const Lpar* waiter = nullptr;
+    bool released_before = false; // the LPAR's memory was gone before its vcpus left
+    bool caller_stops = false;    // the waiting caller is stopped meanwhile: give up
+    Machine* reenter = nullptr;   // destroy the same LPAR again from "another CPU" meanwhile
+    u64 reenter_id = 0;
+    Ret reentered = H_SUCCESS;
+};
+LeaveFake leave_fake;
+
+bool fake_leave(Lpar& lpar, const Lpar* waiter, bool wait) {
+    LeaveFake& f = leave_fake;
+    ++f.calls;
+    f.waited |= wait;
+    f.waiter = waiter;
+    f.released_before |= lpar.released;
+    bool on_cpu = false;
+    for (u32 i = 0; i < lpar.vcpu_count; ++i) on_cpu |= lpar.vcpus[i].pcpu != kNoPcpu;
+    if (!on_cpu) return true;
+    if (!wait || f.caller_stops) return false;
+    if (f.reenter) f.reentered = f.reenter->call(TLPAR_DESTROY, {f.reenter_id}).status;
+    for (u32 i = 0; i < lpar.vcpu_count; ++i) lpar.vcpus[i].pcpu = kNoPcpu; // handed back
+    return true;
+}
+
+// A started LPAR "a" whose vcpu 0 runs on physical CPU 1, with the fake hook installed.
+u64 running_elsewhere(Machine& m) {
+    leave_fake = LeaveFake{};
+    manage::machine().init(*m.lpars, *m.pool, m.bundle.get(), &fake_start, 1, &fake_leave);
+    const u64 id = m.create_ok("a", 2 * kChunkSize);
+    REQUIRE(m.load(id, TLPAR_LOAD_PROGRAM, "prog.bin").status == H_SUCCESS);
+    REQUIRE(m.call(TLPAR_START, {id}).status == H_SUCCESS);
+    m.lpars->by_id(static_cast<u32>(id))->vcpus[0].pcpu = 1;
+    return id;
+}
+
+} // namespace
+
+TEST_CASE("manage: destroy waits until the LPAR's vcpus have left the other CPUs") {
+    Machine m;
+    const usize free = m.pool->free_count();
+    const u64 id = running_elsewhere(m);
+    CHECK(m.call(TLPAR_DESTROY, {id}).status == H_SUCCESS);
+    CHECK(leave_fake.waited);
+    CHECK(leave_fake.waiter == m.ctl);
+    CHECK_FALSE(leave_fake.released_before);
+    CHECK(m.lpars->by_id(static_cast<u32>(id)) == nullptr);
+    CHECK(m.pool->free_count() == free);
+}
+
+TEST_CASE("manage: a forced stop waits for the vcpus on other CPUs before the memory goes") {
+    Machine m;
+    const usize free = m.pool->free_count();
+    const u64 id = running_elsewhere(m);
+    Lpar* a = m.lpars->by_id(static_cast<u32>(id));
+    CHECK(m.call(TLPAR_STOP, {id, TLPAR_STOP_FORCE}).status == H_SUCCESS);
+    CHECK(leave_fake.waited);
+    CHECK_FALSE(leave_fake.released_before);
+    CHECK(a->state == LparState::Stopped);
+    CHECK(a->released);
+    CHECK(m.pool->free_count() == free);
+}
+
+TEST_CASE("manage: a caller stopped while it waits gives up; the LPAR stays until destroyed") {
+    Machine m;
+    const usize free = m.pool->free_count();
+    const u64 id = running_elsewhere(m);
+    Lpar* a = m.lpars->by_id(static_cast<u32>(id));
+    leave_fake.caller_stops = true;
+    check_refused(m.call(TLPAR_DESTROY, {id}), H_BUSY, TLPAR_E_STATE);
+    CHECK(a->state == LparState::Stopped);
+    CHECK_FALSE(a->released); // its vcpu is still on CPU 1: the memory stays
+    CHECK(m.pool->free_count() == free - 2);
+    // The run loop hands the vcpu back (and releases the LPAR); destroy then finishes.
+    a->vcpus[0].pcpu = kNoPcpu;
+    leave_fake.caller_stops = false;
+    CHECK(m.call(TLPAR_DESTROY, {id}).status == H_SUCCESS);
+    CHECK(m.lpars->by_id(static_cast<u32>(id)) == nullptr);
+    CHECK(m.pool->free_count() == free);
+}
+
+TEST_CASE("manage: a second destroy while the first waits for the vcpus is told to retry") {
+    Machine m;
+    const usize free = m.pool->free_count();
+    const u64 id = running_elsewhere(m);
+    leave_fake.reenter = &m;
+    leave_fake.reenter_id = id;
+    CHECK(m.call(TLPAR_DESTROY, {id}).status == H_SUCCESS);
+    CHECK(leave_fake.reentered == H_BUSY); // it did not remove the slot under the first
+    CHECK(m.lpars->by_id(static_cast<u32>(id)) == nullptr);
+    CHECK(m.pool->free_count() == free);
+}
+
+TEST_CASE("manage: a graceful stop past its deadline does not release under a running vcpu") {
+    Machine m;
+    const usize free = m.pool->free_count();
+    const u64 id = running_elsewhere(m);
+    Lpar* a = m.lpars->by_id(static_cast<u32>(id));
+    CHECK(m.call(TLPAR_STOP, {id, 0, 100}).status == H_SUCCESS);
+    manage::machine().tick(fake::timebase_now + 200); // the boot CPU's loop: no waiting
+    CHECK(a->state == LparState::Stopped);
+    CHECK_FALSE(leave_fake.waited);
+    CHECK_FALSE(a->released); // the run loop releases it when CPU 1 hands the vcpu back
+    CHECK(m.pool->free_count() == free - 2);
+}

@@ -4,7 +4,12 @@
 // - both hammer H_ENTER / H_REMOVE on the same PTEG: no entry lost or duplicated, each H_REMOVE
 //   gives back exactly the entry its vcpu made, every translation is right while it exists, and
 //   the group is empty at the end;
-// - H_PROD / H_CEDE ping-pong across the vcpus, and H_IPI both ways, a number of rounds.
+// - H_PROD / H_CEDE ping-pong across the vcpus, and H_IPI both ways, a number of rounds;
+// - a decrementer that expired while interrupts were off is still taken after its vcpu left the
+//   CPU twice before taking it, with the other vcpu (DEC far in the future) running in between.
+//   QEMU 7.2 takes a DEC write below 3 (or negative) as "interrupt now" without re-arming, and
+//   a later read then counts from the CPU's previous write: the hypervisor once saved such an
+//   expired DEC as seconds in the future and lost the interrupt (Linux: `sleep 1` took 4 s).
 #include "lpar.hpp"
 #include "mmu.hpp"
 
@@ -18,6 +23,7 @@ constexpr u64 MiB = tessera::MiB;
 constexpr u64 kRounds = 300;    // H_ENTER/H_REMOVE pairs per vcpu
 constexpr u64 kPingPongs = 100; // H_PROD round trips
 constexpr u64 kIpis = 50;       // IPIs each way
+constexpr u64 kDecRounds = 20;  // expired-decrementer rounds
 
 // The two vcpus' pages hash to the same group: vsid ^ page index is equal for both.
 constexpr u64 kSeg = 0x10000000;
@@ -33,6 +39,8 @@ struct Shared {
     u64 ipi_base1 = 0; // vcpu 1's ext_count before the IPI rounds
     u64 ipis_taken[2] = {};
     u32 v1_finished = 0;
+    u32 dec_ready = 0; // vcpu 1 yields in a loop (its DEC far in the future)
+    u32 dec_done = 0;  // vcpu 0 finished the decrementer rounds
 };
 constinit Shared g;
 
@@ -120,6 +128,32 @@ void vcpu1_main() {
     }
     store_release(g.ipis_taken[1], load_acquire(v.ext_count) - base);
     store_release(g.v1_finished, u32{1});
+
+    // Decrementer rounds: keep yielding with DEC far in the future, so that the CPU's last DEC
+    // write before vcpu 0 comes back is this one.
+    if (!wait_until([] { return load_acquire(g.phase) >= 4; }, 60000, 10)) return;
+    isa::irq_disable();
+    isa::timer_set(isa::kTimerMax);
+    store_release(g.dec_ready, u32{1});
+    Deadline d = Deadline::ms(60000);
+    while (load_acquire(g.dec_done) == 0 && !d.expired()) hcall(H_CONFER, 0, 0);
+}
+
+// One round: DEC expires with interrupts off, the vcpu leaves the CPU twice (H_CONFER), then
+// enables interrupts. Returns 0 when the interrupt came, 1 when it did not; `dec` gets DEC as
+// read just before enabling.
+u64 expired_dec_round(i64& dec) {
+    Vcpu& v = this_vcpu();
+    const u64 before = load_acquire(v.timer_ticks);
+    isa::timer_set(ticks_per_ms() / 20); // 50 us
+    spin_until([] { return false; }, 1);
+    hcall(H_CONFER, 0, 0);
+    hcall(H_CONFER, 0, 0);
+    dec = isa::timer_get();
+    isa::irq_enable();
+    const bool got = spin_until([&] { return load_acquire(v.timer_ticks) > before; }, 500);
+    isa::irq_disable();
+    return got ? 0 : 1;
 }
 
 } // namespace
@@ -192,4 +226,26 @@ void lpar_main(const Boot& b) {
     check(load_acquire(g.ipis_taken[1]) == kIpis,
           Detail("%" PRIu64 " taken", load_acquire(g.ipis_taken[1])),
           "vcpu 1 took vcpu 0's %" PRIu64 " IPIs", kIpis);
+
+    // 4. An expired decrementer across two trips off the CPU.
+    const bool was_enabled = isa::irq_enabled();
+    isa::irq_disable();
+    store_release(g.phase, u32{4});
+    spin_until([] { return load_acquire(g.dec_ready) != 0; }, 5000);
+    u64 lost = 0, positive = 0;
+    i64 worst = 0;
+    for (u64 i = 0; i < kDecRounds; ++i) {
+        i64 dec = 0;
+        lost += expired_dec_round(dec);
+        if (dec > 0) ++positive;
+        if (dec > worst) worst = dec;
+    }
+    store_release(g.dec_done, u32{1});
+    if (was_enabled) isa::irq_enable();
+    check(positive == 0, Detail("%" PRIu64 " times, up to %" PRId64 " ticks", positive, worst),
+          "an expired DEC still reads negative after its vcpu left the CPU twice (%" PRIu64
+          " rounds)",
+          kDecRounds);
+    check(lost == 0, Detail("%" PRIu64 " of %" PRIu64 " lost", lost, kDecRounds),
+          "the expired DEC interrupts once interrupts are enabled, every round");
 }
