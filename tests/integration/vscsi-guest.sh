@@ -15,8 +15,10 @@ for arg in $(cat /proc/cmdline); do
     esac
 done
 say() { echo "VSCSI $role: $*"; }
+# pc: the PV kernel has the drivers built in (no /lib/modules); pseries: Debian's modules.
+load() { [ ! -d "/lib/modules/$(uname -r)" ] || modprobe "$1"; }
 
-modprobe ibmveth || { say "FAIL modprobe ibmveth"; exit 1; }
+load ibmveth || { say "FAIL modprobe ibmveth"; exit 1; }
 ip link set lo up
 ip link set eth0 up || { say "FAIL no eth0"; exit 1; }
 ip addr add "$ip/16" dev eth0
@@ -55,7 +57,7 @@ verdict() {
     say "FAIL the server never took the verdict"
 }
 
-modprobe scsi_transport_srp && modprobe ibmvscsi && modprobe sd_mod || { verdict "FAIL modprobe"; exit 1; }
+load scsi_transport_srp && load ibmvscsi && load sd_mod || { verdict "FAIL modprobe"; exit 1; }
 # The server may come up after ibmvscsi probed: then the login does not scan (docs/vscsi.md).
 for i in $(seq 600); do
     [ -b /dev/sda ] && break
@@ -64,7 +66,7 @@ for i in $(seq 600); do
 done
 [ -b /dev/sda ] || { verdict "FAIL no /dev/sda"; exit 1; }
 say "disk /dev/sda: $(cat /sys/block/sda/size) sectors"
-modprobe crc32c_generic && modprobe ext4 || { verdict "FAIL modprobe ext4"; exit 1; }
+load crc32c_generic && load ext4 || { verdict "FAIL modprobe ext4"; exit 1; }
 mke2fs -q /dev/sda >/dev/null 2>&1 || mke2fs /dev/sda || { verdict "FAIL mke2fs"; exit 1; }
 mkdir -p /mnt
 mount -t ext2 /dev/sda /mnt || { verdict "FAIL mount"; exit 1; }
