@@ -66,6 +66,16 @@ void Device::owner_ended() {
     close(kEventPartnerFailed);
 }
 
+void Device::release() {
+    close(kEventPartnerFailed);
+    if (partner_ != nullptr) {
+        if (partner_->partner_ == this) partner_->partner_ = nullptr;
+        partner_ = nullptr;
+    }
+    window_.unbind();
+    lpar_ = nullptr;
+}
+
 Ret Device::enable() const {
     return H_SUCCESS; // the partner is never suspended or migrated: nothing to re-enable
 }

@@ -80,6 +80,10 @@ class Device {
     // The device's LPAR stopped or crashed: the queue is gone, the partner gets
     // kEventPartnerFailed.
     void owner_ended();
+    // The device is gone (its LPAR is destroyed): closed as owner_ended() does, unpaired on both
+    // sides (the partner answers H_NOT_FOUND to a new registration, as a device never paired),
+    // the window unbound, no LPAR. init() may give it to another.
+    void release();
 
     bool registered() const { return registered_; }
     bool connected() const; // both queues registered

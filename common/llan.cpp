@@ -28,6 +28,15 @@ void Adapter::init(Lpar& lpar, u32 unit_address, u32 irq, u64 mac) {
     window_.bind(unit_address, lpar.memory);
 }
 
+void Adapter::release() {
+    registered_ = false;
+    signal_ = false;
+    pools_.clear();
+    window_.unbind();
+    lpar_ = nullptr;
+    lan_ = nullptr;
+}
+
 Ret Adapter::register_lan(u64 buffer_list, u64 rx_queue, u64 filter_list, u64 mac) {
     if (registered_) return H_RESOURCE; // ibmveth then frees and registers again (kexec)
     const u32 rxq_ioba = desc_ioba(rx_queue), rxq_len = desc_length(rx_queue);

@@ -76,6 +76,9 @@ class Adapter {
     // The device as configured: unit address (= its window's LIOBN), XICS source, MAC. Binds the
     // window to the LPAR's memory; the adapter starts unregistered.
     void init(Lpar& lpar, u32 unit_address, u32 irq, u64 mac);
+    // The device is gone (its LPAR is destroyed and it left its LAN): unregistered, no receive
+    // buffers, the window unbound (every TCE cleared), no LPAR. init() may give it to another.
+    void release();
     u32 unit_address() const { return unit_address_; }
     u32 irq() const { return irq_; }
     u64 mac() const { return mac_; }

@@ -7,6 +7,7 @@
 #include "common/log.hpp"
 #include "common/rt/format.hpp"
 #include "common/rt/string.hpp"
+#include "common/vio_devices.hpp"
 
 #include <tessera/arch.hpp>
 
@@ -162,8 +163,6 @@ Outcome Manager::create(Lpar& caller, const char* name, u64 memory, u64 vcpus, c
         return fail(H_P3, TLPAR_E_BAD_MEMORY);
     if (vcpus == 0) return fail(H_P4, TLPAR_E_NO_VCPUS);
     if (vcpus > kMaxVcpusPerLpar) return fail(H_P4, TLPAR_E_TOO_MANY_VCPUS);
-    // TODO(bring-up): LANs for run-time LPARs (the adapter table is filled once at boot).
-    if (!is_blank(lans)) return fail(H_PARAMETER, TLPAR_E_LAN);
     if ((memory >> kChunkShift) > pool_->free_count()) return fail(H_NO_MEM, TLPAR_E_NO_MEMORY);
     LparError why = LparError::None;
     Lpar* l = lpars_->create(name, static_cast<u32>(vcpus), &why);
@@ -179,6 +178,14 @@ Outcome Manager::create(Lpar& caller, const char* name, u64 memory, u64 vcpus, c
         release_lpar(*l, *pool_);
         lpars_->remove(*l);
         return fail(H_RESOURCE, TLPAR_E_ISA);
+    }
+    // Its l-lan adapters, as a configured LPAR's `lan =` lines would give them.
+    char lan_why[96] = "";
+    if (!is_blank(lans) && !vio::attach_lan_list(*l, lans, lan_why, sizeof lan_why)) {
+        log("lpar %s: not created: %s\n", l->name, lan_why);
+        release_lpar(*l, *pool_);
+        lpars_->remove(*l);
+        return fail(H_PARAMETER, TLPAR_E_LAN);
     }
     watch_console(*l);
     id = l->id;
@@ -329,6 +336,7 @@ Outcome Manager::destroy(Lpar& caller, u64 id) {
     r.leaving = false;
     if (!off) return fail(H_BUSY, TLPAR_E_STATE); // the caller was stopped meanwhile
     release_lpar(*l, *pool_);
+    vio::release(*l); // its devices leave the tables, so the slot can be reused
     log("lpar %s: destroyed by %s\n", l->name, caller.name);
     record(*l).reset();
     lpars_->remove(*l);

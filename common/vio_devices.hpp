@@ -25,6 +25,19 @@ inline constexpr usize kMaxVscsiDevices = 2 * kConfigMaxVscsiPairs;
 // unit address is taken (the vty's, say).
 bool attach_lans(Lpar& lpar, const LparConfig& lc, char* why, usize why_len);
 
+// A run-time LPAR's LANs (TLPAR_CREATE): `list` names them, separated by spaces or commas (at
+// most kMaxLansPerLpar, each named as a configuration's `lan =` line would be, none twice). The
+// i-th gets what a configured LPAR's i-th `lan =` line without a MAC gets (derived_mac of the
+// two names). All or nothing: false with the reason, and no device attached, when a name is
+// bad, a table or a LAN is full, or an adapter on that LAN has the MAC already.
+bool attach_lan_list(Lpar& lpar, const char* list, char* why, usize why_len);
+
+// Takes the LPAR's devices out of the tables (it is being destroyed; it has ended or never
+// ran): its adapters leave their LANs, its v-scsi devices lose their partners and the partners
+// them, every window is unbound and the bus cleared. The entries, and a LAN nobody is on any
+// more, are free for another LPAR, so nothing in the tables names this one afterwards.
+void release(Lpar& lpar);
+
 // Gives the LPAR its v-scsi devices (client and server CRQ devices, common/crq.hpp) in the
 // order vscsi_devices() lists them: unit address and LIOBN kVscsiUnitBase + i, interrupt source
 // kVscsiFirstIrq + i. Each is paired with its partner if that LPAR's devices exist already (LPARs

@@ -18,6 +18,22 @@ bool Lan::join(Adapter& a) {
     return true;
 }
 
+void Lan::leave(Adapter& a) {
+    for (usize i = 0; i < count_; ++i) {
+        if (members_[i] != &a) continue;
+        for (usize j = i + 1; j < count_; ++j) members_[j - 1] = members_[j];
+        members_[--count_] = nullptr;
+        a.set_lan(nullptr);
+        return;
+    }
+}
+
+bool Lan::has_mac(u64 mac) const {
+    for (usize i = 0; i < count_; ++i)
+        if (members_[i]->mac() == mac) return true;
+    return false;
+}
+
 hcall::Ret Lan::forward(const Adapter& from, const TxFrame& frame) {
     bool dropped = false;
     for (usize i = 0; i < count_; ++i) {

@@ -27,7 +27,10 @@ class Lan {
     void init(const char* name);
     const char* name() const { return name_; }
     bool join(Adapter& a); // false when full
+    // Takes the adapter off the LAN (its LPAR is being destroyed); nothing if it is not on it.
+    void leave(Adapter& a);
     usize member_count() const { return count_; }
+    bool has_mac(u64 mac) const; // whether a member adapter has this MAC
 
     // H_SEND_LOGICAL_LAN after the sender's checks: H_SUCCESS, or H_DROPPED when some receiver
     // that should have had the frame got nothing (no buffer, or its own TCEs refused it).

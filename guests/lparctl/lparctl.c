@@ -83,7 +83,7 @@ static const char *reason_text(u64 r)
         [TLPAR_E_BUSY] = "the console has another writer (--force takes it over)",
         [TLPAR_E_BAD_TOKEN] = "the console was taken over",
         [TLPAR_E_ISA] = "the hypervisor cannot host another LPAR",
-        [TLPAR_E_LAN] = "LANs for new LPARs are not supported yet",
+        [TLPAR_E_LAN] = "a LAN could not be attached (a bad or repeated name, or no room)",
     };
     return r < sizeof text / sizeof text[0] && text[r] ? text[r] : "refused";
 }

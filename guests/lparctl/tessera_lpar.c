@@ -1,14 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tessera_lpar: /dev/tessera-lpar for lparctl on a pseries Linux in a Tessera control LPAR
- * (docs/management.md). Loads only where the device tree has /tessera-lpar-control; passes only
- * the management block's hcall numbers, for CAP_SYS_ADMIN.
+ * tessera_lpar: /dev/tessera-lpar for lparctl in a Tessera control LPAR (docs/management.md).
+ * Passes only the management block's hcall numbers, for CAP_SYS_ADMIN. One source for both
+ * targets:
+ * - pseries: an out-of-tree module for Debian's stock kernel (scripts/guest-tools); it loads
+ *   only where the device tree has /tessera-lpar-control;
+ * - pc: built into the PV kernel (CONFIG_TESSERA_LPAR_CONTROL, guests/linux-ia32/files); it
+ *   registers only where the block answers (TLPAR_FREE_MEMORY is not H_FUNCTION). Hcalls go
+ *   through the PV kernel's plpar_hcall9() (asm/hvcall.h of its VIO patch): 64-bit arguments,
+ *   results as unsigned long (32 bits, which every result of the block fits in on pc but a
+ *   4 GiB memory size).
  */
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#ifdef CONFIG_OF
 #include <linux/of.h>
+#endif
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/hvcall.h>
@@ -101,15 +110,27 @@ static struct miscdevice tlpar_dev = {
 	.mode = 0600,
 };
 
-static int __init tlpar_init(void)
+/* Whether this LPAR may use the block (any other LPAR gets H_FUNCTION for all of it). */
+static bool tlpar_is_control(void)
 {
+#ifdef CONFIG_OF
 	struct device_node *np = of_find_compatible_node(NULL, NULL, "tessera,lpar-control");
 
-	if (!np) {
+	of_node_put(np);
+	return np != NULL;
+#else
+	unsigned long rets[PLPAR_HCALL9_BUFSIZE] = { 0 };
+
+	return plpar_hcall9(TLPAR_FREE_MEMORY, rets, 0) != H_FUNCTION;
+#endif
+}
+
+static int __init tlpar_init(void)
+{
+	if (!tlpar_is_control()) {
 		pr_info("tessera_lpar: not a Tessera control LPAR\n");
 		return -ENODEV;
 	}
-	of_node_put(np);
 	return misc_register(&tlpar_dev);
 }
 

@@ -2,8 +2,8 @@
 # manage.sh TARGET: LPAR management from a control Linux LPAR (docs/management.md). The control
 # LPAR (tests/integration/manage-TARGET.conf, the default busybox initramfs with lparctl, its
 # driver and tests/integration/manage-guest.sh) creates a second Linux LPAR from the bundle's
-# kernel and initramfs, reads its console up to its shell, runs a command there, lists it
-# running, stops it (the guest powers itself off), destroys it and creates it again; bad requests
+# kernel and initramfs on the logical LAN net0, reads its console up to its shell, runs a command
+# there, has it ping the control LPAR over net0, lists it running, stops it (the guest powers itself off), destroys it and creates it again; bad requests
 # get clear errors. The run ends with status 0.
 set -uo pipefail
 target=$1
@@ -17,7 +17,7 @@ guest_images "$target" "$here/manage-guest.sh"
     --config "$here/manage-$target.conf" "${images[@]}" </dev/null >"$out" 2>&1
 status=$?
 tr -d '\r' < "$out" > "$work/log"
-grep -E 'MANAGE|lpar |tessera:|second-says|ID +NAME|^ *[0-9]+ +(ctl|second) ' "$work/log" \
+grep -E 'MANAGE|lpar |tessera:|second-says|second-ping-replies|ID +NAME|^ *[0-9]+ +(ctl|second) ' "$work/log" \
     | grep -vE '^\[ +[0-9]+\.[0-9]+\] '
 fails=0
 expect() {
@@ -26,6 +26,9 @@ expect() {
 expect "MANAGE: ok: create and start second" "lparctl created and started a second Linux LPAR"
 expect "MANAGE: ok: second's console up to its shell" "its console showed its userspace"
 expect "^(\[ctl\] )?second-says-42" "a command ran in its shell"
+expect "MANAGE: ok: eth0 of this LPAR up on net0" "the control LPAR is on the logical LAN net0"
+expect "MANAGE: ok: second pings this LPAR over net0" "the run-time LPAR on net0 pinged it: 5 of 5 replies"
+expect "MANAGE: ok: create on a LAN with a bad name: .*LAN could not be attached" "a clear error for a bad LAN name"
 expect "MANAGE: ok: list shows second running" "list showed it running"
 expect "MANAGE: ok: stop second" "stop powered it off"
 expect "lpar second: stopped \(power-off\)" "... through its own power-off"

@@ -6,7 +6,11 @@
 #include "common/hosted/bundle_writer.hpp"
 #include "common/llan.hpp"
 #include "common/lpar.hpp"
+#include "common/lpar_config.hpp"
 #include "common/manage.hpp"
+#include "common/vio.hpp"
+#include "common/vio_devices.hpp"
+#include "common/vswitch.hpp"
 #include "hcall/dispatch.hpp"
 #include "tests/fake/arch_fake.hpp"
 
@@ -136,7 +140,7 @@ TEST_CASE("manage: create validates name, memory and vcpus before it changes any
     check_refused(m.create("a", 6 * kChunkSize, 1), H_NO_MEM, TLPAR_E_NO_MEMORY);
     check_refused(m.create("a", kChunkSize, 0), H_P4, TLPAR_E_NO_VCPUS);
     check_refused(m.create("a", kChunkSize, kMaxVcpusPerLpar + 1), H_P4, TLPAR_E_TOO_MANY_VCPUS);
-    check_refused(m.create("a", kChunkSize, 1, "net0"), H_PARAMETER, TLPAR_E_LAN);
+    check_refused(m.create("a", kChunkSize, 1, "-net0"), H_PARAMETER, TLPAR_E_LAN);
     CHECK(m.pool->free_count() == free);
     CHECK(m.lpars->count() == 1);
 
@@ -428,7 +432,7 @@ TEST_CASE("manage: a destroyed LPAR's slot starts clean for the next one") {
     CHECK(m.call(TLPAR_CONSOLE_READ, {again, 0xa000, 64}).rets[0] == 0); // no old output
 }
 
-TEST_CASE("manage: the slot of a destroyed LPAR with virtual I/O devices is not reused") {
+TEST_CASE("manage: a destroyed LPAR's devices leave the tables and its slot is reused") {
     Machine m;
     Lpar* boot = m.lpars->create("lan1", 1); // as the configuration made it, on a LAN
     REQUIRE(boot);
@@ -439,10 +443,66 @@ TEST_CASE("manage: the slot of a destroyed LPAR with virtual I/O devices is not 
     const u32 old_id = boot->id;
     CHECK(m.call(TLPAR_DESTROY, {old_id}).status == H_SUCCESS);
     CHECK(m.lpars->by_id(old_id) == nullptr);
-    CHECK(!boot->is_live()); // what the LAN still points at never runs again
+    CHECK(adapter->lpar() == nullptr); // released: nothing names the old LPAR any more
+    CHECK(!adapter->window().bound());
+    CHECK(boot->vio.lan_at(0) == nullptr);
     const u64 id = m.create_ok("new");
-    CHECK(id != old_id);
-    CHECK(m.lpars->by_id(old_id) == nullptr);
+    CHECK(id == old_id);
+}
+
+TEST_CASE("manage: create puts a run-time LPAR on its LANs; destroy takes it off them") {
+    Machine m;
+    const usize free = m.pool->free_count();
+    // Bad lists are refused and change nothing.
+    check_refused(m.create("a", kChunkSize, 1, "mnet0,mnet0"), H_PARAMETER, TLPAR_E_LAN);
+    check_refused(m.create("a", kChunkSize, 1, "m1 m2 m3 m4 m5"), H_PARAMETER, TLPAR_E_LAN);
+    check_refused(m.create("a", kChunkSize, 1, std::string(40, 'n')), H_PARAMETER, TLPAR_E_LAN);
+    check_refused(m.create("a", kChunkSize, 1, "m+1"), H_PARAMETER, TLPAR_E_LAN);
+    CHECK(m.pool->free_count() == free);
+    CHECK(m.lpars->count() == 1);
+
+    Machine::Result ra = m.create("a", kChunkSize, 1, " mnet0, mnet1");
+    REQUIRE(ra.status == H_SUCCESS);
+    Lpar* a = m.lpars->by_id(static_cast<u32>(ra.rets[0]));
+    REQUIRE(a);
+    llan::Adapter* a0 = a->vio.lan(vio::kLanUnitBase);
+    llan::Adapter* a1 = a->vio.lan(vio::kLanUnitBase + 1);
+    REQUIRE((a0 && a1));
+    REQUIRE((a0->lan() && a1->lan()));
+    CHECK(std::string(a0->lan()->name()) == "mnet0");
+    CHECK(std::string(a1->lan()->name()) == "mnet1");
+    CHECK(a0->mac() == derived_mac("a", "mnet0")); // as a `lan =` line without a MAC
+    CHECK(a1->irq() == vio::kLanFirstIrq + 1);
+    CHECK(a->vio.window(vio::kLanUnitBase) == &a0->window());
+    CHECK(a0->lan()->member_count() == 1);
+
+    Machine::Result rb = m.create("b", kChunkSize, 1, "mnet0");
+    REQUIRE(rb.status == H_SUCCESS);
+    Lpar* b = m.lpars->by_id(static_cast<u32>(rb.rets[0]));
+    llan::Adapter* b0 = b->vio.lan(vio::kLanUnitBase);
+    REQUIRE(b0);
+    llan::Lan* lan = b0->lan();
+    CHECK(lan == a0->lan()); // the same switch
+    CHECK(lan->member_count() == 2);
+
+    REQUIRE(m.call(TLPAR_DESTROY, {ra.rets[0]}).status == H_SUCCESS);
+    CHECK(lan->member_count() == 1);
+    CHECK(b0->lan() == lan);
+    CHECK(a0->lpar() == nullptr);
+    CHECK(!a0->window().bound());
+    CHECK(m.call(TLPAR_DESTROY, {rb.rets[0]}).status == H_SUCCESS);
+    CHECK(lan->member_count() == 0);
+
+    // The entries come back: more create/destroy cycles than the machine has adapters and LANs.
+    for (usize i = 0; i < 2 * vio::kMaxLanAdapters; ++i) {
+        CAPTURE(i);
+        const std::string name = "cnet" + std::to_string(i);
+        Machine::Result r = m.create("c", kChunkSize, 1, name + ",mnet0");
+        REQUIRE(r.status == H_SUCCESS);
+        CHECK(r.rets[0] == ra.rets[0]); // the same slot every time
+        REQUIRE(m.call(TLPAR_DESTROY, {r.rets[0]}).status == H_SUCCESS);
+    }
+    CHECK(m.pool->free_count() == free);
 }
 
 namespace {
