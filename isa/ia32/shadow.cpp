@@ -87,10 +87,33 @@ void set_entry(ShadowSpace& s, unsigned slot, unsigned index, u32 value) {
     e = value;
 }
 
+// Drops the space's entries: all of them, or the non-global ones.
+void flush_space(ShadowSpace& s, bool keep_global) {
+    for (unsigned slot = 0; slot < kShadowSlots; ++slot) {
+        if (s.pt[slot] == kNone) continue;
+        if (!keep_global || s.large[slot]) {
+            // A 4 MiB guest page is global or not as a whole: keep its table or drop it.
+            if (!keep_global || s.nonglobal[slot] != 0) drop_table(s, slot);
+            continue;
+        }
+        if (s.nonglobal[slot] == 0) continue;
+        u32* t = page(s.pt[slot]);
+        bool any = false;
+        for (unsigned i = 0; i < 1024; ++i) {
+            if (t[i] & kShadowGlobal)
+                any = true;
+            else
+                t[i] = 0;
+        }
+        s.nonglobal[slot] = 0;
+        if (!any) drop_table(s, slot);
+    }
+}
+
 } // namespace
 
 u32 shadow_root(Vcpu& v) {
-    ShadowSpace& s = v.arch.shadow;
+    ShadowSpace& s = shadow_space(v);
     if (s.pd == kNone) {
         s.pd = take_reclaiming(s, -1);
         if (s.pd == kNone) return 0;
@@ -106,7 +129,7 @@ ShadowFill shadow_fill(Vcpu& v, u32 va, u32 error, u32& guest_error) {
         return ShadowFill::Reflect;
     }
     Optional<RealAddr> frame = v.lpar->memory.translate(LogicalAddr(t.logical & kPteFrame), 4096);
-    ShadowSpace& s = v.arch.shadow;
+    ShadowSpace& s = shadow_space(v);
     if (!frame || shadow_root(v) == 0) { // cannot happen: guest_translate checked the frame
         guest_error = error | kPfP | kPfRsvd;
         return ShadowFill::Reflect;
@@ -131,44 +154,66 @@ ShadowFill shadow_fill(Vcpu& v, u32 va, u32 error, u32& guest_error) {
 }
 
 void shadow_invlpg(Vcpu& v, u32 va) {
-    ShadowSpace& s = v.arch.shadow;
     const unsigned slot = va >> 22;
-    if (slot >= kShadowSlots || s.pt[slot] == kNone) return;
-    if (s.large[slot]) {
-        drop_table(s, slot);
-        return;
+    if (slot >= kShadowSlots) return;
+    for (ShadowSpace& s : v.arch.shadows) {
+        if (s.pt[slot] == kNone) continue;
+        if (s.large[slot])
+            drop_table(s, slot);
+        else
+            set_entry(s, slot, (va >> 12) & 0x3ff, 0);
     }
-    set_entry(s, slot, (va >> 12) & 0x3ff, 0);
 }
 
 void shadow_flush(Vcpu& v, bool keep_global) {
-    ShadowSpace& s = v.arch.shadow;
-    for (unsigned slot = 0; slot < kShadowSlots; ++slot) {
-        if (s.pt[slot] == kNone) continue;
-        if (!keep_global || s.large[slot]) {
-            // A 4 MiB guest page is global or not as a whole: keep its table or drop it.
-            if (!keep_global || s.nonglobal[slot] != 0) drop_table(s, slot);
-            continue;
-        }
-        if (s.nonglobal[slot] == 0) continue;
-        u32* t = page(s.pt[slot]);
-        bool any = false;
-        for (unsigned i = 0; i < 1024; ++i) {
-            if (t[i] & kShadowGlobal)
-                any = true;
-            else
-                t[i] = 0;
-        }
-        s.nonglobal[slot] = 0;
-        if (!any) drop_table(s, slot);
+    ShadowSpace& s = shadow_space(v);
+    if (s.cr3 != v.arch.ctl.cr3) s.ctx = 0;
+    s.cr3 = v.arch.ctl.cr3;
+    flush_space(s, keep_global);
+}
+
+void shadow_flush_all(Vcpu& v) {
+    for (ShadowSpace& s : v.arch.shadows) {
+        flush_space(s, false);
+        s.ctx = 0;
     }
+    shadow_space(v).cr3 = v.arch.ctl.cr3;
+}
+
+bool shadow_switch(Vcpu& v, u64 ctx, u64 gen, u64 prev_gen) {
+    VcpuState& a = v.arch;
+    ShadowSpace& prev = shadow_space(v);
+    if (prev.ctx != 0) prev.gen = prev_gen;
+    prev.used = ++a.shadow_clock;
+    const u32 cr3 = a.ctl.cr3;
+    unsigned pick = kShadowRoots;
+    for (unsigned i = 0; i < kShadowRoots && ctx != 0; ++i) {
+        if (a.shadows[i].ctx == ctx && a.shadows[i].cr3 == cr3) pick = i;
+    }
+    const bool kept = pick < kShadowRoots && a.shadows[pick].gen == gen;
+    if (pick == kShadowRoots) {
+        pick = 0;
+        for (unsigned i = 1; i < kShadowRoots; ++i) {
+            if (a.shadows[i].used < a.shadows[pick].used) pick = i;
+        }
+    }
+    a.shadow_cur = static_cast<u8>(pick);
+    ShadowSpace& s = a.shadows[pick];
+    if (!kept) flush_space(s, (a.ctl.cr4 & kCr4Pge) != 0);
+    s.cr3 = cr3;
+    s.ctx = ctx;
+    s.gen = gen;
+    s.used = ++a.shadow_clock;
+    return kept;
 }
 
 void shadow_release(Vcpu& v) {
-    ShadowSpace& s = v.arch.shadow;
-    for (unsigned slot = 0; slot < kShadowSlots; ++slot) drop_table(s, slot);
-    if (s.pd != kNone) give_back(s.pd);
-    s.pd = kNone;
+    for (ShadowSpace& s : v.arch.shadows) {
+        for (unsigned slot = 0; slot < kShadowSlots; ++slot) drop_table(s, slot);
+        if (s.pd != kNone) give_back(s.pd);
+        s = ShadowSpace{};
+    }
+    v.arch.shadow_cur = 0;
 }
 
 usize shadow_pages_in_use() {
