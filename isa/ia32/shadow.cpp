@@ -110,6 +110,42 @@ void flush_space(ShadowSpace& s, bool keep_global) {
     }
 }
 
+// After a fill at va: the empty shadow entries of the aligned group of kPrefill pages around it
+// whose guest mapping the CPU could hold in its TLB already (present, Accessed set, within the
+// LPAR) are filled too, as a CPU may prefetch translations. Writable only where the guest's entry
+// is dirty, as for a fill; nothing of the guest's tables is changed. Saves one exit per page for
+// code and data the guest touches in runs (fault-around file pages, the kernel's 4 MiB pages).
+constexpr unsigned kPrefill = 16;
+
+void prefill(Vcpu& v, ShadowSpace& s, u32 va, bool large) {
+    const Lpar& lpar = *v.lpar;
+    const GuestControl& c = v.arch.ctl;
+    const unsigned slot = va >> 22, first = ((va >> 12) & 0x3ff) & ~(kPrefill - 1);
+    u32 pde = 0;
+    if (!lpar.memory.copy_out(&pde, LogicalAddr((c.cr3 & kPteFrame) + slot * 4), 4)) return;
+    u32 leaves[kPrefill];
+    if (large) {
+        for (unsigned i = 0; i < kPrefill; ++i)
+            leaves[i] = ((pde & kPdeLargeFrame) | ((first + i) << 12)) | (pde & 0xfff);
+    } else if (!lpar.memory.copy_out(leaves, LogicalAddr((pde & kPteFrame) + first * 4),
+                                     sizeof leaves)) {
+        return;
+    }
+    u32* table = page(s.pt[slot]);
+    for (unsigned i = 0; i < kPrefill; ++i) {
+        const u32 leaf = leaves[i];
+        if (table[first + i] != 0 || (leaf & (kPteP | kPteA)) != (kPteP | kPteA)) continue;
+        const Optional<RealAddr> real = lpar.memory.translate(LogicalAddr(leaf & kPteFrame), 4096);
+        if (!real) continue;
+        const bool writable = (pde & kPteW) && (leaf & kPteW) && (leaf & kPteD);
+        const bool user = (pde & kPteU) && (leaf & kPteU);
+        const bool global = (leaf & kPteG) && (c.cr4 & kCr4Pge);
+        set_entry(s, slot, first + i,
+                  static_cast<u32>(real->value()) | kPteP | (writable ? kPteW : 0) |
+                      (user ? kPteU : 0) | (global ? kShadowGlobal : 0));
+    }
+}
+
 } // namespace
 
 u32 shadow_root(Vcpu& v) {
@@ -150,6 +186,7 @@ ShadowFill shadow_fill(Vcpu& v, u32 va, u32 error, u32& guest_error) {
                       (t.writable && t.dirty ? kPteW : 0) | (t.user ? kPteU : 0) |
                       (t.global ? kShadowGlobal : 0);
     set_entry(s, slot, index, entry);
+    prefill(v, s, va, t.large);
     return ShadowFill::Filled;
 }
 

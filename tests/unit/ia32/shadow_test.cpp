@@ -172,7 +172,10 @@ TEST_CASE("shadow_fill: a 4 MiB guest page is shadowed 4 KiB at a time") {
     CHECK(entry_of(v, 0x00c05000) == (Machine::real_of(0x01005000) | kRw));
     // Filled before the write of the other page set D in the (one) guest entry: writable now.
     CHECK(entry_of(v, 0x00ffe000) == (Machine::real_of(0x013fe000) | kRw));
-    CHECK(entry_of(v, 0x00c06000) == 0);
+    // Prefilled: the rest of the aligned group of 16 pages around a fill (the guest's entry is
+    // accessed and dirty by now), nothing beyond it.
+    CHECK(entry_of(v, 0x00c06000) == (Machine::real_of(0x01006000) | kRw));
+    CHECK(entry_of(v, 0x00c10000) == 0);
     CHECK(shadow_space(v).large[3]);
     CHECK(g.pde(0x00c00000) == (0x01000000 | kRw | kPtePs | kPteA | kPteD));
 }
@@ -479,6 +482,40 @@ TEST_CASE("shadow_switch: more spaces than roots reuse the least recently used o
     CHECK_FALSE(shadow_switch(v, 1, 1, 1));
     CHECK(entry_of(v, 0x00400000) == 0);
     CHECK(shadow_pages_in_use() <= start + 2 * kShadowRoots);
+    shadow_release(v);
+    CHECK(shadow_pages_in_use() == start);
+}
+
+TEST_CASE("shadow_fill prefills the group's accessed guest entries, writable only if dirty") {
+    Machine m;
+    const usize start = shadow_pages_in_use();
+    Vcpu& v = m.vcpu();
+    GuestPaging g(m);
+    g.enable(v);
+    const u32 base = 0x00400000;
+    g.map(base + 0x0000, 0x200000, kRw);                  // the one that faults
+    g.map(base + 0x1000, 0x201000, kRw | kPteA);          // accessed: read-only shadow
+    g.map(base + 0x2000, 0x202000, kRw | kPteA | kPteD);  // accessed and dirty: writable
+    g.map(base + 0x3000, 0x203000, kRw);                  // never accessed: left alone
+    g.map(base + 0x4000, kLparSize, kRw | kPteA | kPteD); // past the LPAR: left alone
+    g.map(base + 0x5000, 0x205000, kPteP | kPteA);        // supervisor read-only
+    g.map(base + 0x10000, 0x210000, kRw | kPteA);         // the next group: left alone
+    const u32 pte3 = g.pte(base + 0x3000);
+    REQUIRE(fill(v, base + 0x0123, 0) == ShadowFill::Filled);
+    CHECK(entry_of(v, base) == (Machine::real_of(0x200000) | kPteP | kPteU));
+    CHECK(entry_of(v, base + 0x1000) == (Machine::real_of(0x201000) | kPteP | kPteU));
+    CHECK(entry_of(v, base + 0x2000) == (Machine::real_of(0x202000) | kRw));
+    CHECK(entry_of(v, base + 0x3000) == 0);
+    CHECK(g.pte(base + 0x3000) == pte3); // the guest's entries are not touched
+    CHECK(entry_of(v, base + 0x4000) == 0);
+    CHECK(entry_of(v, base + 0x5000) == (Machine::real_of(0x205000) | kPteP));
+    CHECK(entry_of(v, base + 0x10000) == 0);
+    CHECK(shadow_space(v).nonglobal[1] == 4);
+    // A prefilled entry the guest then writes: faults once (not writable), the fill sets D.
+    u32 ge = 0;
+    CHECK(fill(v, base + 0x1000, kPfP | kPfW, &ge) == ShadowFill::Filled);
+    CHECK(entry_of(v, base + 0x1000) == (Machine::real_of(0x201000) | kRw));
+    CHECK((g.pte(base + 0x1000) & kPteD) != 0);
     shadow_release(v);
     CHECK(shadow_pages_in_use() == start);
 }
