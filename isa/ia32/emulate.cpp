@@ -70,7 +70,7 @@ struct Emu {
             if (!(value & kCr0Pe)) return gp(); // no real mode
             const u32 changed = c.cr0 ^ value;
             c.cr0 = value;
-            if (changed & (kCr0Pg | kCr0Wp)) shadow_flush(v, false);
+            if (changed & (kCr0Pg | kCr0Wp)) shadow_flush_all(v);
             return done();
         }
         case 2:
@@ -84,7 +84,7 @@ struct Emu {
             if (value & ~kCr4Allowed) return gp();
             const u32 changed = c.cr4 ^ value;
             c.cr4 = value;
-            if (changed & (kCr4Pse | kCr4Pge)) shadow_flush(v, false);
+            if (changed & (kCr4Pse | kCr4Pge)) shadow_flush_all(v);
             return done();
         }
         default:

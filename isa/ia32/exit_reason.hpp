@@ -29,6 +29,8 @@ enum class Exit : u8 {
     VirqExternal,   // vext: its XICS interrupt delivered
     VirqHeld,       // held: an interrupt held back (virtual IF clear: `pending` set)
     ExitWindow,     // window: an interrupt taken in the guest's return window (the iret done)
+    MmKept,         // mmkept: H_IA32_SWITCH_MM found the space's shadow kept (no refills)
+    MmNew,          // mmnew: H_IA32_SWITCH_MM had to start the space's shadow afresh
     Reflected = 32, // + vector: an exception reflected to the guest (#PF: its own page faults)
 };
 

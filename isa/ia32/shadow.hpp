@@ -4,8 +4,11 @@
 // permissions, sets its A/D bits and gives logical -> real through the chunks), dropped by
 // invlpg, by cr3 loads (global guest pages survive those when CR4.PGE is set) and by paging-mode
 // changes. An entry is writable only once the guest's entry is dirty, so the first write to a
-// clean page faults and sets D. Tables come from a fixed pool of 4 KiB pages; when it runs dry
-// the tables of the other vcpus are reclaimed (they refault), then this vcpu's own.
+// clean page faults and sets D. Each vcpu keeps kShadowRoots such spaces, one per guest address
+// space it switched to with H_IA32_SWITCH_MM (a tagged TLB: the guest names the space and its
+// flush generation, and a switch back to an unchanged one keeps its entries). Tables come from a
+// fixed pool of 4 KiB pages; when it runs dry the tables of the other spaces are reclaimed (they
+// refault), then the current one's own.
 #pragma once
 
 #include "common/lpar.hpp"
@@ -24,10 +27,24 @@ enum class ShadowFill : u8 {
 // access).
 ShadowFill shadow_fill(Vcpu& v, u32 va, u32 error, u32& guest_error);
 
+// The space the CPU runs on.
+inline ShadowSpace& shadow_space(Vcpu& v) {
+    return v.arch.shadows[v.arch.shadow_cur];
+}
+
+// invlpg: drops va's entry in every space of the vcpu (a global guest page is in all of them).
 void shadow_invlpg(Vcpu& v, u32 va);
-// Drops the vcpu's shadow entries: all of them, or the non-global ones (a cr3 load with PGE).
+// A cr3 load (ctl.cr3 already written): drops the current space's entries, all of them or the
+// non-global ones (with PGE); a different cr3 than the space's forgets which space it was.
 void shadow_flush(Vcpu& v, bool keep_global);
-// Gives every page of the vcpu's shadow (directory included) back to the pool.
+// A paging-mode change: every entry of every space goes, and every space is forgotten.
+void shadow_flush_all(Vcpu& v);
+// H_IA32_SWITCH_MM (ctl.cr3 already written): the guest leaves the current space coherent up to
+// its generation prev_gen and switches to the space `ctx` (0: none) at cr3, whose generation is
+// now `gen`. A kept space of that ctx and cr3 at generation gen is used as it is (true);
+// otherwise the least recently used space takes it, its non-global entries dropped (false).
+bool shadow_switch(Vcpu& v, u64 ctx, u64 gen, u64 prev_gen);
+// Gives every page of the vcpu's shadow spaces (directories included) back to the pool.
 void shadow_release(Vcpu& v);
 
 // Pool statistics (footprint, tests).
@@ -38,7 +55,7 @@ usize shadow_pool_pages();
 // The pool's storage: page `index` as the hypervisor reads and writes it, and its real address
 // for page-table entries (isa/ia32/shadow_pool.cpp in the image: a static array, identity-
 // mapped; host tests give fake real addresses, tests/unit/ia32/host_hooks.cpp).
-inline constexpr usize kShadowPoolPages = 512; // 2 MiB of tables for every vcpu of the machine
+inline constexpr usize kShadowPoolPages = 768; // 3 MiB of tables for every vcpu of the machine
 u32* shadow_pool_page(usize index);
 u32 shadow_page_real(usize index);
 

@@ -8,6 +8,8 @@
 # x86 selftests exit 0 after a [FAIL], so the lines count too). Then runs Debian's
 # stress-ng, one stressor at a time with --verify, and prints for each
 #   STRESS <name> rc=<exit status> ops=<bogo ops/s, real time> sec=<wall seconds>
+#          total=<bogo ops> exits=<traps into the hypervisor meanwhile, or - natively>
+# (exits: /proc/tessera_exits of the pc PV kernel, read before and after the stressor)
 # then "STRESS done" and powers the machine off. stress-ng's exit status: 0 passed, 2 a stressor
 # failed (or --verify found a wrong result), 3 not enough resources, 4 not implemented here,
 # other values a crash of stress-ng itself (128 + signal when killed).
@@ -27,6 +29,11 @@ for arg in $(cat /proc/cmdline); do
     stress.list=*) list=$(echo "${arg#stress.list=}" | tr ',' ' ') ;;
     esac
 done
+
+# The LPAR's traps into the hypervisor so far (pc PV kernel), or "-".
+exits_now() {
+    if [ -r /proc/tessera_exits ]; then awk '{ print $2 }' /proc/tessera_exits; else echo -; fi
+}
 
 ip link set lo up 2>/dev/null
 echo "STRESS version $(stress-ng --version 2>&1 | head -n1)"
@@ -50,15 +57,20 @@ for s in $list; do
     # instructions QEMU's POWER8 does not have (SIGILL on any machine): one fixed generator.
     extra=""
     [ "$s" = zlib ] && extra="--zlib-method text"
+    e0=$(exits_now)
     read -r t0 _ < /proc/uptime
     # shellcheck disable=SC2086 # $extra is zero or two words
     stress-ng --"$s" "$workers" --timeout "${seconds}s" --verify --metrics-brief $extra \
         --temp-path /tmp >/tmp/stress.log 2>&1
     rc=$?
     read -r t1 _ < /proc/uptime
+    e1=$(exits_now)
     # The metrics line: "stress-ng: info: [pid] NAME  ops  real  usr  sys  ops/s(real)  ops/s(usr+sys)"
     ops=$(awk -v s="$s" '$4 == s && $5 ~ /^[0-9]+$/ { print $9; exit }' /tmp/stress.log)
-    echo "STRESS $s rc=$rc ops=${ops:--} sec=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')"
+    total=$(awk -v s="$s" '$4 == s && $5 ~ /^[0-9]+$/ { print $5; exit }' /tmp/stress.log)
+    exits=-
+    [ "$e0" = - ] || [ "$e1" = - ] || exits=$((e1 - e0))
+    echo "STRESS $s rc=$rc ops=${ops:--} sec=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') total=${total:--} exits=$exits"
     [ $rc -eq 0 ] || grep -E 'fail|error|FAIL|killed|signal' /tmp/stress.log | head -n 3 | sed 's/^/STRESS-LOG /'
 done
 echo "STRESS done"

@@ -48,30 +48,36 @@ inline bool lpar_page(const FakeLpar& m, u32 real) {
     return false;
 }
 
-// Every present entry of the vcpu's shadow tables (but the switcher's slot) maps a page of its
-// own LPAR, through a table of the shadow pool; a writable entry is one the guest's own tables
-// let the kernel write (probe: no side effects), to the same page - unless the guest changed its
-// tables since the last full flush (`stale`: like a TLB, the shadow may lag behind them).
+// Every present entry of each of the vcpu's shadow spaces (but the switcher's slot) maps a page
+// of its own LPAR, through a table of the shadow pool; in the current space a writable entry is
+// one the guest's own tables let the kernel write (probe: no side effects), to the same page -
+// unless the guest changed its tables since the last full flush (`stale`: like a TLB, the shadow
+// may lag behind them; kept spaces of other address spaces always may).
 inline void check_shadow(FakeLpar& m, Vcpu& v, bool stale = false) {
-    if (v.arch.shadow.pd == 0) return;
-    const u32* pd = shadow_pool_page(v.arch.shadow.pd - 1u);
-    FUZZ_CHECK(pd[1023] == fake::kSwitcherPde);
-    for (u32 i = 0; i < 1023; ++i) {
-        if (!(pd[i] & kPteP)) continue;
-        FUZZ_CHECK(!(pd[i] & kPtePs)); // shadows use 4 KiB pages only
-        const u32* pt = fake::shadow_page_at(pd[i] & kPteFrame);
-        FUZZ_CHECK(pt != nullptr);
-        for (u32 j = 0; j < 1024; ++j) {
-            const u32 e = pt[j];
-            if (!(e & kPteP)) continue;
-            FUZZ_CHECK(lpar_page(m, e & kPteFrame));
-            if (stale || !(e & kPteW) || !(v.arch.ctl.cr0 & kCr0Pg) || !(v.arch.ctl.cr0 & kCr0Wp))
-                continue;
-            const u32 va = i << 22 | j << 12;
-            const Translation t = guest_translate(*m.lpar, v.arch.ctl, va, kPfW, true);
-            FUZZ_CHECK(t.ok);
-            const auto real = m.lpar->memory.translate(LogicalAddr(t.logical & kPteFrame), 4096);
-            FUZZ_CHECK(real && real->value() == (e & kPteFrame));
+    for (const ShadowSpace& s : v.arch.shadows) {
+        if (s.pd == 0) continue;
+        const bool current = &s == &shadow_space(v);
+        const u32* pd = shadow_pool_page(s.pd - 1u);
+        FUZZ_CHECK(pd[1023] == fake::kSwitcherPde);
+        for (u32 i = 0; i < 1023; ++i) {
+            if (!(pd[i] & kPteP)) continue;
+            FUZZ_CHECK(!(pd[i] & kPtePs)); // shadows use 4 KiB pages only
+            const u32* pt = fake::shadow_page_at(pd[i] & kPteFrame);
+            FUZZ_CHECK(pt != nullptr);
+            for (u32 j = 0; j < 1024; ++j) {
+                const u32 e = pt[j];
+                if (!(e & kPteP)) continue;
+                FUZZ_CHECK(lpar_page(m, e & kPteFrame));
+                if (!current || stale || !(e & kPteW) || !(v.arch.ctl.cr0 & kCr0Pg) ||
+                    !(v.arch.ctl.cr0 & kCr0Wp))
+                    continue;
+                const u32 va = i << 22 | j << 12;
+                const Translation t = guest_translate(*m.lpar, v.arch.ctl, va, kPfW, true);
+                FUZZ_CHECK(t.ok);
+                const auto real =
+                    m.lpar->memory.translate(LogicalAddr(t.logical & kPteFrame), 4096);
+                FUZZ_CHECK(real && real->value() == (e & kPteFrame));
+            }
         }
     }
 }

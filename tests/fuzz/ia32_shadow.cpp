@@ -1,8 +1,9 @@
 // Fuzzes the ia32 guest page-table walk (isa/ia32/guest_mmu.cpp) and shadow paging
 // (isa/ia32/shadow.cpp) over fake memory: guest tables written by the input (entries biased to
 // the LPAR's end, the neighbour's real addresses, the switcher, large and global pages), then a
-// sequence of translations, shadow fills, invlpg, flushes, cr3 loads, copies through guest-
-// virtual addresses and table changes from two vcpus. Checked: a translation that succeeds gives
+// sequence of translations, shadow fills, invlpg, flushes, cr3 loads, switches between kept
+// shadow spaces (H_IA32_SWITCH_MM), copies through guest-virtual addresses and table changes
+// from two vcpus. Checked: a translation that succeeds gives
 // a logical address inside the LPAR and never one for the switcher's 4 MiB; every shadow entry
 // maps one of the LPAR's pages and, while the guest's tables are unchanged, is writable only
 // where the guest's are; the neighbour's memory is intact.
@@ -108,6 +109,12 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, usize size) {
             shadow_invlpg(v, va);
             break;
         case 4:
+            if (op & 0x20) { // H_IA32_SWITCH_MM: a kept space may lag behind the tables
+                v.arch.ctl.cr3 = (op & 0x10) ? kPd : static_cast<u32>(in.edge(entries)) & ~0xfffu;
+                shadow_switch(v, in.byte() % 6, in.byte() % 3, in.byte() % 3);
+                stale[v.index] = true;
+                break;
+            }
             shadow_flush(v, op & 8);
             if (!(op & 8)) stale[v.index] = false;
             break;

@@ -75,8 +75,8 @@ TEST_CASE("emulate: mov to cr3 loads the directory and flushes the shadow (not g
     CHECK(e.run({0x0f, 0x22, 0xd8}) == Emulated::Done); // mov %eax, %cr3
     CHECK(e.r.eip == kCode + 3);
     CHECK(e.v.arch.ctl.cr3 == g.pd);
-    CHECK(e.v.arch.shadow.pt[1] != 0); // global: kept
-    CHECK(e.v.arch.shadow.pt[2] == 0); // gone
+    CHECK(shadow_space(e.v).pt[1] != 0); // global: kept
+    CHECK(shadow_space(e.v).pt[2] == 0); // gone
     CHECK(shadow_pages_in_use() == tables - 1);
 
     // Without PGE everything goes.
@@ -84,7 +84,7 @@ TEST_CASE("emulate: mov to cr3 loads the directory and flushes the shadow (not g
     e.r.ebx = g.pd | 0x18;
     CHECK(e.run({0x0f, 0x22, 0xdb}) == Emulated::Done); // mov %ebx, %cr3
     CHECK(e.v.arch.ctl.cr3 == (g.pd | 0x18));
-    CHECK(e.v.arch.shadow.pt[1] == 0);
+    CHECK(shadow_space(e.v).pt[1] == 0);
     CHECK(shadow_pages_in_use() == tables - 2); // the directory stays
 
     // mov %cr3, %esi reads it back.
@@ -106,7 +106,7 @@ TEST_CASE("emulate: cr0 and cr4 writes, with their checks and flushes") {
     e.r.eax = cr0 | kCr0Ts;
     CHECK(e.run({0x0f, 0x22, 0xc0}) == Emulated::Done); // mov %eax, %cr0
     CHECK(e.v.arch.ctl.cr0 == (cr0 | kCr0Ts));
-    CHECK(e.v.arch.shadow.pt[1] != 0);
+    CHECK(shadow_space(e.v).pt[1] != 0);
     CHECK(e.run({0x0f, 0x06}) == Emulated::Done); // clts
     CHECK(e.v.arch.ctl.cr0 == cr0);
     CHECK(e.r.eip == kCode + 2);
@@ -126,20 +126,20 @@ TEST_CASE("emulate: cr0 and cr4 writes, with their checks and flushes") {
         e.check_reflected(kGpHandler, 0);
         CHECK(e.v.arch.ctl.cr4 == kCr4Pge);
     }
-    CHECK(e.v.arch.shadow.pt[1] != 0);
+    CHECK(shadow_space(e.v).pt[1] != 0);
     // Allowed bits that leave paging alone keep the shadow; PSE/PGE changes flush it all.
     e.r.ecx = kCr4Pge | 0x200 | 0x400;
     CHECK(e.run({0x0f, 0x22, 0xe1}) == Emulated::Done);
     CHECK(e.v.arch.ctl.cr4 == (kCr4Pge | 0x600));
-    CHECK(e.v.arch.shadow.pt[1] != 0);
+    CHECK(shadow_space(e.v).pt[1] != 0);
     e.r.ecx = kCr4Pge | kCr4Pse | 0x600;
     CHECK(e.run({0x0f, 0x22, 0xe1}) == Emulated::Done);
-    CHECK(e.v.arch.shadow.pt[1] == 0);
+    CHECK(shadow_space(e.v).pt[1] == 0);
     // Paging off (PG changes): the global page's table goes too.
     REQUIRE(shadow_fill(e.v, 0x00400000, 0, ge) == ShadowFill::Filled);
     e.r.eax = cr0 & ~kCr0Pg;
     CHECK(e.run({0x0f, 0x22, 0xc0}) == Emulated::Done);
-    CHECK(e.v.arch.shadow.pt[1] == 0);
+    CHECK(shadow_space(e.v).pt[1] == 0);
     CHECK(e.v.arch.ctl.cr0 == (cr0 & ~kCr0Pg));
     // cr2 is writable and readable; mov %cr4, %edx.
     e.r.eax = 0xdeadbeef;
@@ -498,7 +498,7 @@ TEST_CASE("emulate: hlt, cli/sti, mov dr, invlpg, and what is not emulated") {
     u32 ge;
     REQUIRE(shadow_fill(e.v, 0x00400000, 0, ge) == ShadowFill::Filled);
     REQUIRE(shadow_fill(e.v, 0x00401000, 0, ge) == ShadowFill::Filled);
-    const u32* pt = fake::shadow_page_at(shadow_page_real(e.v.arch.shadow.pt[1] - 1u));
+    const u32* pt = fake::shadow_page_at(shadow_page_real(shadow_space(e.v).pt[1] - 1u));
     REQUIRE(pt != nullptr);
     REQUIRE(pt[0] != 0);
     e.r.eax = 0x00400abc;

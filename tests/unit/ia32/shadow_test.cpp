@@ -56,11 +56,11 @@ TEST_CASE("shadow_root: a zeroed directory whose slot 1023 maps the switcher") {
         for (usize j = 0; j < 1024; ++j) shadow_pool_page(i)[j] = 0xdeadbeef;
     Machine m;
     Vcpu& v = m.vcpu();
-    CHECK(v.arch.shadow.pd == 0);
+    CHECK(shadow_space(v).pd == 0);
     const u32 root = shadow_root(v);
     CHECK(root != 0);
     CHECK((root & 0xfff) == 0);
-    CHECK(root == shadow_page_real(v.arch.shadow.pd - 1u));
+    CHECK(root == shadow_page_real(shadow_space(v).pd - 1u));
     CHECK(shadow_pages_in_use() == 1);
     const u32* pd = fake::shadow_page_at(root);
     REQUIRE(pd != nullptr);
@@ -76,7 +76,7 @@ TEST_CASE("shadow_root: a zeroed directory whose slot 1023 maps the switcher") {
     CHECK(other != root);
     CHECK(shadow_pages_in_use() == 2);
     shadow_release(v);
-    CHECK(v.arch.shadow.pd == 0);
+    CHECK(shadow_space(v).pd == 0);
     CHECK(shadow_pages_in_use() == 1);
     shadow_release(v); // twice is harmless
     CHECK(shadow_pages_in_use() == 1);
@@ -99,7 +99,7 @@ TEST_CASE("shadow_fill: real addresses from the chunks, writable once the guest 
     CHECK(fill(v, 0x00801234, 0) == ShadowFill::Filled); // a supervisor read
     CHECK(shadow_pages_in_use() == start + 2);           // directory + one table
     const u32 pde = root_page(v)[2];
-    CHECK((pde & kPteFrame) == shadow_page_real(v.arch.shadow.pt[2] - 1u));
+    CHECK((pde & kPteFrame) == shadow_page_real(shadow_space(v).pt[2] - 1u));
     CHECK((pde & 0xfff) == (kPteP | kPteW | kPteU));
     CHECK(entry_of(v, 0x00801000) == (0x03003000 | kPteP | kPteU)); // read-only for now
     CHECK(g.pte(0x00801000) == (0x01003000 | kRw | kPteA));         // A set, D not
@@ -142,7 +142,7 @@ TEST_CASE("shadow_fill: the guest's own faults are reflected with its error code
     CHECK(fill(v, 0x00400000, kPfP | kPfW, &ge) == ShadowFill::Reflect);
     CHECK(ge == kPfW);
     CHECK(shadow_pages_in_use() == start); // nothing allocated for a fault
-    CHECK(v.arch.shadow.pd == 0);
+    CHECK(shadow_space(v).pd == 0);
     // Permissions.
     CHECK(fill(v, 0x00401000, kPfP | kPfW | kPfU, &ge) == ShadowFill::Reflect);
     CHECK(ge == (kPfP | kPfW | kPfU));
@@ -172,8 +172,11 @@ TEST_CASE("shadow_fill: a 4 MiB guest page is shadowed 4 KiB at a time") {
     CHECK(entry_of(v, 0x00c05000) == (Machine::real_of(0x01005000) | kRw));
     // Filled before the write of the other page set D in the (one) guest entry: writable now.
     CHECK(entry_of(v, 0x00ffe000) == (Machine::real_of(0x013fe000) | kRw));
-    CHECK(entry_of(v, 0x00c06000) == 0);
-    CHECK(v.arch.shadow.large[3]);
+    // Prefilled: the rest of the aligned group of 16 pages around a fill (the guest's entry is
+    // accessed and dirty by now), nothing beyond it.
+    CHECK(entry_of(v, 0x00c06000) == (Machine::real_of(0x01006000) | kRw));
+    CHECK(entry_of(v, 0x00c10000) == 0);
+    CHECK(shadow_space(v).large[3]);
     CHECK(g.pde(0x00c00000) == (0x01000000 | kRw | kPtePs | kPteA | kPteD));
 }
 
@@ -196,12 +199,12 @@ TEST_CASE("shadow_invlpg: one entry, or the whole table of a 4 MiB guest page") 
     CHECK(entry_of(v, 0x00802000) == (Machine::real_of(0x201000) | kPteP | kPteU));
     CHECK(root_page(v)[2] == pde2);
     CHECK(shadow_pages_in_use() == start + 3);
-    CHECK(v.arch.shadow.nonglobal[2] == 1);
+    CHECK(shadow_space(v).nonglobal[2] == 1);
 
     shadow_invlpg(v, 0x00c05000);
     CHECK(root_page(v)[3] == 0);
-    CHECK(v.arch.shadow.pt[3] == 0);
-    CHECK_FALSE(v.arch.shadow.large[3]);
+    CHECK(shadow_space(v).pt[3] == 0);
+    CHECK_FALSE(shadow_space(v).large[3]);
     CHECK(shadow_pages_in_use() == start + 2);
 
     // Slots without a table, and the switcher's slot: nothing happens.
@@ -212,7 +215,7 @@ TEST_CASE("shadow_invlpg: one entry, or the whole table of a 4 MiB guest page") 
     CHECK(shadow_pages_in_use() == start + 2);
     // Without a directory at all.
     shadow_invlpg(m.vcpu(1), 0x00801000);
-    CHECK(m.vcpu(1).arch.shadow.pd == 0);
+    CHECK(shadow_space(m.vcpu(1)).pd == 0);
 }
 
 TEST_CASE("shadow_flush: keep_global keeps the global entries only; otherwise all go") {
@@ -241,7 +244,7 @@ TEST_CASE("shadow_flush: keep_global keeps the global entries only; otherwise al
     CHECK(entry_of(v, 0x00400000) == global_entry);
     CHECK(entry_of(v, 0x00401000) == 0);
     CHECK(root_page(v)[2] == 0); // a table left empty is given back
-    CHECK(v.arch.shadow.pt[2] == 0);
+    CHECK(shadow_space(v).pt[2] == 0);
     CHECK(entry_of(v, 0x00c00000) != 0);
     CHECK(entry_of(v, 0x00c01000) != 0);
     CHECK(root_page(v)[4] == 0);
@@ -265,7 +268,7 @@ TEST_CASE("shadow_flush: keep_global keeps the global entries only; otherwise al
 
     shadow_flush(v, false);
     for (usize i = 0; i < 1023; ++i) CHECK(root_page(v)[i] == 0);
-    for (u16 p : v.arch.shadow.pt) CHECK(p == 0);
+    for (u16 p : shadow_space(v).pt) CHECK(p == 0);
     CHECK(root_page(v)[1023] == fake::kSwitcherPde);
     CHECK(shadow_pages_in_use() == start + 1); // the directory stays
 }
@@ -283,8 +286,8 @@ TEST_CASE("shadow_release gives every page back") {
     CHECK(shadow_pages_in_use() == start + 18);
     shadow_release(m.vcpu(0));
     CHECK(shadow_pages_in_use() == start + 9);
-    CHECK(m.vcpu(0).arch.shadow.pd == 0);
-    for (u16 p : m.vcpu(0).arch.shadow.pt) CHECK(p == 0);
+    CHECK(shadow_space(m.vcpu(0)).pd == 0);
+    for (u16 p : shadow_space(m.vcpu(0)).pt) CHECK(p == 0);
     // The other vcpu's shadow is intact.
     CHECK(entry_of(m.vcpu(1), 7u << 22) == (Machine::real_of(0x207000) | kPteP | kPteU));
     shadow_release(m.vcpu(1));
@@ -313,9 +316,9 @@ TEST_CASE("shadow pool: when it runs dry the other vcpus' tables are reclaimed, 
         REQUIRE(fill(a, slot << 22, 0) == ShadowFill::Filled);
         ++slot;
     }
-    CHECK(slot == kShadowPoolPages - 1); // a directory and 511 tables
+    CHECK(slot == kShadowPoolPages - 1); // a directory and the rest tables
     std::vector<u16> a_pages;
-    for (u16 p : a.arch.shadow.pt)
+    for (u16 p : shadow_space(a).pt)
         if (p) a_pages.push_back(p);
     CHECK(a_pages.size() == kShadowPoolPages - 1);
 
@@ -323,12 +326,12 @@ TEST_CASE("shadow pool: when it runs dry the other vcpus' tables are reclaimed, 
     CHECK(fill(b, 900u << 22, 0) == ShadowFill::Filled);
     CHECK(entry_of(b, 900u << 22) == (Machine::real_of(0x200000) | kPteP | kPteU));
     CHECK(shadow_pages_in_use() == 3);
-    for (u16 p : a.arch.shadow.pt) CHECK(p == 0);
-    const u32* a_pd = fake::shadow_page_at(shadow_page_real(a.arch.shadow.pd - 1u));
+    for (u16 p : shadow_space(a).pt) CHECK(p == 0);
+    const u32* a_pd = fake::shadow_page_at(shadow_page_real(shadow_space(a).pd - 1u));
     for (usize i = 0; i < 1023; ++i) CHECK(a_pd[i] == 0); // no pointer at reclaimed pages
     CHECK(a_pd[1023] == fake::kSwitcherPde);
-    const u16 b_pd = b.arch.shadow.pd, b_pt = b.arch.shadow.pt[900];
-    CHECK(b_pd != a.arch.shadow.pd);
+    const u16 b_pd = shadow_space(b).pd, b_pt = shadow_space(b).pt[900];
+    CHECK(b_pd != shadow_space(a).pd);
     CHECK(b_pt != 0);
     // a refaults fine.
     CHECK(fill(a, 5u << 22, 0) == ShadowFill::Filled);
@@ -339,21 +342,180 @@ TEST_CASE("shadow pool: when it runs dry the other vcpus' tables are reclaimed, 
         REQUIRE(fill(a, slot << 22, 0) == ShadowFill::Filled);
     const u32 last = slot - 1;
     CHECK(fill(a, 1000u << 22, 0) == ShadowFill::Filled);
-    CHECK(b.arch.shadow.pt[900] == 0);
+    CHECK(shadow_space(b).pt[900] == 0);
     CHECK(fake::shadow_page_at(shadow_page_real(b_pd - 1u))[900] == 0);
-    CHECK(b.arch.shadow.pd == b_pd); // directories are not reclaimed
+    CHECK(shadow_space(b).pd == b_pd); // directories are not reclaimed
     CHECK(shadow_pages_in_use() == kShadowPoolPages);
     // ... and when no other vcpu has a table left, its own (all but the new one).
     CHECK(fill(a, 1001u << 22, 0) == ShadowFill::Filled);
     CHECK(entry_of(a, 1001u << 22) != 0);
-    CHECK(a.arch.shadow.pt[last] == 0);
-    CHECK(a.arch.shadow.pt[1000] == 0);
-    CHECK(a.arch.shadow.pt[5] == 0);
+    CHECK(shadow_space(a).pt[last] == 0);
+    CHECK(shadow_space(a).pt[1000] == 0);
+    CHECK(shadow_space(a).pt[5] == 0);
     usize tables = 0;
-    for (u16 p : a.arch.shadow.pt) tables += p != 0;
+    for (u16 p : shadow_space(a).pt) tables += p != 0;
     CHECK(tables == 1);
     CHECK(shadow_pages_in_use() == 3); // a's directory and table, b's directory
     shadow_release(a);
     shadow_release(b);
     CHECK(shadow_pages_in_use() == 0);
+}
+
+TEST_CASE("shadow_switch: a space switched back to at the same generation keeps its entries") {
+    Machine m;
+    const usize start = shadow_pages_in_use();
+    Vcpu& v = m.vcpu();
+    // Two address spaces mapping va 0x00400000 to different pages, a global page in both.
+    GuestPaging a(m, 0x100000, 0x101000);
+    GuestPaging b(m, 0x110000, 0x111000);
+    a.map(0x00400000, 0x200000);
+    b.map(0x00400000, 0x300000);
+    a.map(0x00800000, 0x210000, kRw | kPteG);
+    b.map(0x00800000, 0x210000, kRw | kPteG);
+    a.enable(v, kCr4Pge);
+    const u32 in_a = Machine::real_of(0x200000) | kPteP | kPteU;
+    const u32 in_b = Machine::real_of(0x300000) | kPteP | kPteU;
+
+    CHECK_FALSE(shadow_switch(v, 7, 1, 0)); // a new space
+    REQUIRE(fill(v, 0x00400000, 0) == ShadowFill::Filled);
+    REQUIRE(fill(v, 0x00800000, 0) == ShadowFill::Filled);
+    const u32 root_a = shadow_root(v);
+    CHECK(entry_of(v, 0x00400000) == in_a);
+
+    v.arch.ctl.cr3 = b.pd;
+    CHECK_FALSE(shadow_switch(v, 8, 1, 1));
+    CHECK(shadow_root(v) != root_a);
+    CHECK(entry_of(v, 0x00400000) == 0); // b's own, not a's
+    REQUIRE(fill(v, 0x00400000, 0) == ShadowFill::Filled);
+    REQUIRE(fill(v, 0x00800000, 0) == ShadowFill::Filled);
+    CHECK(entry_of(v, 0x00400000) == in_b);
+
+    // Back to a at the generation it was left at: its root and entries are still there.
+    v.arch.ctl.cr3 = a.pd;
+    CHECK(shadow_switch(v, 7, 1, 1));
+    CHECK(shadow_root(v) == root_a);
+    CHECK(entry_of(v, 0x00400000) == in_a);
+
+    // b's generation moved while it was not loaded: its non-global entries go, global stay.
+    v.arch.ctl.cr3 = b.pd;
+    CHECK_FALSE(shadow_switch(v, 8, 2, 1));
+    CHECK(entry_of(v, 0x00400000) == 0);
+    CHECK(entry_of(v, 0x00800000) != 0);
+
+    // The same ctx at another cr3 is another space (the guest's id alone does not decide).
+    v.arch.ctl.cr3 = 0x120000;
+    CHECK_FALSE(shadow_switch(v, 7, 1, 2));
+    CHECK(entry_of(v, 0x00400000) == 0);
+    // That took an unused root; a's is still kept.
+    v.arch.ctl.cr3 = a.pd;
+    CHECK(shadow_switch(v, 7, 1, 1));
+    CHECK(shadow_root(v) == root_a);
+    CHECK(entry_of(v, 0x00400000) == in_a);
+    shadow_release(v);
+    CHECK(shadow_pages_in_use() == start);
+}
+
+TEST_CASE("shadow_switch: invlpg and mode changes reach every kept space; ctx 0 is never kept") {
+    Machine m;
+    const usize start = shadow_pages_in_use();
+    Vcpu& v = m.vcpu();
+    GuestPaging a(m, 0x100000, 0x101000);
+    GuestPaging b(m, 0x110000, 0x111000);
+    a.map(0x00400000, 0x200000, kRw | kPteG);
+    b.map(0x00400000, 0x200000, kRw | kPteG);
+    a.enable(v, kCr4Pge);
+    shadow_switch(v, 1, 5, 0);
+    REQUIRE(fill(v, 0x00400000, 0) == ShadowFill::Filled);
+    v.arch.ctl.cr3 = b.pd;
+    shadow_switch(v, 2, 5, 5);
+    REQUIRE(fill(v, 0x00400000, 0) == ShadowFill::Filled);
+    // invlpg while b runs also drops a's copy (a global page is in every space).
+    shadow_invlpg(v, 0x00400000);
+    CHECK(entry_of(v, 0x00400000) == 0);
+    v.arch.ctl.cr3 = a.pd;
+    REQUIRE(shadow_switch(v, 1, 5, 5));
+    CHECK(entry_of(v, 0x00400000) == 0);
+    REQUIRE(fill(v, 0x00400000, 0) == ShadowFill::Filled);
+
+    // A paging-mode change empties and forgets every space.
+    shadow_flush_all(v);
+    CHECK(entry_of(v, 0x00400000) == 0);
+    v.arch.ctl.cr3 = b.pd;
+    CHECK_FALSE(shadow_switch(v, 2, 5, 5));
+
+    // A plain cr3 load of another directory forgets the current space's id ...
+    REQUIRE(fill(v, 0x00400000, 0) == ShadowFill::Filled);
+    v.arch.ctl.cr3 = a.pd;
+    shadow_flush(v, true);
+    CHECK(shadow_space(v).ctx == 0);
+    // ... a reload of the same one keeps it.
+    v.arch.ctl.cr3 = b.pd;
+    CHECK_FALSE(shadow_switch(v, 2, 6, 0));
+    shadow_flush(v, true);
+    CHECK(shadow_space(v).ctx == 2);
+
+    // ctx 0 names no space: never kept.
+    v.arch.ctl.cr3 = a.pd;
+    CHECK_FALSE(shadow_switch(v, 0, 1, 6));
+    CHECK_FALSE(shadow_switch(v, 0, 1, 1));
+    shadow_release(v);
+    CHECK(shadow_pages_in_use() == start);
+}
+
+TEST_CASE("shadow_switch: more spaces than roots reuse the least recently used one") {
+    Machine m;
+    const usize start = shadow_pages_in_use();
+    Vcpu& v = m.vcpu();
+    GuestPaging g(m);
+    g.map(0x00400000, 0x200000);
+    g.enable(v);
+    // kShadowRoots + 1 spaces (same directory, different ids: only the ids matter here).
+    for (u64 ctx = 1; ctx <= kShadowRoots + 1; ++ctx) {
+        CHECK_FALSE(shadow_switch(v, ctx, 1, 1));
+        REQUIRE(fill(v, 0x00400000, 0) == ShadowFill::Filled);
+    }
+    // Space 1 was the least recently used: gone. Spaces 3..kShadowRoots+1 are kept.
+    for (u64 ctx = 3; ctx <= kShadowRoots + 1; ++ctx) {
+        CHECK(shadow_switch(v, ctx, 1, 1));
+        CHECK(entry_of(v, 0x00400000) != 0);
+    }
+    CHECK_FALSE(shadow_switch(v, 1, 1, 1));
+    CHECK(entry_of(v, 0x00400000) == 0);
+    CHECK(shadow_pages_in_use() <= start + 2 * kShadowRoots);
+    shadow_release(v);
+    CHECK(shadow_pages_in_use() == start);
+}
+
+TEST_CASE("shadow_fill prefills the group's accessed guest entries, writable only if dirty") {
+    Machine m;
+    const usize start = shadow_pages_in_use();
+    Vcpu& v = m.vcpu();
+    GuestPaging g(m);
+    g.enable(v);
+    const u32 base = 0x00400000;
+    g.map(base + 0x0000, 0x200000, kRw);                  // the one that faults
+    g.map(base + 0x1000, 0x201000, kRw | kPteA);          // accessed: read-only shadow
+    g.map(base + 0x2000, 0x202000, kRw | kPteA | kPteD);  // accessed and dirty: writable
+    g.map(base + 0x3000, 0x203000, kRw);                  // never accessed: left alone
+    g.map(base + 0x4000, kLparSize, kRw | kPteA | kPteD); // past the LPAR: left alone
+    g.map(base + 0x5000, 0x205000, kPteP | kPteA);        // supervisor read-only
+    g.map(base + 0x10000, 0x210000, kRw | kPteA);         // the next group: left alone
+    const u32 pte3 = g.pte(base + 0x3000);
+    REQUIRE(fill(v, base + 0x0123, 0) == ShadowFill::Filled);
+    CHECK(entry_of(v, base) == (Machine::real_of(0x200000) | kPteP | kPteU));
+    CHECK(entry_of(v, base + 0x1000) == (Machine::real_of(0x201000) | kPteP | kPteU));
+    CHECK(entry_of(v, base + 0x2000) == (Machine::real_of(0x202000) | kRw));
+    CHECK(entry_of(v, base + 0x3000) == 0);
+    CHECK(g.pte(base + 0x3000) == pte3); // the guest's entries are not touched
+    CHECK(entry_of(v, base + 0x4000) == 0);
+    CHECK(entry_of(v, base + 0x5000) == (Machine::real_of(0x205000) | kPteP));
+    CHECK(entry_of(v, base + 0x10000) == 0);
+    CHECK(shadow_space(v).nonglobal[1] == 4);
+    // A prefilled entry the guest then writes: faults once (not writable), the fill sets D.
+    u32 ge = 0;
+    CHECK(fill(v, base + 0x1000, kPfP | kPfW, &ge) == ShadowFill::Filled);
+    CHECK(entry_of(v, base + 0x1000) == (Machine::real_of(0x201000) | kRw));
+    CHECK((g.pte(base + 0x1000) & kPteD) != 0);
+    shadow_release(v);
+    CHECK(shadow_pages_in_use() == start);
 }

@@ -22,6 +22,12 @@ inline constexpr u64 H_IA32_SET_EXIT_WINDOW = 0xF00A;
 // H_IA32_EXIT_COUNTS() -> (exits, int80): the calling LPAR's traps into the hypervisor so far
 // and how many of them were ring 3's int $0x80 reflected (not taken by the direct gate).
 inline constexpr u64 H_IA32_EXIT_COUNTS = 0xF00D;
+// H_IA32_SWITCH_MM(cr3, ctx, gen, prev_gen): a cr3 load that names the address space (docs/
+// ia32.md, "Shadow roots per address space"): ctx = the guest's id for the space it switches to
+// (never reused; 0 = none), gen = that space's flush generation now, prev_gen = the one the
+// space it leaves has been flushed up to. The shadow of a space switched back to at the same
+// generation is kept. H_PARAMETER for a cr3 above 4 GiB.
+inline constexpr u64 H_IA32_SWITCH_MM = 0xF00B;
 
 // The virtual interrupts' IDT vectors until the guest chooses others (docs/ia32.md).
 inline constexpr u32 kVirqTimer = 0x20;
@@ -31,12 +37,14 @@ hcall::Ret h_ia32_set_timer(hcall::Env& env, hcall::Frame& frame);
 hcall::Ret h_ia32_set_virq(hcall::Env& env, hcall::Frame& frame);
 hcall::Ret h_ia32_set_exit_window(hcall::Env& env, hcall::Frame& frame);
 hcall::Ret h_ia32_exit_counts(hcall::Env& env, hcall::Frame& frame);
+hcall::Ret h_ia32_switch_mm(hcall::Env& env, hcall::Frame& frame);
 
 inline constexpr hcall::Entry kIsaHcallEntries[] = {
     {H_IA32_SET_TIMER, &h_ia32_set_timer},
     {H_IA32_SET_VIRQ, &h_ia32_set_virq},
     {H_IA32_SET_EXIT_WINDOW, &h_ia32_set_exit_window},
-    {H_IA32_EXIT_COUNTS, &h_ia32_exit_counts}};
-inline constexpr hcall::EntryList kIsaHcalls{kIsaHcallEntries, 4};
+    {H_IA32_EXIT_COUNTS, &h_ia32_exit_counts},
+    {H_IA32_SWITCH_MM, &h_ia32_switch_mm}};
+inline constexpr hcall::EntryList kIsaHcalls{kIsaHcallEntries, 5};
 
 } // namespace tessera::arch

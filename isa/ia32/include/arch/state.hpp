@@ -70,7 +70,16 @@ struct ShadowSpace {
     u16 pt[kShadowSlots] = {};
     u16 nonglobal[kShadowSlots] = {}; // entries filled from non-global guest mappings, per table
     bool large[kShadowSlots] = {};    // the table shadows a 4 MiB guest page (invlpg drops it)
+    // The guest address space it shadows (H_IA32_SWITCH_MM): the guest's cr3, its id for that
+    // space (0: none, the space is only ever the current one) and the guest's flush generation
+    // the entries are coherent with; `used` orders the spaces for reuse (least recent first).
+    u32 cr3 = 0;
+    u64 ctx = 0, gen = 0;
+    u32 used = 0;
 };
+// Shadow roots kept per vcpu, one per guest address space recently switched to (lguest kept 4):
+// switching back to one whose generation has not moved finds its entries still there.
+inline constexpr unsigned kShadowRoots = 4;
 
 struct VcpuState {
     alignas(16) u8 fpu[512] = {}; // x87/SSE registers while another vcpu runs (fxsave format)
@@ -81,7 +90,9 @@ struct VcpuState {
     u64 gdt[kGuestGdtEntries] = {}; // the guest's GDT as installed (validated)
     GuestLdt ldt{};
     GuestDebug debug{};
-    ShadowSpace shadow{};
+    ShadowSpace shadows[kShadowRoots]{};
+    u8 shadow_cur = 0;      // the space the CPU runs on (shadows[shadow_cur])
+    u32 shadow_clock = 0;   // stamps ShadowSpace::used
     u64 timer_deadline = 0; // TSC value at which the vcpu's one-shot timer expires; 0 = off
     // The virtual interrupt flag: in guest memory shared with the hypervisor once registered
     // (H_IA32_SET_VIRQ: the logical address of {u32 enabled, u32 pending}), else `vif`.

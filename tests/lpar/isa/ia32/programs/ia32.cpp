@@ -7,7 +7,7 @@
 // - emulated cr0/cr4, MSRs, port I/O, cli/sti, hlt;
 // - its own page tables: page faults with the right cr2 and error code (not present, read-only,
 //   user/supervisor, outside its memory, the hypervisor's hole), A/D bits, 4 MiB pages, invlpg,
-//   cr3 reloads, global pages;
+//   cr3 reloads, global pages; shadow roots kept per address space (H_IA32_SWITCH_MM);
 // - ring 3: runs, cannot make hcalls or run privileged instructions, takes interrupts;
 // - no LDT the guest can write reaches the CPU (a call gate forged at linear 0 never runs in
 //   ring 0); its own LDT, loaded by lldt, validated as its GDT is;
@@ -516,6 +516,64 @@ void check_paging() {
     check(kept == 0xaaaa0004 && value == 0xaaaa0005,
           Detail("after cr3 %#x, after PGE %#x", kept, value),
           "a global page survives a cr3 reload, not a CR4.PGE toggle");
+}
+
+// ---- Shadow roots per address space (H_IA32_SWITCH_MM) --------------------------------------
+alignas(4096) u32 g_pd2[1024];
+alignas(4096) u32 g_pt_test2[1024];
+
+i64 switch_mm(const u32* pd, u64 ctx, u64 gen, u64 prev_gen) {
+    return hcall(isa::H_IA32_SWITCH_MM, reinterpret_cast<u32>(pd), ctx, gen, prev_gen).status;
+}
+
+u32 read_main() {
+    u32 value = 0;
+    try_read(kVaMain, value);
+    return value;
+}
+
+// Two address spaces that map kVaMain to different pages. Switching back to a space at the
+// generation it was left at keeps its shadow (a PTE changed meanwhile without a generation
+// bump still reads the old page, as a PCID-tagged TLB would); a moved generation drops it.
+void check_switch_mm() {
+    for (u32 i = 0; i < 1024; ++i) g_pd2[i] = g_pd[i];
+    g_pd2[kVaBase >> 22] = reinterpret_cast<u32>(g_pt_test2) | kP | kW | kU;
+    g_pt_test2[0] = kLaY | kP | kW | kU;
+    map(kVaMain, kLaZ, kP | kW | kU);
+    invlpg(kVaMain);
+
+    const i64 st = switch_mm(g_pd, 101, 1, 0);
+    const u32 in1 = read_main();
+    check(st == 0 && in1 == 0xaaaa0003, Detail("status %lld value %#x", st, in1),
+          "H_IA32_SWITCH_MM loads the address space it names");
+    switch_mm(g_pd2, 102, 1, 1);
+    const u32 in2 = read_main();
+    check_eq(in2, 0xaaaa0002, "another space, another page: the shadow follows the switch");
+
+    map(kVaMain, kLaX, kP | kW | kU); // space 1 changes while not loaded, generation kept
+    switch_mm(g_pd, 101, 1, 1);
+    const u32 kept = read_main();
+    switch_mm(g_pd2, 102, 1, 1);
+    const u32 in2_again = read_main();
+    switch_mm(g_pd, 101, 2, 1);
+    const u32 fresh = read_main();
+    check(kept == 0xaaaa0003 && in2_again == 0xaaaa0002 && fresh == 0xaaaa0001,
+          Detail("kept %#x, other %#x, after the generation moved %#x", kept, in2_again, fresh),
+          "a space switched back to at its generation keeps its shadow; a new generation drops it");
+
+    // Isolation holds in any space: a page past the LPAR's memory faults.
+    g_pt_test2[0] = 0x7ff00000 | kP | kW | kU;
+    switch_mm(g_pd2, 102, 2, 2);
+    u32 value = 0;
+    const bool ok = try_read(kVaMain, value);
+    check(!ok && g_seen.error == (kPfP | kPfRsvd), Detail("ok %d error %#x", ok, g_seen.error),
+          "a kept space maps nothing outside the LPAR (#PF P|RSVD)");
+    check_status(hcall(isa::H_IA32_SWITCH_MM, 0x100000000ull, 1, 1, 1).status, H_PARAMETER,
+                 "H_IA32_SWITCH_MM refuses a cr3 above 4 GiB");
+
+    map(kVaMain, kLaZ, kP | kW | kU);
+    write_cr3(reinterpret_cast<u32>(g_pd));
+    check_eq(read_main(), 0xaaaa0003u, "a plain cr3 load after switches flushes and works");
 }
 
 void check_ring3() {
@@ -1141,6 +1199,7 @@ void lpar_main(const Boot& b) {
     check_paging_off();
     enable_paging();
     check_paging();
+    check_switch_mm();
     check_ring3();
     check_ldt();
     check_direction_flag();

@@ -1,0 +1,65 @@
+// H_IA32_SWITCH_MM: a cr3 load naming the address space; the shadow of a space switched back to
+// at the same generation is kept, and every switch is counted (mmkept / mmnew).
+#include "isa/ia32/exit_reason.hpp"
+#include "isa/ia32/shadow.hpp"
+
+#include "tests/unit/ia32/machine.hpp"
+
+#include <arch/hcalls.hpp>
+#include <doctest/doctest.h>
+
+#include <string>
+
+using namespace tessera;
+using namespace tessera::arch;
+using tessera::arch::test::GuestPaging;
+using tessera::arch::test::Machine;
+
+namespace {
+
+hcall::Ret call(Machine& m, u64 cr3, u64 ctx, u64 gen, u64 prev_gen) {
+    hcall::Env env{*m.lpar, m.vcpu()};
+    hcall::Frame f;
+    f.opcode = H_IA32_SWITCH_MM;
+    f.args[0] = cr3;
+    f.args[1] = ctx;
+    f.args[2] = gen;
+    f.args[3] = prev_gen;
+    return h_ia32_switch_mm(env, f);
+}
+
+u64 counted(Machine& m, Exit e) {
+    return m.lpar->arch.exits.count[static_cast<usize>(e)];
+}
+
+} // namespace
+
+TEST_CASE("H_IA32_SWITCH_MM loads cr3, keeps an unchanged space's shadow, counts both kinds") {
+    Machine m;
+    const usize start = shadow_pages_in_use();
+    Vcpu& v = m.vcpu();
+    GuestPaging a(m, 0x100000, 0x101000);
+    GuestPaging b(m, 0x110000, 0x111000);
+    a.map(0x00400000, 0x200000);
+    b.map(0x00400000, 0x300000);
+    a.enable(v);
+
+    CHECK(call(m, a.pd, 10, 3, 0) == hcall::H_SUCCESS);
+    CHECK(v.arch.ctl.cr3 == a.pd);
+    u32 ge = 0;
+    REQUIRE(shadow_fill(v, 0x00400000, 0, ge) == ShadowFill::Filled);
+    CHECK(call(m, b.pd, 11, 1, 3) == hcall::H_SUCCESS);
+    CHECK(v.arch.ctl.cr3 == b.pd);
+    CHECK(call(m, a.pd, 10, 3, 1) == hcall::H_SUCCESS);
+    CHECK(v.arch.ctl.cr3 == a.pd);
+    CHECK(counted(m, Exit::MmNew) == 2);
+    CHECK(counted(m, Exit::MmKept) == 1);
+    CHECK(std::string(kExitNames[static_cast<usize>(Exit::MmKept)]) == "mmkept");
+
+    // A cr3 beyond 32 bits: refused, nothing changed.
+    CHECK(call(m, 0x100000000ull | b.pd, 11, 1, 3) == hcall::H_PARAMETER);
+    CHECK(v.arch.ctl.cr3 == a.pd);
+    CHECK(counted(m, Exit::MmNew) + counted(m, Exit::MmKept) == 3);
+    shadow_release(v);
+    CHECK(shadow_pages_in_use() == start);
+}
