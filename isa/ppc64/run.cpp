@@ -7,6 +7,7 @@
 #include "common/rt/format.hpp"
 #include "hcall/dispatch.hpp"
 #include "isa/ppc64/dec.hpp"
+#include "isa/ppc64/exit_reason.hpp"
 #include "isa/ppc64/pcpu.hpp"
 #include "isa/ppc64/spr.hpp"
 
@@ -193,6 +194,7 @@ bool handle_exit(Vcpu& v, u64 vector, VcpuExit& exit) {
     GuestRegs& r = v.arch.regs;
     switch (vector) {
     case kSystemCall: {
+        count(v, hcall_reason(r.gpr[3]));
         const bool resume = handle_hcall(v, exit);
         // Another CPU may have to take what this hcall raised (an IPI, a prod, a device
         // interrupt for a vcpu it runs or should run).
@@ -200,20 +202,24 @@ bool handle_exit(Vcpu& v, u64 vector, VcpuExit& exit) {
         return resume;
     }
     case kHvDecrementer:
+        count(v, Exit::Hdec);
         r.pc = r.hsrr0;
         r.msr = r.hsrr1;
         return true; // the caller checks the slice
     case kExternal:  // LPCR[MER]: the guest enabled interrupts with one pending, or a kick
+        count(v, Exit::External);
         plat::ack_kick();
         r.pc = r.hsrr0;
         r.msr = r.hsrr1;
         return true;
     case kHvMaintenance:
+        count(v, Exit::Maintenance);
         r.pc = r.hsrr0;
         r.msr = r.hsrr1;
         return true;
     case kHvDataStorage: {
         // A real-mode access outside the VRMA (outside the LPAR): a DSI for the guest.
+        count(v, Exit::Hdsi);
         u64 hdar = mfspr<Spr::HDAR>();
         u64 hdsisr = mfspr<Spr::HDSISR>();
         deliver(v, kDataStorage, r.hsrr0, r.hsrr1, 0);
@@ -222,12 +228,15 @@ bool handle_exit(Vcpu& v, u64 vector, VcpuExit& exit) {
         return true;
     }
     case kHvInstStorage:
+        count(v, Exit::Hisi);
         deliver(v, kInstStorage, r.hsrr0, r.hsrr1, r.hsrr1 & 0x58000000);
         return true;
     case kHvEmulation:           // an illegal instruction, or an SPR the guest may not use
     case kHvFacilityUnavailable: // a facility HFSCR keeps off (hv.cpp): DPDES, msgsndp, TM...
+        count(v, vector == kHvEmulation ? Exit::Emulation : Exit::Facility);
         return reflect_illegal(v, exit);
     default:
+        count(v, Exit::Other);
         fatal(v, "unexpected interrupt %#llx at %#llx", vector, r.hsrr0);
         exit = VcpuExit::Fault;
         return false;
