@@ -197,8 +197,14 @@ bool handle_exit(Vcpu& v, u64 vector, VcpuExit& exit) {
         count(v, hcall_reason(r.gpr[3]));
         const bool resume = handle_hcall(v, exit);
         // Another CPU may have to take what this hcall raised (an IPI, a prod, a device
-        // interrupt for a vcpu it runs or should run).
-        if (plat::cpu_count() > 1) core_events();
+        // interrupt for a vcpu it runs or should run). Alone, an extended slice ends as soon
+        // as another vcpu waits for the CPU (common/slice.hpp).
+        if (plat::cpu_count() > 1) {
+            core_events();
+        } else if (resume && core_slice_contended()) {
+            exit = VcpuExit::Preempted;
+            return false;
+        }
         return resume;
     }
     case kHvDecrementer:
@@ -273,8 +279,10 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
         pcpu.last_vcpu = &v;
     }
     load_sprs(s);
-    mtspr<Spr::LPIDR>(lpar.arch.lpid);
-    mtspr<Spr::SDR1>(lpar.arch.htab.sdr1());
+    // Written only when they change: under QEMU every LPIDR write flushes the whole software
+    // TLB (an SDR1 write one that changes it), which the guest then refills page by page.
+    if (mfspr<Spr::LPIDR>() != lpar.arch.lpid) mtspr<Spr::LPIDR>(lpar.arch.lpid);
+    if (mfspr<Spr::SDR1>() != lpar.arch.htab.sdr1()) mtspr<Spr::SDR1>(lpar.arch.htab.sdr1());
     isync();
 
     const u64 deadline = timebase() + slice;
