@@ -69,8 +69,13 @@ class ChunkPool {
     // and a chunk that was never scrubbed (its content at boot is unknown) is scrubbed here,
     // once. Returns its index or kNoChunk.
     u32 allocate(u32 owner);
-    // Gives the chunk back and scrubs it (the owner's data is gone before anyone can get it).
+    // Gives the chunk back and scrubs it (the owner's data is gone before anyone can get it);
+    // with set_scrub_on_release(false) it is scrubbed by the allocate() that hands it out next.
     ChunkStatus release(u32 index, u32 owner);
+    // TODO(bring-up): with several physical CPUs a destroyed LPAR's vcpu may still run on
+    // another CPU for a moment (management's destroy does not wait for it, docs/management.md),
+    // and could write into a chunk already scrubbed; run_lpars then scrubs at allocation.
+    void set_scrub_on_release(bool on) { scrub_on_release_ = on; }
 
     // How chunks are zeroed: rt::mem_set unless the hypervisor sets a faster way
     // (arch::scrub). fn gets a host pointer to a whole chunk.
@@ -102,6 +107,7 @@ class ChunkPool {
     u64 outside_window_ = 0;
     u64 scrubbed_ = 0;
     ScrubFn scrub_fn_ = nullptr;
+    bool scrub_on_release_ = true;
     RealWindow window_;
 };
 
