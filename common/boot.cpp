@@ -53,6 +53,7 @@ void init_chunks() {
         log("memory: the platform's memory map is unusable\n");
         plat::power_off(1);
     }
+    pool.set_scrubber(&arch::scrub);
     log("chunks: %zu of 16 MiB usable (%zu reserved, %llu over capacity)\n", pool.total(),
         pool.reserved_count(), ull(pool.dropped_over_capacity()));
 }

@@ -95,7 +95,7 @@ void* RealWindow::host_ptr(RealAddr addr, u64 len) const {
 bool ChunkPool::init(const RealRange* ram, usize ram_count, const RealRange* reserved,
                      usize reserved_count, RealWindow window) {
     used_ = free_ = reserved_ = 0;
-    over_capacity_ = outside_window_ = 0;
+    over_capacity_ = outside_window_ = scrubbed_ = 0;
     window_ = window;
 
     Span spans[kMaxRamRanges];
@@ -140,14 +140,26 @@ void ChunkPool::track(u64 chunk_number, const RealRange* reserved, usize reserve
     }
 }
 
+void ChunkPool::scrub(Chunk& c) {
+    void* mem = host_ptr(c.base, kChunkSize);
+    TESSERA_ASSERT(mem != nullptr); // init() only tracks chunks inside the window
+    if (scrub_fn_ != nullptr) {
+        scrub_fn_(mem, kChunkSize);
+    } else {
+        rt::mem_set(mem, 0, kChunkSize);
+    }
+    c.clean = true;
+    ++scrubbed_;
+}
+
 u32 ChunkPool::allocate(u32 owner) {
     if (owner == kChunkFree || owner == kChunkReserved) return kNoChunk;
     for (usize i = 0; i < used_; ++i) {
-        if (chunks_[i].owner != kChunkFree) continue;
-        void* mem = host_ptr(chunks_[i].base, kChunkSize);
-        TESSERA_ASSERT(mem != nullptr); // init() only tracks chunks inside the window
-        rt::mem_set(mem, 0, kChunkSize);
-        chunks_[i].owner = owner;
+        Chunk& c = chunks_[i];
+        if (c.owner != kChunkFree) continue;
+        if (!c.clean) scrub(c); // never scrubbed since boot
+        c.owner = owner;
+        c.clean = false;
         --free_;
         return static_cast<u32>(i);
     }
@@ -160,6 +172,7 @@ ChunkStatus ChunkPool::release(u32 index, u32 owner) {
     if (c.owner == kChunkReserved) return ChunkStatus::Reserved;
     if (c.owner == kChunkFree) return ChunkStatus::NotAllocated;
     if (c.owner != owner) return ChunkStatus::NotOwner;
+    if (scrub_on_release_) scrub(c);
     c.owner = kChunkFree;
     ++free_;
     return ChunkStatus::Ok;

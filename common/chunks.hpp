@@ -64,10 +64,25 @@ class ChunkPool {
     u64 dropped_over_capacity() const { return over_capacity_; } // whole RAM chunks ignored
     u64 dropped_outside_window() const { return outside_window_; }
 
-    // Takes the lowest free chunk for `owner` (an LPAR id: not kChunkFree/kChunkReserved) and
-    // zeroes it, so no data leaks between owners. Returns its index or kNoChunk.
+    // Takes the lowest free chunk for `owner` (an LPAR id: not kChunkFree/kChunkReserved).
+    // It comes zeroed, so no data leaks between owners: a chunk is scrubbed when it is released,
+    // and a chunk that was never scrubbed (its content at boot is unknown) is scrubbed here,
+    // once. Returns its index or kNoChunk.
     u32 allocate(u32 owner);
+    // Gives the chunk back and scrubs it (the owner's data is gone before anyone can get it);
+    // with set_scrub_on_release(false) it is scrubbed by the allocate() that hands it out next.
     ChunkStatus release(u32 index, u32 owner);
+    // TODO(bring-up): with several physical CPUs run_lpars scrubs at allocation. Scrubbing at
+    // release raced with a destroyed LPAR's vcpu still running on another CPU; destroy now
+    // waits for them (leave_cpus, docs/management.md): switch back once that is shown safe.
+    void set_scrub_on_release(bool on) { scrub_on_release_ = on; }
+
+    // How chunks are zeroed: rt::mem_set unless the hypervisor sets a faster way
+    // (arch::scrub). fn gets a host pointer to a whole chunk.
+    using ScrubFn = void (*)(void* host, usize len);
+    void set_scrubber(ScrubFn fn) { scrub_fn_ = fn; }
+    bool is_clean(u32 index) const { return index < used_ && chunks_[index].clean; }
+    u64 scrubbed() const { return scrubbed_; } // chunks zeroed so far
 
     u32 owner(u32 index) const; // kChunkReserved for an index that is not tracked
     RealAddr base(u32 index) const;
@@ -79,8 +94,10 @@ class ChunkPool {
     struct Chunk {
         RealAddr base;
         u32 owner = kChunkFree;
+        bool clean = false; // free and zeroed since its last owner (or since boot)
     };
     void track(u64 chunk_number, const RealRange* reserved, usize reserved_count);
+    void scrub(Chunk& c);
 
     Chunk chunks_[kMaxChunks];
     usize used_ = 0;
@@ -88,6 +105,9 @@ class ChunkPool {
     usize reserved_ = 0;
     u64 over_capacity_ = 0;
     u64 outside_window_ = 0;
+    u64 scrubbed_ = 0;
+    ScrubFn scrub_fn_ = nullptr;
+    bool scrub_on_release_ = true;
     RealWindow window_;
 };
 

@@ -68,10 +68,6 @@ void Multiplexer::flush_line(int source) {
 
 void Multiplexer::hold_or_emit(int source, const char* s, usize n) {
     Slot& slot = slots_[source];
-    if (source == focus_ && !several_) { // alone on the console: as it comes
-        emit(source, s, n);
-        return;
-    }
     for (usize i = 0; i < n; ++i) {
         if (slot.line_len == 0) slot.held_since = arch::timebase();
         slot.line[slot.line_len++] = s[i];

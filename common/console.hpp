@@ -1,11 +1,13 @@
 // The console multiplexer: one machine console (plat::console_write / console_read) shared by
 // the hypervisor's own messages and every LPAR's vty.
 //
-// Output. Each source writes through the multiplexer. With one LPAR on the console its lines
-// are written as they are. Once a second LPAR is attached, every LPAR line starts with the
-// LPAR's name, `[lpar-a] `, for the rest of the run (hypervisor lines carry no prefix), so that
-// a reader or a script can tell the LPARs apart. LPAR output is then held until its line is
-// complete, so that lines of concurrent LPARs do not interleave mid-line; the focused LPAR's
+// Output. Each source writes through the multiplexer. Once a second LPAR is attached, every
+// LPAR line starts with the LPAR's name, `[lpar-a] `, for the rest of the run (hypervisor lines
+// carry no prefix), so that a reader or a script can tell the LPARs apart. LPAR output is held
+// until its line is complete (or kLineMax long), alone or not: lines of concurrent LPARs do not
+// interleave mid-line, and a line costs one write to the machine console however the guest
+// writes it (Linux's early console makes one H_PUT_TERM_CHAR per character, and one console
+// write through OPAL costs about as much as a whole line); the focused LPAR's
 // partial line (a prompt, typed echo) is also written by poll_input() once it has waited
 // kPartialLineHoldMs (a line the guest writes in several 16-byte hcalls stays whole). A partial
 // line is prefixed once, at its start; if another source writes before it is finished, the
@@ -75,9 +77,8 @@ class Multiplexer {
     static constexpr int kNoSource = -2;
     static constexpr int kHypervisor = -1;
 
-    // With several LPARs, output is held until its line is complete (or kLineMax long), so
-    // that concurrent LPARs' lines do not interleave mid-line; the focused one's partial line
-    // also goes out from poll_input() once it has waited kPartialLineHoldMs.
+    // Output is held until its line is complete (or kLineMax long); the focused LPAR's partial
+    // line also goes out from poll_input() once it has waited kPartialLineHoldMs.
     static constexpr usize kLineMax = 160;
 
     struct Slot {

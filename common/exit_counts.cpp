@@ -8,7 +8,7 @@ namespace tessera {
 void log_exit_counts(const char* lpar, const ExitCounts& c,
                      const char* const (&names)[kExitReasons]) {
     if (c.exits == 0) return; // never ran
-    char line[480];
+    char line[1024];
     usize n = rt::format(line, sizeof(line), "lpar %s: exits %llu:", lpar,
                          static_cast<unsigned long long>(c.exits));
     for (usize i = 0; i < kExitReasons; ++i) {

@@ -9,6 +9,7 @@
 #include "common/lpar_config.hpp"
 #include "common/manage.hpp"
 #include "common/sched.hpp"
+#include "common/slice.hpp"
 #include "common/vpa.hpp"
 
 #include <tessera/arch.hpp>
@@ -25,6 +26,8 @@ struct RunState {
     bool go = false;  // the boot CPU started the LPARs: secondaries may enter their loop
     u32 in_loop = 0;  // CPUs between go and the end of their loop
     bool smp = false; // more than one physical CPU
+    // CPU n runs an extended slice (common/slice.hpp); written by CPU n only.
+    bool extended[kMaxPcpus] = {};
 };
 constinit RunState run;
 
@@ -114,11 +117,31 @@ void reap_if_ended(Lpar& lpar, u32 self) {
     if (!elsewhere) finish(lpar, *run.pool);
 }
 
+// Vcpus other than `v` that may want a CPU: Runnable, or Ceded (a timer or an interrupt wakes
+// them).
+usize contenders(const Vcpu& v) {
+    usize n = 0;
+    for (Lpar& lpar : *run.lpars) {
+        if (!lpar.is_live()) continue;
+        for (u32 i = 0; i < lpar.vcpu_count; ++i) {
+            const Vcpu& o = lpar.vcpus[i];
+            if (&o != &v && (o.state == VcpuState::Runnable || o.state == VcpuState::Ceded)) ++n;
+        }
+    }
+    return n;
+}
+
 // One time slice of `v` on this CPU, and what follows from how it ended.
 void run_slice(Vcpu& v, u32 self) {
+    const u64 housekeeping =
+        plat::timebase_hz() ? plat::timebase_hz() / 1000 * kHousekeepingMs : sched.slice();
+    const SliceNeed need =
+        slice_need(sched.slice(), contenders(v), plat::cpu_count(), housekeeping);
+    run.extended[self] = need.extended;
     vpa::count_dispatch(v); // even: running
-    VcpuExit exit = arch::vcpu_run(v, sched.slice());
+    VcpuExit exit = arch::vcpu_run(v, need.ticks);
     vpa::count_dispatch(v); // odd: not running
+    run.extended[self] = false;
     Lpar& lpar = *v.lpar;
     switch (exit) {
     case VcpuExit::Ceded:
@@ -198,6 +221,12 @@ bool leave_cpus(Lpar& lpar, const Lpar* waiter, bool wait) {
     }
 }
 
+bool core_slice_contended() {
+    if (!run.lpars) return false;
+    const u32 self = arch::cpu_index();
+    return self < kMaxPcpus && run.extended[self] && sched.waiting() > 0;
+}
+
 [[noreturn]] void secondary_main(u32 cpu) {
     core_lock().lock();
     while (!run.go) {
@@ -218,6 +247,7 @@ RunSummary run_lpars(LparTable& lpars, const Config& config, ChunkPool& pool) {
     run.lpars = &lpars;
     run.pool = &pool;
     run.smp = cpus > 1;
+    pool.set_scrub_on_release(!run.smp); // common/chunks.hpp
     for (Lpar& lpar : lpars) {
         if (lpar.state == LparState::Loaded && !start_lpar(lpar))
             finish(lpar, pool);

@@ -45,4 +45,9 @@ RunSummary run_lpars(LparTable& lpars, const Config& config, ChunkPool& pool);
 // concerned, hands them to idle CPUs and kicks the CPUs whose running vcpu got an interrupt.
 void core_events();
 
+// With the core lock held, after an hcall on a CPU that runs an extended slice
+// (common/slice.hpp): true when a vcpu now waits for the CPU (a started CPU or LPAR, a prodded
+// or interrupted vcpu), so vcpu_run should end the slice now.
+bool core_slice_contended();
+
 } // namespace tessera

@@ -2,6 +2,7 @@
 // LPAR's address space, the switcher round trip, the stack-passed hcall gate (docs/ia32.md).
 #include "common/lpar.hpp"
 #include "common/log.hpp"
+#include "common/run.hpp"
 #include "hcall/dispatch.hpp"
 #include "isa/ia32/cpu.hpp"
 #include "isa/ia32/cr.hpp"
@@ -332,8 +333,10 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
         if (vector == X86_HCALL_VECTOR) {
             count(v, Exit::Hcall);
             VcpuExit exit = VcpuExit::Preempted;
-            if (handle_hcall(v, exit)) continue;
-            return exit;
+            if (!handle_hcall(v, exit)) return exit;
+            // An extended slice ends once another vcpu waits (common/slice.hpp).
+            if (core_slice_contended()) return VcpuExit::Preempted;
+            continue;
         }
         if (vector == X86_IRET_VECTOR) {
             count(v, Exit::IretGate);

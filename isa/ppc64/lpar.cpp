@@ -3,6 +3,7 @@
 #include "common/lpar.hpp"
 #include "common/log.hpp"
 #include "isa/ppc64/dec.hpp"
+#include "isa/ppc64/exit_reason.hpp"
 #include "isa/ppc64/footprint.hpp"
 #include "isa/ppc64/pcpu.hpp"
 #include "isa/ppc64/spr.hpp"
@@ -101,6 +102,7 @@ bool lpar_init(Lpar& lpar) {
 void lpar_teardown(Lpar& lpar) {
     Htab& htab = lpar.arch.htab;
     if (!htab.ready()) return; // never set up, or torn down already
+    log_exit_counts(lpar.name, lpar.arch.exits, kExitNames);
     // The CPU's SLB, FP/VMX/VSX and SPRs of a vcpu of this LPAR are not saved any more.
     Pcpu& pcpu = this_pcpu();
     if (pcpu.last_vcpu != nullptr && pcpu.last_vcpu->lpar == &lpar) pcpu.last_vcpu = nullptr;

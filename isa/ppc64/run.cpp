@@ -7,6 +7,7 @@
 #include "common/rt/format.hpp"
 #include "hcall/dispatch.hpp"
 #include "isa/ppc64/dec.hpp"
+#include "isa/ppc64/exit_reason.hpp"
 #include "isa/ppc64/pcpu.hpp"
 #include "isa/ppc64/spr.hpp"
 
@@ -193,27 +194,38 @@ bool handle_exit(Vcpu& v, u64 vector, VcpuExit& exit) {
     GuestRegs& r = v.arch.regs;
     switch (vector) {
     case kSystemCall: {
+        count(v, hcall_reason(r.gpr[3]));
         const bool resume = handle_hcall(v, exit);
         // Another CPU may have to take what this hcall raised (an IPI, a prod, a device
-        // interrupt for a vcpu it runs or should run).
-        if (plat::cpu_count() > 1) core_events();
+        // interrupt for a vcpu it runs or should run). Alone, an extended slice ends as soon
+        // as another vcpu waits for the CPU (common/slice.hpp).
+        if (plat::cpu_count() > 1) {
+            core_events();
+        } else if (resume && core_slice_contended()) {
+            exit = VcpuExit::Preempted;
+            return false;
+        }
         return resume;
     }
     case kHvDecrementer:
+        count(v, Exit::Hdec);
         r.pc = r.hsrr0;
         r.msr = r.hsrr1;
         return true; // the caller checks the slice
     case kExternal:  // LPCR[MER]: the guest enabled interrupts with one pending, or a kick
+        count(v, Exit::External);
         plat::ack_kick();
         r.pc = r.hsrr0;
         r.msr = r.hsrr1;
         return true;
     case kHvMaintenance:
+        count(v, Exit::Maintenance);
         r.pc = r.hsrr0;
         r.msr = r.hsrr1;
         return true;
     case kHvDataStorage: {
         // A real-mode access outside the VRMA (outside the LPAR): a DSI for the guest.
+        count(v, Exit::Hdsi);
         u64 hdar = mfspr<Spr::HDAR>();
         u64 hdsisr = mfspr<Spr::HDSISR>();
         deliver(v, kDataStorage, r.hsrr0, r.hsrr1, 0);
@@ -222,12 +234,15 @@ bool handle_exit(Vcpu& v, u64 vector, VcpuExit& exit) {
         return true;
     }
     case kHvInstStorage:
+        count(v, Exit::Hisi);
         deliver(v, kInstStorage, r.hsrr0, r.hsrr1, r.hsrr1 & 0x58000000);
         return true;
     case kHvEmulation:           // an illegal instruction, or an SPR the guest may not use
     case kHvFacilityUnavailable: // a facility HFSCR keeps off (hv.cpp): DPDES, msgsndp, TM...
+        count(v, vector == kHvEmulation ? Exit::Emulation : Exit::Facility);
         return reflect_illegal(v, exit);
     default:
+        count(v, Exit::Other);
         fatal(v, "unexpected interrupt %#llx at %#llx", vector, r.hsrr0);
         exit = VcpuExit::Fault;
         return false;
@@ -264,8 +279,10 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
         pcpu.last_vcpu = &v;
     }
     load_sprs(s);
-    mtspr<Spr::LPIDR>(lpar.arch.lpid);
-    mtspr<Spr::SDR1>(lpar.arch.htab.sdr1());
+    // Written only when they change: under QEMU every LPIDR write flushes the whole software
+    // TLB (an SDR1 write one that changes it), which the guest then refills page by page.
+    if (mfspr<Spr::LPIDR>() != lpar.arch.lpid) mtspr<Spr::LPIDR>(lpar.arch.lpid);
+    if (mfspr<Spr::SDR1>() != lpar.arch.htab.sdr1()) mtspr<Spr::SDR1>(lpar.arch.htab.sdr1());
     isync();
 
     const u64 deadline = timebase() + slice;

@@ -9,6 +9,7 @@
 
 namespace tessera::fake {
 std::string console_out;
+u64 console_writes = 0;
 std::deque<char> console_in;
 bool rtc_present = false;
 u64 rtc_seconds = 0;
@@ -22,6 +23,7 @@ namespace tessera::plat {
 
 void console_write(const char* s, usize n) {
     fake::console_out.append(s, n);
+    ++fake::console_writes;
 }
 
 int console_read() {

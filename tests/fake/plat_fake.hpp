@@ -9,6 +9,7 @@
 
 namespace tessera::fake {
 extern std::string console_out;     // everything written to the machine console
+extern u64 console_writes;          // plat::console_write calls
 extern std::deque<char> console_in; // bytes the machine console will return, in order
 extern bool rtc_present;            // whether plat::rtc_read finds a clock
 extern u64 rtc_seconds;             // what it reads then

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -169,7 +170,9 @@ TEST_CASE("allocate until exhausted, zeroed, then release errors") {
     CHECK(ram.at(pool.base(b))[C - 1] == 0);
     CHECK(ram.at(pool.base(1))[0] == 0xAA);
 
+    ram.at(pool.base(b))[123] = 0x55; // the owner's data
     CHECK(pool.release(b, 1) == ChunkStatus::NotOwner);
+    CHECK(ram.at(pool.base(b))[123] == 0x55); // a refused release scrubs nothing
     CHECK(pool.release(1, 1) == ChunkStatus::Reserved);
     CHECK(pool.release(3, 1) == ChunkStatus::BadIndex);
     CHECK(pool.release(kNoChunk, 1) == ChunkStatus::BadIndex);
@@ -178,9 +181,11 @@ TEST_CASE("allocate until exhausted, zeroed, then release errors") {
     CHECK(pool.free_count() == 1);
     CHECK(pool.owner(b) == kChunkFree);
 
-    ram.at(pool.base(b))[123] = 0x55; // stale data from the previous owner
+    CHECK(ram.at(pool.base(b))[123] == 0); // scrubbed when it was released
+    CHECK(pool.is_clean(b));
     CHECK(pool.allocate(3) == b);
     CHECK(ram.at(pool.base(b))[123] == 0);
+    CHECK_FALSE(pool.is_clean(b));
     CHECK(std::strcmp(to_string(ChunkStatus::NotOwner), "chunk belongs to another owner") == 0);
 }
 
@@ -317,4 +322,78 @@ TEST_CASE("LogicalMap copies cross chunks and land in the right real memory") {
     CHECK_FALSE(m.copy_out(back, LogicalAddr(8), ~u64{0}));
     CHECK(m.copy_in(LogicalAddr(2 * C), text, 0)); // empty copy at the end is fine
     CHECK_FALSE(m.copy_in(LogicalAddr(2 * C + 1), text, 0));
+}
+
+namespace {
+u64 scrub_calls = 0;
+void counting_scrub(void* host, usize len) {
+    ++scrub_calls;
+    std::memset(host, 0, len);
+}
+} // namespace
+
+TEST_CASE("no owner ever sees another owner's data: create, fill, destroy, reuse") {
+    FakeRam ram(4); // every byte 0xAA at boot: content the pool knows nothing about
+    ChunkPool& pool = *ram.pool;
+    scrub_calls = 0;
+    pool.set_scrubber(&counting_scrub);
+    for (u32 round = 0; round < 6; ++round) {
+        const u32 owner = 1 + round % 3;
+        LogicalMap m;
+        const u64 bytes = (1 + round % 4) * C;
+        REQUIRE(m.assign(pool, owner, bytes));
+        // Every byte the new owner can read is zero (sampled densely: every 4 KiB page's first
+        // and last byte, and whole first and last pages).
+        std::vector<u8> page(4096);
+        for (u64 off = 0; off < bytes; off += 4096) {
+            u8 first = 0xff, last = 0xff;
+            REQUIRE(m.copy_out(&first, LogicalAddr(off), 1));
+            REQUIRE(m.copy_out(&last, LogicalAddr(off + 4095), 1));
+            REQUIRE(first == 0);
+            REQUIRE(last == 0);
+        }
+        REQUIRE(m.copy_out(page.data(), LogicalAddr(bytes - 4096), 4096));
+        CHECK(std::all_of(page.begin(), page.end(), [](u8 b) { return b == 0; }));
+        // The owner leaves its mark everywhere, then goes away.
+        REQUIRE(m.fill(LogicalAddr(0), static_cast<u8>(0x10 + owner), bytes));
+        std::vector<u32> held;
+        for (u32 i = 0; i < m.chunk_count(); ++i) held.push_back(m.real_chunk(i));
+        m.release(pool);
+        // Nothing of it is left in the chunks it gave back.
+        for (u32 i : held) {
+            CHECK(pool.owner(i) == kChunkFree);
+            const u8* mem = ram.at(pool.base(i));
+            CHECK(pool.is_clean(i));
+            CHECK(std::all_of(mem, mem + C, [](u8 b) { return b == 0; }));
+        }
+    }
+    // Each chunk was scrubbed once before its first owner and once per release; never again
+    // when it was handed out clean.
+    CHECK(pool.scrubbed() == scrub_calls);
+}
+
+TEST_CASE("without scrubbing on release, the next allocation scrubs") {
+    FakeRam ram(2);
+    ChunkPool& pool = *ram.pool;
+    pool.set_scrub_on_release(false);
+    const u32 a = pool.allocate(1);
+    ram.at(pool.base(a))[77] = 0x42; // the owner's data
+    CHECK(pool.release(a, 1) == ChunkStatus::Ok);
+    CHECK_FALSE(pool.is_clean(a));
+    CHECK(pool.allocate(2) == a);
+    CHECK(ram.at(pool.base(a))[77] == 0);
+}
+
+TEST_CASE("a chunk handed out clean is not zeroed again") {
+    FakeRam ram(2);
+    ChunkPool& pool = *ram.pool;
+    scrub_calls = 0;
+    pool.set_scrubber(&counting_scrub);
+    const u32 a = pool.allocate(1); // unknown content since boot: scrubbed now
+    CHECK(scrub_calls == 1);
+    CHECK(pool.release(a, 1) == ChunkStatus::Ok); // scrubbed as it is freed
+    CHECK(scrub_calls == 2);
+    CHECK(pool.allocate(2) == a); // clean: no third scrub at creation
+    CHECK(scrub_calls == 2);
+    CHECK(pool.scrubbed() == 2);
 }

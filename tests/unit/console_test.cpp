@@ -82,6 +82,22 @@ TEST_CASE_FIXTURE(Fixture, "console: one LPAR alone is not prefixed") {
     CHECK_FALSE(mux.prefixing());
 }
 
+TEST_CASE_FIXTURE(Fixture, "console: alone, a line written a byte per hcall is one console write") {
+    mux.attach("lpar-a", a);
+    const std::string line = "hash-mmu: Page sizes from device-tree:\n";
+    fake::console_writes = 0;
+    for (char ch : line) put(a, std::string(1, ch)); // Linux's early udbg console
+    CHECK(fake::console_out == line);
+    CHECK(fake::console_writes == 1);
+    fake::console_out.clear();
+    put(a, "/ # "); // a prompt: shown once it has waited, as with several LPARs
+    mux.poll_input();
+    CHECK(fake::console_out.empty());
+    wait_ms(console::kPartialLineHoldMs);
+    mux.poll_input();
+    CHECK(fake::console_out == "/ # ");
+}
+
 TEST_CASE_FIXTURE(Fixture, "console: with two LPARs every LPAR line is prefixed") {
     mux.attach("lpar-a", a);
     mux.attach("lpar-b", b);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <tessera/types.hpp>
 
+#include "common/exit_counts.hpp"
 #include "isa/ppc64/htab.hpp"
 
 namespace tessera::arch {
@@ -54,6 +55,7 @@ struct LparState {
     // Not ready() until lpar_init gave it memory; its lpid() equals `lpid` above. The MMU hcalls
     // answer H_FUNCTION while it is not ready.
     Htab htab;
+    ExitCounts exits; // by reason (isa/ppc64/exit_reason.hpp); lock: the core lock
 };
 
 } // namespace tessera::arch

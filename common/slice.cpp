@@ -1,0 +1,10 @@
+#include "common/slice.hpp"
+
+namespace tessera {
+
+SliceNeed slice_need(u64 base, usize contenders, u32 pcpus, u64 housekeeping) {
+    if (pcpus != 1 || contenders != 0 || housekeeping <= base) return SliceNeed{base, false};
+    return SliceNeed{housekeeping, true};
+}
+
+} // namespace tessera
