@@ -172,7 +172,7 @@ ChunkStatus ChunkPool::release(u32 index, u32 owner) {
     if (c.owner == kChunkReserved) return ChunkStatus::Reserved;
     if (c.owner == kChunkFree) return ChunkStatus::NotAllocated;
     if (c.owner != owner) return ChunkStatus::NotOwner;
-    if (scrub_on_release_) scrub(c);
+    scrub(c);
     c.owner = kChunkFree;
     ++free_;
     return ChunkStatus::Ok;

@@ -69,13 +69,10 @@ class ChunkPool {
     // and a chunk that was never scrubbed (its content at boot is unknown) is scrubbed here,
     // once. Returns its index or kNoChunk.
     u32 allocate(u32 owner);
-    // Gives the chunk back and scrubs it (the owner's data is gone before anyone can get it);
-    // with set_scrub_on_release(false) it is scrubbed by the allocate() that hands it out next.
+    // Gives the chunk back and scrubs it: the owner's data is gone before anyone can get it.
+    // The caller makes sure nothing uses it any more: every release path (common/run.cpp's
+    // reap, the management stop and destroy) waits until no CPU runs one of the owner's vcpus.
     ChunkStatus release(u32 index, u32 owner);
-    // TODO(bring-up): with several physical CPUs run_lpars scrubs at allocation. Scrubbing at
-    // release raced with a destroyed LPAR's vcpu still running on another CPU; destroy now
-    // waits for them (leave_cpus, docs/management.md): switch back once that is shown safe.
-    void set_scrub_on_release(bool on) { scrub_on_release_ = on; }
 
     // How chunks are zeroed: rt::mem_set unless the hypervisor sets a faster way
     // (arch::scrub). fn gets a host pointer to a whole chunk.
@@ -107,7 +104,6 @@ class ChunkPool {
     u64 outside_window_ = 0;
     u64 scrubbed_ = 0;
     ScrubFn scrub_fn_ = nullptr;
-    bool scrub_on_release_ = true;
     RealWindow window_;
 };
 

@@ -247,7 +247,6 @@ RunSummary run_lpars(LparTable& lpars, const Config& config, ChunkPool& pool) {
     run.lpars = &lpars;
     run.pool = &pool;
     run.smp = cpus > 1;
-    pool.set_scrub_on_release(!run.smp); // common/chunks.hpp
     for (Lpar& lpar : lpars) {
         if (lpar.state == LparState::Loaded && !start_lpar(lpar))
             finish(lpar, pool);
