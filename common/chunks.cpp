@@ -293,4 +293,34 @@ bool LogicalMap::fill(LogicalAddr dst, u8 value, u64 len) {
     return for_each_piece(dst, len, [value](u8* mem, u64, usize n) { rt::mem_set(mem, value, n); });
 }
 
+bool LogicalMap::move(LogicalAddr dst, LogicalAddr src, u64 len) {
+    if (!contains(dst, len) || !contains(src, len)) return false;
+    if (len == 0 || dst == src) return true;
+    // Downwards from the start, upwards from the end: no byte is overwritten before it is read.
+    // Each step stays inside one chunk on both sides (chunks are not contiguous in real memory).
+    const bool forward = dst < src;
+    for (u64 done = 0; done < len;) {
+        const u64 left = len - done;
+        u64 d = 0, s = 0, n = left;
+        if (forward) {
+            d = dst.value() + done;
+            s = src.value() + done;
+            n = n < kChunkSize - (d & kChunkMask) ? n : kChunkSize - (d & kChunkMask);
+            n = n < kChunkSize - (s & kChunkMask) ? n : kChunkSize - (s & kChunkMask);
+        } else {
+            const u64 d_end = dst.value() + left, s_end = src.value() + left;
+            n = n < ((d_end - 1) & kChunkMask) + 1 ? n : ((d_end - 1) & kChunkMask) + 1;
+            n = n < ((s_end - 1) & kChunkMask) + 1 ? n : ((s_end - 1) & kChunkMask) + 1;
+            d = d_end - n;
+            s = s_end - n;
+        }
+        void* to = host_ptr(LogicalAddr(d), n);
+        const void* from = host_ptr(LogicalAddr(s), n);
+        TESSERA_ASSERT(to != nullptr && from != nullptr); // inside, checked above
+        rt::mem_move(to, from, static_cast<usize>(n));
+        done += n;
+    }
+    return true;
+}
+
 } // namespace tessera

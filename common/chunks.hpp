@@ -138,6 +138,9 @@ class LogicalMap {
     bool copy_in(LogicalAddr dst, const void* src, u64 len);
     bool copy_out(void* dst, LogicalAddr src, u64 len) const;
     bool fill(LogicalAddr dst, u8 value, u64 len);
+    // Copies [src, src + len) to [dst, dst + len) inside this LPAR; the ranges may overlap (as
+    // memmove). Both ranges must lie inside the LPAR, else nothing is touched.
+    bool move(LogicalAddr dst, LogicalAddr src, u64 len);
 
   private:
     static_assert(kMaxChunks <= 0xffff, "pool indexes are stored as u16");

@@ -17,17 +17,11 @@ struct Segment {
     u64 offset, paddr, vaddr, filesz, memsz, align;
 };
 
-template <class T>
-T read(const u8* p) {
-    T v;
-    rt::mem_copy(&v, p, sizeof(v)); // images need not be aligned
-    return v;
-}
-
 class Loader {
   public:
-    Loader(LogicalMap& m, const u8* image, usize size, char* why, usize why_len)
-        : memory_(m), image_(image), size_(size), why_(why), why_len_(why_len) {}
+    Loader(LogicalMap& m, const ElfSource& image, LogicalRange keep, char* why, usize why_len)
+        : memory_(m), image_(image), keep_(keep), size_(image.size()), why_(why),
+          why_len_(why_len) {}
 
     bool run(u16 machine, LogicalAddr dyn_base, ElfLoaded& out);
 
@@ -40,7 +34,8 @@ class Loader {
     // The same fields from either ELF class, widened to 64 bits.
     template <class Ehdr>
     bool read_header(ElfLoaded& out) {
-        auto h = read<Ehdr>(image_);
+        Ehdr h;
+        if (!image_.read(0, &h, sizeof h)) return fail("truncated ELF header");
         if (h.e_type != ET_EXEC && h.e_type != ET_DYN)
             return fail("ELF type %llu is neither an executable (2) nor position-independent (3)",
                         h.e_type);
@@ -56,25 +51,29 @@ class Loader {
         return true;
     }
     template <class Phdr>
-    static u32 read_segment(const u8* p, Segment& s) {
-        auto ph = read<Phdr>(p);
+    bool read_segment(u64 at, Segment& s, u32& type) {
+        Phdr ph;
+        if (!image_.read(at, &ph, sizeof ph)) return false;
+        type = ph.p_type;
         s.offset = ph.p_offset;
         s.paddr = ph.p_paddr;
         s.vaddr = ph.p_vaddr;
         s.filesz = ph.p_filesz;
         s.memsz = ph.p_memsz;
         s.align = ph.p_align;
-        return ph.p_type;
+        return true;
     }
     bool segment(u32 index, Segment& s, bool& is_load);
     bool place(Segment* segs, u32 n, LogicalAddr dyn_base, ElfLoaded& out);
+    bool spares_staging(const Segment& s);
     bool find_entry(const Segment* segs, u32 n, ElfLoaded& out);
     // Where a segment goes: its physical address, or its link address moved by the bias.
     u64 dest(const Segment& s) const { return dyn_ ? s.vaddr + bias_ : s.paddr; }
 
     LogicalMap& memory_;
-    const u8* image_;
-    usize size_;
+    const ElfSource& image_;
+    LogicalRange keep_;
+    u64 size_;
     char* why_;
     usize why_len_;
     bool is64_ = false, dyn_ = false;
@@ -83,13 +82,15 @@ class Loader {
 };
 
 bool Loader::header(u16 machine, ElfLoaded& out) {
-    if (size_ < EI_NIDENT || rt::mem_compare(image_, ELFMAG, SELFMAG) != 0)
+    u8 ident[EI_NIDENT];
+    if (size_ < EI_NIDENT || !image_.read(0, ident, sizeof ident) ||
+        rt::mem_compare(ident, ELFMAG, SELFMAG) != 0)
         return fail("not an ELF file");
-    if (image_[EI_DATA] != ELFDATA2LSB) return fail("not a little-endian ELF file");
-    is64_ = image_[EI_CLASS] == ELFCLASS64;
-    if (!is64_ && image_[EI_CLASS] != ELFCLASS32) return fail("unknown ELF class");
-    if (image_[EI_VERSION] != EV_CURRENT)
-        return fail("ELF identification version %llu (want 1)", image_[EI_VERSION]);
+    if (ident[EI_DATA] != ELFDATA2LSB) return fail("not a little-endian ELF file");
+    is64_ = ident[EI_CLASS] == ELFCLASS64;
+    if (!is64_ && ident[EI_CLASS] != ELFCLASS32) return fail("unknown ELF class");
+    if (ident[EI_VERSION] != EV_CURRENT)
+        return fail("ELF identification version %llu (want 1)", ident[EI_VERSION]);
     usize ehsize = is64_ ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
     if (size_ < ehsize) return fail("truncated ELF header");
     if (is64_ ? !read_header<Elf64_Ehdr>(out) : !read_header<Elf32_Ehdr>(out)) return false;
@@ -106,8 +107,10 @@ bool Loader::header(u16 machine, ElfLoaded& out) {
 }
 
 bool Loader::segment(u32 index, Segment& s, bool& is_load) {
-    const u8* p = image_ + phoff_ + u64{index} * phentsize_;
-    u32 type = is64_ ? read_segment<Elf64_Phdr>(p, s) : read_segment<Elf32_Phdr>(p, s);
+    const u64 at = phoff_ + u64{index} * phentsize_;
+    u32 type = 0;
+    if (!(is64_ ? read_segment<Elf64_Phdr>(at, s, type) : read_segment<Elf32_Phdr>(at, s, type)))
+        return fail("program header %llu cannot be read", index);
     s.index = index;
     // Nobody here could run a dynamic linker: a PIE must be static (and relocate itself).
     if (type == PT_INTERP)
@@ -150,11 +153,26 @@ bool Loader::place(Segment* segs, u32 n, LogicalAddr dyn_base, ElfLoaded& out) {
         if (!memory_.contains(LogicalAddr(at), s.memsz))
             return fail("segment %llu does not fit in the LPAR's %llu MiB", s.index,
                         memory_.size() / MiB);
+        if (!spares_staging(s)) return false;
         low = at < low ? at : low;
         high = at + s.memsz > high ? at + s.memsz : high;
     }
     out.low = LogicalAddr(low);
     out.high = LogicalAddr(high);
+    return true;
+}
+
+// A segment (bss included) must not land on the staged image it is read from, nor on what the
+// caller keeps (a staged initrd): the staging area is the control LPAR's choice, checked here.
+bool Loader::spares_staging(const Segment& s) {
+    const LogicalRange to{LogicalAddr(dest(s)), s.memsz};
+    const LogicalRange image = image_.staged_range();
+    if (to.overlaps(image))
+        return fail("segment %llu would overwrite the staged kernel at %#llx", s.index,
+                    image.at.value());
+    if (to.overlaps(keep_))
+        return fail("segment %llu would overwrite the staged initrd at %#llx", s.index,
+                    keep_.at.value());
     return true;
 }
 
@@ -176,6 +194,15 @@ bool Loader::find_entry(const Segment* segs, u32 n, ElfLoaded& out) {
 }
 
 bool Loader::run(u16 machine, LogicalAddr dyn_base, ElfLoaded& out) {
+    const LogicalRange staged = image_.staged_range();
+    if (image_.staged_in() != nullptr && image_.staged_in() != &memory_)
+        return fail("a staged kernel loads only into the LPAR it is staged in");
+    if (image_.staged_in() != nullptr && !memory_.contains(staged.at, staged.size))
+        return fail("the staged kernel at %#llx (%llu bytes) is outside the LPAR",
+                    staged.at.value(), staged.size);
+    if (!memory_.contains(keep_.at, keep_.size))
+        return fail("the staged initrd at %#llx (%llu bytes) is outside the LPAR", keep_.at.value(),
+                    keep_.size);
     if (!header(machine, out)) return false;
     Segment segs[kMaxSegments];
     u32 n = 0;
@@ -190,7 +217,7 @@ bool Loader::run(u16 machine, LogicalAddr dyn_base, ElfLoaded& out) {
     for (u32 i = 0; i < n; ++i) {
         const Segment& s = segs[i];
         LogicalAddr at(dest(s));
-        if (!memory_.copy_in(at, image_ + s.offset, s.filesz) ||
+        if (!image_.copy_to(memory_, at, s.offset, s.filesz) ||
             !memory_.fill(at + s.filesz, 0, s.memsz - s.filesz))
             return fail("segment %llu could not be written", s.index);
     }
@@ -199,10 +226,44 @@ bool Loader::run(u16 machine, LogicalAddr dyn_base, ElfLoaded& out) {
 
 } // namespace
 
+ElfSource ElfSource::bytes(const u8* data, usize size) {
+    ElfSource s;
+    s.data_ = data;
+    s.size_ = data != nullptr ? size : 0;
+    return s;
+}
+
+ElfSource ElfSource::staged(const LogicalMap& memory, LogicalAddr at, u64 size) {
+    ElfSource s;
+    s.memory_ = &memory;
+    s.at_ = at;
+    s.size_ = size;
+    return s;
+}
+
+bool ElfSource::read(u64 offset, void* out, u64 len) const {
+    if (offset > size_ || len > size_ - offset) return false;
+    if (memory_ != nullptr) return memory_->copy_out(out, at_ + offset, len);
+    rt::mem_copy(out, data_ + offset, static_cast<usize>(len)); // images need not be aligned
+    return true;
+}
+
+bool ElfSource::copy_to(LogicalMap& memory, LogicalAddr dst, u64 offset, u64 len) const {
+    if (offset > size_ || len > size_ - offset) return false;
+    if (memory_ != nullptr) return memory_ == &memory && memory.move(dst, at_ + offset, len);
+    return memory.copy_in(dst, data_ + offset, len);
+}
+
+bool load_elf(LogicalMap& memory, const ElfSource& image, u16 expected_machine, ElfLoaded& out,
+              char* why, usize why_len, LogicalAddr dyn_base, LogicalRange keep) {
+    out = ElfLoaded{};
+    return Loader(memory, image, keep, why, why_len).run(expected_machine, dyn_base, out);
+}
+
 bool load_elf(LogicalMap& memory, const u8* image, usize size, u16 expected_machine, ElfLoaded& out,
               char* why, usize why_len, LogicalAddr dyn_base) {
-    out = ElfLoaded{};
-    return Loader(memory, image, size, why, why_len).run(expected_machine, dyn_base, out);
+    return load_elf(memory, ElfSource::bytes(image, size), expected_machine, out, why, why_len,
+                    dyn_base);
 }
 
 } // namespace tessera

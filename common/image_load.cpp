@@ -38,4 +38,17 @@ bool load_linux(Lpar& lpar, Image kernel, Image initrd, const char* cmdline, cha
     return arch::linux_load(lpar, images, lpar.boot, why, why_len);
 }
 
+bool load_linux_staged(Lpar& lpar, LogicalAddr kernel, u64 kernel_size, LogicalAddr initrd,
+                       u64 initrd_size, const char* cmdline, char* why, usize why_len) {
+    LinuxImages images;
+    images.staged = true;
+    images.kernel_at = kernel;
+    images.kernel_size = static_cast<usize>(kernel_size);
+    images.initrd_at = initrd;
+    images.initrd_size = static_cast<usize>(initrd_size);
+    images.cmdline = cmdline;
+    lpar.boot_all_vcpus = false;
+    return arch::linux_load(lpar, images, lpar.boot, why, why_len);
+}
+
 } // namespace tessera

@@ -2,6 +2,7 @@
 // boots: shared by the boot flow (common/boot.cpp) and the management hcalls (common/manage.cpp).
 #pragma once
 
+#include <tessera/addr.hpp>
 #include <tessera/types.hpp>
 
 namespace tessera {
@@ -22,5 +23,10 @@ bool load_program(Lpar& lpar, Image program, Image initrd, char* why, usize why_
 // (arch::linux_load); only vcpu 0 enters.
 bool load_linux(Lpar& lpar, Image kernel, Image initrd, const char* cmdline, char* why,
                 usize why_len);
+
+// The same for a kernel and initrd its creator staged in the LPAR's own memory
+// (TLPAR_LOAD_STAGED): the ranges lie inside the LPAR (the caller checked); initrd_size 0: none.
+bool load_linux_staged(Lpar& lpar, LogicalAddr kernel, u64 kernel_size, LogicalAddr initrd,
+                       u64 initrd_size, const char* cmdline, char* why, usize why_len);
 
 } // namespace tessera

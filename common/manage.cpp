@@ -2,6 +2,7 @@
 
 #include "common/bundle.hpp"
 #include "common/chunks.hpp"
+#include "common/elf_loader.hpp"
 #include "common/image_load.hpp"
 #include "common/lifecycle.hpp"
 #include "common/log.hpp"
@@ -228,7 +229,7 @@ Outcome Manager::load(Lpar& caller, u64 id, u64 how, const char* kernel, const c
     Lpar* l = nullptr;
     if (Outcome o = target(caller, id, l); !o.ok()) return o;
     if (l->state != LparState::Created) return fail(H_PARAMETER, TLPAR_E_STATE);
-    if (how > TLPAR_LOAD_COPIED) return fail(H_P2, TLPAR_E_BAD_ARG);
+    if (how > TLPAR_LOAD_COPIED) return fail(H_P2, TLPAR_E_BAD_ARG); // STAGED: load_staged
     Image k, i;
     if (how != TLPAR_LOAD_COPIED) {
         const Bundle::Entry* ke = bundle_ ? bundle_->find(kernel) : nullptr;
@@ -242,14 +243,35 @@ Outcome Manager::load(Lpar& caller, u64 id, u64 how, const char* kernel, const c
     const bool ok = how == TLPAR_LOAD_LINUX
                         ? load_linux(*l, k, i, record(*l).cmdline, why, sizeof why)
                         : load_program(*l, k, i, why, sizeof why);
+    return loaded(*l, ok, why);
+}
+
+Outcome Manager::loaded(Lpar& lpar, bool ok, const char* why) {
     if (!ok) {
         // The LPAR stays Created (it may be loaded again); the reason is in its status.
-        rt::str_copy(l->stop_reason, why, sizeof l->stop_reason);
+        rt::str_copy(lpar.stop_reason, why, sizeof lpar.stop_reason);
         return fail(H_PARAMETER, TLPAR_E_LOAD);
     }
-    l->stop_reason[0] = '\0';
-    l->mark_loaded();
+    lpar.stop_reason[0] = '\0';
+    lpar.mark_loaded();
     return {};
+}
+
+Outcome Manager::load_staged(Lpar& caller, u64 id, LogicalAddr kernel, u64 kernel_len,
+                             LogicalAddr initrd, u64 initrd_len) {
+    Lpar* l = nullptr;
+    if (Outcome o = target(caller, id, l); !o.ok()) return o;
+    if (l->state != LparState::Created) return fail(H_PARAMETER, TLPAR_E_STATE);
+    // Both inside the target, apart. Together below its size (at most 4 GiB), so that each
+    // length fits a 32-bit usize too.
+    const LogicalRange k{kernel, kernel_len}, i{initrd, initrd_len};
+    if (kernel_len == 0 || !l->memory.contains(kernel, kernel_len) ||
+        !l->memory.contains(initrd, initrd_len) || kernel_len == l->memory.size() || k.overlaps(i))
+        return fail(H_PARAMETER, TLPAR_E_BAD_RANGE);
+    char why[kStopReasonMax] = "";
+    const bool ok = load_linux_staged(*l, kernel, kernel_len, initrd_len ? initrd : LogicalAddr(0),
+                                      initrd_len, record(*l).cmdline, why, sizeof why);
+    return loaded(*l, ok, why);
 }
 
 Outcome Manager::start(Lpar& caller, u64 id) {

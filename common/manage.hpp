@@ -18,6 +18,7 @@
 #include <tessera/addr.hpp>
 #include <tessera/hcall.hpp>
 #include <tessera/lpar_control.h>
+#include <tessera/lpar_load_staged.h>
 #include <tessera/types.hpp>
 
 #include "common/lpar.hpp"
@@ -77,6 +78,10 @@ class Manager {
     Outcome create(Lpar& caller, const char* name, u64 memory, u64 vcpus, const char* lans,
                    u32& id);
     Outcome load(Lpar& caller, u64 id, u64 how, const char* kernel, const char* initrd);
+    // TLPAR_LOAD_STAGED: Linux from a kernel ELF (and an initrd, initrd_len 0: none) that the
+    // caller copied into the target's memory; both ranges inside the target, not overlapping.
+    Outcome load_staged(Lpar& caller, u64 id, LogicalAddr kernel, u64 kernel_len,
+                        LogicalAddr initrd, u64 initrd_len);
     Outcome copy_in(Lpar& caller, u64 id, LogicalAddr dst, LogicalAddr src, u64 len);
     Outcome set_cmdline(Lpar& caller, u64 id, const char* text, usize len);
     Outcome start(Lpar& caller, u64 id);
@@ -113,6 +118,8 @@ class Manager {
     };
     Record& record(const Lpar& lpar) { return records_[lpar.id - 1]; }
     Outcome target(Lpar& caller, u64 id, Lpar*& out);
+    // Keeps a failed load's reason in the LPAR's status (it stays Created) or marks it Loaded.
+    Outcome loaded(Lpar& lpar, bool ok, const char* why);
     // Stops the LPAR now. Its chunks go back at once when none of its vcpus is on a CPU (after
     // waiting for them with `wait`); otherwise the run loop gives them back when the last one
     // is handed back (common/run.cpp reap_if_ended).

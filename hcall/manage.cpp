@@ -56,6 +56,11 @@ Ret h_lpar_create(Env& env, Frame& f) {
 
 Ret h_lpar_load(Env& env, Frame& f) {
     if (!allowed(env)) return H_FUNCTION;
+    if (f.args[1] > TLPAR_LOAD_STAGED) return answer(f, {H_P2, TLPAR_E_BAD_ARG});
+    if (f.args[1] == TLPAR_LOAD_STAGED) // addresses and lengths in the target, not strings
+        return answer(f,
+                      manage::machine().load_staged(env.lpar, f.args[0], LogicalAddr(f.args[2]),
+                                                    f.args[3], LogicalAddr(f.args[4]), f.args[5]));
     char kernel[64], initrd[64];
     if (!read_string(env.lpar, f.args[2], f.args[3], kernel, sizeof kernel) ||
         !read_string(env.lpar, f.args[4], f.args[5], initrd, sizeof initrd))

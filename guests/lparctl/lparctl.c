@@ -2,7 +2,7 @@
  *
  *   lparctl list
  *   lparctl create NAME --memory SIZE [--cpus N] [--lan NAME] --kernel ENTRY|FILE
- *                  [--initrd ENTRY] [--cmdline "..."] [--start]
+ *                  [--initrd ENTRY|FILE] [--cmdline "..."] [--start]
  *   lparctl start NAME
  *   lparctl stop [--force] [--timeout SECONDS] NAME
  *   lparctl destroy NAME
@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "lpar_control.h"
+#include "lpar_load_staged.h"
 #include "tessera_lpar_ioctl.h"
 
 #define MODULE_PATH "/lib/tessera/tessera_lpar.ko"
@@ -33,6 +34,9 @@ typedef unsigned long long u64;
 
 static int dev = -1;
 static const char *op = "lparctl";
+static u64 half_made; /* an LPAR create made but could not load: die() destroys it */
+
+static void destroy_half_made(void);
 
 static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 static void die(const char *fmt, ...)
@@ -43,6 +47,7 @@ static void die(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
+    destroy_half_made(); /* nothing half-made stays behind */
     exit(1);
 }
 
@@ -51,13 +56,14 @@ static void usage(void)
     fprintf(stderr,
             "usage: lparctl list\n"
             "       lparctl create NAME --memory SIZE [--cpus N] [--lan NAME] --kernel ENTRY|FILE\n"
-            "                      [--initrd ENTRY] [--cmdline \"...\"] [--start]\n"
+            "                      [--initrd ENTRY|FILE] [--cmdline \"...\"] [--start]\n"
             "       lparctl start NAME\n"
             "       lparctl stop [--force] [--timeout SECONDS] NAME\n"
             "       lparctl destroy NAME\n"
             "       lparctl console [--force] [--send TEXT] [--until TEXT] [--timeout SECONDS] NAME\n"
-            "SIZE: bytes or with K, M, G. ENTRY: a boot bundle entry; FILE: a flat program in this\n"
-            "LPAR's files, copied in and entered at 0. console: " DETACH_HELP ".\n");
+            "SIZE: bytes or with K, M, G. ENTRY: a boot bundle entry. FILE: a file of this LPAR,\n"
+            "copied in: a Linux kernel ELF (with an initrd FILE) or a flat program entered at 0.\n"
+            "console: " DETACH_HELP ".\n");
     exit(2);
 }
 
@@ -240,22 +246,50 @@ static u64 parse_size(const char *s)
     return v;
 }
 
-/* Copies FILE into the new LPAR at logical 0, TLPAR_COPY_MAX at a time. */
-static void copy_file(u64 id, const char *path)
+static void destroy_half_made(void)
+{
+    if (!half_made) return;
+    u64 args[1] = {half_made};
+    half_made = 0;
+    call(TLPAR_DESTROY, args, 1, NULL, 0);
+}
+
+/* A regular file's size, or -1 when PATH is not one (then it names a bundle entry). */
+static long long file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) ? (long long)st.st_size : -1;
+}
+
+/* Does FILE start like an ELF image (a Linux kernel) rather than a flat program? */
+static int is_elf(const char *path)
+{
+    unsigned char magic[4] = {0};
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) die("%s: %s", path, strerror(errno));
+    ssize_t n = read(fd, magic, sizeof magic);
+    close(fd);
+    return n == 4 && !memcmp(magic, "\177ELF", 4);
+}
+
+/* Copies the first `size` bytes of FILE (its size when it was staged) into the new LPAR at
+ * logical `at`, TLPAR_COPY_MAX at a time. */
+static void copy_file(u64 id, const char *path, u64 at, u64 size)
 {
     int fd = open(path, O_RDONLY);
     if (fd < 0) die("%s: %s", path, strerror(errno));
     static char buf[TLPAR_COPY_MAX];
-    u64 at = 0;
-    for (;;) {
-        ssize_t n = read(fd, buf, sizeof buf);
+    for (u64 done = 0; done < size;) {
+        const size_t want = size - done < sizeof buf ? (size_t)(size - done) : sizeof buf;
+        ssize_t n = read(fd, buf, want);
         if (n < 0) die("%s: %s", path, strerror(errno));
-        if (n == 0) break;
-        u64 args[4] = {id, at, 0, (u64)n};
+        if (n == 0) die("%s: shorter than %llu bytes (changed while being copied)", path, size);
+        u64 args[4] = {id, at + done, 0, (u64)n};
         struct tlpar_buf b = in_buf(buf, (size_t)n, 2);
         struct tlpar_call c = call(TLPAR_COPY_IN, args, 4, &b, 1);
-        check(&c, "copy-in");
-        at += (u64)n;
+        if (c.status != 0)
+            die("copy-in of %s: %s (%s)", path, reason_text(c.rets[0]), status_text(c.status));
+        done += (u64)n;
     }
     close(fd);
 }
@@ -280,6 +314,33 @@ static int cmd_create(int argc, char **argv)
     }
     if (!name || !memory || !kernel) usage();
     op = name;
+    /* A kernel FILE is copied in: an ELF is Linux, staged near the top of the new LPAR's memory
+     * with its initrd FILE above it (64K-aligned, the initrd topmost), and loaded from there
+     * (TLPAR_LOAD_STAGED: the hypervisor moves the initrd where the boot protocol wants it);
+     * anything else is a flat program at 0. A kernel ENTRY names bundle entries. */
+    const long long kernel_size = file_size(kernel);
+    const long long initrd_size = initrd[0] ? file_size(initrd) : -1;
+    const int from_file = kernel_size >= 0, linux_file = from_file && is_elf(kernel);
+    u64 kernel_at = 0, initrd_at = 0;
+    if (from_file && !linux_file && initrd[0])
+        die("--initrd goes with a Linux kernel (an ELF file or a bundle entry), not a flat program");
+    if (linux_file && initrd[0] && initrd_size < 0)
+        die("%s: no such file (a kernel FILE takes an initrd FILE)", initrd);
+    if (!from_file && initrd_size >= 0)
+        die("%s is a file: give the kernel as a FILE too (or both as bundle entries)", initrd);
+    if (linux_file) {
+        const u64 align = 64 * 1024;
+        u64 top = memory;
+        if (initrd_size > 0) {
+            if ((u64)initrd_size >= top) die("%s does not fit in %lluM", initrd, memory >> 20);
+            initrd_at = (top - (u64)initrd_size) & ~(align - 1);
+            top = initrd_at;
+        }
+        if (kernel_size == 0 || (u64)kernel_size >= top)
+            die("%s (%lld bytes) does not fit in %lluM%s", kernel, kernel_size, memory >> 20,
+                initrd_size > 0 ? " with the initrd" : "");
+        kernel_at = (top - (u64)kernel_size) & ~(align - 1);
+    }
     u64 args[6] = {0, 0, memory, cpus, 0, 0};
     args[1] = strlen(name);
     args[5] = strlen(lan);
@@ -287,16 +348,20 @@ static int cmd_create(int argc, char **argv)
     struct tlpar_call c = call(TLPAR_CREATE, args, 6, b, lan[0] ? 2 : 1);
     check(&c, "create");
     const u64 id = c.rets[0];
-    struct stat st;
-    const int from_file = stat(kernel, &st) == 0 && S_ISREG(st.st_mode);
+    half_made = id;
     if (cmdline) {
         u64 cargs[3] = {id, 0, 0};
         c = call_str(TLPAR_SET_CMDLINE, cargs, 3, cmdline, 1);
         check(&c, "command line");
     }
-    if (from_file) {
-        if (initrd[0]) die("--initrd goes with a bundle entry kernel only");
-        copy_file(id, kernel);
+    if (linux_file) {
+        copy_file(id, kernel, kernel_at, (u64)kernel_size);
+        if (initrd_size > 0) copy_file(id, initrd, initrd_at, (u64)initrd_size);
+        u64 largs[6] = {id, TLPAR_LOAD_STAGED, kernel_at, (u64)kernel_size, initrd_at,
+                        initrd_size > 0 ? (u64)initrd_size : 0};
+        c = call(TLPAR_LOAD, largs, 6, NULL, 0);
+    } else if (from_file) {
+        copy_file(id, kernel, 0, (u64)kernel_size);
         u64 largs[6] = {id, TLPAR_LOAD_COPIED, 0, 0, 0, 0};
         c = call(TLPAR_LOAD, largs, 6, NULL, 0);
     } else {
@@ -307,11 +372,10 @@ static int cmd_create(int argc, char **argv)
     }
     if (c.status != 0) {
         struct status s = status_of(id);
-        u64 dargs[1] = {id};
-        call(TLPAR_DESTROY, dargs, 1, NULL, 0); /* nothing half-made stays behind */
-        die("load %s: %s%s%s", kernel, reason_text(c.rets[0]), s.reason[0] ? ": " : "",
-            s.reason);
+        die("load %s: %s%s%s (%s)", kernel, reason_text(c.rets[0]), s.reason[0] ? ": " : "",
+            s.reason, status_text(c.status));
     }
+    half_made = 0;
     printf("%s: created (id %llu, %lluM, %llu CPU%s), loaded\n", name, id, memory >> 20, cpus,
            cpus == 1 ? "" : "s");
     if (start) {

@@ -36,13 +36,19 @@ enum class VcpuExit : u8 {
     Fault,     // the guest did something fatal for its LPAR: it was crashed with the reason
 };
 
-// A Linux kernel and what comes with it, from the boot bundle.
+// A Linux kernel and what comes with it: from the boot bundle, or staged in the LPAR's own
+// memory by its creator (TLPAR_COPY_IN, then TLPAR_LOAD_STAGED): with `staged`, kernel and
+// initrd are null and the images are at kernel_at and initrd_at in the LPAR (checked to lie
+// inside it). common/linux_images.hpp reads both kinds the same way.
 struct LinuxImages {
     const u8* kernel = nullptr; // the vmlinux ELF
     usize kernel_size = 0;
-    const u8* initrd = nullptr; // null: none
-    usize initrd_size = 0;
+    const u8* initrd = nullptr; // null: none (unless staged)
+    usize initrd_size = 0;      // 0: no initrd
     const char* cmdline = "";
+    bool staged = false;
+    LogicalAddr kernel_at; // staged only
+    LogicalAddr initrd_at; // staged only
 };
 // Where and how a vcpu enters the guest: the core calls vcpu_init with these.
 struct BootEntry {
@@ -140,6 +146,8 @@ bool timer_pending(const Vcpu& vcpu);
 // Loads a Linux kernel into the LPAR's memory the way this ISA boots it (ppc64: ELF + device
 // tree + RTAS blob, entered kexec-style; ia32: ELF + boot_params at the PV entry) and says how
 // the boot vcpu enters it. Runs after lpar_init. False with a reason in `why` on bad images.
+// Staged images: no kernel segment may overwrite either staged range, and the initrd is moved
+// to where the boot protocol wants it before anything else is written.
 bool linux_load(Lpar& lpar, const LinuxImages& images, BootEntry& entry, char* why, usize why_len);
 // Makes instruction fetches see what the hypervisor just wrote at `host` (a pointer into an LPAR's
 // memory): ppc64 flushes the data cache lines and invalidates the instruction cache lines;

@@ -8,6 +8,7 @@
 // startup_32; ebx = the TSC rate in kHz as for every vcpu.
 #include "common/elf_loader.hpp"
 #include "common/guest_fdt.hpp"
+#include "common/linux_images.hpp"
 #include "common/lpar.hpp"
 #include "common/rt/format.hpp"
 #include "common/rt/string.hpp"
@@ -71,14 +72,17 @@ bool linux_load(Lpar& lpar, const LinuxImages& images, BootEntry& entry, char* w
     LogicalMap& mem = lpar.memory;
     const u64 size = mem.size();
     ElfLoaded elf;
-    if (!load_elf(mem, images.kernel, images.kernel_size, EM_386, elf, why, why_len)) return false;
+    if (!load_elf(mem, linux_images::kernel(mem, images), EM_386, elf, why, why_len, LogicalAddr(0),
+                  linux_images::keep(images)))
+        return false;
     if (elf.is64) return fail(why, why_len, "the kernel is not a 32-bit ELF");
     if (elf.low.value() < kHighRam)
         return fail(why, why_len, "the kernel loads below 1 MiB (at %#llx)", elf.low.value());
 
     // Below the kernel at 1 MiB..: nothing; the zero page and the command line go in low
     // memory (where a boot loader puts them), the initramfs at the top of memory (page-aligned,
-    // below what a non-PAE kernel maps directly: 896 MiB).
+    // below what a non-PAE kernel maps directly: 896 MiB). A staged initrd moves there first,
+    // before boot_params and the device tree are written, wherever it was.
     constexpr u64 kZeroPage = 0x7000, kCmdline = 0x8000;
     const usize cmdline_len = rt::str_length(images.cmdline);
     if (cmdline_len >= kCmdlineMax)
@@ -90,7 +94,7 @@ bool linux_load(Lpar& lpar, const LinuxImages& images, BootEntry& entry, char* w
         if (images.initrd_size > top || initrd < elf.high.value())
             return fail(why, why_len, "the initramfs does not fit above the kernel in %llu MiB",
                         size / MiB);
-        if (!mem.copy_in(LogicalAddr(initrd), images.initrd, images.initrd_size))
+        if (!linux_images::place_initrd(mem, images, LogicalAddr(initrd)))
             return fail(why, why_len, "cannot copy the initramfs");
     }
 

@@ -4,6 +4,7 @@
 // the device tree, r4 = the image's base, r5 = 0 (no Open Firmware).
 #include "common/elf_loader.hpp"
 #include "common/guest_fdt.hpp"
+#include "common/linux_images.hpp"
 #include "common/lpar.hpp"
 #include "common/rt/format.hpp"
 #include "common/vio_devices.hpp"
@@ -54,15 +55,17 @@ bool fail(char* why, usize len, const char* msg, unsigned long long a = 0) {
 bool linux_load(Lpar& lpar, const LinuxImages& images, BootEntry& entry, char* why, usize why_len) {
     LogicalMap& mem = lpar.memory;
     ElfLoaded elf;
-    if (!load_elf(mem, images.kernel, images.kernel_size, EM_PPC64, elf, why, why_len, kPieBase))
+    if (!load_elf(mem, linux_images::kernel(mem, images), EM_PPC64, elf, why, why_len, kPieBase,
+                  linux_images::keep(images)))
         return false;
     if (!elf.is64) return fail(why, why_len, "the kernel is not a 64-bit ELF");
 
-    // Above the kernel: the initrd. At the top of the RMA: RTAS, the device tree below it.
+    // Above the kernel: the initrd (a staged one moves there first, before RTAS and the device
+    // tree are written, wherever it was). At the top of the RMA: RTAS, the device tree below it.
     u64 at = align_up(elf.high.value(), 1 * MiB);
     LogicalAddr initrd(at);
     if (images.initrd_size) {
-        if (!mem.copy_in(initrd, images.initrd, images.initrd_size))
+        if (!linux_images::place_initrd(mem, images, initrd))
             return fail(why, why_len, "the initrd does not fit above the kernel in %llu MiB",
                         mem.size() / MiB);
         at = align_up(at + images.initrd_size, 64 * KiB);

@@ -2,14 +2,20 @@
 #include "tests/fake/arch_fake.hpp"
 
 #include "common/core_lock.hpp"
+#include "common/elf_loader.hpp"
+#include "common/linux_images.hpp"
 #include "common/lpar.hpp"
+#include "common/rt/format.hpp"
 #include "common/run.hpp"
 #include "tests/fake/plat_fake.hpp"
+
+#include <elf.h>
 
 namespace tessera::fake {
 
 std::function<VcpuExit(Vcpu&)> guest;
 bool lpar_init_ok = true;
+bool linux_loads = false;
 u64 timebase_now = 0;
 void* icache_synced_at = nullptr;
 usize icache_synced_len = 0;
@@ -108,8 +114,19 @@ void sync_icache(void* host, usize len) {
 } // namespace tessera::arch
 
 namespace tessera::arch {
-bool linux_load(Lpar&, const LinuxImages&, BootEntry&, char* why, usize why_len) {
+bool linux_load(Lpar& lpar, const LinuxImages& images, BootEntry& entry, char* why, usize why_len) {
     if (why_len) why[0] = '\0';
-    return false;
+    if (!fake::linux_loads) return false;
+    ElfLoaded elf;
+    if (!load_elf(lpar.memory, linux_images::kernel(lpar.memory, images), EM_PPC64, elf, why,
+                  why_len, LogicalAddr(0), linux_images::keep(images)))
+        return false;
+    const LogicalAddr initrd(align_up(elf.high.value(), 1 * MiB));
+    if (images.initrd_size != 0 && !linux_images::place_initrd(lpar.memory, images, initrd)) {
+        rt::format(why, why_len, "the initrd does not fit above the kernel");
+        return false;
+    }
+    entry = BootEntry{elf.entry, {initrd.value(), images.initrd_size, 0, 0}, 2};
+    return true;
 }
 } // namespace tessera::arch

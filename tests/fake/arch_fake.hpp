@@ -11,6 +11,11 @@ namespace tessera::fake {
 
 extern std::function<VcpuExit(Vcpu&)> guest;
 extern bool lpar_init_ok;
+// When set, arch::linux_load loads as a small ISA would: the kernel (an EM_PPC64 ELF, from the
+// bundle or staged) through common/linux_images at its physical addresses, the initrd moved or
+// copied to the next MiB above it; the boot entry gets (initrd address, initrd size). When
+// clear (the default) it refuses every kernel with an empty reason.
+extern bool linux_loads;
 extern u64 timebase_now;
 // What arch::sync_icache was last asked for, and how often.
 extern void* icache_synced_at;

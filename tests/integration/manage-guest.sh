@@ -53,4 +53,19 @@ step "destroy again is fine (idempotent)" lparctl destroy second
 step "create second again" $create
 step "list shows the new second loaded" listed second loaded
 step "destroy the new second" lparctl destroy second
+# Linux from files in this LPAR (tests/integration/manage.sh put them at /boot): lparctl copies
+# them into the new LPAR, which loads the kernel from its own memory (TLPAR_LOAD_STAGED).
+head -c 100 /boot/vmlinux > /tmp/truncated
+refused "create from a truncated kernel file" lparctl create third --memory 256M \
+    --kernel /tmp/truncated
+if lparctl list | grep -q " third "; then fail "the refused third is listed"; else ok "the refused third is gone"; fi
+step "create and start third from files" lparctl create third --memory 256M \
+    --kernel /boot/vmlinux --initrd /boot/initrd.img --cmdline "$cmdline" --start
+step "third's console up to its shell" lparctl console third --until "userspace up" --timeout 900
+sleep 2
+step "a command in third's shell" lparctl console third --send 'echo third-says-$((6*8))\n' \
+    --until "third-says-48" --timeout 300
+step "list shows third running" listed third running
+step "stop third (it powers itself off)" lparctl stop third --timeout 300
+step "destroy third" lparctl destroy third
 say "done"

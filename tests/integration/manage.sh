@@ -4,7 +4,10 @@
 # driver and tests/integration/manage-guest.sh) creates a second Linux LPAR from the bundle's
 # kernel and initramfs on the logical LAN net0, reads its console up to its shell, runs a command
 # there, has it ping the control LPAR over net0, lists it running, stops it (the guest powers itself off), destroys it and creates it again; bad requests
-# get clear errors. The run ends with status 0.
+# get clear errors. Then it creates a third Linux LPAR from FILES in its own initramfs (the same
+# kernel, debug info stripped, and the default initramfs at /boot: copied in and loaded from the
+# new LPAR's memory, TLPAR_LOAD_STAGED), reads its console up to its shell, runs a command there,
+# stops and destroys it; a truncated kernel file is refused. The run ends with status 0.
 set -uo pipefail
 target=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,12 +15,20 @@ root=$(cd "$here/../.." && pwd)
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 out=$work/out
 source "$here/guest-config.sh"
-guest_images "$target" "$here/manage-guest.sh"
+# The kernel and initramfs as files for the control LPAR (Debian's pseries vmlinux carries debug
+# information: stripped, it is a third of the size).
+kernel="" initrd=""
+while IFS='=' read -r key path; do
+    case $key in kernel) kernel=$path ;; initrd) initrd=$path ;; esac
+done < <("$root/scripts/guest-images" "$target")
+case $target in pseries) strip=powerpc64le-linux-gnu-strip ;; pc) strip=i686-linux-gnu-strip ;; esac
+"$strip" --strip-debug -o "$work/vmlinux" "$kernel" || { echo "FAILED: $strip $kernel"; exit 1; }
+guest_images "$target" "$here/manage-guest.sh" "$work/vmlinux=boot/vmlinux" "$initrd=boot/initrd.img"
 "$root/scripts/run" --target "$target" --no-setup --no-build --timeout "${MANAGE_TIMEOUT:-1500}" \
     --config "$here/manage-$target.conf" "${images[@]}" </dev/null >"$out" 2>&1
 status=$?
 tr -d '\r' < "$out" > "$work/log"
-grep -E 'MANAGE|lpar |tessera:|second-says|second-ping-replies|ID +NAME|^ *[0-9]+ +(ctl|second) ' "$work/log" \
+grep -E 'MANAGE|lpar |tessera:|(second|third)-says|second-ping-replies|ID +NAME|^ *[0-9]+ +(ctl|second|third) ' "$work/log" \
     | grep -vE '^\[ +[0-9]+\.[0-9]+\] '
 fails=0
 expect() {
@@ -37,6 +48,14 @@ expect "MANAGE: ok: second is gone" "it is no longer listed"
 expect "MANAGE: ok: create second again" "creating it again works"
 expect "MANAGE: ok: create beyond the free memory: .*not enough free memory" "a clear error for too much memory"
 expect "MANAGE: ok: destroy of itself: .*not allowed on this LPAR itself" "a clear error for destroying itself"
+expect "MANAGE: ok: create from a truncated kernel file: .*does not load: program headers past the end" \
+    "a clear error for a truncated kernel file"
+expect "MANAGE: ok: the refused third is gone" "... and nothing of it stays behind"
+expect "MANAGE: ok: create and start third from files" "lparctl created a Linux LPAR from files"
+expect "MANAGE: ok: third's console up to its shell" "... its console showed its userspace"
+expect "^(\[ctl\] )?third-says-48" "... a command ran in its shell"
+expect "lpar third: stopped \(power-off\)" "... it powered itself off"
+expect "MANAGE: ok: destroy third" "... and was destroyed"
 expect "MANAGE: done" "the guest script finished"
 if grep -q "MANAGE: FAIL" "$work/log"; then echo "FAILED: a guest step failed"; fails=$((fails+1)); fi
 [ $status -eq 0 ] || { echo "FAILED: scripts/run exited $status"; fails=$((fails+1)); }

@@ -324,6 +324,47 @@ TEST_CASE("LogicalMap copies cross chunks and land in the right real memory") {
     CHECK_FALSE(m.copy_in(LogicalAddr(2 * C + 1), text, 0));
 }
 
+TEST_CASE("LogicalMap::move copies inside the LPAR like memmove, across chunks, either way") {
+    SplitLpar l;
+    LogicalMap& m = l.map;
+    // A model of the LPAR's 2 chunks: every move is checked against memmove on it.
+    std::vector<u8> model(2 * C);
+    for (usize i = 0; i < model.size(); ++i) model[i] = static_cast<u8>(i * 7 + i / 251);
+    REQUIRE(m.copy_in(LogicalAddr(0), model.data(), model.size()));
+    struct Case {
+        u64 dst, src, len;
+    };
+    const Case cases[] = {
+        {C - 100, C - 300, 1000},      // up, overlapping, across the boundary
+        {C - 300, C - 100, 1000},      // down, overlapping, across the boundary
+        {0, C + 5, 4096},              // down, disjoint, from the second chunk into the first
+        {C + 17, 3, 3 * 4096 + 1},     // up, disjoint
+        {C - 1, C - 2, 2},             // one byte on each side of the boundary
+        {5, 5, 100},                   // onto itself
+        {C - 0x10000, 0, C + 0x8000},  // long, overlapping, up
+        {0, C - 0x10000, C + 0x10000}, // long, overlapping, down, to the LPAR's end
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.dst);
+        CAPTURE(c.src);
+        REQUIRE(m.move(LogicalAddr(c.dst), LogicalAddr(c.src), c.len));
+        std::memmove(model.data() + c.dst, model.data() + c.src, c.len);
+        std::vector<u8> got(model.size());
+        REQUIRE(m.copy_out(got.data(), LogicalAddr(0), got.size()));
+        CHECK(got == model);
+    }
+    CHECK(l.ram.at(l.real(1, 0))[C] == 0xAA); // real chunk 3 (not ours) is untouched
+    // Either range outside the LPAR: refused, nothing moved.
+    CHECK_FALSE(m.move(LogicalAddr(2 * C - 4), LogicalAddr(0), 8));
+    CHECK_FALSE(m.move(LogicalAddr(0), LogicalAddr(2 * C - 4), 8));
+    CHECK_FALSE(m.move(LogicalAddr(0), LogicalAddr(~u64{0} - 3), 8));
+    CHECK_FALSE(m.move(LogicalAddr(8), LogicalAddr(0), ~u64{0}));
+    std::vector<u8> got(model.size());
+    REQUIRE(m.copy_out(got.data(), LogicalAddr(0), got.size()));
+    CHECK(got == model);
+    CHECK(m.move(LogicalAddr(2 * C), LogicalAddr(0), 0)); // empty at the end is fine
+}
+
 namespace {
 u64 scrub_calls = 0;
 void counting_scrub(void* host, usize len) {

@@ -263,3 +263,117 @@ TEST_CASE("elf: bad images are refused with a message and nothing is written") {
     CHECK(load(m, bad, out) == "program headers past the end of the file");
     CHECK(m.at(0x10000) == 0xEE); // nothing was written by any of these
 }
+
+namespace {
+
+// The image staged in the LPAR's own memory at `at` (as TLPAR_COPY_IN leaves it), loaded from
+// there; `keep` is a staged initrd the segments must spare.
+std::string load_staged(Memory& m, const std::vector<u8>& f, u64 at, ElfLoaded& out,
+                        LogicalRange keep = {}, u64 size = ~u64{0}) {
+    REQUIRE(m.map.copy_in(LogicalAddr(at), f.data(), f.size()));
+    char why[128] = "";
+    const ElfSource src =
+        ElfSource::staged(m.map, LogicalAddr(at), size == ~u64{0} ? f.size() : size);
+    const bool ok = load_elf(m.map, src, EM_PPC64, out, why, sizeof why, LogicalAddr(0), keep);
+    return ok ? "ok" : why;
+}
+
+} // namespace
+
+TEST_CASE("elf: an image staged in the LPAR's memory loads as from bytes, the staging kept") {
+    Memory m;
+    ElfLoaded out;
+    const auto f = elf64();
+    const u64 at = 2 * kChunkSize - 0x10000; // near the top, as lparctl stages it
+    REQUIRE(load_staged(m, f, at, out) == "ok");
+    CHECK(out.entry == LogicalAddr(0x10010));
+    CHECK(out.high == LogicalAddr(kChunkSize - 0x1000 + 0x3000));
+    CHECK(m.at(0x10000) == 0x11);
+    CHECK(m.at(0x100ff) == 0x11);
+    CHECK(m.at(0x10100) == 0xEE);
+    CHECK(m.at(kChunkSize - 0x1000) == 0x22); // the data segment crosses the chunk boundary
+    CHECK(m.at(kChunkSize + 0x1fff) == 0);    // bss
+    std::vector<u8> staged(f.size());
+    REQUIRE(m.map.copy_out(staged.data(), LogicalAddr(at), staged.size()));
+    CHECK(staged == f); // nothing written over the staging
+
+    // Staged across a chunk boundary (the pieces are not contiguous in real memory), PIE too.
+    Memory m2;
+    REQUIRE(load_staged(m2, pie(), kChunkSize - 0x1800, out) == "ok");
+    CHECK(out.entry == LogicalAddr(0x1010));
+    CHECK(m2.at(0x1000) == 0x11);
+    CHECK(m2.at(0x22000) == 0x22);
+    CHECK(m2.at(0x23000) == 0);
+}
+
+TEST_CASE("elf: a staged image with truncated headers is refused") {
+    Memory m;
+    ElfLoaded out;
+    const auto f = elf64();
+    const u64 at = 0x1000000 + 0x100000;
+    CHECK(load_staged(m, f, at, out, {}, 10) == "not an ELF file");
+    CHECK(load_staged(m, f, at, out, {}, 20) == "truncated ELF header");
+    CHECK(load_staged(m, f, at, out, {}, sizeof(Elf64_Ehdr) + 10) ==
+          "program headers past the end of the file");
+    CHECK(load_staged(m, f, at, out, {}, 0x1080) == "segment 0: data past the end of the file");
+    CHECK(load_staged(m, f, at, out, {}, 0x2400) == "segment 2: data past the end of the file");
+    CHECK(load_staged(m, f, at, out, {}, 0) == "not an ELF file");
+    for (usize n = 0; n < 0x2800; n += 13) CHECK(load_staged(m, f, at, out, {}, n) != "ok");
+    CHECK(m.at(0x10000) == 0xEE); // nothing was written by any of these
+    CHECK(m.at(kChunkSize - 0x1000) == 0xEE);
+}
+
+TEST_CASE("elf: no segment may land on the staged kernel or the staged initrd") {
+    Memory m;
+    ElfLoaded out;
+    const auto f = elf64();
+    // Staged where segment 0 goes (0x10000..0x10100), and where segment 2's bss goes.
+    CHECK(load_staged(m, f, 0xf000, out) ==
+          "segment 0 would overwrite the staged kernel at 0xf000");
+    Memory m2;
+    CHECK(load_staged(m2, f, kChunkSize + 0x1000, out) ==
+          "segment 2 would overwrite the staged kernel at 0x1001000");
+    CHECK(m2.at(0x10000) == 0xEE); // refused before anything was written
+    // The initrd staged where a segment (its bss included) goes.
+    Memory m3;
+    const u64 at = 0x1800000;
+    CHECK(load_staged(m3, f, at, out, {LogicalAddr(0x10080), 0x10}) ==
+          "segment 0 would overwrite the staged initrd at 0x10080");
+    CHECK(load_staged(m3, f, at, out, {LogicalAddr(kChunkSize + 0x1fff), 0x1000}) ==
+          "segment 2 would overwrite the staged initrd at 0x1001fff");
+    CHECK(m3.at(0x10000) == 0xEE);
+    // Right next to the segments is fine.
+    CHECK(load_staged(m3, f, at, out, {LogicalAddr(kChunkSize + 0x2000), 0x1000}) == "ok");
+    // A position-independent image moved onto its own staging.
+    Memory m4;
+    char why[128] = "";
+    const auto p = pie();
+    REQUIRE(m4.map.copy_in(LogicalAddr(0x121000), p.data(), p.size()));
+    CHECK_FALSE(load_elf(m4.map, ElfSource::staged(m4.map, LogicalAddr(0x121000), p.size()),
+                         EM_PPC64, out, why, sizeof why, LogicalAddr(0x100000)));
+    CHECK(std::string(why) == "segment 2 would overwrite the staged kernel at 0x121000");
+}
+
+TEST_CASE("elf: staging outside the LPAR, or in another LPAR, is refused") {
+    Memory m;
+    ElfLoaded out;
+    const auto f = elf64();
+    char why[128] = "";
+    const u64 top = 2 * kChunkSize;
+    CHECK_FALSE(load_elf(m.map, ElfSource::staged(m.map, LogicalAddr(top - 0x1000), 0x3000),
+                         EM_PPC64, out, why, sizeof why));
+    CHECK(std::string(why) == "the staged kernel at 0x1fff000 (12288 bytes) is outside the LPAR");
+    CHECK_FALSE(load_elf(m.map, ElfSource::staged(m.map, LogicalAddr(~u64{0} - 4), 0x3000),
+                         EM_PPC64, out, why, sizeof why));
+    CHECK(std::string(why).find("is outside the LPAR") != std::string::npos);
+    REQUIRE(m.map.copy_in(LogicalAddr(0x1800000), f.data(), f.size()));
+    const ElfSource good = ElfSource::staged(m.map, LogicalAddr(0x1800000), f.size());
+    CHECK_FALSE(load_elf(m.map, good, EM_PPC64, out, why, sizeof why, LogicalAddr(0),
+                         LogicalRange{LogicalAddr(top - 8), 16}));
+    CHECK(std::string(why) == "the staged initrd at 0x1fffff8 (16 bytes) is outside the LPAR");
+    Memory other;
+    CHECK_FALSE(load_elf(other.map, good, EM_PPC64, out, why, sizeof why));
+    CHECK(std::string(why) == "a staged kernel loads only into the LPAR it is staged in");
+    CHECK(m.at(0x10000) == 0xEE);
+    CHECK(other.at(0x10000) == 0xEE);
+}

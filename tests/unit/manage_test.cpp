@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cstring>
 #include <doctest/doctest.h>
+#include <elf.h>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,6 +46,7 @@ struct Machine {
 
     explicit Machine(bool control = true) {
         fake::lpar_init_ok = true;
+        fake::linux_loads = false;
         RealRange ram{RealAddr(kBase), mem.size()};
         RealWindow w{reinterpret_cast<uptr>(mem.data()), RealAddr(kBase), mem.size()};
         REQUIRE(pool->init(&ram, 1, nullptr, 0, w));
@@ -245,6 +247,106 @@ TEST_CASE("manage: load by bundle entry, set the command line first, start once"
     CHECK(m.call(TLPAR_START, {id}).status == H_SUCCESS);
     CHECK(a->state == LparState::Running);
     check_refused(m.call(TLPAR_START, {id}), H_PARAMETER, TLPAR_E_STATE);
+}
+
+namespace {
+
+// A tiny EM_PPC64 executable: one segment at 0x10000 (0x100 bytes of 0x11, 0x100 of bss), the
+// entry at 0x10010.
+std::vector<u8> tiny_kernel() {
+    std::vector<u8> f(0x1100, 0);
+    Elf64_Ehdr h{};
+    std::memcpy(h.e_ident, ELFMAG, SELFMAG);
+    h.e_ident[EI_CLASS] = ELFCLASS64;
+    h.e_ident[EI_DATA] = ELFDATA2LSB;
+    h.e_ident[EI_VERSION] = EV_CURRENT;
+    h.e_type = ET_EXEC;
+    h.e_machine = EM_PPC64;
+    h.e_version = EV_CURRENT;
+    h.e_ehsize = sizeof h;
+    h.e_entry = 0x10010;
+    h.e_phoff = sizeof h;
+    h.e_phentsize = sizeof(Elf64_Phdr);
+    h.e_phnum = 1;
+    const Elf64_Phdr p{PT_LOAD, 5, 0x1000, 0x10000, 0x10000, 0x100, 0x200, 0x10000};
+    std::memcpy(f.data(), &h, sizeof h);
+    std::memcpy(f.data() + sizeof h, &p, sizeof p);
+    std::memset(f.data() + 0x1000, 0x11, 0x100);
+    return f;
+}
+
+} // namespace
+
+TEST_CASE("manage: Linux staged in the target by copy-in loads from there, ranges checked first") {
+    Machine m;
+    fake::linux_loads = true; // the fake ISA loads the ELF and moves the initrd 1 MiB up
+    const u64 id = m.create_ok("a");
+    Lpar* a = m.lpars->by_id(static_cast<u32>(id));
+    const auto kernel = tiny_kernel();
+    const std::vector<u8> initrd(0x3000, 0x5a);
+    const u64 k_at = kChunkSize - 0x100000, k_len = kernel.size();
+    const u64 i_at = kChunkSize - 0x10000, i_len = initrd.size();
+    // Staged as lparctl does: copied in from the caller's memory, near the target's top.
+    REQUIRE(m.ctl->memory.copy_in(LogicalAddr(0x100000), kernel.data(), k_len));
+    REQUIRE(m.call(TLPAR_COPY_IN, {id, k_at, 0x100000, k_len}).status == H_SUCCESS);
+    REQUIRE(m.ctl->memory.copy_in(LogicalAddr(0x200000), initrd.data(), i_len));
+    REQUIRE(m.call(TLPAR_COPY_IN, {id, i_at, 0x200000, i_len}).status == H_SUCCESS);
+    auto staged = [&](u64 ka, u64 kl, u64 ia, u64 il, u64 to = 0) {
+        return m.call(TLPAR_LOAD, {to ? to : id, TLPAR_LOAD_STAGED, ka, kl, ia, il});
+    };
+    // Ranges: no kernel, outside the target, wrapping, overlapping, the whole LPAR.
+    check_refused(staged(k_at, 0, i_at, i_len), H_PARAMETER, TLPAR_E_BAD_RANGE);
+    check_refused(staged(kChunkSize - 0x800, k_len, 0, 0), H_PARAMETER, TLPAR_E_BAD_RANGE);
+    check_refused(staged(~u64{0} - 0x100, k_len, 0, 0), H_PARAMETER, TLPAR_E_BAD_RANGE);
+    check_refused(staged(k_at, k_len, kChunkSize - 0x100, 0x200), H_PARAMETER, TLPAR_E_BAD_RANGE);
+    check_refused(staged(k_at, k_len, ~u64{0}, 2), H_PARAMETER, TLPAR_E_BAD_RANGE);
+    check_refused(staged(k_at, k_len, k_at + 0x800, 0x1000), H_PARAMETER, TLPAR_E_BAD_RANGE);
+    check_refused(staged(0, kChunkSize, 0, 0), H_PARAMETER, TLPAR_E_BAD_RANGE);
+    check_refused(staged(k_at, k_len, 0, 0, 99), H_PARAMETER, TLPAR_E_NO_LPAR);
+    check_refused(staged(k_at, k_len, 0, 0, m.ctl->id), H_PARAMETER, TLPAR_E_SELF);
+    CHECK(a->stop_reason[0] == '\0'); // none of these got as far as the loader
+    // No ELF where it points; a segment where the initrd is staged: the reason is in its status
+    // and it stays Created, nothing written.
+    check_refused(staged(i_at, i_len, 0, 0), H_PARAMETER, TLPAR_E_LOAD);
+    CHECK(std::string(a->stop_reason) == "not an ELF file");
+    check_refused(staged(k_at, k_len, 0x10100, 0x100), H_PARAMETER, TLPAR_E_LOAD);
+    CHECK(std::string(a->stop_reason) == "segment 0 would overwrite the staged initrd at 0x10100");
+    CHECK(a->state == LparState::Created);
+    u8 b = 0;
+    REQUIRE(a->memory.copy_out(&b, LogicalAddr(0x10000), 1));
+    CHECK(b == 0);
+
+    const std::string cmd = "console=hvc0";
+    CHECK(m.call(TLPAR_SET_CMDLINE, {id, m.str(cmd), cmd.size()}).status == H_SUCCESS);
+    CHECK(staged(k_at, k_len, i_at, i_len).status == H_SUCCESS);
+    CHECK(a->state == LparState::Loaded);
+    CHECK(a->stop_reason[0] == '\0');
+    CHECK(a->boot.entry == LogicalAddr(0x10010));
+    CHECK_FALSE(a->boot_all_vcpus);
+    u8 seg[0x200];
+    REQUIRE(a->memory.copy_out(seg, LogicalAddr(0x10000), sizeof seg));
+    CHECK(seg[0] == 0x11);
+    CHECK(seg[0xff] == 0x11);
+    CHECK(seg[0x100] == 0); // bss
+    // The initrd moved from its staging to where the (fake) boot protocol wants it.
+    CHECK(a->boot.args[0] == 0x100000);
+    CHECK(a->boot.args[1] == i_len);
+    std::vector<u8> moved(i_len);
+    REQUIRE(a->memory.copy_out(moved.data(), LogicalAddr(0x100000), i_len));
+    CHECK(moved == initrd);
+    // Once loaded: no second load, no copy-in; it starts.
+    check_refused(staged(k_at, k_len, i_at, i_len), H_PARAMETER, TLPAR_E_STATE);
+    check_refused(m.call(TLPAR_COPY_IN, {id, k_at, 0x100000, 16}), H_PARAMETER, TLPAR_E_STATE);
+    CHECK(m.call(TLPAR_START, {id}).status == H_SUCCESS);
+    // Without an initrd, and an unknown `how` next to it.
+    const u64 id2 = m.create_ok("b");
+    REQUIRE(m.ctl->memory.copy_in(LogicalAddr(0x100000), kernel.data(), k_len));
+    REQUIRE(m.call(TLPAR_COPY_IN, {id2, k_at, 0x100000, k_len}).status == H_SUCCESS);
+    check_refused(m.call(TLPAR_LOAD, {id2, TLPAR_LOAD_STAGED + 1, k_at, k_len, 0, 0}), H_P2,
+                  TLPAR_E_BAD_ARG);
+    CHECK(staged(k_at, k_len, 0, 0, id2).status == H_SUCCESS);
+    CHECK(m.lpars->by_id(static_cast<u32>(id2))->boot.args[1] == 0);
+    fake::linux_loads = false;
 }
 
 TEST_CASE("manage: list, find and status come from the table") {
