@@ -18,7 +18,6 @@
 #include <tessera/addr.hpp>
 #include <tessera/hcall.hpp>
 #include <tessera/lpar_control.h>
-#include <tessera/lpar_load_staged.h>
 #include <tessera/types.hpp>
 
 #include "common/lpar.hpp"

@@ -24,7 +24,6 @@
 #include <unistd.h>
 
 #include "lpar_control.h"
-#include "lpar_load_staged.h"
 #include "tessera_lpar_ioctl.h"
 
 #define MODULE_PATH "/lib/tessera/tessera_lpar.ko"

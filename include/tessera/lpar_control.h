@@ -16,7 +16,10 @@
 #define TLPAR_CREATE               0xF100
 /* (id, how, kernel, kernel_len, initrd, initrd_len): kernel and initrd name bundle entries
  * (TLPAR_LOAD_LINUX, TLPAR_LOAD_PROGRAM) or nothing (TLPAR_LOAD_COPIED: what COPY_IN put at
- * logical 0 is a test program, every vcpu enters at 0). Created -> Loaded. */
+ * logical 0 is a test program, every vcpu enters at 0); with TLPAR_LOAD_STAGED they are
+ * logical addresses and lengths in the target, where COPY_IN put a Linux kernel ELF and its
+ * initrd (initrd_len 0: none): inside the target, apart, and where no kernel segment goes (else
+ * TLPAR_E_BAD_RANGE, or TLPAR_E_LOAD with the reason in STATUS). Created -> Loaded. */
 #define TLPAR_LOAD                 0xF104
 /* (id, target logical address, caller logical address, len <= TLPAR_COPY_MAX): Created only,
  * and only into an LPAR the caller created. */
@@ -56,6 +59,7 @@
 #define TLPAR_LOAD_LINUX           0
 #define TLPAR_LOAD_PROGRAM         1
 #define TLPAR_LOAD_COPIED          2
+#define TLPAR_LOAD_STAGED          3 /* Linux, staged in the target by TLPAR_COPY_IN */
 
 #define TLPAR_STOP_FORCE           1
 #define TLPAR_STOP_DEFAULT_MS      30000
