@@ -6,8 +6,9 @@
 // until as many as the firmware reports have arrived (QEMU keeps the CPU count - 1 in CMOS byte
 // 0x5f, which SeaBIOS reads too) or a second has passed; then it closes the count (a late
 // processor parks itself) and waits for each counted one to finish its setup.
-// TODO(bring-up): the CPU count comes from QEMU's CMOS byte, not from the MP table or the ACPI
-// MADT (a real PC); APIC IDs are whatever each processor reads from its own local APIC.
+// TODO(bring-up): the CPU count comes from QEMU's CMOS byte, not from the ACPI MADT (a real PC;
+// SeaBIOS's MP table cannot say it: it has one processor entry per package, so `-smp 2` with
+// two cores shows one); APIC IDs are whatever each processor reads from its own local APIC.
 #include "isa/ia32/smp.hpp"
 #include "common/log.hpp"
 #include "common/run.hpp"
