@@ -52,6 +52,9 @@ u32 debug_take_dr6();
 void fpu_init();
 void fpu_enter(Vcpu& v);
 void fpu_forget(const Vcpu& v);
+// With several CPUs, at every return of vcpu_run: the vcpu's state goes back to memory and this
+// CPU no longer holds it (its next slice may be on another CPU).
+void fpu_put_away(Vcpu& v);
 
 // EFLAGS bits.
 inline constexpr u32 kEflagsFixed = 1u << 1, kEflagsTf = 1u << 8, kEflagsIf = 1u << 9,

@@ -4,6 +4,7 @@
 #include "common/lpar.hpp"
 #include "isa/ia32/cpu.hpp"
 #include "isa/ia32/debug_regs.hpp"
+#include "isa/ia32/pcpu.hpp"
 
 #include <tessera/arch.hpp>
 
@@ -20,14 +21,13 @@ void write_dr(u32 value) {
     asm volatile("mov %0, %%dr%c1" ::"r"(value), "i"(N));
 }
 
-// What DR0-DR3 hold now (the CPU's are only written when a guest's differ).
-u32 loaded[4];
-
 } // namespace
 
 void debug_enter(const Vcpu& v) {
     const GuestDebug& d = v.arch.debug;
     const u32 dr7 = debug_dr7_for_cpu(d);
+    // What this CPU's DR0-DR3 hold now (only written when a guest's differ).
+    u32(&loaded)[4] = this_pcpu().dr_loaded;
     if (dr7 != 0) {
         // DR7 is 0 here: writing the addresses arms nothing yet.
         if (loaded[0] != d.dr[0]) write_dr<0>(loaded[0] = d.dr[0]);
@@ -35,7 +35,7 @@ void debug_enter(const Vcpu& v) {
         if (loaded[2] != d.dr[2]) write_dr<2>(loaded[2] = d.dr[2]);
         if (loaded[3] != d.dr[3]) write_dr<3>(loaded[3] = d.dr[3]);
     }
-    sw_guest_dr7 = dr7;
+    *reinterpret_cast<u32*>(switcher_va(&sw_guest_dr7)) = dr7; // this CPU's
 }
 
 u32 debug_take_dr6() {

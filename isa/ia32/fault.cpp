@@ -49,7 +49,8 @@ extern "C" [[noreturn]] void ia32_double_fault() {
     using namespace tessera::arch;
     if (reporting) stop_machine();
     reporting = true;
-    const Tss& t = *reinterpret_cast<const Tss*>(sw_tss);
+    // This CPU's TSS, at its switcher address (the task runs on this CPU's hypervisor cr3).
+    const Tss& t = *reinterpret_cast<const Tss*>(switcher_va(sw_tss));
     log("ia32: hypervisor fault: vector 8 (#DF double fault), a fault while delivering a fault\n");
     log("  eip %08x cs %04x eflags %08x esp %08x ss %04x cr2 %08x\n", t.eip, t.cs, t.eflags, t.esp,
         t.ss, cr::read2());

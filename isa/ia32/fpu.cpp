@@ -1,19 +1,23 @@
 // The x87/SSE state of the vcpus (docs/ia32.md): the hypervisor itself never touches it
 // (-mgeneral-regs-only), so the physical registers hold the state of the last vcpu that ran; it
-// is saved and the next vcpu's restored only when a different vcpu runs. The guest's own CR0.TS
+// is saved and the next vcpu's restored only when a different vcpu runs. With several physical
+// CPUs the owner is per CPU and vcpu_run saves the state at every return (fpu_put_away): the
+// vcpu's next slice may be on another CPU. The guest's own CR0.TS
 // (emulated, clts) is applied to the real CR0 while it runs, so its #NM lazy switching works.
 #include "common/log.hpp"
 #include "common/lpar.hpp"
 #include "isa/ia32/cpu.hpp"
 #include "isa/ia32/cr.hpp"
+#include "isa/ia32/pcpu.hpp"
+
+#include <tessera/arch.hpp>
 
 namespace tessera::arch {
 namespace {
 
 constexpr u32 kCpuidFxsr = 1u << 24, kCpuidSse = 1u << 25;
 
-bool have_fxsr = false, have_sse = false;
-const Vcpu* owner = nullptr; // whose state the physical registers hold
+bool have_fxsr = false, have_sse = false; // the same on every CPU (set by CPU 0 first)
 
 void save(Vcpu& v) {
     if (have_fxsr)
@@ -49,11 +53,13 @@ void fpu_init() {
     cr::write0((cr::read0() & ~(kCr0Em | kCr0Ts)) | kCr0Mp | kCr0Ne);
     if (have_fxsr) cr::write4(cr::read4() | kCr4Osfxsr | (have_sse ? kCr4Osxmmexcpt : 0));
     asm volatile("fninit" ::: "memory");
-    log("ia32: FPU state switched with %s%s\n", have_fxsr ? "fxsave/fxrstor" : "fnsave/frstor",
-        have_sse ? " (SSE enabled for guests)" : "");
+    if (cpu_index() == 0)
+        log("ia32: FPU state switched with %s%s\n", have_fxsr ? "fxsave/fxrstor" : "fnsave/frstor",
+            have_sse ? " (SSE enabled for guests)" : "");
 }
 
 void fpu_enter(Vcpu& v) {
+    const Vcpu*& owner = this_pcpu().fpu_owner;
     const u32 cr0 = cr::read0();
     if (owner != &v) {
         if (cr0 & kCr0Ts) cr::write0(cr0 & ~kCr0Ts);
@@ -67,7 +73,17 @@ void fpu_enter(Vcpu& v) {
 }
 
 void fpu_forget(const Vcpu& v) {
-    if (owner == &v) owner = nullptr;
+    for (u32 i = 0; i < kMaxCpus; ++i)
+        if (pcpu(i).fpu_owner == &v) pcpu(i).fpu_owner = nullptr;
+}
+
+void fpu_put_away(Vcpu& v) {
+    const Vcpu*& owner = this_pcpu().fpu_owner;
+    if (owner != &v) return;
+    const u32 cr0 = cr::read0();
+    if (cr0 & kCr0Ts) cr::write0(cr0 & ~kCr0Ts);
+    save(v);
+    owner = nullptr;
 }
 
 } // namespace tessera::arch

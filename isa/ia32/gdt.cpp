@@ -2,13 +2,17 @@
 // segments), TSS, IDT, and paging (identity over the low 4 GiB - 4 MiB in 4 MiB pages, the
 // switcher in the last 4 MiB). GDT, TSS and IDT live in the switcher's data page
 // (isa/ia32/switcher.S) because the CPU reads them while a guest's address space is loaded.
+// Every physical CPU has its own data and stack page and its own page tables for them
+// (isa/ia32/pcpu.hpp); in hypervisor context a CPU reaches its own at their switcher addresses.
 //
 // The %gs segment: Debian's libfdt (built -fstack-protector-strong, i386 glibc ABI) reads its
-// stack guard at %gs:0x14, so %gs points at a block whose word 5 is the guard.
+// stack guard at %gs:0x14, so %gs points at a block whose word 5 is the guard; word 0 is the
+// CPU's index (arch::cpu_index).
 #include "common/log.hpp"
 #include "isa/ia32/cpu.hpp"
 #include "isa/ia32/cr.hpp"
 #include "isa/ia32/guest_mmu.hpp"
+#include "isa/ia32/pcpu.hpp"
 
 #include <arch/x86.hpp>
 #include <tessera/arch.hpp>
@@ -64,17 +68,14 @@ constexpr u8 kFlags32 = 0xc;   // 4 KiB granularity, 32-bit
 constexpr u8 kTaskGate = 0x85; // present, DPL 0
 constexpr u8 kLdt = 0x82;      // an LDT descriptor: present, DPL 0
 
-bool ldt_loaded = false; // the CPU's LDTR names X86_LDT (else it is null)
+constexpr u32 kStackGuard = 0x7e55e7a0u;
+constexpr u32 kPtePwt = 1u << 3, kPtePcd = 1u << 4;
 
-struct GuardBlock {
-    u32 words[8];
-};
-GuardBlock guard_block = {{0, 0, 0, 0, 0, 0x7e55e7a0u, 0, 0}};
-
-alignas(4096) u32 hv_page_dir[1024];
-alignas(4096) u32 switcher_pt[1024];    // the switcher as every LPAR's address space maps it
-alignas(4096) u32 hv_switcher_pt[1024]; // as the hypervisor's maps it (see early_init)
-alignas(16) u8 df_stack[8192];          // the double fault's task's stack
+// This CPU's copy of a switcher object, at its switcher address (hypervisor context).
+template <typename T>
+T* mine(const void* sym) {
+    return reinterpret_cast<T*>(switcher_va(sym));
+}
 
 const char* const kExceptionNames[32] = {"#DE divide error",
                                          "#DB debug",
@@ -121,65 +122,73 @@ u32 switcher_va(const void* p) {
            static_cast<u32>(reinterpret_cast<uptr>(p) - reinterpret_cast<uptr>(switcher_start));
 }
 
+// This CPU's switcher page table (every address space it runs on maps the switcher with it).
 u32 switcher_pde() {
-    return static_cast<u32>(reinterpret_cast<uptr>(switcher_pt)) | kPteP | kPteW;
+    return static_cast<u32>(reinterpret_cast<uptr>(this_pcpu().switcher_pt)) | kPteP | kPteW;
 }
 
 u64 gdt_descriptor(unsigned index) {
     if (index >= X86_GDT_ENTRIES) return 0;
     u64 d;
-    __builtin_memcpy(&d, sw_gdt + index * 8, sizeof(d));
+    __builtin_memcpy(&d, mine<u8>(sw_gdt) + index * 8, sizeof(d));
     return d;
 }
 
 void gdt_load_guest_window(const u64 (&entries)[kGuestGdtEntries]) {
     static_assert(kGuestGdtEntries == X86_GDT_GUEST_ENTRIES);
-    __builtin_memcpy(sw_gdt, entries, sizeof(entries));
+    __builtin_memcpy(mine<u8>(sw_gdt), entries, sizeof(entries));
 }
 
 void ldt_load(const GuestLdt& ldt) {
     static_assert(kGuestLdtEntries == X86_LDT_ENTRIES);
+    bool& loaded = this_pcpu().ldt_loaded;
     if (ldt.selector == 0) {
-        if (ldt_loaded) asm volatile("lldt %w0" ::"r"(0u) : "memory");
-        ldt_loaded = false;
+        if (loaded) asm volatile("lldt %w0" ::"r"(0u) : "memory");
+        loaded = false;
         return;
     }
-    auto* gdt = reinterpret_cast<Descriptor*>(sw_gdt);
+    auto* gdt = mine<Descriptor>(sw_gdt);
+    u8* copy = mine<u8>(sw_ldt);
     const Descriptor d = make(switcher_va(sw_ldt), ldt.limit, kLdt, 0);
-    if (ldt_loaded && __builtin_memcmp(&gdt[X86_LDT >> 3], &d, sizeof(d)) == 0 &&
-        __builtin_memcmp(sw_ldt, ldt.entries, sizeof(ldt.entries)) == 0)
+    if (loaded && __builtin_memcmp(&gdt[X86_LDT >> 3], &d, sizeof(d)) == 0 &&
+        __builtin_memcmp(copy, ldt.entries, sizeof(ldt.entries)) == 0)
         return;
-    // Through the identity map (the switcher's mapping of this page is read-only for guests).
-    __builtin_memcpy(sw_ldt, ldt.entries, sizeof(ldt.entries));
+    // Through the hypervisor's view (the guests' mapping of this page is read-only).
+    __builtin_memcpy(copy, ldt.entries, sizeof(ldt.entries));
     gdt[X86_LDT >> 3] = d;
     asm volatile("lldt %w0" ::"r"(static_cast<u32>(X86_LDT)) : "memory");
-    ldt_loaded = true;
+    loaded = true;
 }
 
 void idt_load_syscall(u64 entry, u32 esp1, u32 ss1) {
-    // Through the identity map (the switcher's mapping of this page is read-only for guests).
-    __builtin_memcpy(sw_idt + 0x80 * 8, &entry, sizeof(entry));
-    auto* tss = reinterpret_cast<Tss*>(sw_tss);
+    // Through the hypervisor's view (the guests' mapping of this page is read-only).
+    __builtin_memcpy(mine<u8>(sw_idt) + 0x80 * 8, &entry, sizeof(entry));
+    auto* tss = mine<Tss>(sw_tss);
     tss->esp1 = esp1;
     tss->ss1 = ss1;
 }
 
 u32 hypervisor_cr3() {
-    return static_cast<u32>(reinterpret_cast<uptr>(hv_page_dir));
+    return static_cast<u32>(reinterpret_cast<uptr>(this_pcpu().hv_dir));
 }
 
 const char* exception_name(u32 vector) {
     return vector < 32 ? kExceptionNames[vector] : "interrupt";
 }
 
-void early_init() {
+// CPU `index`'s tables, written at their identity addresses (the boot CPU prepares every
+// CPU's before starting it).
+void build_cpu_tables(u32 index) {
+    Pcpu& p = pcpu_init(index);
+    p.gs_block[0] = index;
+    p.gs_block[5] = kStackGuard;
     // Indices below X86_GDT_GUEST_ENTRIES are the running vcpu's (null until it loads a GDT).
-    auto* gdt = reinterpret_cast<Descriptor*>(sw_gdt);
+    auto* gdt = reinterpret_cast<Descriptor*>(pcpu_object(index, sw_gdt));
     for (u32 i = 0; i < X86_GDT_ENTRIES; ++i) gdt[i] = Descriptor{};
     gdt[X86_HV_CODE >> 3] = make(0, 0xfffff, kCode0, kFlags32);
     gdt[X86_HV_DATA >> 3] = make(0, 0xfffff, kData0, kFlags32);
     gdt[X86_HV_GUARD >> 3] =
-        make(reinterpret_cast<uptr>(&guard_block), sizeof(guard_block) - 1, kData0, 0x4);
+        make(reinterpret_cast<uptr>(&p.gs_block), sizeof(p.gs_block) - 1, kData0, 0x4);
     gdt[X86_TSS >> 3] = make(switcher_va(sw_tss), sizeof(Tss) - 1, kTss32, 0);
     gdt[X86_DF_TSS >> 3] = make(switcher_va(sw_df_tss), sizeof(Tss) - 1, kTss32, 0);
     gdt[X86_GUEST_KCODE >> 3] = make(0, 0xfffff, kCode1, kFlags32);
@@ -187,7 +196,7 @@ void early_init() {
     gdt[X86_GUEST_UCODE >> 3] = make(0, 0xfffff, kCode3, kFlags32);
     gdt[X86_GUEST_UDATA >> 3] = make(0, 0xfffff, kData3, kFlags32);
 
-    auto* tss = reinterpret_cast<Tss*>(sw_tss);
+    auto* tss = reinterpret_cast<Tss*>(pcpu_object(index, sw_tss));
     *tss = Tss{};
     tss->ss0 = X86_HV_DATA;
     tss->esp0 = switcher_va(sw_stack_top);
@@ -196,18 +205,62 @@ void early_init() {
     // The double fault is a task of its own (IDT vector 8 is a task gate): the CPU switches to
     // this TSS's stack and cr3 whatever the fault left of esp, so even a broken ring-0 stack is
     // reported (isa/ia32/fault.cpp). The CPU saves the faulting context in the main TSS.
-    auto* df = reinterpret_cast<Tss*>(sw_df_tss);
+    auto* df = reinterpret_cast<Tss*>(pcpu_object(index, sw_df_tss));
     *df = Tss{};
-    df->cr3 = hypervisor_cr3();
+    df->cr3 = static_cast<u32>(reinterpret_cast<uptr>(p.hv_dir));
     df->eip = static_cast<u32>(reinterpret_cast<uptr>(&ia32_df_entry));
     df->eflags = X86_HV_EFLAGS;
-    df->esp = df->esp0 = static_cast<u32>(reinterpret_cast<uptr>(df_stack + sizeof(df_stack)));
+    df->esp = df->esp0 = static_cast<u32>(reinterpret_cast<uptr>(p.df_stack_top));
     df->ss = df->ss0 = df->ds = df->es = df->fs = X86_HV_DATA;
     df->gs = X86_HV_GUARD;
     df->cs = X86_HV_CODE;
     df->ldt = 0; // the null LDTR, as everywhere
     df->iomap_base = sizeof(Tss);
 
+    // IDT: interrupt gates (IF cleared on entry), DPL 0 except the hcall and iret gates (DPL 1:
+    // ring 3 gets #GP), and the double fault's task gate. Unused vectors stay not-present (#NP
+    // -> reported as a fault).
+    auto* idt = reinterpret_cast<Gate*>(pcpu_object(index, sw_idt));
+    for (u32 v = 0; v < 256; ++v) idt[v] = Gate{};
+    auto set_gate = [&](u32 vector, u32 va, u32 dpl) {
+        idt[vector] = Gate{static_cast<u16>(va & 0xffff), X86_HV_CODE, 0,
+                           static_cast<u8>(0x8e | (dpl << 5)), static_cast<u16>(va >> 16)};
+    };
+    for (u32 v = 0; v < X86_STUB_VECTORS; ++v) set_gate(v, switcher_va(sw_stubs + 16 * v), 0);
+    set_gate(X86_HCALL_VECTOR, switcher_va(sw_stub_hcall), 1);
+    set_gate(X86_IRET_VECTOR, switcher_va(sw_stub_iret), 1);
+    idt[8] = Gate{0, X86_DF_TSS, 0, kTaskGate, 0};
+
+    // Paging: identity in 4 MiB pages (supervisor) below the switcher, uncached where the
+    // IOAPIC and the local APIC are; the switcher's pages: code and tables read-only, the stack
+    // page writable (the CPU pushes the trap frame there). The hypervisor's own view also has
+    // the tables page writable (it can write it through the identity map anyway): a task
+    // switch writes the old TSS, the new one's link and the busy bit in the GDT, and the double
+    // fault's task gate must work from the hypervisor's cr3. This CPU's data and stack pages
+    // stand in for CPU 0's.
+    for (u32 i = 0; i < 1023; ++i) p.hv_dir[i] = (i << 22) | kPteP | kPteW | kPtePs;
+    p.hv_dir[X86_LAPIC_BASE >> 22] |= kPtePcd | kPtePwt;
+    const uptr start = reinterpret_cast<uptr>(switcher_start);
+    const u32 pages = static_cast<u32>((reinterpret_cast<uptr>(switcher_end) - start) / 4096);
+    const u32 stack_page = static_cast<u32>((reinterpret_cast<uptr>(sw_stack) - start) / 4096);
+    const u32 data_page = static_cast<u32>((reinterpret_cast<uptr>(sw_data) - start) / 4096);
+    for (u32 i = 0; i < 1024; ++i) p.switcher_pt[i] = p.hv_switcher_pt[i] = 0;
+    for (u32 i = 0; i < pages; ++i) {
+        uptr frame = start + i * 4096;
+        if (i == stack_page) frame = reinterpret_cast<uptr>(p.stack);
+        if (i == data_page) frame = reinterpret_cast<uptr>(p.data);
+        const u32 page = static_cast<u32>(frame) | kPteP;
+        p.switcher_pt[i] = page | (i == stack_page ? kPteW : 0);
+        p.hv_switcher_pt[i] = page | (i == stack_page || i == data_page ? kPteW : 0);
+    }
+    p.hv_dir[1023] = static_cast<u32>(reinterpret_cast<uptr>(p.hv_switcher_pt)) | kPteP | kPteW;
+    *reinterpret_cast<u32*>(pcpu_object(index, &sw_hv_cr3)) =
+        static_cast<u32>(reinterpret_cast<uptr>(p.hv_dir));
+}
+
+// Loads CPU `index`'s tables on the calling CPU, paging off, and turns paging on.
+void load_cpu_tables(u32 index) {
+    Pcpu& p = pcpu(index);
     // Paging is still off: load the GDT and TR at their real addresses (ltr marks the TSS busy
     // while the page is writable), the switcher addresses once paging is on.
     //
@@ -215,7 +268,8 @@ void early_init() {
     // the "LDT" would be whatever a guest maps at linear 0..0xffff, and a call gate a process
     // writes there naming X86_HV_CODE would run its code in ring 0. With a null LDTR every
     // selector with TI = 1 is #GP(selector), in every ring; guests' lldt is emulated.
-    Pointer p{X86_GDT_ENTRIES * 8 - 1, static_cast<u32>(reinterpret_cast<uptr>(sw_gdt))};
+    Pointer gp{X86_GDT_ENTRIES * 8 - 1,
+               static_cast<u32>(reinterpret_cast<uptr>(pcpu_object(index, sw_gdt)))};
     asm volatile("lgdt %0\n\t"
                  "ljmp %1, $1f\n"
                  "1:\n\t"
@@ -227,49 +281,25 @@ void early_init() {
                  "ltr %w4\n\t"
                  "lldt %w5"
                  :
-                 : "m"(p), "i"(X86_HV_CODE), "r"(static_cast<u32>(X86_HV_DATA)),
+                 : "m"(gp), "i"(X86_HV_CODE), "r"(static_cast<u32>(X86_HV_DATA)),
                    "r"(static_cast<u32>(X86_HV_GUARD)), "r"(static_cast<u32>(X86_TSS)), "r"(0u)
                  : "memory");
-
-    // IDT: interrupt gates (IF cleared on entry), DPL 0 except the hcall and iret gates (DPL 1:
-    // ring 3 gets #GP), and the double fault's task gate. Unused vectors stay not-present (#NP
-    // -> reported as a fault).
-    auto* idt = reinterpret_cast<Gate*>(sw_idt);
-    auto set_gate = [&](u32 vector, u32 va, u32 dpl) {
-        idt[vector] = Gate{static_cast<u16>(va & 0xffff), X86_HV_CODE, 0,
-                           static_cast<u8>(0x8e | (dpl << 5)), static_cast<u16>(va >> 16)};
-    };
-    for (u32 v = 0; v < 48; ++v) set_gate(v, switcher_va(sw_stubs + 16 * v), 0);
-    set_gate(X86_HCALL_VECTOR, switcher_va(sw_stub_hcall), 1);
-    set_gate(X86_IRET_VECTOR, switcher_va(sw_stub_iret), 1);
-    idt[8] = Gate{0, X86_DF_TSS, 0, kTaskGate, 0};
-
-    // Paging: identity in 4 MiB pages (supervisor) below the switcher; the switcher's pages:
-    // code and tables read-only, the stack page writable (the CPU pushes the trap frame there).
-    // The hypervisor's own view also has the tables page writable (it can write it through the
-    // identity map anyway): a task switch writes the old TSS, the new one's link and the busy
-    // bit in the GDT, and the double fault's task gate must work from the hypervisor's cr3.
-    for (u32 i = 0; i < 1023; ++i) hv_page_dir[i] = (i << 22) | kPteP | kPteW | kPtePs;
-    const uptr start = reinterpret_cast<uptr>(switcher_start);
-    const u32 pages = static_cast<u32>((reinterpret_cast<uptr>(switcher_end) - start) / 4096);
-    const u32 stack_page = static_cast<u32>((reinterpret_cast<uptr>(sw_stack) - start) / 4096);
-    const u32 data_page = static_cast<u32>((reinterpret_cast<uptr>(sw_data) - start) / 4096);
-    for (u32 i = 0; i < pages; ++i) {
-        const u32 page = static_cast<u32>(start + i * 4096) | kPteP;
-        switcher_pt[i] = page | (i == stack_page ? kPteW : 0);
-        hv_switcher_pt[i] = page | (i == stack_page || i == data_page ? kPteW : 0);
-    }
-    hv_page_dir[1023] = static_cast<u32>(reinterpret_cast<uptr>(hv_switcher_pt)) | kPteP | kPteW;
-    sw_hv_cr3 = hypervisor_cr3();
+    p.ldt_loaded = false;
+    // Caches on (an application processor comes out of INIT with CD and NW set), paging on.
+    constexpr u32 kCr0Cd = 1u << 30, kCr0Nw = 1u << 29;
     cr::write4(cr::read4() | kCr4Pse);
-    cr::write3(hypervisor_cr3());
-    cr::write0(cr::read0() | kCr0Pg | kCr0Wp);
-
-    fpu_init();
+    cr::write3(static_cast<u32>(reinterpret_cast<uptr>(p.hv_dir)));
+    cr::write0((cr::read0() & ~(kCr0Cd | kCr0Nw)) | kCr0Pg | kCr0Wp);
 
     Pointer g{X86_GDT_ENTRIES * 8 - 1, switcher_va(sw_gdt)};
     Pointer i{256 * 8 - 1, switcher_va(sw_idt)};
     asm volatile("lgdt %0\n\tlidt %1" ::"m"(g), "m"(i) : "memory");
+}
+
+void early_init() {
+    build_cpu_tables(0);
+    load_cpu_tables(0);
+    fpu_init();
 }
 
 u64 timebase() {

@@ -9,16 +9,22 @@ bool read_entry(const Lpar& lpar, u32 la, u32& entry) {
     return lpar.memory.copy_out(&entry, LogicalAddr(la), sizeof(entry));
 }
 
-// Sets bits in a guest entry (A, D) if they are not set yet.
-void mark(Lpar& lpar, u32 la, u32 entry, u32 bits) {
-    if ((entry & bits) == bits) return;
-    entry |= bits;
-    lpar.memory.copy_in(LogicalAddr(la), &entry, sizeof(entry));
+// Sets bits in a guest entry (A, D) if they are not set yet, as the CPU does: one locked
+// compare-and-exchange against the value the walk read, so that what another vcpu of the LPAR
+// wrote there meanwhile (running on another physical CPU) is never overwritten. False: the
+// entry changed under the walk, which starts over.
+bool mark(Lpar& lpar, u32 la, u32 entry, u32 bits) {
+    if ((entry & bits) == bits) return true;
+    auto* p = static_cast<u32*>(lpar.memory.host_ptr(LogicalAddr(la), sizeof(entry)));
+    if (p == nullptr) return true; // read_entry found it: not reached
+    u32 expected = entry;
+    return __atomic_compare_exchange_n(p, &expected, entry | bits, false, __ATOMIC_SEQ_CST,
+                                       __ATOMIC_SEQ_CST);
 }
 
-} // namespace
-
-Translation guest_translate(Lpar& lpar, const GuestControl& ctl, u32 va, u32 access, bool probe) {
+// One walk; `changed` when an entry changed before its A/D bits were set.
+Translation walk(Lpar& lpar, const GuestControl& ctl, u32 va, u32 access, bool probe,
+                 bool& changed) {
     Translation t;
     const u32 hole = access | kPfP | kPfRsvd;
     access &= kPfW | kPfU;
@@ -73,8 +79,14 @@ Translation guest_translate(Lpar& lpar, const GuestControl& ctl, u32 va, u32 acc
         return t;
     }
     if (!probe) {
-        if (!large) mark(lpar, pde_la, pde, kPteA);
-        mark(lpar, leaf_la, leaf, kPteA | ((access & kPfW) ? kPteD : 0));
+        if (!large && !mark(lpar, pde_la, pde, kPteA)) {
+            changed = true;
+            return t;
+        }
+        if (!mark(lpar, leaf_la, leaf, kPteA | ((access & kPfW) ? kPteD : 0))) {
+            changed = true;
+            return t;
+        }
     }
     t.ok = true;
     t.logical = frame | (va & 0xfff);
@@ -82,6 +94,24 @@ Translation guest_translate(Lpar& lpar, const GuestControl& ctl, u32 va, u32 acc
     t.large = large;
     t.dirty = (leaf & kPteD) || (access & kPfW);
     return t;
+}
+
+} // namespace
+
+Translation guest_translate(Lpar& lpar, const GuestControl& ctl, u32 va, u32 access, bool probe) {
+    // A vcpu on another CPU that keeps rewriting the entry only delays this one: after a few
+    // rounds the access faults (the guest retries it, as after any page fault).
+    constexpr int kRounds = 16;
+    for (int round = 0;; ++round) {
+        bool changed = false;
+        Translation t = walk(lpar, ctl, va, access, probe, changed);
+        if (!changed) return t;
+        if (round + 1 == kRounds) {
+            t = Translation{};
+            t.error = access & (kPfW | kPfU); // not present: the guest retries
+            return t;
+        }
+    }
 }
 
 namespace {

@@ -1,6 +1,7 @@
 // ia32 LPAR hooks of the arch contract: ring compression (the guest kernel in ring 1), the
 // LPAR's address space, the switcher round trip, the stack-passed hcall gate (docs/ia32.md).
 #include "common/lpar.hpp"
+#include "common/core_lock.hpp"
 #include "common/log.hpp"
 #include "common/run.hpp"
 #include "hcall/dispatch.hpp"
@@ -11,6 +12,7 @@
 #include "isa/ia32/emulate.hpp"
 #include "isa/ia32/exit_reason.hpp"
 #include "isa/ia32/guest_mmu.hpp"
+#include "isa/ia32/pcpu.hpp"
 #include "isa/ia32/shadow.hpp"
 
 #include <arch/hcalls.hpp>
@@ -75,7 +77,8 @@ bool handle_hcall(Vcpu& v, VcpuExit& exit) {
 
 // The LPAR's paging-off address space: its whole logical memory at guest-virtual = logical in
 // 4 MiB pages (user-accessible: with paging off, ring 3 sees what ring 1 sees, as on a CPU),
-// plus the switcher in the last 4 MiB. With paging on, each vcpu runs on its shadow tables.
+// plus, in the copy each CPU runs (nopg_dir_for), that CPU's switcher in the last 4 MiB. With
+// paging on, each vcpu runs on its shadow tables.
 bool lpar_init(Lpar& lpar) {
     const u64 size = lpar.memory.size();
     if (size == 0 || size > u64{X86_SWITCHER_VA}) {
@@ -105,7 +108,7 @@ bool lpar_init(Lpar& lpar) {
         }
         pd[la / kLargePage] = static_cast<u32>(ra->value()) | kPteP | kPteW | kPteU | kPtePs;
     }
-    pd[1023] = switcher_pde();
+    pd[1023] = 0; // each CPU runs a copy with its own switcher (nopg_dir_for)
     page_dir_used[slot] = true;
     if (++page_dirs_in_use > page_dirs_most) page_dirs_most = page_dirs_in_use;
     lpar.arch.pd_slot = static_cast<int>(slot);
@@ -119,6 +122,7 @@ void lpar_teardown(Lpar& lpar) {
         shadow_release(lpar.vcpus[i]);
         fpu_forget(lpar.vcpus[i]);
     }
+    nopg_forget(lpar);
     if (lpar.arch.pd_slot >= 0) {
         page_dir_used[lpar.arch.pd_slot] = false;
         --page_dirs_in_use;
@@ -247,17 +251,24 @@ bool leave_vm86(Vcpu& v) {
     return reflect(v, 13, Event::Exception, true, 0);
 }
 
+// A host interrupt's vector (the PICs', all masked, or the local APIC's).
+bool host_vector(u32 vector) {
+    return (vector >= X86_IRQ_BASE && vector < X86_IRQ_BASE + 16) ||
+           (vector >= X86_LAPIC_TIMER_VECTOR && vector <= X86_SPURIOUS_VECTOR);
+}
+
 // Exceptions that are the machine's, not the guest's.
 bool host_exception(u32 vector) {
     return vector == 2 || vector == 8 || vector == 18 || vector >= 32;
 }
 
-} // namespace
-
-VcpuExit vcpu_run(Vcpu& v, u64 slice) {
+VcpuExit run(Vcpu& v, u64 slice) {
     GuestFrame& r = v.arch.regs;
+    GuestFrame& frame = *reinterpret_cast<GuestFrame*>(switcher_va(&sw_frame)); // this CPU's
+    const bool smp = plat::cpu_count() > 1;
     const u64 deadline = timebase() + slice;
     for (;;) {
+        if (!v.lpar->is_live()) return VcpuExit::Stopped; // ended from another CPU
         const u64 now = timebase();
         if (now >= deadline) return VcpuExit::Preempted;
         // Direct system calls: the guest's int $0x80 gate, if allowed, is the CPU's while it
@@ -272,7 +283,7 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
         // In the guest's return window an interrupt is taken where the window returns to.
         if (!shadow && interrupt_due(v) && complete_window_iret(v)) count(v, Exit::ExitWindow);
         if (!shadow && !deliver_virq(v)) return VcpuExit::Fault;
-        // The PIT also brings us back when the guest's timer expires, to deliver it (or to set
+        // The timer also brings us back when the guest's timer expires, to deliver it (or to set
         // the pending flag while its interrupts are disabled).
         u64 left = deadline - now;
         const u64 timer = v.arch.timer_deadline;
@@ -288,19 +299,35 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
         ldt_load(v.arch.ldt);
         sanitize_selectors(v);
         fpu_enter(v);
-        u32 cr3 = v.lpar->arch.page_dir;
+        u32 cr3;
+        ShadowSpace* space = nullptr;
         if (v.arch.ctl.cr0 & kCr0Pg) {
             cr3 = shadow_root(v);
             if (cr3 == 0) {
                 crash(v, "no shadow page table left");
                 return VcpuExit::Fault;
             }
+            // The vcpu's directory maps the switcher of the CPU it runs on.
+            reinterpret_cast<u32*>(static_cast<uptr>(cr3))[1023] = switcher_pde();
+            space = &shadow_space(v);
+        } else {
+            cr3 = nopg_dir_for(*v.lpar, reinterpret_cast<const u32*>(v.lpar->arch.page_dir));
         }
         idt_load_syscall(gate.entry, gate.esp1, gate.ss1);
         debug_enter(v);
-        sw_frame = r;
+        frame = r;
+        // Guests run in parallel; everything shared is touched under the core lock. The
+        // space's tables stay while the CPU may walk them (shadow.hpp, `pinned`).
+        if (smp) {
+            if (space) space->pinned = true;
+            core_lock().unlock();
+        }
         ia32_guest_enter(cr3);
-        r = sw_frame;
+        if (smp) {
+            core_lock().lock();
+            if (space) space->pinned = false;
+        }
+        r = frame;
         ++v.lpar->arch.exits.exits;
         if (r.eflags & kEflagsVm) {
             if (!leave_vm86(v)) return VcpuExit::Fault;
@@ -321,21 +348,28 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
             dr6 &= ~kDr6Bs; // the guest's breakpoint hit too: our step is not its
             // A host interrupt before the instruction ran: the shadow still holds. (A fault or
             // trap of the instruction itself ends it, as on the CPU.)
-            v.arch.sti_shadow =
-                vector >= X86_IRQ_BASE && vector < X86_IRQ_BASE + 16 && r.eip == shadow_eip;
+            v.arch.sti_shadow = host_vector(vector) && r.eip == shadow_eip;
         }
         bool ok = true, halt = false;
-        if (vector >= X86_IRQ_BASE && vector < X86_IRQ_BASE + 16) {
-            pc::pic_eoi(vector - X86_IRQ_BASE);
+        if (pc::host_interrupt(vector)) {
             count(v, Exit::HostIrq);
-            continue; // the deadline decides (the PIT only serves to get control back)
+            // The deadline decides (the timer only serves to get control back); after a kick
+            // the loop re-checks the LPAR and the vcpu's interrupts.
+            continue;
         }
         if (vector == X86_HCALL_VECTOR) {
             count(v, Exit::Hcall);
             VcpuExit exit = VcpuExit::Preempted;
-            if (!handle_hcall(v, exit)) return exit;
-            // An extended slice ends once another vcpu waits (common/slice.hpp).
-            if (core_slice_contended()) return VcpuExit::Preempted;
+            const bool resume = handle_hcall(v, exit);
+            // Another CPU may have to take what this hcall raised (an IPI, a prod, a device
+            // interrupt for a vcpu it runs or should run). Alone, an extended slice ends as
+            // soon as another vcpu waits for the CPU (common/slice.hpp).
+            if (smp) {
+                core_events();
+            } else if (resume && core_slice_contended()) {
+                return VcpuExit::Preempted;
+            }
+            if (!resume) return exit;
             continue;
         }
         if (vector == X86_IRET_VECTOR) {
@@ -364,6 +398,16 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
         }
         if (halt && !v.lpar->xics.has_pending(v.index) && !timer_pending(v)) return VcpuExit::Ceded;
     }
+}
+
+} // namespace
+
+// With several CPUs nothing of the vcpu stays in this one: its next slice may be on another
+// (the GDT and LDT windows, DR0-DR3 and the syscall gate are reloaded at every entry anyway).
+VcpuExit vcpu_run(Vcpu& v, u64 slice) {
+    const VcpuExit exit = run(v, slice);
+    if (plat::cpu_count() > 1) fpu_put_away(v);
+    return exit;
 }
 
 bool timer_pending(const Vcpu& vcpu) {

@@ -59,12 +59,13 @@ void drop_table(ShadowSpace& s, unsigned slot) {
     if (s.pd != kNone) page(s.pd)[slot] = 0;
 }
 
-// Frees the tables of every space but `keep`; true if that freed anything.
+// Frees the tables of every space but `keep` and those another CPU runs a guest on (pinned);
+// true if that freed anything.
 bool reclaim_others(const ShadowSpace& keep) {
     bool freed = false;
     for (usize i = 0; i < kPoolPages; ++i) {
         ShadowSpace* s = owners[i].space;
-        if (s == nullptr || s == &keep || owners[i].slot < 0) continue;
+        if (s == nullptr || s == &keep || s->pinned || owners[i].slot < 0) continue;
         drop_table(*s, static_cast<unsigned>(owners[i].slot));
         freed = true;
     }

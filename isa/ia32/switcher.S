@@ -16,7 +16,8 @@
     .globl switcher_start
 switcher_start:
 
-/* One 16-byte stub per vector 0..47: push a zero error code where the CPU pushes none. */
+/* One 16-byte stub per vector 0..X86_STUB_VECTORS-1: push a zero error code where the CPU
+ * pushes none. */
 .macro STUB vec
     .balign 16
     .if (\vec == 8) || (\vec == 10) || (\vec == 11) || (\vec == 12) || (\vec == 13) || (\vec == 14) || (\vec == 17) || (\vec == 21) || (\vec == 29) || (\vec == 30)
@@ -30,7 +31,7 @@ switcher_start:
     .globl sw_stubs
 sw_stubs:
     .set vec, 0
-    .rept 48
+    .rept X86_STUB_VECTORS
     STUB vec
     .set vec, vec + 1
     .endr
@@ -101,9 +102,21 @@ sw_guest:
     movl $ia32_guest_exit, %eax
     jmp *%eax
 
-/* A fault in the hypervisor itself: no stack switch; report and stop the machine (fault.cpp).
- * A fault in this code may have a guest's cr3 loaded (the switcher is mapped in both). */
+/* From ring 0: a local APIC interrupt that woke an idle CPU (plat::idle_cpu's `sti; hlt`, with
+ * the hypervisor's cr3: the only place the hypervisor enables interrupts) is acknowledged and
+ * returns (the spurious vector needs no EOI). Anything else is a fault in the hypervisor
+ * itself: no stack switch; report and stop the machine (fault.cpp). A fault in this code may
+ * have a guest's cr3 loaded (the switcher is mapped in both). */
 sw_ring0:
+    cmpl $X86_LAPIC_TIMER_VECTOR, (%esp)
+    jb sw_fault
+    cmpl $X86_SPURIOUS_VECTOR, (%esp)
+    ja sw_fault
+    je 1f
+    movl $0, X86_LAPIC_EOI
+1:  addl $8, %esp
+    iret
+sw_fault:
     pushal
     pushl %ds
     pushl %es
@@ -184,7 +197,7 @@ ia32_guest_enter:
     pushl %esi
     pushl %edi
     movl 20(%esp), %eax
-    movl %esp, sw_hv_esp
+    movl %esp, SWVA(sw_hv_esp)   /* this CPU's data page, writable in the hypervisor's view */
     movl $SWVA(sw_frame), %esp
     movl $SWVA(sw_resume), %ecx
     jmp *%ecx

@@ -3,6 +3,7 @@
 #include "common/log.hpp"
 
 #include <multiboot/multiboot.h>
+#include <plat/smp.hpp>
 #include <plat/timer.hpp>
 #include <tessera/arch.hpp>
 
@@ -84,6 +85,7 @@ extern "C" [[noreturn]] void pc_main(tessera::u32 magic, const multiboot_info_t*
     }
     read_multiboot(mbi);
     pc::timer_init();
+    pc::start_secondaries();
     log("pc: %zu RAM range(s) from multiboot\n", ram_count);
     boot_main();
 }

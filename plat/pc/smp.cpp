@@ -1,14 +1,131 @@
-// The pc platform starts no application processors yet: one physical CPU, nothing to kick.
-// TODO(bring-up): INIT-SIPI-SIPI and LAPIC IPIs (issue 15).
+// Starting the application processors with INIT-SIPI-SIPI, and kicking CPUs with local APIC
+// IPIs (docs/ia32.md, "Several physical CPUs"; ../shared/notes/smp.md §4).
+//
+// The boot CPU copies the real-mode start code below 1 MiB (isa/ia32/ap_boot.S), broadcasts
+// INIT and two startup IPIs to every other CPU, and counts the processors that take an index
+// until as many as the firmware reports have arrived (QEMU keeps the CPU count - 1 in CMOS byte
+// 0x5f, which SeaBIOS reads too) or a second has passed; then it closes the count (a late
+// processor parks itself) and waits for each counted one to finish its setup.
+// TODO(bring-up): the CPU count comes from QEMU's CMOS byte, not from the ACPI MADT (a real PC;
+// SeaBIOS's MP table cannot say it: it has one processor entry per package, so `-smp 2` with
+// two cores shows one); APIC IDs are whatever each processor reads from its own local APIC.
+#include "isa/ia32/smp.hpp"
+#include "common/log.hpp"
+#include "common/run.hpp"
+#include "isa/ia32/pcpu.hpp"
+
+#include <arch/io.hpp>
+#include <arch/x86.hpp>
+#include <plat/lapic.hpp>
+#include <plat/smp.hpp>
+#include <plat/timer.hpp>
 #include <tessera/arch.hpp>
+
+namespace tessera::pc {
+namespace {
+
+constexpr u16 kCmosIndex = 0x70, kCmosData = 0x71;
+constexpr u8 kNmiDisable = 0x80;
+constexpr u8 kCmosCpusMinus1 = 0x5f; // QEMU: smp_cpus - 1
+
+// Written by the boot CPU before the processors start, read-only afterwards (apic_ids[i] by
+// CPU i itself before it reports ready).
+u32 cpu_total = 1;
+u32 apic_ids[arch::kMaxCpus];
+u32 ready[arch::kMaxCpus];
+// Set by kick_cpu before the IPI; idle_cpu does not halt while its flag is set.
+u32 kicked[arch::kMaxCpus];
+
+u8 cmos(u8 reg) {
+    arch::outb(kCmosIndex, kNmiDisable | reg);
+    return arch::inb(kCmosData);
+}
+
+bool wait_until(u64 until, auto done) {
+    while (!done()) {
+        if (arch::timebase() >= until) return false;
+        asm volatile("pause");
+    }
+    return true;
+}
+
+} // namespace
+
+void start_secondaries() {
+    apic_ids[0] = lapic_id();
+    const u32 expected = static_cast<u32>(cmos(kCmosCpusMinus1)) + 1;
+    if (expected <= 1) {
+        log("pc: 1 physical CPU\n");
+        return;
+    }
+    const u32 want = expected < arch::kMaxCpus ? expected : arch::kMaxCpus;
+    if (!arch::install_trampoline(want - 1)) {
+        log("pc: the processors' start code does not fit its page: running on CPU 0 alone\n");
+        return;
+    }
+    lapic_start_others(X86_AP_TRAMPOLINE >> 12);
+    const u64 second = tsc_hz() ? tsc_hz() : 1'000'000'000;
+    wait_until(arch::timebase() + second, [&] { return arch::trampoline_arrivals() >= want - 1; });
+    u32 arrived = arch::close_trampoline();
+    if (arrived > want - 1) arrived = want - 1;
+    u32 up = 1;
+    for (u32 i = 1; i <= arrived; ++i) {
+        if (!wait_until(arch::timebase() + second,
+                        [&] { return __atomic_load_n(&ready[i], __ATOMIC_ACQUIRE) != 0; })) {
+            // TODO(bring-up): a processor that took an index and never got ready leaves the
+            // ones after it unused.
+            log("pc: CPU %u did not finish its setup\n", i);
+            break;
+        }
+        up = i + 1;
+    }
+    cpu_total = up;
+    if (expected > arch::kMaxCpus) log("pc: %u CPUs, using %u\n", expected, arch::kMaxCpus);
+    log("pc: %u physical CPU(s) (local APIC IDs", cpu_total);
+    for (u32 i = 0; i < cpu_total; ++i) log(" %u", apic_ids[i]);
+    log(")\n");
+}
+
+} // namespace tessera::pc
+
+// An application processor with its tables loaded and paging on (isa/ia32/smp.cpp).
+extern "C" [[noreturn]] void pc_secondary_main(tessera::u32 index) {
+    using namespace tessera;
+    pc::lapic_init_cpu();
+    pc::apic_ids[index] = pc::lapic_id();
+    __atomic_store_n(&pc::ready[index], 1, __ATOMIC_RELEASE);
+    secondary_main(index);
+}
 
 namespace tessera::plat {
 
 u32 cpu_count() {
-    return 1;
+    return pc::cpu_total;
 }
-void kick_cpu(u32) {}
-void idle_cpu() {}
+
+void kick_cpu(u32 cpu) {
+    if (cpu >= pc::cpu_total) return;
+    __atomic_store_n(&pc::kicked[cpu], 1, __ATOMIC_RELEASE);
+    // The IPI's MMIO write is ordered after the flag and what the kicked CPU is to see (x86
+    // keeps stores in order; the fence is for the compiler and uncached-memory ordering).
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    pc::lapic_ipi(pc::apic_ids[cpu], X86_KICK_VECTOR);
+}
+
+// `sti; hlt` cannot lose a kick: a kick that arrives after the flag was read is held by the
+// local APIC while interrupts are off, and sti's one-instruction shadow makes it interrupt the
+// hlt itself. The interrupt is acknowledged by the switcher's ring-0 path (switcher.S).
+void idle_cpu() {
+    const u32 self = arch::cpu_index();
+    if (__atomic_load_n(&pc::kicked[self], __ATOMIC_ACQUIRE) == 0) {
+        // The boot CPU polls the console and the firmware: its timer ends the wait within 1 ms.
+        if (self == 0) pc::preempt_after(pc::tsc_hz() / 1000);
+        asm volatile("sti; hlt; cli" ::: "memory");
+    }
+    __atomic_store_n(&pc::kicked[self], 0, __ATOMIC_RELAXED);
+}
+
+// A kick that interrupted a guest was acknowledged with the exit (pc::host_interrupt).
 void ack_kick() {}
 
 } // namespace tessera::plat

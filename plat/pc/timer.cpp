@@ -1,8 +1,9 @@
-// The 8259 PIC pair and the 8254 PIT (plat/pc/include/plat/timer.hpp).
+// The 8259 PIC pair, the 8254 PIT and the preemption timer (plat/pc/include/plat/timer.hpp).
 #include "common/log.hpp"
 
 #include <arch/io.hpp>
 #include <arch/x86.hpp>
+#include <plat/lapic.hpp>
 #include <plat/timer.hpp>
 #include <tessera/arch.hpp>
 
@@ -11,10 +12,10 @@ namespace {
 
 constexpr u16 kPic1Cmd = 0x20, kPic1Data = 0x21, kPic2Cmd = 0xa0, kPic2Data = 0xa1;
 constexpr u8 kIcw1Init = 0x11, kIcw4_8086 = 0x01, kEoi = 0x20;
-constexpr u16 kPitCh0 = 0x40, kPitCh2 = 0x42, kPitCmd = 0x43, kPort61 = 0x61;
+constexpr u16 kPitCh2 = 0x42, kPitCmd = 0x43, kPort61 = 0x61;
 constexpr u64 kPitHz = 1193182;
-// Channel 0 or 2, lobyte/hibyte access, mode 0 (interrupt on terminal count), binary.
-constexpr u8 kPitCh0Mode0 = 0x30, kPitCh2Mode0 = 0xb0;
+// Channel 2, lobyte/hibyte access, mode 0 (interrupt on terminal count), binary.
+constexpr u8 kPitCh2Mode0 = 0xb0;
 
 u64 g_tsc_hz = 0;
 
@@ -47,20 +48,31 @@ void timer_init() {
     arch::outb(kPic2Data, 0x02);
     arch::outb(kPic1Data, kIcw4_8086);
     arch::outb(kPic2Data, kIcw4_8086);
-    arch::outb(kPic1Data, 0xfe); // only IRQ 0 (PIT)
+    // Every IRQ masked: the local APICs' timers preempt, and the PIC's output reaches no CPU
+    // (LINT0 masked everywhere, plat/pc/lapic.cpp).
+    arch::outb(kPic1Data, 0xff);
     arch::outb(kPic2Data, 0xff);
     g_tsc_hz = calibrate();
-    log("pc: TSC %llu kHz (calibrated against the PIT), PIC at vectors %#x..%#x\n",
+    log("pc: TSC %llu kHz (calibrated against the PIT), PIC masked at vectors %#x..%#x\n",
         static_cast<unsigned long long>(g_tsc_hz / 1000), X86_IRQ_BASE, X86_IRQ_BASE + 15);
+    lapic_init_cpu();
+    lapic_calibrate(g_tsc_hz);
 }
 
 void preempt_after(u64 tsc_ticks) {
-    u64 count = g_tsc_hz ? tsc_ticks * kPitHz / g_tsc_hz : 0xffff;
-    if (count < 1) count = 1;
-    if (count > 0xffff) count = 0xffff;
-    arch::outb(kPitCmd, kPitCh0Mode0);
-    arch::outb(kPitCh0, static_cast<u8>(count & 0xff));
-    arch::outb(kPitCh0, static_cast<u8>(count >> 8));
+    lapic_oneshot(tsc_ticks);
+}
+
+bool host_interrupt(u32 vector) {
+    if (vector >= X86_IRQ_BASE && vector < X86_IRQ_BASE + 16) {
+        pic_eoi(vector - X86_IRQ_BASE); // spurious: every IRQ is masked
+        return true;
+    }
+    if (vector >= X86_LAPIC_TIMER_VECTOR && vector <= X86_SPURIOUS_VECTOR) {
+        if (vector != X86_SPURIOUS_VECTOR) lapic_eoi();
+        return true;
+    }
+    return false;
 }
 
 void pic_eoi(u32 irq) {

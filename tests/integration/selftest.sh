@@ -18,7 +18,7 @@ fails=0
 [ "${passed:-0}" -ge 30 ] || { echo "FAILED: only ${passed:-0} checks ran (want >= 30)"; fails=1; }
 case $summary in *" 0 failed") ;; *) echo "FAILED: $summary"; fails=1 ;; esac
 [ $status -eq 0 ] || { echo "FAILED: scripts/run exited $status"; fails=1; }
-if [ "$machine_cpus" -gt 1 ] && ! tr -d '\r' < "$out" | grep -E "^powernv: $machine_cpus physical CPU\(s\)" >/dev/null; then
+if [ "$machine_cpus" -gt 1 ] && ! tr -d '\r' < "$out" | grep -E "^(powernv|pc): $machine_cpus physical CPU\(s\)" >/dev/null; then
     echo "FAILED: the hypervisor did not report $machine_cpus physical CPUs"; fails=1
 fi
 echo "$target selftest ($machine_cpus machine CPUs): $([ $fails -eq 0 ] && echo PASS || echo FAIL) ($summary)"

@@ -257,6 +257,9 @@ void check_ipis() {
     const u64 before = load_acquire(v.ext_count);
     check_status(hcall(H_IPI, 1, kIpiPriority).status, H_SUCCESS, "H_IPI to vcpu 1");
     const bool back = wait_until([&] { return load_acquire(v.ext_count) > before; }, 10000, 5);
+    // vcpu 1 records its side after its H_IPI returned: on two physical CPUs vcpu 0 may take
+    // that IPI before vcpu 1 got there.
+    wait_until([] { return load_acquire(g_shared.v1_got_ipi) != 0; }, 10000, 1);
     check(load_acquire(g_shared.v1_got_ipi) != 0 &&
               load_acquire(other.last_xirr) == (0xff000000 | kIpiSource),
           Detail("xirr 0x%" PRIx64 "", load_acquire(other.last_xirr)),

@@ -361,6 +361,39 @@ TEST_CASE("shadow pool: when it runs dry the other vcpus' tables are reclaimed, 
     CHECK(shadow_pages_in_use() == 0);
 }
 
+TEST_CASE("shadow pool: a space another CPU runs a guest on (pinned) is never reclaimed") {
+    REQUIRE(shadow_pages_in_use() == 0);
+    Machine m;
+    Vcpu& a = m.vcpu(0);
+    Vcpu& b = m.vcpu(1);
+    GuestPaging g(m);
+    g.map(0, 0x200000);
+    for (u32 slot = 1; slot < 1023; ++slot) m.poke(g.pde_la(slot << 22), g.pde(0));
+    g.enable(a);
+    g.enable(b);
+
+    // b runs on another CPU with one table; a fills the rest of the pool.
+    REQUIRE(fill(b, 900u << 22, 0) == ShadowFill::Filled);
+    shadow_space(b).pinned = true;
+    for (u32 slot = 0; shadow_pages_in_use() < kShadowPoolPages; ++slot)
+        REQUIRE(fill(a, slot << 22, 0) == ShadowFill::Filled);
+    // a's next fill finds nothing of b to take: it drops its own tables instead.
+    const u16 b_pt = shadow_space(b).pt[900];
+    CHECK(fill(a, 1000u << 22, 0) == ShadowFill::Filled);
+    CHECK(shadow_space(b).pt[900] == b_pt);
+    CHECK(entry_of(b, 900u << 22) == (Machine::real_of(0x200000) | kPteP | kPteU));
+    CHECK(entry_of(a, 1000u << 22) != 0);
+    // Back from its guest, b's tables may go again.
+    shadow_space(b).pinned = false;
+    for (u32 slot = 1; shadow_pages_in_use() < kShadowPoolPages; ++slot)
+        REQUIRE(fill(a, slot << 22, 0) == ShadowFill::Filled);
+    CHECK(fill(a, 1001u << 22, 0) == ShadowFill::Filled);
+    CHECK(shadow_space(b).pt[900] == 0);
+    shadow_release(a);
+    shadow_release(b);
+    CHECK(shadow_pages_in_use() == 0);
+}
+
 TEST_CASE("shadow_switch: a space switched back to at the same generation keeps its entries") {
     Machine m;
     const usize start = shadow_pages_in_use();

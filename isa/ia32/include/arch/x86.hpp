@@ -22,6 +22,17 @@
 #define X86_IRQ_BASE 0x20
 #define X86_HCALL_VECTOR 0x82
 #define X86_IRET_VECTOR 0x83 /* the emulated iret of a virtual interrupt handler (DPL 1) */
+/* The local APIC's vectors (plat/pc/lapic.cpp): its timer, the kick IPI between physical CPUs
+ * (plat::kick_cpu) and its spurious vector. The switcher has stubs for vectors 0..63. */
+#define X86_LAPIC_TIMER_VECTOR 0x30
+#define X86_KICK_VECTOR 0x31
+#define X86_SPURIOUS_VECTOR 0x3f
+#define X86_STUB_VECTORS 64
+/* The local APIC's EOI register (identity-mapped, uncached) and where the application
+ * processors' real-mode start code is copied (isa/ia32/ap_boot.S; below 1 MiB, 4 KiB aligned). */
+#define X86_LAPIC_BASE 0xfee00000
+#define X86_LAPIC_EOI (X86_LAPIC_BASE + 0xb0)
+#define X86_AP_TRAMPOLINE 0x8000
 
 // The hypervisor's EFLAGS, set on every entry (isa/ia32/switcher.S, entry.S): only the fixed bit.
 // Gates clear IF, TF, NT and RF, not DF or AC, and a guest may trap with DF set.

@@ -144,21 +144,18 @@ lpar_user_cli:
     cli
     ud2
 
-    .globl lpar_user_iret_vm86    /* iret with VM set in the popped EFLAGS, then eax = 7, int $0x80 */
-lpar_user_iret_vm86:
+    .globl lpar_user_iret_vm86    /* iret with VM set in the popped EFLAGS to cs:ebx */
+lpar_user_iret_vm86:              /* (ebx: code that sets eax = 7 and does int $0x80, where V86 */
+    pushl $0                      /* mode's cs * 16 + ebx holds a hlt: ia32.cpp) */
     pushl $0                      /* gs, fs, ds, es, ss, esp: what a return to V86 would pop */
-    pushl $0
     pushl $0
     pushl $0
     pushl $0
     pushl $0x100
     pushl $0x20202                /* VM, IF */
     pushl %cs
-    pushl $1f
+    pushl %ebx
     iret                          /* at CPL 3 the CPU ignores VM; QEMU enters V86 mode */
-1:  movl $7, %eax
-    int $0x80
-    ud2
 
     .globl lpar_user_read         /* eax = [ebx], then int $0x80 */
 lpar_user_read:

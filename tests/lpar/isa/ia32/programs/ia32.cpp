@@ -8,6 +8,8 @@
 // - its own page tables: page faults with the right cr2 and error code (not present, read-only,
 //   user/supervisor, outside its memory, the hypervisor's hole), A/D bits, 4 MiB pages, invlpg,
 //   cr3 reloads, global pages; shadow roots kept per address space (H_IA32_SWITCH_MM);
+// - two vcpus on one set of page tables: each one's invlpg/cr3 load picks up the other's PTE
+//   changes, A/D bits set for one never overwrite the other's rewrites;
 // - ring 3: runs, cannot make hcalls or run privileged instructions, takes interrupts;
 // - no LDT the guest can write reaches the CPU (a call gate forged at linear 0 never runs in
 //   ring 0); its own LDT, loaded by lldt, validated as its GDT is;
@@ -45,6 +47,7 @@ namespace {
 
 constexpr u32 MiB = 1u << 20;
 constexpr u32 kP = 1, kW = 2, kU = 4, kA = 0x20, kD = 0x40, kPs = 0x80, kG = 0x100;
+constexpr u32 kPteFrameMask = 0xfffff000u;
 constexpr u32 kPfP = 1, kPfW = 2, kPfU = 4, kPfRsvd = 8;
 constexpr u32 kEflagsIf = 0x200, kEflagsDf = 0x400, kEflagsNt = 0x4000;
 constexpr u32 kCr0Pg = 0x80000000u, kCr0Wp = 0x10000, kCr0Pe = 1, kCr4Pse = 0x10, kCr4Pge = 0x80;
@@ -516,6 +519,114 @@ void check_paging() {
     check(kept == 0xaaaa0004 && value == 0xaaaa0005,
           Detail("after cr3 %#x, after PGE %#x", kept, value),
           "a global page survives a cr3 reload, not a CR4.PGE toggle");
+}
+
+// ---- Two vcpus on one set of page tables (several physical CPUs) ---------------------------
+// vcpu 1 turns paging on with vcpu 0's tables. Each vcpu's translations are its own TLB: a PTE
+// vcpu 0 changed reaches vcpu 1 at vcpu 1's own invlpg or cr3 load; vcpu 1's accesses set
+// Accessed/Dirty in the shared tables; and the hypervisor's A/D updates for one vcpu's walks
+// never overwrite an entry the other vcpu rewrote meanwhile (a locked compare-and-exchange, as
+// the CPU's own page walker does).
+constexpr u32 kVaShared = kVaBase + 0x6000, kVaHammer = kVaBase + 0x8000;
+constexpr u32 kLaShared = kLaX + 0x8000; // three value pages, then the hammer pages' pairs
+constexpr u32 kHammerPages = 4;
+
+struct SharedTables {
+    u32 phase = 0; // 1: vcpu 1 may start; 2..6: the steps below; 7: stop hammering; 8: done
+    u32 seen[3] = {};
+    u32 reads = 0;
+};
+SharedTables g_st;
+
+u32 read_va(u32 va) {
+    return *reinterpret_cast<volatile u32*>(va);
+}
+bool wait_phase(u32 p) {
+    return spin_until([p] { return load_acquire(g_st.phase) >= p; }, 20000);
+}
+u32 hammer_la(u32 page, u32 which) {
+    return kLaShared + 0x3000 + (page * 2 + which) * 0x1000;
+}
+u32& hammer_pte(u32 page) {
+    return g_pt_test[((kVaHammer >> 12) + page) & 0x3ff];
+}
+
+void shared_tables_vcpu1() {
+    if (!wait_until([] { return load_acquire(g_st.phase) >= 1; }, 120000)) return;
+    write_cr3(reinterpret_cast<u32>(g_pd));
+    write_cr4(read_cr4() | kCr4Pse | kCr4Pge);
+    write_cr0(read_cr0() | kCr0Pg | kCr0Wp);
+    g_st.seen[0] = read_va(kVaShared);
+    store_release(g_st.phase, 2u);
+    if (!wait_phase(3)) return;
+    invlpg(kVaShared);
+    g_st.seen[1] = read_va(kVaShared);
+    store_release(g_st.phase, 4u);
+    if (!wait_phase(5)) return;
+    write_cr3(reinterpret_cast<u32>(g_pd));
+    g_st.seen[2] = read_va(kVaShared);
+    *reinterpret_cast<volatile u32*>(kVaShared + 4) = 0x5eed0001;
+    store_release(g_st.phase, 6u);
+    u32 reads = 0; // each read after an invlpg: a walk that sets Accessed
+    while (load_acquire(g_st.phase) < 7) {
+        for (u32 i = 0; i < kHammerPages; ++i, ++reads) {
+            invlpg(kVaHammer + i * 0x1000);
+            (void)read_va(kVaHammer + i * 0x1000);
+        }
+    }
+    store_release(g_st.reads, reads);
+    store_release(g_st.phase, 8u);
+}
+
+void check_shared_tables() {
+    if (boot().vcpu_count < 2) return;
+    for (u32 i = 0; i < 3; ++i)
+        *reinterpret_cast<volatile u32*>(kLaShared + i * 0x1000) = 0x5a000001 + i;
+    map(kVaShared, kLaShared, kP | kW | kU);
+    for (u32 i = 0; i < kHammerPages; ++i) map(kVaHammer + i * 0x1000, hammer_la(i, 0), kP | kU);
+    store_release(g_st.phase, 1u);
+    bool ok = wait_phase(2);
+    check(ok && g_st.seen[0] == 0x5a000001, Detail("phase %u, read %#x", g_st.phase, g_st.seen[0]),
+          "vcpu 1 turns paging on with vcpu 0's page tables and reads through them");
+    map(kVaShared, kLaShared + 0x1000, kP | kW | kU);
+    invlpg(kVaShared);
+    const u32 own = read_va(kVaShared);
+    store_release(g_st.phase, 3u);
+    ok = wait_phase(4);
+    check(ok && own == 0x5a000002 && g_st.seen[1] == 0x5a000002,
+          Detail("vcpu 0 %#x, vcpu 1 %#x", own, g_st.seen[1]),
+          "a PTE vcpu 0 changed reaches vcpu 1 at vcpu 1's own invlpg");
+    map(kVaShared, kLaShared + 0x2000, kP | kW | kU);
+    store_release(g_st.phase, 5u);
+    ok = wait_phase(6);
+    const u32 pte = g_pt_test[(kVaShared >> 12) & 0x3ff];
+    check(ok && g_st.seen[2] == 0x5a000003, Detail("vcpu 1 %#x", g_st.seen[2]),
+          "a PTE vcpu 0 changed reaches vcpu 1 at vcpu 1's cr3 reload");
+    check((pte & (kA | kD)) == (kA | kD) &&
+              *reinterpret_cast<volatile u32*>(kLaShared + 0x2004) == 0x5eed0001,
+          Detail("pte %#x", pte),
+          "vcpu 1's write sets Accessed and Dirty in the shared PTE and lands in the page");
+
+    // vcpu 0 flips the hammer pages' PTEs between two frames (never with A set) while vcpu 1
+    // walks them; an entry that reverts to the frame written before was overwritten.
+    u32 rounds = 0, lost = 0;
+    const Deadline d = Deadline::ms(200);
+    while (!d.expired()) {
+        const u32 which = (++rounds) & 1;
+        for (u32 i = 0; i < kHammerPages; ++i)
+            __atomic_store_n(&hammer_pte(i), hammer_la(i, which) | kP | kU, __ATOMIC_SEQ_CST);
+        for (u32 k = 0; k < 64; ++k) isa::cpu_relax();
+        for (u32 i = 0; i < kHammerPages; ++i)
+            if ((__atomic_load_n(&hammer_pte(i), __ATOMIC_SEQ_CST) & kPteFrameMask) !=
+                hammer_la(i, which))
+                ++lost;
+    }
+    store_release(g_st.phase, 7u);
+    ok = wait_phase(8);
+    check(ok && lost == 0 && load_acquire(g_st.reads) > 0,
+          Detail("%u rounds, vcpu 1 made %u walks, %u entries reverted", rounds,
+                 load_acquire(g_st.reads), lost),
+          "PTEs vcpu 0 rewrites while vcpu 1's walks set their Accessed bits are never lost");
 }
 
 // ---- Shadow roots per address space (H_IA32_SWITCH_MM) --------------------------------------
@@ -1162,8 +1273,16 @@ void check_debug_registers() {
 // Ring 3's iret with VM set in the popped EFLAGS: a CPU ignores VM at CPL 3 and returns; QEMU
 // enters virtual-8086 mode, whose trap frame is larger: the hypervisor gives the process #GP(0)
 // (and must neither misread the frame nor take it for a fault of its own).
+// Where ring 3's iret with VM set goes: in protected mode (a CPU, which ignores VM at CPL 3) to
+// code that returns 7; in V86 mode (QEMU) to cs * 16 + eip, filled with hlt (#GP(0) there),
+// whatever the program's layout puts elsewhere.
+alignas(16) u8 g_vm86_code[(isa::kUserCode << 4) + 64];
+
 void check_vm86_iret() {
-    const u32 r = run_user(lpar_user_iret_vm86);
+    constexpr u8 kReturn7[] = {0xb8, 7, 0, 0, 0, 0xcd, 0x80, 0x0f, 0x0b}; // mov $7,%eax; int $0x80
+    for (u8& b : g_vm86_code) b = 0xf4;
+    for (u32 i = 0; i < sizeof(kReturn7); ++i) g_vm86_code[i] = kReturn7[i];
+    const u32 r = run_user(lpar_user_iret_vm86, 0x2, reinterpret_cast<u32>(g_vm86_code));
     check((g_seen.vector == 13 && g_seen.error == 0 && (g_seen.cs & 3) == 3) ||
               (r == 7 && g_seen.vector == 0x80),
           Detail("r %u vector %u error %#x cs %#x eflags %#x", r, g_seen.vector, g_seen.error,
@@ -1183,7 +1302,10 @@ void check_bad_hcall_stack() {
 void lpar_main(const Boot& b) {
     if (b.vcpu_count == 2) check_fpu_isolation(b.vcpu);
     if (b.vcpu != 0) {
-        if (b.vcpu == 1) prod_vcpu0_later();
+        if (b.vcpu == 1) {
+            prod_vcpu0_later();
+            shared_tables_vcpu1();
+        }
         return;
     }
     if (b.memory_size < 16 * MiB) {
@@ -1199,6 +1321,7 @@ void lpar_main(const Boot& b) {
     check_paging_off();
     enable_paging();
     check_paging();
+    check_shared_tables();
     check_switch_mm();
     check_ring3();
     check_ldt();
