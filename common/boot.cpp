@@ -160,6 +160,8 @@ void boot_main() {
     char line[384];
     format_footprint(line, sizeof(line), fp);
     log("%s\n", line);
+    format_held(line, sizeof(line), fp);
+    log("%s\n", line);
     plat::power_off(sum.failed == 0 ? 0 : 1);
 }
 

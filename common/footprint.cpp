@@ -25,4 +25,13 @@ usize format_footprint(char* buf, usize cap, const Footprint& f) {
                       f.runtime_note[0] ? f.runtime_note : "nothing noted");
 }
 
+usize format_held(char* buf, usize cap, const Footprint& f) {
+    if (!f.runtime_known)
+        return rt::format(buf, cap, "tessera: translation structures held after the run: n/a");
+    return rt::format(buf, cap,
+                      "tessera: translation structures held after the run: %llu bytes (%s)",
+                      static_cast<unsigned long long>(f.runtime_held),
+                      f.runtime_note[0] ? f.runtime_note : "nothing noted");
+}
+
 } // namespace tessera

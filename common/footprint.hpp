@@ -15,4 +15,9 @@ namespace tessera {
 // and returns the length the full line would have had.
 usize format_footprint(char* buf, usize cap, const Footprint& f);
 
+// The accounting line printed after it (scripts/soak checks it):
+//   tessera: translation structures held after the run: 0 bytes (NOTE)
+// or, when the ISA does not count them, "... held after the run: n/a". As format_footprint.
+usize format_held(char* buf, usize cap, const Footprint& f);
+
 } // namespace tessera

@@ -65,6 +65,9 @@ struct Footprint {
     // bytes at their peak; runtime_known false when the ISA does not count them (yet).
     u64 runtime = 0;
     bool runtime_known = false;
+    // Bytes of those structures still handed out when the line is printed: after the run every
+    // LPAR has ended and given its own back, so anything but 0 is a leak (scripts/soak).
+    u64 runtime_held = 0;
     char runtime_note[160] = {}; // what `runtime` is and where it comes from, or why unknown
 };
 

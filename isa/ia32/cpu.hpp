@@ -17,6 +17,7 @@ u32 switcher_pde();
 u32 hypervisor_cr3();
 // The most LPAR page directories (paging-off address spaces, 4 KiB each) in use at once.
 usize page_dirs_peak();
+usize page_dirs_held(); // LPAR page directories handed out now
 const char* exception_name(u32 vector);
 bool has_error_code(u32 vector);
 

@@ -14,6 +14,7 @@ void runtime_footprint(Footprint& out) {
     const usize dirs = page_dirs_peak(), tables = shadow_pages_peak();
     out.runtime = u64{dirs + tables} * 4096;
     out.runtime_known = true;
+    out.runtime_held = u64{page_dirs_held() + shadow_pages_in_use()} * 4096;
     rt::format(out.runtime_note, sizeof(out.runtime_note),
                "%zu LPAR page directories + %zu shadow page tables at peak, of the %zu-page "
                "pool in the .bss",

@@ -134,6 +134,9 @@ void lpar_teardown(Lpar& lpar) {
 usize page_dirs_peak() {
     return page_dirs_most;
 }
+usize page_dirs_held() {
+    return page_dirs_in_use;
+}
 
 // Entry state: ring 1 (CS = X86_GUEST_KCODE, SS/DS/ES/FS/GS = X86_GUEST_KDATA), paging off, no
 // GDT/IDT/TSS of its own yet, virtual IF clear; eip = entry, eax/edx/ecx = args 0..2 (test

@@ -12,6 +12,7 @@ void runtime_footprint(Footprint& out) {
     const HtabArenaUse use = htab_arena_use();
     out.runtime = use.htab_bytes;
     out.runtime_known = true;
+    out.runtime_held = use.held_bytes;
     rt::format(out.runtime_note, sizeof(out.runtime_note),
                "%u HTAB%s, carved from htab_arena: %llu KiB of the .bss", use.htabs,
                use.htabs == 1 ? "" : "s", static_cast<unsigned long long>(use.arena_bytes / KiB));

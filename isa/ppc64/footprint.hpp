@@ -10,6 +10,7 @@ struct HtabArenaUse {
     u64 arena_bytes = 0; // the arena's size (all of it in .bss)
     u64 htab_bytes = 0;  // the most that HTABs held at once (the peak)
     u32 htabs = 0;       // how many were handed out since boot
+    u64 held_bytes = 0;  // what HTABs hold now
 };
 HtabArenaUse htab_arena_use();
 

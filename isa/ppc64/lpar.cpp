@@ -69,6 +69,7 @@ void flush_lpid(u32 lpid) {
 HtabArenaUse htab_arena_use() {
     HtabArenaUse u = arena_use;
     u.arena_bytes = kArenaSize;
+    u.held_bytes = arena_in_use;
     return u;
 }
 

@@ -7,7 +7,9 @@
 # it the size is read from the device tree's memory nodes where there is one.
 # Kernel parameter tessera.soak=SECONDS (scripts/soak): the checks run in rounds until that many
 # seconds have passed, one `SOAK round R: N passed, M failed` line each (and the FAIL lines), then
-# the totals as `N passed, M failed`.
+# the totals as `N passed, M failed`. When the image has /bin/tessera-hostile (scripts/soak adds
+# it: guests/hostile/hostile.c), it runs at a lower priority for those seconds next to the rounds and its
+# `hostile: ...` summary line is printed before the totals.
 # busybox sh only; works on every target.
 
 soak=""
@@ -16,7 +18,11 @@ for arg in $(cat /proc/cmdline); do
 done
 if [ -n "$soak" ] && [ -z "${TESSERA_SOAK_ROUND:-}" ]; then
     read -r up _ < /proc/uptime
-    end=$(( ${up%.*} + soak )) round=0 tp=0 tf=0
+    end=$(( ${up%.*} + soak )) round=0 tp=0 tf=0 hostile=""
+    if [ -x /bin/tessera-hostile ]; then
+        /bin/tessera-hostile "$soak" > /tmp/hostile.log 2>&1 & # it lowers its own priority
+        hostile=$!
+    fi
     while :; do
         read -r up _ < /proc/uptime
         [ "${up%.*}" -lt "$end" ] || [ $round -eq 0 ] || break
@@ -30,6 +36,12 @@ if [ -n "$soak" ] && [ -z "${TESSERA_SOAK_ROUND:-}" ]; then
         echo "SOAK round $round: $line"
     done
     echo "SOAK: $round rounds of the checks in $soak s"
+    if [ -n "$hostile" ]; then
+        wait "$hostile" || echo "SOAK: tessera-hostile exited with status $?"
+        grep '^hostile: ' /tmp/hostile.log | tail -n 1
+        grep '^hostile: ' /tmp/hostile.log >/dev/null \
+            || { tf=$((tf + 1)); echo "SOAK: no summary from tessera-hostile:"; tail -n 5 /tmp/hostile.log; }
+    fi
     echo "$tp passed, $tf failed"
     [ $tf -eq 0 ]
     exit

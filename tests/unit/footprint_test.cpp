@@ -28,6 +28,23 @@ TEST_CASE("footprint line: image split into text+data and .bss, runtime with its
                      "text+data+alignment, 33025 KiB .bss; runtime: 2 HTABs)");
 }
 
+TEST_CASE("held line: the bytes still handed out after the run, with the note, or n/a") {
+    Footprint f;
+    char buf[256];
+    usize n = format_held(buf, sizeof(buf), f);
+    CHECK(std::string(buf, n) == "tessera: translation structures held after the run: n/a");
+    f.runtime_known = true;
+    f.runtime = 512 * KiB;
+    f.runtime_held = 0;
+    std::strcpy(f.runtime_note, "2 HTABs");
+    n = format_held(buf, sizeof(buf), f);
+    CHECK(std::string(buf, n) ==
+          "tessera: translation structures held after the run: 0 bytes (2 HTABs)");
+    f.runtime_held = 4096 + 1; // bytes, not rounded: one leaked page shows
+    n = format_held(buf, sizeof(buf), f);
+    CHECK(std::string(buf, n).find("run: 4097 bytes (") != std::string::npos);
+}
+
 TEST_CASE("footprint line: sizes round up to whole KiB") {
     Footprint f;
     f.image = 300 * KiB + 1;

@@ -3,7 +3,9 @@
 // and the hcall register ABI must hold), faults on purpose that the hypervisor must reflect to
 // this LPAR's own handler exactly once each (soak_isa.hpp), with a logical LAN adapter (`lan =`)
 // TCE and LAN hcalls with random arguments and frames to the other LPARs on it while a canary
-// next to its DMA pages must stay intact (vio_attack.hpp), and a burst of console output. Every
+// next to its DMA pages must stay intact (vio_attack.hpp), an interrupt storm (self-IPIs at full
+// rate, each of which must be delivered, and IPIs to servers it may not address, each refused
+// with H_PARAMETER), and a burst of console output. Every
 // 10 s it prints a progress line; at the end its totals as counted checks, then it jumps to
 // garbage: the hypervisor must stop it (`expect = crash`). If a check failed it ends normally
 // instead, so that the run sees the failure rather than the expected crash.
@@ -30,6 +32,52 @@ constexpr unsigned kCallsPerRound = 400;
 constexpr unsigned kFaultsPerRound = 20;
 constexpr unsigned kVioCallsPerRound = 100;
 constexpr unsigned kMaxReported = 8;
+constexpr unsigned kWaitedIpis = 10; // per round, each waited for
+constexpr unsigned kBurstIpis = 40;  // per round, back to back with interrupts enabled
+constexpr u64 kIpiPriority = 5;
+constexpr u64 kIpiWaitMs = 200;
+
+struct Storm {
+    u64 sent = 0, delivered = 0, refused = 0, bad_refusals = 0;
+    u64 bursts = 0, bursts_delivered = 0, burst_ipis = 0;
+};
+
+// Self-IPIs one after the other, each waited for with interrupts enabled (the library's
+// handler takes it: H_XIRR, H_EOI), then a burst of them back to back with interrupts enabled
+// (they coalesce in the one MFRR: at least one must arrive), and IPIs to servers this LPAR does
+// not have (its vcpu count, 8, 2^16, 2^32 - 1, random), which must be refused. The random
+// hcalls may have left CPPR anywhere: open it first.
+void ipi_storm(Lcg& rng, const Boot& b, Storm& st) {
+    Vcpu& v = this_vcpu();
+    hcall(H_CPPR, 0xff);
+    for (unsigned i = 0; i < kWaitedIpis; ++i) {
+        const u64 before = load_acquire(v.ext_count);
+        ++st.sent;
+        if (hcall(H_IPI, b.vcpu, kIpiPriority).status != H_SUCCESS) continue;
+        isa::irq_enable();
+        const bool got = spin_until([&] { return load_acquire(v.ext_count) > before; }, kIpiWaitMs);
+        isa::irq_disable();
+        if (got) ++st.delivered;
+    }
+    const u64 burst_start = load_acquire(v.ext_count);
+    isa::irq_enable();
+    for (unsigned i = 0; i < kBurstIpis; ++i) hcall(H_IPI, b.vcpu, kIpiPriority);
+    const bool burst_got =
+        spin_until([&] { return load_acquire(v.ext_count) > burst_start; }, kIpiWaitMs);
+    isa::irq_disable();
+    ++st.bursts;
+    st.burst_ipis += kBurstIpis;
+    if (burst_got) ++st.bursts_delivered;
+    static constexpr u64 kFixed[] = {8, u64{1} << 16, 0xffffffffull};
+    for (unsigned i = 0; i < kWaitedIpis + kBurstIpis; ++i) {
+        const u64 r = rng.below(4);
+        const u64 server =
+            r == 3 ? b.vcpu_count + rng.below(u64{1} << 40) : (r == 0 ? b.vcpu_count : kFixed[r]);
+        const i64 status = hcall(H_IPI, server, rng.below(0x100)).status;
+        ++st.refused;
+        if (status != H_PARAMETER) ++st.bad_refusals;
+    }
+}
 
 u64 soak_seconds() {
     u64 s = 0;
@@ -52,6 +100,7 @@ void lpar_main(const Boot& b) {
     const bool vio = vio_attack::available();
     if (vio) vio_attack::prepare();
     vio_attack::Counts vc;
+    Storm storm;
 
     Lcg rng(0x50a4'0000'0000ull ^ b.memory_size ^ now());
     const Deadline end = Deadline::ms(seconds * 1000);
@@ -75,6 +124,7 @@ void lpar_main(const Boot& b) {
             }
         }
         if (vio) vio_attack::round(rng, b, kVioCallsPerRound, vc);
+        ipi_storm(rng, b, storm);
         for (unsigned i = 0; i < kFaultsPerRound; ++i) isa::soak_fault();
         faults += kFaultsPerRound;
         char burst[64];
@@ -90,6 +140,18 @@ void lpar_main(const Boot& b) {
     note("soak: totals: %" PRIu64 " rounds, %" PRIu64 " hcalls attempted, %" PRIu64
          " faults taken, %" PRIu64 " reflected",
          rounds, calls, faults, isa::soak_faults_seen());
+    note("soak: ipis: %" PRIu64 " self-IPIs sent, %" PRIu64 " delivered; %" PRIu64
+         " bursts of %u back to back, %" PRIu64 " delivered; %" PRIu64
+         " to servers it may not address, %" PRIu64 " not refused",
+         storm.sent, storm.delivered, storm.bursts, kBurstIpis, storm.bursts_delivered,
+         storm.refused, storm.bad_refusals);
+    check_eq(storm.delivered, storm.sent, "%" PRIu64 " self-IPIs, one at a time, all delivered",
+             storm.sent);
+    check_eq(storm.bursts_delivered, storm.bursts,
+             "%" PRIu64 " bursts of self-IPIs at full rate (%" PRIu64 " IPIs) all delivered",
+             storm.bursts, storm.burst_ipis);
+    check_eq(storm.bad_refusals, 0, "%" PRIu64 " IPIs to servers it may not address refused",
+             storm.refused);
     if (vio) {
         note("soak: lan: %" PRIu64 " TCE/LAN hcalls, %" PRIu64 " accepted, %" PRIu64 " frames sent",
              vc.hcalls, vc.accepted, vc.frames);
