@@ -29,7 +29,7 @@ verdicts_listen() {
 # verdict_send PEER LINE: LINE to PEER's verdicts_listen, retried for 120 s; fails if never taken.
 verdict_send() {
     for i in $(seq 120); do
-        echo "$2" | nc "$1" 5000 2>/dev/null && return 0
+        echo "$2" | nc -w 5 "$1" 5000 2>/dev/null && return 0
         sleep 1
     done
     return 1

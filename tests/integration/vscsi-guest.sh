@@ -21,7 +21,7 @@ lan_up "$ip" || exit 1
 if [ "$role" = server ]; then
     verdicts_listen # one line per client
     vscsi-export 64M || { say "FAIL vscsi-export"; exit 1; }
-    say "exported"
+    say "exported ($(grep MemAvailable /proc/meminfo | tr -s " "))"
     for i in $(seq 1500); do
         [ "$(wc -l < /tmp/verdict)" -ge "$clients" ] && break
         sleep 1

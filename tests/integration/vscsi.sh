@@ -20,10 +20,12 @@ guest_images "$target" "$here/vscsi-guest.sh" "$root/scripts/guest/vio-lib.sh=vi
     --config "$here/$conf" "${images[@]}" </dev/null >"$out" 2>&1
 status=$?
 [ -z "${VSCSI_LOG:-}" ] || cp "$out" "$VSCSI_LOG"
+# A failed run keeps its whole log next to ctest's (build/host/integration) to be read later.
+keep=$PWD/vscsi-$target${mode:+-$mode}.log
 # One clean copy to grep (a `tr | grep -q` pipeline fails under pipefail when grep stops early
 # on a long log: tr gets SIGPIPE).
 tr -d '\r' < "$out" > "$work/log"
-cat "$work/log" | grep -E 'VSCSI |vscsi-export|lpar |tessera:|ibmvscsi' | grep -vE '^\[ +[0-9]+\.[0-9]+\] ' | grep -v NON_EXISTENT_LUN
+cat "$work/log" | grep -E 'VSCSI |vscsi-export|lpar |tessera:|ibmvscsi|exited with status|Out of memory' | grep -vE '^\[ +[0-9]+\.[0-9]+\] ' | grep -v NON_EXISTENT_LUN
 fails=0
 expect() {
     if grep -qE -- "$1" "$work/log"; then echo "ok: $2"; else echo "FAILED: $2 (no /$1/)"; fails=$((fails+1)); fi
@@ -47,4 +49,5 @@ fi
 if grep -q "VSCSI .*: FAIL" "$work/log"; then echo "FAILED: a guest step failed"; fails=$((fails+1)); fi
 [ $status -eq 0 ] || { echo "FAILED: scripts/run exited $status"; fails=$((fails+1)); }
 echo "$target vscsi${mode:+ $mode}: $([ $fails -eq 0 ] && echo PASS || echo FAIL)"
+[ $fails -eq 0 ] || { cp "$out" "$keep" && echo "the whole log: $keep"; }
 [ $fails -eq 0 ]
