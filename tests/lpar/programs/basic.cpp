@@ -192,7 +192,7 @@ u64 self_ipi_latency(bool ee_off, bool& all_arrived) {
             t0 = now();
             hcall(H_IPI, v.index, kIpiPriority);
         }
-        const bool got = spin_until([&] { return load_acquire(v.ext_count) > before; }, 1000);
+        const bool got = spin_until([&] { return load_acquire(v.ext_count) > before; }, 3000);
         t[r] = now() - t0;
         isa::irq_disable();
         if (!got) all_arrived = false;
@@ -215,6 +215,7 @@ void check_self_ipi_latency() {
     note("self-IPI to handler, median of %u: EE off then on %" PRIu64 " us, EE on %" PRIu64 " us",
          kLatencyRounds, off / tpus, on / tpus);
     check(off_ok && on_ok, "every timed self-IPI arrived");
+    if (!isa::kSelfIpiLatencyAsserted) return; // only printed on this ISA (lpar_isa.hpp)
     check(off < ms(kLatencyLimitMs), Detail("median %" PRIu64 " us", off / tpus),
           "a self-IPI raised with interrupts off arrives within %" PRIu64 " ms of enabling them",
           kLatencyLimitMs);
