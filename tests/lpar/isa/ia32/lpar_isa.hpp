@@ -21,10 +21,6 @@ using tessera::u64;
 using tessera::usize;
 
 inline constexpr const char* kName = "ia32";
-// Whether basic asserts the self-IPI latency (programs/basic.cpp) or only prints it.
-// TODO(bring-up): pc with --machine-cpus 2 delivers a self-IPI raised with IF = 0 hundreds of
-// ms after the sti in 3 runs of 4 (medians 75-480 ms; 0.1 ms with one machine CPU): issue 20.
-inline constexpr bool kSelfIpiLatencyAsserted = false;
 // The TSC rate: the hypervisor passes it in ebx at entry (kHz); set by the start code.
 inline u64 kTimebaseHz = 0;
 

@@ -12,8 +12,6 @@ using tessera::u64;
 using tessera::usize;
 
 inline constexpr const char* kName = "ppc64";
-// Whether basic asserts the self-IPI latency (programs/basic.cpp) or only prints it.
-inline constexpr bool kSelfIpiLatencyAsserted = true;
 // POWER8's timebase (QEMU powernv8 too). The guest ABI does not pass it (docs/test-lpars.md).
 inline constexpr u64 kTimebaseHz = 512'000'000;
 
