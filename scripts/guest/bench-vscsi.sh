@@ -27,13 +27,8 @@ timed() {
     t1=$(now)
     echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') $(sed -n 's/^\([0-9]*\)+0 records out.*/\1/p' /tmp/dd.err | awk '{ print $1 * 1048576 }')"
 }
-# pc: the PV kernel has the drivers built in (no /lib/modules); pseries: Debian's modules.
-load() { [ ! -d "/lib/modules/$(uname -r)" ] || modprobe "$1"; }
-
-load ibmveth || { say "FAIL modprobe ibmveth"; exit 1; }
-ip link set lo up
-ip link set eth0 up || { say "FAIL no eth0"; exit 1; }
-ip addr add "$ip/16" dev eth0
+. /vio-lib.sh
+lan_up "$ip" || exit 1
 
 if [ "$role" = server ]; then
     img=/tmp/disk.img
@@ -42,11 +37,7 @@ if [ "$role" = server ]; then
     say "read_s $(timed dd if=$img of=/dev/null bs=1M)"
     vscsi-export "$img" || { say "FAIL vscsi-export"; exit 1; }
     say "exported"
-    printf '#!/bin/sh\nread -r line && echo "$line" >> /tmp/verdict\n' > /tmp/verdict-sink
-    chmod +x /tmp/verdict-sink
-    : > /tmp/verdict
-    nc -ll -p 5000 -e /tmp/verdict-sink &
-    listener=$!
+    verdicts_listen
     for i in $(seq 1500); do
         [ -s /tmp/verdict ] && break
         sleep 1
@@ -56,18 +47,9 @@ if [ "$role" = server ]; then
     exit 0
 fi
 
-report() {
-    for i in $(seq 120); do
-        echo "$1" | nc "$peer" 5000 2>/dev/null && return
-        sleep 1
-    done
-}
+report() { verdict_send "$peer" "$1"; }
 load scsi_transport_srp && load ibmvscsi && load sd_mod || { report FAIL; say "FAIL modprobe"; exit 1; }
-for i in $(seq 600); do
-    [ -b /dev/sda ] && break
-    for h in /sys/class/scsi_host/host*/scan; do [ -e "$h" ] && echo "- - -" > "$h"; done
-    sleep 1
-done
+wait_for_disk
 [ -b /dev/sda ] || { report FAIL; say "FAIL no /dev/sda"; exit 1; }
 # busybox dd has iflag/oflag=direct; without it, drop the page cache before reading.
 if dd if=/dev/sda of=/dev/null bs=4096 count=1 iflag=direct 2>/dev/null; then

@@ -15,23 +15,11 @@ for arg in $(cat /proc/cmdline); do
     esac
 done
 say() { echo "VSCSI $role: $*"; }
-# pc: the PV kernel has the drivers built in (no /lib/modules); pseries: Debian's modules.
-load() { [ ! -d "/lib/modules/$(uname -r)" ] || modprobe "$1"; }
-
-load ibmveth || { say "FAIL modprobe ibmveth"; exit 1; }
-ip link set lo up
-ip link set eth0 up || { say "FAIL no eth0"; exit 1; }
-ip addr add "$ip/16" dev eth0
+. /vio-lib.sh
+lan_up "$ip" || exit 1
 
 if [ "$role" = server ]; then
-    # One verdict line per connection. A persistent listener (-ll) runs the sink for each
-    # connection, so a connection that never closes (a client that powers off right after
-    # sending) cannot hold up the others; the server counts lines, not connections.
-    printf '#!/bin/sh\nread -r line && echo "$line" >> /tmp/verdict\n' > /tmp/verdict-sink
-    chmod +x /tmp/verdict-sink
-    : > /tmp/verdict
-    nc -ll -p 5000 -e /tmp/verdict-sink &
-    listener=$!
+    verdicts_listen # one line per client
     vscsi-export 64M || { say "FAIL vscsi-export"; exit 1; }
     say "exported"
     for i in $(seq 1500); do
@@ -50,20 +38,11 @@ fi
 
 verdict() {
     say "$1"
-    for i in $(seq 120); do
-        echo "$1" | nc "$peer" 5000 2>/dev/null && return
-        sleep 1
-    done
-    say "FAIL the server never took the verdict"
+    verdict_send "$peer" "$1" || say "FAIL the server never took the verdict"
 }
 
 load scsi_transport_srp && load ibmvscsi && load sd_mod || { verdict "FAIL modprobe"; exit 1; }
-# The server may come up after ibmvscsi probed: then the login does not scan (docs/vscsi.md).
-for i in $(seq 600); do
-    [ -b /dev/sda ] && break
-    for h in /sys/class/scsi_host/host*/scan; do [ -e "$h" ] && echo "- - -" > "$h"; done
-    sleep 1
-done
+wait_for_disk
 [ -b /dev/sda ] || { verdict "FAIL no /dev/sda"; exit 1; }
 say "disk /dev/sda: $(cat /sys/block/sda/size) sectors"
 load crc32c_generic && load ext4 || { verdict "FAIL modprobe ext4"; exit 1; }

@@ -15,7 +15,7 @@ root=$(cd "$here/../.." && pwd)
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 out=$work/out
 source "$here/guest-config.sh"
-guest_images "$target" "$here/vscsi-guest.sh"
+guest_images "$target" "$here/vscsi-guest.sh" "$root/scripts/guest/vio-lib.sh=vio-lib.sh"
 "$root/scripts/run" --target "$target" --no-setup --no-build --timeout "${VSCSI_TIMEOUT:-1500}" \
     --config "$here/$conf" "${images[@]}" </dev/null >"$out" 2>&1
 status=$?

@@ -2,6 +2,7 @@
 // or at the chosen base (ET_DYN), bad ones are refused with a message before anything is written.
 #include "common/chunks.hpp"
 #include "common/elf_loader.hpp"
+#include "tests/unit/elf_headers.hpp"
 
 #include <cstring>
 #include <doctest/doctest.h>
@@ -36,27 +37,9 @@ struct Memory {
 
 // A small ELF64 ppc64 executable: segment 0 = text at paddr 0x10000 (vaddr 0xc000...10000),
 // segment 1 = data + bss crossing the first chunk boundary.
-// A little-endian ppc64 ELF header of `type` with `phnum` program headers right after it.
-Elf64_Ehdr header64(u16 type, u64 entry, u16 phnum) {
-    Elf64_Ehdr h{};
-    std::memcpy(h.e_ident, ELFMAG, SELFMAG);
-    h.e_ident[EI_CLASS] = ELFCLASS64;
-    h.e_ident[EI_DATA] = ELFDATA2LSB;
-    h.e_ident[EI_VERSION] = EV_CURRENT;
-    h.e_type = type;
-    h.e_machine = EM_PPC64;
-    h.e_version = EV_CURRENT;
-    h.e_ehsize = sizeof(h);
-    h.e_entry = entry;
-    h.e_phoff = sizeof(h);
-    h.e_phentsize = sizeof(Elf64_Phdr);
-    h.e_phnum = phnum;
-    return h;
-}
-
 std::vector<u8> elf64(u64 entry = 0xc000000000010010ull) {
     std::vector<u8> f(0x3000, 0);
-    const Elf64_Ehdr h = header64(ET_EXEC, entry, 3);
+    const Elf64_Ehdr h = test::header64(ET_EXEC, entry, 3);
     std::memcpy(f.data(), &h, sizeof(h));
     Elf64_Phdr p[3]{};
     p[0] = {PT_LOAD, 5, 0x1000, 0xc000000000010000ull, 0x10000, 0x100, 0x100, 0x10000};
@@ -74,7 +57,7 @@ std::vector<u8> elf64(u64 entry = 0xc000000000010010ull) {
 constexpr usize kPiePhdrs = 3;
 std::vector<u8> pie(u64 link = 0) {
     std::vector<u8> f(0x3000, 0);
-    const Elf64_Ehdr h = header64(ET_DYN, link + 0x1010, kPiePhdrs);
+    const Elf64_Ehdr h = test::header64(ET_DYN, link + 0x1010, kPiePhdrs);
     std::memcpy(f.data(), &h, sizeof(h));
     Elf64_Phdr p[kPiePhdrs]{};
     p[0] = {PT_LOAD, 5, 0x1000, link + 0x1000, link + 0x1000, 0x100, 0x100, 0x10000};

@@ -13,6 +13,7 @@
 #include "common/vswitch.hpp"
 #include "hcall/dispatch.hpp"
 #include "tests/fake/arch_fake.hpp"
+#include "tests/unit/elf_headers.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -255,19 +256,7 @@ namespace {
 // entry at 0x10010.
 std::vector<u8> tiny_kernel() {
     std::vector<u8> f(0x1100, 0);
-    Elf64_Ehdr h{};
-    std::memcpy(h.e_ident, ELFMAG, SELFMAG);
-    h.e_ident[EI_CLASS] = ELFCLASS64;
-    h.e_ident[EI_DATA] = ELFDATA2LSB;
-    h.e_ident[EI_VERSION] = EV_CURRENT;
-    h.e_type = ET_EXEC;
-    h.e_machine = EM_PPC64;
-    h.e_version = EV_CURRENT;
-    h.e_ehsize = sizeof h;
-    h.e_entry = 0x10010;
-    h.e_phoff = sizeof h;
-    h.e_phentsize = sizeof(Elf64_Phdr);
-    h.e_phnum = 1;
+    const Elf64_Ehdr h = test::header64(ET_EXEC, 0x10010, 1);
     const Elf64_Phdr p{PT_LOAD, 5, 0x1000, 0x10000, 0x10000, 0x100, 0x200, 0x10000};
     std::memcpy(f.data(), &h, sizeof h);
     std::memcpy(f.data() + sizeof h, &p, sizeof p);

@@ -12,6 +12,7 @@
 // as it does for soak.bin.
 #include "common/rt/string.hpp"
 #include "lpar.hpp"
+#include "soak_seconds.hpp"
 
 #include <tessera/lpar_control.h>
 
@@ -29,15 +30,6 @@ constexpr u64 kEndMs = 20000;
 constexpr unsigned kMaxReported = 8;
 constexpr const char kName[] = "crasher";
 constexpr const char kProgram[] = "crasher.bin";
-
-u64 soak_seconds() {
-    u64 s = 0;
-    for (usize i = 0; kSoakSeconds[i] != '\0'; ++i) {
-        const char c = kSoakSeconds[i];
-        if (c >= '0' && c <= '9') s = s * 10 + static_cast<u64>(c - '0');
-    }
-    return s;
-}
 
 u64 la(const void* p) {
     return static_cast<u64>(reinterpret_cast<uintptr_t>(p));
@@ -130,7 +122,7 @@ void cycle(Lcg& rng, Totals& t) {
 
 void lpar_main(const Boot& b) {
     if (b.vcpu != 0) return;
-    const u64 seconds = soak_seconds();
+    const u64 seconds = soak_seconds(kSoakSeconds);
     note("restart: %" PRIu64 " s of create, start, crash, destroy cycles of %s", seconds, kProgram);
     const Memory start = memory();
     check(start.free >= 32 * kMiB, Detail("%" PRIu64 " MiB", start.free / kMiB),

@@ -16,6 +16,7 @@
 #include "chaos_pick.hpp"
 #include "lpar.hpp"
 #include "soak_isa.hpp"
+#include "soak_seconds.hpp"
 #include "vio_attack.hpp"
 
 using namespace lpar;
@@ -79,20 +80,11 @@ void ipi_storm(Lcg& rng, const Boot& b, Storm& st) {
     }
 }
 
-u64 soak_seconds() {
-    u64 s = 0;
-    for (usize i = 0; kSoakSeconds[i] != '\0'; ++i) {
-        const char c = kSoakSeconds[i];
-        if (c >= '0' && c <= '9') s = s * 10 + static_cast<u64>(c - '0');
-    }
-    return s;
-}
-
 } // namespace
 
 void lpar_main(const Boot& b) {
     if (b.vcpu != 0) return;
-    const u64 seconds = soak_seconds();
+    const u64 seconds = soak_seconds(kSoakSeconds);
     note("soak: %llu s of random hcalls, %s faults and console bursts, then garbage",
          static_cast<unsigned long long>(seconds), isa::soak_fault_name());
     isa::chaos_prepare(b);
