@@ -14,12 +14,14 @@ namespace tessera::arch {
 enum class Exit : u8 {
     Hdec,        // hdec: the hypervisor decrementer (the end of a time slice)
     External,    // ext: an external interrupt (a kick, another CPU's IPI) or LPCR[MER]
+                 // (QEMU's TCG never raises one for MER: see MerPoll)
     Maintenance, // hmaint: hypervisor maintenance
     Hdsi,        // hdsi: a real-mode access outside the LPAR
     Hisi,        // hisi
     Emulation,   // hemu: an illegal instruction or SPR (reflected as a program interrupt)
     Facility,    // hfu: a facility HFSCR keeps off (reflected)
     Other,       // other: an interrupt no handler expects (the LPAR is stopped)
+    MerPoll,     // merpoll: HDEC capped while an interrupt waited for MSR[EE] (mer.hpp)
     HcallOther,  // hcall: an hcall without a slot of its own below
     FirstHcall,  // the named hcalls (kHcallSlots), in that order
 };

@@ -8,6 +8,7 @@
 #include "hcall/dispatch.hpp"
 #include "isa/ppc64/dec.hpp"
 #include "isa/ppc64/exit_reason.hpp"
+#include "isa/ppc64/mer.hpp"
 #include "isa/ppc64/pcpu.hpp"
 #include "isa/ppc64/spr.hpp"
 
@@ -190,7 +191,8 @@ bool handle_hcall(Vcpu& v, VcpuExit& exit) {
 }
 
 // Returns true when the guest just continues; otherwise `exit` says why not.
-bool handle_exit(Vcpu& v, u64 vector, VcpuExit& exit) {
+// `mer_poll`: this entry's HDEC was capped for an interrupt waiting on MSR[EE] (mer.hpp).
+bool handle_exit(Vcpu& v, u64 vector, bool mer_poll, VcpuExit& exit) {
     GuestRegs& r = v.arch.regs;
     switch (vector) {
     case kSystemCall: {
@@ -208,7 +210,7 @@ bool handle_exit(Vcpu& v, u64 vector, VcpuExit& exit) {
         return resume;
     }
     case kHvDecrementer:
-        count(v, Exit::Hdec);
+        count(v, mer_poll ? Exit::MerPoll : Exit::Hdec);
         r.pc = r.hsrr0;
         r.msr = r.hsrr1;
         return true; // the caller checks the slice
@@ -293,24 +295,31 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
             break;
         }
         u64 lpcr_value = lpar.arch.lpcr;
+        bool mer_wait = false;
         if (lpar.xics.has_pending(v.index)) {
-            if (s.regs.msr & msr::EE)
+            if (s.regs.msr & msr::EE) {
                 deliver(v, kExternal, s.regs.pc, s.regs.msr, 0);
-            else
-                lpcr_value |= lpcr::MER; // tell us when the guest enables interrupts
+            } else {
+                // Tell us when the guest enables interrupts. QEMU's TCG ignores MER: HDEC is
+                // capped below so that the loop looks again soon (mer.hpp).
+                lpcr_value |= lpcr::MER;
+                mer_wait = true;
+            }
         }
         mtspr<Spr::LPCR>(lpcr_value);
         isync();
         i64 left = static_cast<i64>(deadline - timebase());
         if (left <= 0) break;
-        mtspr<Spr::HDEC>(static_cast<u64>(left > kDecMax ? kDecMax : left));
+        bool mer_poll = false;
+        mtspr<Spr::HDEC>(hdec_ticks(static_cast<u64>(left), static_cast<u64>(kDecMax), mer_wait,
+                                    mer_poll_ticks(plat::timebase_hz()), mer_poll));
 
         // Guests run in parallel; everything shared is touched under the core lock.
         core_lock().unlock();
         u64 vector = guest_enter(&s.regs);
         core_lock().lock();
 
-        if (!handle_exit(v, vector, exit)) break;
+        if (!handle_exit(v, vector, mer_poll, exit)) break;
     }
     save_sprs(s);
     // DEC stays in the CPU and counts on; the expiry is for the core (timer_pending) and for

@@ -169,6 +169,58 @@ void check_external_delivery() {
     check(got && opened == H_SUCCESS, "it is delivered once H_CPPR(0xff) lets it through");
 }
 
+// The time from enabling interrupts (or from the H_IPI, when they are on) until the handler
+// has run, for a self-IPI: the median of kLatencyRounds, in timebase ticks. With `ee_off` the
+// IPI is raised while interrupts are disabled, so the hypervisor has to notice the guest
+// enabling them (pseries: LPCR[MER], which QEMU's TCG does not honour; docs/architecture.md).
+constexpr unsigned kLatencyRounds = 7;
+
+u64 self_ipi_latency(bool ee_off, bool& all_arrived) {
+    Vcpu& v = this_vcpu();
+    u64 t[kLatencyRounds] = {};
+    all_arrived = true;
+    for (unsigned r = 0; r < kLatencyRounds; ++r) {
+        const u64 before = load_acquire(v.ext_count);
+        u64 t0 = 0;
+        if (ee_off) {
+            hcall(H_IPI, v.index, kIpiPriority);
+            t0 = now();
+            isa::irq_enable();
+        } else {
+            isa::irq_enable();
+            t0 = now();
+            hcall(H_IPI, v.index, kIpiPriority);
+        }
+        const bool got = spin_until([&] { return load_acquire(v.ext_count) > before; }, 3000);
+        t[r] = now() - t0;
+        isa::irq_disable();
+        if (!got) all_arrived = false;
+    }
+    for (unsigned i = 1; i < kLatencyRounds; ++i)
+        for (unsigned j = i; j > 0 && t[j - 1] > t[j]; --j) {
+            const u64 x = t[j];
+            t[j] = t[j - 1];
+            t[j - 1] = x;
+        }
+    return t[kLatencyRounds / 2];
+}
+
+void check_self_ipi_latency() {
+    if (!isa::kTimeSelfIpis) return; // lpar_isa.hpp says why not
+    const u64 tpus = ticks_per_ms() / 1000 ? ticks_per_ms() / 1000 : 1;
+    bool off_ok = false;
+    bool on_ok = false;
+    const u64 off = self_ipi_latency(true, off_ok);
+    const u64 on = self_ipi_latency(false, on_ok);
+    note("self-IPI to handler, median of %u: EE off then on %" PRIu64 " us, EE on %" PRIu64 " us",
+         kLatencyRounds, off / tpus, on / tpus);
+    check(off_ok && on_ok, "every timed self-IPI arrived");
+    // TODO(bring-up): the medians are printed, not asserted. With one machine CPU both are
+    // 0.05-0.15 ms on pseries (45 ms for EE off before the MER cap), but with
+    // --machine-cpus 2 either case sometimes takes 70-130 ms (before the cap too): a 2-CPU
+    // delivery delay still to find (issue 20, docs/benchmarks.md).
+}
+
 void check_timer() {
     Vcpu& v = this_vcpu();
     // Periodic: 5 ticks of 1 ms.
@@ -333,6 +385,7 @@ void lpar_main(const Boot& b) {
     check_register_abi();
     check_xics_calls(b.vcpu_count);
     check_external_delivery();
+    check_self_ipi_latency();
     check_timer();
     if (b.vcpu_count >= 2) {
         check_ipis();
