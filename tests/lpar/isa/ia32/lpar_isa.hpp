@@ -21,10 +21,6 @@ using tessera::u64;
 using tessera::usize;
 
 inline constexpr const char* kName = "ia32";
-// Whether basic times self-IPIs (programs/basic.cpp). TODO(bring-up): not on pc: with 2
-// machine CPUs a self-IPI there takes 75-480 ms in most runs (issue 20; the same 2-CPU delay
-// as the ia32 LPAR's occasional "sti; hlt with the timer already expired" miss).
-inline constexpr bool kTimeSelfIpis = false;
 // The TSC rate: the hypervisor passes it in ebx at entry (kHz); set by the start code.
 inline u64 kTimebaseHz = 0;
 

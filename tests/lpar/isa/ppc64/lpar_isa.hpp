@@ -12,8 +12,6 @@ using tessera::u64;
 using tessera::usize;
 
 inline constexpr const char* kName = "ppc64";
-// Whether basic times self-IPIs (programs/basic.cpp).
-inline constexpr bool kTimeSelfIpis = true;
 // POWER8's timebase (QEMU powernv8 too). The guest ABI does not pass it (docs/test-lpars.md).
 inline constexpr u64 kTimebaseHz = 512'000'000;
 
