@@ -6,13 +6,14 @@
 # 127.0.0.1, then serves /ready. The client waits for /ready, pings the server and times the
 # same transfer over the logical LAN. Times come from /proc/uptime (10 ms). Lines for the host:
 #   BENCH-LAN <role>: loopback_s|lan_s SECONDS BYTES    BENCH-LAN <role>: ping_lo|ping_lan AVG_MS
-role="" ip="" peer="" mib=32
+role="" ip="" peer="" mib=32 mtu=1500
 for arg in $(cat /proc/cmdline); do
     case $arg in
     bench.role=*) role=${arg#bench.role=} ;;
     bench.ip=*) ip=${arg#bench.ip=} ;;
     bench.peer=*) peer=${arg#bench.peer=} ;;
     bench.mib=*) mib=${arg#bench.mib=} ;;
+    bench.mtu=*) mtu=${arg#bench.mtu=} ;;
     esac
 done
 say() { echo "BENCH-LAN $role: $*"; }
@@ -28,6 +29,7 @@ ping_avg() { ping -c "$2" -i 0.2 "$1" | sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|
 
 [ -d /sys/class/net/eth0 ] || modprobe ibmveth || { say "FAIL no ibmveth"; exit 1; }
 ip link set lo up
+ip link set eth0 mtu "$mtu" || { say "FAIL mtu $mtu"; exit 1; }
 ip link set eth0 up || { say "FAIL no eth0"; exit 1; }
 ip addr add "$ip/16" dev eth0
 up=0
