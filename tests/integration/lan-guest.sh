@@ -3,7 +3,9 @@
 # Kernel parameters: lan.role=server|client lan.ip=ADDRESS lan.peer=ADDRESS.
 # The server serves 32 MiB of random data (and its md5) with busybox httpd and powers off once
 # the client says it is done (a file the client serves); the client pings the server, fetches
-# the data with wget, compares md5 sums and powers off once the server is gone.
+# the data with wget, compares md5 sums and powers off once the server is gone. The server's MTU
+# is 65000 from the start, the client's 1500 for the first fetch (TCP keeps to the smaller) and
+# then 65000 for a second one: jumbo frames, into ibmveth's larger receive pools.
 role="" ip="" peer=""
 for arg in $(cat /proc/cmdline); do
     case $arg in
@@ -17,6 +19,7 @@ say() { echo "LAN $role: $*"; }
 # pseries: Debian's ibmveth module; pc: ibmveth is built into the PV kernel.
 [ -d /sys/class/net/eth0 ] || modprobe ibmveth || { say "FAIL modprobe ibmveth"; exit 1; }
 ip link set lo up
+[ "$role" != server ] || ip link set eth0 mtu 65000 || say "FAIL mtu 65000"
 ip link set eth0 up || { say "FAIL no eth0"; exit 1; }
 ip addr add "$ip/16" dev eth0
 say "eth0 $(cat /sys/class/net/eth0/address) $ip"
@@ -61,13 +64,25 @@ wget -q -O /tmp/data.md5 "http://$peer/data.md5" || say "FAIL wget data.md5"
 got=$(md5sum /tmp/data | cut -d' ' -f1)
 size=$(wc -c < /tmp/data)
 say "fetched $size bytes in $((end - start)) s, md5 $got"
+verdict="md5 match"
 if [ "$got" = "$(cat /tmp/data.md5)" ]; then
     say "md5 match"
-    echo "md5 match" > /tmp/www/done
 else
     say "FAIL md5 mismatch (server $(cat /tmp/data.md5))"
-    echo "md5 mismatch" > /tmp/www/done
+    verdict="md5 mismatch"
 fi
+rm -f /tmp/data
+ip link set eth0 mtu 65000 || say "FAIL mtu 65000"
+wget -q -O /tmp/data "http://$peer/data" || say "FAIL wget data (MTU 65000)"
+got=$(md5sum /tmp/data | cut -d' ' -f1)
+say "MTU $(cat /sys/class/net/eth0/mtu): fetched $(wc -c < /tmp/data) bytes, md5 $got"
+if [ "$got" = "$(cat /tmp/data.md5)" ]; then
+    say "jumbo md5 match"
+else
+    say "FAIL jumbo md5 mismatch (server $(cat /tmp/data.md5))"
+    verdict="md5 mismatch"
+fi
+echo "$verdict" > /tmp/www/done
 httpd -p 8080 -h /tmp/www
 # Until the server has fetched /done and powered off (its LPAR stops answering).
 for i in $(seq 120); do

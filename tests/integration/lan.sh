@@ -2,8 +2,8 @@
 # lan.sh TARGET: two Linux LPARs on one logical LAN (tests/integration/lan-TARGET.conf), each
 # with the default busybox initramfs plus tests/integration/lan-guest.sh: ibmveth comes up,
 # link-local addresses, the client pings the server with 0 % loss and fetches 32 MiB over HTTP
-# with matching md5 sums, both power off, the run ends with status 0. The LAN exists only
-# inside the emulated machine (QEMU has no network device).
+# with matching md5 sums, then again with MTU 65000 (jumbo frames), both power off, the run ends
+# with status 0. The LAN exists only inside the emulated machine (QEMU has no network device).
 set -uo pipefail
 target=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,6 +28,8 @@ expect "LAN client: eth0 " "the client's eth0 is up"
 expect "LAN client: ping: 0% packet loss" "ping with 0 % loss"
 expect "LAN client: fetched 33554432 bytes" "32 MiB fetched over TCP"
 expect "LAN client: md5 match" "the md5 sums match"
+expect "LAN client: MTU 65000: fetched 33554432 bytes" "32 MiB fetched again with MTU 65000 (jumbo frames)"
+expect "LAN client: jumbo md5 match" "the md5 sums match with jumbo frames"
 expect "LAN server: client reports: md5 match" "the server saw the client's verdict"
 expect "lpar server: stopped \(power-off\)" "the server powered off"
 expect "lpar client: stopped \(power-off\)" "the client powered off"
