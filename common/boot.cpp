@@ -108,6 +108,7 @@ void create_lpar(const LparConfig& lc) {
     }
     lpar->vty.set_termno(lc.vty);
     lpar->control = lc.control;
+    lpar->cpu_affinity = lc.cpu_affinity;
     if (lc.console) console::mux().attach(lpar->name, lpar->vty);
     manage::machine().watch_console(*lpar); // an LPAR not on the machine console keeps a history
     char reason[96] = "";

@@ -133,10 +133,12 @@ Lpar* LparTable::create(const char* name, u32 vcpu_count, LparError* error) {
     rt::str_copy(slot->name, name, sizeof slot->name);
     slot->vcpu_count = vcpu_count;
     slot->tod_offset_ns = 0;
+    slot->cpu_affinity = 0;
     slot->vio.clear();
     for (u32 i = 0; i < vcpu_count; ++i) {
         slot->vcpus[i].lpar = slot;
         slot->vcpus[i].index = i;
+        slot->vcpus[i].ran_on = 0;
     }
     slot->xics.reset(vcpu_count); // one interrupt server per logical CPU
     slot->xics.set_trigger(kVtyIrq, xics::Trigger::Level);

@@ -66,6 +66,7 @@ class Vcpu {
     u32 pcpu = kNoPcpu;        // the physical CPU it is on, while picked
     u64 ready_seq = 0;         // when it last became Runnable; lowest runs first
     bool wake_pending = false; // woken while Running: a cede does not put it to sleep
+    u32 ran_on = 0;            // bit n: it had a slice on physical CPU n (for the report)
     // Processor hcalls (hcall/processor.cpp): areas the guest registered (logical addresses,
     // 0 = none) and a pending H_PROD.
     u64 vpa = 0, slb_shadow = 0, dtl = 0;
@@ -93,6 +94,13 @@ class Lpar {
     // LPARs).
     BootEntry boot;
     bool boot_all_vcpus = false;
+
+    // Physical CPUs its vcpus may run on (`cpu-affinity`), bit n = CPU n; 0 = any. The scheduler
+    // (common/sched.hpp) honours it; run_lpars stops an LPAR whose mask names no CPU it has.
+    u32 cpu_affinity = 0;
+    bool may_run_on(u32 pcpu) const {
+        return cpu_affinity == 0 || (pcpu < 32 && ((cpu_affinity >> pcpu) & 1));
+    }
 
     // The LPAR's time of day minus the machine's (RTAS set-time-of-day), in nanoseconds.
     i64 tod_offset_ns = 0;

@@ -184,11 +184,12 @@ enum Key : u8 {
     kVscsi,
     kVscsiServer,
     kControl,
+    kCpuAffinity,
     kKeyCount
 };
 constexpr const char* kKeyNames[kKeyCount] = {
     "memory", "cpus",   "kernel", "initrd", "cmdline",      "console", "vty",
-    "kind",   "expect", "lan",    "vscsi",  "vscsi-server", "control"};
+    "kind",   "expect", "lan",    "vscsi",  "vscsi-server", "control", "cpu-affinity"};
 
 class Parser {
   public:
@@ -211,6 +212,7 @@ class Parser {
     bool vscsi_value(Key key, Str v);
     bool check_vscsi();
     bool number_value(const char* key, Str v, u64 max, u64& out);
+    bool affinity_value(Str v);
     bool entry_value(const char* key, Str v, char* out);
     bool string_value(const char* key, Str v, char* out, usize cap);
 
@@ -360,7 +362,7 @@ bool Parser::key_line(Str line) {
     while (k < kKeyCount && !key.equals(kKeyNames[k])) ++k;
     if (k == kKeyCount)
         return fail("unknown key '%.*s' (keys: memory, cpus, kernel, initrd, cmdline, console, "
-                    "vty, kind, expect, lan, vscsi, vscsi-server, control)",
+                    "vty, kind, expect, lan, vscsi, vscsi-server, control, cpu-affinity)",
                     key.echo_len(), key.p);
     if (key_lines_[k] != 0 && k != kLan && k != kVscsi && k != kVscsiServer) // repeatable
         return fail("duplicate key '%s' (first set on line %u)", kKeyNames[k], key_lines_[k]);
@@ -427,6 +429,8 @@ bool Parser::value(Key key, Str raw) {
         return true;
     case kLan:
         return lan_value(v);
+    case kCpuAffinity:
+        return affinity_value(v);
     case kVscsi:
     case kVscsiServer:
         return vscsi_value(key, v);
@@ -672,6 +676,35 @@ bool Parser::number_value(const char* key, Str v, u64 max, u64& out) {
     if (r == Num::Overflow || out > max)
         return fail("%s: '%.*s' is more than %llu (0x%llx)", key, v.echo_len(), v.p,
                     static_cast<unsigned long long>(max), static_cast<unsigned long long>(max));
+    return true;
+}
+
+// cpu-affinity = LIST: physical CPU numbers and ranges, e.g. `1` or `0,2-3`.
+bool Parser::affinity_value(Str v) {
+    u32 mask = 0;
+    for (bool more = true; more;) {
+        usize comma = 0;
+        while (comma < v.n && v.p[comma] != ',') ++comma;
+        const Str item = trim(v.first(comma));
+        more = comma < v.n; // an empty item after a trailing comma is refused below
+        if (more) v = v.from(comma + 1);
+        usize dash = 0;
+        while (dash < item.n && item.p[dash] != '-') ++dash;
+        u64 lo = 0, hi = 0;
+        const Str first = trim(item.first(dash));
+        const Str last = dash < item.n ? trim(item.from(dash + 1)) : first;
+        if (first.empty() || last.empty() || parse_whole_number(first, lo) != Num::Ok ||
+            parse_whole_number(last, hi) != Num::Ok)
+            return fail("cpu-affinity: '%.*s' is not a CPU number or a range like 2-3",
+                        item.echo_len(), item.p);
+        if (hi >= kConfigMaxPcpus || lo >= kConfigMaxPcpus)
+            return fail("cpu-affinity: CPU %llu is past the last a machine may have (%u)",
+                        static_cast<unsigned long long>(hi > lo ? hi : lo), kConfigMaxPcpus - 1);
+        if (lo > hi)
+            return fail("cpu-affinity: the range '%.*s' runs backwards", item.echo_len(), item.p);
+        for (u64 c = lo; c <= hi; ++c) mask |= u32{1} << c;
+    }
+    cur_->cpu_affinity = mask;
     return true;
 }
 

@@ -15,6 +15,7 @@
 //   control = no             # may manage other LPARs (docs/management.md): yes | no
 //   lan = net0               # on logical LAN net0 (repeatable), optionally with a MAC:
 //   lan = net1 02:00:00:00:00:01
+//   cpu-affinity = 1,2-3     # physical CPUs its vcpus may run on (default: any)
 //
 // parse_config() checks the text alone; check_config_against_bundle() checks its references to
 // the bundle. Both report the first problem as "FILE:LINE: message".
@@ -38,6 +39,7 @@ inline constexpr usize kConfigFileMax = 128;       // the file name kept for mes
 inline constexpr u32 kConfigDefaultVty = 0x3000'0000;
 inline constexpr usize kConfigMaxLans = 4;      // per LPAR; = vio::kMaxLansPerLpar
 inline constexpr usize kConfigLanNameMax = 32;  // = llan::kLanNameMax, including the terminator
+inline constexpr u32 kConfigMaxPcpus = 32;      // = kMaxPcpus (common/sched.hpp)
 inline constexpr usize kConfigMaxLanNames = 8;  // distinct LANs in the machine
 inline constexpr usize kConfigMaxAdapters = 16; // l-lan adapters in the machine
 inline constexpr u32 kConfigLanUnitBase = 0x3000'0002; // = vio::kLanUnitBase
@@ -86,6 +88,7 @@ struct LparConfig {
     char cmdline[kConfigCmdlineMax] = {};
     bool console = true;
     bool control = false; // may use the LPAR management hcalls (docs/management.md)
+    u32 cpu_affinity = 0; // bit n: its vcpus may run on physical CPU n; 0 = on any
     u32 vty = kConfigDefaultVty;
     LparKind kind = LparKind::Linux;
     LparExpect expect = LparExpect::Exit;

@@ -8,6 +8,7 @@
 #include "common/lpar.hpp"
 #include "common/lpar_config.hpp"
 #include "common/manage.hpp"
+#include "common/rt/format.hpp"
 #include "common/sched.hpp"
 #include "common/slice.hpp"
 #include "common/vpa.hpp"
@@ -90,9 +91,60 @@ void wake_ready(LparTable& lpars, u32 self) {
     }
 }
 
+// "0,2-3" for the CPUs in `mask`.
+void format_cpus(char* out, usize cap, u32 mask) {
+    usize n = 0;
+    out[0] = '\0';
+    for (u32 c = 0; c < kMaxPcpus && n + 8 < cap; ++c) {
+        if (!((mask >> c) & 1) || (c > 0 && ((mask >> (c - 1)) & 1))) continue; // a run starts
+        u32 last = c;
+        while (last + 1 < kMaxPcpus && ((mask >> (last + 1)) & 1)) ++last;
+        n += rt::format(out + n, cap - n, last == c ? "%s%u" : "%s%u-%u", n ? "," : "", c, last);
+    }
+}
+
+// The CPUs this machine has, as a cpu-affinity mask.
+u32 machine_cpus() {
+    const u32 cpus = plat::cpu_count();
+    return cpus >= kMaxPcpus ? ~u32{0} : (u32{1} << cpus) - 1;
+}
+
+// An LPAR's cpu-affinity against the machine: false (the LPAR is stopped and reported, the
+// others go on) when it names none of the machine's CPUs; CPUs it names that the machine lacks
+// are reported and left out.
+bool check_affinity(Lpar& lpar) {
+    if (lpar.cpu_affinity == 0) return true;
+    const u32 have = machine_cpus();
+    char named[64], cpus[64];
+    format_cpus(named, sizeof named, lpar.cpu_affinity);
+    format_cpus(cpus, sizeof cpus, have);
+    if ((lpar.cpu_affinity & have) == 0) {
+        char why[kStopReasonMax];
+        rt::format(why, sizeof why, "cpu-affinity %s names no CPU of this machine (CPUs %s)", named,
+                   cpus);
+        lpar.crash(why);
+        return false;
+    }
+    if ((lpar.cpu_affinity & ~have) != 0) {
+        lpar.cpu_affinity &= have;
+        char kept[64];
+        format_cpus(kept, sizeof kept, lpar.cpu_affinity);
+        log("lpar %s: cpu-affinity %s: the machine has CPUs %s; it runs on %s\n", lpar.name, named,
+            cpus, kept);
+    }
+    return true;
+}
+
 void finish(Lpar& lpar, ChunkPool& pool) {
     if (lpar.released) return; // the management hcalls released it already (forced stop)
     log("lpar %s: %s (%s)\n", lpar.name, to_string(lpar.state), lpar.stop_reason);
+    if (run.smp) {
+        u32 used = 0;
+        for (u32 i = 0; i < lpar.vcpu_count; ++i) used |= lpar.vcpus[i].ran_on;
+        char cpus[64];
+        format_cpus(cpus, sizeof cpus, used);
+        if (used != 0) log("lpar %s: ran on physical CPUs %s\n", lpar.name, cpus);
+    }
     release_lpar(lpar, pool);
 }
 
@@ -224,7 +276,7 @@ bool leave_cpus(Lpar& lpar, const Lpar* waiter, bool wait) {
 bool core_slice_contended() {
     if (!run.lpars) return false;
     const u32 self = arch::cpu_index();
-    return self < kMaxPcpus && run.extended[self] && sched.waiting() > 0;
+    return self < kMaxPcpus && run.extended[self] && sched.waiting_for(self) > 0;
 }
 
 [[noreturn]] void secondary_main(u32 cpu) {
@@ -248,7 +300,7 @@ RunSummary run_lpars(LparTable& lpars, const Config& config, ChunkPool& pool) {
     run.pool = &pool;
     run.smp = cpus > 1;
     for (Lpar& lpar : lpars) {
-        if (lpar.state == LparState::Loaded && !start_lpar(lpar))
+        if (lpar.state == LparState::Loaded && (!check_affinity(lpar) || !start_lpar(lpar)))
             finish(lpar, pool);
         else if (lpar.has_ended())
             finish(lpar, pool); // could not be loaded

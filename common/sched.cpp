@@ -64,12 +64,14 @@ Vcpu* Scheduler::pick(u32 pcpu) {
     for (usize i = 0; i < count_; ++i) {
         Vcpu* v = vcpus_[i];
         if (v->state != VcpuState::Runnable || !v->lpar->is_live()) continue;
+        if (!v->lpar->may_run_on(pcpu)) continue; // cpu-affinity
         if (best == nullptr || v->ready_seq < best->ready_seq) best = v;
     }
     if (best == nullptr) return nullptr;
     TESSERA_ASSERT(best->pcpu == kNoPcpu);
     best->state = VcpuState::Running;
     best->pcpu = pcpu;
+    best->ran_on |= u32{1} << pcpu;
     ++best->slices;
     current_[pcpu] = best;
     return best;
@@ -126,8 +128,15 @@ void Scheduler::set_idle(u32 pcpu, bool idle) {
 }
 
 u32 Scheduler::claim_idle(u32 self) {
+    // Only a CPU that may run one of the waiting vcpus (cpu-affinity) is worth a kick.
+    u32 wanted = 0;
+    for (usize i = 0; i < count_; ++i) {
+        const Vcpu* v = vcpus_[i];
+        if (v->state != VcpuState::Runnable || !v->lpar->is_live()) continue;
+        wanted |= v->lpar->cpu_affinity == 0 ? ~u32{0} : v->lpar->cpu_affinity;
+    }
     for (u32 c = 0; c < pcpus_; ++c) {
-        if (c == self || !is_idle(c)) continue;
+        if (c == self || !is_idle(c) || !((wanted >> c) & 1)) continue;
         set_idle(c, false);
         return c;
     }
@@ -139,6 +148,15 @@ usize Scheduler::waiting() const {
     for (usize i = 0; i < count_; ++i) {
         const Vcpu* v = vcpus_[i];
         if (v->state == VcpuState::Runnable && v->lpar->is_live()) ++n;
+    }
+    return n;
+}
+
+usize Scheduler::waiting_for(u32 pcpu) const {
+    usize n = 0;
+    for (usize i = 0; i < count_; ++i) {
+        const Vcpu* v = vcpus_[i];
+        if (v->state == VcpuState::Runnable && v->lpar->is_live() && v->lpar->may_run_on(pcpu)) ++n;
     }
     return n;
 }

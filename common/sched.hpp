@@ -11,6 +11,8 @@
 // any CPU; the oldest ready one goes first), as Xen's credit2 shares one runqueue among the
 // CPUs of a group. A CPU with nothing to run marks itself idle; whoever makes a vcpu Runnable
 // claims an idle CPU (claim_idle) and kicks it (plat::kick_cpu), like Xen's tickle_cpu.
+// An LPAR's `cpu-affinity` (Lpar::cpu_affinity) limits the CPUs that pick its vcpus and the idle
+// CPUs claimed for them, as Xen's hard affinity does; without one a vcpu may run anywhere.
 //
 // Invariants: a vcpu is picked only when Runnable and its LPAR Running, and a picked vcpu is
 // Running on exactly one physical CPU until put_back(). Lock: the core lock
@@ -63,11 +65,12 @@ class Scheduler {
     // Idle CPUs: `pcpu` waits in plat::idle_cpu for work (true) or is back (false).
     void set_idle(u32 pcpu, bool idle);
     bool is_idle(u32 pcpu) const { return pcpu < pcpus_ && ((idle_ >> pcpu) & 1); }
-    // An idle CPU other than `self` that should take new work, now no longer counted idle (its
-    // kick is on the way); kNoPcpu when none is idle.
+    // An idle CPU other than `self` that should take new work (one that a waiting vcpu may run
+    // on), now no longer counted idle (its kick is on the way); kNoPcpu when there is none.
     u32 claim_idle(u32 self);
-    // Runnable vcpus of live LPARs that wait for a CPU.
+    // Runnable vcpus of live LPARs that wait for a CPU; waiting_for: those that may run on pcpu.
     usize waiting() const;
+    usize waiting_for(u32 pcpu) const;
 
   private:
     void reap(); // drops vcpus of ended LPARs that no CPU holds

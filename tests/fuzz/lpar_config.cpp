@@ -37,6 +37,16 @@ void print(const Config& c, std::string& out) {
         out += buf;
         out += std::string("kind = ") + to_string(l.kind) + "\n";
         out += l.expect == LparExpect::Crash ? "expect = crash\n" : "expect = exit\n";
+        out += l.control ? "control = yes\n" : "control = no\n";
+        if (l.cpu_affinity != 0) {
+            out += "cpu-affinity = ";
+            for (u32 cpu = 0; cpu < kConfigMaxPcpus; ++cpu) {
+                if (!((l.cpu_affinity >> cpu) & 1)) continue;
+                if (out.back() != ' ') out += ',';
+                out += std::to_string(cpu);
+            }
+            out += "\n";
+        }
     }
 }
 
@@ -44,7 +54,8 @@ bool same(const LparConfig& a, const LparConfig& b) {
     return std::strcmp(a.name, b.name) == 0 && a.memory == b.memory && a.cpus == b.cpus &&
            std::strcmp(a.kernel, b.kernel) == 0 && std::strcmp(a.initrd, b.initrd) == 0 &&
            std::strcmp(a.cmdline, b.cmdline) == 0 && a.console == b.console && a.vty == b.vty &&
-           a.kind == b.kind && a.expect == b.expect;
+           a.kind == b.kind && a.expect == b.expect && a.control == b.control &&
+           a.cpu_affinity == b.cpu_affinity;
 }
 
 } // namespace

@@ -235,7 +235,7 @@ TEST_CASE("keys") {
           "lpars.conf:2: 'memory' outside an [lpar NAME] section");
     CHECK(error_of(kHead + "[lpar a]\nmemroy = 16M\n") ==
           "lpars.conf:3: unknown key 'memroy' (keys: memory, cpus, kernel, initrd, cmdline, "
-          "console, vty, kind, expect, lan, vscsi, vscsi-server, control)");
+          "console, vty, kind, expect, lan, vscsi, vscsi-server, control, cpu-affinity)");
     CHECK(error_of(kHead + "[lpar a]\nmemory 16M\n") ==
           "lpars.conf:3: expected 'key = value' or '[lpar NAME]', found 'memory 16M'");
     CHECK(error_of(kHead + "[lpar a]\nmemory # = 16M\n") ==
@@ -311,6 +311,38 @@ TEST_CASE("bad cpus, vty, console and kind values") {
     CHECK(err("console = maybe") == "lpars.conf:5: console: 'maybe' is not yes or no");
     CHECK(err("console = YES") == "lpars.conf:5: console: 'YES' is not yes or no");
     CHECK(err("kind = bsd") == "lpars.conf:5: kind: 'bsd' is not linux or test");
+}
+
+TEST_CASE("cpu-affinity: lists and ranges of physical CPUs; bad ones refused with their line") {
+    auto affinity = [](const std::string& v) {
+        Parsed p = parse(kHead + kMinimal + "cpu-affinity = " + v + "\n");
+        REQUIRE(p.error == "");
+        return p.config->lpars[0].cpu_affinity;
+    };
+    CHECK(parse(kHead + kMinimal).config->lpars[0].cpu_affinity == 0); // any CPU
+    CHECK(affinity("1") == 0b10u);
+    CHECK(affinity("0,2-3") == 0b1101u);
+    CHECK(affinity(" 3 - 5 , 0 # comment") == 0b111001u);
+    CHECK(affinity("0x1f") == 1u << 31); // numbers as everywhere: decimal or 0x
+    CHECK(affinity("0-31") == 0xffff'ffffu);
+    auto err = [](const std::string& kv) { return error_of(kHead + kMinimal + kv + "\n"); };
+    CHECK(err("cpu-affinity = 32") ==
+          "lpars.conf:5: cpu-affinity: CPU 32 is past the last a machine may have (31)");
+    CHECK(err("cpu-affinity = 0-40") ==
+          "lpars.conf:5: cpu-affinity: CPU 40 is past the last a machine may have (31)");
+    CHECK(err("cpu-affinity = 3-1") ==
+          "lpars.conf:5: cpu-affinity: the range '3-1' runs backwards");
+    CHECK(err("cpu-affinity = 1,") ==
+          "lpars.conf:5: cpu-affinity: '' is not a CPU number or a range like 2-3");
+    CHECK(err("cpu-affinity = one") ==
+          "lpars.conf:5: cpu-affinity: 'one' is not a CPU number or a range like 2-3");
+    CHECK(err("cpu-affinity = 1--2") ==
+          "lpars.conf:5: cpu-affinity: '1--2' is not a CPU number or a range like 2-3");
+    CHECK(err("cpu-affinity = -2") ==
+          "lpars.conf:5: cpu-affinity: '-2' is not a CPU number or a range like 2-3");
+    CHECK(err("cpu-affinity =") == "lpars.conf:5: cpu-affinity: missing value");
+    CHECK(error_of(kHead + kMinimal + "cpu-affinity = 1\ncpu-affinity = 2\n") ==
+          "lpars.conf:6: duplicate key 'cpu-affinity' (first set on line 5)");
 }
 
 TEST_CASE("bad entry names") {

@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -268,6 +269,46 @@ TEST_CASE("idle CPUs: claim_idle hands out another idle CPU once, waiting counts
     CHECK(s.waiting() == 3);
     CHECK(s.wake(*v));
     CHECK(s.waiting() == 4);
+}
+
+TEST_CASE("cpu-affinity: a vcpu runs only on its LPAR's CPUs; idle CPUs are claimed for it") {
+    Machine m(3);
+    Scheduler& s = m.sched;
+    m.b->cpu_affinity = 1u << 2; // b's three vcpus: CPU 2 only
+    // CPUs 0 and 1 only ever get a's vcpu; CPU 2 takes b's in turn (and a's when it is free).
+    for (int round = 0; round < 6; ++round) {
+        for (u32 p = 0; p < 2; ++p) {
+            Vcpu* v = s.pick(p);
+            if (v == nullptr) continue;
+            CHECK(v->lpar == m.a);
+            s.put_back(*v, Outcome::Preempted);
+        }
+    }
+    std::vector<std::string> seen;
+    for (int i = 0; i < 4; ++i) {
+        Vcpu* v = s.pick(2);
+        REQUIRE(v);
+        seen.push_back(name(v));
+        s.put_back(*v, Outcome::Preempted);
+    }
+    CHECK(std::count(seen.begin(), seen.end(), "a0") <= 1);
+    for (u32 i = 0; i < 3; ++i) CHECK(m.b->vcpus[i].ran_on == 1u << 2);
+    CHECK(m.a->vcpus[0].ran_on != 0);
+    CHECK((m.a->vcpus[0].ran_on & ~0b111u) == 0);
+    CHECK(s.waiting() == 4);
+    CHECK(s.waiting_for(0) == 1); // a0 only
+    CHECK(s.waiting_for(2) == 4);
+
+    // Idle CPUs: with a0 running, only CPU 2 is worth a kick for the waiting b vcpus.
+    Vcpu* a0 = s.pick(0);
+    REQUIRE(a0 == &m.a->vcpus[0]);
+    s.set_idle(1, true);
+    CHECK(s.claim_idle(0) == kNoPcpu); // CPU 1 may run none of them
+    CHECK(s.is_idle(1));
+    s.set_idle(2, true);
+    CHECK(s.claim_idle(0) == 2);
+    s.put_back(*a0, Outcome::Preempted);
+    CHECK(s.claim_idle(0) == 1); // a0 waits now, and may run on CPU 1
 }
 
 TEST_CASE("threads: two CPUs pick and put back under one lock; a vcpu is never on both") {
