@@ -444,6 +444,22 @@ TEST_CASE("manage: graceful stop types SysRq power-off on the console, forced at
     CHECK(a->released);
 }
 
+TEST_CASE("manage: a graceful stop with a huge deadline is not forced at once") {
+    Machine m;
+    const u64 id = m.create_ok("a");
+    Lpar* a = m.lpars->by_id(static_cast<u32>(id));
+    REQUIRE(m.load(id, TLPAR_LOAD_PROGRAM, "prog.bin").status == H_SUCCESS);
+    REQUIRE(m.call(TLPAR_START, {id}).status == H_SUCCESS);
+    // ~0 ms: now + ms * ticks wrapped to just before now (found by tests/fuzz/manage.cpp).
+    for (u64 ms : {~u64{0}, u64{1} << 63, (u64{1} << 62) + 1}) {
+        CAPTURE(ms);
+        CHECK(m.call(TLPAR_STOP, {id, 0, ms}).status == H_SUCCESS);
+        manage::machine().tick(fake::timebase_now + 1000);
+        manage::machine().tick(fake::timebase_now + (u64{1} << 40));
+        CHECK(a->is_live());
+    }
+}
+
 TEST_CASE("manage: a graceful stop the guest honours leaves no deadline behind") {
     Machine m;
     const u64 id = m.create_ok("a");
