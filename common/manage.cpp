@@ -143,6 +143,7 @@ Outcome Manager::target(Lpar& caller, u64 id, Lpar*& out) {
 }
 
 u32 Manager::next_id(u64 after) {
+    if (after >= kMaxLpars) return 0; // none above (and after + 1 would wrap for ~0)
     for (u64 id = after + 1; id <= kMaxLpars; ++id)
         if (lpars_->by_id(static_cast<u32>(id))) return static_cast<u32>(id);
     return 0;

@@ -346,6 +346,7 @@ TEST_CASE("manage: list, find and status come from the table") {
     CHECK(m.call(TLPAR_NEXT, {m.ctl->id}).rets[0] == a);
     CHECK(m.call(TLPAR_NEXT, {a}).rets[0] == b);
     CHECK(m.call(TLPAR_NEXT, {b}).rets[0] == 0);
+    CHECK(m.call(TLPAR_NEXT, {~u64{0}}).rets[0] == 0); // no wrap to the first id
     CHECK(m.call(TLPAR_FIND, {m.str("beta"), 4}).rets[0] == b);
     const u64 name = 0x9000, reason = 0x9100;
     Machine::Result r = m.call(TLPAR_STATUS, {a, name, 32, reason, 64});
