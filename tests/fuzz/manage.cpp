@@ -100,10 +100,6 @@ bool is_op(u64 n) {
     return false;
 }
 
-bool papr_status(Ret r) {
-    return (r >= H_SUCCESS && r <= H_CONTINUE) || (r <= H_HARDWARE && r >= -80);
-}
-
 bool all_zero(const u8* p, usize n) {
     return n == 0 || (p[0] == 0 && std::memcmp(p, p + 1, n - 1) == 0);
 }
@@ -583,7 +579,7 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, usize size) {
             std::fprintf(stderr, "%#llx(%#llx, %#llx, %#llx, %#llx, %#llx, %#llx) = %lld [%#llx]\n",
                          ull(f.opcode), ull(a[0]), ull(a[1]), ull(a[2]), ull(a[3]), ull(a[4]),
                          ull(a[5]), static_cast<long long>(r), ull(f.rets[0]));
-        FUZZ_CHECK(papr_status(r));
+        FUZZ_CHECK(fuzz::papr_status(r));
         if (!is_op(f.opcode)) FUZZ_CHECK(r == H_FUNCTION);
         if (r != H_SUCCESS && r != H_FUNCTION)
             FUZZ_CHECK(f.rets[0] >= TLPAR_E_NO_LPAR && f.rets[0] <= TLPAR_E_LAN);
