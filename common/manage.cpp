@@ -143,6 +143,7 @@ Outcome Manager::target(Lpar& caller, u64 id, Lpar*& out) {
 }
 
 u32 Manager::next_id(u64 after) {
+    if (after >= kMaxLpars) return 0; // none above (and after + 1 would wrap for ~0)
     for (u64 id = after + 1; id <= kMaxLpars; ++id)
         if (lpars_->by_id(static_cast<u32>(id))) return static_cast<u32>(id);
     return 0;
@@ -318,7 +319,11 @@ Outcome Manager::stop(Lpar& caller, u64 id, bool force, u64 deadline_ms, u64 now
     }
     Record& r = record(*l);
     r.stopping = true;
-    r.deadline = now + (deadline_ms ? deadline_ms : TLPAR_STOP_DEFAULT_MS) * ticks_per_ms_;
+    // A deadline too far to count in ticks (past 2^62 of them: centuries) is capped there: tick()
+    // compares signed, so one 2^63 ticks ahead or a product that wrapped would be due at once.
+    constexpr u64 kMaxDelay = u64{1} << 62;
+    const u64 ms = deadline_ms ? deadline_ms : TLPAR_STOP_DEFAULT_MS;
+    r.deadline = now + (ms > kMaxDelay / ticks_per_ms_ ? kMaxDelay : ms * ticks_per_ms_);
     l->vty.feed(reinterpret_cast<const u8*>(kGracefulStopKeys), sizeof kGracefulStopKeys - 1);
     l->sync_vty_irq();
     return {};

@@ -3,6 +3,7 @@
 // libFuzzer records a crash) when an invariant of the code under test does not hold.
 #pragma once
 
+#include <tessera/hcall.hpp>
 #include <tessera/types.hpp>
 
 #include <cstdio>
@@ -18,6 +19,12 @@
     } while (0)
 
 namespace tessera::fuzz {
+
+// A status PAPR defines (H_SUCCESS..H_CONTINUE, or an error down to the parameter codes).
+inline bool papr_status(hcall::Ret r) {
+    return (r >= hcall::H_SUCCESS && r <= hcall::H_CONTINUE) ||
+           (r <= hcall::H_HARDWARE && r >= -80);
+}
 
 // The fuzzer's bytes as a stream; reads past the end give zeros.
 class Input {

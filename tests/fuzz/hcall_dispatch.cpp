@@ -62,10 +62,6 @@ bool registered(u64 op) {
     return false;
 }
 
-bool papr_status(Ret r) {
-    return (r >= H_SUCCESS && r <= H_CONTINUE) || (r <= H_HARDWARE && r >= -80);
-}
-
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const u8* data, usize size) {
@@ -141,7 +137,7 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, usize size) {
         const Ret r = dispatch(env, f);
 
         if (!registered(op)) FUZZ_CHECK(r == H_FUNCTION);
-        FUZZ_CHECK(papr_status(r));
+        FUZZ_CHECK(fuzz::papr_status(r));
         FUZZ_CHECK(m.neighbour_intact());
         for (u32 i = kVcpus; i < kMaxVcpusPerLpar; ++i)
             FUZZ_CHECK(m.lpar->vcpus[i].state == VcpuState::Offline);

@@ -103,6 +103,13 @@ struct Machine {
     Result load(u64 id, u64 how, const std::string& kernel = "", const std::string& initrd = "") {
         return call(TLPAR_LOAD, {id, how, str(kernel), kernel.size(), str(initrd), initrd.size()});
     }
+    // A run-time LPAR running the test program: its id.
+    u64 started(const std::string& name, u64 memory = kChunkSize) {
+        const u64 id = create_ok(name, memory);
+        REQUIRE(load(id, TLPAR_LOAD_PROGRAM, "prog.bin").status == H_SUCCESS);
+        REQUIRE(call(TLPAR_START, {id}).status == H_SUCCESS);
+        return id;
+    }
 };
 
 // status and reason of a failed call
@@ -346,6 +353,7 @@ TEST_CASE("manage: list, find and status come from the table") {
     CHECK(m.call(TLPAR_NEXT, {m.ctl->id}).rets[0] == a);
     CHECK(m.call(TLPAR_NEXT, {a}).rets[0] == b);
     CHECK(m.call(TLPAR_NEXT, {b}).rets[0] == 0);
+    CHECK(m.call(TLPAR_NEXT, {~u64{0}}).rets[0] == 0); // no wrap to the first id
     CHECK(m.call(TLPAR_FIND, {m.str("beta"), 4}).rets[0] == b);
     const u64 name = 0x9000, reason = 0x9100;
     Machine::Result r = m.call(TLPAR_STATUS, {a, name, 32, reason, 64});
@@ -425,10 +433,8 @@ TEST_CASE("manage: forced stop ends the LPAR now and releases its memory; stop i
 
 TEST_CASE("manage: graceful stop types SysRq power-off on the console, forced at the deadline") {
     Machine m;
-    const u64 id = m.create_ok("a");
+    const u64 id = m.started("a");
     Lpar* a = m.lpars->by_id(static_cast<u32>(id));
-    REQUIRE(m.load(id, TLPAR_LOAD_PROGRAM, "prog.bin").status == H_SUCCESS);
-    REQUIRE(m.call(TLPAR_START, {id}).status == H_SUCCESS);
     CHECK(m.call(TLPAR_STOP, {id, 0, 100}).status == H_SUCCESS); // 100 ms = 100 ticks here
     CHECK(a->is_live());
     CHECK((m.call(TLPAR_STATUS, {id, 0x9000, 0, 0x9100, 0}).rets[3] & TLPAR_F_STOPPING) != 0);
@@ -444,12 +450,24 @@ TEST_CASE("manage: graceful stop types SysRq power-off on the console, forced at
     CHECK(a->released);
 }
 
+TEST_CASE("manage: a graceful stop with a huge deadline is not forced at once") {
+    Machine m;
+    const u64 id = m.started("a");
+    Lpar* a = m.lpars->by_id(static_cast<u32>(id));
+    // ~0 ms: now + ms * ticks wrapped to just before now (found by tests/fuzz/manage.cpp).
+    for (u64 ms : {~u64{0}, u64{1} << 63, (u64{1} << 62) + 1}) {
+        CAPTURE(ms);
+        CHECK(m.call(TLPAR_STOP, {id, 0, ms}).status == H_SUCCESS);
+        manage::machine().tick(fake::timebase_now + 1000);
+        manage::machine().tick(fake::timebase_now + (u64{1} << 40));
+        CHECK(a->is_live());
+    }
+}
+
 TEST_CASE("manage: a graceful stop the guest honours leaves no deadline behind") {
     Machine m;
-    const u64 id = m.create_ok("a");
+    const u64 id = m.started("a");
     Lpar* a = m.lpars->by_id(static_cast<u32>(id));
-    REQUIRE(m.load(id, TLPAR_LOAD_PROGRAM, "prog.bin").status == H_SUCCESS);
-    REQUIRE(m.call(TLPAR_START, {id}).status == H_SUCCESS);
     CHECK(m.call(TLPAR_STOP, {id, 0, 100}).status == H_SUCCESS);
     a->stop("power-off"); // the guest powered off
     manage::machine().tick(fake::timebase_now + 1000);
@@ -459,10 +477,8 @@ TEST_CASE("manage: a graceful stop the guest honours leaves no deadline behind")
 
 TEST_CASE("manage: the console keeps output from the start; one writer at a time") {
     Machine m;
-    const u64 id = m.create_ok("a");
+    const u64 id = m.started("a");
     Lpar* a = m.lpars->by_id(static_cast<u32>(id));
-    REQUIRE(m.load(id, TLPAR_LOAD_PROGRAM, "prog.bin").status == H_SUCCESS);
-    REQUIRE(m.call(TLPAR_START, {id}).status == H_SUCCESS);
     const u8 hello[] = {'h', 'i', '\n'};
     CHECK(a->vty.put(a->vty.termno(), hello, 3) == H_SUCCESS); // printed before anyone reads
     Machine::Result r = m.call(TLPAR_CONSOLE_READ, {id, 0xa000, 64});
@@ -631,9 +647,7 @@ bool fake_leave(Lpar& lpar, const Lpar* waiter, bool wait) {
 u64 running_elsewhere(Machine& m) {
     leave_fake = LeaveFake{};
     manage::machine().init(*m.lpars, *m.pool, m.bundle.get(), &fake_start, 1, &fake_leave);
-    const u64 id = m.create_ok("a", 2 * kChunkSize);
-    REQUIRE(m.load(id, TLPAR_LOAD_PROGRAM, "prog.bin").status == H_SUCCESS);
-    REQUIRE(m.call(TLPAR_START, {id}).status == H_SUCCESS);
+    const u64 id = m.started("a", 2 * kChunkSize);
     m.lpars->by_id(static_cast<u32>(id))->vcpus[0].pcpu = 1;
     return id;
 }
