@@ -93,7 +93,19 @@ Image entry_image(const char* name) {
     return e ? Image{e->data, e->size} : Image{};
 }
 
+// "12.345 ms" for a span of timebase ticks ("? ms" when the platform does not know its rate).
+void format_ms(char (&out)[24], u64 ticks) {
+    const u64 per_us = plat::timebase_hz() / 1'000'000;
+    if (per_us == 0) {
+        rt::format(out, sizeof out, "? ms");
+        return;
+    }
+    const u64 us = ticks / per_us;
+    rt::format(out, sizeof out, "%llu.%03llu ms", ull(us / 1000), ull(us % 1000));
+}
+
 void create_lpar(const LparConfig& lc) {
+    const u64 t0 = arch::timebase(); // creation, memory, devices, translation, images
     LparError why = LparError::None;
     Lpar* lpar = lpars.create(lc.name, lc.cpus, &why);
     if (!lpar) {
@@ -134,9 +146,11 @@ void create_lpar(const LparConfig& lc) {
     if (lc.has_initrd())
         rt::format(initrd_note, sizeof(initrd_note), ", initrd %s (%zu bytes)", lc.initrd,
                    bundle.find(lc.initrd)->size);
-    log("lpar %s: %llu MiB, %u logical CPU%s, kernel %s (%zu bytes)%s: %s\n", lc.name,
+    char took[24];
+    format_ms(took, arch::timebase() - t0);
+    log("lpar %s: %llu MiB, %u logical CPU%s, kernel %s (%zu bytes)%s: %s in %s\n", lc.name,
         ull(lpar->memory.size() / MiB), lpar->vcpu_count, lpar->vcpu_count == 1 ? "" : "s",
-        lc.kernel, kernel->size, initrd_note, to_string(lpar->state));
+        lc.kernel, kernel->size, initrd_note, to_string(lpar->state), took);
 }
 
 } // namespace
