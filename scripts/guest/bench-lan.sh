@@ -7,17 +7,9 @@
 # same transfer over the logical LAN. Times come from /proc/uptime (10 ms). Lines for the host:
 #   BENCH-LAN <role>: loopback_s|lan_s SECONDS BYTES    BENCH-LAN <role>: ping_lo|ping_lan AVG_MS
 role="" ip="" peer="" mib=32 mtu=1500
-for arg in $(cat /proc/cmdline); do
-    case $arg in
-    bench.role=*) role=${arg#bench.role=} ;;
-    bench.ip=*) ip=${arg#bench.ip=} ;;
-    bench.peer=*) peer=${arg#bench.peer=} ;;
-    bench.mib=*) mib=${arg#bench.mib=} ;;
-    bench.mtu=*) mtu=${arg#bench.mtu=} ;;
-    esac
-done
+. /vio-lib.sh
+cmdline_params bench
 say() { echo "BENCH-LAN $role: $*"; }
-now() { cut -d' ' -f1 /proc/uptime; }
 # timed_fetch URL : "SECONDS BYTES" of a wget to /dev/null
 timed_fetch() {
     t0=$(now)

@@ -9,16 +9,9 @@
 # Lines for the host:
 #   BENCH-VSCSI <role>: write_s|read_s SECONDS BYTES    BENCH-VSCSI <role>: direct yes|no
 role="" ip="" peer="" mib=64
-for arg in $(cat /proc/cmdline); do
-    case $arg in
-    bench.role=*) role=${arg#bench.role=} ;;
-    bench.ip=*) ip=${arg#bench.ip=} ;;
-    bench.peer=*) peer=${arg#bench.peer=} ;;
-    bench.mib=*) mib=${arg#bench.mib=} ;;
-    esac
-done
+. /vio-lib.sh
+cmdline_params bench
 say() { echo "BENCH-VSCSI $role: $*"; }
-now() { cut -d' ' -f1 /proc/uptime; }
 # timed CMD... : "SECONDS BYTES" of a dd with bs=1M (BYTES from its "F+P records out" line:
 # Debian's busybox prints no byte count; a partial record counts as a failed transfer)
 timed() {
@@ -27,7 +20,6 @@ timed() {
     t1=$(now)
     echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') $(sed -n 's/^\([0-9]*\)+0 records out.*/\1/p' /tmp/dd.err | awk '{ print $1 * 1048576 }')"
 }
-. /vio-lib.sh
 lan_up "$ip" || exit 1
 
 if [ "$role" = server ]; then

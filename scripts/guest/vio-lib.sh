@@ -1,7 +1,23 @@
 # shellcheck shell=sh
 # Sourced as /vio-lib.sh by the guest scripts that use the logical LAN and virtual SCSI
-# (tests/integration/vscsi-guest.sh, scripts/guest/bench-vscsi.sh; packed next to them as
-# /vio-lib.sh by vscsi.sh and scripts/bench-vscsi); the caller defines say().
+# (tests/integration/vscsi-guest.sh, scripts/guest/bench-vscsi.sh, scripts/guest/bench-lan.sh;
+# packed next to them as /vio-lib.sh by vscsi.sh, scripts/bench-vscsi and scripts/bench-lan);
+# the caller defines say().
+
+# cmdline_params PREFIX: for every kernel parameter PREFIX.NAME=VALUE (NAME of a-z, 0-9, _) sets
+# the shell variable NAME to VALUE; the caller sets the defaults first.
+cmdline_params() {
+    for arg in $(cat /proc/cmdline); do
+        case $arg in "$1".*=*) ;; *) continue ;; esac
+        name=${arg%%=*}
+        name=${name#"$1".}
+        case $name in '' | *[!a-z0-9_]*) continue ;; esac
+        eval "$name=\${arg#*=}"
+    done
+}
+
+# now: seconds since boot, from /proc/uptime (10 ms).
+now() { cut -d' ' -f1 /proc/uptime; }
 
 # load MODULE: pc's PV kernel has the drivers built in (no /lib/modules); pseries: Debian's.
 load() { [ ! -d "/lib/modules/$(uname -r)" ] || modprobe "$1"; }

@@ -5,17 +5,9 @@
 # (vscsi-export) and powers off once the N clients have sent their verdicts over the LAN; the client finds the disk (ibmvscsi + sd_mod), makes an ext2 filesystem,
 # writes 32 MiB, syncs, unmounts, mounts again and compares md5 sums.
 role="" ip="" peer="" clients=1 crash=0
-for arg in $(cat /proc/cmdline); do
-    case $arg in
-    vscsi.role=*) role=${arg#vscsi.role=} ;;
-    vscsi.ip=*) ip=${arg#vscsi.ip=} ;;
-    vscsi.peer=*) peer=${arg#vscsi.peer=} ;;
-    vscsi.clients=*) clients=${arg#vscsi.clients=} ;;
-    vscsi.crash=1) crash=1 ;;
-    esac
-done
-say() { echo "VSCSI $role: $*"; }
 . /vio-lib.sh
+cmdline_params vscsi
+say() { echo "VSCSI $role: $*"; }
 lan_up "$ip" || exit 1
 
 if [ "$role" = server ]; then
