@@ -167,6 +167,7 @@ void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
     s.timer_deadline = 0;
     s.virq_on = false;
     s.virq_area = 0;
+    s.virq_cr2 = false;
     s.vif = false;
     s.sti_shadow = false;
     s.timer_vector = kVirqTimer;
@@ -428,8 +429,10 @@ hcall::Ret h_ia32_set_timer(hcall::Env& env, hcall::Frame& frame) {
 hcall::Ret h_ia32_set_virq(hcall::Env& env, hcall::Frame& frame) {
     auto& s = env.vcpu.arch;
     const u64 area = frame.args[0], timer = frame.args[1], external = frame.args[2];
+    const u64 flags = frame.args[3];
     if (timer > 0xff || external > 0xff || (timer != 0 && timer < 0x20) ||
-        (external != 0 && external < 0x20) || (timer != 0 && timer == external))
+        (external != 0 && external < 0x20) || (timer != 0 && timer == external) ||
+        (flags & ~kVirqFlagCr2) != 0)
         return hcall::H_PARAMETER;
     if (timer != 0) s.timer_vector = static_cast<u8>(timer);
     if (external != 0) s.external_vector = static_cast<u8>(external);
@@ -437,13 +440,16 @@ hcall::Ret h_ia32_set_virq(hcall::Env& env, hcall::Frame& frame) {
     if (area == 0) {
         s.virq_on = false;
         s.virq_area = 0;
+        s.virq_cr2 = false;
         set_vif(env.vcpu, on);
         return hcall::H_SUCCESS;
     }
     const u64 size = env.lpar.memory.size();
-    if (area % 4 != 0 || area >= size || size - area < 8) return hcall::H_PARAMETER;
+    const u64 words = (flags & kVirqFlagCr2) ? 12 : 8;
+    if (area % 4 != 0 || area >= size || size - area < words) return hcall::H_PARAMETER;
     s.virq_on = true;
     s.virq_area = static_cast<u32>(area);
+    s.virq_cr2 = (flags & kVirqFlagCr2) != 0;
     set_vif(env.vcpu, on);
     return hcall::H_SUCCESS;
 }

@@ -233,9 +233,24 @@ bool deliver(Vcpu& v, u32 vector, Event kind, bool has_error, u32 error, Failure
 
 } // namespace
 
+namespace {
+
+// A page fault was delivered: its address goes to the shared area too when the guest asked
+// (H_IA32_SET_VIRQ's kVirqFlagCr2), where its handler reads it instead of trapping on mov %cr2.
+bool publish_cr2(Vcpu& v) {
+    if (!v.arch.virq_on || !v.arch.virq_cr2) return true;
+    const u32 cr2 = v.arch.ctl.cr2;
+    if (v.lpar->memory.copy_in(LogicalAddr(v.arch.virq_area + 8), &cr2, sizeof(cr2))) return true;
+    crash(v, "page-fault address slot at %#x outside the LPAR", v.arch.virq_area + 8);
+    return false;
+}
+
+} // namespace
+
 bool reflect(Vcpu& v, u32 vector, Event kind, bool has_error, u32 error) {
     Failure fail;
-    if (deliver(v, vector, kind, has_error, error, fail)) return true;
+    if (deliver(v, vector, kind, has_error, error, fail))
+        return vector != 14 || kind != Event::Exception || publish_cr2(v);
     const GuestFrame& r = v.arch.regs;
     // A double fault that cannot be delivered is the triple fault; `int $8` is no double fault.
     if (vector == 8 && kind != Event::Software) {
@@ -245,7 +260,8 @@ bool reflect(Vcpu& v, u32 vector, Event kind, bool has_error, u32 error) {
     // The exception raised while delivering (as the CPU raises it), then the double fault.
     const Failure first = fail;
     if (first.vector == 14) v.arch.ctl.cr2 = first.cr2;
-    if (deliver(v, first.vector, Event::Exception, true, first.error, fail)) return true;
+    if (deliver(v, first.vector, Event::Exception, true, first.error, fail))
+        return first.vector != 14 || publish_cr2(v);
     // Delivering that failed too: said before the double fault, which the guest may not survive.
     log("ia32: %s: vector %u (error %#x) not delivered: %s (eip %#x cs %#x esp %#x); then vector "
         "%u (error %#x): %s; double fault\n",

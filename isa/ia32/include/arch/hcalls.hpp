@@ -9,11 +9,14 @@ namespace tessera::arch {
 // ceded vcpu wakes once the TSC passes it (the ia32 decrementer equivalent); when it expires
 // the guest takes the virtual timer interrupt.
 inline constexpr u64 H_IA32_SET_TIMER = 0xF008;
-// H_IA32_SET_VIRQ(area, timer vector, external vector): area = the logical address of the
+// H_IA32_SET_VIRQ(area, timer vector, external vector, flags): area = the logical address of the
 // calling vcpu's shared virtual-IF flags {u32 enabled; u32 pending} (4-byte aligned; 0 = kept
 // in the hypervisor), and the IDT vectors its timer and external interrupts arrive at (0 =
-// unchanged; 0x20..0xff, distinct).
+// unchanged; 0x20..0xff, distinct). flags kVirqFlagCr2: the area has a third word, u32 cr2,
+// where every page fault delivered to the vcpu leaves its address (as the CPU's CR2), so that
+// the guest's handler reads it without trapping on `mov %cr2`. Other flags: H_PARAMETER.
 inline constexpr u64 H_IA32_SET_VIRQ = 0xF00C;
+inline constexpr u64 kVirqFlagCr2 = 1;
 // H_IA32_SET_EXIT_WINDOW(start, end): the calling vcpu's return window, guest-virtual eips of
 // ring-1 code [start, end) (0, 0: none; at most 4 KiB) in which every instruction only returns
 // through the iret frame at esp. An interrupt due while the vcpu is there is delivered after the

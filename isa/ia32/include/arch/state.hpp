@@ -98,9 +98,11 @@ struct VcpuState {
     u32 shadow_clock = 0;   // stamps ShadowSpace::used
     u64 timer_deadline = 0; // TSC value at which the vcpu's one-shot timer expires; 0 = off
     // The virtual interrupt flag: in guest memory shared with the hypervisor once registered
-    // (H_IA32_SET_VIRQ: the logical address of {u32 enabled, u32 pending}), else `vif`.
+    // (H_IA32_SET_VIRQ: the logical address of {u32 enabled, u32 pending[, u32 cr2]}), else
+    // `vif`.
     bool virq_on = false;
     u32 virq_area = 0;
+    bool virq_cr2 = false; // the area has a third word: a delivered page fault's address
     bool vif = false;
     // x86's interrupt shadow: after an sti that set the IF, nothing is delivered before the next
     // instruction has run (so `sti; hlt` cannot lose a wake-up). Emulated by single-stepping it.

@@ -146,7 +146,8 @@ extern "C" [[noreturn]] void lpar_isa_start(tessera::u32 vcpu, tessera::u32 memo
     // The IDT, then the shared virtual-interrupt flags (interrupts start disabled).
     lpar::isa::idt_load();
     {
-        tessera::u64 args[9] = {reinterpret_cast<tessera::u32>(&lpar::isa::g_virq[vcpu])};
+        tessera::u64 args[9] = {reinterpret_cast<tessera::u32>(&lpar::isa::g_virq[vcpu]), 0, 0,
+                                lpar::isa::kVirqFlagCr2};
         tessera::u64 ret[9];
         lpar::isa::hcall_raw(lpar::isa::H_IA32_SET_VIRQ, args, ret);
     }

@@ -77,11 +77,14 @@ inline unsigned stack_slot() {
 // The guest's interrupt-enable flag. The real EFLAGS.IF is the hypervisor's (cli/sti would
 // #GP in ring 1): this is the virtual one, kept per vcpu in memory shared with the hypervisor
 // (registered with H_IA32_SET_VIRQ at start). The hypervisor sets `pending` when it holds an
-// interrupt back because `enabled` is 0; enabling then traps so that it is delivered.
+// interrupt back because `enabled` is 0; enabling then traps so that it is delivered. With
+// kVirqFlagCr2 it also writes every delivered page fault's address to `cr2`.
 struct VirqArea {
     u32 enabled;
     u32 pending;
+    u32 cr2; // the last page fault's address (registered with kVirqFlagCr2)
 };
+inline constexpr u64 kVirqFlagCr2 = 1;
 inline VirqArea g_virq[kMaxVcpus];
 inline void irq_enable() {
     VirqArea& a = g_virq[stack_slot()];

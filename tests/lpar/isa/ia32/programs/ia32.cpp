@@ -84,7 +84,7 @@ constexpr u16 kSelTss = 0x08, kSelData0 = 0x10, kSelCode0 = 0x18, kSelGate = 0x2
 
 // ---- Faults: what the handler saw, and where to resume -------------------------------------
 struct Seen {
-    u32 count, vector, error, cr2, eip, cs, eflags;
+    u32 count, vector, error, cr2, shared_cr2, eip, cs, eflags;
 };
 constinit Seen g_seen = {};
 u32 g_recover = 0; // resume here after a fault in ring 1 (0: a fault is unexpected)
@@ -100,6 +100,7 @@ void on_fault(isa::TrapFrame& f) {
     g_seen.vector = f.vector;
     g_seen.error = f.error;
     g_seen.cr2 = f.vector == 14 ? read_cr2() : 0;
+    g_seen.shared_cr2 = f.vector == 14 ? isa::g_virq[isa::stack_slot()].cr2 : 0;
     g_seen.eip = f.eip;
     g_seen.cs = f.cs;
     g_seen.eflags = f.eflags;
@@ -385,6 +386,15 @@ void check_emulation() {
     const bool on = isa::irq_enabled();
     asm volatile("cli" ::: "memory");
     check(on && !isa::irq_enabled(), "sti/cli set and clear the virtual IF in the shared page");
+    // Bad registrations change nothing (vectors 0: unchanged).
+    const u64 mem = boot().memory_size;
+    HcallResult bad_flags = hcall(isa::H_IA32_SET_VIRQ,
+                                  reinterpret_cast<u32>(&isa::g_virq[isa::stack_slot()]), 0, 0, 2);
+    HcallResult no_room = hcall(isa::H_IA32_SET_VIRQ, mem - 8, 0, 0, isa::kVirqFlagCr2);
+    check(bad_flags.status == H_PARAMETER && no_room.status == H_PARAMETER,
+          Detail("unknown flag %lld, 8 bytes left with the cr2 slot %lld",
+                 static_cast<long long>(bad_flags.status), static_cast<long long>(no_room.status)),
+          "H_IA32_SET_VIRQ: an unknown flag or no room for the cr2 slot -> H_PARAMETER");
 
     check(!try_write_cr4(read_cr4() | 0x20), "setting CR4.PAE -> #GP (not this paging mode)");
     asm volatile("clts\n\twbinvd" ::: "memory");
@@ -483,6 +493,9 @@ void check_paging() {
     check(!ok && g_seen.cr2 == kVaAbsent + 0x10 && g_seen.error == kPfW,
           Detail("cr2 %#x error %#x", g_seen.cr2, g_seen.error),
           "write to a not-present page -> #PF error W");
+    check(g_seen.shared_cr2 == kVaAbsent + 0x10,
+          Detail("shared %#x, mov %%cr2 %#x", g_seen.shared_cr2, g_seen.cr2),
+          "the page fault's address is in the shared area too (kVirqFlagCr2)");
     ok = try_read(kVaReadOnly, value);
     const bool read_ok = ok && value == 0xaaaa0006;
     ok = try_write(kVaReadOnly, 1);
