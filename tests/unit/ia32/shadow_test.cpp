@@ -299,22 +299,26 @@ TEST_CASE("shadow_release gives every page back") {
     CHECK(shadow_pages_in_use() == start);
 }
 
-// Every 4 MiB slot of the guest maps its first page to logical 0x200000 (one shared table);
-// vcpus a and b both run on these tables.
-static void one_table_everywhere(Machine& m, GuestPaging& g, Vcpu& a, Vcpu& b) {
-    g.map(0, 0x200000);
-    for (u32 slot = 1; slot < 1023; ++slot) m.poke(g.pde_la(slot << 22), g.pde(0));
-    g.enable(a);
-    g.enable(b);
-}
-
-TEST_CASE("shadow pool: when it runs dry the other vcpus' tables are reclaimed, then one's own") {
-    REQUIRE(shadow_pages_in_use() == 0);
+// Two vcpus a and b on guest tables where every 4 MiB slot maps its first page to logical
+// 0x200000 (one shared table), with the shadow pool empty at the start.
+struct OneTableEverywhere {
     Machine m;
     Vcpu& a = m.vcpu(0);
     Vcpu& b = m.vcpu(1);
-    GuestPaging g(m);
-    one_table_everywhere(m, g, a, b);
+    GuestPaging g{m};
+
+    OneTableEverywhere() {
+        REQUIRE(shadow_pages_in_use() == 0);
+        g.map(0, 0x200000);
+        for (u32 slot = 1; slot < 1023; ++slot) m.poke(g.pde_la(slot << 22), g.pde(0));
+        g.enable(a);
+        g.enable(b);
+    }
+};
+
+TEST_CASE_FIXTURE(
+    OneTableEverywhere,
+    "shadow pool: when it runs dry the other vcpus' tables are reclaimed, then one's own") {
 
     u32 slot = 0;
     while (shadow_pages_in_use() < kShadowPoolPages) {
@@ -366,13 +370,8 @@ TEST_CASE("shadow pool: when it runs dry the other vcpus' tables are reclaimed, 
     CHECK(shadow_pages_in_use() == 0);
 }
 
-TEST_CASE("shadow pool: a space another CPU runs a guest on (pinned) is never reclaimed") {
-    REQUIRE(shadow_pages_in_use() == 0);
-    Machine m;
-    Vcpu& a = m.vcpu(0);
-    Vcpu& b = m.vcpu(1);
-    GuestPaging g(m);
-    one_table_everywhere(m, g, a, b);
+TEST_CASE_FIXTURE(OneTableEverywhere,
+                  "shadow pool: a space another CPU runs a guest on (pinned) is never reclaimed") {
 
     // b runs on another CPU with one table; a fills the rest of the pool.
     REQUIRE(fill(b, 900u << 22, 0) == ShadowFill::Filled);
