@@ -93,6 +93,7 @@ void lpar_main(const Boot& b) {
     if (vio) vio_attack::prepare();
     vio_attack::Counts vc;
     Storm storm;
+    isa::MmuAttacks mmu;
 
     Lcg rng(0x50a4'0000'0000ull ^ b.memory_size ^ now());
     const Deadline end = Deadline::ms(seconds * 1000);
@@ -117,6 +118,7 @@ void lpar_main(const Boot& b) {
         }
         if (vio) vio_attack::round(rng, b, kVioCallsPerRound, vc);
         ipi_storm(rng, b, storm);
+        isa::soak_mmu_round(rng, b, mmu);
         for (unsigned i = 0; i < kFaultsPerRound; ++i) isa::soak_fault();
         faults += kFaultsPerRound;
         char burst[64];
@@ -144,6 +146,14 @@ void lpar_main(const Boot& b) {
              storm.bursts, storm.burst_ipis);
     check_eq(storm.bad_refusals, 0, "%" PRIu64 " IPIs to servers it may not address refused",
              storm.refused);
+    note("soak: mmu: %" PRIu64 " attacks (%s): %" PRIu64 " refused, %" PRIu64
+         " honoured and checked, %" PRIu64 " violations",
+         mmu.tries, isa::soak_mmu_name(), mmu.refused, mmu.taken, mmu.bad);
+    check(mmu.tries > 0 && mmu.bad == 0,
+          Detail("%" PRIu64 " violations, the first: %s (%" PRId64 ")", mmu.bad,
+                 mmu.first_bad ? mmu.first_bad : "-", mmu.first_bad_status),
+          "%" PRIu64 " attacks on the translation structures: refused or honoured correctly",
+          mmu.tries);
     if (vio) {
         note("soak: lan: %" PRIu64 " TCE/LAN hcalls, %" PRIu64 " accepted, %" PRIu64 " frames sent",
              vc.hcalls, vc.accepted, vc.frames);

@@ -32,3 +32,110 @@ const char* soak_fault_name() {
 }
 
 } // namespace lpar::isa
+
+// ---- Descriptor attacks ------------------------------------------------------------------------
+namespace lpar::isa {
+namespace {
+
+constexpr unsigned kAttackGdtEntries = 16; // selectors below 0x80: under the library's own
+alignas(8) u64 g_attack_gdt[kAttackGdtEntries];
+
+constexpr u64 segment(u8 access, u32 base = 0, u32 limit = 0xfffff) {
+    return (u64{limit & 0xffff}) | (u64{base & 0xffffff} << 16) | (u64{access} << 40) |
+           (u64{(limit >> 16) & 0xf} << 48) | (u64{0xc} << 52) | (u64{base >> 24} << 56);
+}
+
+// lar from ring 1: the access-rights bytes of the selector's descriptor as the CPU has it.
+bool lar(u32 sel, u32& rights) {
+    u32 r = 0;
+    u8 ok = 0;
+    asm volatile("lar %2, %0\n\tsetz %1" : "=r"(r), "=q"(ok) : "r"(sel) : "cc");
+    rights = r;
+    return ok != 0;
+}
+
+enum class Kind : u8 { CallGate, OtherGate, SystemSegment, Dpl0, Random, Dpl3Data };
+
+} // namespace
+
+// A GDT of random length full of call gates, interrupt/trap/task gates, TSS and LDT
+// descriptors, DPL-0 segments and random words, plus a legitimate DPL-3 data segment: loaded
+// with lgdt, then every selector is looked at with lar. No system descriptor may ever be
+// visible (the hypervisor installs none) and no segment with DPL 0 (raised to 1); the DPL-3
+// data segment must be there as given. Afterwards the LPAR has no GDT of its own again.
+void soak_mmu_round(Lcg& rng, const Boot&, MmuAttacks& m) {
+    const unsigned n = 2 + static_cast<unsigned>(rng.below(kAttackGdtEntries - 1));
+    Kind kinds[kAttackGdtEntries] = {};
+    g_attack_gdt[0] = 0;
+    for (unsigned i = 1; i < n; ++i) {
+        const Kind k = static_cast<Kind>(rng.below(6));
+        kinds[i] = k;
+        const u64 dpl = rng.below(4) << 5;
+        const u32 target = static_cast<u32>(rng.next());
+        switch (k) {
+        case Kind::CallGate: // to a random selector:offset, any DPL
+            g_attack_gdt[i] = (u64{target & 0xffff}) | (u64{target >> 16 & 0xfffc} << 16) |
+                              ((0x8c | dpl) << 40) | (u64{target >> 16} << 48);
+            break;
+        case Kind::OtherGate: { // interrupt, trap or task gate
+            const u8 types[] = {0x5, 0x6, 0x7, 0xe, 0xf, 0x4};
+            g_attack_gdt[i] = (u64{target & 0xffff}) | (u64{0x121} << 16) |
+                              ((0x80 | dpl | types[rng.below(6)]) << 40);
+            break;
+        }
+        case Kind::SystemSegment: { // TSS (available or busy) or LDT, any DPL
+            const u8 types[] = {0x9, 0xb, 0x2, 0x1, 0x3};
+            g_attack_gdt[i] =
+                segment(static_cast<u8>(0x80 | dpl | types[rng.below(5)]), target, 0x67);
+            break;
+        }
+        case Kind::Dpl0: // code or data, DPL 0
+            g_attack_gdt[i] = segment(rng.below(2) ? 0x9a : 0x92);
+            break;
+        case Kind::Random:
+            g_attack_gdt[i] = rng.next();
+            break;
+        case Kind::Dpl3Data:
+            g_attack_gdt[i] = segment(0xf2);
+            break;
+        }
+    }
+    struct [[gnu::packed]] {
+        tessera::u16 limit;
+        u32 base;
+    } p{static_cast<tessera::u16>(n * 8 - 1), reinterpret_cast<u32>(g_attack_gdt)};
+    asm volatile("lgdt %0" ::"m"(p) : "memory");
+    for (unsigned i = 1; i < n; ++i) {
+        ++m.tries;
+        u32 rights = 0;
+        const bool seen = lar(i * 8, rights);
+        const bool system = seen && !((rights >> 12) & 1);
+        const unsigned dpl = (rights >> 13) & 3;
+        if (system) {
+            m.violation("a system descriptor (gate, TSS, LDT) reached the CPU", rights);
+        } else if (seen && dpl == 0) {
+            m.violation("a DPL-0 segment reached the CPU", rights);
+        } else if (kinds[i] == Kind::Dpl3Data) {
+            if (seen && dpl == 3)
+                ++m.taken;
+            else
+                m.violation("a DPL-3 data segment was not installed", seen ? rights : -1);
+        } else if (kinds[i] == Kind::Dpl0 && seen && dpl == 1) {
+            ++m.taken; // installed, raised to DPL 1
+        } else {
+            ++m.refused;
+        }
+    }
+    const struct [[gnu::packed]] {
+        tessera::u16 limit;
+        u32 base;
+    } none{0, 0};
+    asm volatile("lgdt %0" ::"m"(none) : "memory");
+}
+
+const char* soak_mmu_name() {
+    return "GDTs full of call gates, other gates, TSS/LDT descriptors, DPL-0 and random "
+           "descriptors";
+}
+
+} // namespace lpar::isa
