@@ -138,7 +138,6 @@ Lpar* LparTable::create(const char* name, u32 vcpu_count, LparError* error) {
     for (u32 i = 0; i < vcpu_count; ++i) {
         slot->vcpus[i].lpar = slot;
         slot->vcpus[i].index = i;
-        slot->vcpus[i].ran_on = 0;
     }
     slot->xics.reset(vcpu_count); // one interrupt server per logical CPU
     slot->xics.set_trigger(kVtyIrq, xics::Trigger::Level);

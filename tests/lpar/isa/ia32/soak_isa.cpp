@@ -2,6 +2,8 @@
 // LPAR's own IDT as #UD (vector 6).
 #include "soak_isa.hpp"
 
+#include "descriptors.hpp"
+
 namespace lpar::isa {
 namespace {
 
@@ -40,18 +42,9 @@ namespace {
 constexpr unsigned kAttackGdtEntries = 16; // selectors below 0x80: under the library's own
 alignas(8) u64 g_attack_gdt[kAttackGdtEntries];
 
-constexpr u64 segment(u8 access, u32 base = 0, u32 limit = 0xfffff) {
-    return (u64{limit & 0xffff}) | (u64{base & 0xffffff} << 16) | (u64{access} << 40) |
-           (u64{(limit >> 16) & 0xf} << 48) | (u64{0xc} << 52) | (u64{base >> 24} << 56);
-}
-
-// lar from ring 1: the access-rights bytes of the selector's descriptor as the CPU has it.
-bool lar(u32 sel, u32& rights) {
-    u32 r = 0;
-    u8 ok = 0;
-    asm volatile("lar %2, %0\n\tsetz %1" : "=r"(r), "=q"(ok) : "r"(sel) : "cc");
-    rights = r;
-    return ok != 0;
+// A flat 4 GiB segment (G, D) with this access byte.
+constexpr u64 segment(u8 access) {
+    return descriptor(0, 0xfffff, access, 0xc);
 }
 
 enum class Kind : u8 { CallGate, OtherGate, SystemSegment, Dpl0, Random, Dpl3Data };
@@ -86,7 +79,7 @@ void soak_mmu_round(Lcg& rng, const Boot&, MmuAttacks& m) {
         case Kind::SystemSegment: { // TSS (available or busy) or LDT, any DPL
             const u8 types[] = {0x9, 0xb, 0x2, 0x1, 0x3};
             g_attack_gdt[i] =
-                segment(static_cast<u8>(0x80 | dpl | types[rng.below(5)]), target, 0x67);
+                descriptor(target, 0x67, static_cast<u8>(0x80 | dpl | types[rng.below(5)]), 0);
             break;
         }
         case Kind::Dpl0: // code or data, DPL 0

@@ -54,6 +54,16 @@ HcallResult enter_random(Lcg& rng, const Boot& b, u64 la, const PageSize& p) {
     return hcall(H_ENTER, 0, g * 8, pteh(vsid, ea, p), ptel(la, p));
 }
 
+// An H_ENTER that must be refused: H_PARAMETER, or a violation (an entry it made anyway goes).
+void expect_refused(MmuAttacks& m, const HcallResult& r, const char* what) {
+    if (r.status == H_PARAMETER) {
+        ++m.refused;
+        return;
+    }
+    m.violation(what, r.status);
+    if (r.status == H_SUCCESS) hcall(H_REMOVE, 0, r.ret[0], 0);
+}
+
 } // namespace
 
 void soak_mmu_round(Lcg& rng, const Boot& b, MmuAttacks& m) {
@@ -69,33 +79,17 @@ void soak_mmu_round(Lcg& rng, const Boot& b, MmuAttacks& m) {
             const u64 la = pick == 0   ? (b.memory_size + page - 1) & ~(page - 1)
                            : pick == 1 ? (b.memory_size + rng.next() % (u64{1} << 40)) & ~(page - 1)
                                        : kHpteRpn & ~(page - 1);
-            const HcallResult r = enter_random(rng, b, la, p);
-            if (r.status == H_PARAMETER) {
-                ++m.refused;
-            } else {
-                m.violation("H_ENTER of a page outside the LPAR", r.status);
-                if (r.status == H_SUCCESS) hcall(H_REMOVE, 0, r.ret[0], 0);
-            }
+            expect_refused(m, enter_random(rng, b, la, p), "H_ENTER of a page outside the LPAR");
             break;
         }
         case 1: { // a page-size encoding that does not exist (L set, LP 0011)
             const u64 la = rng.below(b.memory_size) & ~u64{0xffff};
             const u64 h = pteh(1 + rng.below(1000), la, kPage64K) | kHpteLarge;
-            const HcallResult r = hcall(H_ENTER, 0, 0, h, (la & kHpteRpn) | 0x3000 | kHpteM);
-            if (r.status == H_PARAMETER) {
-                ++m.refused;
-            } else {
-                m.violation("H_ENTER with a page size that does not exist", r.status);
-                if (r.status == H_SUCCESS) hcall(H_REMOVE, 0, r.ret[0], 0);
-            }
+            expect_refused(m, hcall(H_ENTER, 0, 0, h, (la & kHpteRpn) | 0x3000 | kHpteM),
+                           "H_ENTER with a page size that does not exist");
             break;
         }
-        default: { // a page of its own: entered, read back, removed exactly
-            if (b.memory_size < page) {
-                ++m.refused; // nothing of this size fits: counted as the H_PARAMETER it gets
-                hcall(H_ENTER, 0, 0, pteh(1, 0, p), ptel(b.memory_size, p));
-                break;
-            }
+        default: { // a page of its own (memory is whole 16M chunks): entered, read, removed
             const u64 la = rng.below(b.memory_size / page) * page;
             const HcallResult r = enter_random(rng, b, la, p);
             if (r.status == H_PTEG_FULL) { // the random hcalls filled the group: fine

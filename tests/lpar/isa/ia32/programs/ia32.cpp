@@ -24,6 +24,7 @@
 //
 // Logical memory used: the program and its tables (below 4 MiB), test pages at 8 MiB; needs at
 // least 16 MiB.
+#include "descriptors.hpp"
 #include "lpar.hpp"
 
 using namespace lpar;
@@ -75,10 +76,8 @@ struct [[gnu::packed]] Tss {
 Tss g_tss;
 alignas(8) u64 g_gdt[8];
 
-constexpr u64 descriptor(u32 base, u32 limit, u8 access, u8 flags) {
-    return (limit & 0xffff) | (u64{base & 0xffffff} << 16) | (u64{access} << 40) |
-           (u64{(limit >> 16) & 0xf} << 48) | (u64{flags} << 52) | (u64{base >> 24} << 56);
-}
+using isa::descriptor;
+using isa::lar;
 constexpr u16 kSelTss = 0x08, kSelData0 = 0x10, kSelCode0 = 0x18, kSelGate = 0x20, kSelData3 = 0x2b,
               kSelLdt = 0x30, kSelHvCode = 0x100, kSelHvData = 0x108;
 
@@ -224,15 +223,6 @@ void write_cr4(u32 v) {
 }
 void invlpg(u32 va) {
     asm volatile("invlpg (%0)" ::"r"(va) : "memory");
-}
-
-// lar: the access-rights bytes of a selector's descriptor as the CPU sees it, or false.
-bool lar(u32 sel, u32& rights) {
-    u32 r = 0;
-    u8 ok = 0;
-    asm volatile("lar %2, %0\n\tsetz %1" : "=r"(r), "=q"(ok) : "r"(sel) : "cc");
-    rights = r;
-    return ok != 0;
 }
 
 // lar, lsl, verr, verw of a selector: bit 0..3 set when that instruction set ZF ("valid").
