@@ -231,6 +231,9 @@ void cpu_loop(u32 self) {
                 core_lock().lock();
                 continue;
             }
+            // Nothing here may run on this CPU, but what this CPU just woke (a timer, an IPI)
+            // may be waiting for another one that sleeps: kick it before sleeping too.
+            tickle(self);
             // Idle without the lock (the boot CPU's idle_cpu comes back within about a
             // millisecond to serve the console and the firmware).
             sched.set_idle(self, true);
