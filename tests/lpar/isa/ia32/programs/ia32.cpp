@@ -26,6 +26,7 @@
 // least 16 MiB.
 #include "descriptors.hpp"
 #include "lpar.hpp"
+#include "recover.hpp"
 
 using namespace lpar;
 using namespace tessera::hcall;
@@ -86,13 +87,8 @@ struct Seen {
     u32 count, vector, error, cr2, shared_cr2, eip, cs, eflags;
 };
 constinit Seen g_seen = {};
-u32 g_recover = 0; // resume here after a fault in ring 1 (0: a fault is unexpected)
-
-u32 read_cr2() {
-    u32 v;
-    asm volatile("mov %%cr2, %0" : "=r"(v));
-    return v;
-}
+using isa::g_recover;
+using isa::read_cr2;
 
 void on_fault(isa::TrapFrame& f) {
     g_seen.count = g_seen.count + 1;
@@ -109,11 +105,7 @@ void on_fault(isa::TrapFrame& f) {
         f.eflags &= ~(kEflagsDf | kEflagsNt); // what ring 3 may have set, not for the C++ code
         return;
     }
-    if (g_recover != 0) {
-        f.eip = g_recover;
-        g_recover = 0;
-        return;
-    }
+    if (isa::recover(f)) return;
     set_trap_handler(f.vector, nullptr); // re-faults into the library's "unexpected" report
 }
 
@@ -151,28 +143,12 @@ bool load_es_and_read(u32 sel, u32& value) {
 
 bool try_read(u32 va, u32& value) {
     reset_seen();
-    u32 v = 0xdeadbeef;
-    asm volatile("movl $1f, %[rec]\n\t"
-                 "movl (%[a]), %[v]\n"
-                 "1:\n\t"
-                 "movl $0, %[rec]"
-                 : [v] "+r"(v), [rec] "=m"(g_recover)
-                 : [a] "r"(va)
-                 : "memory");
-    value = v;
-    return g_seen.count == 0;
+    return isa::try_read(va, value);
 }
 
 bool try_write(u32 va, u32 value) {
     reset_seen();
-    asm volatile("movl $1f, %[rec]\n\t"
-                 "movl %[v], (%[a])\n"
-                 "1:\n\t"
-                 "movl $0, %[rec]"
-                 : [rec] "=m"(g_recover)
-                 : [a] "r"(va), [v] "r"(value)
-                 : "memory");
-    return g_seen.count == 0;
+    return isa::try_write(va, value);
 }
 
 // rdmsr that survives a #GP; false if it faulted.
