@@ -12,11 +12,13 @@
 // cycle is a Linux cycle instead.
 // It creates `rlinux` (256 MiB, the bundle's `vmlinux` and `initrd`: the soak's checks
 // initramfs, which runs the guest checks once and powers off), starts it and, in turn: lets it
-// run to its own power-off (the console must show userspace and "N passed, 0 failed"), destroys
-// it while it boots (after 1-12 s), or asks it to stop gracefully once userspace is up (it must
-// power off before the deadline). Then the same destroy and memory checks as every cycle, and
-//   restart: linux: N cycles, P powered off with its checks passed, D destroyed while booting,
-//   G stopped gracefully
+// run to its own power-off (the console must show userspace and "N passed, 0 failed"), makes it
+// panic (an init that does not exist: the hypervisor must stop it as crashed, the console must
+// show the panic), destroys it while it boots (after 1-12 s), or asks it to stop gracefully
+// once userspace is up (it must power off before the deadline). Then the same destroy and
+// memory checks as every cycle, and
+//   restart: linux: N cycles, P powered off with its checks passed, K panicked and stopped,
+//   D destroyed while booting, G stopped gracefully
 //
 // The duration is the number in kSoakSeconds, which scripts/soak rewrites in a copy of the image
 // as it does for soak.bin.
@@ -82,7 +84,8 @@ Memory memory() {
 
 struct Totals {
     u64 cycles = 0, crashed = 0, destroyed_running = 0, free_back = 0, skipped = 0;
-    u64 linux_cycles = 0, linux_powered_off = 0, linux_destroyed = 0, linux_graceful = 0;
+    u64 linux_cycles = 0, linux_powered_off = 0, linux_panicked = 0, linux_destroyed = 0;
+    u64 linux_graceful = 0;
     u64 bad = 0;
 };
 
@@ -147,17 +150,24 @@ bool linux_checks_passed() {
     return console_text.has(" passed, 0 failed\n") || console_text.has(" passed, 0 failed\r");
 }
 
+// The Linux cycles, in this order (a short soak has the first two).
+enum class LinuxMode : u8 { PowerOff, Panic, Destroy, Graceful };
+constexpr LinuxMode kLinuxModes[] = {LinuxMode::PowerOff, LinuxMode::Panic, LinuxMode::Destroy,
+                                     LinuxMode::Graceful};
+
 void linux_cycle(Lcg& rng, Totals& t) {
     const u64 c = t.cycles++;
-    const u64 mode = t.linux_cycles++ % 3;
+    const LinuxMode mode = kLinuxModes[t.linux_cycles++ % 4];
     const Memory before = memory();
     HcallResult r = hcall(TLPAR_CREATE, la(kLinuxName), len(kLinuxName), kLinuxMemory, 1, 0, 0);
     bad(t, r.status == H_SUCCESS, "create rlinux", c, static_cast<u64>(r.status));
     if (r.status != H_SUCCESS) return;
     const u64 id = r.ret[0];
-    const char* cmdline = tessera::rt::str_compare(isa::kName, "ia32") == 0
-                              ? "console=hvc0 tsc=reliable"
-                              : "console=hvc0";
+    const bool ia32 = tessera::rt::str_compare(isa::kName, "ia32") == 0;
+    const char* cmdline = mode == LinuxMode::Panic
+                              ? (ia32 ? "console=hvc0 tsc=reliable rdinit=/nope init=/nope"
+                                      : "console=hvc0 rdinit=/nope init=/nope")
+                              : (ia32 ? "console=hvc0 tsc=reliable" : "console=hvc0");
     r = hcall(TLPAR_SET_CMDLINE, id, la(cmdline), len(cmdline));
     bad(t, r.status == H_SUCCESS, "set rlinux's command line", c, static_cast<u64>(r.status));
     r = hcall(TLPAR_LOAD, id, TLPAR_LOAD_LINUX, la(kLinuxKernel), len(kLinuxKernel),
@@ -167,7 +177,21 @@ void linux_cycle(Lcg& rng, Totals& t) {
         console_text.len = 0;
         r = hcall(TLPAR_START, id);
         bad(t, r.status == H_SUCCESS, "start rlinux", c, static_cast<u64>(r.status));
-        if (mode == 1) {
+        if (mode == LinuxMode::Panic) {
+            const bool ended = wait_until(
+                [&] {
+                    console_text.take(id);
+                    return state_of(id) != TLPAR_STATE_RUNNING;
+                },
+                kLinuxBootMs, 20);
+            console_text.take(id);
+            const u64 s = state_of(id);
+            bad(t, ended && s == TLPAR_STATE_CRASHED, "rlinux stopped as crashed after its panic",
+                c, s);
+            const bool panicked = console_text.has("Kernel panic - not syncing");
+            bad(t, panicked, "rlinux's console shows the panic", c, console_text.len);
+            if (s == TLPAR_STATE_CRASHED && panicked) ++t.linux_panicked;
+        } else if (mode == LinuxMode::Destroy) {
             // Destroyed while it boots (below), after 1-12 s.
             const Deadline d = Deadline::ms(1000 + rng.below(11'000));
             while (!d.expired()) idle(10 * ticks_per_ms());
@@ -176,7 +200,7 @@ void linux_cycle(Lcg& rng, Totals& t) {
             ++t.linux_destroyed;
         } else {
             bool up = false;
-            if (mode == 2) {
+            if (mode == LinuxMode::Graceful) {
                 up = wait_until(
                     [&] {
                         console_text.take(id);
@@ -193,13 +217,13 @@ void linux_cycle(Lcg& rng, Totals& t) {
                     console_text.take(id);
                     return state_of(id) != TLPAR_STATE_RUNNING;
                 },
-                mode == 2 ? kLinuxStopMs + 10'000 : kLinuxBootMs, 20);
+                mode == LinuxMode::Graceful ? kLinuxStopMs + 10'000 : kLinuxBootMs, 20);
             console_text.take(id);
             const u64 s = state_of(id);
             bad(t, ended && s == TLPAR_STATE_STOPPED, "rlinux powered off", c, s);
             bad(t, console_text.has("TESSERA-GUEST: userspace up"), "rlinux reached userspace", c,
                 console_text.len);
-            if (mode == 0) {
+            if (mode == LinuxMode::PowerOff) {
                 bad(t, linux_checks_passed(), "rlinux's checks passed", c, console_text.len);
                 if (s == TLPAR_STATE_STOPPED && linux_checks_passed()) ++t.linux_powered_off;
             } else if (up && s == TLPAR_STATE_STOPPED) {
@@ -270,9 +294,10 @@ void lpar_main(const Boot& b) {
         }
     }
     note("restart: linux: %" PRIu64 " cycles, %" PRIu64
-         " powered off with its checks passed, %" PRIu64 " destroyed while booting, %" PRIu64
-         " stopped gracefully",
-         t.linux_cycles, t.linux_powered_off, t.linux_destroyed, t.linux_graceful);
+         " powered off with its checks passed, %" PRIu64 " panicked and stopped, %" PRIu64
+         " destroyed while booting, %" PRIu64 " stopped gracefully",
+         t.linux_cycles, t.linux_powered_off, t.linux_panicked, t.linux_destroyed,
+         t.linux_graceful);
     const Memory final_memory = memory();
     note("restart: totals: %" PRIu64 " cycles, %" PRIu64 " crashed, %" PRIu64
          " destroyed running, %" PRIu64 " free memory back, %" PRIu64 " skipped",
