@@ -23,6 +23,7 @@
 extern "C" {
 void ia32_guest_enter(tessera::u32 cr3);
 extern tessera::arch::GuestFrame sw_frame;
+extern char sw_stack[];
 }
 
 namespace tessera::arch {
@@ -269,6 +270,12 @@ bool host_exception(u32 vector) {
 VcpuExit run(Vcpu& v, u64 slice) {
     GuestFrame& r = v.arch.regs;
     GuestFrame& frame = *reinterpret_cast<GuestFrame*>(switcher_va(&sw_frame)); // this CPU's
+    // The stack page is writable from ring 1 (the CPU pushes the trap frame there, and paging
+    // cannot tell ring 1 from ring 0): what the last guest on this CPU left below the frame is
+    // cleared, so that no LPAR passes anything to the next one through it. The frame itself is
+    // always the running vcpu's (copied in before every entry, pushed at every trap).
+    __builtin_memset(this_pcpu().stack, 0,
+                     reinterpret_cast<uptr>(&sw_frame) - reinterpret_cast<uptr>(sw_stack));
     const bool smp = plat::cpu_count() > 1;
     const u64 deadline = timebase() + slice;
     for (;;) {

@@ -334,7 +334,31 @@ void paging_attacks(Lcg& rng, const Boot& b, MmuAttacks& m) {
                  "a read through a 4 MiB page past the LPAR");
     expect_fault(m, try_read(kVaTest + (12 << 20) + offset, ignored),
                  "a read through a page table past the LPAR");
-    expect_fault(m, try_write(kSwitcher + offset, 0), "a write into the switcher's 4 MiB");
+    // The switcher's pages are present from 0xffc00000 on; the last one is its stack page,
+    // where the CPU pushes the trap frame: writable from ring 1 by design (docs/ia32.md), and
+    // cleared by the hypervisor before every slice. Every other page refuses a write.
+    u32 pages = 0;
+    while (pages < 16 && try_read(kSwitcher + pages * 4096, ignored)) ++pages;
+    if (pages == 0 || offset / 4096 != pages - 1)
+        expect_fault(m, try_write(kSwitcher + offset, 0), "a write into the switcher's 4 MiB");
+    else if (++m.tries, try_write(kSwitcher + offset, 0))
+        ++m.taken; // the stack page (writing 0 below the frame: the frame is at its top)
+    else
+        m.violation("a write into the switcher's stack page faulted", g_fault.error);
+    if (pages > 0) { // a value left there must not outlive the slice (H_CONFER ends it)
+        const u32 left = kSwitcher + (pages - 1) * 4096 + 4 * static_cast<u32>(rng.below(16));
+        ++m.tries;
+        u32 after = 0;
+        if (!try_write(left, 0xc0ffee00 | static_cast<u32>(rng.below(256)))) {
+            m.violation("a write into the switcher's stack page faulted", g_fault.error);
+        } else {
+            hcall(tessera::hcall::H_CONFER, ~u64{0}, 0);
+            if (try_read(left, after) && after == 0)
+                ++m.taken;
+            else
+                m.violation("a value in the switcher's stack page outlived the slice", after);
+        }
+    }
     expect_fault(m, try_read(0xfffff000, ignored), "a read of the switcher's 4 MiB's end");
     ++m.tries;
     u32 own = 0; // what its own mapping over the switcher would show at 0xffc00000
