@@ -4,7 +4,8 @@
  *
  * For SECONDS, forks children one after the other; each child drops to uid/gid 65534 with
  * small limits (no root: a random kill(-1) or reboot must not end the LPAR's own checks) and
- * runs one attack for at most a second (its alarm):
+ * runs one attack for at most a second (its alarm); every fifth child keeps root instead, for
+ * attacks that need it but cannot end the LPAR's own checks (`root`):
  *   code      random instruction streams in mmap'd executable pages (the ISA's own tricks
  *             mixed in: ia32 far calls, int N, sysenter, segment loads; ppc64 mfspr/mtspr of
  *             random SPRs, sc 1, mtmsrd)
@@ -17,11 +18,20 @@
  *   sigreturn signal handlers that change their frame at random before returning (ia32:
  *             cs, ss, ds, es, fs, gs, eflags, eip, esp; ppc64: MSR bits, nip), and raw
  *             sigreturn/rt_sigreturn over a stack of random bytes
+ *   root      (as root) /dev/mem mapped and read at addresses past the LPAR's memory and at
+ *             random ones above its RAM; ia32: iopl(3)/ioperm, then port I/O that would reset
+ *             or reprogram the machine (0xfe to port 0x64, 6 to 0xcf9, 1 to 0x92, the PIC, PIT
+ *             and CMOS ports, random ports) and cli/hlt; ppc64: the rtas system call with the
+ *             firmware's own tokens (those that stop or reboot the LPAR or write to the console
+ *             left out) and random
+ *             ones, with random arguments. Every port access must fault (SIGSEGV), and the
+ *             machine must not reset; the summary counts accesses that went through.
  * Fatal signals in a child are caught on an alternate stack and counted in a page shared with
  * the parent (the child then jumps back and tries again, or just dies). At the end one line:
  *   hostile: N children run (code A, syscall B, segments C, sigreturn D); signals seen:
  *   SEGV s ILL i BUS b TRAP t FPE f other o; children ended by signal K, at their alarm A,
- *   killed after 3 s T
+ *   killed after 3 s T; root: M /dev/mem maps (G read through), P port accesses (Q went
+ *   through), R rtas calls
  * One source for both targets (the ISA parts under __i386__ and __powerpc64__), linked
  * statically by scripts/guest-tools hostile TARGET; never committed as a binary. */
 #define _GNU_SOURCE
@@ -54,12 +64,13 @@
 #define CODE_PAGES 4
 
 enum { SIG_SEGV, SIG_ILL, SIG_BUS, SIG_TRAP, SIG_FPE, SIG_OTHER, SIG_KINDS };
-enum { MODE_CODE, MODE_SYSCALL, MODE_SEGMENTS, MODE_SIGRETURN, MODES };
-static const char* const mode_names[MODES] = {"code", "syscall", "segments", "sigreturn"};
+enum { MODE_CODE, MODE_SYSCALL, MODE_SEGMENTS, MODE_SIGRETURN, MODE_ROOT, MODES };
+static const char* const mode_names[MODES] = {"code", "syscall", "segments", "sigreturn", "root"};
 
 /* Shared with the parent (MAP_SHARED before fork); children only add. */
 struct shared {
     volatile unsigned long signals[SIG_KINDS];
+    volatile unsigned long devmem_maps, devmem_reads, ports, ports_through, rtas_calls;
 };
 static struct shared* shared;
 
@@ -517,6 +528,170 @@ static void limit(int what, rlim_t n) {
     setrlimit(what, &r);
 }
 
+/* ------------------------------------------------------------------ root */
+static void count(volatile unsigned long* c) {
+    __atomic_add_fetch(c, 1, __ATOMIC_RELAXED);
+}
+
+/* The end of the LPAR's RAM as /proc/iomem's last "System RAM" line says (0 if unknown). */
+static unsigned long long ram_end(void) {
+    FILE* f = fopen("/proc/iomem", "r");
+    if (!f) return 0;
+    char line[256];
+    unsigned long long end = 0, a, b;
+    while (fgets(line, sizeof line, f))
+        if (strstr(line, "System RAM") && sscanf(line, " %llx-%llx", &a, &b) == 2 && b + 1 > end)
+            end = b + 1;
+    fclose(f);
+    return end;
+}
+
+/* /dev/mem past the LPAR's memory: a mapping the kernel grants (it is not RAM) must not reach
+ * anything; a read that returns counts as "read through" (expected 0: the hypervisor refuses
+ * the translation and the access faults). */
+static void devmem_attacks(void) {
+    int fd = open("/dev/mem", O_RDONLY | O_SYNC);
+    if (fd < 0) return;
+    const unsigned long long end = ram_end();
+    for (int i = 0; i < 16; ++i) {
+        unsigned long long off;
+        switch (rnd_below(3)) {
+        case 0:
+            off = end;
+            break;
+        case 1:
+            off = end + (rnd_below(1UL << 20) << 12);
+            break;
+        default:
+            off = (unsigned long long)(rnd() & ((1ULL << 44) - 1)) & ~0xfffULL;
+            break;
+        }
+        if (off < end) continue; /* never its own RAM */
+        void* p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, (off_t)off);
+        if (p == MAP_FAILED) continue;
+        count(&shared->devmem_maps);
+        can_retry = 0;
+        if (sigsetjmp(retry, 1) == 0) {
+            can_retry = 1;
+            volatile unsigned long v = *(volatile unsigned long*)p;
+            (void)v;
+            can_retry = 0;
+            count(&shared->devmem_reads);
+        }
+        can_retry = 0;
+        munmap(p, PAGE);
+    }
+    close(fd);
+}
+
+#ifdef __i386__
+/* Port I/O from ring 3 that would reset or reprogram the machine if it reached the hardware. */
+static void isa_root_attacks(void) {
+    static const struct {
+        volatile unsigned short port;
+        volatile unsigned char value;
+    } dangerous[] = {{0x64, 0xfe}, {0xcf9, 0x06}, {0x92, 0x01}, {0x20, 0x11}, {0x21, 0xff},
+                     {0xa0, 0x11}, {0x43, 0x30},  {0x40, 0x00}, {0x70, 0x8f}, {0x71, 0x00}};
+    syscall(SYS_iopl, 3);
+    syscall(SYS_ioperm, 0UL, 0x10000UL, 1UL);
+    for (int i = 0; i < 64; ++i) {
+        volatile unsigned short port;
+        volatile unsigned char value;
+        if (rnd_below(2)) {
+            const unsigned k = (unsigned)rnd_below(sizeof dangerous / sizeof dangerous[0]);
+            port = dangerous[k].port, value = dangerous[k].value;
+        } else {
+            port = (unsigned short)rnd_below(0x10000), value = (unsigned char)rnd();
+        }
+        count(&shared->ports);
+        can_retry = 0;
+        if (sigsetjmp(retry, 1) != 0) continue;
+        can_retry = 1;
+        const unsigned short p = port;
+        const unsigned char v = value;
+        switch (rnd_below(4)) {
+        case 0:
+            __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(p));
+            break;
+        case 1: {
+            unsigned char in;
+            __asm__ volatile("inb %1, %0" : "=a"(in) : "Nd"(p));
+            break;
+        }
+        case 2:
+            __asm__ volatile("cli; hlt; sti");
+            break;
+        default:
+            __asm__ volatile("outl %0, %1" ::"a"((unsigned)rnd()), "Nd"(p));
+            break;
+        }
+        can_retry = 0;
+        count(&shared->ports_through);
+    }
+}
+#else
+/* The rtas system call (root only): the firmware's tokens from the device tree, except those
+ * that end, stop, reboot or suspend the LPAR, and random tokens, with random arguments. */
+struct rtas_block {
+    uint32_t token, nargs, nret, args[16];
+};
+
+static int rtas_tokens(uint32_t* tokens, int max) {
+    static const char* const avoid[] = {"ibm,os-term",          "power-off",
+                                        "system-reboot",        "stop-self",
+                                        "ibm,suspend-me",       "ibm,power-off-ups",
+                                        "ibm,extended-os-term", "start-cpu",
+                                        "ibm,nmi-interlock",    "display-character",
+                                        "ibm,display-message",  "ibm,update-flash-64-and-reboot",
+                                        "ibm,activate-firmware"};
+    FILE* ls = popen("ls /proc/device-tree/rtas 2>/dev/null", "r");
+    if (!ls) return 0;
+    char name[128];
+    int n = 0;
+    while (n < max && fgets(name, sizeof name, ls)) {
+        name[strcspn(name, "\n")] = '\0';
+        int skip = 0;
+        for (unsigned k = 0; k < sizeof avoid / sizeof avoid[0]; ++k)
+            if (strcmp(name, avoid[k]) == 0) skip = 1;
+        char path[256];
+        snprintf(path, sizeof path, "/proc/device-tree/rtas/%s", name);
+        FILE* f = fopen(path, "rb");
+        if (!f) continue;
+        unsigned char b[8];
+        size_t got = fread(b, 1, sizeof b, f);
+        fclose(f);
+        if (skip || got != 4) continue; /* a token is one 32-bit cell */
+        tokens[n++] = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+    }
+    pclose(ls);
+    return n;
+}
+
+static void isa_root_attacks(void) {
+    uint32_t tokens[64];
+    const int n = rtas_tokens(tokens, 64);
+    for (int i = 0; i < 32; ++i) {
+        struct rtas_block b;
+        memset(&b, 0, sizeof b);
+        b.token =
+            n > 0 && rnd_below(4) != 0 ? tokens[rnd_below((unsigned long)n)] : (uint32_t)rnd();
+        b.nargs = (uint32_t)rnd_below(17);
+        b.nret = (uint32_t)rnd_below(17 - b.nargs);
+        for (int k = 0; k < 16; ++k) b.args[k] = (uint32_t)rnd_arg();
+        /* The kernel's rtas_args are big-endian. */
+        b.token = __builtin_bswap32(b.token), b.nargs = __builtin_bswap32(b.nargs),
+        b.nret = __builtin_bswap32(b.nret);
+        syscall(SYS_rtas, &b);
+        count(&shared->rtas_calls);
+    }
+}
+#endif
+
+static void run_root(void) {
+    devmem_attacks();
+    isa_root_attacks();
+}
+
 static void child(int mode) {
     setsid();
     int fd = open("/dev/null", O_RDWR);
@@ -533,7 +708,9 @@ static void child(int mode) {
     limit(RLIMIT_CORE, 0);
     limit(RLIMIT_MEMLOCK, 0);
     limit(RLIMIT_NOFILE, 32);
-    if (setgroups(0, NULL) != 0 || setgid(NOBODY) != 0 || setuid(NOBODY) != 0) _exit(3);
+    if (mode != MODE_ROOT &&
+        (setgroups(0, NULL) != 0 || setgid(NOBODY) != 0 || setuid(NOBODY) != 0))
+        _exit(3);
     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     alarm(CHILD_SECONDS);
@@ -551,6 +728,9 @@ static void child(int mode) {
         break;
     case MODE_SEGMENTS:
         run_segments();
+        break;
+    case MODE_ROOT:
+        run_root();
         break;
     default:
         run_sigreturn();
@@ -633,9 +813,11 @@ int main(int argc, char** argv) {
     for (int m = 0; m < MODES; ++m) printf("%s%s %lu", m ? ", " : "", mode_names[m], by_mode[m]);
     printf(
         "); signals seen: SEGV %lu ILL %lu BUS %lu TRAP %lu FPE %lu other %lu; children ended by "
-        "signal %lu, at their alarm %lu, killed after %d s %lu\n",
+        "signal %lu, at their alarm %lu, killed after %d s %lu; root: %lu /dev/mem maps (%lu "
+        "read through), %lu port accesses (%lu went through), %lu rtas calls\n",
         shared->signals[SIG_SEGV], shared->signals[SIG_ILL], shared->signals[SIG_BUS],
         shared->signals[SIG_TRAP], shared->signals[SIG_FPE], shared->signals[SIG_OTHER], killed,
-        alarms, CHILD_SECONDS + 2, timeouts);
+        alarms, CHILD_SECONDS + 2, timeouts, shared->devmem_maps, shared->devmem_reads,
+        shared->ports, shared->ports_through, shared->rtas_calls);
     return 0;
 }
