@@ -141,6 +141,19 @@ struct ConsoleText {
             if (tessera::rt::mem_compare(text + i, what, n) == 0) return true;
         return false;
     }
+    // Notes up to `max` lines that contain `what` (a failed check's own report).
+    void note_lines(const char* what, unsigned max) const {
+        const u64 n = len_of(what);
+        for (u64 i = 0; i + n <= len && max > 0; ++i) {
+            if (tessera::rt::mem_compare(text + i, what, n) != 0) continue;
+            u64 start = i, end = i;
+            while (start > 0 && text[start - 1] != '\n') --start;
+            while (end < len && text[end] != '\n' && text[end] != '\r' && end - start < 160) ++end;
+            note("rlinux: %.*s", static_cast<int>(end - start), text + start);
+            i = end;
+            --max;
+        }
+    }
     static u64 len_of(const char* s) { return tessera::rt::str_length(s); }
 };
 ConsoleText console_text; // static: 128 KiB
@@ -225,6 +238,7 @@ void linux_cycle(Lcg& rng, Totals& t) {
                 console_text.len);
             if (mode == LinuxMode::PowerOff) {
                 bad(t, linux_checks_passed(), "rlinux's checks passed", c, console_text.len);
+                if (!linux_checks_passed()) console_text.note_lines("FAIL", 4);
                 if (s == TLPAR_STATE_STOPPED && linux_checks_passed()) ++t.linux_powered_off;
             } else if (up && s == TLPAR_STATE_STOPPED) {
                 ++t.linux_graceful;
