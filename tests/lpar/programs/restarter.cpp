@@ -177,10 +177,12 @@ void linux_cycle(Lcg& rng, Totals& t) {
     if (r.status != H_SUCCESS) return;
     const u64 id = r.ret[0];
     const bool ia32 = tessera::rt::str_compare(isa::kName, "ia32") == 0;
+    // tessera.loaded=1: next to the hostile LPARs only the timers check's lower bounds hold.
     const char* cmdline = mode == LinuxMode::Panic
                               ? (ia32 ? "console=hvc0 tsc=reliable rdinit=/nope init=/nope"
                                       : "console=hvc0 rdinit=/nope init=/nope")
-                              : (ia32 ? "console=hvc0 tsc=reliable" : "console=hvc0");
+                              : (ia32 ? "console=hvc0 tsc=reliable tessera.loaded=1"
+                                      : "console=hvc0 tessera.loaded=1");
     r = hcall(TLPAR_SET_CMDLINE, id, la(cmdline), len(cmdline));
     bad(t, r.status == H_SUCCESS, "set rlinux's command line", c, static_cast<u64>(r.status));
     r = hcall(TLPAR_LOAD, id, TLPAR_LOAD_LINUX, la(kLinuxKernel), len(kLinuxKernel),
