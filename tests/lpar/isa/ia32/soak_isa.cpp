@@ -260,6 +260,15 @@ void expect_fault(MmuAttacks& m, bool went_through, const char* what) {
         ++m.refused;
 }
 
+// A write that must go through.
+void expect_write(MmuAttacks& m, u32 va, u32 value, const char* what) {
+    ++m.tries;
+    if (try_write(va, value))
+        ++m.taken;
+    else
+        m.violation(what, g_fault.error);
+}
+
 // A read that must give `want`.
 void expect_read(MmuAttacks& m, u32 va, u32 want, const char* what) {
     ++m.tries;
@@ -301,25 +310,16 @@ void paging_attacks(Lcg& rng, const Boot& b, MmuAttacks& m) {
         ++m.taken;
     else
         m.violation("the page directory used as a page table (self-reference)", got);
-    ++m.tries;
-    if (try_write(pte_via_self, la(g_pages[1]) | kP | kW))
-        ++m.taken;
-    else
-        m.violation("a PTE written through the self-reference", g_fault.error);
+    expect_write(m, pte_via_self, la(g_pages[1]) | kP | kW,
+                 "a PTE written through the self-reference");
     invlpg(kVaTest);
     expect_read(m, kVaTest, g_pages[1][0], "a PTE written through the self-reference, invlpg");
-    ++m.tries;
-    if (try_write(kVaTest + 0x2000, la(g_pages[0]) | kP | kW)) // g_pt[0], through g_pt[2]
-        ++m.taken;
-    else
-        m.violation("a PTE written through the table that maps itself", g_fault.error);
+    expect_write(m, kVaTest + 0x2000, la(g_pages[0]) | kP | kW, // g_pt[0], through g_pt[2]
+                 "a PTE written through the table that maps itself");
     invlpg(kVaTest);
     expect_read(m, kVaTest, g_pages[0][0], "a PTE written through the table mapping itself");
-    ++m.tries;
-    if (try_write(kVaTest + 0x1000 + (kSlotTest + 2) * 4, la(g_pt) | kP | kW | kU))
-        ++m.taken;
-    else
-        m.violation("a PDE written through a writable alias of the PD", g_fault.error);
+    expect_write(m, kVaTest + 0x1000 + (kSlotTest + 2) * 4, la(g_pt) | kP | kW | kU,
+                 "a PDE written through a writable alias of the PD");
     write_cr(3, la(g_pd));
     expect_read(m, kVaTest + (8 << 20), g_pages[0][0], "a PDE written through an alias, cr3");
 
@@ -341,10 +341,8 @@ void paging_attacks(Lcg& rng, const Boot& b, MmuAttacks& m) {
     while (pages < 16 && try_read(kSwitcher + pages * 4096, ignored)) ++pages;
     if (pages == 0 || offset / 4096 != pages - 1)
         expect_fault(m, try_write(kSwitcher + offset, 0), "a write into the switcher's 4 MiB");
-    else if (++m.tries, try_write(kSwitcher + offset, 0))
-        ++m.taken; // the stack page (writing 0 below the frame: the frame is at its top)
-    else
-        m.violation("a write into the switcher's stack page faulted", g_fault.error);
+    else // the stack page (writing 0 below the frame: the frame is at its top)
+        expect_write(m, kSwitcher + offset, 0, "a write into the switcher's stack page");
     if (pages > 0) { // a value left there must not outlive the slice (H_CONFER ends it)
         const u32 left = kSwitcher + (pages - 1) * 4096 + 4 * static_cast<u32>(rng.below(16));
         ++m.tries;
