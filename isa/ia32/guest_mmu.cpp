@@ -114,6 +114,13 @@ Translation guest_translate(Lpar& lpar, const GuestControl& ctl, u32 va, u32 acc
     }
 }
 
+u32 vcpu_logical(const Vcpu& v, u32 logical) {
+    const VcpuState& s = v.arch;
+    if (!s.virq_alias_on || !(s.ctl.cr0 & kCr0Pg) || (logical & ~0xfffu) != s.virq_alias)
+        return logical;
+    return (s.virq_area & ~0xfffu) | (logical & 0xfffu);
+}
+
 namespace {
 
 template <class Copy>
@@ -123,7 +130,7 @@ bool guest_copy(Vcpu& v, u32 va, usize len, u32 access, GuestFault* fault, Copy&
         const u32 at = va + static_cast<u32>(done);
         const usize piece = len - done < 4096 - (at & 0xfff) ? len - done : 4096 - (at & 0xfff);
         const Translation t = guest_translate(*v.lpar, v.arch.ctl, at, access);
-        if (!t.ok || !copy(LogicalAddr(t.logical), done, piece)) {
+        if (!t.ok || !copy(LogicalAddr(vcpu_logical(v, t.logical)), done, piece)) {
             if (fault) *fault = GuestFault{at, t.ok ? (access | kPfP | kPfRsvd) : t.error};
             return false;
         }

@@ -32,6 +32,11 @@ struct Translation {
 Translation guest_translate(Lpar& lpar, const GuestControl& ctl, u32 va, u32 access,
                             bool probe = false);
 
+// The logical address the vcpu reaches at `logical`, a frame its (paging-on) tables name: the
+// same, except on the page of its H_IA32_SET_VIRQ alias, which it sees as its flags' own page.
+// Applied by shadow fills and guest_read/guest_write, so the vcpu and the hypervisor agree.
+u32 vcpu_logical(const Vcpu& v, u32 logical);
+
 struct GuestFault {
     u32 va = 0;
     u32 error = 0;

@@ -136,7 +136,8 @@ void prefill(Vcpu& v, ShadowSpace& s, u32 va, bool large) {
     for (unsigned i = 0; i < kPrefill; ++i) {
         const u32 leaf = leaves[i];
         if (table[first + i] != 0 || (leaf & (kPteP | kPteA)) != (kPteP | kPteA)) continue;
-        const Optional<RealAddr> real = lpar.memory.translate(LogicalAddr(leaf & kPteFrame), 4096);
+        const Optional<RealAddr> real =
+            lpar.memory.translate(LogicalAddr(vcpu_logical(v, leaf & kPteFrame)), 4096);
         if (!real) continue;
         const bool writable = (pde & kPteW) && (leaf & kPteW) && (leaf & kPteD);
         const bool user = (pde & kPteU) && (leaf & kPteU);
@@ -165,7 +166,8 @@ ShadowFill shadow_fill(Vcpu& v, u32 va, u32 error, u32& guest_error) {
         guest_error = t.error;
         return ShadowFill::Reflect;
     }
-    Optional<RealAddr> frame = v.lpar->memory.translate(LogicalAddr(t.logical & kPteFrame), 4096);
+    Optional<RealAddr> frame =
+        v.lpar->memory.translate(LogicalAddr(vcpu_logical(v, t.logical & kPteFrame)), 4096);
     ShadowSpace& s = shadow_space(v);
     if (!frame || shadow_root(v) == 0) { // cannot happen: guest_translate checked the frame
         guest_error = error | kPfP | kPfRsvd;

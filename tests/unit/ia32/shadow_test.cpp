@@ -2,6 +2,7 @@
 // own tables on page faults, dropped by invlpg / cr3 loads / mode changes, and their pool.
 #include "isa/ia32/shadow.hpp"
 
+#include "isa/ia32/guest_mmu.hpp"
 #include "tests/unit/ia32/machine.hpp"
 
 #include <doctest/doctest.h>
@@ -552,4 +553,43 @@ TEST_CASE("shadow_fill prefills the group's accessed guest entries, writable onl
     CHECK((g.pte(base + 0x1000) & kPteD) != 0);
     shadow_release(v);
     CHECK(shadow_pages_in_use() == start);
+}
+
+TEST_CASE("H_IA32_SET_VIRQ's alias: one vcpu sees its flags' page where the tables map another") {
+    Machine m;
+    Vcpu& v0 = m.vcpu();
+    Vcpu& v1 = m.vcpu(1);
+    GuestPaging g(m);
+    g.enable(v0);
+    g.enable(v1);
+    constexpr u32 kVa = 0x00c05000, kShared = 0x00205000, kOwn = 0x00207000;
+    g.map(kVa, kShared, kRw | kPteD);
+    g.map(kVa + 0x1000, kShared + 0x1000, kRw | kPteD | kPteA); // accessed: prefilled
+    // vcpu 1's flags live at kOwn + 0x10; it sees that page wherever kShared is mapped.
+    v1.arch.virq_on = true;
+    v1.arch.virq_area = kOwn + 0x10;
+    v1.arch.virq_alias_on = true;
+    v1.arch.virq_alias = kShared;
+    CHECK(vcpu_logical(v1, kShared + 0x10) == kOwn + 0x10);
+    CHECK(vcpu_logical(v1, kShared + 0x1000) == kShared + 0x1000); // only that page
+    CHECK(vcpu_logical(v0, kShared + 0x10) == kShared + 0x10);     // vcpu 0 has no alias
+
+    CHECK(fill(v0, kVa, 0) == ShadowFill::Filled);
+    CHECK(fill(v1, kVa, 0) == ShadowFill::Filled);
+    CHECK((entry_of(v0, kVa) & kPteFrame) == Machine::real_of(kShared));
+    CHECK((entry_of(v1, kVa) & kPteFrame) == Machine::real_of(kOwn));
+    // The prefilled neighbour is the guest's own page for both.
+    CHECK((entry_of(v1, kVa + 0x1000) & kPteFrame) == Machine::real_of(kShared + 0x1000));
+
+    // The hypervisor's own walks agree with the vcpu.
+    const u32 mine = 0x1234, theirs = 0x5678;
+    __builtin_memcpy(m.host(kOwn + 0x10), &mine, 4);
+    __builtin_memcpy(m.host(kShared + 0x10), &theirs, 4);
+    u32 seen = 0;
+    CHECK(guest_read(v1, kVa + 0x10, &seen, 4));
+    CHECK(seen == mine);
+    CHECK(guest_read(v0, kVa + 0x10, &seen, 4));
+    CHECK(seen == theirs);
+    shadow_release(v0);
+    shadow_release(v1);
 }

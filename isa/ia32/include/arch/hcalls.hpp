@@ -17,6 +17,9 @@ inline constexpr u64 H_IA32_SET_TIMER = 0xF008;
 // the guest's handler reads it without trapping on `mov %cr2`. Other flags: H_PARAMETER.
 inline constexpr u64 H_IA32_SET_VIRQ = 0xF00C;
 inline constexpr u64 kVirqFlagCr2 = 1;
+// H_IA32_SET_VIRQ flag 2: arg 4 = a page-aligned logical page that this vcpu sees as the page
+// of its area (same offsets): an SMP guest's kernel addresses one symbol, each vcpu its own copy.
+inline constexpr u64 kVirqFlagAlias = 2;
 // H_IA32_SET_EXIT_WINDOW(start, end): the calling vcpu's return window, guest-virtual eips of
 // ring-1 code [start, end) (0, 0: none; at most 4 KiB) in which every instruction only returns
 // through the iret frame at esp. An interrupt due while the vcpu is there is delivered after the

@@ -103,6 +103,11 @@ struct VcpuState {
     bool virq_on = false;
     u32 virq_area = 0;
     bool virq_cr2 = false; // the area has a third word: a delivered page fault's address
+    // H_IA32_SET_VIRQ flag 2 (an SMP guest's per-vcpu flags at one kernel address): the logical
+    // page its tables map the flags through; this vcpu sees the page of `virq_area` there
+    // instead (shadow fills and the hypervisor's own walks, guest_mmu.cpp `vcpu_logical`).
+    bool virq_alias_on = false;
+    u32 virq_alias = 0;
     bool vif = false;
     // x86's interrupt shadow: after an sti that set the IF, nothing is delivered before the next
     // instruction has run (so `sti; hlt` cannot lose a wake-up). Emulated by single-stepping it.
