@@ -354,13 +354,21 @@ void check_emulation() {
     check(on && !isa::irq_enabled(), "sti/cli set and clear the virtual IF in the shared page");
     // Bad registrations change nothing (vectors 0: unchanged).
     const u64 mem = boot().memory_size;
-    HcallResult bad_flags = hcall(isa::H_IA32_SET_VIRQ,
-                                  reinterpret_cast<u32>(&isa::g_virq[isa::stack_slot()]), 0, 0, 2);
+    const u32 area = reinterpret_cast<u32>(&isa::g_virq[isa::stack_slot()]);
+    HcallResult bad_flags = hcall(isa::H_IA32_SET_VIRQ, area, 0, 0, 4);
     HcallResult no_room = hcall(isa::H_IA32_SET_VIRQ, mem - 8, 0, 0, isa::kVirqFlagCr2);
-    check(bad_flags.status == H_PARAMETER && no_room.status == H_PARAMETER,
-          Detail("unknown flag %lld, 8 bytes left with the cr2 slot %lld",
-                 static_cast<long long>(bad_flags.status), static_cast<long long>(no_room.status)),
-          "H_IA32_SET_VIRQ: an unknown flag or no room for the cr2 slot -> H_PARAMETER");
+    // Flag 2 (alias): the alias page must be page-aligned and inside the LPAR.
+    HcallResult odd_alias = hcall(isa::H_IA32_SET_VIRQ, area, 0, 0, 2, 0x1800);
+    HcallResult far_alias = hcall(isa::H_IA32_SET_VIRQ, area, 0, 0, 2, mem);
+    check(bad_flags.status == H_PARAMETER && no_room.status == H_PARAMETER &&
+              odd_alias.status == H_PARAMETER && far_alias.status == H_PARAMETER,
+          Detail("unknown flag %lld, 8 bytes left with the cr2 slot %lld, unaligned alias %lld, "
+                 "alias beyond memory %lld",
+                 static_cast<long long>(bad_flags.status), static_cast<long long>(no_room.status),
+                 static_cast<long long>(odd_alias.status),
+                 static_cast<long long>(far_alias.status)),
+          "H_IA32_SET_VIRQ: an unknown flag, no room for the cr2 slot or a bad alias page -> "
+          "H_PARAMETER");
 
     check(!try_write_cr4(read_cr4() | 0x20), "setting CR4.PAE -> #GP (not this paging mode)");
     asm volatile("clts\n\twbinvd" ::: "memory");
