@@ -14,7 +14,8 @@ inline constexpr u64 H_IA32_SET_TIMER = 0xF008;
 // in the hypervisor), and the IDT vectors its timer and external interrupts arrive at (0 =
 // unchanged; 0x20..0xff, distinct). flags kVirqFlagCr2: the area has a third word, u32 cr2,
 // where every page fault delivered to the vcpu leaves its address (as the CPU's CR2), so that
-// the guest's handler reads it without trapping on `mov %cr2`. Other flags: H_PARAMETER.
+// the guest's handler reads it without trapping on `mov %cr2`. kVirqFlagAlias (below): arg 4.
+// Other flags: H_PARAMETER.
 inline constexpr u64 H_IA32_SET_VIRQ = 0xF00C;
 inline constexpr u64 kVirqFlagCr2 = 1;
 // H_IA32_SET_VIRQ flag 2: arg 4 = a page-aligned logical page that this vcpu sees as the page
