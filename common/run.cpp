@@ -214,7 +214,8 @@ void run_slice(Vcpu& v, u32 self) {
 
 // The scheduler loop of one physical CPU, until every LPAR has ended. Entered and left with
 // the core lock held. The boot CPU (0) also serves the console and the firmware; an idle CPU
-// waits in plat::idle_cpu until it is kicked (the boot CPU at most about a millisecond).
+// waits in plat::idle_cpu until it is kicked or a sleeping vcpu's timer is due (the boot CPU
+// at most about a millisecond).
 void cpu_loop(u32 self) {
     LparTable& lpars = *run.lpars;
     while (any_live(lpars)) {
@@ -234,11 +235,14 @@ void cpu_loop(u32 self) {
             // Nothing here may run on this CPU, but what this CPU just woke (a timer, an IPI)
             // may be waiting for another one that sleeps: kick it before sleeping too.
             tickle(self);
-            // Idle without the lock (the boot CPU's idle_cpu comes back within about a
-            // millisecond to serve the console and the firmware).
+            // Idle without the lock until kicked, or until the next timer of a sleeping vcpu
+            // that may run here: the CPUs that run guests look at the clock only at their
+            // exits (the boot CPU's idle_cpu also comes back within about a millisecond to
+            // serve the console and the firmware).
+            const u64 timer = sched.next_timer(self, arch::timer_deadline);
             sched.set_idle(self, true);
             core_lock().unlock();
-            plat::idle_cpu();
+            plat::idle_cpu(timer);
             core_lock().lock();
             sched.set_idle(self, false);
             continue;
@@ -286,13 +290,13 @@ bool core_slice_contended() {
     core_lock().lock();
     while (!run.go) {
         core_lock().unlock();
-        plat::idle_cpu();
+        plat::idle_cpu(0);
         core_lock().lock();
     }
     cpu_loop(cpu);
     --run.in_loop;
     core_lock().unlock();
-    for (;;) plat::idle_cpu(); // the boot CPU powers the machine off
+    for (;;) plat::idle_cpu(0); // the boot CPU powers the machine off
 }
 
 RunSummary run_lpars(LparTable& lpars, const Config& config, ChunkPool& pool) {

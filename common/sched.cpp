@@ -161,4 +161,16 @@ usize Scheduler::waiting_for(u32 pcpu) const {
     return n;
 }
 
+u64 Scheduler::next_timer(u32 pcpu, u64 (*deadline)(const Vcpu&)) const {
+    u64 next = 0;
+    for (usize i = 0; i < count_; ++i) {
+        const Vcpu* v = vcpus_[i];
+        if (v->state != VcpuState::Ceded || !v->lpar->is_live() || !v->lpar->may_run_on(pcpu))
+            continue;
+        const u64 at = deadline(*v);
+        if (at != 0 && (next == 0 || at < next)) next = at;
+    }
+    return next;
+}
+
 } // namespace tessera

@@ -71,6 +71,11 @@ class Scheduler {
     // Runnable vcpus of live LPARs that wait for a CPU; waiting_for: those that may run on pcpu.
     usize waiting() const;
     usize waiting_for(u32 pcpu) const;
+    // The earliest timer of a Ceded vcpu of a live LPAR that may run on `pcpu`, as `deadline`
+    // (arch::timer_deadline) gives it in timebase ticks; 0 when there is none. An idle CPU sleeps
+    // no longer than that: no other CPU may look at the clock meanwhile (another CPU runs a guest
+    // for a whole slice, and idle CPUs other than the boot CPU wait only for kicks).
+    u64 next_timer(u32 pcpu, u64 (*deadline)(const Vcpu&)) const;
 
   private:
     void reap(); // drops vcpus of ended LPARs that no CPU holds

@@ -108,11 +108,12 @@ u32 cpu_count();
 // vcpu_run, which re-checks its vcpu (pending interrupts, a stopped LPAR); an idle one returns
 // from idle_cpu(). Any context; never blocks. Sending to the own CPU is allowed.
 void kick_cpu(u32 cpu);
-// Waits, without spinning where the machine allows it (powernv: nap), until a kick_cpu() for
-// this CPU; a kick sent before the call makes it return at once. May return spuriously. On the
-// boot CPU it returns after about a millisecond at most (the boot CPU polls the console and the
-// firmware), and it is not called there when the machine has one CPU.
-void idle_cpu();
+// Waits, without spinning where the machine allows it (powernv: nap, pc: hlt), until a
+// kick_cpu() for this CPU or until the timebase reaches `until` (0: no limit; a time already
+// past returns at once); a kick sent before the call makes it return at once. May return
+// spuriously. On the boot CPU it returns after about a millisecond at most (the boot CPU polls
+// the console and the firmware), and it is not called there when the machine has one CPU.
+void idle_cpu(u64 until);
 // Takes a kick that interrupted a guest (vcpu_run, after an external interrupt exit).
 void ack_kick();
 } // namespace plat
@@ -146,6 +147,9 @@ VcpuExit vcpu_run(Vcpu& vcpu, u64 slice);
 // True when the vcpu's own timer (ppc64 decrementer) has expired: wakes a ceded vcpu. The
 // virtual interrupt controller's pending state is the core's and is checked by the core.
 bool timer_pending(const Vcpu& vcpu);
+// The timebase value at which that timer expires (or expired); 0 when the vcpu has none set.
+// For a vcpu that does not run (Ceded): an idle CPU wakes then to wake it (common/run.cpp).
+u64 timer_deadline(const Vcpu& vcpu);
 // Loads a Linux kernel into the LPAR's memory the way this ISA boots it (ppc64: ELF + device
 // tree + RTAS blob, entered kexec-style; ia32: ELF + boot_params at the PV entry) and says how
 // the boot vcpu enters it. Runs after lpar_init. False with a reason in `why` on bad images.

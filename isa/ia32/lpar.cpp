@@ -427,6 +427,10 @@ bool timer_pending(const Vcpu& vcpu) {
     return vcpu.arch.timer_deadline != 0 && timebase() >= vcpu.arch.timer_deadline;
 }
 
+u64 timer_deadline(const Vcpu& vcpu) {
+    return vcpu.arch.timer_deadline;
+}
+
 hcall::Ret h_ia32_set_timer(hcall::Env& env, hcall::Frame& frame) {
     env.vcpu.arch.timer_deadline = frame.args[0];
     return hcall::H_SUCCESS;

@@ -131,10 +131,15 @@ void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
     s.dec_expiry = timebase() + 0x7fffffff;
 }
 
-bool timer_pending(const Vcpu& vcpu) {
-    // The vcpu whose DEC is in the CPU (running, or the last one that ran) is read live.
+u64 timer_deadline(const Vcpu& vcpu) {
+    // The vcpu whose DEC is in the CPU (running, or the last one that ran) is read live. DEC
+    // always counts: there is always a deadline.
     const u64 expiry = this_pcpu().last_vcpu == &vcpu ? dec_expiry_now() : vcpu.arch.dec_expiry;
-    return static_cast<i64>(timebase() - expiry) >= 0;
+    return expiry != 0 ? expiry : 1;
+}
+
+bool timer_pending(const Vcpu& vcpu) {
+    return static_cast<i64>(timebase() - timer_deadline(vcpu)) >= 0;
 }
 
 } // namespace tessera::arch

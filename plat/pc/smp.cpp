@@ -115,15 +115,18 @@ void kick_cpu(u32 cpu) {
 // `sti; hlt` cannot lose a kick: a kick that arrives after the flag was read is held by the
 // local APIC while interrupts are off, and sti's one-instruction shadow makes it interrupt the
 // hlt itself. The interrupt is acknowledged by the switcher's ring-0 path (switcher.S).
-void idle_cpu() {
+void idle_cpu(u64 until) {
     const u32 self = arch::cpu_index();
+    // The boot CPU polls the console and the firmware: its timer ends the wait within 1 ms.
+    u64 wait = self == 0 ? pc::tsc_hz() / 1000 : 0;
+    if (until != 0) {
+        const u64 now = arch::timebase(); // the TSC: the local APIC timer counts in its ticks
+        if (until <= now) return;
+        if (wait == 0 || until - now < wait) wait = until - now;
+    }
     if (__atomic_load_n(&pc::kicked[self], __ATOMIC_ACQUIRE) == 0) {
-        // Every idle CPU looks again within 1 ms: the boot CPU for the console and the firmware,
-        // the others for ceded vcpus whose wake-up no kick brought. TODO(bring-up): with a
-        // 2-vcpu Linux on 2 CPUs, CPU 1 idling without this timer misses a wake-up (the guest
-        // stalls for seconds, RCU stall warnings; test LPARs do not show it): find the lost kick
-        // (claim_idle marks a CPU busy before its kick lands), then make this the boot CPU's only.
-        pc::preempt_after(pc::tsc_hz() / 1000);
+        // A one-shot left armed by an earlier slice may end the wait early: a spurious return.
+        if (wait != 0) pc::preempt_after(wait);
         asm volatile("sti; hlt; cli" ::: "memory");
     }
     __atomic_store_n(&pc::kicked[self], 0, __ATOMIC_RELAXED);

@@ -138,11 +138,16 @@ void ack_kick() {
     powernv::stwcix(icp + powernv::kXirr, xirr); // EOI: CPPR back to what it was
 }
 
-void idle_cpu() {
+void idle_cpu(u64 until) {
     const u32 self = arch::cpu_index();
     // The boot CPU keeps polling the console and OPAL: it naps a millisecond at most.
-    if (__atomic_load_n(&powernv::kicked[self], __ATOMIC_ACQUIRE) == 0)
-        arch::nap(self == 0 ? timebase_hz() / 1000 : 0);
+    u64 wait = self == 0 ? timebase_hz() / 1000 : 0;
+    if (until != 0) {
+        const u64 now = arch::timebase();
+        if (until <= now) return;
+        if (wait == 0 || until - now < wait) wait = until - now;
+    }
+    if (__atomic_load_n(&powernv::kicked[self], __ATOMIC_ACQUIRE) == 0) arch::nap(wait);
     __atomic_store_n(&powernv::kicked[self], 0, __ATOMIC_RELAXED);
     ack_kick();
 }

@@ -105,6 +105,10 @@ bool timer_pending(const Vcpu& vcpu) {
     return vcpu.arch.timer;
 }
 
+u64 timer_deadline(const Vcpu& vcpu) {
+    return vcpu.arch.timer_at;
+}
+
 void sync_icache(void* host, usize len) {
     fake::icache_synced_at = host;
     fake::icache_synced_len = len;

@@ -63,7 +63,7 @@ u32 cpu_count() {
 void kick_cpu(u32 cpu) {
     fake::kicks.push_back(cpu);
 }
-void idle_cpu() {
+void idle_cpu(u64) {
     // A thread that plays a secondary CPU ends here once the test is done with it.
     if (fake::secondaries_exit.load()) pthread_exit(nullptr);
     std::this_thread::yield();

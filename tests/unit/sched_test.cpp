@@ -271,6 +271,32 @@ TEST_CASE("idle CPUs: claim_idle hands out another idle CPU once, waiting counts
     CHECK(s.waiting() == 4);
 }
 
+TEST_CASE("next_timer: the earliest timer of a ceded vcpu that may run on the CPU") {
+    Machine m(2);
+    Scheduler& s = m.sched;
+    const auto deadline = [](const Vcpu& v) { return v.arch.timer_at; };
+    CHECK(s.next_timer(0, deadline) == 0); // nobody sleeps
+    Vcpu* picked[4] = {};
+    for (Vcpu*& v : picked) {
+        v = s.pick(0);
+        REQUIRE(v);
+        s.put_back(*v, Outcome::Ceded);
+    }
+    m.a->vcpus[0].arch.timer_at = 5000;
+    m.b->vcpus[0].arch.timer_at = 0; // no timer
+    m.b->vcpus[1].arch.timer_at = 3000;
+    m.b->vcpus[2].arch.timer_at = 9000;
+    CHECK(s.next_timer(0, deadline) == 3000);
+    m.b->cpu_affinity = 0b10; // b runs on CPU 1 only: its timers are not CPU 0's to watch
+    CHECK(s.next_timer(0, deadline) == 5000);
+    CHECK(s.next_timer(1, deadline) == 3000);
+    CHECK(s.wake(m.b->vcpus[1])); // Runnable: its timer no longer wakes anyone
+    CHECK(s.next_timer(1, deadline) == 5000);
+    m.a->stop("test");
+    CHECK(s.next_timer(0, deadline) == 0); // an ended LPAR's vcpus never wake
+    CHECK(s.next_timer(1, deadline) == 9000);
+}
+
 TEST_CASE("cpu-affinity: a vcpu runs only on its LPAR's CPUs; idle CPUs are claimed for it") {
     Machine m(3);
     Scheduler& s = m.sched;

@@ -11,6 +11,7 @@ struct VcpuState {
     u64 args[4] = {};
     u64 runs = 0;       // how often the fake vcpu_run entered this vcpu
     bool timer = false; // the fake "decrementer" has expired
+    u64 timer_at = 0;   // what arch::timer_deadline says (0: no timer)
     u64 step = 0;       // where a scripted fake guest is in its script
 };
 
