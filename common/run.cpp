@@ -59,13 +59,19 @@ bool start_lpar(Lpar& lpar) {
 
 namespace {
 
-// Hands waiting vcpus to idle CPUs other than `self` (one kick per waiting vcpu at most).
+// Hands waiting vcpus to idle CPUs other than `self` (one kick per waiting vcpu at most). When
+// the idle CPUs run out, the CPUs in an extended slice (common/slice.hpp) that may run a waiting
+// vcpu are kicked: their vcpu_run sees core_slice_contended() and hands the CPU back.
 void tickle(u32 self) {
-    for (usize n = sched.waiting(); n > 0; --n) {
+    usize n = sched.waiting();
+    for (; n > 0; --n) {
         u32 cpu = sched.claim_idle(self);
-        if (cpu == kNoPcpu) return;
+        if (cpu == kNoPcpu) break;
         plat::kick_cpu(cpu);
     }
+    if (n == 0) return;
+    for (u32 c = 0; c < sched.pcpus(); ++c)
+        if (c != self && run.extended[c] && sched.waiting_for(c) > 0) plat::kick_cpu(c);
 }
 
 // Wakes the ceded vcpus that have something to do; a vcpu running on another CPU that got a
@@ -187,8 +193,7 @@ usize contenders(const Vcpu& v) {
 void run_slice(Vcpu& v, u32 self) {
     const u64 housekeeping =
         plat::timebase_hz() ? plat::timebase_hz() / 1000 * kHousekeepingMs : sched.slice();
-    const SliceNeed need =
-        slice_need(sched.slice(), contenders(v), plat::cpu_count(), housekeeping);
+    const SliceNeed need = slice_need(sched.slice(), contenders(v), housekeeping);
     run.extended[self] = need.extended;
     vpa::count_dispatch(v); // even: running
     VcpuExit exit = arch::vcpu_run(v, need.ticks);

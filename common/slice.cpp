@@ -2,8 +2,8 @@
 
 namespace tessera {
 
-SliceNeed slice_need(u64 base, usize contenders, u32 pcpus, u64 housekeeping) {
-    if (pcpus != 1 || contenders != 0 || housekeeping <= base) return SliceNeed{base, false};
+SliceNeed slice_need(u64 base, usize contenders, u64 housekeeping) {
+    if (contenders != 0 || housekeeping <= base) return SliceNeed{base, false};
     return SliceNeed{housekeeping, true};
 }
 

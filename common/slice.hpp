@@ -19,10 +19,11 @@ struct SliceNeed {
 };
 
 // base: the scheduler's time slice. contenders: vcpus other than the picked one that may want a
-// CPU (Runnable, or Ceded and waiting for a timer or an interrupt). pcpus: physical CPUs.
+// CPU (Runnable, or Ceded and waiting for a timer or an interrupt), on any physical CPU.
 // housekeeping: the ticks this CPU may stay away from its housekeeping.
-// With several physical CPUs the slice stays `base`: a vcpu another CPU wakes would need this
-// CPU kicked out of a long slice (not done yet; common/run.cpp).
-SliceNeed slice_need(u64 base, usize contenders, u32 pcpus, u64 housekeeping);
+// With several physical CPUs an extended slice ends the same way: whatever makes a vcpu
+// Runnable then finds no idle CPU for it, kicks the CPUs that run extended slices and may run
+// it (common/run.cpp `tickle`), and their vcpu_run returns (core_slice_contended).
+SliceNeed slice_need(u64 base, usize contenders, u64 housekeeping);
 
 } // namespace tessera

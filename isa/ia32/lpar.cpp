@@ -367,7 +367,9 @@ VcpuExit run(Vcpu& v, u64 slice) {
         if (pc::host_interrupt(vector)) {
             count(v, Exit::HostIrq);
             // The deadline decides (the timer only serves to get control back); after a kick
-            // the loop re-checks the LPAR and the vcpu's interrupts.
+            // the loop re-checks the LPAR and the vcpu's interrupts, or hands the CPU back when
+            // it was kicked out of an extended slice (common/run.cpp tickle).
+            if (core_slice_contended()) return VcpuExit::Preempted;
             continue;
         }
         if (vector == X86_HCALL_VECTOR) {
@@ -375,13 +377,10 @@ VcpuExit run(Vcpu& v, u64 slice) {
             VcpuExit exit = VcpuExit::Preempted;
             const bool resume = handle_hcall(v, exit);
             // Another CPU may have to take what this hcall raised (an IPI, a prod, a device
-            // interrupt for a vcpu it runs or should run). Alone, an extended slice ends as
-            // soon as another vcpu waits for the CPU (common/slice.hpp).
-            if (smp) {
-                core_events();
-            } else if (resume && core_slice_contended()) {
-                return VcpuExit::Preempted;
-            }
+            // interrupt for a vcpu it runs or should run). An extended slice ends as soon as
+            // another vcpu waits for this CPU (common/slice.hpp).
+            if (smp) core_events();
+            if (resume && core_slice_contended()) return VcpuExit::Preempted;
             if (!resume) return exit;
             continue;
         }

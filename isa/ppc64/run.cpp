@@ -199,11 +199,10 @@ bool handle_exit(Vcpu& v, u64 vector, bool mer_poll, VcpuExit& exit) {
         count(v, hcall_reason(r.gpr[3]));
         const bool resume = handle_hcall(v, exit);
         // Another CPU may have to take what this hcall raised (an IPI, a prod, a device
-        // interrupt for a vcpu it runs or should run). Alone, an extended slice ends as soon
-        // as another vcpu waits for the CPU (common/slice.hpp).
-        if (plat::cpu_count() > 1) {
-            core_events();
-        } else if (resume && core_slice_contended()) {
+        // interrupt for a vcpu it runs or should run). An extended slice ends as soon as
+        // another vcpu waits for this CPU (common/slice.hpp).
+        if (plat::cpu_count() > 1) core_events();
+        if (resume && core_slice_contended()) {
             exit = VcpuExit::Preempted;
             return false;
         }
@@ -219,6 +218,10 @@ bool handle_exit(Vcpu& v, u64 vector, bool mer_poll, VcpuExit& exit) {
         plat::ack_kick();
         r.pc = r.hsrr0;
         r.msr = r.hsrr1;
+        if (core_slice_contended()) { // kicked out of an extended slice (common/run.cpp tickle)
+            exit = VcpuExit::Preempted;
+            return false;
+        }
         return true;
     case kHvMaintenance:
         count(v, Exit::Maintenance);
