@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Download Debian packages of another architecture (ppc64el, i386) without touching the machine's
 # own apt configuration: a private sources list (main suite only: the security suite's foreign
 # indexes fail to download here), private state and cache directories, and APT::Architecture set
@@ -21,6 +22,20 @@ foreign_apt() {
         -o Dir::State="$dir/state" -o Dir::Cache="$dir/cache" \
         -o APT::Architecture="$arch" -o APT::Architectures::="$arch" \
         -o APT::Sandbox::User=root -o Debug::NoLocking=1 "$@"
+}
+
+# foreign_cache ARCH apt-cache-args... : apt-cache over the private index of ARCH (the options
+# foreign_apt gives apt-get; fails if there is no private configuration yet). The binary cache is
+# kept (Debian's container images switch it off): 0.04 s a query instead of 0.7 s.
+# (scripts/guest-images has its own copy of this function.)
+foreign_cache() {
+    local arch=$1; shift
+    local dir=$TESSERA_CACHE/apt-$arch
+    [ -f "$dir/etc/sources.list" ] || return 1
+    apt-cache -o Dir::Etc::SourceList="$dir/etc/sources.list" -o Dir::Etc::SourceParts=/dev/null \
+        -o Dir::State="$dir/state" -o Dir::Cache="$dir/cache" \
+        -o Dir::Cache::pkgcache=pkgcache.bin -o Dir::Cache::srcpkgcache=srcpkgcache.bin \
+        -o APT::Architecture="$arch" -o APT::Architectures::="$arch" "$@"
 }
 
 # foreign_update ARCH : refresh the private index at most once a day.
