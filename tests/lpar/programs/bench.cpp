@@ -15,6 +15,7 @@
 // partner ran and ended well.
 #include "bench_isa.hpp"
 #include "lpar.hpp"
+#include "sort.hpp"
 
 using namespace lpar;
 using namespace tessera::hcall;
@@ -47,12 +48,7 @@ void add_round(Figure& f, u64 ticks, u64 ops) {
 // The rounds of f, ascending, in v[0 .. f.rounds).
 void sorted(const Figure& f, u64 (&v)[kRounds]) {
     for (unsigned i = 0; i < f.rounds; ++i) v[i] = f.ns[i];
-    for (unsigned i = 1; i < f.rounds; ++i)
-        for (unsigned j = i; j > 0 && v[j - 1] > v[j]; --j) {
-            const u64 t = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = t;
-        }
+    sort_ascending(v, f.rounds);
 }
 
 void report(Figure& f) {

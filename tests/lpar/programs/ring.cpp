@@ -11,6 +11,7 @@
 // work, so they run their timed rounds side by side; kWarmup untimed H_CONFERs come first (the
 // members' first lines), kDrain after (no member's last timed rounds run with a thinner ring).
 #include "lpar.hpp"
+#include "sort.hpp"
 
 using namespace lpar;
 using namespace tessera::hcall;
@@ -47,12 +48,7 @@ void lpar_main(const Boot& b) {
     }
     for (u64 i = 0; i < kDrain; ++i) good += confer() ? 1 : 0;
     for (unsigned r = 0; r < kRounds; ++r) print("RING round %u %" PRIu64 "\n", r, ns[r]);
-    for (unsigned i = 1; i < kRounds; ++i) // insertion sort: nine values
-        for (unsigned j = i; j > 0 && ns[j - 1] > ns[j]; --j) {
-            const u64 t = ns[j];
-            ns[j] = ns[j - 1];
-            ns[j - 1] = t;
-        }
+    sort_ascending(ns, kRounds);
     print("RING median_ns %" PRIu64 " min_ns %" PRIu64 " max_ns %" PRIu64 "\n", ns[kRounds / 2],
           ns[0], ns[kRounds - 1]);
     const u64 total = kWarmup + kRounds * kOps + kDrain;

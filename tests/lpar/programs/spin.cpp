@@ -7,6 +7,7 @@
 //     SPIN median_us <us> min_us <us> max_us <us>
 // timed with the timebase (ppc64) / the TSC (ia32). The checksum only keeps the loop honest.
 #include "lpar.hpp"
+#include "sort.hpp"
 
 using namespace lpar;
 
@@ -43,12 +44,7 @@ void lpar_main(const Boot& b) {
         us[r] = (t1 - t0) * 1000 / per_ms;
         print("SPIN round %u %" PRIu64 " %08x\n", r, us[r], static_cast<unsigned>(x));
     }
-    for (unsigned i = 1; i < kRounds; ++i) // insertion sort: five values
-        for (unsigned j = i; j > 0 && us[j - 1] > us[j]; --j) {
-            const u64 t = us[j];
-            us[j] = us[j - 1];
-            us[j - 1] = t;
-        }
+    sort_ascending(us, kRounds);
     print("SPIN median_us %" PRIu64 " min_us %" PRIu64 " max_us %" PRIu64 "\n", us[kRounds / 2],
           us[0], us[kRounds - 1]);
     check(x != 0, "the loop ran (checksum %08x)", static_cast<unsigned>(x));
