@@ -242,12 +242,16 @@ void cpu_loop(u32 self) {
             tickle(self);
             // Idle without the lock until kicked, or until the next timer of a sleeping vcpu
             // that may run here: the CPUs that run guests look at the clock only at their
-            // exits (the boot CPU's idle_cpu also comes back within about a millisecond to
-            // serve the console and the firmware).
-            const u64 timer = sched.next_timer(self, arch::timer_deadline);
+            // exits.
+            u64 until = sched.next_timer(self, arch::timer_deadline);
+            if (self == 0) { // back within a millisecond for the console and the firmware
+                const u64 hz = plat::timebase_hz();
+                const u64 poll = arch::timebase() + (hz ? hz / 1000 : 1'000'000);
+                if (until == 0 || poll < until) until = poll;
+            }
             sched.set_idle(self, true);
             core_lock().unlock();
-            plat::idle_cpu(timer);
+            plat::idle_cpu(until);
             core_lock().lock();
             sched.set_idle(self, false);
             continue;

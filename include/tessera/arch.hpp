@@ -111,8 +111,7 @@ void kick_cpu(u32 cpu);
 // Waits, without spinning where the machine allows it (powernv: nap, pc: hlt), until a
 // kick_cpu() for this CPU or until the timebase reaches `until` (0: no limit; a time already
 // past returns at once); a kick sent before the call makes it return at once. May return
-// spuriously. On the boot CPU it returns after about a millisecond at most (the boot CPU polls
-// the console and the firmware), and it is not called there when the machine has one CPU.
+// spuriously. Not called on the boot CPU when the machine has one CPU.
 void idle_cpu(u64 until);
 // Takes a kick that interrupted a guest (vcpu_run, after an external interrupt exit).
 void ack_kick();

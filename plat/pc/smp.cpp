@@ -117,12 +117,11 @@ void kick_cpu(u32 cpu) {
 // hlt itself. The interrupt is acknowledged by the switcher's ring-0 path (switcher.S).
 void idle_cpu(u64 until) {
     const u32 self = arch::cpu_index();
-    // The boot CPU polls the console and the firmware: its timer ends the wait within 1 ms.
-    u64 wait = self == 0 ? pc::tsc_hz() / 1000 : 0;
+    u64 wait = 0; // TSC ticks, which the local APIC timer counts in
     if (until != 0) {
-        const u64 now = arch::timebase(); // the TSC: the local APIC timer counts in its ticks
+        const u64 now = arch::timebase();
         if (until <= now) return;
-        if (wait == 0 || until - now < wait) wait = until - now;
+        wait = until - now;
     }
     if (__atomic_load_n(&pc::kicked[self], __ATOMIC_ACQUIRE) == 0) {
         // A one-shot left armed by an earlier slice may end the wait early: a spurious return.

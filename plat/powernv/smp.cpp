@@ -140,12 +140,11 @@ void ack_kick() {
 
 void idle_cpu(u64 until) {
     const u32 self = arch::cpu_index();
-    // The boot CPU keeps polling the console and OPAL: it naps a millisecond at most.
-    u64 wait = self == 0 ? timebase_hz() / 1000 : 0;
+    u64 wait = 0; // timebase ticks, which DEC counts in
     if (until != 0) {
         const u64 now = arch::timebase();
         if (until <= now) return;
-        if (wait == 0 || until - now < wait) wait = until - now;
+        wait = until - now;
     }
     if (__atomic_load_n(&powernv::kicked[self], __ATOMIC_ACQUIRE) == 0) arch::nap(wait);
     __atomic_store_n(&powernv::kicked[self], 0, __ATOMIC_RELAXED);
