@@ -298,10 +298,8 @@ VcpuExit run(Vcpu& v, u64 slice) {
         if (!shadow && !deliver_virq(v)) return VcpuExit::Fault;
         // The timer also brings us back when the guest's timer expires, to deliver it (or to set
         // the pending flag while its interrupts are disabled).
-        u64 left = deadline - now;
         const u64 timer = v.arch.timer_deadline;
-        if (timer > now && timer - now < left) left = timer - now;
-        pc::preempt_after(left);
+        pc::preempt_by(timer > now && timer < deadline ? timer : deadline);
         // What the guest may not choose: its ring (1 or 3, selectors it may use there), IOPL 0
         // and IF 1. RF stays: it only masks the guest's own instruction breakpoints.
         r.eflags = (r.eflags & (kEflagsGuest | kEflagsRf)) | kEflagsFixed | kEflagsIf;

@@ -1,5 +1,6 @@
 // The 8259 PIC pair, the 8254 PIT and the preemption timer (plat/pc/include/plat/timer.hpp).
 #include "common/log.hpp"
+#include "isa/ia32/pcpu.hpp"
 
 #include <arch/io.hpp>
 #include <arch/x86.hpp>
@@ -18,6 +19,10 @@ constexpr u64 kPitHz = 1193182;
 constexpr u8 kPitCh2Mode0 = 0xb0;
 
 u64 g_tsc_hz = 0;
+
+// When each CPU's one-shot fires (TSC), 0 once it has: that CPU's own (only it arms its timer
+// and takes its interrupt).
+u64 g_armed[arch::kMaxCpus];
 
 u64 calibrate() {
     // PIT channel 2 gated by port 0x61 bit 0, its output read on bit 5: count 10 ms.
@@ -60,7 +65,19 @@ void timer_init() {
 }
 
 void preempt_after(u64 tsc_ticks) {
+    g_armed[arch::cpu_index()] = arch::timebase() + tsc_ticks;
     lapic_oneshot(tsc_ticks);
+}
+
+void preempt_by(u64 deadline) {
+    // Each write of the initial count is an MMIO exit of the emulator and re-arms its host timer
+    // (under QEMU a wake-up of its main loop), so a timer that fires in time is left alone: at
+    // worst it fires early and the exit it causes arms the later deadline.
+    const u64 now = arch::timebase();
+    u64& armed = g_armed[arch::cpu_index()];
+    if (armed > now && armed <= deadline) return;
+    armed = deadline > now ? deadline : now;
+    lapic_oneshot(armed - now);
 }
 
 bool host_interrupt(u32 vector) {
@@ -69,6 +86,7 @@ bool host_interrupt(u32 vector) {
         return true;
     }
     if (vector >= X86_LAPIC_TIMER_VECTOR && vector <= X86_SPURIOUS_VECTOR) {
+        if (vector == X86_LAPIC_TIMER_VECTOR) g_armed[arch::cpu_index()] = 0;
         if (vector != X86_SPURIOUS_VECTOR) lapic_eoi();
         return true;
     }

@@ -12,6 +12,10 @@ namespace tessera::pc {
 void timer_init();
 // Arms this CPU's local APIC timer to interrupt (X86_LAPIC_TIMER_VECTOR) after `tsc_ticks`.
 void preempt_after(u64 tsc_ticks);
+// The same, for no later than the TSC value `deadline`; a one-shot already armed to fire
+// between now and then is kept (it may fire early: a spurious exit, after which this is called
+// again).
+void preempt_by(u64 deadline);
 // A host interrupt that brought the CPU out of a guest (a PIC vector, which can only be
 // spurious, or a local APIC one: the timer, a kick, spurious): acknowledged, true. False for
 // any other vector.
