@@ -103,7 +103,10 @@ usize fetch_instruction(Vcpu& v, u8 (&bytes)[15]);
 // Makes the frame's selectors safe to load in the switcher's iret (isa/ia32/trap.cpp): cs/ss
 // must be code/stack segments of ring 1 or 3 matching each other (else the flat guest ones),
 // data selectors that the guest's ring may not load become null, as iret would make them.
+// Idempotent; skipped when the frame holds what the last call left at the same tables_gen.
 void sanitize_selectors(Vcpu& v);
+// After an lgdt or lldt: v.arch.tables_gen names the new tables (under the core lock).
+void descriptor_tables_changed(Vcpu& v);
 // The descriptor a selector names in the GDT or LDT as the CPU sees them while this vcpu runs
 // (0: none).
 u64 descriptor_of(const Vcpu& v, u32 selector);

@@ -123,6 +123,7 @@ struct Emu {
             table[i] = desc::install(raw);
         }
         for (unsigned i = 0; i < kGuestGdtEntries; ++i) v.arch.gdt[i] = table[i];
+        descriptor_tables_changed(v);
         v.arch.tables.gdt_base = base;
         v.arch.tables.gdt_limit = limit;
         return done();
@@ -178,6 +179,7 @@ struct Emu {
         if (!selector_operand(sel, f)) return page_fault(f);
         if ((sel & ~3u) == 0) {
             v.arch.ldt = GuestLdt{};
+            descriptor_tables_changed(v);
             return done();
         }
         const GuestTables& t = v.arch.tables;
@@ -198,6 +200,7 @@ struct Emu {
         }
         ldt.limit = static_cast<u16>(count * 8 - (count ? 1 : 0));
         v.arch.ldt = ldt;
+        descriptor_tables_changed(v);
         return done();
     }
 

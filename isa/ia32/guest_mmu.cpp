@@ -5,8 +5,12 @@
 namespace tessera::arch {
 namespace {
 
+// Entries are aligned words (another vcpu may be writing one: a single load).
 bool read_entry(const Lpar& lpar, u32 la, u32& entry) {
-    return lpar.memory.copy_out(&entry, LogicalAddr(la), sizeof(entry));
+    const auto* p = static_cast<const u32*>(lpar.memory.host_ptr(LogicalAddr(la), sizeof(entry)));
+    if (p == nullptr) return false;
+    entry = __atomic_load_n(p, __ATOMIC_RELAXED);
+    return true;
 }
 
 // Sets bits in a guest entry (A, D) if they are not set yet, as the CPU does: one locked

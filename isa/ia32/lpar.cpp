@@ -39,14 +39,17 @@ bool page_dir_used[kMaxPageDirs];
 usize page_dirs_in_use = 0, page_dirs_most = 0;
 
 // The real GDT's window must hold this vcpu's descriptors: reloaded when another vcpu's (or
-// an older lgdt's) are there.
+// an older lgdt's) are there. The CPU's tag says whose tables it holds (tables_gen is unique).
 void load_gdt_window(const Vcpu& v) {
+    u64& tag = this_pcpu().gdt_window_gen;
+    if (v.arch.tables_gen != 0 && tag == v.arch.tables_gen) return;
     for (unsigned i = 0; i < kGuestGdtEntries; ++i) {
         if (gdt_descriptor(i) != v.arch.gdt[i]) {
             gdt_load_guest_window(v.arch.gdt);
-            return;
+            break;
         }
     }
+    tag = v.arch.tables_gen;
 }
 
 // int $0x82: [esp] = hcall number, [esp+8+8*i] = argument i (64-bit slots, little-endian);
@@ -152,6 +155,7 @@ void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
     s.tables = GuestTables{};
     for (auto& d : s.gdt) d = 0;
     s.ldt = GuestLdt{};
+    descriptor_tables_changed(vcpu);
     s.debug = GuestDebug{};
     GuestFrame& r = s.regs;
     r = GuestFrame{};

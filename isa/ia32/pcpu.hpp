@@ -38,6 +38,7 @@ struct Pcpu {
     u32 gs_block[8] = {};
     const Vcpu* fpu_owner = nullptr; // whose x87/SSE state the registers hold (isa/ia32/fpu.cpp)
     bool ldt_loaded = false;         // the LDTR names X86_LDT (else it is null)
+    u64 gdt_window_gen = 0;          // tables_gen of the GDT window loaded (0: unknown)
     u32 dr_loaded[4] = {};           // what DR0-DR3 hold (isa/ia32/debug_cpu.cpp)
 };
 

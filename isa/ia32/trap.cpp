@@ -65,8 +65,18 @@ bool data_for_ring(const Vcpu& v, u32 sel, unsigned ring) {
 
 } // namespace
 
+void descriptor_tables_changed(Vcpu& v) {
+    static u64 last = 0; // under the core lock (lgdt and lldt are emulated holding it)
+    v.arch.tables_gen = ++last;
+}
+
 void sanitize_selectors(Vcpu& v) {
     GuestFrame& r = v.arch.regs;
+    VcpuState& s = v.arch;
+    u32* const all[6] = {&r.cs, &r.ss, &r.ds, &r.es, &r.fs, &r.gs};
+    bool same = s.tables_gen == s.sanitized_gen;
+    for (unsigned i = 0; same && i < 6; ++i) same = *all[i] == s.sanitized[i];
+    if (same) return;
     const unsigned ring = (r.cs & 3) == 3 ? 3 : 1;
     const u32 cs = (r.cs & ~3u) | ring, ss = (r.ss & ~3u) | ring;
     r.cs =
@@ -78,6 +88,8 @@ void sanitize_selectors(Vcpu& v) {
         *seg &= 0xffff;
         if ((*seg & ~3u) != 0 && !data_for_ring(v, *seg, ring)) *seg = 0;
     }
+    for (unsigned i = 0; i < 6; ++i) s.sanitized[i] = *all[i];
+    s.sanitized_gen = s.tables_gen;
 }
 
 u64 descriptor_of(const Vcpu& v, u32 selector) {

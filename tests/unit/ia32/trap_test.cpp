@@ -589,6 +589,7 @@ TEST_CASE("sanitize_selectors: cs/ss of the ring, data selectors the ring may lo
     // code can, whatever its DPL.
     v.arch.gdt[3] = desc::install(0x00cf98000000ffffull); // execute-only, DPL 1 once raised
     v.arch.gdt[4] = desc::install(0x00cf9e000000ffffull); // conforming readable, DPL 1
+    descriptor_tables_changed(v);
     r.cs = Kernel::kKernelCs | 1;
     r.ss = Kernel::kKernelDs | 1;
     r.ds = 0x18;
@@ -603,10 +604,44 @@ TEST_CASE("sanitize_selectors: cs/ss of the ring, data selectors the ring may lo
     CHECK(r.es == 0x23); // conforming: even ring 3 may load it
     // A not-present guest code segment is not ring-1 code.
     v.arch.gdt[2] = desc::install(0x00cf1a000000ffffull);
+    descriptor_tables_changed(v);
     r.cs = 0x11;
     r.ss = X86_GUEST_KDATA;
     sanitize_selectors(v);
     CHECK(r.cs == X86_GUEST_KCODE);
+}
+
+TEST_CASE("sanitize_selectors: a frame checked before is checked again after lgdt or lldt") {
+    Machine m;
+    Kernel k(m);
+    Vcpu& v = k.v;
+    GuestFrame& r = v.arch.regs;
+    v.arch.gdt[3] = desc::install(0x00cff2000000ffffull); // data, DPL 3
+    descriptor_tables_changed(v);
+    r.cs = Kernel::kUserCs;
+    r.ss = Kernel::kUserDs;
+    r.ds = 0x1b;
+    sanitize_selectors(v);
+    CHECK(r.ds == 0x1b);
+    sanitize_selectors(v); // nothing changed: the same result
+    CHECK(r.ds == 0x1b);
+    // The guest's next lgdt makes entry 3 a DPL-1 segment: the same frame loses it.
+    v.arch.gdt[3] = desc::install(0x00cfb2000000ffffull);
+    descriptor_tables_changed(v);
+    sanitize_selectors(v);
+    CHECK(r.ds == 0);
+    // So does an lldt that drops the LDT an LDT selector named.
+    v.arch.ldt.entries[0] = desc::install(0x00cff2000000ffffull);
+    v.arch.ldt.limit = 7;
+    v.arch.ldt.selector = 0x50;
+    descriptor_tables_changed(v);
+    r.ds = 0x07;
+    sanitize_selectors(v);
+    CHECK(r.ds == 0x07);
+    v.arch.ldt = GuestLdt{};
+    descriptor_tables_changed(v);
+    sanitize_selectors(v);
+    CHECK(r.ds == 0);
 }
 
 TEST_CASE("selectors with TI = 1 name the vcpu's validated LDT copy, within its limit") {
@@ -629,6 +664,7 @@ TEST_CASE("selectors with TI = 1 name the vcpu's validated LDT copy, within its 
     CHECK(r.ds == 0);
 
     ldt.selector = 0x50;
+    descriptor_tables_changed(v);
     CHECK(segment_base(v, 0x0c) == 0xc0a00000u);
     CHECK(segment_base(v, 0x1c) == 0); // index 3: past the limit
     r.ds = 0x07;                       // DPL 3 data: ring 3 keeps it

@@ -92,6 +92,14 @@ struct VcpuState {
     GuestTables tables{};
     u64 gdt[kGuestGdtEntries] = {}; // the guest's GDT as installed (validated)
     GuestLdt ldt{};
+    // Names this vcpu's gdt and ldt as they are now: a new value, unique in the machine, at
+    // each lgdt and lldt (descriptor_tables_changed); 0 = never loaded. Lets an entry skip the
+    // work that depends only on them (the GDT window, the selector checks) when nothing changed.
+    u64 tables_gen = 0;
+    // The frame's selectors as the last entry checked them (sanitize_selectors), at tables_gen
+    // `sanitized_gen`: a frame that still holds them needs no check.
+    u32 sanitized[6] = {};
+    u64 sanitized_gen = 0;
     GuestDebug debug{};
     ShadowSpace shadows[kShadowRoots]{};
     u8 shadow_cur = 0;      // the space the CPU runs on (shadows[shadow_cur])
