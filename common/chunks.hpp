@@ -132,6 +132,9 @@ class LogicalMap {
     Optional<RealAddr> translate_aligned(LogicalAddr la, u64 align) const;
     // Host pointer for a range translate() accepts, or nullptr.
     void* host_ptr(LogicalAddr la, u64 len) const;
+    // The pool the chunks come from (nullptr before assign): for real addresses that a
+    // translation of this map produced earlier (shadow page-table entries).
+    const ChunkPool* pool() const { return pool_; }
 
     // Copies that may cross chunk boundaries (loading guest images, reading guest buffers). They
     // check the whole range first and touch nothing when any of it is outside the LPAR.

@@ -1,4 +1,6 @@
 #include "isa/ia32/guest_mmu.hpp"
+#include "common/rt/string.hpp"
+#include "isa/ia32/shadow.hpp"
 
 #include <arch/x86.hpp>
 
@@ -127,12 +129,20 @@ u32 vcpu_logical(const Vcpu& v, u32 logical) {
 
 namespace {
 
-template <class Copy>
-bool guest_copy(Vcpu& v, u32 va, usize len, u32 access, GuestFault* fault, Copy&& copy) {
+// Each page's piece goes through the vcpu's shadow entry when it has one for the access (as
+// the CPU's own access would), else through a walk of the guest's tables.
+template <class Copy, class HostCopy>
+bool guest_copy(Vcpu& v, u32 va, usize len, u32 access, GuestFault* fault, Copy&& copy,
+                HostCopy&& host_copy) {
     usize done = 0;
     while (done < len) {
         const u32 at = va + static_cast<u32>(done);
         const usize piece = len - done < 4096 - (at & 0xfff) ? len - done : 4096 - (at & 0xfff);
+        if (u8* p = shadow_host_ptr(v, at, access)) {
+            host_copy(p, done, piece);
+            done += piece;
+            continue;
+        }
         const Translation t = guest_translate(*v.lpar, v.arch.ctl, at, access);
         if (!t.ok || !copy(LogicalAddr(vcpu_logical(v, t.logical)), done, piece)) {
             if (fault) *fault = GuestFault{at, t.ok ? (access | kPfP | kPfRsvd) : t.error};
@@ -147,16 +157,18 @@ bool guest_copy(Vcpu& v, u32 va, usize len, u32 access, GuestFault* fault, Copy&
 
 bool guest_read(Vcpu& v, u32 va, void* dst, usize len, GuestFault* fault, bool user) {
     auto* out = static_cast<u8*>(dst);
-    return guest_copy(v, va, len, user ? kPfU : 0, fault, [&](LogicalAddr la, usize at, usize n) {
-        return v.lpar->memory.copy_out(out + at, la, n);
-    });
+    return guest_copy(
+        v, va, len, user ? kPfU : 0, fault,
+        [&](LogicalAddr la, usize at, usize n) { return v.lpar->memory.copy_out(out + at, la, n); },
+        [&](const u8* p, usize at, usize n) { rt::mem_copy(out + at, p, n); });
 }
 
 bool guest_write(Vcpu& v, u32 va, const void* src, usize len, GuestFault* fault, bool user) {
     const auto* in = static_cast<const u8*>(src);
     return guest_copy(
         v, va, len, kPfW | (user ? kPfU : 0), fault,
-        [&](LogicalAddr la, usize at, usize n) { return v.lpar->memory.copy_in(la, in + at, n); });
+        [&](LogicalAddr la, usize at, usize n) { return v.lpar->memory.copy_in(la, in + at, n); },
+        [&](u8* p, usize at, usize n) { rt::mem_copy(p, in + at, n); });
 }
 
 } // namespace tessera::arch

@@ -3,6 +3,8 @@
 #include "isa/ia32/cpu.hpp"
 #include "isa/ia32/guest_mmu.hpp"
 
+#include <arch/x86.hpp>
+
 namespace tessera::arch {
 namespace {
 
@@ -149,6 +151,19 @@ void prefill(Vcpu& v, ShadowSpace& s, u32 va, bool large) {
 }
 
 } // namespace
+
+u8* shadow_host_ptr(Vcpu& v, u32 va, u32 access) {
+    if (!(v.arch.ctl.cr0 & kCr0Pg) || va >= X86_SWITCHER_VA) return nullptr;
+    const ShadowSpace& s = shadow_space(v);
+    const u16 table = s.pt[va >> 22];
+    if (table == kNone) return nullptr;
+    const u32 e = page(table)[(va >> 12) & 0x3ff];
+    if (!(e & kPteP) || ((access & kPfW) && !(e & kPteW)) || ((access & kPfU) && !(e & kPteU)))
+        return nullptr;
+    const ChunkPool* pool = v.lpar->memory.pool();
+    auto* p = pool ? static_cast<u8*>(pool->host_ptr(RealAddr(e & kPteFrame), 4096)) : nullptr;
+    return p ? p + (va & 0xfff) : nullptr;
+}
 
 u32 shadow_root(Vcpu& v) {
     ShadowSpace& s = shadow_space(v);

@@ -33,6 +33,11 @@ inline ShadowSpace& shadow_space(Vcpu& v) {
     return v.arch.shadows[v.arch.shadow_cur];
 }
 
+// The hypervisor's own accesses to the guest's memory (guest_read, guest_write) go through the
+// current space first, as the CPU's would: the host address of the byte at va when the space
+// maps it for `access` (kPfW: writable, kPfU: user; guest_mmu.hpp), else nullptr (then the
+// caller walks the guest's tables, which also sets their A/D bits). Paging off: nullptr.
+u8* shadow_host_ptr(Vcpu& v, u32 va, u32 access);
 // invlpg: drops va's entry in every space of the vcpu (a global guest page is in all of them).
 void shadow_invlpg(Vcpu& v, u32 va);
 // A cr3 load (ctl.cr3 already written): drops the current space's entries, all of them or the

@@ -593,3 +593,41 @@ TEST_CASE("H_IA32_SET_VIRQ's alias: one vcpu sees its flags' page where the tabl
     shadow_release(v0);
     shadow_release(v1);
 }
+
+TEST_CASE("guest_read and guest_write go through the shadow entry as the CPU would, else walk") {
+    Machine m;
+    Vcpu& v = m.vcpu();
+    GuestPaging g(m);
+    g.enable(v);
+    g.map(0x00801000, 0x01003000); // user, writable, clean
+    m.poke(0x01003010, 0x11111111);
+    m.poke(0x01004010, 0x22222222);
+    REQUIRE(fill(v, 0x00801010, kPfU) == ShadowFill::Filled); // read-only shadow entry (clean)
+    u32 word = 0;
+    REQUIRE(guest_read(v, 0x00801010, &word, 4));
+    CHECK(word == 0x11111111);
+    // The guest remaps the page without invlpg: like the CPU's TLB, the shadow entry still
+    // names the old frame, and so do the hypervisor's reads through it.
+    m.poke(g.pte_la(0x00801000), 0x01004000 | kRw | kPteA);
+    REQUIRE(guest_read(v, 0x00801010, &word, 4));
+    CHECK(word == 0x11111111);
+    // A write needs a writable entry: this one is read-only, so the write walks the guest's
+    // tables (the new frame) and marks the entry dirty, as the CPU's write fault would.
+    const u32 value = 0x33333333;
+    REQUIRE(guest_write(v, 0x00801010, &value, 4));
+    CHECK(m.peek(0x01004010) == 0x33333333);
+    CHECK(m.peek(0x01003010) == 0x11111111);
+    CHECK((g.pte(0x00801000) & kPteD) != 0);
+    // After invlpg both see the new frame.
+    shadow_invlpg(v, 0x00801000);
+    REQUIRE(guest_read(v, 0x00801010, &word, 4));
+    CHECK(word == 0x33333333);
+    // A supervisor page's shadow entry is not for ring 3's accesses: those walk and fault.
+    g.map(0x00802000, 0x00200000, kPteP | kPteW | kPteD);
+    REQUIRE(fill(v, 0x00802000, kPfW) == ShadowFill::Filled);
+    REQUIRE(guest_read(v, 0x00802000, &word, 4));
+    GuestFault f;
+    CHECK_FALSE(guest_read(v, 0x00802000, &word, 4, &f, true));
+    CHECK(f.error == (kPfP | kPfU));
+    shadow_release(v);
+}
