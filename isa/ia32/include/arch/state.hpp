@@ -80,9 +80,11 @@ struct ShadowSpace {
     // pool never takes its tables away then (that CPU may be walking them). Lock: core_lock().
     bool pinned = false;
 };
-// Shadow roots kept per vcpu, one per guest address space recently switched to (lguest kept 4):
-// switching back to one whose generation has not moved finds its entries still there.
-inline constexpr unsigned kShadowRoots = 4;
+// Shadow roots kept per vcpu, one per guest address space recently switched to (lguest kept 4,
+// Linux tags 6 PCIDs per CPU): switching back to one whose generation has not moved finds its
+// entries still there. 4 thrashed as soon as 5 processes took turns (stress-ng sigsuspend: 10
+// exits per op, 2 with 8). About 5 KiB each.
+inline constexpr unsigned kShadowRoots = 8;
 
 struct VcpuState {
     alignas(16) u8 fpu[512] = {}; // x87/SSE registers while another vcpu runs (fxsave format)
