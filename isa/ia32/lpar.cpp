@@ -39,16 +39,12 @@ bool page_dir_used[kMaxPageDirs];
 usize page_dirs_in_use = 0, page_dirs_most = 0;
 
 // The real GDT's window must hold this vcpu's descriptors: reloaded when another vcpu's (or
-// an older lgdt's) are there. The CPU's tag says whose tables it holds (tables_gen is unique).
+// an older lgdt's) are there. The CPU's tag says whose tables it holds (tables_gen is unique in
+// the machine, and set by vcpu_init: never 0 for a vcpu that runs).
 void load_gdt_window(const Vcpu& v) {
     u64& tag = this_pcpu().gdt_window_gen;
-    if (v.arch.tables_gen != 0 && tag == v.arch.tables_gen) return;
-    for (unsigned i = 0; i < kGuestGdtEntries; ++i) {
-        if (gdt_descriptor(i) != v.arch.gdt[i]) {
-            gdt_load_guest_window(v.arch.gdt);
-            break;
-        }
-    }
+    if (tag == v.arch.tables_gen && tag != 0) return;
+    gdt_load_guest_window(v.arch.gdt);
     tag = v.arch.tables_gen;
 }
 

@@ -117,15 +117,10 @@ void kick_cpu(u32 cpu) {
 // hlt itself. The interrupt is acknowledged by the switcher's ring-0 path (switcher.S).
 void idle_cpu(u64 until) {
     const u32 self = arch::cpu_index();
-    u64 wait = 0; // TSC ticks, which the local APIC timer counts in
-    if (until != 0) {
-        const u64 now = arch::timebase();
-        if (until <= now) return;
-        wait = until - now;
-    }
+    if (until != 0 && until <= arch::timebase()) return;
     if (__atomic_load_n(&pc::kicked[self], __ATOMIC_ACQUIRE) == 0) {
         // A one-shot left armed by an earlier slice may end the wait early: a spurious return.
-        if (wait != 0) pc::preempt_after(wait);
+        if (until != 0) pc::preempt_by(until);
         asm volatile("sti; hlt; cli" ::: "memory");
     }
     __atomic_store_n(&pc::kicked[self], 0, __ATOMIC_RELAXED);

@@ -64,11 +64,6 @@ void timer_init() {
     lapic_calibrate(g_tsc_hz);
 }
 
-void preempt_after(u64 tsc_ticks) {
-    g_armed[arch::cpu_index()] = arch::timebase() + tsc_ticks;
-    lapic_oneshot(tsc_ticks);
-}
-
 void preempt_by(u64 deadline) {
     // Each write of the initial count is an MMIO exit of the emulator and re-arms its host timer
     // (under QEMU a wake-up of its main loop), so a timer that fires in time is left alone: at

@@ -10,11 +10,9 @@ namespace tessera::pc {
 // Remaps both PICs to vectors 0x20..0x2f and masks them, calibrates the TSC, sets up the boot
 // CPU's local APIC and calibrates its timer.
 void timer_init();
-// Arms this CPU's local APIC timer to interrupt (X86_LAPIC_TIMER_VECTOR) after `tsc_ticks`.
-void preempt_after(u64 tsc_ticks);
-// The same, for no later than the TSC value `deadline`; a one-shot already armed to fire
-// between now and then is kept (it may fire early: a spurious exit, after which this is called
-// again).
+// Arms this CPU's local APIC timer to interrupt (X86_LAPIC_TIMER_VECTOR) no later than the TSC
+// value `deadline`; a one-shot already armed to fire between now and then is kept (it may fire
+// early: a spurious exit or wake-up, after which this is called again).
 void preempt_by(u64 deadline);
 // A host interrupt that brought the CPU out of a guest (a PIC vector, which can only be
 // spurious, or a local APIC one: the timer, a kick, spurious): acknowledged, true. False for
