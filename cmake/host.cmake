@@ -41,6 +41,7 @@ tessera_core_lib(tessera_core ${CMAKE_SOURCE_DIR}/tests/fake/include)
 if(TESSERA_TSAN)
   # The tests whose cases use threads (their names say "threads" or "two CPUs").
   tessera_unit_tests(unit_tests_tsan tessera_core
+                     ${CMAKE_SOURCE_DIR}/tests/unit/chunks_test.cpp
                      ${CMAKE_SOURCE_DIR}/tests/unit/spinlock_test.cpp
                      ${CMAKE_SOURCE_DIR}/tests/unit/sched_test.cpp
                      ${CMAKE_SOURCE_DIR}/tests/unit/run_test.cpp

@@ -54,6 +54,7 @@ void init_chunks() {
         plat::power_off(1);
     }
     pool.set_scrubber(&arch::scrub);
+    set_background_pool(&pool); // from now on idle CPUs zero the chunks of unknown content
     log("chunks: %zu of 16 MiB usable (%zu reserved, %llu over capacity)\n", pool.total(),
         pool.reserved_count(), ull(pool.dropped_over_capacity()));
 }
@@ -149,8 +150,9 @@ void create_lpar(const LparConfig& lc) {
                    bundle.find(lc.initrd)->size);
     char took[24];
     format_ms(took, arch::timebase() - t0);
-    // Chunks never used since the machine started are zeroed when first handed out (their
-    // content at boot is unknown); that is most of a large LPAR's start (docs/benchmarks.md).
+    // Chunks of unknown content (never used since the machine started) are zeroed at their
+    // first use or by idle CPUs before it, not here (ChunkPool::ready); the count is the chunks
+    // that loading the LPAR touched first (docs/benchmarks.md, "Scale").
     log("lpar %s: %llu MiB, %u logical CPU%s, kernel %s (%zu bytes)%s: %s in %s (%llu chunks "
         "zeroed first)\n",
         lc.name, ull(lpar->memory.size() / MiB), lpar->vcpu_count, lpar->vcpu_count == 1 ? "" : "s",

@@ -3,6 +3,10 @@
 #include "common/rt/panic.hpp"
 #include "common/rt/string.hpp"
 
+#if !defined(TESSERA_FREESTANDING)
+#include <sched.h> // host tests: a thread waiting for another's scrub yields
+#endif
+
 namespace tessera {
 
 namespace {
@@ -96,6 +100,7 @@ bool ChunkPool::init(const RealRange* ram, usize ram_count, const RealRange* res
                      usize reserved_count, RealWindow window) {
     used_ = free_ = reserved_ = 0;
     over_capacity_ = outside_window_ = scrubbed_ = 0;
+    dirty_ = 0;
     window_ = window;
 
     Span spans[kMaxRamRanges];
@@ -132,12 +137,20 @@ void ChunkPool::track(u64 chunk_number, const RealRange* reserved, usize reserve
         is_reserved =
             overlaps(span_of(base, kChunkSize), span_of(reserved[r].base, reserved[r].size));
     }
-    chunks_[used_++] = Chunk{base, is_reserved ? kChunkReserved : kChunkFree};
+    chunks_[used_++] =
+        Chunk{base, is_reserved ? kChunkReserved : kChunkFree, is_reserved ? kNever : kDirty};
     if (is_reserved) {
         ++reserved_;
     } else {
         ++free_;
+        ++dirty_;
     }
+}
+
+bool ChunkPool::claim(Chunk& c) {
+    u8 expected = kDirty;
+    return __atomic_compare_exchange_n(&c.state, &expected, kScrubbing, false, __ATOMIC_ACQUIRE,
+                                       __ATOMIC_RELAXED);
 }
 
 void ChunkPool::scrub(Chunk& c) {
@@ -148,8 +161,40 @@ void ChunkPool::scrub(Chunk& c) {
     } else {
         rt::mem_set(mem, 0, kChunkSize);
     }
-    c.clean = true;
-    ++scrubbed_;
+    __atomic_fetch_add(&scrubbed_, 1, __ATOMIC_RELAXED);
+}
+
+void ChunkPool::ready(u32 index) {
+    TESSERA_ASSERT(index < used_);
+    Chunk& c = chunks_[index];
+    for (;;) {
+        const u8 s = __atomic_load_n(&c.state, __ATOMIC_ACQUIRE);
+        if (s == kClean) return;
+        TESSERA_ASSERT(s != kNever);
+        if (s == kDirty && claim(c)) {
+            scrub(c);
+            __atomic_fetch_sub(&dirty_, 1, __ATOMIC_RELAXED);
+            __atomic_store_n(&c.state, kClean, __ATOMIC_RELEASE);
+            return;
+        }
+        // Another CPU zeroes it (one chunk's time at most).
+#if !defined(TESSERA_FREESTANDING)
+        sched_yield();
+#endif
+    }
+}
+
+bool ChunkPool::scrub_one() {
+    if (__atomic_load_n(&dirty_, __ATOMIC_RELAXED) == 0) return false;
+    for (usize i = 0; i < used_; ++i) {
+        Chunk& c = chunks_[i];
+        if (__atomic_load_n(&c.state, __ATOMIC_RELAXED) != kDirty || !claim(c)) continue;
+        scrub(c);
+        __atomic_fetch_sub(&dirty_, 1, __ATOMIC_RELAXED);
+        __atomic_store_n(&c.state, kClean, __ATOMIC_RELEASE);
+        return true;
+    }
+    return false;
 }
 
 u32 ChunkPool::allocate(u32 owner) {
@@ -157,9 +202,7 @@ u32 ChunkPool::allocate(u32 owner) {
     for (usize i = 0; i < used_; ++i) {
         Chunk& c = chunks_[i];
         if (c.owner != kChunkFree) continue;
-        if (!c.clean) scrub(c); // never scrubbed since boot
-        c.owner = owner;
-        c.clean = false;
+        c.owner = owner; // clean or not: ready() zeroes it before its first use
         --free_;
         return static_cast<u32>(i);
     }
@@ -172,10 +215,33 @@ ChunkStatus ChunkPool::release(u32 index, u32 owner) {
     if (c.owner == kChunkReserved) return ChunkStatus::Reserved;
     if (c.owner == kChunkFree) return ChunkStatus::NotAllocated;
     if (c.owner != owner) return ChunkStatus::NotOwner;
-    scrub(c);
+    // kDirty: the owner never touched it; it stays to be zeroed. kScrubbing: an idle CPU zeroes
+    // it, and the owner cannot have touched it either (ready() waits for the end): wait for it.
+    // kClean: the owner may have written it: zero it now.
+    u8 s = __atomic_load_n(&c.state, __ATOMIC_ACQUIRE);
+    while (s == kScrubbing) {
+#if !defined(TESSERA_FREESTANDING)
+        sched_yield();
+#endif
+        s = __atomic_load_n(&c.state, __ATOMIC_ACQUIRE);
+    }
+    if (s == kClean) scrub(c);
     c.owner = kChunkFree;
     ++free_;
     return ChunkStatus::Ok;
+}
+
+namespace {
+ChunkPool* background_pool = nullptr; // atomic: set once by the boot CPU, read by idle CPUs
+} // namespace
+
+void set_background_pool(ChunkPool* pool) {
+    __atomic_store_n(&background_pool, pool, __ATOMIC_RELEASE);
+}
+
+bool scrub_in_background() {
+    ChunkPool* pool = __atomic_load_n(&background_pool, __ATOMIC_ACQUIRE);
+    return pool != nullptr && pool->scrub_one();
 }
 
 u32 ChunkPool::owner(u32 index) const {
@@ -238,6 +304,15 @@ u32 LogicalMap::real_chunk(u32 logical_index) const {
     return logical_index < count_ ? chunks_[logical_index] : kNoChunk;
 }
 
+bool LogicalMap::is_ready(u32 logical_index) const {
+    return logical_index < count_ && pool_->is_clean(chunks_[logical_index]);
+}
+
+Optional<RealAddr> LogicalMap::chunk_real(u32 logical_index) const {
+    if (logical_index >= count_) return {};
+    return pool_->base(chunks_[logical_index]);
+}
+
 bool LogicalMap::contains(LogicalAddr la, u64 len) const {
     const u64 end = size();
     return la.value() <= end && len <= end - la.value();
@@ -248,7 +323,9 @@ Optional<RealAddr> LogicalMap::translate(LogicalAddr la, u64 len) const {
     if (la.value() >= size()) return {};
     const u64 off = la.value() & kChunkMask;
     if (len > kChunkSize - off) return {}; // outside the LPAR or across a chunk boundary
-    return pool_->base(chunks_[la.value() >> kChunkShift]) + off;
+    const u32 index = chunks_[la.value() >> kChunkShift];
+    pool_->ready(index); // nothing of the chunk reaches the LPAR before it is zeroed
+    return pool_->base(index) + off;
 }
 
 Optional<RealAddr> LogicalMap::translate_aligned(LogicalAddr la, u64 align) const {

@@ -65,21 +65,36 @@ class ChunkPool {
     u64 dropped_outside_window() const { return outside_window_; }
 
     // Takes the lowest free chunk for `owner` (an LPAR id: not kChunkFree/kChunkReserved).
-    // It comes zeroed, so no data leaks between owners: a chunk is scrubbed when it is released,
-    // and a chunk that was never scrubbed (its content at boot is unknown) is scrubbed here,
-    // once. Returns its index or kNoChunk.
+    // Returns its index or kNoChunk. It may not be zeroed yet: a chunk whose content is unknown
+    // (never used since boot, or given back before its owner touched it) is zeroed on its
+    // first use, by ready() (LogicalMap::translate calls it before it hands out any address
+    // in the chunk), or earlier by an idle CPU (scrub_one()). So LPAR creation does not wait
+    // for its memory to be zeroed, and no owner ever sees what a chunk held before.
     u32 allocate(u32 owner);
-    // Gives the chunk back and scrubs it: the owner's data is gone before anyone can get it.
-    // The caller makes sure nothing uses it any more: every release path (common/run.cpp's
-    // reap, the management stop and destroy) waits until no CPU runs one of the owner's vcpus.
+    // Gives the chunk back. A chunk its owner may have used is scrubbed now, so its data is gone
+    // before anyone can get it; one it never used stays "to be zeroed". The caller makes sure
+    // nothing uses it any more: every release path (common/run.cpp's reap, the management stop
+    // and destroy) waits until no CPU runs one of the owner's vcpus.
     ChunkStatus release(u32 index, u32 owner);
+
+    // Zeroes chunk `index` if that has not happened since its content became unknown, and
+    // waits while another CPU does it. After it returns the chunk's owner may use it. Any CPU,
+    // no lock needed (the chunk's state is atomic).
+    void ready(u32 index);
+    // Zeroes one chunk that is waiting for it (an owned one or a free one, lowest first), for an
+    // idle CPU. False when none is left. Any CPU, no lock needed.
+    bool scrub_one();
+    usize unscrubbed() const { return __atomic_load_n(&dirty_, __ATOMIC_RELAXED); }
 
     // How chunks are zeroed: rt::mem_set unless the hypervisor sets a faster way
     // (arch::scrub). fn gets a host pointer to a whole chunk.
     using ScrubFn = void (*)(void* host, usize len);
     void set_scrubber(ScrubFn fn) { scrub_fn_ = fn; }
-    bool is_clean(u32 index) const { return index < used_ && chunks_[index].clean; }
-    u64 scrubbed() const { return scrubbed_; } // chunks zeroed so far
+    // True when the chunk is zeroed (free) or its owner may use it (owned).
+    bool is_clean(u32 index) const {
+        return index < used_ && __atomic_load_n(&chunks_[index].state, __ATOMIC_ACQUIRE) == kClean;
+    }
+    u64 scrubbed() const { return __atomic_load_n(&scrubbed_, __ATOMIC_RELAXED); }
 
     u32 owner(u32 index) const; // kChunkReserved for an index that is not tracked
     RealAddr base(u32 index) const;
@@ -88,24 +103,36 @@ class ChunkPool {
     void* host_ptr(RealAddr addr, u64 len) const { return window_.host_ptr(addr, len); }
 
   private:
+    // A chunk's state. Dirty: its content is unknown (since boot) and nobody may touch it;
+    // Scrubbing: one CPU zeroes it; Clean: zeroed, or in its owner's use. Reserved chunks stay
+    // kNever. Changed only with __atomic operations: idle CPUs scrub without the core lock.
+    static constexpr u8 kDirty = 0, kScrubbing = 1, kClean = 2, kNever = 3;
     struct Chunk {
-        RealAddr base;
-        u32 owner = kChunkFree;
-        bool clean = false; // free and zeroed since its last owner (or since boot)
+        RealAddr base;          // set by init(), read-only after it
+        u32 owner = kChunkFree; // the core lock (allocate/release)
+        u8 state = kDirty;      // atomic, see above
     };
     void track(u64 chunk_number, const RealRange* reserved, usize reserved_count);
-    void scrub(Chunk& c);
+    void scrub(Chunk& c); // c's state is kScrubbing, and this CPU set it
+    bool claim(Chunk& c); // kDirty -> kScrubbing by this CPU
 
     Chunk chunks_[kMaxChunks];
-    usize used_ = 0;
-    usize free_ = 0;
+    usize used_ = 0;  // set by init(), read-only after it
+    usize free_ = 0;  // the core lock
+    usize dirty_ = 0; // chunks in kDirty or kScrubbing (atomic)
     usize reserved_ = 0;
     u64 over_capacity_ = 0;
     u64 outside_window_ = 0;
-    u64 scrubbed_ = 0;
+    usize scrubbed_ = 0; // atomic (usize: ia32 has no 8-byte atomics)
     ScrubFn scrub_fn_ = nullptr;
     RealWindow window_;
 };
+
+// The pool that idle CPUs zero in the background (common/run.cpp): set by boot once the pool is
+// initialised, nullptr before. scrub_in_background() zeroes one chunk of it; false when there
+// was nothing (left) to do.
+void set_background_pool(ChunkPool* pool);
+bool scrub_in_background();
 
 // One LPAR's logical memory: logical chunk i is real chunk chunks_[i] of the pool.
 class LogicalMap {
@@ -121,11 +148,18 @@ class LogicalMap {
     u32 chunk_count() const { return count_; }
     u32 owner() const { return owner_; }
     u32 real_chunk(u32 logical_index) const; // pool index, or kNoChunk
+    // True when logical chunk i may be touched without zeroing it first (no work done).
+    bool is_ready(u32 logical_index) const;
+    // The real base of logical chunk i whether or not it is zeroed yet: for reverse lookups
+    // (real -> logical) and for deciding what to map, never to hand out an address.
+    Optional<RealAddr> chunk_real(u32 logical_index) const;
 
     // True when [la, la + len) lies inside the LPAR (it may span chunks; len 0: la <= size()).
     bool contains(LogicalAddr la, u64 len) const;
     // Real address of la when [la, la + len) lies inside the LPAR and inside one chunk, so that
-    // it is contiguous in real memory. len 0 is treated as 1 (la itself must be inside).
+    // it is contiguous in real memory. len 0 is treated as 1 (la itself must be inside). This is
+    // the one way to an address in the LPAR's memory (host_ptr and the copies use it): it zeroes
+    // the chunk first when that has not happened yet (ChunkPool::ready).
     Optional<RealAddr> translate(LogicalAddr la, u64 len) const;
     // As translate(la, align) but also requires align to be a power of two <= kChunkSize and la
     // to be a multiple of it (naturally aligned accesses, page-sized guest structures).
@@ -151,7 +185,7 @@ class LogicalMap {
     template <class Fn>
     bool for_each_piece(LogicalAddr la, u64 len, Fn&& fn) const;
 
-    const ChunkPool* pool_ = nullptr;
+    ChunkPool* pool_ = nullptr;
     u32 owner_ = kChunkFree;
     u32 count_ = 0;
     u16 chunks_[kMaxLparChunks] = {};

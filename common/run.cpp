@@ -217,6 +217,17 @@ void run_slice(Vcpu& v, u32 self) {
     reap_if_ended(lpar, self);
 }
 
+// An idle CPU other than the boot CPU (which serves the console every millisecond) zeroes one
+// chunk of unknown content, without the lock, so that LPARs find their memory zeroed at its
+// first use (ChunkPool::ready). One chunk is some milliseconds under QEMU; then the CPU looks
+// for work again. False when there was none to zero.
+bool idle_scrub() {
+    core_lock().unlock();
+    const bool did = scrub_in_background();
+    core_lock().lock();
+    return did;
+}
+
 // The scheduler loop of one physical CPU, until every LPAR has ended. Entered and left with
 // the core lock held. The boot CPU (0) also serves the console and the firmware; an idle CPU
 // waits in plat::idle_cpu until it is kicked or a sleeping vcpu's timer is due (the boot CPU
@@ -249,6 +260,7 @@ void cpu_loop(u32 self) {
                 const u64 poll = arch::timebase() + (hz ? hz / 1000 : 1'000'000);
                 if (until == 0 || poll < until) until = poll;
             }
+            if (self != 0 && idle_scrub()) continue;
             sched.set_idle(self, true);
             core_lock().unlock();
             plat::idle_cpu(until);
@@ -299,7 +311,7 @@ bool core_slice_contended() {
     core_lock().lock();
     while (!run.go) {
         core_lock().unlock();
-        plat::idle_cpu(0);
+        if (!scrub_in_background()) plat::idle_cpu(0); // the boot CPU kicks at go
         core_lock().lock();
     }
     cpu_loop(cpu);

@@ -73,6 +73,36 @@ bool handle_hcall(Vcpu& v, VcpuExit& exit) {
     return hcall::continues_after(env, exit);
 }
 
+// A paging-off directory entry: 4 MiB of the LPAR at real `ra`.
+u32 nopg_pde(RealAddr ra) {
+    return static_cast<u32>(ra.value()) | kPteP | kPteW | kPteU | kPtePs;
+}
+
+// Paging off, a page fault at va: when va is in a chunk of the LPAR that its paging-off
+// directory does not map yet (chunks are zeroed at their first use, ChunkPool::ready), zero it,
+// map it in the LPAR's directory and in this CPU's copy, and let the guest retry. False: va is
+// outside the LPAR's memory, or mapped already (the end of its memory, the hypervisor's hole).
+bool nopg_fault(Vcpu& v, u32 va) {
+    Lpar& lpar = *v.lpar;
+    if (va >= lpar.memory.size() || lpar.arch.page_dir == 0) return false;
+    const u32 chunk = va >> kChunkShift;
+    const Optional<RealAddr> base =
+        lpar.memory.translate(LogicalAddr(u64{chunk} << kChunkShift), kChunkSize);
+    if (!base) return false;
+    auto* pd = reinterpret_cast<u32*>(lpar.arch.page_dir);
+    bool changed = false;
+    for (u32 off = 0; off < kChunkSize; off += kLargePage) {
+        const u32 index = static_cast<u32>(((u64{chunk} << kChunkShift) + off) / kLargePage);
+        const u32 pde = nopg_pde(*base + off);
+        if (__atomic_load_n(&pd[index], __ATOMIC_RELAXED) != pde) {
+            __atomic_store_n(&pd[index], pde, __ATOMIC_RELAXED); // another vcpu's CPU may copy it
+            changed = true;
+        }
+        changed |= nopg_update(lpar, index, pde);
+    }
+    return changed;
+}
+
 } // namespace
 
 // The LPAR's paging-off address space: its whole logical memory at guest-virtual = logical in
@@ -100,13 +130,15 @@ bool lpar_init(Lpar& lpar) {
     u32* pd = page_dirs[slot];
     for (u32 i = 0; i < 1024; ++i) pd[i] = 0;
     for (u64 la = 0; la < size; la += kLargePage) {
-        Optional<RealAddr> ra = lpar.memory.translate_aligned(LogicalAddr(la), kLargePage);
+        const Optional<RealAddr> ra = lpar.memory.chunk_real(static_cast<u32>(la >> kChunkShift));
         if (!ra || ra->value() % kLargePage != 0 || ra->value() >= X86_SWITCHER_VA) {
             log("ia32: LPAR %s: logical %#llx has no 4 MiB-aligned real page\n", lpar.name,
                 static_cast<unsigned long long>(la));
             return false;
         }
-        pd[la / kLargePage] = static_cast<u32>(ra->value()) | kPteP | kPteW | kPteU | kPtePs;
+        // A chunk not zeroed yet is mapped at its first fault (nopg_fault).
+        if (lpar.memory.is_ready(static_cast<u32>(la >> kChunkShift)))
+            pd[la / kLargePage] = nopg_pde(*ra + (la & (kChunkSize - 1)));
     }
     pd[1023] = 0; // each CPU runs a copy with its own switcher (nopg_dir_for)
     page_dir_used[slot] = true;
@@ -221,6 +253,10 @@ bool handle_page_fault(Vcpu& v) {
             return true;
         }
     } else {
+        if (nopg_fault(v, va)) {
+            count(v, Exit::ShadowFill);
+            return true;
+        }
         // Paging off: everything of the LPAR is mapped, so this is the end of its memory or the
         // hypervisor's hole.
         guest_error = guest_translate(*v.lpar, v.arch.ctl, va, error & (kPfW | kPfU), true).error;

@@ -68,5 +68,7 @@ void prepare_secondaries();
 // forgetting of an LPAR's copies when it goes (lpar_teardown).
 u32 nopg_dir_for(const Lpar& lpar, const u32* lpar_dir);
 void nopg_forget(const Lpar& lpar);
+// Sets entry `index` of this CPU's copy when it runs lpar's directory; true when that changed it.
+bool nopg_update(const Lpar& lpar, u32 index, u32 pde);
 
 } // namespace tessera::arch

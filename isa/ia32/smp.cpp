@@ -97,11 +97,19 @@ u32 close_trampoline() {
 u32 nopg_dir_for(const Lpar& lpar, const u32* lpar_dir) {
     Pcpu& p = this_pcpu();
     if (p.nopg_lpar != &lpar) {
-        for (u32 i = 0; i < 1023; ++i) p.nopg_dir[i] = lpar_dir[i];
+        for (u32 i = 0; i < 1023; ++i)
+            p.nopg_dir[i] = __atomic_load_n(&lpar_dir[i], __ATOMIC_RELAXED);
         p.nopg_lpar = &lpar;
     }
     p.nopg_dir[1023] = switcher_pde();
     return static_cast<u32>(reinterpret_cast<uptr>(p.nopg_dir));
+}
+
+bool nopg_update(const Lpar& lpar, u32 index, u32 pde) {
+    Pcpu& p = this_pcpu();
+    if (p.nopg_lpar != &lpar || index >= 1023 || p.nopg_dir[index] == pde) return false;
+    p.nopg_dir[index] = pde; // was not present: nothing of it is in the TLB
+    return true;
 }
 
 void nopg_forget(const Lpar& lpar) {

@@ -3,8 +3,10 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <memory>
+#include <thread>
 #include <vector>
 
 using namespace tessera;
@@ -165,10 +167,17 @@ TEST_CASE("allocate until exhausted, zeroed, then release errors") {
     CHECK(pool.free_count() == 0);
     CHECK(pool.owner(a) == 1);
     CHECK(pool.owner(b) == 2);
-    // Allocated chunks are scrubbed; the reserved one is left alone.
+    // Allocation zeroes nothing; the first use does (ready), and never the reserved chunk.
+    CHECK(ram.at(pool.base(a))[0] == 0xAA);
+    CHECK_FALSE(pool.is_clean(a));
+    pool.ready(a);
+    pool.ready(b);
+    CHECK(pool.is_clean(a));
     CHECK(ram.at(pool.base(a))[0] == 0);
     CHECK(ram.at(pool.base(b))[C - 1] == 0);
     CHECK(ram.at(pool.base(1))[0] == 0xAA);
+    CHECK_FALSE(pool.is_clean(1));
+    CHECK(pool.scrubbed() == 2);
 
     ram.at(pool.base(b))[123] = 0x55; // the owner's data
     CHECK(pool.release(b, 1) == ChunkStatus::NotOwner);
@@ -185,7 +194,7 @@ TEST_CASE("allocate until exhausted, zeroed, then release errors") {
     CHECK(pool.is_clean(b));
     CHECK(pool.allocate(3) == b);
     CHECK(ram.at(pool.base(b))[123] == 0);
-    CHECK_FALSE(pool.is_clean(b));
+    CHECK(pool.is_clean(b)); // handed out zeroed: its owner may use it at once
     CHECK(std::strcmp(to_string(ChunkStatus::NotOwner), "chunk belongs to another owner") == 0);
 }
 
@@ -417,6 +426,7 @@ TEST_CASE("a released chunk holds none of its owner's data, before anyone alloca
     FakeRam ram(2);
     ChunkPool& pool = *ram.pool;
     const u32 a = pool.allocate(1);
+    pool.ready(a);
     ram.at(pool.base(a))[77] = 0x42; // the owner's data
     CHECK(pool.release(a, 1) == ChunkStatus::Ok);
     CHECK(pool.is_clean(a));
@@ -430,11 +440,126 @@ TEST_CASE("a chunk handed out clean is not zeroed again") {
     ChunkPool& pool = *ram.pool;
     scrub_calls = 0;
     pool.set_scrubber(&counting_scrub);
-    const u32 a = pool.allocate(1); // unknown content since boot: scrubbed now
+    const u32 a = pool.allocate(1); // unknown content since boot: zeroed at its first use
+    CHECK(scrub_calls == 0);
+    pool.ready(a);
     CHECK(scrub_calls == 1);
-    CHECK(pool.release(a, 1) == ChunkStatus::Ok); // scrubbed as it is freed
+    pool.ready(a); // once
+    CHECK(scrub_calls == 1);
+    CHECK(pool.release(a, 1) == ChunkStatus::Ok); // used: scrubbed as it is freed
     CHECK(scrub_calls == 2);
-    CHECK(pool.allocate(2) == a); // clean: no third scrub at creation
+    CHECK(pool.allocate(2) == a); // clean: no third scrub at creation or first use
+    pool.ready(a);
     CHECK(scrub_calls == 2);
     CHECK(pool.scrubbed() == 2);
+}
+
+TEST_CASE(
+    "a chunk its owner never used is not zeroed at release, but before the next owner's use") {
+    FakeRam ram(1);
+    ChunkPool& pool = *ram.pool;
+    scrub_calls = 0;
+    pool.set_scrubber(&counting_scrub);
+    const u32 a = pool.allocate(1);
+    CHECK(pool.unscrubbed() == 1);
+    CHECK(pool.release(a, 1) == ChunkStatus::Ok);
+    CHECK(scrub_calls == 0);
+    CHECK_FALSE(pool.is_clean(a));
+    CHECK(ram.at(pool.base(a))[5] == 0xAA); // what it held since boot, nobody's data
+    LogicalMap m;
+    REQUIRE(m.assign(pool, 2, C));
+    CHECK_FALSE(m.is_ready(0));
+    REQUIRE(m.chunk_real(0)); // a lookup zeroes nothing
+    CHECK(scrub_calls == 0);
+    u8 byte = 0xff;
+    REQUIRE(m.copy_out(&byte, LogicalAddr(5), 1));
+    CHECK(byte == 0);
+    CHECK(scrub_calls == 1);
+    CHECK(m.is_ready(0));
+    CHECK(pool.unscrubbed() == 0);
+    m.release(pool);
+}
+
+TEST_CASE("an LPAR's creation zeroes nothing; its first touch of a chunk zeroes that chunk only") {
+    FakeRam ram(4);
+    ChunkPool& pool = *ram.pool;
+    scrub_calls = 0;
+    pool.set_scrubber(&counting_scrub);
+    LogicalMap m;
+    REQUIRE(m.assign(pool, 1, 4 * C));
+    CHECK(scrub_calls == 0);
+    CHECK(pool.unscrubbed() == 4);
+    const Optional<RealAddr> ra = m.translate(LogicalAddr(2 * C + 100), 8);
+    REQUIRE(ra);
+    CHECK(scrub_calls == 1);
+    CHECK(ram.at(*ra)[0] == 0);
+    for (u32 i = 0; i < 4; ++i) {
+        CHECK(m.is_ready(i) == (i == 2));
+        CHECK(ram.at(*m.chunk_real(i))[C / 2] == (i == 2 ? 0 : 0xAA));
+    }
+    m.release(pool); // chunk 2 was used: zeroed now; the others stay to be zeroed
+    CHECK(scrub_calls == 2);
+    CHECK(pool.unscrubbed() == 3);
+}
+
+TEST_CASE("scrub_one zeroes the waiting chunks lowest first, each once, reserved ones never") {
+    FakeRam ram(4, {range(FakeRam::kBase + C, 1)}); // chunk 1 reserved
+    ChunkPool& pool = *ram.pool;
+    scrub_calls = 0;
+    pool.set_scrubber(&counting_scrub);
+    const u32 a = pool.allocate(1); // chunk 0, owned: zeroed in the background all the same
+    CHECK(a == 0);
+    CHECK(pool.unscrubbed() == 3);
+    CHECK(pool.scrub_one());
+    CHECK(pool.is_clean(0));
+    CHECK(pool.scrub_one());
+    CHECK(pool.is_clean(2));
+    CHECK(pool.scrub_one());
+    CHECK(pool.is_clean(3));
+    CHECK_FALSE(pool.scrub_one());
+    CHECK(scrub_calls == 3);
+    CHECK(pool.unscrubbed() == 0);
+    CHECK(ram.at(pool.base(1))[0] == 0xAA);
+    pool.ready(a); // already zeroed: nothing more
+    CHECK(scrub_calls == 3);
+}
+
+TEST_CASE("chunks zeroed by an idle thread while another touches them: each once, all zero") {
+    // The idle CPU's background zeroing (scrub_one) against a vcpu's first touches
+    // (LogicalMap::translate -> ready), as on two physical CPUs; run under TSan by scripts/test.
+    constexpr u32 kN = 6;
+    FakeRam ram(kN);
+    ChunkPool& pool = *ram.pool;
+    pool.set_scrubber(nullptr);
+    LogicalMap m;
+    REQUIRE(m.assign(pool, 1, kN * C));
+    const usize before = pool.scrubbed();
+    std::atomic<bool> bad{false};
+    std::thread idle([&] {
+        while (pool.scrub_one()) {
+        }
+    });
+    std::thread vcpu([&] {
+        for (u32 i = kN; i-- > 0;) { // from the top, to meet the idle thread in the middle
+            u8 first = 0xff, last = 0xff;
+            if (!m.copy_out(&first, LogicalAddr(u64{i} * C), 1) ||
+                !m.copy_out(&last, LogicalAddr(u64{i + 1} * C - 1), 1) || first != 0 || last != 0)
+                bad = true;
+        }
+    });
+    idle.join();
+    vcpu.join();
+    CHECK_FALSE(bad.load());
+    CHECK(pool.scrubbed() - before == kN);
+    CHECK(pool.unscrubbed() == 0);
+    m.release(pool);
+}
+
+TEST_CASE("the background pool: nothing before boot sets it") {
+    CHECK_FALSE(scrub_in_background());
+    FakeRam ram(1);
+    set_background_pool(ram.pool.get());
+    CHECK(scrub_in_background());
+    CHECK_FALSE(scrub_in_background());
+    set_background_pool(nullptr);
 }
