@@ -188,6 +188,9 @@ bool ChunkPool::scrub_one() {
     if (__atomic_load_n(&dirty_, __ATOMIC_RELAXED) == 0) return false;
     for (usize i = 0; i < used_; ++i) {
         Chunk& c = chunks_[i];
+        // Free chunks wait for an owner: zeroing them now would be work that may never be
+        // needed (an LPAR's first use zeroes them anyway), and CPU time taken from the host.
+        if (__atomic_load_n(&c.owner, __ATOMIC_RELAXED) == kChunkFree) continue;
         if (__atomic_load_n(&c.state, __ATOMIC_RELAXED) != kDirty || !claim(c)) continue;
         scrub(c);
         __atomic_fetch_sub(&dirty_, 1, __ATOMIC_RELAXED);
@@ -202,7 +205,8 @@ u32 ChunkPool::allocate(u32 owner) {
     for (usize i = 0; i < used_; ++i) {
         Chunk& c = chunks_[i];
         if (c.owner != kChunkFree) continue;
-        c.owner = owner; // clean or not: ready() zeroes it before its first use
+        __atomic_store_n(&c.owner, owner, __ATOMIC_RELAXED); // scrub_one reads it unlocked
+        // Clean or not: ready() zeroes it before its first use, or an idle CPU before that.
         --free_;
         return static_cast<u32>(i);
     }
@@ -226,7 +230,7 @@ ChunkStatus ChunkPool::release(u32 index, u32 owner) {
         s = __atomic_load_n(&c.state, __ATOMIC_ACQUIRE);
     }
     if (s == kClean) scrub(c);
-    c.owner = kChunkFree;
+    __atomic_store_n(&c.owner, kChunkFree, __ATOMIC_RELAXED);
     ++free_;
     return ChunkStatus::Ok;
 }

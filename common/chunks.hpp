@@ -81,8 +81,9 @@ class ChunkPool {
     // waits while another CPU does it. After it returns the chunk's owner may use it. Any CPU,
     // no lock needed (the chunk's state is atomic).
     void ready(u32 index);
-    // Zeroes one chunk that is waiting for it (an owned one or a free one, lowest first), for an
-    // idle CPU. False when none is left. Any CPU, no lock needed.
+    // Zeroes one owned chunk that is waiting for it (the lowest), for an idle CPU: an LPAR's
+    // memory gets zeroed while it boots instead of at its first touches. Free chunks wait for
+    // an owner. False when none is left. Any CPU, no lock needed.
     bool scrub_one();
     usize unscrubbed() const { return __atomic_load_n(&dirty_, __ATOMIC_RELAXED); }
 
@@ -109,7 +110,7 @@ class ChunkPool {
     static constexpr u8 kDirty = 0, kScrubbing = 1, kClean = 2, kNever = 3;
     struct Chunk {
         RealAddr base;          // set by init(), read-only after it
-        u32 owner = kChunkFree; // the core lock (allocate/release)
+        u32 owner = kChunkFree; // the core lock (allocate/release); atomic writes: scrub_one
         u8 state = kDirty;      // atomic, see above
     };
     void track(u64 chunk_number, const RealRange* reserved, usize reserved_count);
@@ -119,7 +120,7 @@ class ChunkPool {
     Chunk chunks_[kMaxChunks];
     usize used_ = 0;  // set by init(), read-only after it
     usize free_ = 0;  // the core lock
-    usize dirty_ = 0; // chunks in kDirty or kScrubbing (atomic)
+    usize dirty_ = 0; // chunks in kDirty or kScrubbing, owned or free (atomic)
     usize reserved_ = 0;
     u64 over_capacity_ = 0;
     u64 outside_window_ = 0;

@@ -502,24 +502,28 @@ TEST_CASE("an LPAR's creation zeroes nothing; its first touch of a chunk zeroes 
     CHECK(pool.unscrubbed() == 3);
 }
 
-TEST_CASE("scrub_one zeroes the waiting chunks lowest first, each once, reserved ones never") {
-    FakeRam ram(4, {range(FakeRam::kBase + C, 1)}); // chunk 1 reserved
+TEST_CASE("scrub_one zeroes owned chunks lowest first, each once; free and reserved ones never") {
+    FakeRam ram(5, {range(FakeRam::kBase + C, 1)}); // chunk 1 reserved
     ChunkPool& pool = *ram.pool;
     scrub_calls = 0;
     pool.set_scrubber(&counting_scrub);
-    const u32 a = pool.allocate(1); // chunk 0, owned: zeroed in the background all the same
-    CHECK(a == 0);
-    CHECK(pool.unscrubbed() == 3);
+    CHECK_FALSE(pool.scrub_one()); // nothing owned yet
+    const u32 a = pool.allocate(1);
+    const u32 b = pool.allocate(2);
+    const u32 c = pool.allocate(2);
+    CHECK((a == 0 && b == 2 && c == 3));
+    CHECK(pool.unscrubbed() == 4); // chunk 4 is free and dirty too
     CHECK(pool.scrub_one());
-    CHECK(pool.is_clean(0));
+    CHECK(pool.is_clean(a));
     CHECK(pool.scrub_one());
-    CHECK(pool.is_clean(2));
-    CHECK(pool.scrub_one());
-    CHECK(pool.is_clean(3));
+    CHECK(pool.is_clean(b));
+    pool.ready(c); // its owner got there first
     CHECK_FALSE(pool.scrub_one());
     CHECK(scrub_calls == 3);
-    CHECK(pool.unscrubbed() == 0);
+    CHECK(pool.unscrubbed() == 1);
+    CHECK_FALSE(pool.is_clean(4));
     CHECK(ram.at(pool.base(1))[0] == 0xAA);
+    CHECK(ram.at(pool.base(4))[0] == 0xAA);
     pool.ready(a); // already zeroed: nothing more
     CHECK(scrub_calls == 3);
 }
@@ -559,6 +563,8 @@ TEST_CASE("the background pool: nothing before boot sets it") {
     CHECK_FALSE(scrub_in_background());
     FakeRam ram(1);
     set_background_pool(ram.pool.get());
+    CHECK_FALSE(scrub_in_background()); // free chunks wait for an owner
+    CHECK(ram.pool->allocate(1) == 0);
     CHECK(scrub_in_background());
     CHECK_FALSE(scrub_in_background());
     set_background_pool(nullptr);
