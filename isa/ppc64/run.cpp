@@ -190,6 +190,20 @@ bool handle_hcall(Vcpu& v, VcpuExit& exit) {
     return hcall::continues_after(env, exit);
 }
 
+// The hypervisor decrementer fires within `ticks`. Under QEMU every HDEC write re-arms a host
+// timer, which wakes QEMU's main loop (an eventfd write) whenever it becomes the earliest one:
+// that was one wake-up per hcall. So HDEC is written only when the one counting down would fire
+// too late, or has fired; an earlier HDEC is a spurious exit that re-arms it (the loop looks
+// at the slice's deadline again).
+// (A tick or two later than asked is no matter: QEMU derives the timebase and HDEC from its
+// clock with different rounding, so a HDEC armed for the same deadline may read one more.)
+void arm_hdec(u64 ticks) {
+    constexpr u64 kSlack = 64; // timebase ticks: 125 ns at 512 MHz
+    const auto armed = static_cast<i32>(mfspr<Spr::HDEC>()); // 32 bits on POWER8
+    if (armed > 0 && static_cast<u64>(armed) <= ticks + kSlack) return;
+    mtspr<Spr::HDEC>(ticks);
+}
+
 // Returns true when the guest just continues; otherwise `exit` says why not.
 // `mer_poll`: this entry's HDEC was capped for an interrupt waiting on MSR[EE] (mer.hpp).
 bool handle_exit(Vcpu& v, u64 vector, bool mer_poll, VcpuExit& exit) {
@@ -309,13 +323,15 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
                 mer_wait = true;
             }
         }
-        mtspr<Spr::LPCR>(lpcr_value);
-        isync();
+        if (mfspr<Spr::LPCR>() != lpcr_value) {
+            mtspr<Spr::LPCR>(lpcr_value);
+            isync();
+        }
         i64 left = static_cast<i64>(deadline - timebase());
         if (left <= 0) break;
         bool mer_poll = false;
-        mtspr<Spr::HDEC>(hdec_ticks(static_cast<u64>(left), static_cast<u64>(kDecMax), mer_wait,
-                                    mer_poll_ticks(plat::timebase_hz()), mer_poll));
+        arm_hdec(hdec_ticks(static_cast<u64>(left), static_cast<u64>(kDecMax), mer_wait,
+                            mer_poll_ticks(plat::timebase_hz()), mer_poll));
 
         // Guests run in parallel; everything shared is touched under the core lock.
         core_lock().unlock();
