@@ -198,7 +198,7 @@ bool handle_hcall(Vcpu& v, VcpuExit& exit) {
 // (A tick or two later than asked is no matter: QEMU derives the timebase and HDEC from its
 // clock with different rounding, so a HDEC armed for the same deadline may read one more.)
 void arm_hdec(u64 ticks) {
-    constexpr u64 kSlack = 64; // timebase ticks: 125 ns at 512 MHz
+    constexpr u64 kSlack = 64;                               // timebase ticks: 125 ns at 512 MHz
     const auto armed = static_cast<i32>(mfspr<Spr::HDEC>()); // 32 bits on POWER8
     if (armed > 0 && static_cast<u64>(armed) <= ticks + kSlack) return;
     mtspr<Spr::HDEC>(ticks);
