@@ -54,7 +54,7 @@ void init_chunks() {
         plat::power_off(1);
     }
     pool.set_scrubber(&arch::scrub);
-    set_background_pool(&pool); // from now on idle CPUs zero the chunks of unknown content
+    set_machine_pool(&pool); // from now on idle CPUs zero the chunks of unknown content
     log("chunks: %zu of 16 MiB usable (%zu reserved, %llu over capacity)\n", pool.total(),
         pool.reserved_count(), ull(pool.dropped_over_capacity()));
 }

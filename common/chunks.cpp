@@ -100,7 +100,7 @@ bool ChunkPool::init(const RealRange* ram, usize ram_count, const RealRange* res
                      usize reserved_count, RealWindow window) {
     used_ = free_ = reserved_ = 0;
     over_capacity_ = outside_window_ = scrubbed_ = 0;
-    dirty_ = 0;
+    dirty_ = hypervisor_ = 0;
     window_ = window;
 
     Span spans[kMaxRamRanges];
@@ -206,6 +206,7 @@ u32 ChunkPool::allocate(u32 owner) {
         Chunk& c = chunks_[i];
         if (c.owner != kChunkFree) continue;
         __atomic_store_n(&c.owner, owner, __ATOMIC_RELAXED); // scrub_one reads it unlocked
+        if (owner == kChunkHypervisor) ++hypervisor_;
         // Clean or not: ready() zeroes it before its first use, or an idle CPU before that.
         --free_;
         return static_cast<u32>(i);
@@ -230,21 +231,26 @@ ChunkStatus ChunkPool::release(u32 index, u32 owner) {
         s = __atomic_load_n(&c.state, __ATOMIC_ACQUIRE);
     }
     if (s == kClean) scrub(c);
+    if (owner == kChunkHypervisor) --hypervisor_;
     __atomic_store_n(&c.owner, kChunkFree, __ATOMIC_RELAXED);
     ++free_;
     return ChunkStatus::Ok;
 }
 
 namespace {
-ChunkPool* background_pool = nullptr; // atomic: set once by the boot CPU, read by idle CPUs
+ChunkPool* the_pool = nullptr; // atomic: set once by the boot CPU, read by idle CPUs
 } // namespace
 
-void set_background_pool(ChunkPool* pool) {
-    __atomic_store_n(&background_pool, pool, __ATOMIC_RELEASE);
+void set_machine_pool(ChunkPool* pool) {
+    __atomic_store_n(&the_pool, pool, __ATOMIC_RELEASE);
+}
+
+ChunkPool* machine_pool() {
+    return __atomic_load_n(&the_pool, __ATOMIC_ACQUIRE);
 }
 
 bool scrub_in_background() {
-    ChunkPool* pool = __atomic_load_n(&background_pool, __ATOMIC_ACQUIRE);
+    ChunkPool* pool = machine_pool();
     return pool != nullptr && pool->scrub_one();
 }
 

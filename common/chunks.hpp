@@ -22,8 +22,9 @@ inline constexpr usize kMaxRamRanges = 64;   // RAM ranges ChunkPool::init accep
 
 // Chunk owners: an LPAR id (1-based), or one of these.
 inline constexpr u32 kChunkFree = 0;
-inline constexpr u32 kChunkReserved = 0xffff'ffff; // overlaps firmware/hypervisor/bundle
-inline constexpr u32 kNoChunk = 0xffff'ffff;       // "no such chunk" where an index is expected
+inline constexpr u32 kChunkReserved = 0xffff'ffff;   // overlaps firmware/hypervisor/bundle
+inline constexpr u32 kChunkHypervisor = 0xffff'fffe; // held for hypervisor tables (ChunkArena)
+inline constexpr u32 kNoChunk = 0xffff'ffff;         // "no such chunk" where an index is expected
 
 enum class ChunkStatus : u8 { Ok, BadIndex, NotAllocated, NotOwner, Reserved };
 const char* to_string(ChunkStatus s);
@@ -60,6 +61,7 @@ class ChunkPool {
     usize count() const { return used_; }             // tracked chunks, reserved included
     usize total() const { return used_ - reserved_; } // chunks that can be handed out
     usize free_count() const { return free_; }
+    usize hypervisor_count() const { return hypervisor_; } // held by kChunkHypervisor
     usize reserved_count() const { return reserved_; }
     u64 dropped_over_capacity() const { return over_capacity_; } // whole RAM chunks ignored
     u64 dropped_outside_window() const { return outside_window_; }
@@ -118,9 +120,10 @@ class ChunkPool {
     bool claim(Chunk& c); // kDirty -> kScrubbing by this CPU
 
     Chunk chunks_[kMaxChunks];
-    usize used_ = 0;  // set by init(), read-only after it
-    usize free_ = 0;  // the core lock
-    usize dirty_ = 0; // chunks in kDirty or kScrubbing, owned or free (atomic)
+    usize used_ = 0;       // set by init(), read-only after it
+    usize free_ = 0;       // the core lock
+    usize hypervisor_ = 0; // the core lock
+    usize dirty_ = 0;      // chunks in kDirty or kScrubbing, owned or free (atomic)
     usize reserved_ = 0;
     u64 over_capacity_ = 0;
     u64 outside_window_ = 0;
@@ -129,10 +132,11 @@ class ChunkPool {
     RealWindow window_;
 };
 
-// The pool that idle CPUs zero in the background (common/run.cpp): set by boot once the pool is
-// initialised, nullptr before. scrub_in_background() zeroes one chunk of it; false when there
-// was nothing (left) to do.
-void set_background_pool(ChunkPool* pool);
+// The machine's pool: set by boot once it is initialised, nullptr before. Idle CPUs zero its
+// owned chunks in the background (common/run.cpp): scrub_in_background() zeroes one; false when
+// there was nothing (left) to do. The ISA takes its table chunks from it (ChunkArena).
+void set_machine_pool(ChunkPool* pool);
+ChunkPool* machine_pool();
 bool scrub_in_background();
 
 // One LPAR's logical memory: logical chunk i is real chunk chunks_[i] of the pool.

@@ -110,8 +110,8 @@ u64 Manager::free_bytes() const {
     return u64{pool_->free_count()} << kChunkShift;
 }
 
-u64 Manager::total_bytes() const {
-    return u64{pool_->total()} << kChunkShift;
+u64 Manager::total_bytes() const { // what LPARs hold and what is free: not the ISA's tables
+    return u64{pool_->total() - pool_->hypervisor_count()} << kChunkShift;
 }
 
 void Manager::history_sink(void* ctx, vty::Terminal& term) {

@@ -1,7 +1,9 @@
 // ppc64 per-LPAR setup: LPID, the hashed page table with the VRMA, the guest LPCR, and each
 // vcpu's entry state.
-#include "common/lpar.hpp"
+#include "common/chunk_arena.hpp"
 #include "common/log.hpp"
+#include "common/lpar.hpp"
+#include "common/rt/panic.hpp"
 #include "isa/ppc64/dec.hpp"
 #include "isa/ppc64/exit_reason.hpp"
 #include "isa/ppc64/footprint.hpp"
@@ -14,45 +16,11 @@
 namespace tessera::arch {
 namespace {
 
-// HTABs come from one arena in the image's .bss: 32 MiB is one 1/128 table for 4 GiB of LPARs.
-// It is kept in blocks of the smallest HTAB (256 KiB); a table of 2^shift bytes takes an aligned
-// run of blocks (the hardware wants HTABORG aligned to the size) and gives it back at teardown.
-constexpr u64 kArenaSize = 32 * MiB;
-constexpr u64 kBlock = u64{1} << Htab::kMinShift;
-constexpr usize kBlocks = kArenaSize / kBlock;
-alignas(1 << Htab::kMinShift) u8 htab_arena[kArenaSize];
-bool block_used[kBlocks];
-constinit HtabArenaUse arena_use; // HTABs handed out, and the peak of bytes in use
-u64 arena_in_use = 0;
-
-u8* allocate_htab(u32 shift) {
-    const u64 size = u64{1} << shift;
-    if (size > kArenaSize) return nullptr;
-    const usize run = static_cast<usize>(size / kBlock);
-    // The table must be aligned to its size in real memory (the arena only to 256 KiB).
-    const auto base = reinterpret_cast<uptr>(htab_arena);
-    const usize start = static_cast<usize>((align_up(base, size) - base) / kBlock);
-    for (usize first = start; first + run <= kBlocks; first += run) {
-        bool free = true;
-        for (usize i = first; i < first + run && free; ++i) free = !block_used[i];
-        if (!free) continue;
-        for (usize i = first; i < first + run; ++i) block_used[i] = true;
-        arena_use.htabs += 1;
-        arena_in_use += size;
-        if (arena_in_use > arena_use.htab_bytes) arena_use.htab_bytes = arena_in_use;
-        return htab_arena + first * kBlock;
-    }
-    return nullptr;
-}
-
-void free_htab(RealAddr real, u32 shift) {
-    const auto base = reinterpret_cast<uptr>(htab_arena);
-    const u64 size = u64{1} << shift;
-    if (real.value() < base || real.value() + size > base + kArenaSize) return;
-    const usize first = static_cast<usize>((real.value() - base) / kBlock);
-    for (usize i = first; i < first + size / kBlock; ++i) block_used[i] = false;
-    arena_in_use -= size;
-}
+// HTABs are carved from chunks the hypervisor takes from the machine's pool as LPARs need them
+// (common/chunk_arena.hpp): a table of 2^shift bytes, aligned to its size as HTABORG wants,
+// and given back at teardown; a chunk with no table left in it goes back to the pool. One
+// chunk holds 64 of the smallest (256 KiB) tables. The core lock.
+ChunkArena htab_arena;
 
 // Drops the LPID's translations from this CPU's TLB, so that the next LPAR with this LPID (ids
 // are reused with their table slot) starts with none of them. One CPU runs guests today.
@@ -66,24 +34,27 @@ void flush_lpid(u32 lpid) {
 
 } // namespace
 
-HtabArenaUse htab_arena_use() {
-    HtabArenaUse u = arena_use;
-    u.arena_bytes = kArenaSize;
-    u.held_bytes = arena_in_use;
-    return u;
+const ChunkArena::Use& htab_arena_use() {
+    return htab_arena.use();
 }
 
 bool lpar_init(Lpar& lpar) {
     LparState& a = lpar.arch;
+    // 1/128 of the memory, at most one chunk (16 MiB): an LPAR above 2 GiB gets a smaller
+    // ratio, which PAPR allows (ibm,pft-size tells the guest).
     u32 shift = Htab::shift_for_memory(lpar.memory.size());
-    u8* table = allocate_htab(shift);
+    if (shift > kChunkShift) shift = kChunkShift;
+    ChunkPool* pool = machine_pool();
+    RealAddr real;
+    void* table = pool ? htab_arena.allocate(*pool, shift, &real) : nullptr;
     if (table == nullptr) {
-        log("ppc64: no room for a %llu KiB HTAB for LPAR %s\n",
+        log("ppc64: no chunk for a %llu KiB HTAB for LPAR %s\n",
             static_cast<unsigned long long>((u64{1} << shift) / KiB), lpar.name);
         return false;
     }
     a.lpid = lpar.id; // LPID 0 is the hypervisor's own
-    if (!a.htab.init(table, RealAddr(reinterpret_cast<uptr>(table)), shift, a.lpid, kTlbieHook)) {
+    if (!a.htab.init(table, real, shift, a.lpid, kTlbieHook)) {
+        htab_arena.free(*pool, real, shift);
         log("ppc64: HTAB setup failed for LPAR %s\n", lpar.name);
         return false;
     }
@@ -108,7 +79,9 @@ void lpar_teardown(Lpar& lpar) {
     Pcpu& pcpu = this_pcpu();
     if (pcpu.last_vcpu != nullptr && pcpu.last_vcpu->lpar == &lpar) pcpu.last_vcpu = nullptr;
     flush_lpid(lpar.arch.lpid);
-    free_htab(htab.real_base(), htab.shift());
+    ChunkPool* pool = machine_pool();
+    const bool freed = pool != nullptr && htab_arena.free(*pool, htab.real_base(), htab.shift());
+    TESSERA_ASSERT(freed); // every ready HTAB came from the arena
     htab.reset();
 }
 

@@ -32,6 +32,10 @@ struct FakeLpar {
         FUZZ_CHECK(pool->init(&range, 1, nullptr, 0, w));
         lpar->id = 1;
         FUZZ_CHECK(lpar->memory.assign(*pool, 1, u64{lpar_chunks} * kChunkSize));
+        // The guest has used its memory (the pool zeroes a chunk at its first use): harnesses
+        // write its buffers straight into `ram`.
+        for (u32 c = 0; c < lpar_chunks; ++c)
+            FUZZ_CHECK(lpar->memory.host_ptr(LogicalAddr(u64{c} * kChunkSize), 1) != nullptr);
         if (chunks > lpar_chunks)
             FUZZ_CHECK(neighbour.assign(*pool, 2, u64{chunks - lpar_chunks} * kChunkSize));
         std::memset(ram.data() + usize{lpar_chunks} * kChunkSize, kNeighbourByte,
@@ -40,7 +44,7 @@ struct FakeLpar {
     }
 
     // A fresh LPAR object (state Created) over the same chunks, for every input: the map is
-    // moved over, not reassigned (allocating would scrub 16 MiB per chunk). The memory keeps
+    // moved over, not reassigned (releasing would scrub 16 MiB per chunk). The memory keeps
     // what earlier inputs wrote.
     void reset(u32 vcpus) {
         const LogicalMap keep = lpar->memory;

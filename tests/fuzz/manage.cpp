@@ -51,6 +51,7 @@ constexpr u64 kData = 0x20000;                      // console input, initrd byt
 constexpr u64 kWindow = 0x22000; // caller bytes compared exactly at each end of its chunk
 constexpr usize kSample = 64;    // canary bytes checked at each end of every 4 KiB page
 constexpr u64 kTicksPerMs = 1000;
+constexpr u8 kPowerOnByte = 0x3c; // the RAM at power-on (not the canary, not zero)
 using fuzz::kEdge;
 
 // Strings in the caller's memory, each at kStrings + i * kStringGap.
@@ -115,7 +116,9 @@ bool start_hook(Lpar& l) {
 }
 
 struct Harness {
-    std::vector<u8> ram = std::vector<u8>(usize{kChunks} * C);
+    // What the machine's memory held at power-on: not zero (ChunkPool zeroes a chunk before its
+    // owner's first use, so none of this may reach an LPAR).
+    std::vector<u8> ram = std::vector<u8>(usize{kChunks} * C, kPowerOnByte);
     std::unique_ptr<ChunkPool> pool = std::make_unique<ChunkPool>();
     std::unique_ptr<LparTable> lpars = std::make_unique<LparTable>();
     std::unique_ptr<Bundle> bundle = std::make_unique<Bundle>();
@@ -169,7 +172,8 @@ struct Harness {
     void boot_lpar(u32 b) {
         Lpar* l = lpars->create(b == 0 ? "boot1" : "boot2", b + 1);
         FUZZ_CHECK(l && l->memory.assign(*pool, l->id, C));
-        std::memset(chunk_ptr(l->memory.real_chunk(0)), fuzz::kNeighbourByte, C);
+        // As a guest writes it: through the LPAR's own mapping (which zeroes the chunk first).
+        std::memset(l->memory.host_ptr(LogicalAddr(0), C), fuzz::kNeighbourByte, C);
         manage::machine().watch_console(*l);
         FUZZ_CHECK(l->mark_loaded() && l->start());
         boot_ids[b] = l->id;
@@ -253,11 +257,15 @@ struct Harness {
         for (u32 i = 0; i < kChunks; ++i) {
             const u32 now = pool->owner(i);
             const u8* p = chunk_ptr(i);
+            // A chunk not zeroed since power-on (its owner never used it) holds what it held
+            // then; any other free or just handed-out chunk is zero.
+            const bool clean = pool->is_clean(i);
             if (now == kChunkFree && owner[i] != kChunkFree) {
-                FUZZ_CHECK(all_zero(p, C));                           // scrubbed when it came back
+                FUZZ_CHECK(!clean || all_zero(p, C)); // scrubbed when it came back, if it was used
+                FUZZ_CHECK(clean || (p[0] == kPowerOnByte && p[C - 1] == kPowerOnByte));
             } else if (now == kChunkFree || owner[i] == kChunkFree) { // free, or just handed out
                 // (zero since it came back: only its edges are checked while it is free)
-                FUZZ_CHECK(all_zero(p, kEdge) && all_zero(p + C - kEdge, kEdge));
+                FUZZ_CHECK(!clean || (all_zero(p, kEdge) && all_zero(p + C - kEdge, kEdge)));
             } else if (now == ctl->id) {
                 FUZZ_CHECK(std::memcmp(window.data(), caller_ptr(), kWindow) == 0);
                 FUZZ_CHECK(
@@ -637,7 +645,7 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, usize size) {
             break;
         case TLPAR_FREE_MEMORY:
             FUZZ_CHECK(r == H_SUCCESS && f.rets[0] == h.pool->free_count() * C &&
-                       f.rets[1] == h.pool->total() * C);
+                       f.rets[1] == (h.pool->total() - h.pool->hypervisor_count()) * C);
             break;
         case TLPAR_NEXT:
             FUZZ_CHECK(r == H_SUCCESS);

@@ -562,10 +562,10 @@ TEST_CASE("chunks zeroed by an idle thread while another touches them: each once
 TEST_CASE("the background pool: nothing before boot sets it") {
     CHECK_FALSE(scrub_in_background());
     FakeRam ram(1);
-    set_background_pool(ram.pool.get());
+    set_machine_pool(ram.pool.get());
     CHECK_FALSE(scrub_in_background()); // free chunks wait for an owner
     CHECK(ram.pool->allocate(1) == 0);
     CHECK(scrub_in_background());
     CHECK_FALSE(scrub_in_background());
-    set_background_pool(nullptr);
+    set_machine_pool(nullptr);
 }
