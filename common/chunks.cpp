@@ -164,23 +164,31 @@ void ChunkPool::scrub(Chunk& c) {
     __atomic_fetch_add(&scrubbed_, 1, __ATOMIC_RELAXED);
 }
 
+void ChunkPool::scrub_claimed(Chunk& c) {
+    scrub(c);
+    __atomic_fetch_sub(&dirty_, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&c.state, kClean, __ATOMIC_RELEASE);
+}
+
+u8 ChunkPool::settled_state(const Chunk& c) {
+    u8 s = __atomic_load_n(&c.state, __ATOMIC_ACQUIRE);
+    while (s == kScrubbing) { // another CPU zeroes it: one chunk's time at most
+#if !defined(TESSERA_FREESTANDING)
+        sched_yield();
+#endif
+        s = __atomic_load_n(&c.state, __ATOMIC_ACQUIRE);
+    }
+    return s;
+}
+
 void ChunkPool::ready(u32 index) {
     TESSERA_ASSERT(index < used_);
     Chunk& c = chunks_[index];
     for (;;) {
-        const u8 s = __atomic_load_n(&c.state, __ATOMIC_ACQUIRE);
-        if (s == kClean) return;
+        const u8 s = settled_state(c);
         TESSERA_ASSERT(s != kNever);
-        if (s == kDirty && claim(c)) {
-            scrub(c);
-            __atomic_fetch_sub(&dirty_, 1, __ATOMIC_RELAXED);
-            __atomic_store_n(&c.state, kClean, __ATOMIC_RELEASE);
-            return;
-        }
-        // Another CPU zeroes it (one chunk's time at most).
-#if !defined(TESSERA_FREESTANDING)
-        sched_yield();
-#endif
+        if (s == kClean) return;
+        if (claim(c)) return scrub_claimed(c); // else another CPU claimed it first: wait
     }
 }
 
@@ -192,9 +200,7 @@ bool ChunkPool::scrub_one() {
         // needed (an LPAR's first use zeroes them anyway), and CPU time taken from the host.
         if (__atomic_load_n(&c.owner, __ATOMIC_RELAXED) == kChunkFree) continue;
         if (__atomic_load_n(&c.state, __ATOMIC_RELAXED) != kDirty || !claim(c)) continue;
-        scrub(c);
-        __atomic_fetch_sub(&dirty_, 1, __ATOMIC_RELAXED);
-        __atomic_store_n(&c.state, kClean, __ATOMIC_RELEASE);
+        scrub_claimed(c);
         return true;
     }
     return false;
@@ -223,14 +229,7 @@ ChunkStatus ChunkPool::release(u32 index, u32 owner) {
     // kDirty: the owner never touched it; it stays to be zeroed. kScrubbing: an idle CPU zeroes
     // it, and the owner cannot have touched it either (ready() waits for the end): wait for it.
     // kClean: the owner may have written it: zero it now.
-    u8 s = __atomic_load_n(&c.state, __ATOMIC_ACQUIRE);
-    while (s == kScrubbing) {
-#if !defined(TESSERA_FREESTANDING)
-        sched_yield();
-#endif
-        s = __atomic_load_n(&c.state, __ATOMIC_ACQUIRE);
-    }
-    if (s == kClean) scrub(c);
+    if (settled_state(c) == kClean) scrub(c);
     if (owner == kChunkHypervisor) --hypervisor_;
     __atomic_store_n(&c.owner, kChunkFree, __ATOMIC_RELAXED);
     ++free_;

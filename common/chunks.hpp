@@ -116,8 +116,10 @@ class ChunkPool {
         u8 state = kDirty;      // atomic, see above
     };
     void track(u64 chunk_number, const RealRange* reserved, usize reserved_count);
-    void scrub(Chunk& c); // c's state is kScrubbing, and this CPU set it
-    bool claim(Chunk& c); // kDirty -> kScrubbing by this CPU
+    void scrub(Chunk& c);         // c's state is kScrubbing, and this CPU set it
+    bool claim(Chunk& c);         // kDirty -> kScrubbing by this CPU
+    void scrub_claimed(Chunk& c); // zeroes a chunk this CPU claimed: kScrubbing -> kClean
+    static u8 settled_state(const Chunk& c); // its state once no CPU is zeroing it
 
     Chunk chunks_[kMaxChunks];
     usize used_ = 0;       // set by init(), read-only after it
