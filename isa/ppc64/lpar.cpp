@@ -1,8 +1,8 @@
 // ppc64 per-LPAR setup: LPID, the hashed page table with the VRMA, the guest LPCR, and each
 // vcpu's entry state.
+#include "common/lpar.hpp"
 #include "common/chunk_arena.hpp"
 #include "common/log.hpp"
-#include "common/lpar.hpp"
 #include "common/rt/panic.hpp"
 #include "isa/ppc64/dec.hpp"
 #include "isa/ppc64/exit_reason.hpp"
