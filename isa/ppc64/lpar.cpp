@@ -22,8 +22,31 @@ namespace {
 // chunk holds 64 of the smallest (256 KiB) tables. The core lock.
 ChunkArena htab_arena;
 
+// The LPAR's TLB invalidations (its Htab's hook; ctx = the Lpar; called under the core lock from
+// its hcalls). When no other CPU runs one of its vcpus and LPIDR names it, no other TLB can be
+// using its translations now: tlbiel here, and every other CPU that ran the LPAR drops the LPID
+// before it runs it again (vcpu_run). Otherwise the broadcast tlbie. Under QEMU a tlbie queues
+// a TLB flush on every other vCPU and kicks it, an idle one too: with two machine CPUs that
+// was one wake-up of the idle CPU per H_REMOVE.
+void invalidate_for_lpar(void* ctx, const TlbInvalidation* list, usize count) {
+    Lpar& lpar = *static_cast<Lpar*>(ctx);
+    const u32 self = cpu_index();
+    bool elsewhere = false;
+    for (u32 i = 0; i < lpar.vcpu_count; ++i) {
+        const u32 cpu = lpar.vcpus[i].pcpu;
+        elsewhere |= cpu != kNoPcpu && cpu != self;
+    }
+    if (elsewhere || mfspr<Spr::LPIDR>() != lpar.arch.lpid) {
+        tlbie_invalidate(nullptr, list, count);
+        return;
+    }
+    tlbiel_invalidate(list, count);
+    lpar.arch.flush_on_entry |= lpar.arch.ran_on & ~(u64{1} << self);
+}
+
 // Drops the LPID's translations from this CPU's TLB, so that the next LPAR with this LPID (ids
-// are reused with their table slot) starts with none of them. One CPU runs guests today.
+// are reused with their table slot) starts with none of them; the other CPUs drop it before
+// they first run the next LPAR (lpar_init sets flush_on_entry).
 void flush_lpid(u32 lpid) {
     mtspr<Spr::LPIDR>(lpid);
     isync();
@@ -53,7 +76,10 @@ bool lpar_init(Lpar& lpar) {
         return false;
     }
     a.lpid = lpar.id; // LPID 0 is the hypervisor's own
-    if (!a.htab.init(table, real, shift, a.lpid, kTlbieHook)) {
+    // An LPID is reused with its table slot: every CPU drops it before its first run of this LPAR.
+    a.ran_on = 0;
+    a.flush_on_entry = ~u64{0};
+    if (!a.htab.init(table, real, shift, a.lpid, TlbHook{&invalidate_for_lpar, &lpar})) {
         htab_arena.free(*pool, real, shift);
         log("ppc64: HTAB setup failed for LPAR %s\n", lpar.name);
         return false;

@@ -11,6 +11,7 @@
 #include "isa/ppc64/mer.hpp"
 #include "isa/ppc64/pcpu.hpp"
 #include "isa/ppc64/spr.hpp"
+#include "isa/ppc64/tlb.hpp"
 
 #include <tessera/arch.hpp>
 
@@ -301,6 +302,13 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
     // Written only when they change: under QEMU every LPIDR write flushes the whole software
     // TLB (an SDR1 write one that changes it), which the guest then refills page by page.
     if (mfspr<Spr::LPIDR>() != lpar.arch.lpid) mtspr<Spr::LPIDR>(lpar.arch.lpid);
+    const u64 me = u64{1} << pcpu.index;
+    if (lpar.arch.flush_on_entry & me) { // its TLB may hold stale translations of this LPID
+        isync();
+        tlbiel_flush_current_lpid();
+        lpar.arch.flush_on_entry &= ~me;
+    }
+    lpar.arch.ran_on |= me;
     if (mfspr<Spr::SDR1>() != lpar.arch.htab.sdr1()) mtspr<Spr::SDR1>(lpar.arch.htab.sdr1());
     isync();
 

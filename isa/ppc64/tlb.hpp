@@ -30,6 +30,14 @@ inline void tlbie_invalidate(void*, const TlbInvalidation* list, usize count) {
 
 inline constexpr TlbHook kTlbieHook{&tlbie_invalidate, nullptr};
 
+// The same invalidations in this processor's TLB only (tlbiel: RB as for tlbie, the LPID is
+// LPIDR's). For a caller that knows no other processor may hold the translations now.
+inline void tlbiel_invalidate(const TlbInvalidation* list, usize count) {
+    asm volatile("ptesync" ::: "memory");
+    for (usize i = 0; i < count; ++i) asm volatile("tlbiel %0" : : "r"(list[i].rb) : "memory");
+    asm volatile("ptesync" ::: "memory");
+}
+
 // POWER8 TLB: 512 congruence classes (sets).
 inline constexpr u32 kPower8TlbSets = 512;
 

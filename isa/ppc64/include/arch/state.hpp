@@ -55,6 +55,12 @@ struct LparState {
     // Not ready() until lpar_init gave it memory; its lpid() equals `lpid` above. The MMU hcalls
     // answer H_FUNCTION while it is not ready.
     Htab htab;
+    // Per physical CPU (bit = arch::cpu_index): `ran_on`, the CPUs that ran one of its vcpus
+    // since the LPAR was created (their TLBs may hold its translations); `flush_on_entry`, the
+    // CPUs that must drop this LPID from their TLB before they run it again (isa/ppc64/lpar.cpp,
+    // invalidate_for_lpar). Lock: the core lock.
+    u64 ran_on = 0;
+    u64 flush_on_entry = 0;
     ExitCounts exits; // by reason (isa/ppc64/exit_reason.hpp); lock: the core lock
 };
 
