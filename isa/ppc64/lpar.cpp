@@ -37,7 +37,7 @@ void invalidate_for_lpar(void* ctx, const TlbInvalidation* list, usize count) {
         elsewhere |= cpu != kNoPcpu && cpu != self;
     }
     if (elsewhere || mfspr<Spr::LPIDR>() != lpar.arch.lpid) {
-        tlbie_invalidate(nullptr, list, count);
+        tlbie_invalidate(list, count);
         return;
     }
     tlbiel_invalidate(list, count);

@@ -17,8 +17,9 @@
 
 namespace tessera::arch {
 
-// TlbInvalidateFn for Htab::init: one global (broadcast) invalidation sequence for the list.
-inline void tlbie_invalidate(void*, const TlbInvalidation* list, usize count) {
+// One global (broadcast) invalidation sequence for the list (isa/ppc64/lpar.cpp's hook uses it
+// when another CPU may hold the translations).
+inline void tlbie_invalidate(const TlbInvalidation* list, usize count) {
     asm volatile("ptesync" ::: "memory");
     for (usize i = 0; i < count; ++i) {
         const u64 rb = list[i].rb;
@@ -27,8 +28,6 @@ inline void tlbie_invalidate(void*, const TlbInvalidation* list, usize count) {
     }
     asm volatile("eieio; tlbsync; ptesync" ::: "memory");
 }
-
-inline constexpr TlbHook kTlbieHook{&tlbie_invalidate, nullptr};
 
 // The same invalidations in this processor's TLB only (tlbiel: RB as for tlbie, the LPID is
 // LPIDR's). For a caller that knows no other processor may hold the translations now.
