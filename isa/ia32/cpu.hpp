@@ -2,6 +2,7 @@
 #pragma once
 
 #include <arch/state.hpp>
+#include <arch/x86.hpp>
 #include <tessera/types.hpp>
 
 namespace tessera {
@@ -65,7 +66,8 @@ inline constexpr u32 kEflagsFixed = 1u << 1, kEflagsTf = 1u << 8, kEflagsIf = 1u
 // is harmless to the hypervisor: the switcher's iret looks at its own NT (0), and a guest's
 // iret with NT set is a task return through the hypervisor's TSS, whose link is 0: #TS(0),
 // reflected, as a CPU whose kernel never nests tasks would do.
-inline constexpr u32 kEflagsGuest = 0x00244dd5;
+inline constexpr u32 kEflagsGuest = X86_GUEST_EFLAGS; // the switcher's trampoline uses it too
+static_assert(kEflagsTf == X86_EFLAGS_TF && kEflagsIf == X86_EFLAGS_IF);
 
 // ---- Trap reflection and virtual interrupts (isa/ia32/trap.cpp) ----------------------------
 enum class Event : u8 {

@@ -13,13 +13,15 @@
 #include "isa/ia32/cr.hpp"
 #include "isa/ia32/guest_mmu.hpp"
 #include "isa/ia32/pcpu.hpp"
+#include "isa/ia32/sysenter.hpp"
 
 #include <arch/x86.hpp>
 #include <tessera/arch.hpp>
 
 extern "C" {
 extern char switcher_start[], sw_stubs[], sw_stub_hcall[], sw_stub_iret[], sw_data[], sw_gdt[],
-    sw_tss[], sw_df_tss[], sw_idt[], sw_ldt[], sw_stack[], sw_stack_top[], switcher_end[];
+    sw_tss[], sw_df_tss[], sw_idt[], sw_ldt[], sw_stack[], sw_stack_top[], switcher_end[],
+    sw_sysenter[], sw_sysenter_target[];
 extern tessera::u32 sw_hv_cr3;
 void ia32_df_entry(); // switcher.S: the double fault's task starts here
 }
@@ -69,6 +71,10 @@ constexpr u8 kTaskGate = 0x85; // present, DPL 0
 constexpr u8 kLdt = 0x82;      // an LDT descriptor: present, DPL 0
 
 constexpr u32 kStackGuard = 0x7e55e7a0u;
+
+void wrmsr(u32 msr, u32 value) {
+    asm volatile("wrmsr" ::"c"(msr), "a"(value), "d"(0u) : "memory");
+}
 constexpr u32 kPtePwt = 1u << 3, kPtePcd = 1u << 4;
 
 // This CPU's copy of a switcher object, at its switcher address (hypervisor context).
@@ -166,6 +172,28 @@ void idt_load_syscall(u64 entry, u32 esp1, u32 ss1) {
     auto* tss = mine<Tss>(sw_tss);
     tss->esp1 = esp1;
     tss->ss1 = ss1;
+}
+
+// The trampoline's iret frame goes under the top of this CPU's stack page: sysenter's esp leaves
+// room for the frame's esp and ss words above the eflags word it pushes first (switcher.S).
+void sysenter_init_cpu() {
+    constexpr u32 kAboveEsp = 8;
+    wrmsr(kMsrSysenterCs, 0);
+    wrmsr(kMsrSysenterEsp, switcher_va(sw_stack_top) - kAboveEsp);
+    wrmsr(kMsrSysenterEip, switcher_va(sw_sysenter));
+    this_pcpu().sysenter_on = false;
+}
+
+void sysenter_load(const SysenterTarget& target) {
+    // Through the hypervisor's view of this CPU's data page (the guests' is read-only).
+    auto* words = mine<SysenterTarget>(sw_sysenter_target);
+    if (!(*words == target)) *words = target;
+    Pcpu& p = this_pcpu();
+    const bool on = target.cs != 0;
+    if (on != p.sysenter_on) {
+        wrmsr(kMsrSysenterCs, on ? X86_HV_CODE : 0);
+        p.sysenter_on = on;
+    }
 }
 
 u32 hypervisor_cr3() {
@@ -294,6 +322,7 @@ void load_cpu_tables(u32 index) {
     Pointer g{X86_GDT_ENTRIES * 8 - 1, switcher_va(sw_gdt)};
     Pointer i{256 * 8 - 1, switcher_va(sw_idt)};
     asm volatile("lgdt %0\n\tlidt %1" ::"m"(g), "m"(i) : "memory");
+    sysenter_init_cpu();
 }
 
 void early_init() {

@@ -14,6 +14,7 @@
 #include "isa/ia32/guest_mmu.hpp"
 #include "isa/ia32/pcpu.hpp"
 #include "isa/ia32/shadow.hpp"
+#include "isa/ia32/sysenter.hpp"
 
 #include <arch/hcalls.hpp>
 #include <arch/x86.hpp>
@@ -208,6 +209,8 @@ void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
     s.timer_vector = kVirqTimer;
     s.external_vector = kVirqExternal;
     s.syscall_entry = 0;
+    s.sysenter_entry = 0;
+    s.sysenter_cs = s.sysenter_esp = s.sysenter_eip = 0; // as after a CPU reset
     s.window_start = s.window_end = 0;
 }
 
@@ -270,12 +273,14 @@ bool interrupt_due(const Vcpu& v) {
     return v.lpar->xics.has_pending(v.index) || timer_pending(v);
 }
 
-// The first instruction of the guest's int $0x80 trap-gate handler, in ring 1: entered with
-// the virtual IF as ring 3 had it (a trap gate), it gets one instruction before an interrupt,
-// as after sti, to disable them as an interrupt gate would have.
+// The first instruction of the guest's int $0x80 trap-gate handler or of its sysenter entry,
+// in ring 1: entered with the virtual IF as ring 3 had it, it gets one instruction before an
+// interrupt, as after sti, to disable them as an interrupt gate (or sysenter) would have.
 bool at_syscall_entry(const Vcpu& v) {
     const GuestFrame& r = v.arch.regs;
-    return v.arch.syscall_entry != 0 && r.eip == v.arch.syscall_entry && (r.cs & 3) == 1;
+    if ((r.cs & 3) != 1) return false;
+    return (v.arch.syscall_entry != 0 && r.eip == v.arch.syscall_entry) ||
+           (v.arch.sysenter_entry != 0 && r.eip == v.arch.sysenter_entry);
 }
 
 // A trap from virtual-8086 mode, which QEMU's iret enters from ring 3 when the popped EFLAGS
@@ -324,6 +329,9 @@ VcpuExit run(Vcpu& v, u64 slice) {
         // runs (isa/ia32/direct_gate.hpp).
         const DirectGate gate = direct_gate_for(v);
         v.arch.syscall_entry = gate.handler;
+        // And its sysenter entry, through the switcher's trampoline (isa/ia32/sysenter.hpp).
+        const SysenterTarget sysenter = sysenter_for(v);
+        v.arch.sysenter_entry = sysenter.cs != 0 ? sysenter.eip : 0;
         // In an sti's shadow (or at the first instruction of the system call's trap-gate
         // handler) the next instruction runs first, single-stepped (TF) so that the #DB brings
         // us back to deliver right after it (unless it exits by itself, as hlt does).
@@ -361,6 +369,7 @@ VcpuExit run(Vcpu& v, u64 slice) {
             cr3 = nopg_dir_for(*v.lpar, reinterpret_cast<const u32*>(v.lpar->arch.page_dir));
         }
         idt_load_syscall(gate.entry, gate.esp1, gate.ss1);
+        sysenter_load(sysenter);
         debug_enter(v);
         frame = r;
         // Guests run in parallel; everything shared is touched under the core lock. The

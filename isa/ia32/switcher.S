@@ -108,6 +108,28 @@ sw_guest:
  * itself: no stack switch; report and stop the machine (fault.cpp). A fault in this code may
  * have a guest's cr3 loaded (the switcher is mapped in both). */
 sw_ring0:
+    /* A single step carried into sw_sysenter by a process's sysenter (it clears IF, not TF):
+     * off for the rest of the trampoline, which hands TF to the guest's entry in the process's
+     * EFLAGS. A step before its first instruction (QEMU's) resumes at sw_sysenter_tf, which
+     * puts TF back into the EFLAGS it takes. sw_common cleared DR7: the guest's is re-armed. */
+    cmpl $1, (%esp)
+    jne sw_ring0_irq
+    cmpl $SWVA(sw_sysenter), 8(%esp)
+    jne 1f
+    movl $SWVA(sw_sysenter_tf), 8(%esp)
+    jmp 2f
+1:  cmpl $SWVA(sw_sysenter), 8(%esp)
+    jb sw_fault
+    cmpl $SWVA(sw_sysenter_end), 8(%esp)
+    jae sw_fault
+2:  andl $~X86_EFLAGS_TF, 16(%esp)
+    pushl %eax
+    movl %ss:SWVA(sw_guest_dr7), %eax
+    movl %eax, %dr7
+    popl %eax
+    addl $8, %esp
+    iret
+sw_ring0_irq:
     cmpl $X86_LAPIC_TIMER_VECTOR, (%esp)
     jb sw_fault
     cmpl $X86_SPURIOUS_VECTOR, (%esp)
@@ -135,6 +157,34 @@ sw_fault:
     hlt
     jmp 1b
 
+/* A guest's sysenter (isa/ia32/sysenter.hpp): ring 0 with the guest's cr3 loaded, IF clear,
+ * every register the process's; CS/SS are the hypervisor's, DS/ES/FS/GS still the process's
+ * (every access here goes through %ss). esp = 8 bytes below the top of this CPU's stack page:
+ * the iret frame for the guest's ring-1 entry is built under the top, from the target in the
+ * data page (read-only for guests, validated at entry), and the process's arithmetic, TF, DF,
+ * NT, AC and ID flags with IF on. NT must be off before this iret (else a task return). */
+    .balign 16
+    .globl sw_sysenter
+sw_sysenter:
+    pushfl
+sw_sysenter_flags:
+    pushl $X86_HV_EFLAGS
+    popfl
+    andl $X86_GUEST_EFLAGS, (%esp)
+    orl $X86_EFLAGS_IF, (%esp)
+    pushl %ss:SWVA(sw_sysenter_target) + 8   /* the entry's esp, above the eflags word */
+    popl 4(%esp)
+    pushl %ss:SWVA(sw_sysenter_target) + 12  /* its ss */
+    popl 8(%esp)
+    pushl %ss:SWVA(sw_sysenter_target) + 4   /* its cs */
+    pushl %ss:SWVA(sw_sysenter_target)       /* its eip */
+    iret
+sw_sysenter_tf:
+    pushfl
+    orl $X86_EFLAGS_TF, (%esp)
+    jmp sw_sysenter_flags
+sw_sysenter_end:
+
 /* From ia32_guest_enter: eax = the guest's cr3, esp = the frame at the top of the stack page. */
 sw_resume:
     movl %eax, %cr3
@@ -155,10 +205,11 @@ sw_resume:
     .balign 4096
     .globl sw_data
 sw_data:
-    .globl sw_hv_cr3, sw_hv_esp, sw_guest_dr7
+    .globl sw_hv_cr3, sw_hv_esp, sw_guest_dr7, sw_sysenter_target
 sw_hv_cr3: .long 0
 sw_hv_esp: .long 0
 sw_guest_dr7: .long 0
+sw_sysenter_target: .long 0, 0, 0, 0 /* eip, cs, esp, ss (arch::SysenterTarget) */
     .balign 64
     .globl sw_gdt
 sw_gdt: .space 8 * X86_GDT_ENTRIES

@@ -126,6 +126,8 @@ struct VcpuState {
     // Direct system calls (isa/ia32/direct_gate.hpp): the handler of the guest's int $0x80 trap
     // gate (0: none allowed), where no interrupt is delivered before its first instruction ran.
     u32 syscall_entry = 0;
+    // Its sysenter entry when the trampoline may take processes there (isa/ia32/sysenter.hpp).
+    u32 sysenter_entry = 0;
     // The guest's return window [start, end) (H_IA32_SET_EXIT_WINDOW): ring-1 code whose every
     // instruction is "about to iret with the frame at esp"; an interrupt due there is taken
     // after the hypervisor has done that iret (as the iret gate would). 0, 0: none.

@@ -39,6 +39,10 @@
 #define X86_HV_EFLAGS 0x2
 // EFLAGS.VM: a trap from virtual-8086 mode pushes es, ds, fs and gs too (isa/ia32/switcher.S).
 #define X86_EFLAGS_VM 0x20000
+#define X86_EFLAGS_TF 0x100
+#define X86_EFLAGS_IF 0x200
+// The EFLAGS bits a guest chooses: arithmetic, TF, DF, NT, AC, ID (arch::kEflagsGuest).
+#define X86_GUEST_EFLAGS 0x00244dd5
 
 // The switcher: mapped at this virtual address in every address space (the last 4 MiB).
 #define X86_SWITCHER_VA 0xffc00000

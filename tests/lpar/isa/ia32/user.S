@@ -194,6 +194,41 @@ lpar_user_far_call:
     int $0x80
     ud2
 
+    .globl lpar_user_sysenter     /* eax = 0x5e, ebp = esp, sysenter (never returns here) */
+lpar_user_sysenter:
+    movl $0x5e, %eax
+    movl %esp, %ebp
+    .globl lpar_user_sysenter_insn
+lpar_user_sysenter_insn:
+    sysenter
+    ud2
+
+    .globl lpar_user_sysenter_tf  /* the same with TF set by popfl just before the sysenter */
+lpar_user_sysenter_tf:
+    movl $0x5e, %eax
+    movl %esp, %ebp
+    pushfl
+    orl $0x100, (%esp)
+    popfl
+    sysenter
+    ud2
+
+/* The ring-1 sysenter entry of the checks: notes esp, eflags, cs, ss and ebp in
+ * lpar_sysenter_seen, drops TF and NT, and goes back to lpar_run_user's caller with the
+ * process's eax. DS is still the process's: every store goes through %ss. */
+    .globl lpar_sysenter_entry, lpar_sysenter_entry_step
+lpar_sysenter_entry:
+    movl %esp, %ss:lpar_sysenter_seen
+lpar_sysenter_entry_step:
+    pushfl
+    popl %ss:lpar_sysenter_seen + 4
+    movw %cs, %ss:lpar_sysenter_seen + 8
+    movw %ss, %ss:lpar_sysenter_seen + 12
+    movl %ebp, %ss:lpar_sysenter_seen + 16
+    pushl $2
+    popfl
+    jmp lpar_user_return
+
 /* u32 lpar_probe_sel(u32 sel in ebx): bits 0..3 = ZF after lar, lsl, verr, verw (1: the CPU
  * found a descriptor it calls valid). Any ring; clobbers ecx. */
     .globl lpar_probe_sel
@@ -223,6 +258,8 @@ lpar_ring0_probe:
     .data
     .balign 4
 user_saved_esp: .long 0
+    .globl lpar_sysenter_seen
+lpar_sysenter_seen: .long 0, 0, 0, 0, 0
 hcall_saved_esp: .long 0
 
     .section .note.GNU-stack, "", @progbits

@@ -43,6 +43,9 @@ extern char lpar_user_ret42[], lpar_user_hcall[], lpar_user_cli[], lpar_user_rea
     lpar_user_prefixed_int3_end[], lpar_user_prefixed_int81_end[], lpar_user_nt[],
     lpar_user_nt_iret[], lpar_run_user_as_iret[], lpar_user_iret_vm86[];
 u32 lpar_run_user_as(u32 eip, u32 esp, u32 eflags, u32 cs, u32 ss);
+extern char lpar_user_sysenter[], lpar_user_sysenter_insn[], lpar_user_sysenter_tf[],
+    lpar_sysenter_entry[], lpar_sysenter_entry_step[];
+extern u32 lpar_sysenter_seen[5]; // esp, eflags, cs, ss, ebp at the entry
 }
 
 namespace {
@@ -1157,6 +1160,104 @@ void check_direct_syscall() {
     isa::idt_set_dpl(0x80, 3);
 }
 
+// ---- sysenter: a process's sysenter reaches the guest's ring-1 entry ------------------------
+// The CPU's sysenter always enters ring 0: the hypervisor's trampoline takes it on to the entry
+// and stack of the guest's SYSENTER_EIP/ESP with SYSENTER_CS's segments in ring 1, without an
+// exit; a SYSENTER_CS that does not name ring-1 code and a ring-1 stack after it is #GP(0) for
+// the process, as SYSENTER_CS 0 is on a CPU. TF carried in by the sysenter reaches the guest
+// as a step after its entry's first instruction; NT does not make the trampoline's iret a
+// task return.
+alignas(16) u8 g_sysenter_stack[512];
+
+void write_msr(u32 msr, u32 value) {
+    asm volatile("wrmsr" ::"c"(msr), "a"(value), "d"(0u) : "memory");
+}
+u64 exits_so_far() {
+    return hcall(isa::H_IA32_EXIT_COUNTS).ret[0];
+}
+u32 run_sysenter(u32 eflags = 0x2, const char* code = lpar_user_sysenter) {
+    for (u32& w : lpar_sysenter_seen) w = 0;
+    return run_user(code, eflags);
+}
+
+void on_step(isa::TrapFrame& f) {
+    on_soft(f);
+    f.eflags &= ~0x100u;
+}
+
+void check_sysenter() {
+    constexpr u32 kCs = 0x174, kEsp = 0x175, kEip = 0x176, kTf = 0x100;
+    const u32 top = reinterpret_cast<u32>(g_sysenter_stack + sizeof(g_sysenter_stack));
+    const u32 user_esp = reinterpret_cast<u32>(g_user_stack + sizeof(g_user_stack));
+    const u32 at = reinterpret_cast<u32>(lpar_user_sysenter_insn);
+    const u32* seen = lpar_sysenter_seen;
+
+    write_msr(kEsp, top);
+    write_msr(kEip, reinterpret_cast<u32>(lpar_sysenter_entry));
+    write_msr(kCs, 0);
+    run_sysenter();
+    check(g_seen.vector == 13 && g_seen.error == 0 && g_seen.eip == at && seen[0] == 0,
+          Detail("vector %u error %#x eip %#x (sysenter at %#x)", g_seen.vector, g_seen.error,
+                 g_seen.eip, at),
+          "sysenter with SYSENTER_CS 0 -> #GP(0) for the process, as on a CPU");
+
+    write_msr(kCs, isa::kKernelCode & ~3u);
+    const u64 before = exits_so_far();
+    u32 good = 0, last = 0;
+    for (int i = 0; i < 8; ++i) {
+        last = run_sysenter();
+        if (last == 0x5e && g_seen.count == 0 && seen[0] == top && seen[1] == 0x202 &&
+            seen[2] == isa::kKernelCode && seen[3] == isa::kKernelData && seen[4] == user_esp)
+            ++good;
+    }
+    const u64 exits = exits_so_far() - before;
+    // Each run enters ring 3 through the iret gate (one exit); a sysenter that trapped would
+    // add at least one more.
+    check(good == 8 && exits < 8 + 6,
+          Detail("%u of 8 right (eax %#x esp %#x eflags %#x cs %#x ss %#x ebp %#x), %llu exits",
+                 good, last, seen[0], seen[1], seen[2], seen[3], seen[4],
+                 static_cast<unsigned long long>(exits)),
+          "ring 3's sysenter reaches SYSENTER_EIP in ring 1 on SYSENTER_ESP, with SYSENTER_CS's "
+          "code and stack segments and the process's registers, without a hypervisor exit");
+
+    last = run_sysenter(0x2 | kEflagsNt | 0x8d5); // NT and the arithmetic flags
+    check(last == 0x5e && seen[1] == (0x202 | kEflagsNt | 0x8d5) && seen[2] == isa::kKernelCode,
+          Detail("eax %#x eflags %#x cs %#x", last, seen[1], seen[2]),
+          "sysenter with NT and the arithmetic flags set: they reach the entry's EFLAGS (NT "
+          "does not turn the trampoline's iret into a task return)");
+
+    set_trap_handler(1, on_step);
+    last = run_sysenter(0x2, lpar_user_sysenter_tf);
+    set_trap_handler(1, nullptr);
+    check(last == 0x5e && g_seen.vector == 1 &&
+              g_seen.eip == reinterpret_cast<u32>(lpar_sysenter_entry_step) &&
+              g_seen.cs == isa::kKernelCode && (g_seen.eflags & kTf),
+          Detail("eax %#x, vector %u eip %#x cs %#x eflags %#x (step expected at %#x)", last,
+                 g_seen.vector, g_seen.eip, g_seen.cs, g_seen.eflags,
+                 reinterpret_cast<u32>(lpar_sysenter_entry_step)),
+          "sysenter with TF set: the guest's #DB comes after its entry's first instruction, "
+          "in ring 1 (the trampoline's own step stays in the hypervisor)");
+
+    struct Bogus {
+        u32 cs;
+        const char* what;
+    };
+    const Bogus bogus[] = {{kSelHvCode, "the hypervisor's code"},
+                           {isa::kUserCode & ~3u, "ring-3 code"},
+                           {kSelData0, "a data segment"},
+                           {kSelCode0, "ring-1 code followed by a gate, not a stack"},
+                           {kSelLdt | 4, "an LDT selector"}};
+    for (const Bogus& b : bogus) {
+        write_msr(kCs, b.cs);
+        run_sysenter();
+        check(g_seen.vector == 13 && g_seen.error == 0 && g_seen.eip == at && seen[0] == 0,
+              Detail("vector %u error %#x eip %#x, entry esp %#x", g_seen.vector, g_seen.error,
+                     g_seen.eip, seen[0]),
+              "SYSENTER_CS naming %s (%#x): sysenter -> #GP(0) for the process", b.what, b.cs);
+    }
+    write_msr(kCs, 0);
+}
+
 // ---- Debug registers: the guest's own breakpoints, none on the switcher --------------------
 u32 g_watch;
 u32 g_dr6;          // DR6 as the #DB handler read it (then cleared, as Linux does)
@@ -1324,6 +1425,7 @@ void lpar_main(const Boot& b) {
     check_ring3_conformance();
     check_iret_selectors();
     check_direct_syscall();
+    check_sysenter();
     check_debug_registers();
     check_vm86_iret();
     check_bad_hcall_stack();

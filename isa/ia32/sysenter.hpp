@@ -1,0 +1,46 @@
+// Direct sysenter (docs/ia32.md, "Direct system calls"). A process's sysenter always enters
+// ring 0 (the instruction knows no other ring), so while a vcpu runs the CPU's SYSENTER MSRs
+// name the switcher's trampoline (`sw_sysenter`, isa/ia32/switcher.S): with the guest's cr3
+// still loaded and interrupts off, it takes the process's EFLAGS, clears NT (the trampoline's
+// own iret would otherwise be a task return) and irets to the guest's sysenter entry in ring 1,
+// on the stack the guest named, without entering the hypervisor. The target comes from the
+// guest's own SYSENTER_CS/ESP/EIP (wrmsr, emulated) as a CPU would use them, with ring 1 for
+// ring 0: cs = SYSENTER_CS | 1, ss = cs + 8. It is installed only when both name what the
+// trampoline's iret cannot fault on (a ring-1 non-conforming 32-bit code segment whose limit
+// covers the entry, a ring-1 writable data segment, in the GDT); otherwise the CPU's
+// SYSENTER_CS is 0 and sysenter is #GP(0) for the process, reflected as before.
+//
+// The trampoline reads its target from this CPU's switcher data page, which guests map
+// read-only; it is rewritten before every entry where it changed (the vcpu's GDT window, which
+// the validation used, only changes through the hypervisor, so it cannot go stale while the
+// vcpu runs).
+#pragma once
+
+#include <tessera/types.hpp>
+
+namespace tessera {
+class Vcpu;
+}
+
+namespace tessera::arch {
+
+inline constexpr u32 kMsrSysenterCs = 0x174, kMsrSysenterEsp = 0x175, kMsrSysenterEip = 0x176;
+
+// What the trampoline irets to (its words in the switcher data page, in this order).
+struct SysenterTarget {
+    u32 eip = 0, cs = 0, esp = 0, ss = 0; // cs == 0: not installed
+    bool operator==(const SysenterTarget&) const = default;
+};
+static_assert(sizeof(SysenterTarget) == 16); // switcher.S: sw_sysenter_target
+
+// The target for a guest's SYSENTER_CS/EIP/ESP whose cs + 1 and cs + 9 (RPL 1) name `code` and
+// `stack` as the vcpu's GDT holds them; cs 0 when refused. Pure; host-tested.
+SysenterTarget sysenter_target(u32 cs_msr, u32 eip, u32 esp, u64 code, u64 stack);
+SysenterTarget sysenter_for(const Vcpu& v);
+
+// This CPU: the MSRs that lead to the trampoline (once, when its tables are loaded), and the
+// target of the vcpu about to run (data page and SYSENTER_CS written only on change).
+void sysenter_init_cpu();
+void sysenter_load(const SysenterTarget& target);
+
+} // namespace tessera::arch
