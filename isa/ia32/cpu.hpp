@@ -96,6 +96,10 @@ bool handle_iret(Vcpu& v);
 // interrupt due there is taken from where it returns to: false (nothing done) when the vcpu is
 // not in its window or the iret would fault (the guest's own iret then faults as on a CPU).
 bool complete_window_iret(Vcpu& v);
+// The same in its sysexit window (H_IA32_SET_SYSEXIT_WINDOW): the return to ring 3 the window's
+// sysenter would have had the trampoline do (eip edx, esp the process's, the user segments of
+// its SYSENTER_CS), virtual IF on. False (nothing changed) outside it or when that cannot be.
+bool complete_window_sysexit(Vcpu& v);
 // The software interrupt at the guest's cs:eip that raised `vector` (int n, int3, into, with any
 // legacy prefixes): its length, 0 if there is none there.
 u32 software_int_at_eip(Vcpu& v, u32 vector);

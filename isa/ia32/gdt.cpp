@@ -181,18 +181,19 @@ void sysenter_init_cpu() {
     wrmsr(kMsrSysenterCs, 0);
     wrmsr(kMsrSysenterEsp, switcher_va(sw_stack_top) - kAboveEsp);
     wrmsr(kMsrSysenterEip, switcher_va(sw_sysenter));
-    this_pcpu().sysenter_on = false;
+    this_pcpu().sysenter_cs = 0;
 }
 
 void sysenter_load(const SysenterTarget& target) {
     // Through the hypervisor's view of this CPU's data page (the guests' is read-only).
     auto* words = mine<SysenterTarget>(sw_sysenter_target);
     if (!(*words == target)) *words = target;
+    // The guest's kernel code selector (RPL 0), for the user segments sysexit derives from it.
     Pcpu& p = this_pcpu();
-    const bool on = target.cs != 0;
-    if (on != p.sysenter_on) {
-        wrmsr(kMsrSysenterCs, on ? X86_HV_CODE : 0);
-        p.sysenter_on = on;
+    const u32 cs = target.cs & ~3u;
+    if (cs != p.sysenter_cs) {
+        wrmsr(kMsrSysenterCs, cs);
+        p.sysenter_cs = cs;
     }
 }
 

@@ -212,6 +212,7 @@ void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
     s.sysenter_entry = 0;
     s.sysenter_cs = s.sysenter_esp = s.sysenter_eip = 0; // as after a CPU reset
     s.window_start = s.window_end = 0;
+    s.sysexit_start = s.sysexit_end = 0;
 }
 
 namespace {
@@ -338,7 +339,8 @@ VcpuExit run(Vcpu& v, u64 slice) {
         const bool shadow = v.arch.sti_shadow || (at_syscall_entry(v) && interrupt_due(v));
         v.arch.sti_shadow = false;
         // In the guest's return window an interrupt is taken where the window returns to.
-        if (!shadow && interrupt_due(v) && complete_window_iret(v)) count(v, Exit::ExitWindow);
+        if (!shadow && interrupt_due(v) && (complete_window_iret(v) || complete_window_sysexit(v)))
+            count(v, Exit::ExitWindow);
         if (!shadow && !deliver_virq(v)) return VcpuExit::Fault;
         // The timer also brings us back when the guest's timer expires, to deliver it (or to set
         // the pending flag while its interrupts are disabled).
@@ -530,6 +532,16 @@ hcall::Ret h_ia32_set_exit_window(hcall::Env& env, hcall::Frame& frame) {
     if (end < start || end > 0xffffffffull || end - start > 4096) return hcall::H_PARAMETER;
     env.vcpu.arch.window_start = static_cast<u32>(start);
     env.vcpu.arch.window_end = static_cast<u32>(end);
+    return hcall::H_SUCCESS;
+}
+
+hcall::Ret h_ia32_set_sysexit_window(hcall::Env& env, hcall::Frame& frame) {
+    const u64 start = frame.args[0], end = frame.args[1];
+    const bool none = start == 0 && end == 0;
+    if (!none && (end < start + 2 || end > 0xffffffffull || end - start > 4096))
+        return hcall::H_PARAMETER;
+    env.vcpu.arch.sysexit_start = static_cast<u32>(start);
+    env.vcpu.arch.sysexit_end = static_cast<u32>(end);
     return hcall::H_SUCCESS;
 }
 

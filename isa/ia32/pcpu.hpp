@@ -40,7 +40,7 @@ struct Pcpu {
     bool ldt_loaded = false;         // the LDTR names X86_LDT (else it is null)
     u64 gdt_window_gen = 0;          // tables_gen of the GDT window loaded (0: unknown)
     u32 dr_loaded[4] = {};           // what DR0-DR3 hold (isa/ia32/debug_cpu.cpp)
-    bool sysenter_on = false;        // SYSENTER_CS names the trampoline (isa/ia32/sysenter.cpp)
+    u32 sysenter_cs = 0;             // the CPU's SYSENTER_CS (isa/ia32/sysenter.cpp)
 };
 
 Pcpu& pcpu(u32 index);

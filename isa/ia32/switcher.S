@@ -123,6 +123,9 @@ sw_ring0:
     cmpl $SWVA(sw_sysenter_end), 8(%esp)
     jae sw_fault
 2:  andl $~X86_EFLAGS_TF, 16(%esp)
+    /* Back under the hypervisor's code selector: sysenter left the guest's kernel CS selector
+     * in CS (with a ring-0 cache), whose GDT entry (DPL 1) an iret to ring 0 would refuse. */
+    movl $X86_HV_CODE, 12(%esp)
     pushl %eax
     movl %ss:SWVA(sw_guest_dr7), %eax
     movl %eax, %dr7
@@ -158,16 +161,23 @@ sw_fault:
     jmp 1b
 
 /* A guest's sysenter (isa/ia32/sysenter.hpp): ring 0 with the guest's cr3 loaded, IF clear,
- * every register the process's; CS/SS are the hypervisor's, DS/ES/FS/GS still the process's
- * (every access here goes through %ss). esp = 8 bytes below the top of this CPU's stack page:
- * the iret frame for the guest's ring-1 entry is built under the top, from the target in the
- * data page (read-only for guests, validated at entry), and the process's arithmetic, TF, DF,
- * NT, AC and ID flags with IF on. NT must be off before this iret (else a task return). */
+ * every register the caller's; CS/SS are flat ring-0 segments under the guest's kernel
+ * selectors (SYSENTER_CS), DS/ES/FS/GS still the caller's (every access here goes through
+ * %ss). esp = 8 bytes below the top of this CPU's stack page.
+ * - ebp = X86_SYSEXIT_EBP: the guest kernel's return to user mode: sysexit to edx/ecx in ring
+ *   3 (the user segments SYSENTER_CS implies) with the EFLAGS the sysenter came with, IF on.
+ *   From ring 3 it is a jump in ring 3.
+ * - Otherwise a system call: the iret frame for the guest's ring-1 entry is built under the top
+ *   of the stack, from the target in the data page (read-only for guests, validated at entry),
+ *   with the caller's arithmetic, TF, DF, NT, AC and ID flags and IF on. NT must be off before
+ *   this iret (else a task return). */
     .balign 16
     .globl sw_sysenter
 sw_sysenter:
     pushfl
 sw_sysenter_flags:
+    cmpl $X86_SYSEXIT_EBP, %ebp
+    je sw_sysexit
     pushl $X86_HV_EFLAGS
     popfl
     andl $X86_GUEST_EFLAGS, (%esp)
@@ -179,6 +189,10 @@ sw_sysenter_flags:
     pushl %ss:SWVA(sw_sysenter_target) + 4   /* its cs */
     pushl %ss:SWVA(sw_sysenter_target)       /* its eip */
     iret
+sw_sysexit:
+    popfl
+    sti
+    sysexit
 sw_sysenter_tf:
     pushfl
     orl $X86_EFLAGS_TF, (%esp)

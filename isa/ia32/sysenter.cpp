@@ -11,27 +11,34 @@ constexpr u8 kConforming = 0x04;
 constexpr u64 kDefault32 = u64{1} << 54; // the D bit of a code segment: 32-bit
 constexpr u32 kSelTi = 4;
 
+bool code_for(u64 d, unsigned ring) {
+    return desc::present(d) && desc::is_code(d) && desc::dpl(d) == ring &&
+           !(desc::access(d) & kConforming) && (d & kDefault32);
+}
+bool data_for(u64 d, unsigned ring) {
+    return desc::present(d) && desc::is_data(d) && (desc::access(d) & desc::kWritable) &&
+           desc::dpl(d) == ring;
+}
+
 } // namespace
 
-SysenterTarget sysenter_target(u32 cs_msr, u32 eip, u32 esp, u64 code, u64 stack) {
+SysenterTarget sysenter_target(u32 cs_msr, u32 eip, u32 esp, const SysenterSegments& seg) {
     // SYSENTER_CS 0 is #GP(0) on the CPU; an LDT selector would name what the CPU's LDT holds
     // while the vcpu runs, which the trampoline's iret does not check against our validation.
     if ((cs_msr & 0xfff8) == 0 || (cs_msr & kSelTi)) return {};
-    const bool code_ok = desc::present(code) && desc::is_code(code) && desc::dpl(code) == 1 &&
-                         !(desc::access(code) & kConforming) && (code & kDefault32) &&
-                         eip <= desc::limit_bytes(code);
-    const bool stack_ok = desc::present(stack) && desc::is_data(stack) &&
-                          (desc::access(stack) & desc::kWritable) && desc::dpl(stack) == 1;
-    if (!code_ok || !stack_ok) return {};
+    if (!code_for(seg.code, 1) || eip > desc::limit_bytes(seg.code) || !data_for(seg.stack, 1) ||
+        !code_for(seg.user_code, 3) || !data_for(seg.user_data, 3))
+        return {};
     const u32 cs = (cs_msr & 0xfff8) | 1;
     return {eip, cs, esp, cs + 8};
 }
 
 SysenterTarget sysenter_for(const Vcpu& v) {
     const u32 cs_msr = v.arch.sysenter_cs & 0xffff;
-    const u32 cs = (cs_msr & 0xfff8) | 1;
-    return sysenter_target(cs_msr, v.arch.sysenter_eip, v.arch.sysenter_esp, descriptor_of(v, cs),
-                           descriptor_of(v, cs + 8));
+    const u32 cs = cs_msr & 0xfff8;
+    const SysenterSegments seg{descriptor_of(v, cs | 1), descriptor_of(v, (cs + 8) | 1),
+                               descriptor_of(v, (cs + 16) | 3), descriptor_of(v, (cs + 24) | 3)};
+    return sysenter_target(cs_msr, v.arch.sysenter_eip, v.arch.sysenter_esp, seg);
 }
 
 } // namespace tessera::arch

@@ -10,6 +10,13 @@
 // covers the entry, a ring-1 writable data segment, in the GDT); otherwise the CPU's
 // SYSENTER_CS is 0 and sysenter is #GP(0) for the process, reflected as before.
 //
+// The way back: the CPU's SYSENTER_CS is the guest's own (RPL 0), so that the trampoline's
+// sysexit gives ring 3 the guest's user segments (SYSENTER_CS + 16 and + 24, RPL 3: Linux's
+// __USER_CS and __USER_DS); a sysenter with ebp = X86_SYSEXIT_EBP (an address in the
+// switcher's hole, never a process's stack) is the kernel's return to user mode: the trampoline
+// does `sti; sysexit` to edx/ecx with the EFLAGS the sysenter came with. From ring 3 that is no
+// more than a jump in ring 3. So the target also needs a ring-3 code and data segment there.
+//
 // The trampoline reads its target from this CPU's switcher data page, which guests map
 // read-only; it is rewritten before every entry where it changed (the vcpu's GDT window, which
 // the validation used, only changes through the hypervisor, so it cannot go stale while the
@@ -33,10 +40,21 @@ struct SysenterTarget {
 };
 static_assert(sizeof(SysenterTarget) == 16); // switcher.S: sw_sysenter_target
 
-// The target for a guest's SYSENTER_CS/EIP/ESP whose cs + 1 and cs + 9 (RPL 1) name `code` and
-// `stack` as the vcpu's GDT holds them; cs 0 when refused. Pure; host-tested.
-SysenterTarget sysenter_target(u32 cs_msr, u32 eip, u32 esp, u64 code, u64 stack);
+// The descriptors SYSENTER_CS names (the vcpu's GDT at cs, cs + 8, cs + 16, cs + 24).
+struct SysenterSegments {
+    u64 code = 0, stack = 0, user_code = 0, user_data = 0;
+};
+// The target for a guest's SYSENTER_CS/EIP/ESP whose segments are `seg`; cs 0 when refused.
+// Pure; host-tested.
+SysenterTarget sysenter_target(u32 cs_msr, u32 eip, u32 esp, const SysenterSegments& seg);
 SysenterTarget sysenter_for(const Vcpu& v);
+// The selectors sysexit gives ring 3 for a target (what the trampoline's SYSENTER_CS implies).
+inline u32 sysexit_cs(const SysenterTarget& t) {
+    return ((t.cs & ~3u) + 16) | 3;
+}
+inline u32 sysexit_ss(const SysenterTarget& t) {
+    return ((t.cs & ~3u) + 24) | 3;
+}
 
 // This CPU: the MSRs that lead to the trampoline (once, when its tables are loaded), and the
 // target of the vcpu about to run (data page and SYSENTER_CS written only on change).

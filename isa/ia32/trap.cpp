@@ -11,6 +11,7 @@
 #include "isa/ia32/descriptor.hpp"
 #include "isa/ia32/exit_reason.hpp"
 #include "isa/ia32/guest_mmu.hpp"
+#include "isa/ia32/sysenter.hpp"
 
 #include <arch/hcalls.hpp>
 #include <arch/x86.hpp>
@@ -389,6 +390,22 @@ bool complete_window_iret(Vcpu& v) {
     u32 error = 0;
     GuestFault pf;
     return pop_iret(v, error, pf) == 0; // changes nothing when it would fault
+}
+
+bool complete_window_sysexit(Vcpu& v) {
+    GuestFrame& r = v.arch.regs;
+    if ((r.cs & 3) != 1 || r.eip < v.arch.sysexit_start || r.eip >= v.arch.sysexit_end)
+        return false;
+    const SysenterTarget t = sysenter_for(v);
+    if (t.cs == 0) return false;
+    u32 esp = r.ecx; // at the sysenter (the window's last 2 bytes): popped into ecx already
+    if (r.eip != v.arch.sysexit_end - 2 && !guest_read(v, r.esp, &esp, sizeof(esp))) return false;
+    r.eip = r.edx;
+    r.esp = esp;
+    r.cs = sysexit_cs(t);
+    r.ss = sysexit_ss(t);
+    set_vif(v, true);
+    return true;
 }
 
 } // namespace tessera::arch

@@ -1,6 +1,7 @@
 // Direct sysenter: the target the switcher's trampoline irets to, taken from the guest's
 // SYSENTER MSRs as a CPU would (ring 1 for ring 0), and refused whenever that iret could fault
 // in ring 0 or land anywhere but the guest's ring 1.
+#include "isa/ia32/cpu.hpp"
 #include "isa/ia32/descriptor.hpp"
 #include "isa/ia32/sysenter.hpp"
 
@@ -85,5 +86,79 @@ TEST_CASE("sysenter: refused unless cs and cs + 8 are ring-1 code and a ring-1 s
         CHECK(sysenter_for(v).cs == 0);
         v.arch.sysenter_eip = 0xfff0;
         CHECK(sysenter_for(v).cs == (Kernel::kKernelCs | 1));
+    }
+}
+
+TEST_CASE("sysenter: the user segments sysexit derives must be ring-3 code and data") {
+    Machine m;
+    Kernel k(m);
+    Vcpu& v = k.v;
+    REQUIRE(linux_target(v).cs != 0);
+    const SysenterTarget t = sysenter_for(v);
+    CHECK(sysexit_cs(t) == Kernel::kUserCs);
+    CHECK(sysexit_ss(t) == Kernel::kUserDs);
+    SUBCASE("ring-1 code at + 16") {
+        v.arch.gdt[Kernel::kUserCs >> 3] = desc::install(0x00cf9a000000ffffull);
+        CHECK(sysenter_for(v).cs == 0);
+    }
+    SUBCASE("read-only data at + 24") {
+        v.arch.gdt[Kernel::kUserDs >> 3] = desc::install(0x00cff0000000ffffull);
+        CHECK(sysenter_for(v).cs == 0);
+    }
+}
+
+TEST_CASE("sysexit window: the hypervisor does the return to ring 3 there, and only there") {
+    Machine m;
+    Kernel k(m);
+    Vcpu& v = k.v;
+    REQUIRE(linux_target(v).cs != 0);
+    GuestFrame& r = v.arch.regs;
+    Machine::ring1(v);
+    v.arch.sysexit_start = 0x2000;
+    v.arch.sysexit_end = 0x2010; // the sysenter at 0x200e, `popl %ecx` at 0x200d
+    r.esp = 0x8000;
+    m.poke(0x8000, 0xbff000); // the process's esp, until popl %ecx
+    r.edx = 0x401000;         // the landing pad
+    r.ecx = 0x1234;           // not yet the esp
+    r.eflags = 0x8d7;         // the process's flags, restored before the window
+    set_vif(v, false);
+
+    SUBCASE("outside the window") {
+        r.eip = 0x1fff;
+        CHECK_FALSE(complete_window_sysexit(v));
+        r.eip = 0x2010;
+        CHECK_FALSE(complete_window_sysexit(v));
+        CHECK(r.cs == X86_GUEST_KCODE); // untouched
+    }
+    SUBCASE("before the popl: the esp from the stack") {
+        r.eip = 0x200d;
+        REQUIRE(complete_window_sysexit(v));
+        CHECK(r.eip == 0x401000);
+        CHECK(r.esp == 0xbff000);
+        CHECK(r.cs == Kernel::kUserCs);
+        CHECK(r.ss == Kernel::kUserDs);
+        CHECK(r.eflags == 0x8d7);
+        CHECK(vif(v));
+        // Now in ring 3: not in the window whatever eip says.
+        r.eip = 0x2004;
+        CHECK_FALSE(complete_window_sysexit(v));
+    }
+    SUBCASE("at the sysenter: the esp already in ecx") {
+        r.eip = 0x200e;
+        r.ecx = 0xbfe000;
+        REQUIRE(complete_window_sysexit(v));
+        CHECK(r.esp == 0xbfe000);
+        CHECK(r.eip == 0x401000);
+    }
+    SUBCASE("a stack it cannot read, or no sysenter target: nothing done") {
+        r.eip = 0x2004;
+        r.esp = tessera::arch::test::kLparSize + 0x100;
+        CHECK_FALSE(complete_window_sysexit(v));
+        CHECK(r.eip == 0x2004);
+        r.esp = 0x8000;
+        v.arch.sysenter_cs = 0;
+        CHECK_FALSE(complete_window_sysexit(v));
+        CHECK(r.eip == 0x2004);
+        CHECK_FALSE(vif(v));
     }
 }

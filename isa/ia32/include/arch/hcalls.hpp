@@ -26,6 +26,13 @@ inline constexpr u64 kVirqFlagAlias = 2;
 // through the iret frame at esp. An interrupt due while the vcpu is there is delivered after the
 // hypervisor has done that return, as the iret gate would (docs/ia32.md).
 inline constexpr u64 H_IA32_SET_EXIT_WINDOW = 0xF00A;
+// H_IA32_SET_SYSEXIT_WINDOW(start, end): the calling vcpu's sysexit window, guest-virtual eips
+// of ring-1 code [start, end) (0, 0: none; at least 2 bytes, at most 4 KiB) whose last
+// instruction is a sysenter with ebp = X86_SYSEXIT_EBP (the return to user mode at edx, esp
+// ecx) and where, until the `popl %ecx` just before it, the process's esp is at the top of the
+// stack. An interrupt due while the vcpu is there is delivered after the hypervisor has done
+// that return itself (docs/ia32.md, "Direct system calls").
+inline constexpr u64 H_IA32_SET_SYSEXIT_WINDOW = 0xF009;
 // H_IA32_EXIT_COUNTS() -> (exits, int80): the calling LPAR's traps into the hypervisor so far
 // and how many of them were ring 3's int $0x80 reflected (not taken by the direct gate).
 inline constexpr u64 H_IA32_EXIT_COUNTS = 0xF00D;
@@ -43,6 +50,7 @@ inline constexpr u32 kVirqExternal = 0x21;
 hcall::Ret h_ia32_set_timer(hcall::Env& env, hcall::Frame& frame);
 hcall::Ret h_ia32_set_virq(hcall::Env& env, hcall::Frame& frame);
 hcall::Ret h_ia32_set_exit_window(hcall::Env& env, hcall::Frame& frame);
+hcall::Ret h_ia32_set_sysexit_window(hcall::Env& env, hcall::Frame& frame);
 hcall::Ret h_ia32_exit_counts(hcall::Env& env, hcall::Frame& frame);
 hcall::Ret h_ia32_switch_mm(hcall::Env& env, hcall::Frame& frame);
 
@@ -51,7 +59,8 @@ inline constexpr hcall::Entry kIsaHcallEntries[] = {
     {H_IA32_SET_VIRQ, &h_ia32_set_virq},
     {H_IA32_SET_EXIT_WINDOW, &h_ia32_set_exit_window},
     {H_IA32_EXIT_COUNTS, &h_ia32_exit_counts},
-    {H_IA32_SWITCH_MM, &h_ia32_switch_mm}};
-inline constexpr hcall::EntryList kIsaHcalls{kIsaHcallEntries, 5};
+    {H_IA32_SWITCH_MM, &h_ia32_switch_mm},
+    {H_IA32_SET_SYSEXIT_WINDOW, &h_ia32_set_sysexit_window}};
+inline constexpr hcall::EntryList kIsaHcalls{kIsaHcallEntries, 6};
 
 } // namespace tessera::arch

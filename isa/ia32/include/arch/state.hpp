@@ -132,6 +132,11 @@ struct VcpuState {
     // instruction is "about to iret with the frame at esp"; an interrupt due there is taken
     // after the hypervisor has done that iret (as the iret gate would). 0, 0: none.
     u32 window_start = 0, window_end = 0;
+    // Its sysexit window [start, end) (H_IA32_SET_SYSEXIT_WINDOW): ring-1 code that only goes on
+    // to a sysenter with ebp = X86_SYSEXIT_EBP (the window's last instruction), the process's esp
+    // on the stack until the `popl %ecx` before it; an interrupt due there is taken after the
+    // hypervisor has done that return to ring 3 itself. 0, 0: none.
+    u32 sysexit_start = 0, sysexit_end = 0;
     // Model-specific registers the guest may write (emulated rdmsr/wrmsr, no effect on the CPU).
     u32 sysenter_cs = 0, sysenter_esp = 0, sysenter_eip = 0;
     u64 pat = 0x0007040600070406ull;

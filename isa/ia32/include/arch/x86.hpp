@@ -41,6 +41,9 @@
 #define X86_EFLAGS_VM 0x20000
 #define X86_EFLAGS_TF 0x100
 #define X86_EFLAGS_IF 0x200
+// ebp at a sysenter that asks the trampoline for sysexit (isa/ia32/sysenter.hpp): in the
+// switcher's hole, never a process's stack.
+#define X86_SYSEXIT_EBP 0xffc0ffee
 // The EFLAGS bits a guest chooses: arithmetic, TF, DF, NT, AC, ID (arch::kEflagsGuest).
 #define X86_GUEST_EFLAGS 0x00244dd5
 

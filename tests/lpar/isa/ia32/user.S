@@ -74,6 +74,25 @@ lpar_user_return:
     popl %ebp
     ret
 
+/* u32 lpar_sysexit_to(u32 eip, u32 esp): the kernel's way back to ring 3 through the
+ * hypervisor's sysenter trampoline: sysenter with ebp = 0xffc0ffee (X86_SYSEXIT_EBP), edx = eip,
+ * ecx = esp, user data segments loaded; back from ring 3 as for lpar_run_user. */
+    .globl lpar_sysexit_to
+lpar_sysexit_to:
+    pushl %ebp
+    pushl %ebx
+    pushl %esi
+    pushl %edi
+    movl %esp, user_saved_esp
+    movl 20(%esp), %edx
+    movl 24(%esp), %ecx
+    movl $UDATA, %eax
+    movw %ax, %ds
+    movw %ax, %es
+    movl $0xffc0ffee, %ebp
+    sysenter
+    ud2
+
     .globl lpar_hcall_at
 lpar_hcall_at:
     movl 4(%esp), %eax

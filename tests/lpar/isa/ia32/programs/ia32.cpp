@@ -46,6 +46,7 @@ u32 lpar_run_user_as(u32 eip, u32 esp, u32 eflags, u32 cs, u32 ss);
 extern char lpar_user_sysenter[], lpar_user_sysenter_insn[], lpar_user_sysenter_tf[],
     lpar_sysenter_entry[], lpar_sysenter_entry_step[];
 extern u32 lpar_sysenter_seen[5]; // esp, eflags, cs, ss, ebp at the entry
+u32 lpar_sysexit_to(u32 eip, u32 esp);
 }
 
 namespace {
@@ -1237,6 +1238,23 @@ void check_sysenter() {
                  reinterpret_cast<u32>(lpar_sysenter_entry_step)),
           "sysenter with TF set: the guest's #DB comes after its entry's first instruction, "
           "in ring 1 (the trampoline's own step stays in the hypervisor)");
+
+    // The way back: a sysenter from ring 1 with ebp = X86_SYSEXIT_EBP is sysexit to edx/ecx in
+    // ring 3, with the user segments SYSENTER_CS + 16 and + 24 imply (here the flat ones).
+    const u32 after_int = reinterpret_cast<u32>(lpar_user_ret42) + 7; // mov $42; int $0x80
+    good = 0;
+    for (int i = 0; i < 4; ++i) {
+        reset_seen();
+        last = lpar_sysexit_to(reinterpret_cast<u32>(lpar_user_ret42), user_esp);
+        if (last == 42 && g_seen.vector == 0x80 && g_seen.cs == isa::kUserCode &&
+            g_seen.eip == after_int)
+            ++good;
+    }
+    check(good == 4,
+          Detail("%u of 4 right (eax %u, vector %#x cs %#x eip %#x)", good, last, g_seen.vector,
+                 g_seen.cs, g_seen.eip),
+          "ring 1's sysenter with ebp = X86_SYSEXIT_EBP returns to ring 3 at edx on ecx with "
+          "the user segments of SYSENTER_CS + 16 and + 24");
 
     struct Bogus {
         u32 cs;
