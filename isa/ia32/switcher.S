@@ -108,21 +108,28 @@ sw_guest:
  * itself: no stack switch; report and stop the machine (fault.cpp). A fault in this code may
  * have a guest's cr3 loaded (the switcher is mapped in both). */
 sw_ring0:
-    /* A single step carried into sw_sysenter by a process's sysenter (it clears IF, not TF):
-     * off for the rest of the trampoline, which hands TF to the guest's entry in the process's
-     * EFLAGS. A step before its first instruction (QEMU's) resumes at sw_sysenter_tf, which
-     * puts TF back into the EFLAGS it takes. sw_common cleared DR7: the guest's is re-armed. */
+    /* A single step carried into sw_sysenter by a sysenter (it clears IF, not TF): off for the
+     * rest of the trampoline, which hands TF to the guest's entry in the caller's EFLAGS. A
+     * step before its first instruction (QEMU's) resumes at sw_sysenter_tf, which puts TF back
+     * into the EFLAGS it takes. The trampoline goes on with IF clear: a step that came after
+     * its `sti` resumes at that sti (an interrupt here would be taken for an idle CPU's wake-up
+     * and dropped: the hypervisor would lose its timer). sw_common cleared DR7: the guest's is
+     * re-armed. */
     cmpl $1, (%esp)
     jne sw_ring0_irq
     cmpl $SWVA(sw_sysenter), 8(%esp)
     jne 1f
     movl $SWVA(sw_sysenter_tf), 8(%esp)
     jmp 2f
-1:  cmpl $SWVA(sw_sysenter), 8(%esp)
+1:  cmpl $SWVA(sw_sysexit_insn), 8(%esp)
+    jne 3f
+    movl $SWVA(sw_sysexit_sti), 8(%esp)
+    jmp 2f
+3:  cmpl $SWVA(sw_sysenter), 8(%esp)
     jb sw_fault
     cmpl $SWVA(sw_sysenter_end), 8(%esp)
     jae sw_fault
-2:  andl $~X86_EFLAGS_TF, 16(%esp)
+2:  andl $~(X86_EFLAGS_TF | X86_EFLAGS_IF), 16(%esp)
     /* Back under the hypervisor's code selector: sysenter left the guest's kernel CS selector
      * in CS (with a ring-0 cache), whose GDT entry (DPL 1) an iret to ring 0 would refuse. */
     movl $X86_HV_CODE, 12(%esp)
@@ -191,7 +198,9 @@ sw_sysenter_flags:
     iret
 sw_sysexit:
     popfl
+sw_sysexit_sti:
     sti
+sw_sysexit_insn:
     sysexit
 sw_sysenter_tf:
     pushfl

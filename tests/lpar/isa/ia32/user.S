@@ -74,9 +74,10 @@ lpar_user_return:
     popl %ebp
     ret
 
-/* u32 lpar_sysexit_to(u32 eip, u32 esp): the kernel's way back to ring 3 through the
+/* u32 lpar_sysexit_to(u32 eip, u32 esp, u32 tf): the kernel's way back to ring 3 through the
  * hypervisor's sysenter trampoline: sysenter with ebp = 0xffc0ffee (X86_SYSEXIT_EBP), edx = eip,
- * ecx = esp, user data segments loaded; back from ring 3 as for lpar_run_user. */
+ * ecx = esp, user data segments loaded, TF set by popfl just before when tf != 0; back from
+ * ring 3 as for lpar_run_user. */
     .globl lpar_sysexit_to
 lpar_sysexit_to:
     pushl %ebp
@@ -86,10 +87,16 @@ lpar_sysexit_to:
     movl %esp, user_saved_esp
     movl 20(%esp), %edx
     movl 24(%esp), %ecx
+    movl 28(%esp), %ebx
     movl $UDATA, %eax
     movw %ax, %ds
     movw %ax, %es
     movl $0xffc0ffee, %ebp
+    pushfl
+    testl %ebx, %ebx
+    jz 1f
+    orl $0x100, (%esp)
+1:  popfl
     sysenter
     ud2
 

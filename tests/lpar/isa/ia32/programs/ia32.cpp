@@ -46,7 +46,7 @@ u32 lpar_run_user_as(u32 eip, u32 esp, u32 eflags, u32 cs, u32 ss);
 extern char lpar_user_sysenter[], lpar_user_sysenter_insn[], lpar_user_sysenter_tf[],
     lpar_sysenter_entry[], lpar_sysenter_entry_step[];
 extern u32 lpar_sysenter_seen[5]; // esp, eflags, cs, ss, ebp at the entry
-u32 lpar_sysexit_to(u32 eip, u32 esp);
+u32 lpar_sysexit_to(u32 eip, u32 esp, u32 tf);
 }
 
 namespace {
@@ -1185,6 +1185,11 @@ void on_step(isa::TrapFrame& f) {
     on_soft(f);
     f.eflags &= ~0x100u;
 }
+// A step in ring 3: noted, then back to lpar_run_user's caller without TF.
+void on_user_step(isa::TrapFrame& f) {
+    on_fault(f);
+    f.eflags &= ~0x100u;
+}
 
 void check_sysenter() {
     constexpr u32 kCs = 0x174, kEsp = 0x175, kEip = 0x176, kTf = 0x100;
@@ -1245,7 +1250,7 @@ void check_sysenter() {
     good = 0;
     for (int i = 0; i < 4; ++i) {
         reset_seen();
-        last = lpar_sysexit_to(reinterpret_cast<u32>(lpar_user_ret42), user_esp);
+        last = lpar_sysexit_to(reinterpret_cast<u32>(lpar_user_ret42), user_esp, 0);
         if (last == 42 && g_seen.vector == 0x80 && g_seen.cs == isa::kUserCode &&
             g_seen.eip == after_int)
             ++good;
@@ -1255,6 +1260,18 @@ void check_sysenter() {
                  g_seen.cs, g_seen.eip),
           "ring 1's sysenter with ebp = X86_SYSEXIT_EBP returns to ring 3 at edx on ecx with "
           "the user segments of SYSENTER_CS + 16 and + 24");
+    // With TF set: whatever steps the trampoline takes stay in ring 0, and TF goes on to ring 3
+    // with the flags, as a CPU's sysexit takes it: the process's #DB comes at the landing.
+    reset_seen();
+    set_trap_handler(1, on_user_step);
+    last = lpar_sysexit_to(reinterpret_cast<u32>(lpar_user_ret42), user_esp, 1);
+    set_trap_handler(1, nullptr);
+    check(g_seen.vector == 1 && g_seen.cs == isa::kUserCode &&
+              g_seen.eip == reinterpret_cast<u32>(lpar_user_ret42) && (g_seen.eflags & kTf),
+          Detail("eax %u, vector %#x cs %#x eip %#x eflags %#x", last, g_seen.vector, g_seen.cs,
+                 g_seen.eip, g_seen.eflags),
+          "the same with TF set: the trampoline's steps stay in ring 0, ring 3 gets the #DB "
+          "at the landing, as after a CPU's sysexit");
 
     struct Bogus {
         u32 cs;
