@@ -7,7 +7,8 @@
  * runs one attack for at most a second (its alarm); every fifth child keeps root instead, for
  * attacks that need it but cannot end the LPAR's own checks (`root`):
  *   code      random instruction streams in mmap'd executable pages (the ISA's own tricks
- *             mixed in: ia32 far calls, int N, sysenter, segment loads; ppc64 mfspr/mtspr of
+ *             mixed in: ia32 far calls, int N, sysenter (also with TF and NT set, and with the
+ *             PV kernel's sysexit request in ebp), segment loads; ppc64 mfspr/mtspr of
  *             random SPRs, sc 1, mtmsrd)
  *   syscall   system calls with random numbers and arguments (a few that only waste the
  *             child's time are skipped), ia32 with random EFLAGS (DF, TF, AC, NT, IOPL bits)
@@ -230,7 +231,7 @@ static void plant_isa_tricks(void) {
     for (int n = rnd_below(8); n > 0; --n) {
         unsigned char* p = code + rnd_below(CODE_PAGES * PAGE - 16);
         unsigned long v = rnd_arg();
-        switch (rnd_below(9)) {
+        switch (rnd_below(11)) {
         case 0: /* lcall $sel, $off */
             p[0] = 0x9a;
             memcpy(p + 1, &v, 4);
@@ -261,6 +262,15 @@ static void plant_isa_tricks(void) {
         case 7:
             p[0] = 0xcf;
             break; /* iret */
+        case 9: /* mov $0xffc0ffee, %ebp; sysenter: the PV kernel's request for sysexit (pc) */
+            p[0] = 0xbd, p[1] = 0xee, p[2] = 0xff, p[3] = 0xc0, p[4] = 0xff;
+            p[5] = 0x0f, p[6] = 0x34;
+            break;
+        case 10: /* pushf; orl $0x4100, (%esp) (TF, NT); popf; sysenter */
+            p[0] = 0x9c, p[1] = 0x81, p[2] = 0x0c, p[3] = 0x24;
+            p[4] = 0x00, p[5] = 0x41, p[6] = 0x00, p[7] = 0x00, p[8] = 0x9d;
+            p[9] = 0x0f, p[10] = 0x34;
+            break;
         default:
             p[0] = 0x0f, p[1] = (unsigned char)rnd_below(4), p[2] = (unsigned char)rnd();
             break;
