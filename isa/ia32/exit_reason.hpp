@@ -9,28 +9,35 @@
 namespace tessera::arch {
 
 enum class Exit : u8 {
-    HostIrq,        // irq: the machine's timer (preemption, the guest's timer deadline)
-    Hcall,          // hcall: int $0x82
-    IretGate,       // iret: int $0x83
-    ShadowFill,     // fill: a #PF the shadow tables answered
-    Int80,          // int80: ring 3's int $0x80 reflected (the direct gate was not installed)
-    SoftInt,        // int: any other int n / int3 / into reflected
-    Step,           // step: the single step of an interrupt shadow
-    EmuCr,          // cr: mov to/from cr0-4, clts
-    EmuDr,          // dr: mov to/from dr0-7
-    EmuInvlpg,      // invlpg
-    EmuTables,      // tables: lgdt, lidt, ltr, lldt
-    EmuCliSti,      // clisti: cli, sti
-    EmuHlt,         // hlt
-    EmuIo,          // io: in, out, ins, outs
-    EmuMsr,         // msr: rdmsr, wrmsr
-    EmuOther,       // emu: wbinvd, invd, and what #GP'd undecoded
-    VirqTimer,      // vtimer: the guest's timer interrupt delivered
-    VirqExternal,   // vext: its XICS interrupt delivered
-    VirqHeld,       // held: an interrupt held back (virtual IF clear: `pending` set)
-    ExitWindow,     // window: an interrupt taken in the guest's return window (the iret done)
-    MmKept,         // mmkept: H_IA32_SWITCH_MM found the space's shadow kept (no refills)
-    MmNew,          // mmnew: H_IA32_SWITCH_MM had to start the space's shadow afresh
+    HostIrq,      // irq: the machine's timer (preemption, the guest's timer deadline)
+    Hcall,        // hcall: int $0x82
+    IretGate,     // iret: int $0x83
+    ShadowFill,   // fill: a #PF the shadow tables answered
+    Int80,        // int80: ring 3's int $0x80 reflected (the direct gate was not installed)
+    SoftInt,      // int: any other int n / int3 / into reflected
+    Step,         // step: the single step of an interrupt shadow
+    EmuCr,        // cr: mov to/from cr0-4, clts
+    EmuDr,        // dr: mov to/from dr0-7
+    EmuInvlpg,    // invlpg
+    EmuTables,    // tables: lgdt, lidt, ltr, lldt
+    EmuCliSti,    // clisti: cli, sti
+    EmuHlt,       // hlt
+    EmuIo,        // io: in, out, ins, outs
+    EmuMsr,       // msr: rdmsr, wrmsr
+    EmuOther,     // emu: wbinvd, invd, and what #GP'd undecoded
+    VirqTimer,    // vtimer: the guest's timer interrupt delivered
+    VirqExternal, // vext: its XICS interrupt delivered
+    VirqHeld,     // held: an interrupt held back (virtual IF clear: `pending` set)
+    ExitWindow,   // window: an interrupt taken in the guest's return window (the iret done)
+    MmKept,       // mmkept: H_IA32_SWITCH_MM found the space's shadow kept (no refills)
+    MmNew,        // mmnew: H_IA32_SWITCH_MM had to start the space's shadow afresh
+    // Of the hcalls (hcall), by kind; H_IA32_SWITCH_MM is mmkept + mmnew.
+    HcTimer,        // hc-timer: H_IA32_SET_TIMER
+    HcCede,         // hc-cede: H_CEDE
+    HcXics,         // hc-xics: H_XIRR, H_XIRR_X, H_EOI, H_CPPR, H_IPI, H_IPOLL
+    HcVio,          // hc-vio: TCEs, the logical LAN, CRQs, H_VIO_SIGNAL, H_COPY_RDMA
+    HcVty,          // hc-vty: H_PUT_TERM_CHAR, H_GET_TERM_CHAR
+    HcOther,        // hc-other: every other hcall
     Reflected = 32, // + vector: an exception reflected to the guest (#PF: its own page faults)
 };
 

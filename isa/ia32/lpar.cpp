@@ -51,6 +51,46 @@ void load_gdt_window(const Vcpu& v) {
 
 // int $0x82: [esp] = hcall number, [esp+8+8*i] = argument i (64-bit slots, little-endian);
 // eax = status, rets written back over the argument slots. Every other register is preserved.
+// The kind an hcall is counted under (exit_reason.hpp); H_IA32_SWITCH_MM counts itself.
+void count_hcall(Vcpu& v, u64 opcode) {
+    using namespace hcall;
+    switch (opcode) {
+    case H_IA32_SWITCH_MM:
+        return;
+    case H_IA32_SET_TIMER:
+        return count(v, Exit::HcTimer);
+    case H_CEDE:
+        return count(v, Exit::HcCede);
+    case H_XIRR:
+    case H_XIRR_X:
+    case H_EOI:
+    case H_CPPR:
+    case H_IPI:
+    case H_IPOLL:
+        return count(v, Exit::HcXics);
+    case H_PUT_TCE:
+    case H_GET_TCE:
+    case H_STUFF_TCE:
+    case H_PUT_TCE_INDIRECT:
+    case H_REGISTER_LOGICAL_LAN:
+    case H_FREE_LOGICAL_LAN:
+    case H_ADD_LOGICAL_LAN_BUFFER:
+    case H_SEND_LOGICAL_LAN:
+    case H_MULTICAST_CTRL:
+    case H_REG_CRQ:
+    case H_FREE_CRQ:
+    case H_SEND_CRQ:
+    case H_VIO_SIGNAL:
+    case H_COPY_RDMA:
+        return count(v, Exit::HcVio);
+    case H_PUT_TERM_CHAR:
+    case H_GET_TERM_CHAR:
+        return count(v, Exit::HcVty);
+    default:
+        return count(v, Exit::HcOther);
+    }
+}
+
 bool handle_hcall(Vcpu& v, VcpuExit& exit) {
     GuestFrame& r = v.arch.regs;
     Lpar& lpar = *v.lpar;
@@ -62,6 +102,7 @@ bool handle_hcall(Vcpu& v, VcpuExit& exit) {
     }
     hcall::Frame f;
     f.opcode = block[0];
+    count_hcall(v, f.opcode);
     for (usize i = 0; i < hcall::kMaxArgs; ++i) f.args[i] = block[1 + i];
     hcall::Env env{lpar, v};
     hcall::Ret ret = hcall::dispatch(env, f);
