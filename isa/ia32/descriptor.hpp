@@ -35,6 +35,19 @@ inline unsigned system_type(u64 d) {
 u32 base(u64 d);
 u32 limit_bytes(u64 d); // the limit in bytes (granularity applied), inclusive
 
+inline constexpr u8 kConforming = 0x04;         // code: conforming
+inline constexpr u64 kDefault32 = u64{1} << 54; // code: the D bit (32-bit)
+// A present writable data segment of DPL `ring`: a stack the CPU may load for that ring.
+inline bool stack_for_ring(u64 d, unsigned ring) {
+    return present(d) && is_data(d) && (access(d) & kWritable) && dpl(d) == ring;
+}
+// A present non-conforming 32-bit code segment of DPL `ring`: what a gate or a sysenter
+// target into that ring may name, so that the CPU can only land in that ring.
+inline bool code32_for_ring(u64 d, unsigned ring) {
+    return present(d) && is_code(d) && dpl(d) == ring && !(access(d) & kConforming) &&
+           (d & kDefault32);
+}
+
 // The descriptor as it goes into the real GDT for a guest: code and data segments keep base,
 // limit and type with DPL 0 raised to 1, the accessed bit pre-set (the GDT page is read-only
 // while a guest runs, so the CPU must never need to write it) and the 64-bit L bit cleared.

@@ -9,8 +9,6 @@ namespace tessera::arch {
 namespace {
 
 constexpr u8 kGatePresent = 0x80, kGateTrap32 = 0x0f, kGateDpl3 = 3u << 5;
-constexpr u8 kConforming = 0x04;
-constexpr u64 kDefault32 = u64{1} << 54; // the D bit of a code segment: 32-bit
 constexpr u32 kSelTi = 4;
 
 u32 gate_selector(u64 gate) {
@@ -28,8 +26,7 @@ bool direct_gate_allowed(u64 gate, u64 code) {
     if (access != (kGatePresent | kGateDpl3 | kGateTrap32)) return false;
     const u32 sel = gate_selector(gate);
     if ((sel & ~3u) == 0 || (sel & kSelTi)) return false;
-    return desc::present(code) && desc::is_code(code) && desc::dpl(code) == 1 &&
-           !(desc::access(code) & kConforming) && (code & kDefault32);
+    return desc::code32_for_ring(code, 1);
 }
 
 u64 direct_gate_entry(u64 gate) {

@@ -71,11 +71,11 @@ constexpr u8 kTaskGate = 0x85; // present, DPL 0
 constexpr u8 kLdt = 0x82;      // an LDT descriptor: present, DPL 0
 
 constexpr u32 kStackGuard = 0x7e55e7a0u;
+constexpr u32 kPtePwt = 1u << 3, kPtePcd = 1u << 4;
 
 void wrmsr(u32 msr, u32 value) {
     asm volatile("wrmsr" ::"c"(msr), "a"(value), "d"(0u) : "memory");
 }
-constexpr u32 kPtePwt = 1u << 3, kPtePcd = 1u << 4;
 
 // This CPU's copy of a switcher object, at its switcher address (hypervisor context).
 template <typename T>
@@ -186,8 +186,7 @@ void sysenter_init_cpu() {
 
 void sysenter_load(const SysenterTarget& target) {
     // Through the hypervisor's view of this CPU's data page (the guests' is read-only).
-    auto* words = mine<SysenterTarget>(sw_sysenter_target);
-    if (!(*words == target)) *words = target;
+    *mine<SysenterTarget>(sw_sysenter_target) = target;
     // The guest's kernel code selector (RPL 0), for the user segments sysexit derives from it.
     Pcpu& p = this_pcpu();
     const u32 cs = target.cs & ~3u;

@@ -49,8 +49,6 @@ void load_gdt_window(const Vcpu& v) {
     tag = v.arch.tables_gen;
 }
 
-// int $0x82: [esp] = hcall number, [esp+8+8*i] = argument i (64-bit slots, little-endian);
-// eax = status, rets written back over the argument slots. Every other register is preserved.
 // The kind an hcall is counted under (exit_reason.hpp); H_IA32_SWITCH_MM counts itself.
 void count_hcall(Vcpu& v, u64 opcode) {
     using namespace hcall;
@@ -91,6 +89,8 @@ void count_hcall(Vcpu& v, u64 opcode) {
     }
 }
 
+// int $0x82: [esp] = hcall number, [esp+8+8*i] = argument i (64-bit slots, little-endian);
+// eax = status, rets written back over the argument slots. Every other register is preserved.
 bool handle_hcall(Vcpu& v, VcpuExit& exit) {
     GuestFrame& r = v.arch.regs;
     Lpar& lpar = *v.lpar;

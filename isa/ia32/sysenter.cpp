@@ -7,18 +7,7 @@
 namespace tessera::arch {
 namespace {
 
-constexpr u8 kConforming = 0x04;
-constexpr u64 kDefault32 = u64{1} << 54; // the D bit of a code segment: 32-bit
 constexpr u32 kSelTi = 4;
-
-bool code_for(u64 d, unsigned ring) {
-    return desc::present(d) && desc::is_code(d) && desc::dpl(d) == ring &&
-           !(desc::access(d) & kConforming) && (d & kDefault32);
-}
-bool data_for(u64 d, unsigned ring) {
-    return desc::present(d) && desc::is_data(d) && (desc::access(d) & desc::kWritable) &&
-           desc::dpl(d) == ring;
-}
 
 } // namespace
 
@@ -26,8 +15,10 @@ SysenterTarget sysenter_target(u32 cs_msr, u32 eip, u32 esp, const SysenterSegme
     // SYSENTER_CS 0 is #GP(0) on the CPU; an LDT selector would name what the CPU's LDT holds
     // while the vcpu runs, which the trampoline's iret does not check against our validation.
     if ((cs_msr & 0xfff8) == 0 || (cs_msr & kSelTi)) return {};
-    if (!code_for(seg.code, 1) || eip > desc::limit_bytes(seg.code) || !data_for(seg.stack, 1) ||
-        !code_for(seg.user_code, 3) || !data_for(seg.user_data, 3))
+    using namespace desc;
+    if (!code32_for_ring(seg.code, 1) || eip > limit_bytes(seg.code) ||
+        !stack_for_ring(seg.stack, 1) || !code32_for_ring(seg.user_code, 3) ||
+        !stack_for_ring(seg.user_data, 3))
         return {};
     const u32 cs = (cs_msr & 0xfff8) | 1;
     return {eip, cs, esp, cs + 8};

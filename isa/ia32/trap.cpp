@@ -50,10 +50,6 @@ u64 lookup(const Vcpu& v, u32 sel) {
 bool code_for_ring(u64 d, unsigned ring) {
     return desc::present(d) && desc::is_code(d) && desc::dpl(d) == ring;
 }
-bool stack_for_ring(u64 d, unsigned ring) {
-    return desc::present(d) && desc::is_data(d) && (desc::access(d) & desc::kWritable) &&
-           desc::dpl(d) == ring;
-}
 // May code running in `ring` load sel into ds/es/fs/gs?
 bool data_for_ring(const Vcpu& v, u32 sel, unsigned ring) {
     const u64 d = lookup(v, sel);
@@ -82,8 +78,9 @@ void sanitize_selectors(Vcpu& v) {
     const u32 cs = (r.cs & ~3u) | ring, ss = (r.ss & ~3u) | ring;
     r.cs =
         code_for_ring(lookup(v, cs), ring) ? cs : (ring == 3 ? X86_GUEST_UCODE : X86_GUEST_KCODE);
-    r.ss =
-        stack_for_ring(lookup(v, ss), ring) ? ss : (ring == 3 ? X86_GUEST_UDATA : X86_GUEST_KDATA);
+    r.ss = desc::stack_for_ring(lookup(v, ss), ring)
+               ? ss
+               : (ring == 3 ? X86_GUEST_UDATA : X86_GUEST_KDATA);
     u32* const data[4] = {&r.ds, &r.es, &r.fs, &r.gs};
     for (u32* seg : data) {
         *seg &= 0xffff;
@@ -214,7 +211,7 @@ bool deliver(Vcpu& v, u32 vector, Event kind, bool has_error, u32 error, Failure
         }
         ss = (stack[1] & 0xfffc) | 1;
         esp = stack[0];
-        if (!stack_for_ring(lookup(v, ss), 1))
+        if (!desc::stack_for_ring(lookup(v, ss), 1))
             return fault(10, (t.tr & ~3u) | ext, "TSS ss0 is not a ring-1 stack segment");
         frame[n++] = r.ss;
         frame[n++] = r.esp;
