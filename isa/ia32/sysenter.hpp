@@ -18,7 +18,7 @@
 // more than a jump in ring 3. So the target also needs a ring-3 code and data segment there.
 //
 // The trampoline reads its target from this CPU's switcher data page, which guests map
-// read-only; it is rewritten before every entry where it changed (the vcpu's GDT window, which
+// read-only; it is rewritten before every entry (the vcpu's GDT window, which
 // the validation used, only changes through the hypervisor, so it cannot go stale while the
 // vcpu runs).
 #pragma once
@@ -57,7 +57,7 @@ inline u32 sysexit_ss(const SysenterTarget& t) {
 }
 
 // This CPU: the MSRs that lead to the trampoline (once, when its tables are loaded), and the
-// target of the vcpu about to run (data page and SYSENTER_CS written only on change).
+// target of the vcpu about to run (the data page; SYSENTER_CS only when it changes).
 void sysenter_init_cpu();
 void sysenter_load(const SysenterTarget& target);
 
