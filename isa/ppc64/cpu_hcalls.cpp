@@ -24,7 +24,15 @@ Ret h_set_mode(Env& env, Frame& frame) {
         lpcr = mflags ? (lpcr | lpcr::ILE) : (lpcr & ~lpcr::ILE);
         return H_SUCCESS;
     }
-    return mflags == 0 ? H_SUCCESS : H_P2; // relocation-on interrupts (AIL) are not offered
+    // Relocation-on interrupts: AIL 0 (off) or 3 (at 0xc000000000004000), for every vcpu of the
+    // LPAR, as on PowerVM and KVM-HV; AIL 1 is reserved and AIL 2 (0x18000) is not offered.
+    if (mflags == 0) {
+        lpcr &= ~lpcr::AIL;
+        return H_SUCCESS;
+    }
+    if (mflags != 3) return H_UNSUPPORTED_FLAG;
+    lpcr = (lpcr & ~lpcr::AIL) | lpcr::AIL_3;
+    return H_SUCCESS;
 }
 
 Ret h_get_cpu_characteristics(Env&, Frame& frame) {

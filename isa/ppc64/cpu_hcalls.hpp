@@ -9,12 +9,14 @@ namespace tessera::arch {
 // Resources of H_SET_MODE(mflags, resource, value1, value2).
 inline constexpr u64 kSetModeCiabr = 1;
 inline constexpr u64 kSetModeDawr = 2;
-inline constexpr u64 kSetModeAddrTransMode = 3; // mflags = AIL: only 0 (no relocation-on)
+inline constexpr u64 kSetModeAddrTransMode = 3; // mflags = AIL: 0 (off) or 3 (relocation-on)
 inline constexpr u64 kSetModeLe = 4;            // mflags 1: little-endian interrupts, 0: big
 
 // H_SET_MODE: LE sets or clears the LPAR's LPCR[ILE] (every vcpu: the LPCR is the LPAR's);
-// AIL 0 is accepted, AIL 3 answers H_P2 (Linux then stays with real-mode interrupts); CIABR and
-// DAWR are not offered (H_P2); value1/value2 must be 0 (H_P3/H_P4).
+// ADDR_TRANS_MODE sets the LPAR's LPCR[AIL] to 0 or 3 (H_UNSUPPORTED_FLAG for 1 and 2), so its
+// interrupts taken with IR and DR on start relocation-on at 0xc000000000004000 + vector
+// (guest_interrupt.hpp); CIABR and DAWR are not offered (H_P2); value1/value2 must be 0
+// (H_P3/H_P4).
 hcall::Ret h_set_mode(hcall::Env& env, hcall::Frame& frame);
 
 // H_GET_CPU_CHARACTERISTICS: rets[0] = characteristics, rets[1] = behaviours. Tessera knows

@@ -8,6 +8,7 @@
 #include "hcall/dispatch.hpp"
 #include "isa/ppc64/dec.hpp"
 #include "isa/ppc64/exit_reason.hpp"
+#include "isa/ppc64/guest_interrupt.hpp"
 #include "isa/ppc64/mer.hpp"
 #include "isa/ppc64/pcpu.hpp"
 #include "isa/ppc64/spr.hpp"
@@ -120,20 +121,15 @@ void save_sprs(VcpuState& s) {
     s.sprg[3] = mfspr<Spr::SPRG3>();
 }
 
-// The MSR a guest interrupt handler starts with: 64-bit, real mode, endianness from LPCR[ILE].
-u64 interrupt_msr(const Vcpu& v, u64 old_msr) {
-    u64 m = msr::SF | (old_msr & msr::ME);
-    if (v.lpar->arch.lpcr & lpcr::ILE) m |= msr::LE;
-    return m;
-}
-
-// Deliver an interrupt to the guest's own vector (real mode, at its logical `vector`).
+// Deliver an interrupt to the guest's own vector (guest_interrupt.hpp: real mode, or
+// relocation-on under AIL 3).
 void deliver(Vcpu& v, u64 vector, u64 pc, u64 msr_at, u64 srr1_flags) {
     GuestRegs& r = v.arch.regs;
     mtspr<Spr::SRR0>(pc);
     mtspr<Spr::SRR1>((msr_at & kSrr1MsrBits) | srr1_flags);
-    r.pc = vector;
-    r.msr = interrupt_msr(v, msr_at);
+    const GuestInterrupt to = guest_interrupt(v.lpar->arch.lpcr, vector, msr_at);
+    r.pc = to.pc;
+    r.msr = to.msr;
 }
 
 void fatal(Vcpu& v, const char* fmt, unsigned long long a, unsigned long long b) {
@@ -151,7 +147,8 @@ void fatal(Vcpu& v, const char* fmt, unsigned long long a, unsigned long long b)
 bool reflect_illegal(Vcpu& v, VcpuExit& exit) {
     GuestRegs& r = v.arch.regs;
     const u64 msr_at = r.hsrr1 & kSrr1MsrBits;
-    if (r.hsrr0 == kProgram && msr_at == interrupt_msr(v, msr_at)) {
+    const GuestInterrupt to = guest_interrupt(v.lpar->arch.lpcr, kProgram, msr_at);
+    if (r.hsrr0 == to.pc && msr_at == to.msr) {
         // The guest's own Program vector is not an instruction: delivering would resume it in
         // exactly this state forever.
         u32 word = 0;

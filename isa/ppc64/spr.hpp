@@ -100,7 +100,8 @@ inline constexpr u64 VPM1 = u64{1} << 62;   // guest virtual-mode storage faults
 inline constexpr u64 DPFD_4 = u64{4} << 52; // default prefetch depth
 inline constexpr u32 VRMASD_SHIFT = 47;     // VRMA segment descriptor (L||LP)
 inline constexpr u64 ILE = u64{1} << 25;    // guest interrupts little-endian
-inline constexpr u64 AIL = u64{3} << 23;    // alternate interrupt location (unused: 0)
+inline constexpr u64 AIL = u64{3} << 23;    // alternate interrupt location (the field)
+inline constexpr u64 AIL_3 = u64{3} << 23;  // AIL = 3: relocation-on at 0xc000000000004000
 inline constexpr u64 ONL = u64{1} << 18;    // the thread is online (PURR counts)
 inline constexpr u64 MER = u64{1} << 11;    // mediated external request
 inline constexpr u64 LPES0 = u64{1} << 3;   // 0: external interrupts go to the hypervisor

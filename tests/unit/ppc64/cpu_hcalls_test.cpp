@@ -5,6 +5,7 @@
 #include "isa/ppc64/spr.hpp"
 
 #include <doctest/doctest.h>
+#include <initializer_list>
 #include <memory>
 
 using namespace tessera;
@@ -29,7 +30,7 @@ struct Call {
 
 } // namespace
 
-TEST_CASE("H_SET_MODE: interrupt endianness follows the guest; AIL only off") {
+TEST_CASE("H_SET_MODE: interrupt endianness and AIL follow the guest") {
     Call c;
     c.lpar->arch.lpcr = arch::lpcr::VPM0;
     CHECK(c(H_SET_MODE, 1, arch::kSetModeLe) == H_SUCCESS);
@@ -38,8 +39,17 @@ TEST_CASE("H_SET_MODE: interrupt endianness follows the guest; AIL only off") {
     CHECK(c(H_SET_MODE, 0, arch::kSetModeLe) == H_SUCCESS);
     CHECK((c.lpar->arch.lpcr & arch::lpcr::ILE) == 0);
     CHECK(c(H_SET_MODE, 2, arch::kSetModeLe) == H_UNSUPPORTED_FLAG);
+    CHECK(c(H_SET_MODE, 3, arch::kSetModeAddrTransMode) == H_SUCCESS); // Linux asks for 3
+    CHECK((c.lpar->arch.lpcr & arch::lpcr::AIL) == arch::lpcr::AIL_3);
+    CHECK((c.lpar->arch.lpcr & arch::lpcr::VPM0) != 0);
+    for (u64 bad : {u64{1}, u64{2}, u64{4}, ~u64{0}}) {
+        CAPTURE(bad);
+        CHECK(c(H_SET_MODE, bad, arch::kSetModeAddrTransMode) == H_UNSUPPORTED_FLAG);
+        CHECK((c.lpar->arch.lpcr & arch::lpcr::AIL) == arch::lpcr::AIL_3); // unchanged
+    }
+    CHECK(c(H_SET_MODE, 3, arch::kSetModeAddrTransMode, 1) == H_P3);
     CHECK(c(H_SET_MODE, 0, arch::kSetModeAddrTransMode) == H_SUCCESS);
-    CHECK(c(H_SET_MODE, 3, arch::kSetModeAddrTransMode) == H_P2); // Linux: "not supported"
+    CHECK((c.lpar->arch.lpcr & arch::lpcr::AIL) == 0);
     CHECK(c(H_SET_MODE, 1, arch::kSetModeLe, 5) == H_P3);
     CHECK(c(H_SET_MODE, 1, arch::kSetModeLe, 0, 5) == H_P4);
     CHECK(c(H_SET_MODE, 0, arch::kSetModeDawr) == H_P2);

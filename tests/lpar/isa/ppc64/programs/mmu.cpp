@@ -2,7 +2,8 @@
 // arguments, and whether the translations they make really work: H_ENTER (4K, 64K, 16M pages,
 // primary and secondary groups, H_EXACT, full groups), H_READ (H_R_XLATE, H_READ_4), H_REMOVE,
 // H_PROTECT, H_CLEAR_REF, H_CLEAR_MOD, H_BULK_REMOVE; faults through removed and read-only
-// mappings; real-mode accesses and mappings outside the LPAR's logical memory.
+// mappings; real-mode accesses and mappings outside the LPAR's logical memory; relocation-on
+// interrupts (H_SET_MODE AIL 3), from the CPU and from the hypervisor.
 //
 // Logical memory used: the program (below 4M), scratch pages at 4M..4M+128K, and the 16M page
 // at 16M (so the LPAR needs at least 32M).
@@ -45,6 +46,10 @@ Htab g_htab;
 // ---- faults -------------------------------------------------------------------------------
 struct Fault {
     u64 count, vector, dar, dsisr, pc;
+    // The MSR its handler ran with, and where the handler was called from: the runtime's trap
+    // code, reached from the vector by relative branches (the handler itself is called through
+    // a pointer, at its own address).
+    u64 handler_msr, handler_pc;
 };
 constinit Fault g_fault = {};
 
@@ -54,6 +59,8 @@ void on_storage_fault(isa::TrapFrame& f) {
     g_fault.dar = isa::mfspr<isa::kSprDar>();
     g_fault.dsisr = isa::mfspr<isa::kSprDsisr>();
     g_fault.pc = f.srr0;
+    g_fault.handler_msr = isa::mfmsr();
+    g_fault.handler_pc = reinterpret_cast<u64>(__builtin_return_address(0));
     isa::trap_skip(f);
 }
 
@@ -67,6 +74,8 @@ Fault take_fault() {
     f.dar = __atomic_load_n(&g_fault.dar, __ATOMIC_RELAXED);
     f.dsisr = __atomic_load_n(&g_fault.dsisr, __ATOMIC_RELAXED);
     f.pc = __atomic_load_n(&g_fault.pc, __ATOMIC_RELAXED);
+    f.handler_msr = __atomic_load_n(&g_fault.handler_msr, __ATOMIC_RELAXED);
+    f.handler_pc = __atomic_load_n(&g_fault.handler_pc, __ATOMIC_RELAXED);
     reset_fault();
     return f;
 }
@@ -517,6 +526,98 @@ void check_real_mode_outside(const Boot& b) {
           mem);
 }
 
+// ---- relocation-on interrupts (AIL 3) ------------------------------------------------------
+// The image is mapped twice with 4K pages: at its own address (segment 0, so that code and data
+// work with IR and DR on) and at 0xc000000000004000 + its address, where AIL 3 puts the
+// interrupt vectors. With relocation on, a DSI (the CPU's own delivery) and an illegal
+// instruction (Hypervisor Emulation Assistance, delivered by Tessera as a Program interrupt)
+// must both reach their handler relocation-on, through the second mapping; with AIL back at
+// 0, in real mode.
+extern "C" char _end[];
+constexpr u64 kVsidImage = 0x84d, kVsidAil = 0x95e;
+constexpr u64 kAilBase = 0xc000000000004000, kSegAil = 0xc000000000000000;
+constexpr u64 kAilMaxPages = 1024; // the image ends below 4 MiB (lpar.lds)
+constinit u64 g_ail_ptex[2 * kAilMaxPages] = {};
+
+// With IR and DR on: a load from `ea`, and an illegal instruction (.long 0). The faulting
+// instruction is skipped by its handler.
+[[gnu::noinline]] void load_with_relocation(u64 ea) {
+    asm volatile("mfmsr 9\n\t"
+                 "ori 10, 9, 0x30\n\t"
+                 "mtmsrd 10\n\t"
+                 "isync\n\t"
+                 "ld 10, 0(%0)\n\t"
+                 "mtmsrd 9\n\t"
+                 "isync" ::"b"(ea)
+                 : "r9", "r10", "memory");
+}
+[[gnu::noinline]] void illegal_with_relocation() {
+    asm volatile("mfmsr 9\n\t"
+                 "ori 10, 9, 0x30\n\t"
+                 "mtmsrd 10\n\t"
+                 "isync\n\t"
+                 ".long 0\n\t"
+                 "mtmsrd 9\n\t"
+                 "isync" ::
+                     : "r9", "r10", "memory");
+}
+
+void check_relocation_on_interrupts() {
+    const u64 pages = (reinterpret_cast<u64>(_end) + 0xfff) >> 12;
+    if (!check(pages <= kAilMaxPages, Detail("%" PRIu64 " pages", pages),
+               "the image fits the AIL check's table"))
+        return;
+    slbmte(slb_vsid(kVsidImage, kPage4K), slb_esid(0, 4));
+    slbmte(slb_vsid(kVsidAil, kPage4K), slb_esid(kSegAil, 5));
+    u64 entered = 0;
+    bool all = true;
+    for (u64 i = 0; i < pages && all; ++i) {
+        const HcallResult id = enter(kVsidImage, i << 12, i << 12, kPage4K);
+        const HcallResult ail = enter(kVsidAil, kAilBase + (i << 12), i << 12, kPage4K);
+        if (id.status == H_SUCCESS) g_ail_ptex[entered++] = id.ret[0];
+        if (ail.status == H_SUCCESS) g_ail_ptex[entered++] = ail.ret[0];
+        all = id.status == H_SUCCESS && ail.status == H_SUCCESS;
+    }
+    if (check(all, Detail("%" PRIu64 " of %" PRIu64 " entries", entered, 2 * pages),
+              "the image mapped at its address and at 0xc000000000004000 + it")) {
+        const i64 on = hcall(H_SET_MODE, 3, 3).status;
+        check_status(on, H_SUCCESS, "H_SET_MODE(AIL 3) for relocation-on interrupts");
+        constexpr u64 kUnmapped = 0x800000; // in segment 0, beyond the image: no HPTE
+        reset_fault();
+        load_with_relocation(kUnmapped);
+        const Fault dsi = take_fault();
+        const u64 relocated = isa::msr::kIr | isa::msr::kDr;
+        check(dsi.count == 1 && dsi.vector == isa::kVecDsi && dsi.dar == kUnmapped &&
+                  (dsi.handler_msr & relocated) == relocated && dsi.handler_pc >= kAilBase,
+              Detail("%s, handler MSR %#" PRIx64 " at %#" PRIx64, fault_detail(dsi).text(),
+                     dsi.handler_msr, dsi.handler_pc),
+              "AIL 3: a DSI with IR and DR on runs its handler relocation-on at "
+              "0xc000000000004300");
+        set_trap_handler(isa::kVecProgram, on_storage_fault);
+        reset_fault();
+        illegal_with_relocation();
+        const Fault prog = take_fault();
+        check(prog.count == 1 && prog.vector == isa::kVecProgram &&
+                  (prog.handler_msr & relocated) == relocated && prog.handler_pc >= kAilBase,
+              Detail("%s, handler MSR %#" PRIx64 " at %#" PRIx64, fault_detail(prog).text(),
+                     prog.handler_msr, prog.handler_pc),
+              "AIL 3: an illegal instruction with IR and DR on (reflected by the hypervisor) "
+              "runs its Program handler relocation-on at 0xc000000000004700");
+        const i64 off = hcall(H_SET_MODE, 0, 3).status;
+        check_status(off, H_SUCCESS, "H_SET_MODE(AIL 0)");
+        reset_fault();
+        illegal_with_relocation();
+        const Fault real = take_fault();
+        check(real.count == 1 && (real.handler_msr & relocated) == 0 &&
+                  real.handler_pc < pages << 12,
+              Detail("%s, handler MSR %#" PRIx64 " at %#" PRIx64, fault_detail(real).text(),
+                     real.handler_msr, real.handler_pc),
+              "AIL 0 again: the same Program interrupt runs its handler in real mode at 0x700");
+        set_trap_handler(isa::kVecProgram, nullptr);
+    }
+    for (u64 i = 0; i < entered; ++i) remove(g_ail_ptex[i]);
+}
+
 } // namespace
 
 void lpar_main(const Boot& b) {
@@ -553,6 +654,7 @@ void lpar_main(const Boot& b) {
     check_ref_change();
     check_large_pages(b);
     check_real_mode_outside(b);
+    check_relocation_on_interrupts();
 
     if (a.ok) remove(a.ptex);
     if (s.ok) remove(s.ptex);
