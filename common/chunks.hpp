@@ -83,6 +83,9 @@ class ChunkPool {
     // waits while another CPU does it. After it returns the chunk's owner may use it. Any CPU,
     // no lock needed (the chunk's state is atomic).
     void ready(u32 index);
+    // Zeroes chunk `index` when it is waiting for it and no other CPU has begun: unlike ready()
+    // it never waits. Any CPU, no lock needed.
+    void scrub_if_waiting(u32 index);
     // Zeroes one owned chunk that is waiting for it (the lowest), for an idle CPU: an LPAR's
     // memory gets zeroed while it boots instead of at its first touches. Free chunks wait for
     // an owner. False when none is left. Any CPU, no lock needed.
@@ -155,6 +158,10 @@ class LogicalMap {
     u32 chunk_count() const { return count_; }
     u32 owner() const { return owner_; }
     u32 real_chunk(u32 logical_index) const; // pool index, or kNoChunk
+    // Makes every chunk ready (ChunkPool::ready) now, for an ISA that must map all of the LPAR's
+    // memory at once: it kicks the other CPUs, which zero owned chunks while idle, zeroes the
+    // chunks nobody has begun yet, then waits for those another CPU is zeroing.
+    void ready_all() const;
     // True when logical chunk i may be touched without zeroing it first (no work done).
     bool is_ready(u32 logical_index) const;
     // The real base of logical chunk i whether or not it is zeroed yet: for reverse lookups

@@ -84,7 +84,9 @@ bool lpar_init(Lpar& lpar) {
         log("ppc64: HTAB setup failed for LPAR %s\n", lpar.name);
         return false;
     }
-    // The whole of the LPAR's memory is its real-mode area, mapped by 16 MiB VRMA pages.
+    // The whole of the LPAR's memory is its real-mode area, mapped by 16 MiB VRMA pages: all of
+    // it must be zeroed now, by every CPU that can help.
+    lpar.memory.ready_all();
     if (!a.htab.map_vrma(lpar.memory, lpar.memory.chunk_count())) {
         log("ppc64: VRMA setup failed for LPAR %s\n", lpar.name);
         return false;

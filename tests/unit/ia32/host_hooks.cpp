@@ -66,6 +66,10 @@ u64 timebase() {
     return fake::tsc;
 }
 
+u32 cpu_index() { // these tests run on the boot CPU
+    return 0;
+}
+
 bool timer_pending(const Vcpu& vcpu) {
     return vcpu.arch.timer_deadline != 0 && timebase() >= vcpu.arch.timer_deadline;
 }

@@ -20,6 +20,12 @@ u64 timebase() {
 } // namespace tessera::arch
 
 namespace tessera::arch {
+u32 cpu_index() { // these tests run on the boot CPU
+    return 0;
+}
+} // namespace tessera::arch
+
+namespace tessera::arch {
 bool timer_pending(const Vcpu&) {
     return false;
 }
