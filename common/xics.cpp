@@ -247,10 +247,14 @@ Error Controller::set_level(u32 irq, bool asserted) {
     Source& s = source(irq);
     if (s.trigger != Trigger::Level) return Error::WrongKind;
     s.asserted = asserted;
+    const SourceState before = s.state;
     // A presented or in-service interrupt stays: the guest sees it and its EOI re-checks the line.
     if (asserted && s.state == SourceState::Idle) s.state = SourceState::Pending;
     if (!asserted && s.state == SourceState::Pending) s.state = SourceState::Idle;
-    settle();
+    // Presentation depends on the sources' states, not on their lines, and every operation
+    // leaves the controller settled: with the state unchanged there is nothing to redo. (The
+    // run loop sets the vty's line at every hcall on a machine with several CPUs.)
+    if (s.state != before) settle();
     return Error::None;
 }
 

@@ -188,6 +188,24 @@ bool handle_hcall(Vcpu& v, VcpuExit& exit) {
     return hcall::continues_after(env, exit);
 }
 
+// The page-table hcalls change only the caller's HTAB and the TLBs: they raise no interrupt and
+// wake no vcpu, so no other CPU has anything new to take after them. They are most of a Linux
+// boot's hcalls, and looking for events costs more than the hcall itself.
+constexpr bool changes_only_htab(u64 opcode) {
+    switch (opcode) {
+    case hcall::H_ENTER:
+    case hcall::H_REMOVE:
+    case hcall::H_READ:
+    case hcall::H_PROTECT:
+    case hcall::H_BULK_REMOVE:
+    case hcall::H_CLEAR_MOD:
+    case hcall::H_CLEAR_REF:
+        return true;
+    default:
+        return false;
+    }
+}
+
 // The hypervisor decrementer fires within `ticks`. Under QEMU every HDEC write re-arms a host
 // timer, which wakes QEMU's main loop (an eventfd write) whenever it becomes the earliest one:
 // that was one wake-up per hcall. So HDEC is written only when the one counting down would fire
@@ -208,12 +226,13 @@ bool handle_exit(Vcpu& v, u64 vector, bool mer_poll, VcpuExit& exit) {
     GuestRegs& r = v.arch.regs;
     switch (vector) {
     case kSystemCall: {
-        count(v, hcall_reason(r.gpr[3]));
+        const u64 opcode = r.gpr[3];
+        count(v, hcall_reason(opcode));
         const bool resume = handle_hcall(v, exit);
         // Another CPU may have to take what this hcall raised (an IPI, a prod, a device
         // interrupt for a vcpu it runs or should run). An extended slice ends as soon as
         // another vcpu waits for this CPU (common/slice.hpp).
-        if (plat::cpu_count() > 1) core_events();
+        if (plat::cpu_count() > 1 && !changes_only_htab(opcode)) core_events();
         if (resume && core_slice_contended()) {
             exit = VcpuExit::Preempted;
             return false;

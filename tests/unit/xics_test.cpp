@@ -474,6 +474,28 @@ TEST_CASE("xics: a presented level source stays presented when deasserted") {
     CHECK_FALSE(f.c.has_pending(0));
 }
 
+TEST_CASE("xics: setting a level line to what it is changes nothing (asserted or not)") {
+    Fixture f;
+    REQUIRE(f.c.set_trigger(kA, Trigger::Level) == Error::None);
+    REQUIRE(f.c.set_xive(kA, 0, 5) == Error::None);
+    REQUIRE(f.c.set_level(kA, false) == Error::None); // low and idle: stays so
+    CHECK(f.c.source_state(kA) == SourceState::Idle);
+    CHECK_FALSE(f.c.has_pending(0));
+    REQUIRE(f.c.set_cppr(0, 0) == Error::None); // masked: the source waits
+    REQUIRE(f.c.set_level(kA, true) == Error::None);
+    REQUIRE(f.c.set_level(kA, true) == Error::None);
+    CHECK(f.c.source_state(kA) == SourceState::Pending);
+    CHECK_FALSE(f.c.has_pending(0));
+    REQUIRE(f.c.set_cppr(0, 0xff) == Error::None);
+    CHECK(f.xisr(0) == kA);
+    CHECK(f.accept(0) == xirr_of(0xff, kA));
+    REQUIRE(f.c.set_level(kA, true) == Error::None); // in service: nothing new to present
+    CHECK(f.c.source_state(kA) == SourceState::InService);
+    CHECK_FALSE(f.c.has_pending(0));
+    REQUIRE(f.c.eoi(0, xirr_of(0xff, kA)) == Error::None);
+    CHECK(f.xisr(0) == kA); // the line is still high
+}
+
 TEST_CASE("xics: raise and set_level are for their own trigger kind") {
     Fixture f;
     CHECK(f.c.set_level(kA, true) == Error::WrongKind); // Edge by default
