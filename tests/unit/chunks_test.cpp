@@ -529,35 +529,51 @@ TEST_CASE("scrub_one zeroes owned chunks lowest first, each once; free and reser
     CHECK(scrub_calls == 3);
 }
 
-TEST_CASE("chunks zeroed by an idle thread while another touches them: each once, all zero") {
-    // The idle CPU's background zeroing (scrub_one) against a vcpu's first touches
-    // (LogicalMap::translate -> ready), as on two physical CPUs; run under TSan by scripts/test.
-    constexpr u32 kN = 6;
-    FakeRam ram(kN);
+// kN chunks of one LPAR and a thread playing an idle CPU, which zeroes owned chunks
+// (scrub_one) until none is left, racing the test's own thread; run under TSan by scripts/test.
+struct IdleRace {
+    static constexpr u32 kN = 6;
+    FakeRam ram{kN};
     ChunkPool& pool = *ram.pool;
-    pool.set_scrubber(nullptr);
     LogicalMap m;
-    REQUIRE(m.assign(pool, 1, kN * C));
-    const usize before = pool.scrubbed();
+    usize before = 0;
+    std::thread idle;
+    IdleRace() {
+        pool.set_scrubber(nullptr);
+        REQUIRE(m.assign(pool, 1, kN * C));
+        before = pool.scrubbed();
+        idle = std::thread([this] {
+            while (pool.scrub_one()) {
+            }
+        });
+    }
+    // Chunk i reads as zero at both ends.
+    bool zero(u32 i) const {
+        u8 first = 0xff, last = 0xff;
+        return m.copy_out(&first, LogicalAddr(u64{i} * C), 1) &&
+               m.copy_out(&last, LogicalAddr(u64{i + 1} * C - 1), 1) && first == 0 && last == 0;
+    }
+    // Joins the idle thread: every chunk was zeroed exactly once, by one side or the other.
+    void finish() {
+        idle.join();
+        CHECK(pool.scrubbed() - before == kN);
+        CHECK(pool.unscrubbed() == 0);
+        m.release(pool);
+    }
+};
+
+TEST_CASE("chunks zeroed by an idle thread while another touches them: each once, all zero") {
+    // The idle CPU's background zeroing against a vcpu's first touches (LogicalMap::translate ->
+    // ready), as on two physical CPUs.
+    IdleRace race;
     std::atomic<bool> bad{false};
-    std::thread idle([&] {
-        while (pool.scrub_one()) {
-        }
-    });
     std::thread vcpu([&] {
-        for (u32 i = kN; i-- > 0;) { // from the top, to meet the idle thread in the middle
-            u8 first = 0xff, last = 0xff;
-            if (!m.copy_out(&first, LogicalAddr(u64{i} * C), 1) ||
-                !m.copy_out(&last, LogicalAddr(u64{i + 1} * C - 1), 1) || first != 0 || last != 0)
-                bad = true;
-        }
+        for (u32 i = IdleRace::kN; i-- > 0;) // from the top, to meet the idle thread in the middle
+            if (!race.zero(i)) bad = true;
     });
-    idle.join();
     vcpu.join();
+    race.finish();
     CHECK_FALSE(bad.load());
-    CHECK(pool.scrubbed() - before == kN);
-    CHECK(pool.unscrubbed() == 0);
-    m.release(pool);
 }
 
 TEST_CASE("ready_all zeroes each of the LPAR's chunks once, and kicks the other CPUs to help") {
@@ -585,31 +601,14 @@ TEST_CASE("ready_all zeroes each of the LPAR's chunks once, and kicks the other 
 }
 
 TEST_CASE("ready_all while an idle thread zeroes the same chunks: each once, all zero") {
-    // An LPAR created on one CPU while another, kicked, zeroes owned chunks (scrub_one); run
-    // under TSan by scripts/test.
-    constexpr u32 kN = 6;
-    FakeRam ram(kN);
-    ChunkPool& pool = *ram.pool;
-    pool.set_scrubber(nullptr);
-    LogicalMap m;
-    REQUIRE(m.assign(pool, 1, kN * C));
-    const usize before = pool.scrubbed();
-    std::thread idle([&] {
-        while (pool.scrub_one()) {
-        }
-    });
-    m.ready_all();
-    for (u32 i = 0; i < kN; ++i) {
-        CHECK(m.is_ready(i));
-        u8 first = 0xff, last = 0xff;
-        CHECK(m.copy_out(&first, LogicalAddr(u64{i} * C), 1));
-        CHECK(m.copy_out(&last, LogicalAddr(u64{i + 1} * C - 1), 1));
-        CHECK((first == 0 && last == 0));
+    // An LPAR created on one CPU while another, kicked, zeroes owned chunks.
+    IdleRace race;
+    race.m.ready_all();
+    for (u32 i = 0; i < IdleRace::kN; ++i) {
+        CHECK(race.m.is_ready(i));
+        CHECK(race.zero(i));
     }
-    idle.join();
-    CHECK(pool.scrubbed() - before == kN);
-    CHECK(pool.unscrubbed() == 0);
-    m.release(pool);
+    race.finish();
 }
 
 TEST_CASE("the background pool: nothing before boot sets it") {
