@@ -14,6 +14,7 @@
 #include "isa/ppc64/spr.hpp"
 #include "isa/ppc64/tlb.hpp"
 
+#include <arch/hcalls.hpp>
 #include <tessera/arch.hpp>
 
 extern "C" tessera::u64 guest_enter(tessera::arch::GuestRegs* regs);
@@ -186,24 +187,6 @@ bool handle_hcall(Vcpu& v, VcpuExit& exit) {
     // without ever taking the interrupt.
     if (env.after == hcall::After::Block || f.opcode == hcall::H_CEDE) r.msr |= msr::EE;
     return hcall::continues_after(env, exit);
-}
-
-// The page-table hcalls change only the caller's HTAB and the TLBs: they raise no interrupt and
-// wake no vcpu, so no other CPU has anything new to take after them. They are most of a Linux
-// boot's hcalls, and looking for events costs more than the hcall itself.
-constexpr bool changes_only_htab(u64 opcode) {
-    switch (opcode) {
-    case hcall::H_ENTER:
-    case hcall::H_REMOVE:
-    case hcall::H_READ:
-    case hcall::H_PROTECT:
-    case hcall::H_BULK_REMOVE:
-    case hcall::H_CLEAR_MOD:
-    case hcall::H_CLEAR_REF:
-        return true;
-    default:
-        return false;
-    }
 }
 
 // The hypervisor decrementer fires within `ticks`. Under QEMU every HDEC write re-arms a host

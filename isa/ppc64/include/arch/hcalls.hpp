@@ -23,6 +23,7 @@ hcall::Ret on_htab(hcall::Env& env, hcall::Frame& frame) {
 }
 } // namespace detail
 
+// The first kHtabHcallCount entries are the HTAB calls (changes_only_htab below).
 // clang-format off
 inline constexpr hcall::Entry kIsaHcalls[] = {
     {hcall::H_REMOVE,      &detail::on_htab<&h_remove>},
@@ -37,5 +38,16 @@ inline constexpr hcall::Entry kIsaHcalls[] = {
     {hcall::H_GET_CPU_CHARACTERISTICS, &h_get_cpu_characteristics},
 };
 // clang-format on
+inline constexpr usize kHtabHcallCount = 7;
+
+// The HTAB calls change only the caller's HTAB and the TLBs: they raise no interrupt and wake no
+// vcpu, so no other CPU has anything new to take after one (isa/ppc64/run.cpp).
+constexpr bool changes_only_htab(u64 opcode) {
+    for (usize i = 0; i < kHtabHcallCount; ++i)
+        if (kIsaHcalls[i].number == opcode) return true;
+    return false;
+}
+static_assert(changes_only_htab(hcall::H_ENTER) && changes_only_htab(hcall::H_BULK_REMOVE) &&
+              !changes_only_htab(hcall::H_SET_MODE));
 
 } // namespace tessera::arch
