@@ -72,13 +72,37 @@ static_assert(static_cast<usize>(Exit::FirstHcall) + kHcallSlotCount <= kExitRea
 
 extern const char* const (&kExitNames)[kExitReasons];
 
-// The reason an hcall with this number is counted under.
-constexpr usize hcall_reason(u64 opcode) {
+namespace detail {
+constexpr usize hcall_reason_search(u64 opcode) {
     for (usize i = 0; i < kHcallSlotCount; ++i) {
         if (kHcallSlots[i].number == opcode) return static_cast<usize>(Exit::FirstHcall) + i;
     }
     return static_cast<usize>(Exit::HcallOther);
 }
+// The reasons of the architected numbers (multiples of 4 up to H_MAX_ARCHITECTED) by number / 4:
+// counting an exit is one load, not a search (every hcall is counted).
+struct ArchitectedReasons {
+    u8 reason[hcall::H_MAX_ARCHITECTED / 4 + 1];
+};
+consteval ArchitectedReasons make_architected_reasons() {
+    ArchitectedReasons t{};
+    for (usize i = 0; i < sizeof(t.reason); ++i)
+        t.reason[i] = static_cast<u8>(hcall_reason_search(i * 4));
+    return t;
+}
+inline constexpr ArchitectedReasons kArchitectedReasons = make_architected_reasons();
+static_assert(static_cast<usize>(Exit::FirstHcall) + kHcallSlotCount <= 0xff);
+} // namespace detail
+
+// The reason an hcall with this number is counted under.
+constexpr usize hcall_reason(u64 opcode) {
+    if (opcode <= hcall::H_MAX_ARCHITECTED && opcode % 4 == 0)
+        return detail::kArchitectedReasons.reason[opcode / 4];
+    return detail::hcall_reason_search(opcode);
+}
+static_assert(hcall_reason(hcall::H_ENTER) == detail::hcall_reason_search(hcall::H_ENTER) &&
+              hcall_reason(hcall::H_RANDOM) == detail::hcall_reason_search(hcall::H_RANDOM) &&
+              hcall_reason(0x8) != hcall_reason(0x4));
 
 // Lock: the core lock (every exit is handled under it, isa/ppc64/run.cpp).
 inline void count(Vcpu& v, usize reason) {

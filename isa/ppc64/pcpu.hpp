@@ -25,6 +25,7 @@ struct Pcpu {
     u64 napping = 0;
     // C++-only from here.
     Vcpu* last_vcpu = nullptr; // whose SLB and SPRs are in the CPU now
+    Vcpu* running = nullptr;   // the vcpu in vcpu_run on this CPU, else nullptr
     u32 index = 0;             // the core's number for this CPU (arch::cpu_index)
 };
 

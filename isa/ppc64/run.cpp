@@ -9,6 +9,7 @@
 #include "isa/ppc64/dec.hpp"
 #include "isa/ppc64/exit_reason.hpp"
 #include "isa/ppc64/guest_interrupt.hpp"
+#include "isa/ppc64/hcall_exit.hpp"
 #include "isa/ppc64/mer.hpp"
 #include "isa/ppc64/pcpu.hpp"
 #include "isa/ppc64/spr.hpp"
@@ -163,8 +164,8 @@ bool reflect_illegal(Vcpu& v, VcpuExit& exit) {
     return true;
 }
 
-// sc 1: the hcall ABI is r3 = number, r4..r12 = arguments; r3 = status, r4..r12 = returns.
-// Returns true when the guest just continues.
+// sc 1 (hcall_exit.hpp). The page-table hcalls from the guest kernel never come here: the exit
+// path answers them (hcall_exit.cpp). Returns true when the guest just continues.
 bool handle_hcall(Vcpu& v, VcpuExit& exit) {
     GuestRegs& r = v.arch.regs;
     r.pc = r.srr0;
@@ -173,19 +174,15 @@ bool handle_hcall(Vcpu& v, VcpuExit& exit) {
         r.gpr[3] = static_cast<u64>(hcall::H_PRIVILEGE);
         return true;
     }
-    hcall::Frame f;
-    f.opcode = r.gpr[3];
-    for (usize i = 0; i < hcall::kMaxArgs; ++i) f.args[i] = r.gpr[4 + i];
+    const u64 opcode = r.gpr[3];
     hcall::Env env{*v.lpar, v};
-    hcall::Ret ret = hcall::dispatch(env, f);
-    r.gpr[3] = static_cast<u64>(ret);
-    for (usize i = 0; i < hcall::kMaxArgs; ++i) r.gpr[4 + i] = f.rets[i];
+    env.after = run_hcall(v);
     // H_CEDE returns with interrupts enabled, so a pending one is taken right away: also when
     // it returns at once because one is already pending (as KVM's kvmppc_h_cede). With several
     // CPUs that happens whenever another vcpu's IPI lands between the guest disabling
     // interrupts and its cede; returning with MSR[EE] = 0 then left the guest ceding in a loop
     // without ever taking the interrupt.
-    if (env.after == hcall::After::Block || f.opcode == hcall::H_CEDE) r.msr |= msr::EE;
+    if (env.after == hcall::After::Block || opcode == hcall::H_CEDE) r.msr |= msr::EE;
     return hcall::continues_after(env, exit);
 }
 
@@ -313,6 +310,7 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
 
     const u64 deadline = timebase() + slice;
     VcpuExit exit = VcpuExit::Preempted;
+    pcpu.running = &v; // for the hcalls answered in the exit path (hcall_exit.cpp)
     for (;;) {
         if (!lpar.is_live()) { // ended from another CPU (or by the last hcall's side effects)
             exit = VcpuExit::Stopped;
@@ -347,6 +345,7 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
 
         if (!handle_exit(v, vector, mer_poll, exit)) break;
     }
+    pcpu.running = nullptr;
     save_sprs(s);
     // DEC stays in the CPU and counts on; the expiry is for the core (timer_pending) and for
     // loading DEC again after another vcpu had the CPU.

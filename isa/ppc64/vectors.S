@@ -9,7 +9,8 @@
  * Exit from a guest: every vector saves r13 in HSPRG1, loads the per-CPU area from HSPRG0,
  * parks r12 and jumps to hv_exit with the vector number in r12. hv_exit saves the guest's
  * registers into the vcpu's GuestRegs and returns from guest_enter() to its C++ caller with the
- * vector number. An interrupt while no guest runs is a hypervisor fault: hv_fault saves what it
+ * vector number; a page-table hcall it answers itself, after saving only the registers a C++
+ * call may clobber, and returns to the guest (isa/ppc64/hcall_exit.cpp). An interrupt while no guest runs is a hypervisor fault: hv_fault saves what it
  * can and calls ppc64_hv_fault(), which prints the registers and stops the machine.
  */
 #include <arch/pcpu.h>
@@ -74,6 +75,7 @@ hv_exit:
     li 12, 0
     std 12, PCPU_IN_GUEST(13)
     ld 12, PCPU_REGS(13)
+    /* First the registers a C++ call may clobber: r0-r13, CR, LR, CTR, XER. */
     std 0, REGS_GPR(0)(12)
     std 1, REGS_GPR(1)(12)
     std 2, REGS_GPR(2)(12)
@@ -86,6 +88,63 @@ hv_exit:
     std 9, REGS_GPR(9)(12)
     std 10, REGS_GPR(10)(12)
     std 11, REGS_GPR(11)(12)
+    ld 0, PCPU_SCRATCH0(13)
+    std 0, REGS_GPR(12)(12)
+    mfspr 0, SPRN_HSPRG1
+    std 0, REGS_GPR(13)(12)
+    ld 0, PCPU_SCRATCH_CR(13)
+    std 0, REGS_CR(12)
+    mflr 0
+    std 0, REGS_LR(12)
+    mfctr 0
+    std 0, REGS_CTR(12)
+    mfxer 0
+    std 0, REGS_XER(12)
+
+    /*
+     * An hcall: ppc64_hcall_in_exit (isa/ppc64/hcall_exit.cpp) answers the page-table ones
+     * right here, on the hypervisor's stack below guest_enter's frame (as if guest_enter had
+     * called it), and the guest resumes at SRR0 with its results.
+     */
+    ld 0, PCPU_VECTOR(13)
+    cmpdi 0, 0xc00
+    bne hv_exit_rest
+    ld 1, PCPU_HV_SP(13)
+    ld 2, 24(1)                     /* guest_enter's TOC save */
+    mr 3, 13
+    LOAD_ADDR(12, ppc64_hcall_in_exit)
+    mtctr 12
+    bctrl
+    ld 12, PCPU_REGS(13)
+    cmpdi 3, 0
+    beq hv_exit_rest                /* not answered: r14-r31, SRR0/1 are still the guest's */
+    ld 0, REGS_CR(12)
+    mtcr 0
+    ld 0, REGS_LR(12)
+    mtlr 0
+    ld 0, REGS_CTR(12)
+    mtctr 0
+    ld 0, REGS_XER(12)
+    mtxer 0
+    li 0, 1
+    std 0, PCPU_IN_GUEST(13)
+    ld 0, REGS_GPR(0)(12)
+    ld 1, REGS_GPR(1)(12)
+    ld 2, REGS_GPR(2)(12)
+    ld 3, REGS_GPR(3)(12)
+    ld 4, REGS_GPR(4)(12)
+    ld 5, REGS_GPR(5)(12)
+    ld 6, REGS_GPR(6)(12)
+    ld 7, REGS_GPR(7)(12)
+    ld 8, REGS_GPR(8)(12)
+    ld 9, REGS_GPR(9)(12)
+    ld 10, REGS_GPR(10)(12)
+    ld 11, REGS_GPR(11)(12)
+    ld 13, REGS_GPR(13)(12)
+    ld 12, REGS_GPR(12)(12)
+    rfid
+
+hv_exit_rest:
     std 14, REGS_GPR(14)(12)
     std 15, REGS_GPR(15)(12)
     std 16, REGS_GPR(16)(12)
@@ -104,18 +163,6 @@ hv_exit:
     std 29, REGS_GPR(29)(12)
     std 30, REGS_GPR(30)(12)
     std 31, REGS_GPR(31)(12)
-    ld 0, PCPU_SCRATCH0(13)
-    std 0, REGS_GPR(12)(12)
-    mfspr 0, SPRN_HSPRG1
-    std 0, REGS_GPR(13)(12)
-    ld 0, PCPU_SCRATCH_CR(13)
-    std 0, REGS_CR(12)
-    mflr 0
-    std 0, REGS_LR(12)
-    mfctr 0
-    std 0, REGS_CTR(12)
-    mfxer 0
-    std 0, REGS_XER(12)
     mfspr 0, SPRN_SRR0
     std 0, REGS_SRR0(12)
     mfspr 0, SPRN_SRR1

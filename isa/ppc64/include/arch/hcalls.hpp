@@ -40,14 +40,28 @@ inline constexpr hcall::Entry kIsaHcalls[] = {
 // clang-format on
 inline constexpr usize kHtabHcallCount = 7;
 
-// The HTAB calls change only the caller's HTAB and the TLBs: they raise no interrupt and wake no
-// vcpu, so no other CPU has anything new to take after one (isa/ppc64/run.cpp).
+namespace detail {
+// The HTAB calls' numbers by number / 4 (they are all architected): a test is one load.
+struct HtabHcalls {
+    bool is_htab[hcall::H_MAX_ARCHITECTED / 4 + 1];
+};
+consteval HtabHcalls make_htab_hcalls() {
+    HtabHcalls t{};
+    for (usize i = 0; i < kHtabHcallCount; ++i) t.is_htab[kIsaHcalls[i].number / 4] = true;
+    return t;
+}
+inline constexpr HtabHcalls kHtabHcalls = make_htab_hcalls();
+} // namespace detail
+
+// The HTAB calls change only the caller's HTAB and the TLBs: they raise no interrupt, wake no
+// vcpu, never block and never end the LPAR, so no other CPU has anything new to take after one
+// and its caller just resumes (isa/ppc64/run.cpp, hcall_exit.cpp).
 constexpr bool changes_only_htab(u64 opcode) {
-    for (usize i = 0; i < kHtabHcallCount; ++i)
-        if (kIsaHcalls[i].number == opcode) return true;
-    return false;
+    return opcode <= hcall::H_MAX_ARCHITECTED && opcode % 4 == 0 &&
+           detail::kHtabHcalls.is_htab[opcode / 4];
 }
 static_assert(changes_only_htab(hcall::H_ENTER) && changes_only_htab(hcall::H_BULK_REMOVE) &&
-              !changes_only_htab(hcall::H_SET_MODE));
+              changes_only_htab(hcall::H_PROTECT) && !changes_only_htab(hcall::H_SET_MODE) &&
+              !changes_only_htab(hcall::H_ENTER + 1) && !changes_only_htab(~u64{0}));
 
 } // namespace tessera::arch

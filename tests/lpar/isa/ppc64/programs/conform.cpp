@@ -95,6 +95,12 @@ void problem_state() {
     const i64 st = static_cast<i64>(run_user(addr(conform_user_hcall), H_XIRR));
     check_status(st, H_PRIVILEGE, "sc 1 from problem state -> H_PRIVILEGE");
     check_eq(g_program.count, 0, "sc 1 from problem state is no Program interrupt");
+    // The page-table hcalls are answered in the exit path itself (isa/ppc64/hcall_exit.cpp):
+    // it must refuse problem state too.
+    check_status(static_cast<i64>(run_user(addr(conform_user_hcall), H_ENTER)), H_PRIVILEGE,
+                 "H_ENTER from problem state -> H_PRIVILEGE");
+    check_status(static_cast<i64>(run_user(addr(conform_user_hcall), H_REMOVE)), H_PRIVILEGE,
+                 "H_REMOVE from problem state -> H_PRIVILEGE");
 }
 
 // The facilities a guest owns (HFSCR on): no interrupt, the values stick.

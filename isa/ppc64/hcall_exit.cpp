@@ -1,0 +1,60 @@
+// hcalls run in the exit path (see hcall_exit.hpp), and the page-table hcalls answered there
+// without returning to the run loop.
+//
+// Linux under PAPR makes an H_ENTER and an H_REMOVE for every page it maps and unmaps for a
+// moment (ftrace's 33,690 text pokes at boot, every fork's copy-on-write): under QEMU each
+// hcall's round trip through vcpu_run cost about 1.6 µs, of which the `sc` and the return to
+// the guest are 0.2 µs and the rest is the hypervisor's own code: saving and loading all 32
+// GPRs, the run loop's checks before each entry, the HDEC and the scheduler. The page-table
+// hcalls (the first kHtabHcallCount entries of <arch/hcalls.hpp>) change only the caller's
+// HTAB and the TLBs: they raise no interrupt, wake no vcpu, never block and never end the
+// LPAR, so nothing the run loop checks between two entries can have changed. They are
+// answered right where the exit begins (isa/ppc64/vectors.S, hv_exit): the vectors have saved
+// only the registers a C++ call may clobber, ppc64_hcall_in_exit runs the hcall under the core
+// lock, and the CPU returns to the guest with rfid. KVM-HV does the same for the same hcalls
+// (its real-mode handlers). The slice still ends on time (HDEC keeps counting), and anything
+// another CPU has for this one arrives as an external interrupt, a full exit.
+#include "isa/ppc64/hcall_exit.hpp"
+
+#include "common/core_lock.hpp"
+#include "isa/ppc64/exit_reason.hpp"
+#include "isa/ppc64/pcpu.hpp"
+#include "isa/ppc64/spr.hpp"
+
+#include <arch/hcalls.hpp>
+
+namespace tessera::arch {
+
+hcall::After run_hcall(Vcpu& v) {
+    GuestRegs& r = v.arch.regs;
+    static_assert(hcall::kMaxArgs == 9); // r4..r12
+    hcall::Frame f{r.gpr[3],
+                   {r.gpr[4], r.gpr[5], r.gpr[6], r.gpr[7], r.gpr[8], r.gpr[9], r.gpr[10],
+                    r.gpr[11], r.gpr[12]},
+                   {}};
+    hcall::Env env{*v.lpar, v};
+    r.gpr[3] = static_cast<u64>(hcall::dispatch(env, f));
+    for (usize i = 0; i < hcall::kMaxArgs; ++i) r.gpr[4 + i] = f.rets[i];
+    return env.after;
+}
+
+} // namespace tessera::arch
+
+// Called by hv_exit (isa/ppc64/vectors.S) for every `sc` from a guest, with the registers a
+// call may clobber (r0-r13, CR, LR, CTR, XER) saved in the running vcpu's GuestRegs, SRR0/SRR1
+// still the `sc`'s and the CPU on the hypervisor's stack. True: the hcall is done and its
+// results are in the saved registers, so the vectors return to the guest at SRR0. False: the
+// exit goes on to the run loop as any other.
+extern "C" bool ppc64_hcall_in_exit(tessera::arch::Pcpu& pcpu) {
+    using namespace tessera;
+    using namespace tessera::arch;
+    Vcpu& v = *pcpu.running;
+    const u64 opcode = v.arch.regs.gpr[3];
+    // An hcall from the guest's user mode gets H_PRIVILEGE from the run loop.
+    if (!changes_only_htab(opcode) || (mfspr<Spr::SRR1>() & msr::PR) != 0) return false;
+    core_lock().lock();
+    count(v, hcall_reason(opcode));
+    run_hcall(v); // a page-table hcall always lets its caller resume
+    core_lock().unlock();
+    return true;
+}
