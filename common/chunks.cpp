@@ -4,6 +4,7 @@
 #include "common/rt/string.hpp"
 
 #include <tessera/arch.hpp>
+#include <tessera/hot.hpp>
 
 #if !defined(TESSERA_FREESTANDING)
 #include <sched.h> // host tests: a thread waiting for another's scrub yields
@@ -183,7 +184,7 @@ u8 ChunkPool::settled_state(const Chunk& c) {
     return s;
 }
 
-void ChunkPool::ready(u32 index) {
+TESSERA_HOT void ChunkPool::ready(u32 index) {
     TESSERA_ASSERT(index < used_);
     Chunk& c = chunks_[index];
     for (;;) {
@@ -344,7 +345,7 @@ bool LogicalMap::contains(LogicalAddr la, u64 len) const {
     return la.value() <= end && len <= end - la.value();
 }
 
-Optional<RealAddr> LogicalMap::translate(LogicalAddr la, u64 len) const {
+TESSERA_HOT Optional<RealAddr> LogicalMap::translate(LogicalAddr la, u64 len) const {
     if (len == 0) len = 1;
     if (la.value() >= size()) return {};
     const u64 off = la.value() & kChunkMask;
@@ -354,7 +355,7 @@ Optional<RealAddr> LogicalMap::translate(LogicalAddr la, u64 len) const {
     return pool_->base(index) + off;
 }
 
-Optional<RealAddr> LogicalMap::translate_aligned(LogicalAddr la, u64 align) const {
+TESSERA_HOT Optional<RealAddr> LogicalMap::translate_aligned(LogicalAddr la, u64 align) const {
     if (!is_pow2(align) || align > kChunkSize || !la.is_aligned(align)) return {};
     return translate(la, align);
 }

@@ -1,11 +1,12 @@
 #include "common/core_lock.hpp"
+#include <tessera/hot.hpp>
 
 namespace tessera {
 namespace {
 constinit Spinlock lock;
 }
 
-Spinlock& core_lock() {
+TESSERA_HOT Spinlock& core_lock() {
     return lock;
 }
 

@@ -17,6 +17,7 @@
 #include "hcall/test.hpp"
 #include "hcall/vty.hpp"
 #include "hcall/xics.hpp"
+#include <tessera/hot.hpp>
 
 namespace tessera::hcall {
 
@@ -99,7 +100,7 @@ static_assert(kBuilt.isa != OutOfRange,
 
 } // namespace
 
-Ret dispatch(Env& env, Frame& frame) {
+TESSERA_HOT Ret dispatch(Env& env, Frame& frame) {
     Handler h = kBuilt.table.lookup(frame.opcode);
     if (h == nullptr) return H_FUNCTION;
     return h(env, frame);

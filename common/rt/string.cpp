@@ -1,4 +1,5 @@
 #include "common/rt/string.hpp"
+#include <tessera/hot.hpp>
 
 namespace tessera::rt {
 
@@ -33,7 +34,7 @@ void* mem_move(void* dst, const void* src, usize n) {
     return dst;
 }
 
-void* mem_set(void* dst, int c, usize n) {
+TESSERA_HOT void* mem_set(void* dst, int c, usize n) {
     auto* d = static_cast<u8*>(dst);
     while (n && (reinterpret_cast<uptr>(d) & (sizeof(uptr) - 1))) {
         *d++ = static_cast<u8>(c);

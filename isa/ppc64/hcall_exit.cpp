@@ -22,10 +22,11 @@
 #include "isa/ppc64/spr.hpp"
 
 #include <arch/hcalls.hpp>
+#include <tessera/hot.hpp>
 
 namespace tessera::arch {
 
-hcall::After run_hcall(Vcpu& v) {
+TESSERA_HOT hcall::After run_hcall(Vcpu& v) {
     GuestRegs& r = v.arch.regs;
     static_assert(hcall::kMaxArgs == 9); // r4..r12
     hcall::Frame f{r.gpr[3],
@@ -45,7 +46,7 @@ hcall::After run_hcall(Vcpu& v) {
 // still the `sc`'s and the CPU on the hypervisor's stack. True: the hcall is done and its
 // results are in the saved registers, so the vectors return to the guest at SRR0. False: the
 // exit goes on to the run loop as any other.
-extern "C" bool ppc64_hcall_in_exit(tessera::arch::Pcpu& pcpu) {
+extern "C" TESSERA_HOT bool ppc64_hcall_in_exit(tessera::arch::Pcpu& pcpu) {
     using namespace tessera;
     using namespace tessera::arch;
     Vcpu& v = *pcpu.running;

@@ -1,6 +1,7 @@
 #include "isa/ppc64/htab.hpp"
 
 #include "common/rt/string.hpp"
+#include <tessera/hot.hpp>
 
 namespace tessera::arch {
 
@@ -43,7 +44,7 @@ constexpr u64 low_mask(u32 bits) {
 
 } // namespace
 
-Optional<PageEncoding> decode_page_size(u64 v, u64 r) {
+TESSERA_HOT Optional<PageEncoding> decode_page_size(u64 v, u64 r) {
     if ((v & hpte::kLarge) == 0) return kPage4K;
     for (const PageEncoding& enc : kPageEncodings) {
         if (!enc.large) continue;
@@ -52,7 +53,7 @@ Optional<PageEncoding> decode_page_size(u64 v, u64 r) {
     return {};
 }
 
-u64 hpte_vpn(Hpte e, u64 index, u64 group_mask, const PageEncoding& enc) {
+TESSERA_HOT u64 hpte_vpn(Hpte e, u64 index, u64 group_mask, const PageEncoding& enc) {
     const u64 avpn = e.avpn(); // VA >> 23
     u64 vpn = avpn << 11;
     if (enc.base_shift < 23) {
@@ -73,7 +74,7 @@ u64 hpte_vpn(Hpte e, u64 index, u64 group_mask, const PageEncoding& enc) {
     return vpn & ~low_mask(enc.actual_shift - 12u);
 }
 
-u64 tlbie_rb(Hpte e, const PageEncoding& enc, u64 vpn) {
+TESSERA_HOT u64 tlbie_rb(Hpte e, const PageEncoding& enc, u64 vpn) {
     const u64 va = vpn << 12; // RB holds VA bits 12..63 at most
     u64 rb;
     if (!enc.large) {
@@ -113,12 +114,12 @@ void Htab::reset() {
     tlb_ = {};
 }
 
-volatile u64* Htab::slot_ptr(u64 index) const {
+TESSERA_HOT volatile u64* Htab::slot_ptr(u64 index) const {
     TESSERA_ASSERT(ready() && index < entry_count());
     return reinterpret_cast<volatile u64*>(base_ + (index << kEntryShift));
 }
 
-Hpte Htab::load(u64 index) const {
+TESSERA_HOT Hpte Htab::load(u64 index) const {
     volatile u64* p = slot_ptr(index);
     Hpte e;
     e.v = from_be(p[0]);
@@ -126,7 +127,7 @@ Hpte Htab::load(u64 index) const {
     return e;
 }
 
-void Htab::store_new(u64 index, Hpte e) {
+TESSERA_HOT void Htab::store_new(u64 index, Hpte e) {
     volatile u64* p = slot_ptr(index);
     p[1] = to_be(e.r);
     order_stores();
@@ -134,7 +135,7 @@ void Htab::store_new(u64 index, Hpte e) {
     pte_sync();
 }
 
-void Htab::clear(u64 index) {
+TESSERA_HOT void Htab::clear(u64 index) {
     volatile u64* p = slot_ptr(index);
     p[0] = 0;
     order_stores();
@@ -142,19 +143,19 @@ void Htab::clear(u64 index) {
     pte_sync();
 }
 
-TlbInvalidation Htab::retire(u64 index) {
+TESSERA_HOT TlbInvalidation Htab::retire(u64 index) {
     volatile u64* p = slot_ptr(index);
     const Hpte e = load(index);
     p[0] = to_be(e.v & ~hpte::kValid);
     return invalidation_for(index, e);
 }
 
-void Htab::flush_tlb(const TlbInvalidation* list, usize count) const {
+TESSERA_HOT void Htab::flush_tlb(const TlbInvalidation* list, usize count) const {
     // The sequence starts with ptesync, which orders the V=0 stores before the tlbie.
     if (count != 0) tlb_.fn(tlb_.ctx, list, count);
 }
 
-Hpte Htab::invalidate(u64 index) {
+TESSERA_HOT Hpte Htab::invalidate(u64 index) {
     const TlbInvalidation inv = retire(index);
     flush_tlb(&inv, 1);
     // R/C may have been set by the hardware until the invalidation completed: read them now.
@@ -163,7 +164,7 @@ Hpte Htab::invalidate(u64 index) {
     return out;
 }
 
-int Htab::find_free_slot(u64 group_index) const {
+TESSERA_HOT int Htab::find_free_slot(u64 group_index) const {
     const u64 first = group_index << 3;
     for (u32 slot = 0; slot < kSlotsPerGroup; ++slot) {
         if (!load(first + slot).valid()) return static_cast<int>(slot);
@@ -171,7 +172,7 @@ int Htab::find_free_slot(u64 group_index) const {
     return -1;
 }
 
-TlbInvalidation Htab::invalidation_for(u64 index, Hpte e) const {
+TESSERA_HOT TlbInvalidation Htab::invalidation_for(u64 index, Hpte e) const {
     // Entries reach the table only through H_ENTER / map_vrma, which accept valid encodings
     // only; fall back to 4K for anything else rather than trusting it.
     const PageEncoding enc = decode_page_size(e.v, e.r).value_or(kPage4K);
@@ -218,14 +219,14 @@ bool Htab::map_vrma(const LogicalMap& memory, u32 chunks) {
     return true;
 }
 
-void Htab::lock() {
+TESSERA_HOT void Htab::lock() {
     while (__atomic_exchange_n(&lock_, 1u, __ATOMIC_ACQUIRE) != 0) {
         while (__atomic_load_n(&lock_, __ATOMIC_RELAXED) != 0) {
         }
     }
 }
 
-void Htab::unlock() {
+TESSERA_HOT void Htab::unlock() {
     __atomic_store_n(&lock_, 0u, __ATOMIC_RELEASE);
 }
 

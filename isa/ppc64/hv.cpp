@@ -8,6 +8,7 @@
 #include "isa/ppc64/spr.hpp"
 
 #include <tessera/arch.hpp>
+#include <tessera/hot.hpp>
 
 extern "C" char hv_vectors_start[], hv_vectors_end[];
 
@@ -73,7 +74,7 @@ void cpu_init(u32 index) {
     mtspr<Spr::AMOR>(~u64{0});
 }
 
-u32 cpu_index() {
+TESSERA_HOT u32 cpu_index() {
     return this_pcpu().index;
 }
 

@@ -12,6 +12,7 @@
 #include "isa/ppc64/tlb.hpp"
 
 #include <tessera/arch.hpp>
+#include <tessera/hot.hpp>
 
 namespace tessera::arch {
 namespace {
@@ -28,7 +29,7 @@ ChunkArena htab_arena;
 // before it runs it again (vcpu_run). Otherwise the broadcast tlbie. Under QEMU a tlbie queues
 // a TLB flush on every other vCPU and kicks it, an idle one too: with two machine CPUs that
 // was one wake-up of the idle CPU per H_REMOVE.
-void invalidate_for_lpar(void* ctx, const TlbInvalidation* list, usize count) {
+TESSERA_HOT void invalidate_for_lpar(void* ctx, const TlbInvalidation* list, usize count) {
     Lpar& lpar = *static_cast<Lpar*>(ctx);
     const u32 self = cpu_index();
     bool elsewhere = false;

@@ -1,6 +1,7 @@
 #include "isa/ppc64/mmu_hcalls.hpp"
 
 #include "common/rt/string.hpp"
+#include <tessera/hot.hpp>
 
 namespace tessera::arch {
 
@@ -23,7 +24,7 @@ bool avpn_matches(const Hpte& e, u64 avpn) {
 }
 
 // H_CLEAR_REF / H_CLEAR_MOD: clears `bit` (R or C) of a valid entry, returns the old ptel.
-Ret clear_bit(MmuContext& m, Frame& f, u64 bit) {
+TESSERA_HOT Ret clear_bit(MmuContext& m, Frame& f, u64 bit) {
     const u64 flags = f.args[0];
     const u64 ptex = f.args[1];
     if (flags != 0 || ptex >= m.htab.entry_count()) return H_PARAMETER;
@@ -52,7 +53,7 @@ Optional<LogicalAddr> real_to_logical(const LogicalMap& memory, RealAddr real) {
     return {};
 }
 
-Ret h_enter(MmuContext& m, Frame& f) {
+TESSERA_HOT Ret h_enter(MmuContext& m, Frame& f) {
     const u64 flags = f.args[0];
     const u64 ptex = f.args[1];
     const u64 pteh = f.args[2];
@@ -98,7 +99,7 @@ Ret h_enter(MmuContext& m, Frame& f) {
     return H_SUCCESS;
 }
 
-Ret h_remove(MmuContext& m, Frame& f) {
+TESSERA_HOT Ret h_remove(MmuContext& m, Frame& f) {
     const u64 flags = f.args[0];
     const u64 ptex = f.args[1];
     const u64 avpn = f.args[2];
@@ -118,7 +119,7 @@ Ret h_remove(MmuContext& m, Frame& f) {
     return H_SUCCESS;
 }
 
-Ret h_read(MmuContext& m, Frame& f) {
+TESSERA_HOT Ret h_read(MmuContext& m, Frame& f) {
     const u64 flags = f.args[0];
     u64 ptex = f.args[1];
     if ((flags & ~kReadFlags) != 0 || ptex >= m.htab.entry_count()) return H_PARAMETER;
@@ -142,7 +143,7 @@ Ret h_read(MmuContext& m, Frame& f) {
     return H_SUCCESS;
 }
 
-Ret h_protect(MmuContext& m, Frame& f) {
+TESSERA_HOT Ret h_protect(MmuContext& m, Frame& f) {
     const u64 flags = f.args[0];
     const u64 ptex = f.args[1];
     const u64 avpn = f.args[2];
@@ -162,7 +163,7 @@ Ret h_protect(MmuContext& m, Frame& f) {
     return H_SUCCESS;
 }
 
-Ret h_bulk_remove(MmuContext& m, Frame& f) {
+TESSERA_HOT Ret h_bulk_remove(MmuContext& m, Frame& f) {
     static_assert(2 * papr::kBulkMax <= kMaxArgs);
     // The specifiers are updated in place: what is not answered goes back unchanged.
     for (usize i = 0; i < 2 * papr::kBulkMax; ++i) f.rets[i] = f.args[i];
@@ -218,10 +219,10 @@ Ret h_bulk_remove(MmuContext& m, Frame& f) {
     return status;
 }
 
-Ret h_clear_ref(MmuContext& m, Frame& f) {
+TESSERA_HOT Ret h_clear_ref(MmuContext& m, Frame& f) {
     return clear_bit(m, f, hpte::kRef);
 }
-Ret h_clear_mod(MmuContext& m, Frame& f) {
+TESSERA_HOT Ret h_clear_mod(MmuContext& m, Frame& f) {
     return clear_bit(m, f, hpte::kChange);
 }
 

@@ -20,6 +20,32 @@
 #define SAVE_NV(n) std n, (32 + ((n) - 14) * 8)(1)
 #define LOAD_NV(n) ld n, (32 + ((n) - 14) * 8)(1)
 
+.macro STORE_GPRS base, regs:vararg
+    .irp n, \regs
+    std \n, REGS_GPR(\n)(\base)
+    .endr
+.endm
+
+.macro LOAD_GPRS base, regs:vararg
+    .irp n, \regs
+    ld \n, REGS_GPR(\n)(\base)
+    .endr
+.endm
+
+/* The guest's CR, LR, CTR and XER from GuestRegs at `base`; then PCPU_IN_GUEST = 1. */
+.macro LOAD_GUEST_CONTROL base, tmp
+    ld \tmp, REGS_CR(\base)
+    mtcr \tmp
+    ld \tmp, REGS_LR(\base)
+    mtlr \tmp
+    ld \tmp, REGS_CTR(\base)
+    mtctr \tmp
+    ld \tmp, REGS_XER(\base)
+    mtxer \tmp
+    li \tmp, 1
+    std \tmp, PCPU_IN_GUEST(13)
+.endm
+
 .macro VECTOR vec
     .org \vec
     mtspr SPRN_HSPRG1, 13
@@ -76,18 +102,7 @@ hv_exit:
     std 12, PCPU_IN_GUEST(13)
     ld 12, PCPU_REGS(13)
     /* First the registers a C++ call may clobber: r0-r13, CR, LR, CTR, XER. */
-    std 0, REGS_GPR(0)(12)
-    std 1, REGS_GPR(1)(12)
-    std 2, REGS_GPR(2)(12)
-    std 3, REGS_GPR(3)(12)
-    std 4, REGS_GPR(4)(12)
-    std 5, REGS_GPR(5)(12)
-    std 6, REGS_GPR(6)(12)
-    std 7, REGS_GPR(7)(12)
-    std 8, REGS_GPR(8)(12)
-    std 9, REGS_GPR(9)(12)
-    std 10, REGS_GPR(10)(12)
-    std 11, REGS_GPR(11)(12)
+    STORE_GPRS 12, 0,1,2,3,4,5,6,7,8,9,10,11
     ld 0, PCPU_SCRATCH0(13)
     std 0, REGS_GPR(12)(12)
     mfspr 0, SPRN_HSPRG1
@@ -118,51 +133,14 @@ hv_exit:
     ld 12, PCPU_REGS(13)
     cmpdi 3, 0
     beq hv_exit_rest                /* not answered: r14-r31, SRR0/1 are still the guest's */
-    ld 0, REGS_CR(12)
-    mtcr 0
-    ld 0, REGS_LR(12)
-    mtlr 0
-    ld 0, REGS_CTR(12)
-    mtctr 0
-    ld 0, REGS_XER(12)
-    mtxer 0
-    li 0, 1
-    std 0, PCPU_IN_GUEST(13)
-    ld 0, REGS_GPR(0)(12)
-    ld 1, REGS_GPR(1)(12)
-    ld 2, REGS_GPR(2)(12)
-    ld 3, REGS_GPR(3)(12)
-    ld 4, REGS_GPR(4)(12)
-    ld 5, REGS_GPR(5)(12)
-    ld 6, REGS_GPR(6)(12)
-    ld 7, REGS_GPR(7)(12)
-    ld 8, REGS_GPR(8)(12)
-    ld 9, REGS_GPR(9)(12)
-    ld 10, REGS_GPR(10)(12)
-    ld 11, REGS_GPR(11)(12)
+    LOAD_GUEST_CONTROL 12, 0
+    LOAD_GPRS 12, 0,1,2,3,4,5,6,7,8,9,10,11
     ld 13, REGS_GPR(13)(12)
     ld 12, REGS_GPR(12)(12)
     rfid
 
 hv_exit_rest:
-    std 14, REGS_GPR(14)(12)
-    std 15, REGS_GPR(15)(12)
-    std 16, REGS_GPR(16)(12)
-    std 17, REGS_GPR(17)(12)
-    std 18, REGS_GPR(18)(12)
-    std 19, REGS_GPR(19)(12)
-    std 20, REGS_GPR(20)(12)
-    std 21, REGS_GPR(21)(12)
-    std 22, REGS_GPR(22)(12)
-    std 23, REGS_GPR(23)(12)
-    std 24, REGS_GPR(24)(12)
-    std 25, REGS_GPR(25)(12)
-    std 26, REGS_GPR(26)(12)
-    std 27, REGS_GPR(27)(12)
-    std 28, REGS_GPR(28)(12)
-    std 29, REGS_GPR(29)(12)
-    std 30, REGS_GPR(30)(12)
-    std 31, REGS_GPR(31)(12)
+    STORE_GPRS 12, 14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
     mfspr 0, SPRN_SRR0
     std 0, REGS_SRR0(12)
     mfspr 0, SPRN_SRR1
@@ -302,48 +280,9 @@ guest_enter:
     mtspr SPRN_HSRR0, 4
     ld 4, REGS_MSR(3)
     mtspr SPRN_HSRR1, 4
-    ld 4, REGS_CR(3)
-    mtcr 4
-    ld 4, REGS_LR(3)
-    mtlr 4
-    ld 4, REGS_CTR(3)
-    mtctr 4
-    ld 4, REGS_XER(3)
-    mtxer 4
-    li 4, 1
-    std 4, PCPU_IN_GUEST(13)
+    LOAD_GUEST_CONTROL 3, 4
 
-    ld 0, REGS_GPR(0)(3)
-    ld 1, REGS_GPR(1)(3)
-    ld 2, REGS_GPR(2)(3)
-    ld 4, REGS_GPR(4)(3)
-    ld 5, REGS_GPR(5)(3)
-    ld 6, REGS_GPR(6)(3)
-    ld 7, REGS_GPR(7)(3)
-    ld 8, REGS_GPR(8)(3)
-    ld 9, REGS_GPR(9)(3)
-    ld 10, REGS_GPR(10)(3)
-    ld 11, REGS_GPR(11)(3)
-    ld 12, REGS_GPR(12)(3)
-    ld 13, REGS_GPR(13)(3)
-    ld 14, REGS_GPR(14)(3)
-    ld 15, REGS_GPR(15)(3)
-    ld 16, REGS_GPR(16)(3)
-    ld 17, REGS_GPR(17)(3)
-    ld 18, REGS_GPR(18)(3)
-    ld 19, REGS_GPR(19)(3)
-    ld 20, REGS_GPR(20)(3)
-    ld 21, REGS_GPR(21)(3)
-    ld 22, REGS_GPR(22)(3)
-    ld 23, REGS_GPR(23)(3)
-    ld 24, REGS_GPR(24)(3)
-    ld 25, REGS_GPR(25)(3)
-    ld 26, REGS_GPR(26)(3)
-    ld 27, REGS_GPR(27)(3)
-    ld 28, REGS_GPR(28)(3)
-    ld 29, REGS_GPR(29)(3)
-    ld 30, REGS_GPR(30)(3)
-    ld 31, REGS_GPR(31)(3)
+    LOAD_GPRS 3, 0,1,2,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
     ld 3, REGS_GPR(3)(3)
     hrfid
 

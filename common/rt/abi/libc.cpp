@@ -2,6 +2,7 @@
 // common/rt. Only linked into hypervisor images, never into host tests.
 #include "common/rt/panic.hpp"
 #include "common/rt/string.hpp"
+#include <tessera/hot.hpp>
 
 using namespace tessera;
 
@@ -13,7 +14,7 @@ void* memcpy(void* d, const void* s, size_t n) {
 void* memmove(void* d, const void* s, size_t n) {
     return rt::mem_move(d, s, n);
 }
-void* memset(void* d, int c, size_t n) {
+TESSERA_HOT void* memset(void* d, int c, size_t n) {
     return rt::mem_set(d, c, n);
 }
 int memcmp(const void* a, const void* b, size_t n) {

@@ -7,6 +7,7 @@
 #include "hcall/dispatch.hpp"
 #include "isa/ppc64/cpu_hcalls.hpp"
 #include "isa/ppc64/mmu_hcalls.hpp"
+#include <tessera/hot.hpp>
 
 // Lets a test that is compiled against either <arch/hcalls.hpp> see which one it got.
 #define TESSERA_ARCH_PPC64_HCALLS 1
@@ -15,7 +16,7 @@ namespace tessera::arch {
 
 namespace detail {
 template <hcall::Ret (*Fn)(MmuContext&, hcall::Frame&)>
-hcall::Ret on_htab(hcall::Env& env, hcall::Frame& frame) {
+TESSERA_HOT hcall::Ret on_htab(hcall::Env& env, hcall::Frame& frame) {
     Htab& htab = env.lpar.arch.htab;
     if (!htab.ready()) return hcall::H_FUNCTION;
     MmuContext m{htab, env.lpar.memory};
