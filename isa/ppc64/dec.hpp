@@ -51,21 +51,31 @@ inline u64 dec_expiry_now() {
     return best;
 }
 
-// Loads DEC so that it reaches zero at `expiry`, retried while the timebase reads around the
-// write are far apart. The write lands a little after the first read: DEC then expires that
-// little later, never earlier. One that has expired (or is about to) is written after a
-// kDecMin (see there): the interrupt the guest has not taken yet is pending at once. One that
-// expired so long ago that the 32-bit register would have wrapped stays negative.
+// Loads DEC so that it reaches zero at `expiry`. The write lands a little after the timebase
+// read it is computed from: DEC then expires that little later, never earlier. Whether it
+// landed close enough is checked by reading DEC back (dec_expiry_now), and the write is retried
+// when the host descheduled QEMU between the two; not by timing the write itself: QEMU takes
+// DEC's value first and then re-arms a host timer, and that re-arm (waking QEMU's main loop
+// when it becomes the earliest timer) often takes 5-50 us. Timing the write retried it up to 8
+// times for nothing: 2-vcpu Linux spent 21 us per dispatch here, some 200 us. One that has
+// expired (or is about to) is written after a kDecMin (see there): the interrupt the guest has
+// not taken yet is pending at once. One that expired so long ago that the 32-bit register
+// would have wrapped stays negative, and one too far ahead waits the longest DEC can.
 inline void dec_load(u64 expiry) {
     using namespace dec_detail;
+    const auto close = [expiry] {
+        const i64 late = static_cast<i64>(dec_expiry_now() - expiry);
+        return late >= -static_cast<i64>(kTightTicks) && late <= static_cast<i64>(kTightTicks);
+    };
+    if (close()) return; // the CPU's DEC counts to it already: a write would only add error
     for (int i = 0; i < kTries; ++i) {
-        const u64 before = timebase();
-        i64 left = static_cast<i64>(expiry - before);
+        i64 left = static_cast<i64>(expiry - timebase());
+        const bool exact = left <= kDecMax && left >= -kDecMax;
         if (left > kDecMax) left = kDecMax;
         if (left < -kDecMax) left = -1;
         if (left < kDecMin) mtspr<Spr::DEC>(static_cast<u64>(kDecMin));
         mtspr<Spr::DEC>(static_cast<u64>(left));
-        if (timebase() - before <= kTightTicks) return;
+        if (!exact || close()) return;
     }
 }
 
