@@ -64,6 +64,8 @@ class Vcpu {
     u64 slices = 0; // how many time slices it was given
     // Scheduler bookkeeping (common/sched.hpp).
     u32 pcpu = kNoPcpu;        // the physical CPU it is on, while picked
+    u32 last_pcpu = kNoPcpu;   // the physical CPU of its last slice (where its state is warm)
+    u32 claimed_by = kNoPcpu;  // an idle CPU kicked to run it (claim_idle); the others leave it
     u64 ready_seq = 0;         // when it last became Runnable; lowest runs first
     bool wake_pending = false; // woken while Running: a cede does not put it to sleep
     u32 ran_on = 0;            // bit n: it had a slice on physical CPU n (for the report)

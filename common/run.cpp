@@ -59,17 +59,12 @@ bool start_lpar(Lpar& lpar) {
 
 namespace {
 
-// Hands waiting vcpus to idle CPUs other than `self` (one kick per waiting vcpu at most). When
-// the idle CPUs run out, the CPUs in an extended slice (common/slice.hpp) that may run a waiting
-// vcpu are kicked: their vcpu_run sees core_slice_contended() and hands the CPU back.
+// Hands waiting vcpus to idle CPUs other than `self` (one kick per claimed CPU,
+// Scheduler::claim_idle). When the idle CPUs run out, the CPUs in an extended slice
+// (common/slice.hpp) that may run a waiting vcpu are kicked: their vcpu_run sees
+// core_slice_contended() and hands the CPU back.
 void tickle(u32 self) {
-    usize n = sched.waiting();
-    for (; n > 0; --n) {
-        u32 cpu = sched.claim_idle(self);
-        if (cpu == kNoPcpu) break;
-        plat::kick_cpu(cpu);
-    }
-    if (n == 0) return;
+    for (u32 cpu; (cpu = sched.claim_idle(self)) != kNoPcpu;) plat::kick_cpu(cpu);
     for (u32 c = 0; c < sched.pcpus(); ++c)
         if (c != self && run.extended[c] && sched.waiting_for(c) > 0) plat::kick_cpu(c);
 }

@@ -35,6 +35,7 @@ bool Scheduler::add(Vcpu& v) {
     for (usize i = 0; i < count_; ++i) {
         if (vcpus_[i] == &v) return false;
     }
+    v.claimed_by = kNoPcpu;
     vcpus_[count_++] = &v;
     return true;
 }
@@ -49,11 +50,19 @@ void Scheduler::reap() {
     usize kept = 0;
     for (usize i = 0; i < count_; ++i) {
         Vcpu* v = vcpus_[i];
-        if (v->lpar->has_ended() && v->pcpu == kNoPcpu) continue;
+        if (v->lpar->has_ended() && v->pcpu == kNoPcpu) {
+            v->claimed_by = kNoPcpu; // its LPAR may start again: no claim may hold it back then
+            continue;
+        }
         vcpus_[kept++] = v; // keeps add() order for ties
     }
     for (usize i = kept; i < count_; ++i) vcpus_[i] = nullptr;
     count_ = kept;
+}
+
+bool Scheduler::ready(const Vcpu& v, u32 pcpu) {
+    return v.state == VcpuState::Runnable && v.lpar->is_live() &&
+           (pcpu == kNoPcpu || v.lpar->may_run_on(pcpu));
 }
 
 Vcpu* Scheduler::pick(u32 pcpu) {
@@ -63,9 +72,17 @@ Vcpu* Scheduler::pick(u32 pcpu) {
     Vcpu* best = nullptr;
     for (usize i = 0; i < count_; ++i) {
         Vcpu* v = vcpus_[i];
-        if (v->state != VcpuState::Runnable || !v->lpar->is_live()) continue;
-        if (!v->lpar->may_run_on(pcpu)) continue; // cpu-affinity
-        if (best == nullptr || v->ready_seq < best->ready_seq) best = v;
+        if (!ready(*v, pcpu)) continue;
+        if (v->claimed_by != kNoPcpu && v->claimed_by != pcpu) continue; // that CPU is on its way
+        if (best == nullptr) {
+            best = v;
+            continue;
+        }
+        const bool mine = v->claimed_by == pcpu, best_mine = best->claimed_by == pcpu;
+        if (mine != best_mine ? mine : v->ready_seq < best->ready_seq) best = v;
+    }
+    for (usize i = 0; i < count_; ++i) {
+        if (vcpus_[i]->claimed_by == pcpu) vcpus_[i]->claimed_by = kNoPcpu;
     }
     if (best == nullptr) return nullptr;
     TESSERA_ASSERT(best->pcpu == kNoPcpu);
@@ -81,7 +98,9 @@ void Scheduler::put_back(Vcpu& v, Outcome outcome) {
     // Only a vcpu this scheduler picked can come back, and only from the CPU it was given to.
     TESSERA_ASSERT(v.pcpu < pcpus_ && current_[v.pcpu] == &v);
     current_[v.pcpu] = nullptr;
+    v.last_pcpu = v.pcpu;
     v.pcpu = kNoPcpu;
+    v.claimed_by = kNoPcpu;
     const bool woken = v.wake_pending;
     v.wake_pending = false;
 
@@ -127,18 +146,47 @@ void Scheduler::set_idle(u32 pcpu, bool idle) {
         idle_ &= ~(u32{1} << pcpu);
 }
 
-u32 Scheduler::claim_idle(u32 self) {
-    // Only a CPU that may run one of the waiting vcpus (cpu-affinity) is worth a kick.
-    u32 wanted = 0;
+Vcpu* Scheduler::oldest_unclaimed(u32 last) const {
+    Vcpu* best = nullptr;
     for (usize i = 0; i < count_; ++i) {
-        const Vcpu* v = vcpus_[i];
-        if (v->state != VcpuState::Runnable || !v->lpar->is_live()) continue;
-        wanted |= v->lpar->cpu_affinity == 0 ? ~u32{0} : v->lpar->cpu_affinity;
+        Vcpu* v = vcpus_[i];
+        if (v->last_pcpu != last || v->claimed_by != kNoPcpu || !ready(*v, last)) continue;
+        if (best == nullptr || v->ready_seq < best->ready_seq) best = v;
     }
+    return best;
+}
+
+u32 Scheduler::claim_idle(u32 self) {
+    // First a vcpu whose last CPU idles: it goes back there.
     for (u32 c = 0; c < pcpus_; ++c) {
-        if (c == self || !is_idle(c) || !((wanted >> c) & 1)) continue;
+        if (c == self || !is_idle(c)) continue;
+        Vcpu* v = oldest_unclaimed(c);
+        if (v == nullptr) continue;
         set_idle(c, false);
+        v->claimed_by = c;
         return c;
+    }
+    // Then the oldest waiting vcpu that an idle CPU may run (cpu-affinity): the first such CPU.
+    Vcpu* oldest = nullptr;
+    u32 cpu = kNoPcpu;
+    for (usize i = 0; i < count_; ++i) {
+        Vcpu* v = vcpus_[i];
+        if (!ready(*v, kNoPcpu) || v->claimed_by != kNoPcpu) continue;
+        if (oldest != nullptr && oldest->ready_seq <= v->ready_seq) continue;
+        const u32 c = idle_cpu_for(*v, self);
+        if (c == kNoPcpu) continue;
+        oldest = v;
+        cpu = c;
+    }
+    if (oldest == nullptr) return kNoPcpu;
+    set_idle(cpu, false);
+    oldest->claimed_by = cpu;
+    return cpu;
+}
+
+u32 Scheduler::idle_cpu_for(const Vcpu& v, u32 self) const {
+    for (u32 c = 0; c < pcpus_; ++c) {
+        if (c != self && is_idle(c) && v.lpar->may_run_on(c)) return c;
     }
     return kNoPcpu;
 }
@@ -156,7 +204,7 @@ usize Scheduler::waiting_for(u32 pcpu) const {
     usize n = 0;
     for (usize i = 0; i < count_; ++i) {
         const Vcpu* v = vcpus_[i];
-        if (v->state == VcpuState::Runnable && v->lpar->is_live() && v->lpar->may_run_on(pcpu)) ++n;
+        if (ready(*v, pcpu) && (v->claimed_by == kNoPcpu || v->claimed_by == pcpu)) ++n;
     }
     return n;
 }

@@ -10,7 +10,12 @@
 // Several physical CPUs: one global run queue for all of them (every Runnable vcpu may run on
 // any CPU; the oldest ready one goes first), as Xen's credit2 shares one runqueue among the
 // CPUs of a group. A CPU with nothing to run marks itself idle; whoever makes a vcpu Runnable
-// claims an idle CPU (claim_idle) and kicks it (plat::kick_cpu), like Xen's tickle_cpu.
+// claims an idle CPU for it (claim_idle) and kicks it (plat::kick_cpu), like Xen's tickle_cpu.
+// Soft affinity: the claim goes to the CPU the vcpu last ran on when that one is idle, and the
+// other CPUs leave a claimed vcpu to its CPU. A vcpu that moves costs its new CPU a cold TLB
+// (under QEMU also every software-TLB entry of the hypervisor and the guest), which is more
+// than the wait for the kicked CPU: without the claims, two vcpus that woke each other swapped
+// CPUs at almost every slice, as the CPU that was awake took the woken vcpu first.
 // An LPAR's `cpu-affinity` (Lpar::cpu_affinity) limits the CPUs that pick its vcpus and the idle
 // CPUs claimed for them, as Xen's hard affinity does; without one a vcpu may run anywhere.
 //
@@ -50,7 +55,9 @@ class Scheduler {
     usize count() const { return count_; }
 
     // The next Runnable vcpu for physical CPU `pcpu`, now Running there; nullptr to idle (or for
-    // a bad pcpu number). The CPU must have handed back its previous vcpu.
+    // a bad pcpu number): one claimed for it first, then the oldest unclaimed one. The CPU's
+    // claims end here (whatever it picks, it is no longer on its way to the others). The CPU
+    // must have handed back its previous vcpu.
     Vcpu* pick(u32 pcpu);
     // The vcpu the CPU is running, or nullptr.
     Vcpu* current(u32 pcpu) const { return pcpu < pcpus_ ? current_[pcpu] : nullptr; }
@@ -65,10 +72,13 @@ class Scheduler {
     // Idle CPUs: `pcpu` waits in plat::idle_cpu for work (true) or is back (false).
     void set_idle(u32 pcpu, bool idle);
     bool is_idle(u32 pcpu) const { return pcpu < pcpus_ && ((idle_ >> pcpu) & 1); }
-    // An idle CPU other than `self` that should take new work (one that a waiting vcpu may run
-    // on), now no longer counted idle (its kick is on the way); kNoPcpu when there is none.
+    // An idle CPU other than `self`, now claimed for one waiting vcpu without a claim and no
+    // longer counted idle (the caller kicks it); kNoPcpu when no such vcpu may run on an idle
+    // CPU. The vcpu's last CPU when it is idle, else the oldest waiting vcpu gets the first idle
+    // CPU it may run on.
     u32 claim_idle(u32 self);
-    // Runnable vcpus of live LPARs that wait for a CPU; waiting_for: those that may run on pcpu.
+    // Runnable vcpus of live LPARs that wait for a CPU; waiting_for: those that `pcpu` may pick
+    // (its cpu-affinity allows it, and no other CPU was claimed for it).
     usize waiting() const;
     usize waiting_for(u32 pcpu) const;
     // The earliest timer of a Ceded vcpu of a live LPAR that may run on `pcpu`, as `deadline`
@@ -79,6 +89,12 @@ class Scheduler {
 
   private:
     void reap(); // drops vcpus of ended LPARs that no CPU holds
+    // Runnable, of a live LPAR, and allowed on `pcpu` (kNoPcpu: any CPU).
+    static bool ready(const Vcpu& v, u32 pcpu);
+    // The oldest ready vcpu without a claim whose last CPU is `last`, or nullptr.
+    Vcpu* oldest_unclaimed(u32 last) const;
+    // The first idle CPU other than `self` that `v` may run on, or kNoPcpu.
+    u32 idle_cpu_for(const Vcpu& v, u32 self) const;
 
     Vcpu* vcpus_[kMaxSchedVcpus] = {};
     usize count_ = 0;

@@ -367,3 +367,78 @@ TEST_CASE("threads: two CPUs pick and put back under one lock; a vcpu is never o
     CHECK(slices.load() == 10000); // 4 vcpus for 2 CPUs: neither ever found the queue empty
     for (u32 p = 0; p < 2; ++p) CHECK(m.sched.current(p) == nullptr);
 }
+
+// Every vcpu of the machine gets one slice, in turn, on the CPU `on(i)` names for the i-th,
+// and cedes: all of them sleep, each with that CPU as its last one.
+template <typename On>
+std::vector<Vcpu*> run_once_and_cede(Scheduler& s, usize n, On on) {
+    std::vector<Vcpu*> v;
+    for (usize i = 0; i < n; ++i) {
+        Vcpu* p = s.pick(on(i));
+        REQUIRE(p);
+        v.push_back(p);
+        s.put_back(*p, Outcome::Ceded);
+        CHECK(p->last_pcpu == on(i));
+    }
+    return v;
+}
+
+TEST_CASE("soft affinity: a woken vcpu is claimed for the idle CPU it last ran on") {
+    Machine m(3);
+    Scheduler& s = m.sched;
+    auto v = run_once_and_cede(s, 4, [](usize i) { return static_cast<u32>(i % 3); });
+    s.set_idle(1, true);
+    s.set_idle(2, true);
+    CHECK(s.wake(*v[2])); // it ran on CPU 2; CPU 1 idles too and comes first in order
+    CHECK(s.claim_idle(0) == 2);
+    CHECK(v[2]->claimed_by == 2);
+    CHECK_FALSE(s.is_idle(2));
+    CHECK(s.claim_idle(0) == kNoPcpu); // nothing else waits
+    // The other CPUs leave it to CPU 2, however early they look.
+    CHECK(s.waiting() == 1);
+    CHECK(s.waiting_for(0) == 0);
+    CHECK(s.waiting_for(2) == 1);
+    CHECK(s.pick(0) == nullptr);
+    CHECK(s.pick(2) == v[2]);
+    CHECK(v[2]->claimed_by == kNoPcpu);
+}
+
+TEST_CASE("soft affinity: with its own CPU busy, a vcpu gets another idle CPU") {
+    Machine m(3);
+    Scheduler& s = m.sched;
+    auto v = run_once_and_cede(s, 4, [](usize) { return 1u; });
+    CHECK(s.wake(*v[3]));
+    CHECK(s.pick(1) == v[3]); // CPU 1 is busy with it
+    CHECK(s.wake(*v[0]));
+    s.set_idle(2, true);
+    CHECK(s.claim_idle(0) == 2);
+    CHECK(v[0]->claimed_by == 2);
+    CHECK(s.wake(*v[1]));
+    CHECK(s.claim_idle(0) == kNoPcpu); // no idle CPU left: v[1] waits for any CPU
+    CHECK(s.waiting_for(0) == 1);
+}
+
+TEST_CASE("soft affinity: a claim ends when its CPU picks another vcpu, or none") {
+    Machine m(2);
+    Scheduler& s = m.sched;
+    auto v = run_once_and_cede(s, 4, [](usize) { return 1u; });
+    s.set_idle(1, true);
+    CHECK(s.wake(*v[2]));
+    CHECK(s.claim_idle(0) == 1);
+    // A vcpu started meanwhile (Lpar::start_vcpu: Runnable, first in line) goes to CPU 1 too,
+    // but after the one it was kicked for.
+    v[0]->state = VcpuState::Runnable;
+    v[0]->ready_seq = 0;
+    CHECK(s.pick(1) == v[2]);
+    CHECK(s.pick(0) == v[0]);
+    s.put_back(*v[0], Outcome::Ceded);
+    s.put_back(*v[2], Outcome::Ceded);
+    // CPU 1 is claimed for v[1]; v[1]'s LPAR ends before CPU 1 looks: it picks nothing, and its
+    // claim on nothing holds nobody back.
+    s.set_idle(1, true);
+    CHECK(s.wake(*v[1]));
+    CHECK(s.claim_idle(0) == 1);
+    v[1]->lpar->stop("test");
+    CHECK(s.pick(1) == nullptr);
+    CHECK(v[1]->claimed_by == kNoPcpu);
+}
