@@ -117,8 +117,9 @@ void lpar_teardown(Lpar& lpar) {
 void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
     VcpuState& s = vcpu.arch;
     s = VcpuState{};
-    // What the CPU still holds of this vcpu (SLB, FP/VMX/VSX, SPRs, DEC) belongs to its previous
-    // life: load the new state at its next entry, do not save the old one over it.
+    // What a CPU still holds of this vcpu (SLB, FP/VMX/VSX, SPRs, DEC) belongs to its previous
+    // life: load the new state at its next entry, do not save the old one over it. This CPU
+    // forgets it; another CPU's copy no longer matches (saved_seq is 0 now).
     Pcpu& pcpu = this_pcpu();
     if (pcpu.last_vcpu == &vcpu) pcpu.last_vcpu = nullptr;
     s.regs.pc = entry.value();
@@ -134,9 +135,10 @@ void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
 }
 
 u64 timer_deadline(const Vcpu& vcpu) {
-    // The vcpu whose DEC is in the CPU (running, or the last one that ran) is read live. DEC
-    // always counts: there is always a deadline.
-    const u64 expiry = this_pcpu().last_vcpu == &vcpu ? dec_expiry_now() : vcpu.arch.dec_expiry;
+    // The vcpu running on this CPU (an hcall of its own) is read live; any other vcpu's expiry
+    // was saved when its vcpu_run returned (a CPU that still holds its DEC may have napped
+    // with another timeout since). DEC always counts: there is always a deadline.
+    const u64 expiry = this_pcpu().running == &vcpu ? dec_expiry_now() : vcpu.arch.dec_expiry;
     return expiry != 0 ? expiry : 1;
 }
 

@@ -24,9 +24,13 @@ struct Pcpu {
     u64 scratch_cr = 0;
     u64 napping = 0;
     // C++-only from here.
-    Vcpu* last_vcpu = nullptr; // whose SLB and SPRs are in the CPU now
-    Vcpu* running = nullptr;   // the vcpu in vcpu_run on this CPU, else nullptr
-    u32 index = 0;             // the core's number for this CPU (arch::cpu_index)
+    Vcpu* last_vcpu = nullptr; // whose SLB, FP/VMX/VSX and owned SPRs are in the CPU now
+    // Whether last_vcpu's state is also in memory (VcpuState), as the copy numbered held_seq
+    // (VcpuState::saved_seq); with one CPU it is saved only when another vcpu takes the CPU.
+    bool state_saved = false;
+    u64 held_seq = 0;
+    Vcpu* running = nullptr; // the vcpu in vcpu_run on this CPU, else nullptr
+    u32 index = 0;           // the core's number for this CPU (arch::cpu_index)
 };
 
 static_assert(offsetof(Pcpu, scratch0) == PCPU_SCRATCH0);

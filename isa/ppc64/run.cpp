@@ -265,12 +265,19 @@ bool handle_exit(Vcpu& v, u64 vector, bool mer_poll, VcpuExit& exit) {
     }
 }
 
-// With several CPUs a vcpu's next slice may be on another CPU: nothing of it stays in this one.
+// Numbers the copies put_away saves (VcpuState::saved_seq). Lock: the core lock.
+u64 saved_copies = 0;
+
+// With several CPUs a vcpu's next slice may be on another CPU: its state goes to memory. The
+// CPU keeps it in its registers too, numbered, so that the vcpu's next slice here need not
+// load it again if nothing else ran here and the vcpu ran nowhere else (vcpu_run).
 void put_away(Pcpu& pcpu, Vcpu& v) {
     save_slb(v.arch);
     vector_state_save(&v.arch.vector);
     save_owned_sprs(v.arch.spr);
-    pcpu.last_vcpu = nullptr;
+    v.arch.saved_seq = ++saved_copies;
+    pcpu.held_seq = v.arch.saved_seq;
+    pcpu.state_saved = true;
 }
 
 } // namespace
@@ -279,21 +286,30 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
     Pcpu& pcpu = this_pcpu();
     Lpar& lpar = *v.lpar;
     VcpuState& s = v.arch;
-    if (pcpu.last_vcpu != &v) {
-        // The CPU still holds the previous vcpu's segments, FP/VMX/VSX and owned SPRs: they
-        // must neither leak to this vcpu (another LPAR, perhaps) nor be lost.
-        if (Vcpu* prev = pcpu.last_vcpu) {
+    // The CPU may still hold this vcpu's segments, FP/VMX/VSX and owned SPRs: with one CPU as
+    // long as no other vcpu took it; with several, as the copy put_away saved last, unless the
+    // vcpu ran elsewhere since (a newer copy) or was started again (vcpu_init: none). Loading
+    // them costs more than their instructions under QEMU: slbia empties its software TLB, which
+    // the guest then refills page by page.
+    const bool held = pcpu.last_vcpu == &v && (!pcpu.state_saved || pcpu.held_seq == s.saved_seq);
+    if (!held) {
+        // The previous vcpu's state must neither leak to this vcpu (another LPAR, perhaps) nor
+        // be lost.
+        if (Vcpu* prev = pcpu.last_vcpu; prev != nullptr && !pcpu.state_saved) {
             save_slb(prev->arch);
             vector_state_save(&prev->arch.vector);
             save_owned_sprs(prev->arch.spr);
         }
-        // The previous vcpu's decrementer expiry was saved when its vcpu_run returned.
         load_slb(s);
         vector_state_load(&s.vector);
         load_owned_sprs(s.spr);
-        dec_load(s.dec_expiry);
         pcpu.last_vcpu = &v;
     }
+    pcpu.state_saved = false;
+    // DEC: the previous vcpu's expiry was saved when its vcpu_run returned. One held here is
+    // still counting, unless the CPU napped with a timeout meanwhile (dec_load writes only a
+    // DEC that differs).
+    dec_load(s.dec_expiry);
     load_sprs(s);
     // Written only when they change: under QEMU every LPIDR write flushes the whole software
     // TLB (an SDR1 write one that changes it), which the guest then refills page by page.

@@ -46,6 +46,11 @@ struct VcpuState {
     // ticks, saved when another vcpu takes the CPU (isa/ppc64/dec.hpp). Up to date whenever
     // vcpu_run has returned.
     u64 dec_expiry = 0;
+    // Which copy of the state above a physical CPU may still hold in its registers: with
+    // several CPUs, vcpu_run saves the state at its end and numbers the copy; a CPU whose
+    // Pcpu::held_seq names this number still holds exactly it (isa/ppc64/run.cpp). 0: none
+    // (vcpu_init). Lock: the core lock.
+    u64 saved_seq = 0;
 };
 
 struct LparState {
