@@ -1,6 +1,7 @@
 /*
  * The guest's floating-point, VMX and VSX registers, saved and restored when another vcpu takes
- * the physical CPU (the hypervisor itself never uses them: it is built soft-float). Layout of
+ * the physical CPU (the hypervisor itself never uses them: it is built soft-float). A save
+ * leaves the registers as it found them. Layout of
  * the area (isa/ppc64/include/arch/state.hpp, VectorState): vs0..vs63 (64 x 16 bytes), FPSCR
  * (8 bytes at 1024), VSCR (16 bytes at 1040), VRSAVE (8 bytes at 1056).
  */
@@ -38,6 +39,15 @@ vector_state_save:
     stvx 0, 3, 4
     mfspr 4, 256                /* VRSAVE */
     std 4, 1056(3)
+    /*
+     * mffs and mfvscr above used f0 (vs0) and v0 (vs32) as scratch: put the guest's back. The
+     * CPU keeps holding the state after a save (isa/ppc64/run.cpp) and the vcpu may resume
+     * from it without a load.
+     */
+    li 4, 0
+    lxvd2x 0, 3, 4
+    li 4, 512
+    lxvd2x 32, 3, 4
     mtmsrd 5
     isync
     blr

@@ -1,7 +1,7 @@
 // regs (2 vcpus, ppc64): the registers a guest owns survive being switched out, and do not leak
 // to the other vcpu. Each vcpu fills all 64 VSX registers (FP + VMX), FPSCR, VSCR, TAR and DSCR
-// with its own pattern, lets the other vcpu and the other LPARs run for many time slices, and
-// reads them back.
+// with its own pattern, lets the other vcpu and the other LPARs run for many time slices, sleeps
+// (H_CEDE) a few times, and reads them back.
 #include "lpar.hpp"
 
 using namespace lpar;
@@ -57,6 +57,10 @@ void lpar_main(const Boot& b) {
     Deadline d = Deadline::ms(300);
     while (!d.expired()) {
     }
+    // Then sleep a moment, 20 times: with several physical CPUs a vcpu that wakes goes back to
+    // the CPU that still holds its registers (isa/ppc64/run.cpp), which must be exactly as it
+    // left them (a save that used vs0 and vs32 as scratch once broke strchr in Linux).
+    for (int i = 0; i < 20; ++i) idle(ticks_per_ms());
     vsx_store_all(got[me]);
     const u64 tar_now = mfspr<kSprTar>(), dscr_now = mfspr<kSprDscr>();
     usize first = 0;
