@@ -442,3 +442,52 @@ TEST_CASE("soft affinity: a claim ends when its CPU picks another vcpu, or none"
     CHECK(s.pick(1) == nullptr);
     CHECK(v[1]->claimed_by == kNoPcpu);
 }
+
+TEST_CASE("threads: claims, idle CPUs and wake-ups from two CPUs; a vcpu is never on both") {
+    Machine m(2);
+    Spinlock lock;
+    Vcpu* all[4] = {&m.a->vcpus[0], &m.b->vcpus[0], &m.b->vcpus[1], &m.b->vcpus[2]};
+    std::atomic<int> on_cpu[4] = {};
+    std::atomic<bool> twice{false};
+    std::atomic<u64> slices{0}, idle{0};
+    std::atomic<bool> lost{false};
+    auto cpu = [&](u32 self) {
+        for (int i = 0; i < 5000; ++i) {
+            Vcpu* v;
+            {
+                LockGuard g(lock);
+                // Now and then an interrupt for one sleeping vcpu in turn, handed to an idle
+                // CPU (the run loop's tickle).
+                if (Vcpu* w = all[(i / 4 + self) % 4]; i % 4 == 0 && w->state == VcpuState::Ceded) {
+                    if (!m.sched.wake(*w)) lost = true;
+                    while (m.sched.claim_idle(self) != kNoPcpu) {
+                    }
+                }
+                v = m.sched.pick(self);
+                m.sched.set_idle(self, v == nullptr);
+            }
+            if (!v) {
+                ++idle;
+                continue;
+            }
+            const int slot = static_cast<int>(v == all[0] ? 0 : 1 + v->index);
+            if (on_cpu[slot].fetch_add(1) != 0) twice = true; // "runs" outside the lock
+            on_cpu[slot].fetch_sub(1);
+            ++slices;
+            LockGuard g(lock);
+            m.sched.put_back(*v, i % 2 == 0 ? Outcome::Ceded : Outcome::Preempted);
+            while (m.sched.claim_idle(self) != kNoPcpu) {
+            }
+        }
+    };
+    std::thread t0(cpu, 0), t1(cpu, 1);
+    t0.join();
+    t1.join();
+    CHECK_FALSE(twice.load());
+    CHECK_FALSE(lost.load());
+    CHECK(idle.load() > 0); // the queue ran empty: CPUs idled and were claimed
+    CHECK(slices.load() > 1000);
+    for (Vcpu* v : all) CHECK(v->slices > 100); // none was held back by a claim for long
+    for (u32 p = 0; p < 2; ++p) CHECK(m.sched.current(p) == nullptr);
+    MESSAGE("slices ", slices.load(), ", idle looks ", idle.load());
+}
