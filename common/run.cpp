@@ -64,6 +64,7 @@ namespace {
 // (common/slice.hpp) that may run a waiting vcpu are kicked: their vcpu_run sees
 // core_slice_contended() and hands the CPU back.
 void tickle(u32 self) {
+    if (sched.waiting() == 0) return; // after most hcalls: one look at the queue
     for (u32 cpu; (cpu = sched.claim_idle(self)) != kNoPcpu;) plat::kick_cpu(cpu);
     for (u32 c = 0; c < sched.pcpus(); ++c)
         if (c != self && run.extended[c] && sched.waiting_for(c) > 0) plat::kick_cpu(c);
