@@ -39,9 +39,11 @@ void gdt_load_guest_window(const u64 (&entries)[kGuestGdtEntries]);
 // (X86_LDT), or a null LDTR when it has none. Does nothing when that is already so.
 void ldt_load(const GuestLdt& ldt);
 
-// The CPU's IDT entry 0x80 and TSS esp1/ss1 for the vcpu about to run (isa/ia32/gdt.cpp; entry
-// 0: the hypervisor's not-present DPL-0 entry, so int $0x80 is #GP(0x402)).
-void idt_load_syscall(u64 entry, u32 esp1, u32 ss1);
+// The CPU's IDT entries of the direct vectors and TSS esp1/ss1 for the vcpu about to run
+// (isa/ia32/gdt.cpp, isa/ia32/direct_gate.hpp; an entry 0 is the hypervisor's own for that
+// vector: its stub, or for int $0x80 a not-present DPL-0 entry, so int $0x80 is #GP(0x402)).
+struct DirectGates;
+void idt_load_direct(const DirectGates& gates);
 
 // The guest's breakpoints (isa/ia32/debug_cpu.cpp): before each entry, the CPU's DR0-DR3 and
 // the DR7 the switcher arms after the cr3 switch; after a #DB, the CPU's DR6 (then cleared).

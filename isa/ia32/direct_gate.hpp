@@ -1,12 +1,15 @@
-// Direct system calls (docs/ia32.md, "Direct system calls"): while a vcpu runs, the CPU's IDT
-// entry 0x80 may be the guest's own int $0x80 gate, so that ring 3's system calls reach its
-// ring-1 kernel without entering the hypervisor. Only a gate that cannot take the CPU anywhere
-// but the guest's ring 1 is installed: a present 32-bit trap gate (never an interrupt gate:
-// the real IF must stay 1 while ring 1 runs) of DPL 3 whose selector names a present,
-// non-conforming, 32-bit code segment of ring 1 in the GDT; the ring-1 stack (TSS esp1/ss1) is
-// the guest's TSS esp0 with a ring-1 stack segment.
+// Direct system calls and traps (docs/ia32.md, "Direct system calls and traps"): while a vcpu
+// runs, the CPU's IDT entries for int $0x80 and for the exceptions that are the guest's alone
+// may be the guest's own gates, so that they reach its ring-1 kernel without entering the
+// hypervisor. Only a gate that cannot take the CPU anywhere but the guest's ring 1 is installed:
+// a present 32-bit trap gate (never an interrupt gate: the real IF must stay 1 while ring 1
+// runs) whose selector names a present, non-conforming, 32-bit code segment of ring 1 in the
+// GDT, with the DPL the guest gave it (an int n the CPU then refuses is the hypervisor's, which
+// emulates it with the guest's rules, as before); the ring-1 stack (TSS esp1/ss1) is the
+// guest's TSS esp0 with a ring-1 stack segment.
 #pragma once
 
+#include <arch/state.hpp>
 #include <tessera/types.hpp>
 
 namespace tessera {
@@ -16,24 +19,34 @@ class Vcpu;
 namespace tessera::arch {
 
 inline constexpr u32 kSyscallVector = 0x80;
+// The vectors whose gates may be direct: #DE, #BP, #OF, #BR, #UD, #MF, #AC, #XM and int $0x80.
+// The hypervisor needs none of them: #DB (it single-steps), #NM, #PF (shadow paging), #GP
+// (emulation) and the machine's own vectors stay its own. Vectors 0..19 are read from the
+// guest's IDT in one piece.
+inline constexpr u8 kDirectVectors[] = {0, 3, 4, 5, 6, 16, 17, 19, kSyscallVector};
+inline constexpr usize kDirectCount = sizeof(kDirectVectors);
+inline constexpr u32 kDirectLowEnd = 20; // the exception vectors above are all below this
+static_assert(kDirectCount == kDirectVectorCount);
 
 // The guest's IDT entry `gate`, whose selector names descriptor `code` (as the vcpu's GDT holds
 // it: DPL 0 already raised to 1): may it be the CPU's gate? Pure; host-tested.
 bool direct_gate_allowed(u64 gate, u64 code);
-// The CPU's gate for it: the guest's handler and selector (RPL 1), a DPL-3 32-bit trap gate.
+// The CPU's gate for it: the guest's handler and selector (RPL 1) and DPL, a 32-bit trap gate.
 u64 direct_gate_entry(u64 gate);
 // The handler offset of an IDT gate.
 u32 gate_offset(u64 gate);
 
-struct DirectGate {
-    bool installed = false;
-    u64 entry = 0;   // the CPU's IDT entry 0x80 (0 when not installed: #GP(0x402) as before)
-    u32 handler = 0; // the guest's handler when its gate is an allowed trap gate, else 0
+struct DirectGates {
+    bool installed = false; // the entries below and esp1/ss1 are the CPU's while the vcpu runs
+    // Per kDirectVectors: the CPU's IDT entry (0: the hypervisor's own for that vector), and
+    // the guest's handler where its gate is an allowed trap gate (else 0), installed or not.
+    u64 entry[kDirectCount] = {};
+    u32 handler[kDirectCount] = {};
     u32 esp1 = 0, ss1 = 0;
 };
 
-// What this vcpu's entry puts at IDT 0x80 and TSS esp1/ss1, read from its IDT and TSS now.
-// Anything unreadable or refused: not installed (the slow path reflects it as before).
-DirectGate direct_gate_for(Vcpu& v);
+// What this vcpu's entry puts at those IDT entries and TSS esp1/ss1, read from its IDT and TSS
+// now. Anything unreadable or refused: not installed (the slow path reflects as before).
+DirectGates direct_gates_for(Vcpu& v);
 
 } // namespace tessera::arch

@@ -38,6 +38,12 @@ extern "C" [[noreturn]] void ia32_hv_fault(const tessera::arch::GuestFrame* f) {
     log("  eax %08x ebx %08x ecx %08x edx %08x\n", f->eax, f->ebx, f->ecx, f->edx);
     log("  esi %08x edi %08x ebp %08x esp %08x\n", f->esi, f->edi, f->ebp, f->esp_pushal + 20);
     log("  ds %04x es %04x fs %04x gs %04x\n", f->ds, f->es, f->fs, f->gs);
+    // An exception whose IDT entry was a guest's direct gate (isa/ia32/direct_gate.hpp: #DE,
+    // #BP, #OF, #BR, #UD, #MF, #AC, #XM stay the last guest's after its exit) cannot enter its
+    // ring-1 code from ring 0: the CPU raises #GP(its selector, EXT) at the same eip instead.
+    if (f->vector == 13 && (f->error & 1))
+        log("  (#GP while delivering another exception: if its IDT entry was a guest's direct "
+            "gate, that exception happened at this eip)\n");
     plat::power_off(kFaultStatus);
 }
 

@@ -11,6 +11,7 @@
 #include "common/log.hpp"
 #include "isa/ia32/cpu.hpp"
 #include "isa/ia32/cr.hpp"
+#include "isa/ia32/direct_gate.hpp"
 #include "isa/ia32/guest_mmu.hpp"
 #include "isa/ia32/pcpu.hpp"
 #include "isa/ia32/sysenter.hpp"
@@ -166,12 +167,28 @@ void ldt_load(const GuestLdt& ldt) {
     loaded = true;
 }
 
-void idt_load_syscall(u64 entry, u32 esp1, u32 ss1) {
+namespace {
+
+// The hypervisor's own IDT entry for a vector that may be direct: its stub's DPL-0 interrupt
+// gate (as gdt_init_cpu sets it), or not present beyond the stubs (int $0x80: #GP(0x402)).
+u64 hypervisor_gate(u32 vector) {
+    if (vector >= X86_STUB_VECTORS) return 0;
+    const u32 va = switcher_va(sw_stubs + 16 * vector);
+    return (va & 0xffff) | (u64{X86_HV_CODE} << 16) | (u64{0x8e} << 40) | (u64{va >> 16} << 48);
+}
+
+} // namespace
+
+void idt_load_direct(const DirectGates& gates) {
     // Through the hypervisor's view (the guests' mapping of this page is read-only).
-    __builtin_memcpy(mine<u8>(sw_idt) + 0x80 * 8, &entry, sizeof(entry));
+    auto* idt = mine<u64>(sw_idt);
+    for (usize i = 0; i < kDirectCount; ++i) {
+        const u32 vector = kDirectVectors[i];
+        idt[vector] = gates.entry[i] != 0 ? gates.entry[i] : hypervisor_gate(vector);
+    }
     auto* tss = mine<Tss>(sw_tss);
-    tss->esp1 = esp1;
-    tss->ss1 = ss1;
+    tss->esp1 = gates.esp1;
+    tss->ss1 = gates.ss1;
 }
 
 // The trampoline's iret frame goes under the top of this CPU's stack page: sysenter's esp leaves
@@ -254,7 +271,10 @@ void build_cpu_tables(u32 index) {
         idt[vector] = Gate{static_cast<u16>(va & 0xffff), X86_HV_CODE, 0,
                            static_cast<u8>(0x8e | (dpl << 5)), static_cast<u16>(va >> 16)};
     };
-    for (u32 v = 0; v < X86_STUB_VECTORS; ++v) set_gate(v, switcher_va(sw_stubs + 16 * v), 0);
+    for (u32 v = 0; v < X86_STUB_VECTORS; ++v) {
+        const u64 gate = hypervisor_gate(v);
+        __builtin_memcpy(&idt[v], &gate, sizeof(gate));
+    }
     set_gate(X86_HCALL_VECTOR, switcher_va(sw_stub_hcall), 1);
     set_gate(X86_IRET_VECTOR, switcher_va(sw_stub_iret), 1);
     idt[8] = Gate{0, X86_DF_TSS, 0, kTaskGate, 0};

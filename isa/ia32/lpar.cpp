@@ -249,7 +249,7 @@ void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
     s.sti_shadow = false;
     s.timer_vector = kVirqTimer;
     s.external_vector = kVirqExternal;
-    s.syscall_entry = 0;
+    for (u32& e : s.direct_entry) e = 0;
     s.sysenter_entry = 0;
     s.sysenter_cs = s.sysenter_esp = s.sysenter_eip = 0; // as after a CPU reset
     s.window_start = s.window_end = 0;
@@ -315,14 +315,17 @@ bool interrupt_due(const Vcpu& v) {
     return v.lpar->xics.has_pending(v.index) || timer_pending(v);
 }
 
-// The first instruction of the guest's int $0x80 trap-gate handler or of its sysenter entry,
-// in ring 1: entered with the virtual IF as ring 3 had it, it gets one instruction before an
-// interrupt, as after sti, to disable them as an interrupt gate (or sysenter) would have.
-bool at_syscall_entry(const Vcpu& v) {
+// The first instruction of a handler the guest's direct trap gates lead to (int $0x80, the
+// exceptions of direct_gate.hpp) or of its sysenter entry, in ring 1: entered with the virtual
+// IF as the interrupted code had it, it gets one instruction before an interrupt, as after
+// sti, to disable them as an interrupt gate (or sysenter) would have.
+bool at_direct_entry(const Vcpu& v) {
     const GuestFrame& r = v.arch.regs;
     if ((r.cs & 3) != 1) return false;
-    return (v.arch.syscall_entry != 0 && r.eip == v.arch.syscall_entry) ||
-           (v.arch.sysenter_entry != 0 && r.eip == v.arch.sysenter_entry);
+    if (v.arch.sysenter_entry != 0 && r.eip == v.arch.sysenter_entry) return true;
+    for (const u32 e : v.arch.direct_entry)
+        if (e != 0 && r.eip == e) return true;
+    return false;
 }
 
 // A trap from virtual-8086 mode, which QEMU's iret enters from ring 3 when the popped EFLAGS
@@ -367,17 +370,17 @@ VcpuExit run(Vcpu& v, u64 slice) {
         if (!v.lpar->is_live()) return VcpuExit::Stopped; // ended from another CPU
         const u64 now = timebase();
         if (now >= deadline) return VcpuExit::Preempted;
-        // Direct system calls: the guest's int $0x80 gate, if allowed, is the CPU's while it
-        // runs (isa/ia32/direct_gate.hpp).
-        const DirectGate gate = direct_gate_for(v);
-        v.arch.syscall_entry = gate.handler;
+        // Direct system calls and traps: the guest's int $0x80 and exception gates, where
+        // allowed, are the CPU's while it runs (isa/ia32/direct_gate.hpp).
+        const DirectGates gates = direct_gates_for(v);
+        for (usize i = 0; i < kDirectCount; ++i) v.arch.direct_entry[i] = gates.handler[i];
         // And its sysenter entry, through the switcher's trampoline (isa/ia32/sysenter.hpp).
         const SysenterTarget sysenter = sysenter_for(v);
         v.arch.sysenter_entry = sysenter.cs != 0 ? sysenter.eip : 0;
-        // In an sti's shadow (or at the first instruction of the system call's trap-gate
-        // handler) the next instruction runs first, single-stepped (TF) so that the #DB brings
-        // us back to deliver right after it (unless it exits by itself, as hlt does).
-        const bool shadow = v.arch.sti_shadow || (at_syscall_entry(v) && interrupt_due(v));
+        // In an sti's shadow (or at the first instruction of a direct trap-gate handler) the next
+        // instruction runs first, single-stepped (TF) so that the #DB brings us back to deliver
+        // right after it (unless it exits by itself, as hlt does).
+        const bool shadow = v.arch.sti_shadow || (at_direct_entry(v) && interrupt_due(v));
         v.arch.sti_shadow = false;
         // In the guest's return window an interrupt is taken where the window returns to.
         if (!shadow && interrupt_due(v) && (complete_window_iret(v) || complete_window_sysexit(v)))
@@ -411,7 +414,9 @@ VcpuExit run(Vcpu& v, u64 slice) {
         } else {
             cr3 = nopg_dir_for(*v.lpar, reinterpret_cast<const u32*>(v.lpar->arch.page_dir));
         }
-        idt_load_syscall(gate.entry, gate.esp1, gate.ss1);
+        // A single step of ours must come back: an exception of the stepped instruction
+        // through a direct gate would clear TF, so then every vector is the hypervisor's.
+        idt_load_direct(step ? DirectGates{} : gates);
         sysenter_load(sysenter);
         debug_enter(v);
         frame = r;

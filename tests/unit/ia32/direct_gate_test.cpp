@@ -1,6 +1,6 @@
-// Direct system calls: which guest int $0x80 gates may become the CPU's (only a DPL-3 trap gate
-// to ring-1 32-bit code), the gate and ring-1 stack the vcpu's entry installs, and the return
-// window's iret done by the hypervisor.
+// Direct system calls and traps: which guest gates may become the CPU's (only a trap gate to
+// ring-1 32-bit code, with the guest's DPL), the gates and ring-1 stack the vcpu's entry
+// installs, and the return window's iret done by the hypervisor.
 #include "isa/ia32/cpu.hpp"
 #include "isa/ia32/direct_gate.hpp"
 
@@ -23,13 +23,24 @@ u64 gate(u8 type, unsigned dpl, u32 sel = Kernel::kKernelCs, bool present = true
     return Kernel::gate_value(kHandler, sel, type, dpl, present);
 }
 
+// The index of `vector` in kDirectVectors.
+usize slot(u32 vector) {
+    for (usize i = 0; i < kDirectCount; ++i)
+        if (kDirectVectors[i] == vector) return i;
+    FAIL("not a direct vector");
+    return 0;
+}
+
 } // namespace
 
-TEST_CASE("direct gate: only a present DPL-3 trap gate to ring-1 32-bit code is allowed") {
+TEST_CASE("direct gate: only a present trap gate to ring-1 32-bit code is allowed") {
     CHECK(direct_gate_allowed(gate(kTrap, 3), kRing1Code));
+    // Any DPL: the CPU's gate keeps it, and an int n it refuses is emulated with the same rule.
+    CHECK(direct_gate_allowed(gate(kTrap, 0), kRing1Code));
+    CHECK(direct_gate_allowed(gate(kTrap, 1), kRing1Code));
     // The interrupt gate must clear IF: the CPU's IF must stay 1 in ring 1, so never direct.
     CHECK_FALSE(direct_gate_allowed(gate(kInterrupt, 3), kRing1Code));
-    CHECK_FALSE(direct_gate_allowed(gate(kTrap, 1), kRing1Code)); // ring 3 could not use it
+    CHECK_FALSE(direct_gate_allowed(gate(kInterrupt, 0), kRing1Code));
     CHECK_FALSE(direct_gate_allowed(gate(kTrap, 3, Kernel::kKernelCs, false), kRing1Code));
     CHECK_FALSE(direct_gate_allowed(gate(0x7, 3), kRing1Code));         // a 16-bit trap gate
     CHECK_FALSE(direct_gate_allowed(gate(0x5, 3), kRing1Code));         // a task gate
@@ -46,61 +57,95 @@ TEST_CASE("direct gate: only a present DPL-3 trap gate to ring-1 32-bit code is 
     CHECK_FALSE(direct_gate_allowed(gate(kTrap, 3), 0));
 }
 
-TEST_CASE("direct gate: the CPU's entry keeps the handler, names the selector with RPL 1") {
-    const u64 e = direct_gate_entry(gate(kTrap, 3, Kernel::kKernelCs));
+TEST_CASE("direct gate: the CPU's entry keeps the handler and DPL, names the selector with RPL 1") {
+    u64 e = direct_gate_entry(gate(kTrap, 3, Kernel::kKernelCs));
     CHECK(gate_offset(e) == kHandler);
     CHECK(((e >> 16) & 0xffff) == (Kernel::kKernelCs | 1));
     CHECK(((e >> 40) & 0xff) == 0xef); // present, DPL 3, 32-bit trap gate
+    e = direct_gate_entry(gate(kTrap, 0, Kernel::kKernelCs));
+    CHECK(((e >> 40) & 0xff) == 0x8f); // present, DPL 0: ring 3's int n still faults
 }
 
-TEST_CASE("direct gate: installed from the vcpu's IDT and TSS, refused when anything is off") {
+TEST_CASE("direct gates: installed from the vcpu's IDT and TSS, refused when anything is off") {
     Machine m;
     Kernel k(m);
     Vcpu& v = k.v;
     k.gate(0x80, kHandler, kTrap, 3);
-    DirectGate g = direct_gate_for(v);
+    DirectGates g = direct_gates_for(v);
     CHECK(g.installed);
-    CHECK(g.handler == kHandler);
+    CHECK(g.handler[slot(0x80)] == kHandler);
     CHECK(g.esp1 == Kernel::kEsp0);
     CHECK(g.ss1 == (Kernel::kKernelDs | 1));
-    CHECK(g.entry == direct_gate_entry(gate(kTrap, 3)));
+    CHECK(g.entry[slot(0x80)] == direct_gate_entry(gate(kTrap, 3)));
+    // The exception vectors are interrupt gates (Linux's native ones): the hypervisor's.
+    CHECK(g.entry[slot(0)] == 0);
+    CHECK(g.handler[slot(6)] == 0);
 
+    SUBCASE("exception trap gates: direct with their DPL; #PF and #GP never") {
+        k.gate(0, kHandler + 0x10, kTrap, 0);
+        k.gate(3, kHandler + 0x20, kTrap, 3);
+        k.gate(19, kHandler + 0x30, kTrap, 0);
+        k.gate(14, kHandler + 0x40, kTrap, 0);
+        k.gate(13, kHandler + 0x50, kTrap, 0);
+        k.gate(1, kHandler + 0x60, kTrap, 0);
+        g = direct_gates_for(v);
+        CHECK(g.installed);
+        CHECK(g.handler[slot(0)] == kHandler + 0x10);
+        CHECK(((g.entry[slot(0)] >> 40) & 0xff) == 0x8f);
+        CHECK(g.handler[slot(3)] == kHandler + 0x20);
+        CHECK(((g.entry[slot(3)] >> 40) & 0xff) == 0xef);
+        CHECK(g.handler[slot(19)] == kHandler + 0x30);
+        for (const u32 h : g.handler) CHECK((h == 0 || h < kHandler + 0x40)); // not 14, 13, 1
+    }
+    SUBCASE("an IDT that ends after vector 5: 0..5 may be direct, nothing beyond") {
+        k.gate(3, kHandler + 0x20, kTrap, 3);
+        k.gate(6, kHandler + 0x30, kTrap, 0);
+        v.arch.tables.idt_limit = 6 * 8 - 1;
+        g = direct_gates_for(v);
+        CHECK(g.installed);
+        CHECK(g.handler[slot(3)] == kHandler + 0x20);
+        CHECK(g.handler[slot(6)] == 0);
+        CHECK(g.handler[slot(0x80)] == 0);
+    }
     SUBCASE("Linux's native interrupt gate: reflected as before") {
         k.gate(0x80, kHandler, kInterrupt, 3);
-        g = direct_gate_for(v);
+        g = direct_gates_for(v);
         CHECK_FALSE(g.installed);
-        CHECK(g.handler == 0);
-        CHECK(g.entry == 0);
+        CHECK(g.handler[slot(0x80)] == 0);
+        CHECK(g.entry[slot(0x80)] == 0);
     }
     SUBCASE("a gate naming the hypervisor's code") {
         k.gate(0x80, kHandler, kTrap, 3, X86_HV_CODE);
-        CHECK_FALSE(direct_gate_for(v).installed);
+        CHECK_FALSE(direct_gates_for(v).installed);
     }
     SUBCASE("a gate naming ring-3 code") {
         k.gate(0x80, kHandler, kTrap, 3, Kernel::kUserCs);
-        CHECK_FALSE(direct_gate_for(v).installed);
+        CHECK_FALSE(direct_gates_for(v).installed);
     }
     SUBCASE("an IDT too short for vector 0x80") {
         v.arch.tables.idt_limit = 0x80 * 8 - 1;
-        CHECK_FALSE(direct_gate_for(v).installed);
+        CHECK_FALSE(direct_gates_for(v).installed);
     }
-    SUBCASE("no TSS: the gate's handler is known, nothing installed") {
+    SUBCASE("no TSS: the gates' handlers are known, nothing installed") {
+        k.gate(0, kHandler + 0x10, kTrap, 0);
         v.arch.tables.tr = 0;
-        g = direct_gate_for(v);
+        g = direct_gates_for(v);
         CHECK_FALSE(g.installed);
-        CHECK(g.handler == kHandler);
+        CHECK(g.handler[slot(0x80)] == kHandler);
+        CHECK(g.handler[slot(0)] == kHandler + 0x10);
+        for (const u64 e : g.entry) CHECK(e == 0);
     }
     SUBCASE("a TSS ss0 that is not a ring-1 stack") {
         m.poke(Kernel::kTss + 8, Kernel::kUserDs);
-        CHECK_FALSE(direct_gate_for(v).installed);
+        CHECK_FALSE(direct_gates_for(v).installed);
         m.poke(Kernel::kTss + 8, Kernel::kKernelCs);
-        CHECK_FALSE(direct_gate_for(v).installed);
+        CHECK_FALSE(direct_gates_for(v).installed);
         m.poke(Kernel::kTss + 8, X86_HV_DATA);
-        CHECK_FALSE(direct_gate_for(v).installed);
+        CHECK_FALSE(direct_gates_for(v).installed);
     }
     SUBCASE("an IDT beyond the LPAR's memory") {
         v.arch.tables.idt_base = tessera::arch::test::kLparSize - 0x100;
-        CHECK_FALSE(direct_gate_for(v).installed);
+        CHECK_FALSE(direct_gates_for(v).installed);
     }
 }
 

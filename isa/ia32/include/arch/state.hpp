@@ -85,6 +85,8 @@ struct ShadowSpace {
 // entries still there. 4 thrashed as soon as 5 processes took turns (stress-ng sigsuspend: 10
 // exits per op, 2 with 8). About 5 KiB each.
 inline constexpr unsigned kShadowRoots = 8;
+// How many IDT vectors may be the guest's own gates (isa/ia32/direct_gate.hpp).
+inline constexpr unsigned kDirectVectorCount = 9;
 
 struct VcpuState {
     alignas(16) u8 fpu[512] = {}; // x87/SSE registers while another vcpu runs (fxsave format)
@@ -123,9 +125,10 @@ struct VcpuState {
     // instruction has run (so `sti; hlt` cannot lose a wake-up). Emulated by single-stepping it.
     bool sti_shadow = false;
     u8 timer_vector = 0x20, external_vector = 0x21; // the IDT vectors they arrive at
-    // Direct system calls (isa/ia32/direct_gate.hpp): the handler of the guest's int $0x80 trap
-    // gate (0: none allowed), where no interrupt is delivered before its first instruction ran.
-    u32 syscall_entry = 0;
+    // Direct system calls and traps (isa/ia32/direct_gate.hpp): the handlers of the guest's
+    // allowed trap gates per direct vector (0: none), where no interrupt is delivered before
+    // their first instruction ran.
+    u32 direct_entry[kDirectVectorCount] = {};
     // Its sysenter entry when the trampoline may take processes there (isa/ia32/sysenter.hpp).
     u32 sysenter_entry = 0;
     // The guest's return window [start, end) (H_IA32_SET_EXIT_WINDOW): ring-1 code whose every
