@@ -36,17 +36,10 @@ u64 direct_gate_entry(u64 gate);
 // The handler offset of an IDT gate.
 u32 gate_offset(u64 gate);
 
-struct DirectGates {
-    bool installed = false; // the entries below and esp1/ss1 are the CPU's while the vcpu runs
-    // Per kDirectVectors: the CPU's IDT entry (0: the hypervisor's own for that vector), and
-    // the guest's handler where its gate is an allowed trap gate (else 0), installed or not.
-    u64 entry[kDirectCount] = {};
-    u32 handler[kDirectCount] = {};
-    u32 esp1 = 0, ss1 = 0;
-};
-
-// What this vcpu's entry puts at those IDT entries and TSS esp1/ss1, read from its IDT and TSS
-// now. Anything unreadable or refused: not installed (the slow path reflects as before).
-DirectGates direct_gates_for(Vcpu& v);
+// Brings v.arch.gates up to date with the vcpu's IDT and TSS as they are now (read at every
+// entry, so that a change takes effect at the next one; validated again only when what it was
+// validated from changed). Anything unreadable or refused: not installed (the slow path
+// reflects as before).
+const DirectGates& direct_gates_for(Vcpu& v);
 
 } // namespace tessera::arch

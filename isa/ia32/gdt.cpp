@@ -180,15 +180,21 @@ u64 hypervisor_gate(u32 vector) {
 } // namespace
 
 void idt_load_direct(const DirectGates& gates) {
+    // The same validation as the CPU's entries come from: nothing to write. (Under QEMU a
+    // store to the IDT's page costs far more than a load.)
+    Pcpu& p = this_pcpu();
+    if (gates.seq != 0 && gates.seq == p.direct_seq) return;
     // Through the hypervisor's view (the guests' mapping of this page is read-only).
     auto* idt = mine<u64>(sw_idt);
     for (usize i = 0; i < kDirectCount; ++i) {
         const u32 vector = kDirectVectors[i];
-        idt[vector] = gates.entry[i] != 0 ? gates.entry[i] : hypervisor_gate(vector);
+        const u64 want = gates.entry[i] != 0 ? gates.entry[i] : hypervisor_gate(vector);
+        if (idt[vector] != want) idt[vector] = want;
     }
     auto* tss = mine<Tss>(sw_tss);
-    tss->esp1 = gates.esp1;
-    tss->ss1 = gates.ss1;
+    if (tss->esp1 != gates.esp1) tss->esp1 = gates.esp1;
+    if (tss->ss1 != gates.ss1) tss->ss1 = gates.ss1;
+    p.direct_seq = gates.seq;
 }
 
 // The trampoline's iret frame goes under the top of this CPU's stack page: sysenter's esp leaves

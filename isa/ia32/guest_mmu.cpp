@@ -171,4 +171,13 @@ bool guest_write(Vcpu& v, u32 va, const void* src, usize len, GuestFault* fault,
         [&](u8* p, usize at, usize n) { rt::mem_copy(p, in + at, n); });
 }
 
+const u8* guest_read_ptr(Vcpu& v, u32 va, usize len) {
+    if (len == 0 || len > 4096 - (va & 0xfff)) return nullptr;
+    if (const u8* p = shadow_host_ptr(v, va, 0)) return p;
+    const Translation t = guest_translate(*v.lpar, v.arch.ctl, va, 0);
+    if (!t.ok) return nullptr;
+    return static_cast<const u8*>(
+        v.lpar->memory.host_ptr(LogicalAddr(vcpu_logical(v, t.logical)), len));
+}
+
 } // namespace tessera::arch

@@ -48,5 +48,10 @@ bool guest_read(Vcpu& v, u32 va, void* dst, usize len, GuestFault* fault = nullp
                 bool user = false);
 bool guest_write(Vcpu& v, u32 va, const void* src, usize len, GuestFault* fault = nullptr,
                  bool user = false);
+// Where the hypervisor can read `len` bytes at va in place, as guest_read would at supervisor
+// privilege, when they lie in one page that translates; else nullptr (use guest_read). Valid
+// until the hypervisor next changes the LPAR's memory or the vcpu's shadow; another vcpu may
+// write there meanwhile (read each value once and check it as it was read).
+const u8* guest_read_ptr(Vcpu& v, u32 va, usize len);
 
 } // namespace tessera::arch

@@ -249,7 +249,7 @@ void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
     s.sti_shadow = false;
     s.timer_vector = kVirqTimer;
     s.external_vector = kVirqExternal;
-    for (u32& e : s.direct_entry) e = 0;
+    s.gates = DirectGates{};
     s.sysenter_entry = 0;
     s.sysenter_cs = s.sysenter_esp = s.sysenter_eip = 0; // as after a CPU reset
     s.window_start = s.window_end = 0;
@@ -323,9 +323,10 @@ bool at_direct_entry(const Vcpu& v) {
     const GuestFrame& r = v.arch.regs;
     if ((r.cs & 3) != 1) return false;
     if (v.arch.sysenter_entry != 0 && r.eip == v.arch.sysenter_entry) return true;
-    for (const u32 e : v.arch.direct_entry)
-        if (e != 0 && r.eip == e) return true;
-    return false;
+    bool hit = false;
+#pragma GCC unroll 16
+    for (const u32 e : v.arch.gates.handler) hit |= e != 0 && r.eip == e;
+    return hit;
 }
 
 // A trap from virtual-8086 mode, which QEMU's iret enters from ring 3 when the popped EFLAGS
@@ -372,8 +373,7 @@ VcpuExit run(Vcpu& v, u64 slice) {
         if (now >= deadline) return VcpuExit::Preempted;
         // Direct system calls and traps: the guest's int $0x80 and exception gates, where
         // allowed, are the CPU's while it runs (isa/ia32/direct_gate.hpp).
-        const DirectGates gates = direct_gates_for(v);
-        for (usize i = 0; i < kDirectCount; ++i) v.arch.direct_entry[i] = gates.handler[i];
+        const DirectGates& gates = direct_gates_for(v);
         // And its sysenter entry, through the switcher's trampoline (isa/ia32/sysenter.hpp).
         const SysenterTarget sysenter = sysenter_for(v);
         v.arch.sysenter_entry = sysenter.cs != 0 ? sysenter.eip : 0;
@@ -416,7 +416,8 @@ VcpuExit run(Vcpu& v, u64 slice) {
         }
         // A single step of ours must come back: an exception of the stepped instruction
         // through a direct gate would clear TF, so then every vector is the hypervisor's.
-        idt_load_direct(step ? DirectGates{} : gates);
+        static constexpr DirectGates kNone{};
+        idt_load_direct(step ? kNone : gates);
         sysenter_load(sysenter);
         debug_enter(v);
         frame = r;

@@ -41,6 +41,7 @@ struct Pcpu {
     u64 gdt_window_gen = 0;          // tables_gen of the GDT window loaded (0: unknown)
     u32 dr_loaded[4] = {};           // what DR0-DR3 hold (isa/ia32/debug_cpu.cpp)
     u32 sysenter_cs = 0;             // the CPU's SYSENTER_CS (isa/ia32/sysenter.cpp)
+    u64 direct_seq = 0; // DirectGates::seq of the direct gates in its IDT (0: the hypervisor's)
 };
 
 Pcpu& pcpu(u32 index);

@@ -1,5 +1,5 @@
-// Direct sysenter (docs/ia32.md, "Direct system calls"). A process's sysenter always enters
-// ring 0 (the instruction knows no other ring), so while a vcpu runs the CPU's SYSENTER MSRs
+// Direct sysenter (docs/ia32.md, "Direct system calls and traps"). A process's sysenter always
+// enters ring 0 (the instruction knows no other ring), so while a vcpu runs the CPU's SYSENTER MSRs
 // name the switcher's trampoline (`sw_sysenter`, isa/ia32/switcher.S): with the guest's cr3
 // still loaded and interrupts off, it takes the process's EFLAGS, clears NT (the trampoline's
 // own iret would otherwise be a task return) and irets to the guest's sysenter entry in ring 1,

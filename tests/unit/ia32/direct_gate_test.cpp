@@ -149,6 +149,33 @@ TEST_CASE("direct gates: installed from the vcpu's IDT and TSS, refused when any
     }
 }
 
+TEST_CASE("direct gates: validated again when the gates, the TSS words or the tables change") {
+    Machine m;
+    Kernel k(m);
+    Vcpu& v = k.v;
+    descriptor_tables_changed(v); // as after the guest's lgdt
+    k.gate(0x80, kHandler, kTrap, 3);
+    REQUIRE(direct_gates_for(v).installed);
+    CHECK(direct_gates_for(v).handler[slot(0x80)] == kHandler);
+
+    SUBCASE("a gate rewritten in the guest's IDT: its new handler at the next entry") {
+        k.gate(0x80, kHandler + 4, kTrap, 3);
+        CHECK(direct_gates_for(v).handler[slot(0x80)] == kHandler + 4);
+        k.gate(0x80, kHandler, kInterrupt, 3);
+        CHECK_FALSE(direct_gates_for(v).installed);
+    }
+    SUBCASE("the TSS's esp0 moved: the new ring-1 stack") {
+        m.poke(Kernel::kTss + 4, Kernel::kEsp0 - 0x1000);
+        CHECK(direct_gates_for(v).esp1 == Kernel::kEsp0 - 0x1000);
+    }
+    SUBCASE("new descriptor tables: the selector is checked against them") {
+        v.arch.gdt[Kernel::kKernelCs >> 3] = desc::install(0x00cffa000000ffffull); // ring-3 code
+        descriptor_tables_changed(v);
+        CHECK_FALSE(direct_gates_for(v).installed);
+        CHECK(direct_gates_for(v).handler[slot(0x80)] == 0);
+    }
+}
+
 TEST_CASE("exit window: the hypervisor does the iret there, and only there") {
     Machine m;
     Kernel k(m);

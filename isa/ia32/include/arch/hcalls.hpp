@@ -31,7 +31,7 @@ inline constexpr u64 H_IA32_SET_EXIT_WINDOW = 0xF00A;
 // instruction is a sysenter with ebp = X86_SYSEXIT_EBP (the return to user mode at edx, esp
 // ecx) and where, until the `popl %ecx` just before it, the process's esp is at the top of the
 // stack. An interrupt due while the vcpu is there is delivered after the hypervisor has done
-// that return itself (docs/ia32.md, "Direct system calls").
+// that return itself (docs/ia32.md, "Direct system calls and traps").
 inline constexpr u64 H_IA32_SET_SYSEXIT_WINDOW = 0xF009;
 // H_IA32_EXIT_COUNTS() -> (exits, int80): the calling LPAR's traps into the hypervisor so far
 // and how many of them were ring 3's int $0x80 reflected (not taken by the direct gate).

@@ -88,6 +88,23 @@ inline constexpr unsigned kShadowRoots = 8;
 // How many IDT vectors may be the guest's own gates (isa/ia32/direct_gate.hpp).
 inline constexpr unsigned kDirectVectorCount = 9;
 
+// The guest's direct trap gates as the CPU takes them while the vcpu runs
+// (isa/ia32/direct_gate.hpp), and what they were validated from.
+struct DirectGates {
+    bool installed = false; // the entries below and esp1/ss1 are the CPU's while the vcpu runs
+    // Per direct vector: the CPU's IDT entry (0: the hypervisor's own for that vector), and
+    // the guest's handler where its gate is an allowed trap gate (else 0), installed or not.
+    u64 entry[kDirectVectorCount] = {};
+    u32 handler[kDirectVectorCount] = {};
+    u32 esp1 = 0, ss1 = 0;
+    u64 seq = 0; // new, unique in the machine, at each validation (0: never validated)
+    // The inputs: the guest's gates (0 where unreadable), its TSS esp0 and ss0 (0 where
+    // unreadable), and the descriptor tables they were checked against (tables_gen; 0: none).
+    u64 raw[kDirectVectorCount] = {};
+    u32 tss[2] = {};
+    u64 tables_gen = 0;
+};
+
 struct VcpuState {
     alignas(16) u8 fpu[512] = {}; // x87/SSE registers while another vcpu runs (fxsave format)
     bool fpu_valid = false;       // fpu holds a state (else: reset state at the next run)
@@ -125,10 +142,10 @@ struct VcpuState {
     // instruction has run (so `sti; hlt` cannot lose a wake-up). Emulated by single-stepping it.
     bool sti_shadow = false;
     u8 timer_vector = 0x20, external_vector = 0x21; // the IDT vectors they arrive at
-    // Direct system calls and traps (isa/ia32/direct_gate.hpp): the handlers of the guest's
-    // allowed trap gates per direct vector (0: none), where no interrupt is delivered before
-    // their first instruction ran.
-    u32 direct_entry[kDirectVectorCount] = {};
+    // Direct system calls and traps (isa/ia32/direct_gate.hpp), as of the last entry: its
+    // handlers (gates.handler) are where no interrupt is delivered before their first
+    // instruction ran.
+    DirectGates gates{};
     // Its sysenter entry when the trampoline may take processes there (isa/ia32/sysenter.hpp).
     u32 sysenter_entry = 0;
     // The guest's return window [start, end) (H_IA32_SET_EXIT_WINDOW): ring-1 code whose every
