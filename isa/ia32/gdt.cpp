@@ -208,8 +208,10 @@ void sysenter_init_cpu() {
 }
 
 void sysenter_load(const SysenterTarget& target) {
-    // Through the hypervisor's view of this CPU's data page (the guests' is read-only).
-    *mine<SysenterTarget>(sw_sysenter_target) = target;
+    // Through the hypervisor's view of this CPU's data page (the guests' is read-only); only
+    // when it changes (a store there costs more than a load under QEMU, as idt_load_direct's).
+    auto* loaded = mine<SysenterTarget>(sw_sysenter_target);
+    if (!(*loaded == target)) *loaded = target;
     // The guest's kernel code selector (RPL 0), for the user segments sysexit derives from it.
     Pcpu& p = this_pcpu();
     const u32 cs = target.cs & ~3u;
