@@ -243,6 +243,7 @@ void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
     s.virq_on = false;
     s.virq_area = 0;
     s.virq_cr2 = false;
+    s.virq_host = nullptr;
     s.virq_alias_on = false;
     s.virq_alias = 0;
     s.vif = false;
@@ -524,49 +525,6 @@ u64 timer_deadline(const Vcpu& vcpu) {
 
 hcall::Ret h_ia32_set_timer(hcall::Env& env, hcall::Frame& frame) {
     env.vcpu.arch.timer_deadline = frame.args[0];
-    return hcall::H_SUCCESS;
-}
-
-// H_IA32_SET_VIRQ(area, timer vector, external vector, flags, alias): where the vcpu's virtual
-// IF lives from now on (0: in the hypervisor, changed by cli/sti only; the current virtual IF
-// moves with it), and the IDT vectors of its virtual interrupts (0: keep them; 0x20 and 0x21 at
-// first). kVirqFlagAlias: the vcpu sees the area's page wherever its tables map logical page
-// `alias` (an SMP guest's per-vcpu flags behind one kernel symbol); its shadow is dropped so no
-// entry made before keeps the old page.
-hcall::Ret h_ia32_set_virq(hcall::Env& env, hcall::Frame& frame) {
-    auto& s = env.vcpu.arch;
-    const u64 area = frame.args[0], timer = frame.args[1], external = frame.args[2];
-    const u64 flags = frame.args[3], alias = frame.args[4];
-    const u64 size = env.lpar.memory.size();
-    if (timer > 0xff || external > 0xff || (timer != 0 && timer < 0x20) ||
-        (external != 0 && external < 0x20) || (timer != 0 && timer == external) ||
-        (flags & ~(kVirqFlagCr2 | kVirqFlagAlias)) != 0)
-        return hcall::H_PARAMETER;
-    const bool aliased = (flags & kVirqFlagAlias) != 0;
-    if (aliased && (area == 0 || alias % 4096 != 0 || alias >= size)) return hcall::H_PARAMETER;
-    if (timer != 0) s.timer_vector = static_cast<u8>(timer);
-    if (external != 0) s.external_vector = static_cast<u8>(external);
-    const bool on = vif(env.vcpu);
-    const bool was_aliased = s.virq_alias_on;
-    if (area == 0) {
-        s.virq_on = false;
-        s.virq_area = 0;
-        s.virq_cr2 = false;
-        s.virq_alias_on = false;
-        s.virq_alias = 0;
-        if (was_aliased) shadow_flush_all(env.vcpu);
-        set_vif(env.vcpu, on);
-        return hcall::H_SUCCESS;
-    }
-    const u64 words = (flags & kVirqFlagCr2) ? 12 : 8;
-    if (area % 4 != 0 || area >= size || size - area < words) return hcall::H_PARAMETER;
-    s.virq_on = true;
-    s.virq_area = static_cast<u32>(area);
-    s.virq_cr2 = (flags & kVirqFlagCr2) != 0;
-    s.virq_alias_on = aliased;
-    s.virq_alias = aliased ? static_cast<u32>(alias) : 0;
-    if (aliased || was_aliased) shadow_flush_all(env.vcpu);
-    set_vif(env.vcpu, on);
     return hcall::H_SUCCESS;
 }
 

@@ -11,6 +11,7 @@
 #include "isa/ia32/descriptor.hpp"
 #include "isa/ia32/exit_reason.hpp"
 #include "isa/ia32/guest_mmu.hpp"
+#include "isa/ia32/shadow.hpp"
 #include "isa/ia32/sysenter.hpp"
 
 #include <arch/hcalls.hpp>
@@ -129,6 +130,7 @@ struct VirqArea {
 
 bool vif(const Vcpu& v) {
     if (!v.arch.virq_on) return v.arch.vif;
+    if (v.arch.virq_host) return __atomic_load_n(&v.arch.virq_host[0], __ATOMIC_RELAXED) != 0;
     u32 enabled = 0;
     v.lpar->memory.copy_out(&enabled, LogicalAddr(v.arch.virq_area), sizeof(enabled));
     return enabled != 0;
@@ -138,6 +140,10 @@ void set_vif(Vcpu& v, bool on) {
     v.arch.vif = on;
     if (!v.arch.virq_on) return;
     const u32 value = on ? 1 : 0;
+    if (v.arch.virq_host) {
+        __atomic_store_n(&v.arch.virq_host[0], value, __ATOMIC_RELAXED);
+        return;
+    }
     v.lpar->memory.copy_in(LogicalAddr(v.arch.virq_area), &value, sizeof(value));
 }
 
@@ -250,6 +256,10 @@ namespace {
 bool publish_cr2(Vcpu& v) {
     if (!v.arch.virq_on || !v.arch.virq_cr2) return true;
     const u32 cr2 = v.arch.ctl.cr2;
+    if (v.arch.virq_host) {
+        __atomic_store_n(&v.arch.virq_host[2], cr2, __ATOMIC_RELAXED);
+        return true;
+    }
     if (v.lpar->memory.copy_in(LogicalAddr(v.arch.virq_area + 8), &cr2, sizeof(cr2))) return true;
     crash(v, "page-fault address slot at %#x outside the LPAR", v.arch.virq_area + 8);
     return false;
@@ -305,11 +315,60 @@ bool deliver_virq(Vcpu& v) {
     const bool still_external = v.lpar->xics.has_pending(v.index);
     const u32 pending = (still_external || timer_pending(v)) && !vif(v) ? 1 : 0;
     if (pending) count(v, Exit::VirqHeld);
+    if (v.arch.virq_host) {
+        __atomic_store_n(&v.arch.virq_host[1], pending, __ATOMIC_RELAXED);
+        return true;
+    }
     if (!v.lpar->memory.copy_in(LogicalAddr(v.arch.virq_area + 4), &pending, sizeof(pending))) {
         crash(v, "virtual interrupt flags at %#x outside the LPAR", v.arch.virq_area);
         return false;
     }
     return true;
+}
+
+// H_IA32_SET_VIRQ(area, timer vector, external vector, flags, alias): where the vcpu's virtual
+// IF lives from now on (0: in the hypervisor, changed by cli/sti only; the current virtual IF
+// moves with it), and the IDT vectors of its virtual interrupts (0: keep them; 0x20 and 0x21 at
+// first). kVirqFlagAlias: the vcpu sees the area's page wherever its tables map logical page
+// `alias` (an SMP guest's per-vcpu flags behind one kernel symbol); its shadow is dropped so no
+// entry made before keeps the old page.
+hcall::Ret h_ia32_set_virq(hcall::Env& env, hcall::Frame& frame) {
+    auto& s = env.vcpu.arch;
+    const u64 area = frame.args[0], timer = frame.args[1], external = frame.args[2];
+    const u64 flags = frame.args[3], alias = frame.args[4];
+    const u64 size = env.lpar.memory.size();
+    if (timer > 0xff || external > 0xff || (timer != 0 && timer < 0x20) ||
+        (external != 0 && external < 0x20) || (timer != 0 && timer == external) ||
+        (flags & ~(kVirqFlagCr2 | kVirqFlagAlias)) != 0)
+        return hcall::H_PARAMETER;
+    const bool aliased = (flags & kVirqFlagAlias) != 0;
+    if (aliased && (area == 0 || alias % 4096 != 0 || alias >= size)) return hcall::H_PARAMETER;
+    if (timer != 0) s.timer_vector = static_cast<u8>(timer);
+    if (external != 0) s.external_vector = static_cast<u8>(external);
+    const bool on = vif(env.vcpu);
+    const bool was_aliased = s.virq_alias_on;
+    if (area == 0) {
+        s.virq_on = false;
+        s.virq_area = 0;
+        s.virq_cr2 = false;
+        s.virq_host = nullptr;
+        s.virq_alias_on = false;
+        s.virq_alias = 0;
+        if (was_aliased) shadow_flush_all(env.vcpu);
+        set_vif(env.vcpu, on);
+        return hcall::H_SUCCESS;
+    }
+    const u64 words = (flags & kVirqFlagCr2) ? 12 : 8;
+    if (area % 4 != 0 || area >= size || size - area < words) return hcall::H_PARAMETER;
+    s.virq_on = true;
+    s.virq_area = static_cast<u32>(area);
+    s.virq_cr2 = (flags & kVirqFlagCr2) != 0;
+    s.virq_host = static_cast<u32*>(env.lpar.memory.host_ptr(LogicalAddr(area), words));
+    s.virq_alias_on = aliased;
+    s.virq_alias = aliased ? static_cast<u32>(alias) : 0;
+    if (aliased || was_aliased) shadow_flush_all(env.vcpu);
+    set_vif(env.vcpu, on);
+    return hcall::H_SUCCESS;
 }
 
 namespace {

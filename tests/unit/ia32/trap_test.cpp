@@ -536,6 +536,41 @@ TEST_CASE("deliver_virq: the expired timer as vector 0x20 when the virtual IF al
         CHECK_FALSE(deliver_virq(v));
         CHECK(m.lpar->state == tessera::LparState::Crashed);
     }
+    SUBCASE("the flags registered by H_IA32_SET_VIRQ: the same, read and written in place") {
+        constexpr u32 kArea = 0x6000;
+        m.poke(kArea, 0);
+        set_vif(v, true);
+        hcall::Env env{*m.lpar, v};
+        hcall::Frame f;
+        f.opcode = H_IA32_SET_VIRQ;
+        f.args[0] = kArea;
+        f.args[3] = kVirqFlagCr2;
+        REQUIRE(h_ia32_set_virq(env, f) == hcall::H_SUCCESS);
+        CHECK(v.arch.virq_host != nullptr);
+        CHECK(m.peek(kArea) == 1); // the virtual IF it had (on) moved into the area
+        m.poke(kArea, 0);
+        tsc = 2500;
+        REQUIRE(deliver_virq(v));
+        CHECK(m.peek(kArea + 4) == 1);
+        CHECK(r.eip == 0x1000);
+        m.poke(kArea, 1); // the guest's sti
+        CHECK(vif(v));
+        REQUIRE(deliver_virq(v));
+        CHECK(r.eip == 0x2020);
+        CHECK(m.peek(kArea) == 0);
+        CHECK(m.peek(kArea + 4) == 0);
+        k.gate(14, 0x2014);
+        v.arch.ctl.cr2 = 0xbadc0de;
+        r.eip = 0x1000;
+        set_vif(v, true);
+        REQUIRE(reflect_page_fault(v, 0xc0ffee, 2));
+        CHECK(m.peek(kArea + 8) == 0xc0ffee);
+        // Back to the flags in the hypervisor: no pointer kept.
+        f.args[0] = 0;
+        f.args[3] = 0;
+        REQUIRE(h_ia32_set_virq(env, f) == hcall::H_SUCCESS);
+        CHECK(v.arch.virq_host == nullptr);
+    }
 }
 
 TEST_CASE("sanitize_selectors: cs/ss of the ring, data selectors the ring may load") {

@@ -132,6 +132,10 @@ struct VcpuState {
     bool virq_on = false;
     u32 virq_area = 0;
     bool virq_cr2 = false; // the area has a third word: a delivered page fault's address
+    // The area's words in place (host pointer), when they lie in one chunk: the LPAR's memory
+    // stays where it is from its start to its end, and every exit reads or writes them.
+    // nullptr: through the LPAR's copies. The guest may write them any time (relaxed atomics).
+    u32* virq_host = nullptr;
     // H_IA32_SET_VIRQ flag 2 (an SMP guest's per-vcpu flags at one kernel address): the logical
     // page its tables map the flags through; this vcpu sees the page of `virq_area` there
     // instead (shadow fills and the hypervisor's own walks, guest_mmu.cpp `vcpu_logical`).
