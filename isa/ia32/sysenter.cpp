@@ -24,12 +24,29 @@ SysenterTarget sysenter_target(u32 cs_msr, u32 eip, u32 esp, const SysenterSegme
     return {eip, cs, esp, cs + 8};
 }
 
-SysenterTarget sysenter_for(const Vcpu& v) {
-    const u32 cs_msr = v.arch.sysenter_cs & 0xffff;
+SysenterTarget sysenter_for(Vcpu& v) {
+    VcpuState& s = v.arch;
+    // The same MSRs checked against the same descriptor tables: the same target.
+    if (s.sysenter_checked_gen == s.tables_gen && s.tables_gen != 0 &&
+        s.sysenter_checked_msrs[0] == s.sysenter_cs &&
+        s.sysenter_checked_msrs[1] == s.sysenter_eip &&
+        s.sysenter_checked_msrs[2] == s.sysenter_esp)
+        return {s.sysenter_checked[0], s.sysenter_checked[1], s.sysenter_checked[2],
+                s.sysenter_checked[3]};
+    const u32 cs_msr = s.sysenter_cs & 0xffff;
     const u32 cs = cs_msr & 0xfff8;
     const SysenterSegments seg{descriptor_of(v, cs | 1), descriptor_of(v, (cs + 8) | 1),
                                descriptor_of(v, (cs + 16) | 3), descriptor_of(v, (cs + 24) | 3)};
-    return sysenter_target(cs_msr, v.arch.sysenter_eip, v.arch.sysenter_esp, seg);
+    const SysenterTarget t = sysenter_target(cs_msr, s.sysenter_eip, s.sysenter_esp, seg);
+    s.sysenter_checked[0] = t.eip;
+    s.sysenter_checked[1] = t.cs;
+    s.sysenter_checked[2] = t.esp;
+    s.sysenter_checked[3] = t.ss;
+    s.sysenter_checked_msrs[0] = s.sysenter_cs;
+    s.sysenter_checked_msrs[1] = s.sysenter_eip;
+    s.sysenter_checked_msrs[2] = s.sysenter_esp;
+    s.sysenter_checked_gen = s.tables_gen;
+    return t;
 }
 
 } // namespace tessera::arch

@@ -47,7 +47,7 @@ struct SysenterSegments {
 // The target for a guest's SYSENTER_CS/EIP/ESP whose segments are `seg`; cs 0 when refused.
 // Pure; host-tested.
 SysenterTarget sysenter_target(u32 cs_msr, u32 eip, u32 esp, const SysenterSegments& seg);
-SysenterTarget sysenter_for(const Vcpu& v);
+SysenterTarget sysenter_for(Vcpu& v);
 // The selectors sysexit gives ring 3 for a target (what the trampoline's SYSENTER_CS implies).
 inline u32 sysexit_cs(const SysenterTarget& t) {
     return ((t.cs & ~3u) + 16) | 3;

@@ -162,3 +162,24 @@ TEST_CASE("sysexit window: the hypervisor does the return to ring 3 there, and o
         CHECK_FALSE(vif(v));
     }
 }
+
+TEST_CASE("sysenter: validated again when the MSRs or the descriptor tables change") {
+    Machine m;
+    Kernel k(m);
+    Vcpu& v = k.v;
+    descriptor_tables_changed(v); // as after the guest's lgdt
+    REQUIRE(linux_target(v).cs == (Kernel::kKernelCs | 1));
+    CHECK(sysenter_for(v).eip == kEntry);
+    v.arch.sysenter_eip = kEntry + 0x40;
+    CHECK(sysenter_for(v).eip == kEntry + 0x40);
+    v.arch.sysenter_esp = kEntryStack - 0x1000;
+    CHECK(sysenter_for(v).esp == kEntryStack - 0x1000);
+    v.arch.sysenter_cs = 0;
+    CHECK(sysenter_for(v).cs == 0);
+    v.arch.sysenter_cs = Kernel::kKernelCs;
+    CHECK(sysenter_for(v).cs == (Kernel::kKernelCs | 1));
+    // New tables whose cs + 8 is no stack: refused from then on.
+    v.arch.gdt[(Kernel::kKernelDs >> 3)] = desc::install(0x00cf90000000ffffull); // read-only
+    descriptor_tables_changed(v);
+    CHECK(sysenter_for(v).cs == 0);
+}

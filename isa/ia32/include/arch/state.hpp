@@ -163,6 +163,11 @@ struct VcpuState {
     u32 sysexit_start = 0, sysexit_end = 0;
     // Model-specific registers the guest may write (emulated rdmsr/wrmsr, no effect on the CPU).
     u32 sysenter_cs = 0, sysenter_esp = 0, sysenter_eip = 0;
+    // The trampoline's target as last validated from them (isa/ia32/sysenter.cpp: eip, cs, esp,
+    // ss), at these MSR values and tables_gen (0: nothing validated yet).
+    u32 sysenter_checked[4] = {};
+    u32 sysenter_checked_msrs[3] = {};
+    u64 sysenter_checked_gen = 0;
     u64 pat = 0x0007040600070406ull;
 };
 
