@@ -115,6 +115,8 @@ usize fetch_instruction(Vcpu& v, u8 (&bytes)[15]);
 void sanitize_selectors(Vcpu& v);
 // After an lgdt or lldt: v.arch.tables_gen names the new tables (under the core lock).
 void descriptor_tables_changed(Vcpu& v);
+// The vcpu's interrupt flags back in the hypervisor: no shared area (H_IA32_SET_VIRQ 0, reset).
+void virq_forget(VcpuState& s);
 // The descriptor a selector names in the GDT or LDT as the CPU sees them while this vcpu runs
 // (0: none).
 u64 descriptor_of(const Vcpu& v, u32 selector);

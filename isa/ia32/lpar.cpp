@@ -240,12 +240,7 @@ void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
     r.esi = nargs > 3 ? static_cast<u32>(args[3]) : 0; // Linux: boot_params
     r.ebx = static_cast<u32>(pc::tsc_hz() / 1000);
     s.timer_deadline = 0;
-    s.virq_on = false;
-    s.virq_area = 0;
-    s.virq_cr2 = false;
-    s.virq_host = nullptr;
-    s.virq_alias_on = false;
-    s.virq_alias = 0;
+    virq_forget(s);
     s.vif = false;
     s.sti_shadow = false;
     s.timer_vector = kVirqTimer;

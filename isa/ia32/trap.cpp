@@ -326,6 +326,15 @@ bool deliver_virq(Vcpu& v) {
     return true;
 }
 
+void virq_forget(VcpuState& s) {
+    s.virq_on = false;
+    s.virq_area = 0;
+    s.virq_cr2 = false;
+    s.virq_host = nullptr;
+    s.virq_alias_on = false;
+    s.virq_alias = 0;
+}
+
 // H_IA32_SET_VIRQ(area, timer vector, external vector, flags, alias): where the vcpu's virtual
 // IF lives from now on (0: in the hypervisor, changed by cli/sti only; the current virtual IF
 // moves with it), and the IDT vectors of its virtual interrupts (0: keep them; 0x20 and 0x21 at
@@ -348,12 +357,7 @@ hcall::Ret h_ia32_set_virq(hcall::Env& env, hcall::Frame& frame) {
     const bool on = vif(env.vcpu);
     const bool was_aliased = s.virq_alias_on;
     if (area == 0) {
-        s.virq_on = false;
-        s.virq_area = 0;
-        s.virq_cr2 = false;
-        s.virq_host = nullptr;
-        s.virq_alias_on = false;
-        s.virq_alias = 0;
+        virq_forget(s);
         if (was_aliased) shadow_flush_all(env.vcpu);
         set_vif(env.vcpu, on);
         return hcall::H_SUCCESS;
