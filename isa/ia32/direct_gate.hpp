@@ -35,6 +35,11 @@ bool direct_gate_allowed(u64 gate, u64 code);
 u64 direct_gate_entry(u64 gate);
 // The handler offset of an IDT gate.
 u32 gate_offset(u64 gate);
+// An IDT gate: handler offset, selector and access byte (present, DPL, type).
+constexpr u64 gate_value(u32 offset, u32 sel, u8 access) {
+    return (offset & 0xffff) | (u64{sel & 0xffff} << 16) | (u64{access} << 40) |
+           (u64{offset >> 16} << 48);
+}
 
 // Brings v.arch.gates up to date with the vcpu's IDT and TSS as they are now (read at every
 // entry, so that a change takes effect at the next one; validated again only when what it was

@@ -45,15 +45,6 @@ struct [[gnu::packed]] Pointer {
     u32 base;
 };
 
-struct [[gnu::packed]] Gate {
-    u16 offset_lo;
-    u16 selector;
-    u8 zero;
-    u8 type_attr;
-    u16 offset_hi;
-};
-static_assert(sizeof(Gate) == 8);
-
 constexpr Descriptor make(u32 base, u32 limit, u8 access, u8 flags) {
     return Descriptor{static_cast<u16>(limit & 0xffff),
                       static_cast<u16>(base & 0xffff),
@@ -169,12 +160,13 @@ void ldt_load(const GuestLdt& ldt) {
 
 namespace {
 
+constexpr u8 kHvGate = 0x8e; // present, DPL 0, 32-bit interrupt gate (IF cleared on entry)
+
 // The hypervisor's own IDT entry for a vector that may be direct: its stub's DPL-0 interrupt
 // gate (as gdt_init_cpu sets it), or not present beyond the stubs (int $0x80: #GP(0x402)).
 u64 hypervisor_gate(u32 vector) {
     if (vector >= X86_STUB_VECTORS) return 0;
-    const u32 va = switcher_va(sw_stubs + 16 * vector);
-    return (va & 0xffff) | (u64{X86_HV_CODE} << 16) | (u64{0x8e} << 40) | (u64{va >> 16} << 48);
+    return gate_value(switcher_va(sw_stubs + 16 * vector), X86_HV_CODE, kHvGate);
 }
 
 } // namespace
@@ -273,19 +265,13 @@ void build_cpu_tables(u32 index) {
     // IDT: interrupt gates (IF cleared on entry), DPL 0 except the hcall and iret gates (DPL 1:
     // ring 3 gets #GP), and the double fault's task gate. Unused vectors stay not-present (#NP
     // -> reported as a fault).
-    auto* idt = reinterpret_cast<Gate*>(pcpu_object(index, sw_idt));
-    for (u32 v = 0; v < 256; ++v) idt[v] = Gate{};
-    auto set_gate = [&](u32 vector, u32 va, u32 dpl) {
-        idt[vector] = Gate{static_cast<u16>(va & 0xffff), X86_HV_CODE, 0,
-                           static_cast<u8>(0x8e | (dpl << 5)), static_cast<u16>(va >> 16)};
-    };
-    for (u32 v = 0; v < X86_STUB_VECTORS; ++v) {
-        const u64 gate = hypervisor_gate(v);
-        __builtin_memcpy(&idt[v], &gate, sizeof(gate));
-    }
-    set_gate(X86_HCALL_VECTOR, switcher_va(sw_stub_hcall), 1);
-    set_gate(X86_IRET_VECTOR, switcher_va(sw_stub_iret), 1);
-    idt[8] = Gate{0, X86_DF_TSS, 0, kTaskGate, 0};
+    auto* idt = reinterpret_cast<u64*>(pcpu_object(index, sw_idt));
+    for (u32 v = 0; v < 256; ++v) idt[v] = 0;
+    for (u32 v = 0; v < X86_STUB_VECTORS; ++v) idt[v] = hypervisor_gate(v);
+    constexpr u8 kDpl1 = 1u << 5;
+    idt[X86_HCALL_VECTOR] = gate_value(switcher_va(sw_stub_hcall), X86_HV_CODE, kHvGate | kDpl1);
+    idt[X86_IRET_VECTOR] = gate_value(switcher_va(sw_stub_iret), X86_HV_CODE, kHvGate | kDpl1);
+    idt[8] = gate_value(0, X86_DF_TSS, kTaskGate);
 
     // Paging: identity in 4 MiB pages (supervisor) below the switcher, uncached where the
     // IOAPIC and the local APIC are; the switcher's pages: code and tables read-only, the stack

@@ -72,7 +72,7 @@ TEST_CASE("direct gates: installed from the vcpu's IDT and TSS, refused when any
     Vcpu& v = k.v;
     k.gate(0x80, kHandler, kTrap, 3);
     DirectGates g = direct_gates_for(v);
-    CHECK(g.installed);
+    CHECK(g.installed());
     CHECK(g.handler[slot(0x80)] == kHandler);
     CHECK(g.esp1 == Kernel::kEsp0);
     CHECK(g.ss1 == (Kernel::kKernelDs | 1));
@@ -89,7 +89,7 @@ TEST_CASE("direct gates: installed from the vcpu's IDT and TSS, refused when any
         k.gate(13, kHandler + 0x50, kTrap, 0);
         k.gate(1, kHandler + 0x60, kTrap, 0);
         g = direct_gates_for(v);
-        CHECK(g.installed);
+        CHECK(g.installed());
         CHECK(g.handler[slot(0)] == kHandler + 0x10);
         CHECK(((g.entry[slot(0)] >> 40) & 0xff) == 0x8f);
         CHECK(g.handler[slot(3)] == kHandler + 0x20);
@@ -102,7 +102,7 @@ TEST_CASE("direct gates: installed from the vcpu's IDT and TSS, refused when any
         k.gate(6, kHandler + 0x30, kTrap, 0);
         v.arch.tables.idt_limit = 6 * 8 - 1;
         g = direct_gates_for(v);
-        CHECK(g.installed);
+        CHECK(g.installed());
         CHECK(g.handler[slot(3)] == kHandler + 0x20);
         CHECK(g.handler[slot(6)] == 0);
         CHECK(g.handler[slot(0x80)] == 0);
@@ -110,42 +110,42 @@ TEST_CASE("direct gates: installed from the vcpu's IDT and TSS, refused when any
     SUBCASE("Linux's native interrupt gate: reflected as before") {
         k.gate(0x80, kHandler, kInterrupt, 3);
         g = direct_gates_for(v);
-        CHECK_FALSE(g.installed);
+        CHECK_FALSE(g.installed());
         CHECK(g.handler[slot(0x80)] == 0);
         CHECK(g.entry[slot(0x80)] == 0);
     }
     SUBCASE("a gate naming the hypervisor's code") {
         k.gate(0x80, kHandler, kTrap, 3, X86_HV_CODE);
-        CHECK_FALSE(direct_gates_for(v).installed);
+        CHECK_FALSE(direct_gates_for(v).installed());
     }
     SUBCASE("a gate naming ring-3 code") {
         k.gate(0x80, kHandler, kTrap, 3, Kernel::kUserCs);
-        CHECK_FALSE(direct_gates_for(v).installed);
+        CHECK_FALSE(direct_gates_for(v).installed());
     }
     SUBCASE("an IDT too short for vector 0x80") {
         v.arch.tables.idt_limit = 0x80 * 8 - 1;
-        CHECK_FALSE(direct_gates_for(v).installed);
+        CHECK_FALSE(direct_gates_for(v).installed());
     }
     SUBCASE("no TSS: the gates' handlers are known, nothing installed") {
         k.gate(0, kHandler + 0x10, kTrap, 0);
         v.arch.tables.tr = 0;
         g = direct_gates_for(v);
-        CHECK_FALSE(g.installed);
+        CHECK_FALSE(g.installed());
         CHECK(g.handler[slot(0x80)] == kHandler);
         CHECK(g.handler[slot(0)] == kHandler + 0x10);
         for (const u64 e : g.entry) CHECK(e == 0);
     }
     SUBCASE("a TSS ss0 that is not a ring-1 stack") {
         m.poke(Kernel::kTss + 8, Kernel::kUserDs);
-        CHECK_FALSE(direct_gates_for(v).installed);
+        CHECK_FALSE(direct_gates_for(v).installed());
         m.poke(Kernel::kTss + 8, Kernel::kKernelCs);
-        CHECK_FALSE(direct_gates_for(v).installed);
+        CHECK_FALSE(direct_gates_for(v).installed());
         m.poke(Kernel::kTss + 8, X86_HV_DATA);
-        CHECK_FALSE(direct_gates_for(v).installed);
+        CHECK_FALSE(direct_gates_for(v).installed());
     }
     SUBCASE("an IDT beyond the LPAR's memory") {
         v.arch.tables.idt_base = tessera::arch::test::kLparSize - 0x100;
-        CHECK_FALSE(direct_gates_for(v).installed);
+        CHECK_FALSE(direct_gates_for(v).installed());
     }
 }
 
@@ -155,14 +155,14 @@ TEST_CASE("direct gates: validated again when the gates, the TSS words or the ta
     Vcpu& v = k.v;
     descriptor_tables_changed(v); // as after the guest's lgdt
     k.gate(0x80, kHandler, kTrap, 3);
-    REQUIRE(direct_gates_for(v).installed);
+    REQUIRE(direct_gates_for(v).installed());
     CHECK(direct_gates_for(v).handler[slot(0x80)] == kHandler);
 
     SUBCASE("a gate rewritten in the guest's IDT: its new handler at the next entry") {
         k.gate(0x80, kHandler + 4, kTrap, 3);
         CHECK(direct_gates_for(v).handler[slot(0x80)] == kHandler + 4);
         k.gate(0x80, kHandler, kInterrupt, 3);
-        CHECK_FALSE(direct_gates_for(v).installed);
+        CHECK_FALSE(direct_gates_for(v).installed());
     }
     SUBCASE("the TSS's esp0 moved: the new ring-1 stack") {
         m.poke(Kernel::kTss + 4, Kernel::kEsp0 - 0x1000);
@@ -171,7 +171,7 @@ TEST_CASE("direct gates: validated again when the gates, the TSS words or the ta
     SUBCASE("new descriptor tables: the selector is checked against them") {
         v.arch.gdt[Kernel::kKernelCs >> 3] = desc::install(0x00cffa000000ffffull); // ring-3 code
         descriptor_tables_changed(v);
-        CHECK_FALSE(direct_gates_for(v).installed);
+        CHECK_FALSE(direct_gates_for(v).installed());
         CHECK(direct_gates_for(v).handler[slot(0x80)] == 0);
     }
 }

@@ -91,18 +91,24 @@ inline constexpr unsigned kDirectVectorCount = 9;
 // The guest's direct trap gates as the CPU takes them while the vcpu runs
 // (isa/ia32/direct_gate.hpp), and what they were validated from.
 struct DirectGates {
-    bool installed = false; // the entries below and esp1/ss1 are the CPU's while the vcpu runs
     // Per direct vector: the CPU's IDT entry (0: the hypervisor's own for that vector), and
     // the guest's handler where its gate is an allowed trap gate (else 0), installed or not.
     u64 entry[kDirectVectorCount] = {};
     u32 handler[kDirectVectorCount] = {};
-    u32 esp1 = 0, ss1 = 0;
-    u64 seq = 0; // new, unique in the machine, at each validation (0: never validated)
+    u32 esp1 = 0, ss1 = 0; // the ring-1 stack (0, 0 when nothing is installed)
+    u64 seq = 0;           // new, unique in the machine, at each validation (0: never validated)
     // The inputs: the guest's gates (0 where unreadable), its TSS esp0 and ss0 (0 where
     // unreadable), and the descriptor tables they were checked against (tables_gen; 0: none).
     u64 raw[kDirectVectorCount] = {};
     u32 tss[2] = {};
     u64 tables_gen = 0;
+
+    // Some gate is the CPU's while the vcpu runs (they are only with a ring-1 stack).
+    bool installed() const {
+        for (const u64 e : entry)
+            if (e != 0) return true;
+        return false;
+    }
 };
 
 struct VcpuState {
