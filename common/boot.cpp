@@ -107,7 +107,7 @@ void format_ms(char (&out)[24], u64 ticks) {
 
 void create_lpar(const LparConfig& lc) {
     const u64 t0 = arch::timebase(); // creation, memory, devices, translation, images
-    const u64 scrubbed0 = pool.scrubbed();
+    const u64 zeroed0 = pool.zeroed_bytes();
     LparError why = LparError::None;
     Lpar* lpar = lpars.create(lc.name, lc.cpus, &why);
     if (!lpar) {
@@ -150,14 +150,14 @@ void create_lpar(const LparConfig& lc) {
                    bundle.find(lc.initrd)->size);
     char took[24];
     format_ms(took, arch::timebase() - t0);
-    // Chunks of unknown content (never used since the machine started) are zeroed at their
-    // first use or by idle CPUs before it, not here (ChunkPool::ready); the count is the chunks
-    // that loading the LPAR touched first (docs/benchmarks.md, "Scale").
-    log("lpar %s: %llu MiB, %u logical CPU%s, kernel %s (%zu bytes)%s: %s in %s (%llu chunks "
+    // Memory of unknown content (never used since the machine started) is zeroed at its first
+    // use, not here (ChunkPool::ready); the figure is what loading the LPAR touched first, and
+    // on ppc64 all of its memory (docs/benchmarks.md, "Scale").
+    log("lpar %s: %llu MiB, %u logical CPU%s, kernel %s (%zu bytes)%s: %s in %s (%llu KiB "
         "zeroed first)\n",
         lc.name, ull(lpar->memory.size() / MiB), lpar->vcpu_count, lpar->vcpu_count == 1 ? "" : "s",
         lc.kernel, kernel->size, initrd_note, to_string(lpar->state), took,
-        ull(pool.scrubbed() - scrubbed0));
+        ull((pool.zeroed_bytes() - zeroed0) / KiB));
 }
 
 } // namespace

@@ -6,10 +6,6 @@
 #include <tessera/arch.hpp>
 #include <tessera/hot.hpp>
 
-#if !defined(TESSERA_FREESTANDING)
-#include <sched.h> // host tests: a thread waiting for another's scrub yields
-#endif
-
 namespace tessera {
 
 namespace {
@@ -102,8 +98,8 @@ void* RealWindow::host_ptr(RealAddr addr, u64 len) const {
 bool ChunkPool::init(const RealRange* ram, usize ram_count, const RealRange* reserved,
                      usize reserved_count, RealWindow window) {
     used_ = free_ = reserved_ = 0;
-    over_capacity_ = outside_window_ = scrubbed_ = 0;
-    dirty_ = hypervisor_ = 0;
+    over_capacity_ = outside_window_ = 0;
+    dirty_ = wanted_ = hypervisor_ = zeroed_granules_ = 0;
     window_ = window;
 
     Span spans[kMaxRamRanges];
@@ -140,8 +136,13 @@ void ChunkPool::track(u64 chunk_number, const RealRange* reserved, usize reserve
         is_reserved =
             overlaps(span_of(base, kChunkSize), span_of(reserved[r].base, reserved[r].size));
     }
-    chunks_[used_++] =
-        Chunk{base, is_reserved ? kChunkReserved : kChunkFree, is_reserved ? kNever : kDirty};
+    Chunk& c = chunks_[used_++];
+    c.base = base;
+    c.owner = is_reserved ? kChunkReserved : kChunkFree;
+    c.reserved = is_reserved;
+    c.wanted = 0;
+    c.clean_count = 0;
+    for (u32& w : c.clean) w = 0;
     if (is_reserved) {
         ++reserved_;
     } else {
@@ -150,66 +151,98 @@ void ChunkPool::track(u64 chunk_number, const RealRange* reserved, usize reserve
     }
 }
 
-bool ChunkPool::claim(Chunk& c) {
-    u8 expected = kDirty;
-    return __atomic_compare_exchange_n(&c.state, &expected, kScrubbing, false, __ATOMIC_ACQUIRE,
-                                       __ATOMIC_RELAXED);
-}
-
-void ChunkPool::scrub(Chunk& c) {
-    void* mem = host_ptr(c.base, kChunkSize);
+void ChunkPool::zero(Chunk& c, u32 first, u32 count) {
+    const u64 len = u64{count} << kGranuleShift;
+    void* mem = host_ptr(c.base + (u64{first} << kGranuleShift), len);
     TESSERA_ASSERT(mem != nullptr); // init() only tracks chunks inside the window
     if (scrub_fn_ != nullptr) {
-        scrub_fn_(mem, kChunkSize);
+        scrub_fn_(mem, static_cast<usize>(len));
     } else {
-        rt::mem_set(mem, 0, kChunkSize);
+        rt::mem_set(mem, 0, static_cast<usize>(len));
     }
-    __atomic_fetch_add(&scrubbed_, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&zeroed_granules_, count, __ATOMIC_RELAXED);
 }
 
-void ChunkPool::scrub_claimed(Chunk& c) {
-    scrub(c);
-    __atomic_fetch_sub(&dirty_, 1, __ATOMIC_RELAXED);
-    __atomic_store_n(&c.state, kClean, __ATOMIC_RELEASE);
-}
-
-u8 ChunkPool::settled_state(const Chunk& c) {
-    u8 s = __atomic_load_n(&c.state, __ATOMIC_ACQUIRE);
-    while (s == kScrubbing) { // another CPU zeroes it: one chunk's time at most
-#if !defined(TESSERA_FREESTANDING)
-        sched_yield();
-#endif
-        s = __atomic_load_n(&c.state, __ATOMIC_ACQUIRE);
+void ChunkPool::zero_unknown(Chunk& c, u32 first, u32 count) {
+    const u32 end = first + count;
+    u32 added = 0;
+    for (u32 g = first; g < end;) {
+        if (clean_bit(c, g)) {
+            ++g;
+            continue;
+        }
+        u32 run = g + 1; // zero a run of unknown granules at once
+        while (run < end && !clean_bit(c, run)) ++run;
+        zero(c, g, run - g);
+        for (u32 i = g; i < run; ++i) { // readers test the bits without the lock: release
+            const u32 w = __atomic_load_n(&c.clean[i / 32], __ATOMIC_RELAXED) | (1u << (i % 32));
+            __atomic_store_n(&c.clean[i / 32], w, __ATOMIC_RELEASE);
+        }
+        added += run - g;
+        g = run;
     }
-    return s;
+    if (added == 0) return;
+    const u32 now = __atomic_add_fetch(&c.clean_count, added, __ATOMIC_RELEASE);
+    if (now == kGranules) {
+        __atomic_fetch_sub(&dirty_, 1, __ATOMIC_RELAXED);
+        unwant(c);
+    }
 }
 
-TESSERA_HOT void ChunkPool::ready(u32 index) {
-    TESSERA_ASSERT(index < used_);
+void ChunkPool::unwant(Chunk& c) {
+    u8 expected = 1;
+    if (__atomic_compare_exchange_n(&c.wanted, &expected, 0, false, __ATOMIC_RELAXED,
+                                    __ATOMIC_RELAXED))
+        __atomic_fetch_sub(&wanted_, 1, __ATOMIC_RELAXED);
+}
+
+TESSERA_HOT bool ChunkPool::is_clean(u32 index, u32 first, u32 count) const {
+    if (index >= used_ || count == 0 || first >= kGranules || count > kGranules - first)
+        return false;
+    const Chunk& c = chunks_[index];
+    if (__atomic_load_n(&c.clean_count, __ATOMIC_ACQUIRE) == kGranules) return true;
+    for (u32 g = first; g < first + count; ++g)
+        if (!clean_bit(c, g)) return false;
+    return true;
+}
+
+TESSERA_HOT void ChunkPool::ready(u32 index, u32 first, u32 count) {
+    TESSERA_ASSERT(index < used_ && !chunks_[index].reserved);
+    TESSERA_ASSERT(count != 0 && first < kGranules && count <= kGranules - first);
+    if (is_clean(index, first, count)) return; // the usual case: one load
     Chunk& c = chunks_[index];
-    for (;;) {
-        const u8 s = settled_state(c);
-        TESSERA_ASSERT(s != kNever);
-        if (s == kClean) return;
-        if (claim(c)) return scrub_claimed(c); // else another CPU claimed it first: wait
-    }
+    LockGuard hold(c.lock); // another CPU may zero granules of it meanwhile: wait, then look again
+    zero_unknown(c, first, count);
+}
+
+void ChunkPool::want(u32 index) {
+    TESSERA_ASSERT(index < used_ && !chunks_[index].reserved);
+    Chunk& c = chunks_[index];
+    if (is_clean(index)) return;
+    u8 expected = 0;
+    if (__atomic_compare_exchange_n(&c.wanted, &expected, 1, false, __ATOMIC_RELAXED,
+                                    __ATOMIC_RELAXED))
+        __atomic_fetch_add(&wanted_, 1, __ATOMIC_RELAXED);
 }
 
 void ChunkPool::scrub_if_waiting(u32 index) {
-    TESSERA_ASSERT(index < used_);
+    TESSERA_ASSERT(index < used_ && !chunks_[index].reserved);
     Chunk& c = chunks_[index];
-    if (__atomic_load_n(&c.state, __ATOMIC_RELAXED) == kDirty && claim(c)) scrub_claimed(c);
+    if (is_clean(index) || !c.lock.try_lock()) return;
+    zero_unknown(c, 0, kGranules);
+    c.lock.unlock();
 }
 
 bool ChunkPool::scrub_one() {
-    if (__atomic_load_n(&dirty_, __ATOMIC_RELAXED) == 0) return false;
+    if (__atomic_load_n(&wanted_, __ATOMIC_RELAXED) == 0) return false;
     for (usize i = 0; i < used_; ++i) {
         Chunk& c = chunks_[i];
-        // Free chunks wait for an owner: zeroing them now would be work that may never be
-        // needed (an LPAR's first use zeroes them anyway), and CPU time taken from the host.
-        if (__atomic_load_n(&c.owner, __ATOMIC_RELAXED) == kChunkFree) continue;
-        if (__atomic_load_n(&c.state, __ATOMIC_RELAXED) != kDirty || !claim(c)) continue;
-        scrub_claimed(c);
+        // Only chunks asked for: zeroing the others now would be work that may never be needed
+        // (an owner's first use of a granule zeroes it anyway), and CPU time taken from the host.
+        if (__atomic_load_n(&c.wanted, __ATOMIC_RELAXED) == 0 || !c.lock.try_lock()) continue;
+        zero_unknown(c, 0, kGranules);
+        unwant(c); // all clean now, or given back meanwhile
+        c.lock.unlock();
         return true;
     }
     return false;
@@ -220,9 +253,9 @@ u32 ChunkPool::allocate(u32 owner) {
     for (usize i = 0; i < used_; ++i) {
         Chunk& c = chunks_[i];
         if (c.owner != kChunkFree) continue;
-        __atomic_store_n(&c.owner, owner, __ATOMIC_RELAXED); // scrub_one reads it unlocked
+        __atomic_store_n(&c.owner, owner, __ATOMIC_RELAXED);
         if (owner == kChunkHypervisor) ++hypervisor_;
-        // Clean or not: ready() zeroes it before its first use, or an idle CPU before that.
+        // Clean or not: ready() zeroes each granule before its first use.
         --free_;
         return static_cast<u32>(i);
     }
@@ -235,10 +268,22 @@ ChunkStatus ChunkPool::release(u32 index, u32 owner) {
     if (c.owner == kChunkReserved) return ChunkStatus::Reserved;
     if (c.owner == kChunkFree) return ChunkStatus::NotAllocated;
     if (c.owner != owner) return ChunkStatus::NotOwner;
-    // kDirty: the owner never touched it; it stays to be zeroed. kScrubbing: an idle CPU zeroes
-    // it, and the owner cannot have touched it either (ready() waits for the end): wait for it.
-    // kClean: the owner may have written it: zero it now.
-    if (settled_state(c) == kClean) scrub(c);
+    {
+        // An idle CPU may be zeroing it (want): wait for it. Clean granules are the ones the
+        // owner may have written: zero them now, in runs. Unknown ones stay to be zeroed.
+        LockGuard hold(c.lock);
+        for (u32 g = 0; g < kGranules;) {
+            if (!clean_bit(c, g)) {
+                ++g;
+                continue;
+            }
+            u32 run = g + 1;
+            while (run < kGranules && clean_bit(c, run)) ++run;
+            zero(c, g, run - g);
+            g = run;
+        }
+        unwant(c);
+    }
     if (owner == kChunkHypervisor) --hypervisor_;
     __atomic_store_n(&c.owner, kChunkFree, __ATOMIC_RELAXED);
     ++free_;
@@ -325,14 +370,29 @@ u32 LogicalMap::real_chunk(u32 logical_index) const {
 void LogicalMap::ready_all() const {
     // Under QEMU most of a chunk's first zeroing is the host backing its memory, which the CPUs
     // do in parallel (docs/benchmarks.md, "Scale").
+    for (u32 i = 0; i < count_; ++i) pool_->want(chunks_[i]);
     for (u32 cpu = 1; cpu < plat::cpu_count(); ++cpu)
         if (cpu != arch::cpu_index()) plat::kick_cpu(cpu);
     for (u32 i = 0; i < count_; ++i) pool_->scrub_if_waiting(chunks_[i]);
     for (u32 i = 0; i < count_; ++i) pool_->ready(chunks_[i]);
 }
 
-bool LogicalMap::is_ready(u32 logical_index) const {
-    return logical_index < count_ && pool_->is_clean(chunks_[logical_index]);
+namespace {
+// The granules [*first, *first + *count) of its chunk that [off, off + len) touches (len >= 1).
+void granules_of(u64 off, u64 len, u32* first, u32* count) {
+    *first = static_cast<u32>(off >> kGranuleShift);
+    *count = static_cast<u32>(((off + len - 1) >> kGranuleShift) - *first + 1);
+}
+} // namespace
+
+bool LogicalMap::is_ready(LogicalAddr la, u64 len) const {
+    if (len == 0) len = 1;
+    if (la.value() >= size()) return false;
+    const u64 off = la.value() & kChunkMask;
+    if (len > kChunkSize - off) return false;
+    u32 first, count;
+    granules_of(off, len, &first, &count);
+    return pool_->is_clean(chunks_[la.value() >> kChunkShift], first, count);
 }
 
 Optional<RealAddr> LogicalMap::chunk_real(u32 logical_index) const {
@@ -351,7 +411,9 @@ TESSERA_HOT Optional<RealAddr> LogicalMap::translate(LogicalAddr la, u64 len) co
     const u64 off = la.value() & kChunkMask;
     if (len > kChunkSize - off) return {}; // outside the LPAR or across a chunk boundary
     const u32 index = chunks_[la.value() >> kChunkShift];
-    pool_->ready(index); // nothing of the chunk reaches the LPAR before it is zeroed
+    u32 first, count;
+    granules_of(off, len, &first, &count);
+    pool_->ready(index, first, count); // nothing of a granule reaches the LPAR before it is zeroed
     return pool_->base(index) + off;
 }
 

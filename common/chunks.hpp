@@ -4,21 +4,32 @@
 // whole chunks, one large-page HPTE each) and a multiple of the ia32 4 MiB PSE page, so both ISAs
 // can map any chunk with large pages. Logical memory is a run of chunks starting at logical 0;
 // translation is one array lookup.
+//
+// A chunk is zeroed in granules of 2^arch::kZeroGranuleShift bytes (<arch/memory.hpp>): ia32
+// zeroes a 4 KiB page at its first use, ppc64 whole chunks (its VRMA maps them all at once).
 #pragma once
 
+#include <arch/memory.hpp>
 #include <tessera/addr.hpp>
 #include <tessera/arch.hpp>
 #include <tessera/types.hpp>
 
 #include "common/lib/optional.hpp"
+#include "common/spinlock.hpp"
 
 namespace tessera {
 
 inline constexpr u32 kChunkShift = 24;
 inline constexpr u64 kChunkSize = u64{1} << kChunkShift;
-inline constexpr usize kMaxChunks = 1024;    // 16 GiB of real memory; more is ignored (reported)
+// 16 GiB of real memory (a 32-bit hypervisor sees 4 GiB); more is ignored (reported).
+inline constexpr usize kMaxChunks = sizeof(uptr) >= 8 ? 1024 : 256;
 inline constexpr usize kMaxLparChunks = 256; // 4 GiB of logical memory per LPAR
 inline constexpr usize kMaxRamRanges = 64;   // RAM ranges ChunkPool::init accepts
+
+inline constexpr u32 kGranuleShift = arch::kZeroGranuleShift;
+inline constexpr u64 kGranuleSize = u64{1} << kGranuleShift;
+inline constexpr u32 kGranules = static_cast<u32>(kChunkSize >> kGranuleShift); // per chunk
+static_assert(kGranuleShift >= 12 && kGranuleShift <= kChunkShift, "granules: 4 KiB to a chunk");
 
 // Chunk owners: an LPAR id (1-based), or one of these.
 inline constexpr u32 kChunkFree = 0;
@@ -67,40 +78,46 @@ class ChunkPool {
     u64 dropped_outside_window() const { return outside_window_; }
 
     // Takes the lowest free chunk for `owner` (an LPAR id: not kChunkFree/kChunkReserved).
-    // Returns its index or kNoChunk. It may not be zeroed yet: a chunk whose content is unknown
-    // (never used since boot, or given back before its owner touched it) is zeroed on its
-    // first use, by ready() (LogicalMap::translate calls it before it hands out any address
-    // in the chunk), or earlier by an idle CPU (scrub_one()). So LPAR creation does not wait
-    // for its memory to be zeroed, and no owner ever sees what a chunk held before.
+    // Returns its index or kNoChunk. It may not be zeroed yet: a granule whose content is
+    // unknown (never used since boot, or given back before its owner touched it) is zeroed at
+    // its first use, by ready() (LogicalMap::translate calls it before it hands out any address
+    // in it), or earlier by an idle CPU when the owner asked for the whole chunk (want()). So
+    // LPAR creation does not wait for its memory to be zeroed, memory the LPAR never uses is
+    // never zeroed, and no owner ever sees what a chunk held before.
     u32 allocate(u32 owner);
-    // Gives the chunk back. A chunk its owner may have used is scrubbed now, so its data is gone
-    // before anyone can get it; one it never used stays "to be zeroed". The caller makes sure
-    // nothing uses it any more: every release path (common/run.cpp's reap, the management stop
-    // and destroy) waits until no CPU runs one of the owner's vcpus.
+    // Gives the chunk back. The granules its owner may have used are zeroed now, so its data is
+    // gone before anyone can get it; those it never used stay "to be zeroed". The caller makes
+    // sure nothing uses it any more: every release path (common/run.cpp's reap, the management
+    // stop and destroy) waits until no CPU runs one of the owner's vcpus.
     ChunkStatus release(u32 index, u32 owner);
 
-    // Zeroes chunk `index` if that has not happened since its content became unknown, and
-    // waits while another CPU does it. After it returns the chunk's owner may use it. Any CPU,
-    // no lock needed (the chunk's state is atomic).
-    void ready(u32 index);
-    // Zeroes chunk `index` when it is waiting for it and no other CPU has begun: unlike ready()
-    // it never waits. Any CPU, no lock needed.
+    // Zeroes the granules [first, first + count) of chunk `index` that have not been zeroed
+    // since their content became unknown, waiting while another CPU zeroes part of the chunk.
+    // After it returns the chunk's owner may use them. Any CPU, no lock needed.
+    void ready(u32 index, u32 first = 0, u32 count = kGranules);
+    // Asks idle CPUs to zero all of chunk `index` (scrub_one), for an owner that will need it
+    // all at once. Any CPU, no lock needed.
+    void want(u32 index);
+    // Zeroes what is left of chunk `index` when no other CPU is zeroing part of it: unlike
+    // ready() it never waits. Any CPU, no lock needed.
     void scrub_if_waiting(u32 index);
-    // Zeroes one owned chunk that is waiting for it (the lowest), for an idle CPU: an LPAR's
-    // memory gets zeroed while it boots instead of at its first touches. Free chunks wait for
-    // an owner. False when none is left. Any CPU, no lock needed.
+    // Zeroes one chunk that its owner asked for (want()) and is not zeroed yet (the lowest), for
+    // an idle CPU. False when none is left. Any CPU, no lock needed.
     bool scrub_one();
-    usize unscrubbed() const { return __atomic_load_n(&dirty_, __ATOMIC_RELAXED); }
+    usize unscrubbed() const { return __atomic_load_n(&dirty_, __ATOMIC_RELAXED); } // chunks
 
-    // How chunks are zeroed: rt::mem_set unless the hypervisor sets a faster way
-    // (arch::scrub). fn gets a host pointer to a whole chunk.
+    // How granules are zeroed: rt::mem_set unless the hypervisor sets a faster way
+    // (arch::scrub). fn gets a host pointer to whole granules.
     using ScrubFn = void (*)(void* host, usize len);
     void set_scrubber(ScrubFn fn) { scrub_fn_ = fn; }
-    // True when the chunk is zeroed (free) or its owner may use it (owned).
-    bool is_clean(u32 index) const {
-        return index < used_ && __atomic_load_n(&chunks_[index].state, __ATOMIC_ACQUIRE) == kClean;
+    // True when the whole chunk is zeroed (free) or its owner may use it all (owned).
+    bool is_clean(u32 index) const { return is_clean(index, 0, kGranules); }
+    // The same for granules [first, first + count) of it.
+    bool is_clean(u32 index, u32 first, u32 count) const;
+    // Bytes zeroed since boot (before an owner's use and at releases).
+    u64 zeroed_bytes() const {
+        return u64{__atomic_load_n(&zeroed_granules_, __ATOMIC_RELAXED)} << kGranuleShift;
     }
-    u64 scrubbed() const { return __atomic_load_n(&scrubbed_, __ATOMIC_RELAXED); }
 
     u32 owner(u32 index) const; // kChunkReserved for an index that is not tracked
     RealAddr base(u32 index) const;
@@ -109,37 +126,48 @@ class ChunkPool {
     void* host_ptr(RealAddr addr, u64 len) const { return window_.host_ptr(addr, len); }
 
   private:
-    // A chunk's state. Dirty: its content is unknown (since boot) and nobody may touch it;
-    // Scrubbing: one CPU zeroes it; Clean: zeroed, or in its owner's use. Reserved chunks stay
-    // kNever. Changed only with __atomic operations: idle CPUs scrub without the core lock.
-    static constexpr u8 kDirty = 0, kScrubbing = 1, kClean = 2, kNever = 3;
+    static constexpr u32 kWords = (kGranules + 31) / 32;
+    // A chunk and what of it is zeroed. Granule g is clean (bit g of `clean`): zeroed, or in its
+    // owner's use; else its content is unknown and nobody may touch it. Bits are set only under
+    // `lock` (after the granule is zeroed) and read without it; a release zeroes the granules
+    // whose bit is set and leaves the bits: they are zero then. Reserved chunks have none set.
     struct Chunk {
         RealAddr base;          // set by init(), read-only after it
         u32 owner = kChunkFree; // the core lock (allocate/release); atomic writes: scrub_one
-        u8 state = kDirty;      // atomic, see above
+        bool reserved = false;  // set by init(), read-only after it
+        u8 wanted = 0;          // atomic: idle CPUs zero all of it (want(); cleared when done)
+        u32 clean_count = 0;    // atomic: bits set in `clean`; kGranules: all of it is clean
+        u32 clean[kWords] = {}; // atomic words, written under `lock`
+        Spinlock lock;          // held by the CPU that zeroes granules of this chunk
     };
     void track(u64 chunk_number, const RealRange* reserved, usize reserved_count);
-    void scrub(Chunk& c);         // c's state is kScrubbing, and this CPU set it
-    bool claim(Chunk& c);         // kDirty -> kScrubbing by this CPU
-    void scrub_claimed(Chunk& c); // zeroes a chunk this CPU claimed: kScrubbing -> kClean
-    static u8 settled_state(const Chunk& c); // its state once no CPU is zeroing it
+    static bool clean_bit(const Chunk& c, u32 g) {
+        return (__atomic_load_n(&c.clean[g / 32], __ATOMIC_ACQUIRE) >> (g % 32)) & 1;
+    }
+    void zero(Chunk& c, u32 first, u32 count); // the granules' memory, no bookkeeping
+    // With c.lock held: zeroes the granules of [first, first + count) not clean yet and marks
+    // them clean.
+    void zero_unknown(Chunk& c, u32 first, u32 count);
+    void unwant(Chunk& c);
 
     Chunk chunks_[kMaxChunks];
     usize used_ = 0;       // set by init(), read-only after it
     usize free_ = 0;       // the core lock
     usize hypervisor_ = 0; // the core lock
-    usize dirty_ = 0;      // chunks in kDirty or kScrubbing, owned or free (atomic)
+    usize dirty_ = 0;      // atomic: chunks not all clean, owned or free, reserved ones not
+    usize wanted_ = 0;     // atomic: chunks with `wanted` set
     usize reserved_ = 0;
     u64 over_capacity_ = 0;
     u64 outside_window_ = 0;
-    usize scrubbed_ = 0; // atomic (usize: ia32 has no 8-byte atomics)
+    usize zeroed_granules_ = 0; // atomic (usize: ia32 has no 8-byte atomics)
     ScrubFn scrub_fn_ = nullptr;
     RealWindow window_;
 };
 
-// The machine's pool: set by boot once it is initialised, nullptr before. Idle CPUs zero its
-// owned chunks in the background (common/run.cpp): scrub_in_background() zeroes one; false when
-// there was nothing (left) to do. The ISA takes its table chunks from it (ChunkArena).
+// The machine's pool: set by boot once it is initialised, nullptr before. Idle CPUs zero the
+// chunks owners asked for (ChunkPool::want) in the background (common/run.cpp):
+// scrub_in_background() zeroes one; false when there was nothing (left) to do. The ISA takes its
+// table chunks from it (ChunkArena).
 void set_machine_pool(ChunkPool* pool);
 ChunkPool* machine_pool();
 bool scrub_in_background();
@@ -159,11 +187,12 @@ class LogicalMap {
     u32 owner() const { return owner_; }
     u32 real_chunk(u32 logical_index) const; // pool index, or kNoChunk
     // Makes every chunk ready (ChunkPool::ready) now, for an ISA that must map all of the LPAR's
-    // memory at once: it kicks the other CPUs, which zero owned chunks while idle, zeroes the
-    // chunks nobody has begun yet, then waits for those another CPU is zeroing.
+    // memory at once: it asks for them (ChunkPool::want) and kicks the other CPUs, which zero
+    // them while idle, zeroes the chunks nobody has begun yet, then waits for the rest.
     void ready_all() const;
-    // True when logical chunk i may be touched without zeroing it first (no work done).
-    bool is_ready(u32 logical_index) const;
+    // True when [la, la + len) lies inside one chunk of the LPAR and may be touched without
+    // zeroing anything first (no work done).
+    bool is_ready(LogicalAddr la, u64 len) const;
     // The real base of logical chunk i whether or not it is zeroed yet: for reverse lookups
     // (real -> logical) and for deciding what to map, never to hand out an address.
     Optional<RealAddr> chunk_real(u32 logical_index) const;
@@ -173,7 +202,7 @@ class LogicalMap {
     // Real address of la when [la, la + len) lies inside the LPAR and inside one chunk, so that
     // it is contiguous in real memory. len 0 is treated as 1 (la itself must be inside). This is
     // the one way to an address in the LPAR's memory (host_ptr and the copies use it): it zeroes
-    // the chunk first when that has not happened yet (ChunkPool::ready).
+    // the granules of the range first when that has not happened yet (ChunkPool::ready).
     Optional<RealAddr> translate(LogicalAddr la, u64 len) const;
     // As translate(la, align) but also requires align to be a power of two <= kChunkSize and la
     // to be a multiple of it (naturally aligned accesses, page-sized guest structures).

@@ -214,9 +214,9 @@ void run_slice(Vcpu& v, u32 self) {
 }
 
 // An idle CPU other than the boot CPU (which serves the console every millisecond) zeroes one
-// chunk of unknown content, without the lock, so that LPARs find their memory zeroed at its
-// first use (ChunkPool::ready). One chunk is some milliseconds under QEMU; then the CPU looks
-// for work again. False when there was none to zero.
+// chunk that an LPAR being created asked for (ChunkPool::want: ppc64's VRMA needs all of them at
+// once), without the lock. One chunk is some milliseconds under QEMU; then the CPU looks for
+// work again. False when there was none to zero. Other memory is zeroed at its first use.
 bool idle_scrub() {
     core_lock().unlock();
     const bool did = scrub_in_background();
@@ -343,7 +343,8 @@ RunSummary run_lpars(LparTable& lpars, const Config& config, ChunkPool& pool) {
     run.go = false;
     run.lpars = nullptr;
     // Every ended LPAR gave its chunks back: a leak shows as fewer free than usable (scripts/soak).
-    log("chunks: %zu of %zu free after the run\n", pool.free_count(), pool.total());
+    log("chunks: %zu of %zu free after the run (%llu KiB zeroed since boot)\n", pool.free_count(),
+        pool.total(), static_cast<unsigned long long>(pool.zeroed_bytes() / KiB));
 
     RunSummary sum;
     bool any_test = false;

@@ -159,9 +159,9 @@ bool linux_load(Lpar& lpar, const LinuxImages& images, BootEntry& entry, char* w
 // memory): ppc64 flushes the data cache lines and invalidates the instruction cache lines;
 // coherent ISAs (ia32) do nothing.
 void sync_icache(void* host, usize len);
-// Zeroes memory that passes from one owner to another (ChunkPool's scrubber: a whole 16 MiB
-// chunk at a time; `host` 4 KiB aligned, `len` a multiple of 4 KiB) the fastest way the ISA has:
-// ppc64 dcbz per 128-byte cache line, ia32 rep stosl.
+// Zeroes memory that passes from one owner to another (ChunkPool's scrubber: whole zeroing
+// granules, <arch/memory.hpp>; `host` 4 KiB aligned, `len` a multiple of 4 KiB) the fastest way
+// the ISA has: ppc64 dcbz per 128-byte cache line, ia32 rep stosl.
 void scrub(void* host, usize len);
 // The LPAR has stopped: release its translation state so its chunks can be reused.
 void lpar_teardown(Lpar& lpar);

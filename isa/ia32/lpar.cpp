@@ -120,28 +120,25 @@ u32 nopg_pde(RealAddr ra) {
     return static_cast<u32>(ra.value()) | kPteP | kPteW | kPteU | kPtePs;
 }
 
-// Paging off, a page fault at va: when va is in a chunk of the LPAR that its paging-off
-// directory does not map yet (chunks are zeroed at their first use, ChunkPool::ready), zero it,
-// map it in the LPAR's directory and in this CPU's copy, and let the guest retry. False: va is
+// Paging off, a page fault at va: when va is in a 4 MiB page of the LPAR that its paging-off
+// directory does not map yet (memory is zeroed at its first use, ChunkPool::ready), zero it, map
+// it in the LPAR's directory and in this CPU's copy, and let the guest retry. False: va is
 // outside the LPAR's memory, or mapped already (the end of its memory, the hypervisor's hole).
 bool nopg_fault(Vcpu& v, u32 va) {
     Lpar& lpar = *v.lpar;
     if (va >= lpar.memory.size() || lpar.arch.page_dir == 0) return false;
-    const u32 chunk = va >> kChunkShift;
+    const u32 index = va / kLargePage;
     const Optional<RealAddr> base =
-        lpar.memory.translate(LogicalAddr(u64{chunk} << kChunkShift), kChunkSize);
+        lpar.memory.translate(LogicalAddr(u64{index} * kLargePage), kLargePage);
     if (!base) return false;
     auto* pd = reinterpret_cast<u32*>(lpar.arch.page_dir);
+    const u32 pde = nopg_pde(*base);
     bool changed = false;
-    for (u32 off = 0; off < kChunkSize; off += kLargePage) {
-        const u32 index = static_cast<u32>(((u64{chunk} << kChunkShift) + off) / kLargePage);
-        const u32 pde = nopg_pde(*base + off);
-        if (__atomic_load_n(&pd[index], __ATOMIC_RELAXED) != pde) {
-            __atomic_store_n(&pd[index], pde, __ATOMIC_RELAXED); // another vcpu's CPU may copy it
-            changed = true;
-        }
-        changed |= nopg_update(lpar, index, pde);
+    if (__atomic_load_n(&pd[index], __ATOMIC_RELAXED) != pde) {
+        __atomic_store_n(&pd[index], pde, __ATOMIC_RELAXED); // another vcpu's CPU may copy it
+        changed = true;
     }
+    changed |= nopg_update(lpar, index, pde);
     return changed;
 }
 
@@ -178,8 +175,8 @@ bool lpar_init(Lpar& lpar) {
                 static_cast<unsigned long long>(la));
             return false;
         }
-        // A chunk not zeroed yet is mapped at its first fault (nopg_fault).
-        if (lpar.memory.is_ready(static_cast<u32>(la >> kChunkShift)))
+        // A 4 MiB page not zeroed yet is mapped at its first fault (nopg_fault).
+        if (lpar.memory.is_ready(LogicalAddr(la), kLargePage))
             pd[la / kLargePage] = nopg_pde(*ra + (la & (kChunkSize - 1)));
     }
     pd[1023] = 0; // each CPU runs a copy with its own switcher (nopg_dir_for)

@@ -257,15 +257,22 @@ struct Harness {
         for (u32 i = 0; i < kChunks; ++i) {
             const u32 now = pool->owner(i);
             const u8* p = chunk_ptr(i);
-            // A chunk not zeroed since power-on (its owner never used it) holds what it held
-            // then; any other free or just handed-out chunk is zero.
-            const bool clean = pool->is_clean(i);
+            // A granule not zeroed since power-on (no owner used it) holds what it held then;
+            // any other granule of a free or just handed-out chunk is zero.
             if (now == kChunkFree && owner[i] != kChunkFree) {
-                FUZZ_CHECK(!clean || all_zero(p, C)); // scrubbed when it came back, if it was used
-                FUZZ_CHECK(clean || (p[0] == kPowerOnByte && p[C - 1] == kPowerOnByte));
+                for (u32 g = 0; g < kGranules; ++g) {
+                    const u8* q = p + u64{g} * kGranuleSize;
+                    if (pool->is_clean(i, g, 1)) { // zeroed when it came back, if it was used
+                        FUZZ_CHECK(all_zero(q, kGranuleSize));
+                    } else {
+                        FUZZ_CHECK(q[0] == kPowerOnByte && q[kGranuleSize - 1] == kPowerOnByte);
+                    }
+                }
             } else if (now == kChunkFree || owner[i] == kChunkFree) { // free, or just handed out
                 // (zero since it came back: only its edges are checked while it is free)
-                FUZZ_CHECK(!clean || (all_zero(p, kEdge) && all_zero(p + C - kEdge, kEdge)));
+                const u8* last = p + C - kEdge;
+                FUZZ_CHECK(!pool->is_clean(i, 0, 1) || all_zero(p, kEdge));
+                FUZZ_CHECK(!pool->is_clean(i, kGranules - 1, 1) || all_zero(last, kEdge));
             } else if (now == ctl->id) {
                 FUZZ_CHECK(std::memcmp(window.data(), caller_ptr(), kWindow) == 0);
                 FUZZ_CHECK(

@@ -178,7 +178,7 @@ TEST_CASE("allocate until exhausted, zeroed, then release errors") {
     CHECK(ram.at(pool.base(b))[C - 1] == 0);
     CHECK(ram.at(pool.base(1))[0] == 0xAA);
     CHECK_FALSE(pool.is_clean(1));
-    CHECK(pool.scrubbed() == 2);
+    CHECK(pool.zeroed_bytes() == 2 * C);
 
     ram.at(pool.base(b))[123] = 0x55; // the owner's data
     CHECK(pool.release(b, 1) == ChunkStatus::NotOwner);
@@ -376,18 +376,22 @@ TEST_CASE("LogicalMap::move copies inside the LPAR like memmove, across chunks, 
 }
 
 namespace {
-u64 scrub_calls = 0;
+u64 scrub_calls = 0, scrub_bytes = 0;
 void counting_scrub(void* host, usize len) {
     ++scrub_calls;
+    scrub_bytes += len;
     std::memset(host, 0, len);
+}
+void count_scrubs(ChunkPool& pool) {
+    scrub_calls = scrub_bytes = 0;
+    pool.set_scrubber(&counting_scrub);
 }
 } // namespace
 
 TEST_CASE("no owner ever sees another owner's data: create, fill, destroy, reuse") {
     FakeRam ram(4); // every byte 0xAA at boot: content the pool knows nothing about
     ChunkPool& pool = *ram.pool;
-    scrub_calls = 0;
-    pool.set_scrubber(&counting_scrub);
+    count_scrubs(pool);
     for (u32 round = 0; round < 6; ++round) {
         const u32 owner = 1 + round % 3;
         LogicalMap m;
@@ -418,9 +422,9 @@ TEST_CASE("no owner ever sees another owner's data: create, fill, destroy, reuse
             CHECK(std::all_of(mem, mem + C, [](u8 b) { return b == 0; }));
         }
     }
-    // Each chunk was scrubbed once before its first owner and once per release; never again
-    // when it was handed out clean.
-    CHECK(pool.scrubbed() == scrub_calls);
+    // Each chunk was zeroed once before its first owner and once per release; never again when
+    // it was handed out clean.
+    CHECK(pool.zeroed_bytes() == scrub_bytes);
 }
 
 TEST_CASE("a released chunk holds none of its owner's data, before anyone allocates it") {
@@ -439,8 +443,7 @@ TEST_CASE("a released chunk holds none of its owner's data, before anyone alloca
 TEST_CASE("a chunk handed out clean is not zeroed again") {
     FakeRam ram(2);
     ChunkPool& pool = *ram.pool;
-    scrub_calls = 0;
-    pool.set_scrubber(&counting_scrub);
+    count_scrubs(pool);
     const u32 a = pool.allocate(1); // unknown content since boot: zeroed at its first use
     CHECK(scrub_calls == 0);
     pool.ready(a);
@@ -452,15 +455,14 @@ TEST_CASE("a chunk handed out clean is not zeroed again") {
     CHECK(pool.allocate(2) == a); // clean: no third scrub at creation or first use
     pool.ready(a);
     CHECK(scrub_calls == 2);
-    CHECK(pool.scrubbed() == 2);
+    CHECK(pool.zeroed_bytes() == 2 * C);
 }
 
 TEST_CASE(
     "a chunk its owner never used is not zeroed at release, but before the next owner's use") {
     FakeRam ram(1);
     ChunkPool& pool = *ram.pool;
-    scrub_calls = 0;
-    pool.set_scrubber(&counting_scrub);
+    count_scrubs(pool);
     const u32 a = pool.allocate(1);
     CHECK(pool.unscrubbed() == 1);
     CHECK(pool.release(a, 1) == ChunkStatus::Ok);
@@ -469,23 +471,25 @@ TEST_CASE(
     CHECK(ram.at(pool.base(a))[5] == 0xAA); // what it held since boot, nobody's data
     LogicalMap m;
     REQUIRE(m.assign(pool, 2, C));
-    CHECK_FALSE(m.is_ready(0));
+    CHECK_FALSE(m.is_ready(LogicalAddr(0), 1));
     REQUIRE(m.chunk_real(0)); // a lookup zeroes nothing
     CHECK(scrub_calls == 0);
     u8 byte = 0xff;
     REQUIRE(m.copy_out(&byte, LogicalAddr(5), 1));
     CHECK(byte == 0);
     CHECK(scrub_calls == 1);
-    CHECK(m.is_ready(0));
-    CHECK(pool.unscrubbed() == 0);
+    CHECK(scrub_bytes == kGranuleSize);
+    CHECK(m.is_ready(LogicalAddr(0), kGranuleSize));
+    CHECK(m.is_ready(LogicalAddr(0), C) == (kGranules == 1));
+    CHECK(pool.unscrubbed() == (kGranules == 1 ? 0 : 1));
     m.release(pool);
 }
 
-TEST_CASE("an LPAR's creation zeroes nothing; its first touch of a chunk zeroes that chunk only") {
+TEST_CASE("an LPAR's creation zeroes nothing; its first touch zeroes the granules it covers") {
+    REQUIRE(kGranules >= 4); // these tests run with 4 KiB granules (tests/fake/include/arch)
     FakeRam ram(4);
     ChunkPool& pool = *ram.pool;
-    scrub_calls = 0;
-    pool.set_scrubber(&counting_scrub);
+    count_scrubs(pool);
     LogicalMap m;
     REQUIRE(m.assign(pool, 1, 4 * C));
     CHECK(scrub_calls == 0);
@@ -493,27 +497,95 @@ TEST_CASE("an LPAR's creation zeroes nothing; its first touch of a chunk zeroes 
     const Optional<RealAddr> ra = m.translate(LogicalAddr(2 * C + 100), 8);
     REQUIRE(ra);
     CHECK(scrub_calls == 1);
+    CHECK(scrub_bytes == kGranuleSize);
     CHECK(ram.at(*ra)[0] == 0);
+    CHECK(m.is_ready(LogicalAddr(2 * C), kGranuleSize));
+    CHECK_FALSE(m.is_ready(LogicalAddr(2 * C), kGranuleSize + 1));
     for (u32 i = 0; i < 4; ++i) {
-        CHECK(m.is_ready(i) == (i == 2));
-        CHECK(ram.at(*m.chunk_real(i))[C / 2] == (i == 2 ? 0 : 0xAA));
+        CHECK_FALSE(m.is_ready(LogicalAddr(i * C), C));
+        CHECK(ram.at(*m.chunk_real(i))[C / 2] == 0xAA); // untouched: never zeroed
     }
-    m.release(pool); // chunk 2 was used: zeroed now; the others stay to be zeroed
+    m.release(pool); // the granule was used: zeroed now; the rest stays to be zeroed
     CHECK(scrub_calls == 2);
-    CHECK(pool.unscrubbed() == 3);
+    CHECK(scrub_bytes == 2 * kGranuleSize);
+    CHECK(pool.unscrubbed() == 4);
 }
 
-TEST_CASE("scrub_one zeroes owned chunks lowest first, each once; free and reserved ones never") {
+namespace {
+// One chunk of unknown content, all of an LPAR's memory, its zeroing counted.
+struct OneChunk {
+    FakeRam ram{1};
+    ChunkPool& pool = *ram.pool;
+    LogicalMap m;
+    OneChunk() {
+        REQUIRE(kGranules >= 8);
+        count_scrubs(pool);
+        REQUIRE(m.assign(pool, 1, C));
+    }
+};
+} // namespace
+
+TEST_CASE("granules are zeroed once each, a run of unknown ones at a time") {
+    OneChunk one;
+    ChunkPool& pool = one.pool;
+    LogicalMap& m = one.m;
+    // Two bytes across the boundary of granules 0 and 1: both, in one call.
+    REQUIRE(m.translate(LogicalAddr(kGranuleSize - 1), 2));
+    CHECK(scrub_calls == 1);
+    CHECK(scrub_bytes == 2 * kGranuleSize);
+    // The owner's data in granule 1 survives every later touch of the chunk.
+    u8* mine = static_cast<u8*>(m.host_ptr(LogicalAddr(kGranuleSize + 7), 1));
+    REQUIRE(mine != nullptr);
+    *mine = 0x42;
+    REQUIRE(m.translate(LogicalAddr(0), 3 * kGranuleSize)); // only granule 2 is new
+    CHECK(scrub_calls == 2);
+    CHECK(scrub_bytes == 3 * kGranuleSize);
+    REQUIRE(m.translate(LogicalAddr(0), C)); // the rest of the chunk: one more run
+    CHECK(scrub_calls == 3);
+    CHECK(scrub_bytes == C);
+    CHECK(*mine == 0x42);
+    CHECK(pool.is_clean(m.real_chunk(0)));
+    CHECK(pool.unscrubbed() == 0);
+    REQUIRE(m.translate(LogicalAddr(0), C)); // nothing left
+    CHECK(scrub_calls == 3);
+    m.release(pool);
+}
+
+TEST_CASE("a release zeroes the granules its owner used; the others before the next owner's use") {
+    OneChunk one;
+    ChunkPool& pool = one.pool;
+    LogicalMap& m = one.m;
+    REQUIRE(m.fill(LogicalAddr(3 * kGranuleSize), 0x42, kGranuleSize)); // the owner's data
+    const u32 chunk = m.real_chunk(0);
+    m.release(pool);
+    CHECK(scrub_calls == 2); // before the owner's use, and at the release
+    const u8* mem = one.ram.at(pool.base(chunk));
+    CHECK(std::all_of(mem + 3 * kGranuleSize, mem + 4 * kGranuleSize, [](u8 b) { return b == 0; }));
+    CHECK(mem[5 * kGranuleSize] == 0xAA); // never used: nobody's data, still to be zeroed
+    LogicalMap next;
+    REQUIRE(next.assign(pool, 2, C));
+    CHECK(next.is_ready(LogicalAddr(3 * kGranuleSize), kGranuleSize)); // no zeroing again
+    u8 byte = 0xff;
+    REQUIRE(next.copy_out(&byte, LogicalAddr(5 * kGranuleSize), 1));
+    CHECK(byte == 0);
+    CHECK(scrub_calls == 3);
+    next.release(pool);
+}
+
+TEST_CASE("scrub_one zeroes the chunks asked for, lowest first, each once; others never") {
     FakeRam ram(5, {range(FakeRam::kBase + C, 1)}); // chunk 1 reserved
     ChunkPool& pool = *ram.pool;
-    scrub_calls = 0;
-    pool.set_scrubber(&counting_scrub);
-    CHECK_FALSE(pool.scrub_one()); // nothing owned yet
+    count_scrubs(pool);
+    CHECK_FALSE(pool.scrub_one()); // nothing asked for
     const u32 a = pool.allocate(1);
     const u32 b = pool.allocate(2);
     const u32 c = pool.allocate(2);
-    CHECK((a == 0 && b == 2 && c == 3));
-    CHECK(pool.unscrubbed() == 4); // chunk 4 is free and dirty too
+    const u32 d = pool.allocate(3);
+    CHECK((a == 0 && b == 2 && c == 3 && d == 4));
+    CHECK_FALSE(pool.scrub_one()); // owned, but nobody asked: zeroed at their first use
+    pool.want(a);
+    pool.want(b);
+    pool.want(c);
     CHECK(pool.scrub_one());
     CHECK(pool.is_clean(a));
     CHECK(pool.scrub_one());
@@ -522,26 +594,62 @@ TEST_CASE("scrub_one zeroes owned chunks lowest first, each once; free and reser
     CHECK_FALSE(pool.scrub_one());
     CHECK(scrub_calls == 3);
     CHECK(pool.unscrubbed() == 1);
-    CHECK_FALSE(pool.is_clean(4));
+    CHECK_FALSE(pool.is_clean(d));
     CHECK(ram.at(pool.base(1))[0] == 0xAA);
-    CHECK(ram.at(pool.base(4))[0] == 0xAA);
-    pool.ready(a); // already zeroed: nothing more
+    CHECK(ram.at(pool.base(d))[0] == 0xAA);
+    pool.want(a); // already zeroed: nothing to ask for
+    CHECK_FALSE(pool.scrub_one());
+    pool.want(d);
+    CHECK(pool.release(d, 3) == ChunkStatus::Ok); // given back before anyone zeroed it
+    CHECK_FALSE(pool.scrub_one());
     CHECK(scrub_calls == 3);
 }
 
-// kN chunks of one LPAR and a thread playing an idle CPU, which zeroes owned chunks
-// (scrub_one) until none is left, racing the test's own thread; run under TSan by scripts/test.
+// A thread playing a vcpu on another physical CPU: both touch every granule of one chunk, in
+// opposite orders, and each writes its mark into a granule it finds zero. A granule zeroed
+// twice would lose a mark written after its first zeroing. Run under TSan by scripts/test.
+TEST_CASE("two threads touching the same granules: each zeroed once, no write lost") {
+    FakeRam ram(1);
+    ChunkPool& pool = *ram.pool;
+    pool.set_scrubber(nullptr);
+    LogicalMap m;
+    REQUIRE(m.assign(pool, 1, C));
+    auto touch_all = [&](u64 mark, bool down) {
+        for (u32 i = 0; i < kGranules; ++i) {
+            const u32 g = down ? kGranules - 1 - i : i;
+            auto* p = static_cast<u64*>(m.host_ptr(LogicalAddr(u64{g} * kGranuleSize), 8));
+            u64 expected = 0;
+            __atomic_compare_exchange_n(p, &expected, mark, false, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED);
+        }
+    };
+    std::thread other([&] { touch_all(1, true); });
+    touch_all(2, false);
+    other.join();
+    for (u32 g = 0; g < kGranules; ++g) {
+        u64 v = 0;
+        REQUIRE(m.copy_out(&v, LogicalAddr(u64{g} * kGranuleSize), 8));
+        if (v != 1 && v != 2) FAIL("granule ", g, " lost its mark: ", v);
+    }
+    CHECK(pool.zeroed_bytes() == C);
+    m.release(pool);
+}
+
+// kN chunks of one LPAR, all asked for (want), and a thread playing an idle CPU, which zeroes
+// them (scrub_one) until none is left, racing the test's own thread; run under TSan by
+// scripts/test.
 struct IdleRace {
     static constexpr u32 kN = 6;
     FakeRam ram{kN};
     ChunkPool& pool = *ram.pool;
     LogicalMap m;
-    usize before = 0;
+    u64 before = 0;
     std::thread idle;
     IdleRace() {
         pool.set_scrubber(nullptr);
         REQUIRE(m.assign(pool, 1, kN * C));
-        before = pool.scrubbed();
+        for (u32 i = 0; i < kN; ++i) pool.want(m.real_chunk(i));
+        before = pool.zeroed_bytes();
         idle = std::thread([this] {
             while (pool.scrub_one()) {
             }
@@ -553,10 +661,10 @@ struct IdleRace {
         return m.copy_out(&first, LogicalAddr(u64{i} * C), 1) &&
                m.copy_out(&last, LogicalAddr(u64{i + 1} * C - 1), 1) && first == 0 && last == 0;
     }
-    // Joins the idle thread: every chunk was zeroed exactly once, by one side or the other.
+    // Joins the idle thread: every byte was zeroed exactly once, by one side or the other.
     void finish() {
         idle.join();
-        CHECK(pool.scrubbed() - before == kN);
+        CHECK(pool.zeroed_bytes() - before == kN * C);
         CHECK(pool.unscrubbed() == 0);
         m.release(pool);
     }
@@ -579,22 +687,22 @@ TEST_CASE("chunks zeroed by an idle thread while another touches them: each once
 TEST_CASE("ready_all zeroes each of the LPAR's chunks once, and kicks the other CPUs to help") {
     FakeRam ram(5);
     ChunkPool& pool = *ram.pool;
-    scrub_calls = 0;
-    pool.set_scrubber(&counting_scrub);
+    count_scrubs(pool);
     const u32 other = pool.allocate(2); // another LPAR's: not this map's work
     LogicalMap m;
     REQUIRE(m.assign(pool, 1, 3 * C));
-    REQUIRE(m.translate(LogicalAddr(C), 1)); // one chunk already in use
-    CHECK(scrub_calls == 1);
+    REQUIRE(m.translate(LogicalAddr(C), 1)); // one granule already in use
+    CHECK(scrub_bytes == kGranuleSize);
     fake::machine_cpus = 3;
     fake::kicks.clear();
     m.ready_all();
     CHECK(fake::kicks == std::vector<u32>{1, 2});
-    for (u32 i = 0; i < 3; ++i) CHECK(m.is_ready(i));
-    CHECK(scrub_calls == 3);
+    for (u32 i = 0; i < 3; ++i) CHECK(m.is_ready(LogicalAddr(i * C), C));
+    CHECK(scrub_bytes == 3 * C);
     CHECK_FALSE(pool.is_clean(other));
-    m.ready_all(); // nothing left to do
-    CHECK(scrub_calls == 3);
+    CHECK_FALSE(pool.scrub_one()); // nothing asked for is left for idle CPUs
+    m.ready_all();                 // nothing left to do
+    CHECK(scrub_bytes == 3 * C);
     fake::machine_cpus = 1;
     fake::kicks.clear();
     m.release(pool);
@@ -605,7 +713,7 @@ TEST_CASE("ready_all while an idle thread zeroes the same chunks: each once, all
     IdleRace race;
     race.m.ready_all();
     for (u32 i = 0; i < IdleRace::kN; ++i) {
-        CHECK(race.m.is_ready(i));
+        CHECK(race.m.is_ready(LogicalAddr(u64{i} * C), C));
         CHECK(race.zero(i));
     }
     race.finish();
@@ -617,6 +725,8 @@ TEST_CASE("the background pool: nothing before boot sets it") {
     set_machine_pool(ram.pool.get());
     CHECK_FALSE(scrub_in_background()); // free chunks wait for an owner
     CHECK(ram.pool->allocate(1) == 0);
+    CHECK_FALSE(scrub_in_background()); // and owned ones for its first use, unless asked for
+    ram.pool->want(0);
     CHECK(scrub_in_background());
     CHECK_FALSE(scrub_in_background());
     set_machine_pool(nullptr);

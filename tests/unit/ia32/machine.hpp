@@ -45,8 +45,9 @@ struct Machine {
             ring1(lpar->vcpus[i]);
         }
         REQUIRE(lpar->memory.assign(*pool, lpar->id, kLparSize));
-        REQUIRE(*lpar->memory.translate(LogicalAddr(0), 1) == RealAddr(real_of(0)));
-        REQUIRE(*lpar->memory.translate(LogicalAddr(kChunkSize), 1) ==
+        // Whole chunks: zeroed now, so that what the tests poke past the LogicalMap stays.
+        REQUIRE(*lpar->memory.translate(LogicalAddr(0), kChunkSize) == RealAddr(real_of(0)));
+        REQUIRE(*lpar->memory.translate(LogicalAddr(kChunkSize), kChunkSize) ==
                 RealAddr(real_of(kChunkSize)));
         REQUIRE(lpar->mark_loaded());
         REQUIRE(lpar->start());
