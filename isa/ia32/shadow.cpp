@@ -138,11 +138,11 @@ void prefill(Vcpu& v, ShadowSpace& s, u32 va, bool large) {
     for (unsigned i = 0; i < kPrefill; ++i) {
         const u32 leaf = leaves[i];
         if (table[first + i] != 0 || (leaf & (kPteP | kPteA)) != (kPteP | kPteA)) continue;
-        // A page not zeroed yet waits for its own fault: the guest may never touch it (its
-        // kernel maps all of its memory), and zeroing it is the host's first touch under QEMU.
-        const LogicalAddr la(vcpu_logical(v, leaf & kPteFrame));
-        if (!lpar.memory.is_ready(la, 4096)) continue;
-        const Optional<RealAddr> real = lpar.memory.translate(la, 4096);
+        // A page not zeroed yet is zeroed now (translate): measured, that is cheaper than a
+        // fill exit for each page of a run the guest walks into (docs/benchmarks.md, "Zeroing a
+        // page at a time on pc").
+        const Optional<RealAddr> real =
+            lpar.memory.translate(LogicalAddr(vcpu_logical(v, leaf & kPteFrame)), 4096);
         if (!real) continue;
         const bool writable = (pde & kPteW) && (leaf & kPteW) && (leaf & kPteD);
         const bool user = (pde & kPteU) && (leaf & kPteU);
