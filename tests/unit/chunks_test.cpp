@@ -284,6 +284,24 @@ TEST_CASE("LogicalMap::translate checks bounds at chunk and LPAR edges") {
     CHECK(empty.host_ptr(LogicalAddr(0), 1) == nullptr);
 }
 
+TEST_CASE("LogicalMap::is_ready checks bounds as translate does, and zeroes nothing") {
+    SplitLpar l;
+    const LogicalMap& m = l.map;
+    const u64 top = ~u64{0};
+    CHECK_FALSE(m.is_ready(LogicalAddr(C - 1), 1)); // unknown until translated
+    REQUIRE(m.translate(LogicalAddr(C - 1), 1));
+    CHECK(m.is_ready(LogicalAddr(C - 1), 1));
+    CHECK(m.is_ready(LogicalAddr(C - 1), 0));       // len 0: la itself
+    CHECK_FALSE(m.is_ready(LogicalAddr(C - 1), 2)); // crosses into the next chunk
+    CHECK_FALSE(m.is_ready(LogicalAddr(2 * C), 1)); // one past the end
+    CHECK_FALSE(m.is_ready(LogicalAddr(8), top));   // len overflow
+    CHECK_FALSE(m.is_ready(LogicalAddr(top), 1));   // la near 2^64
+    CHECK_FALSE(m.is_ready(LogicalAddr(0), C));     // the rest of chunk 0 is still unknown
+    CHECK_FALSE(m.is_ready(LogicalAddr(C), 1));     // and chunk 1: asking zeroed nothing
+    LogicalMap empty;
+    CHECK_FALSE(empty.is_ready(LogicalAddr(0), 1));
+}
+
 TEST_CASE("LogicalMap::translate_aligned rejects misaligned addresses and odd alignments") {
     SplitLpar l;
     const LogicalMap& m = l.map;
