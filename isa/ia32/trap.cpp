@@ -121,30 +121,35 @@ u32 software_int_at_eip(Vcpu& v, u32 vector) {
 // ---- The virtual interrupt flag -----------------------------------------------------------
 namespace {
 
-struct VirqArea {
-    u32 enabled;
-    u32 pending;
-};
+// The words of the shared area (virq_on): in place through virq_host, else (an area across a
+// chunk boundary) through the LPAR's copies. H_IA32_SET_VIRQ checked that they lie in the LPAR;
+// a store still says false where they do not.
+enum VirqWord : u32 { kVirqEnabled = 0, kVirqPending = 1, kVirqCr2 = 2 };
+
+u32 virq_load(const Vcpu& v, VirqWord w) {
+    if (v.arch.virq_host) return __atomic_load_n(&v.arch.virq_host[w], __ATOMIC_RELAXED);
+    u32 value = 0;
+    v.lpar->memory.copy_out(&value, LogicalAddr(v.arch.virq_area + 4 * w), sizeof(value));
+    return value;
+}
+
+bool virq_store(Vcpu& v, VirqWord w, u32 value) {
+    if (v.arch.virq_host) {
+        __atomic_store_n(&v.arch.virq_host[w], value, __ATOMIC_RELAXED);
+        return true;
+    }
+    return v.lpar->memory.copy_in(LogicalAddr(v.arch.virq_area + 4 * w), &value, sizeof(value));
+}
 
 } // namespace
 
 bool vif(const Vcpu& v) {
-    if (!v.arch.virq_on) return v.arch.vif;
-    if (v.arch.virq_host) return __atomic_load_n(&v.arch.virq_host[0], __ATOMIC_RELAXED) != 0;
-    u32 enabled = 0;
-    v.lpar->memory.copy_out(&enabled, LogicalAddr(v.arch.virq_area), sizeof(enabled));
-    return enabled != 0;
+    return v.arch.virq_on ? virq_load(v, kVirqEnabled) != 0 : v.arch.vif;
 }
 
 void set_vif(Vcpu& v, bool on) {
     v.arch.vif = on;
-    if (!v.arch.virq_on) return;
-    const u32 value = on ? 1 : 0;
-    if (v.arch.virq_host) {
-        __atomic_store_n(&v.arch.virq_host[0], value, __ATOMIC_RELAXED);
-        return;
-    }
-    v.lpar->memory.copy_in(LogicalAddr(v.arch.virq_area), &value, sizeof(value));
+    if (v.arch.virq_on) virq_store(v, kVirqEnabled, on ? 1 : 0);
 }
 
 // ---- Reflection ---------------------------------------------------------------------------
@@ -254,13 +259,7 @@ namespace {
 // A page fault was delivered: its address goes to the shared area too when the guest asked
 // (H_IA32_SET_VIRQ's kVirqFlagCr2), where its handler reads it instead of trapping on mov %cr2.
 bool publish_cr2(Vcpu& v) {
-    if (!v.arch.virq_on || !v.arch.virq_cr2) return true;
-    const u32 cr2 = v.arch.ctl.cr2;
-    if (v.arch.virq_host) {
-        __atomic_store_n(&v.arch.virq_host[2], cr2, __ATOMIC_RELAXED);
-        return true;
-    }
-    if (v.lpar->memory.copy_in(LogicalAddr(v.arch.virq_area + 8), &cr2, sizeof(cr2))) return true;
+    if (!v.arch.virq_on || !v.arch.virq_cr2 || virq_store(v, kVirqCr2, v.arch.ctl.cr2)) return true;
     crash(v, "page-fault address slot at %#x outside the LPAR", v.arch.virq_area + 8);
     return false;
 }
@@ -315,15 +314,9 @@ bool deliver_virq(Vcpu& v) {
     const bool still_external = v.lpar->xics.has_pending(v.index);
     const u32 pending = (still_external || timer_pending(v)) && !vif(v) ? 1 : 0;
     if (pending) count(v, Exit::VirqHeld);
-    if (v.arch.virq_host) {
-        __atomic_store_n(&v.arch.virq_host[1], pending, __ATOMIC_RELAXED);
-        return true;
-    }
-    if (!v.lpar->memory.copy_in(LogicalAddr(v.arch.virq_area + 4), &pending, sizeof(pending))) {
-        crash(v, "virtual interrupt flags at %#x outside the LPAR", v.arch.virq_area);
-        return false;
-    }
-    return true;
+    if (virq_store(v, kVirqPending, pending)) return true;
+    crash(v, "virtual interrupt flags at %#x outside the LPAR", v.arch.virq_area);
+    return false;
 }
 
 void virq_forget(VcpuState& s) {
