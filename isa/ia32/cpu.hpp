@@ -86,6 +86,26 @@ bool reflect(Vcpu& v, u32 vector, Event kind, bool has_error, u32 error);
 // Reflects a page fault: cr2 = va.
 bool reflect_page_fault(Vcpu& v, u32 va, u32 error);
 
+// The words of the vcpu's shared area (H_IA32_SET_VIRQ), by index: {enabled, pending} always,
+// cr2 with kVirqFlagCr2, the timer's with kVirqFlagTimer (isa/ia32/vtimer.hpp): the deadline
+// the guest wants (it writes them), the one armed and the slack it is offered (we write them).
+enum VirqWord : u32 {
+    kVirqEnabled = 0,
+    kVirqPending = 1,
+    kVirqCr2 = 2,
+    kVirqWantLo = 3,
+    kVirqWantHi = 4,
+    kVirqArmedLo = 5,
+    kVirqArmedHi = 6,
+    kVirqSlack = 7,
+};
+// Bytes of the area for the flags H_IA32_SET_VIRQ was given.
+u32 virq_area_bytes(u64 flags);
+// A word of the area (virq_on): in place when it lies in one chunk, else through the LPAR's
+// copies. A store says false where the area is not in the LPAR.
+u32 virq_load(const Vcpu& v, VirqWord w);
+bool virq_store(Vcpu& v, VirqWord w, u32 value);
+
 bool vif(const Vcpu& v);
 void set_vif(Vcpu& v, bool on);
 // Before each entry: delivers the XICS's interrupt or else the expired timer when the virtual

@@ -38,6 +38,7 @@ enum class Exit : u8 {
     HcVio,          // hc-vio: TCEs, the logical LAN, CRQs, H_VIO_SIGNAL, H_COPY_RDMA
     HcVty,          // hc-vty: H_PUT_TERM_CHAR, H_GET_TERM_CHAR
     HcOther,        // hc-other: every other hcall
+    TickArmed,      // tick: a timer delivered with the next tick armed ahead (vtimer.hpp)
     Reflected = 32, // + vector: an exception reflected to the guest (#PF: its own page faults)
 };
 

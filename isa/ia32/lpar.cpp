@@ -507,19 +507,6 @@ VcpuExit vcpu_run(Vcpu& v, u64 slice) {
     return exit;
 }
 
-bool timer_pending(const Vcpu& vcpu) {
-    return vcpu.arch.timer_deadline != 0 && timebase() >= vcpu.arch.timer_deadline;
-}
-
-u64 timer_deadline(const Vcpu& vcpu) {
-    return vcpu.arch.timer_deadline;
-}
-
-hcall::Ret h_ia32_set_timer(hcall::Env& env, hcall::Frame& frame) {
-    env.vcpu.arch.timer_deadline = frame.args[0];
-    return hcall::H_SUCCESS;
-}
-
 } // namespace tessera::arch
 
 namespace tessera::arch {

@@ -13,6 +13,7 @@
 #include "isa/ia32/guest_mmu.hpp"
 #include "isa/ia32/shadow.hpp"
 #include "isa/ia32/sysenter.hpp"
+#include "isa/ia32/vtimer.hpp"
 
 #include <arch/hcalls.hpp>
 #include <arch/x86.hpp>
@@ -119,12 +120,12 @@ u32 software_int_at_eip(Vcpu& v, u32 vector) {
 }
 
 // ---- The virtual interrupt flag -----------------------------------------------------------
-namespace {
-
-// The words of the shared area (virq_on): in place through virq_host, else (an area across a
-// chunk boundary) through the LPAR's copies. H_IA32_SET_VIRQ checked that they lie in the LPAR;
-// a store still says false where they do not.
-enum VirqWord : u32 { kVirqEnabled = 0, kVirqPending = 1, kVirqCr2 = 2 };
+// H_IA32_SET_VIRQ checked that the area lies in the LPAR; in place through virq_host, else (an
+// area across a chunk boundary) through the LPAR's copies.
+u32 virq_area_bytes(u64 flags) {
+    if (flags & kVirqFlagTimer) return 4 * (kVirqSlack + 1);
+    return 4 * ((flags & kVirqFlagCr2) ? kVirqCr2 + 1 : kVirqPending + 1);
+}
 
 u32 virq_load(const Vcpu& v, VirqWord w) {
     if (v.arch.virq_host) return __atomic_load_n(&v.arch.virq_host[w], __ATOMIC_RELAXED);
@@ -140,8 +141,6 @@ bool virq_store(Vcpu& v, VirqWord w, u32 value) {
     }
     return v.lpar->memory.copy_in(LogicalAddr(v.arch.virq_area + 4 * w), &value, sizeof(value));
 }
-
-} // namespace
 
 bool vif(const Vcpu& v) {
     return v.arch.virq_on ? virq_load(v, kVirqEnabled) != 0 : v.arch.vif;
@@ -303,7 +302,8 @@ bool deliver_virq(Vcpu& v) {
     const bool timer = timer_pending(v);
     const bool enabled = vif(v);
     if ((external || timer) && enabled) {
-        if (!external) v.arch.timer_deadline = 0; // the one-shot timer fired
+        // The one-shot timer fired: off, or the next tick armed ahead (isa/ia32/vtimer.hpp).
+        if (!external && !timer_delivered(v)) return false;
         count(v, external ? Exit::VirqExternal : Exit::VirqTimer);
         if (!reflect(v, external ? v.arch.external_vector : v.arch.timer_vector, Event::External,
                      false, 0))
@@ -323,6 +323,8 @@ void virq_forget(VcpuState& s) {
     s.virq_on = false;
     s.virq_area = 0;
     s.virq_cr2 = false;
+    s.virq_timer = false;
+    s.timer_last_want = 0;
     s.virq_host = nullptr;
     s.virq_alias_on = false;
     s.virq_alias = 0;
@@ -341,7 +343,7 @@ hcall::Ret h_ia32_set_virq(hcall::Env& env, hcall::Frame& frame) {
     const u64 size = env.lpar.memory.size();
     if (timer > 0xff || external > 0xff || (timer != 0 && timer < 0x20) ||
         (external != 0 && external < 0x20) || (timer != 0 && timer == external) ||
-        (flags & ~(kVirqFlagCr2 | kVirqFlagAlias)) != 0)
+        (flags & ~(kVirqFlagCr2 | kVirqFlagAlias | kVirqFlagTimer)) != 0)
         return hcall::H_PARAMETER;
     const bool aliased = (flags & kVirqFlagAlias) != 0;
     if (aliased && (area == 0 || alias % 4096 != 0 || alias >= size)) return hcall::H_PARAMETER;
@@ -355,16 +357,19 @@ hcall::Ret h_ia32_set_virq(hcall::Env& env, hcall::Frame& frame) {
         set_vif(env.vcpu, on);
         return hcall::H_SUCCESS;
     }
-    const u64 words = (flags & kVirqFlagCr2) ? 12 : 8;
-    if (area % 4 != 0 || area >= size || size - area < words) return hcall::H_PARAMETER;
+    const u64 bytes = virq_area_bytes(flags);
+    if (area % 4 != 0 || area >= size || size - area < bytes) return hcall::H_PARAMETER;
     s.virq_on = true;
     s.virq_area = static_cast<u32>(area);
     s.virq_cr2 = (flags & kVirqFlagCr2) != 0;
-    s.virq_host = static_cast<u32*>(env.lpar.memory.host_ptr(LogicalAddr(area), words));
+    s.virq_timer = (flags & kVirqFlagTimer) != 0;
+    s.timer_last_want = 0;
+    s.virq_host = static_cast<u32*>(env.lpar.memory.host_ptr(LogicalAddr(area), bytes));
     s.virq_alias_on = aliased;
     s.virq_alias = aliased ? static_cast<u32>(alias) : 0;
     if (aliased || was_aliased) shadow_flush_all(env.vcpu);
     set_vif(env.vcpu, on);
+    timer_publish(env.vcpu); // cannot fail: the area lies in the LPAR (checked above)
     return hcall::H_SUCCESS;
 }
 

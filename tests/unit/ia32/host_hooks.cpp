@@ -70,10 +70,6 @@ u32 cpu_index() { // these tests run on the boot CPU
     return 0;
 }
 
-bool timer_pending(const Vcpu& vcpu) {
-    return vcpu.arch.timer_deadline != 0 && timebase() >= vcpu.arch.timer_deadline;
-}
-
 void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
     vcpu.arch.regs.eip = static_cast<u32>(entry.value());
     u32* const regs[3] = {&vcpu.arch.regs.eax, &vcpu.arch.regs.edx, &vcpu.arch.regs.ecx};

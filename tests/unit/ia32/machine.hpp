@@ -184,4 +184,11 @@ struct Kernel {
     }
 };
 
+// Sets the fake TSC for one test.
+struct Tsc {
+    explicit Tsc(u64 now) { fake::tsc = now; }
+    ~Tsc() { fake::tsc = 0; }
+    void operator=(u64 now) { fake::tsc = now; }
+};
+
 } // namespace tessera::arch::test

@@ -16,6 +16,7 @@ using namespace tessera::arch;
 using tessera::arch::test::GuestPaging;
 using tessera::arch::test::Kernel;
 using tessera::arch::test::Machine;
+using tessera::arch::test::Tsc;
 
 namespace {
 
@@ -25,13 +26,6 @@ constexpr u32 kCf = 1, kHandler = 0xc0101234;
 std::string reason(const Machine& m) {
     return m.lpar->stop_reason;
 }
-
-// Sets the fake TSC for one test.
-struct Tsc {
-    explicit Tsc(u64 now) { fake::tsc = now; }
-    ~Tsc() { fake::tsc = 0; }
-    void operator=(u64 now) { fake::tsc = now; }
-};
 
 } // namespace
 

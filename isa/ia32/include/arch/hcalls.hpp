@@ -21,6 +21,13 @@ inline constexpr u64 kVirqFlagCr2 = 1;
 // H_IA32_SET_VIRQ flag 2: arg 4 = a page-aligned logical page that this vcpu sees as the page
 // of its area (same offsets): an SMP guest's kernel addresses one symbol, each vcpu its own copy.
 inline constexpr u64 kVirqFlagAlias = 2;
+// H_IA32_SET_VIRQ flag 4: the timer's tick without an hcall. The area has five more words
+// (offsets 12-31): u32 want_lo, want_hi, the deadline the guest's clock event wants next (the
+// guest writes it each time, hcall or not); u32 armed_lo, armed_hi, the deadline armed now (0:
+// none), and u32 slack, both written by the hypervisor. When a tick is delivered the hypervisor
+// arms the next one at the last interval the guest asked for, a little late; a guest whose next
+// deadline d has d <= armed <= d + slack needs no H_IA32_SET_TIMER (isa/ia32/vtimer.hpp).
+inline constexpr u64 kVirqFlagTimer = 4;
 // H_IA32_SET_EXIT_WINDOW(start, end): the calling vcpu's return window, guest-virtual eips of
 // ring-1 code [start, end) (0, 0: none; at most 4 KiB) in which every instruction only returns
 // through the iret frame at esp. An interrupt due while the vcpu is there is delivered after the

@@ -133,11 +133,16 @@ struct VcpuState {
     u32 shadow_clock = 0;   // stamps ShadowSpace::used
     u64 timer_deadline = 0; // TSC value at which the vcpu's one-shot timer expires; 0 = off
     // The virtual interrupt flag: in guest memory shared with the hypervisor once registered
-    // (H_IA32_SET_VIRQ: the logical address of {u32 enabled, u32 pending[, u32 cr2]}), else
-    // `vif`.
+    // (H_IA32_SET_VIRQ: the logical address of {u32 enabled, u32 pending[, u32 cr2[, the
+    // timer's words]]}, isa/ia32/cpu.hpp VirqWord), else `vif`.
     bool virq_on = false;
     u32 virq_area = 0;
     bool virq_cr2 = false; // the area has a third word: a delivered page fault's address
+    // The area has the timer's words (kVirqFlagTimer): at each tick's delivery the next is armed
+    // ahead (isa/ia32/vtimer.hpp). timer_last_want: the deadline the guest wanted at the last
+    // delivery (0: none yet).
+    bool virq_timer = false;
+    u64 timer_last_want = 0;
     // The area's words in place (host pointer), when they lie in one chunk: the LPAR's memory
     // stays where it is from its start to its end, and every exit reads or writes them.
     // nullptr: through the LPAR's copies. The guest may write them any time (relaxed atomics).

@@ -147,7 +147,7 @@ extern "C" [[noreturn]] void lpar_isa_start(tessera::u32 vcpu, tessera::u32 memo
     lpar::isa::idt_load();
     {
         tessera::u64 args[9] = {reinterpret_cast<tessera::u32>(&lpar::isa::g_virq[vcpu]), 0, 0,
-                                lpar::isa::kVirqFlagCr2};
+                                lpar::isa::kVirqFlagCr2 | lpar::isa::kVirqFlagTimer};
         tessera::u64 ret[9];
         lpar::isa::hcall_raw(lpar::isa::H_IA32_SET_VIRQ, args, ret);
     }

@@ -78,13 +78,19 @@ inline unsigned stack_slot() {
 // #GP in ring 1): this is the virtual one, kept per vcpu in memory shared with the hypervisor
 // (registered with H_IA32_SET_VIRQ at start). The hypervisor sets `pending` when it holds an
 // interrupt back because `enabled` is 0; enabling then traps so that it is delivered. With
-// kVirqFlagCr2 it also writes every delivered page fault's address to `cr2`.
+// kVirqFlagCr2 it also writes every delivered page fault's address to `cr2`; with
+// kVirqFlagTimer it arms the next tick ahead from the deadlines written to `want` and shows the
+// armed one and the slack it allows.
 struct VirqArea {
     u32 enabled;
     u32 pending;
-    u32 cr2; // the last page fault's address (registered with kVirqFlagCr2)
+    u32 cr2;                // the last page fault's address (registered with kVirqFlagCr2)
+    u32 want_lo, want_hi;   // kVirqFlagTimer, ours: the deadline we want next
+    u32 armed_lo, armed_hi; // the hypervisor's: the deadline armed (0: none)
+    u32 slack;              // the hypervisor's: how much later than `want` it may be
 };
 inline constexpr u64 kVirqFlagCr2 = 1;
+inline constexpr u64 kVirqFlagTimer = 4;
 inline VirqArea g_virq[kMaxVcpus];
 inline void irq_enable() {
     VirqArea& a = g_virq[stack_slot()];

@@ -359,20 +359,23 @@ void check_emulation() {
     // Bad registrations change nothing (vectors 0: unchanged).
     const u64 mem = boot().memory_size;
     const u32 area = reinterpret_cast<u32>(&isa::g_virq[isa::stack_slot()]);
-    HcallResult bad_flags = hcall(isa::H_IA32_SET_VIRQ, area, 0, 0, 4);
+    HcallResult bad_flags = hcall(isa::H_IA32_SET_VIRQ, area, 0, 0, 8);
     HcallResult no_room = hcall(isa::H_IA32_SET_VIRQ, mem - 8, 0, 0, isa::kVirqFlagCr2);
+    HcallResult no_timer_room = hcall(isa::H_IA32_SET_VIRQ, mem - 28, 0, 0, isa::kVirqFlagTimer);
     // Flag 2 (alias): the alias page must be page-aligned and inside the LPAR.
     HcallResult odd_alias = hcall(isa::H_IA32_SET_VIRQ, area, 0, 0, 2, 0x1800);
     HcallResult far_alias = hcall(isa::H_IA32_SET_VIRQ, area, 0, 0, 2, mem);
     check(bad_flags.status == H_PARAMETER && no_room.status == H_PARAMETER &&
-              odd_alias.status == H_PARAMETER && far_alias.status == H_PARAMETER,
-          Detail("unknown flag %lld, 8 bytes left with the cr2 slot %lld, unaligned alias %lld, "
-                 "alias beyond memory %lld",
+              no_timer_room.status == H_PARAMETER && odd_alias.status == H_PARAMETER &&
+              far_alias.status == H_PARAMETER,
+          Detail("unknown flag %lld, 8 bytes left with the cr2 slot %lld, 28 with the timer's "
+                 "words %lld, unaligned alias %lld, alias beyond memory %lld",
                  static_cast<long long>(bad_flags.status), static_cast<long long>(no_room.status),
+                 static_cast<long long>(no_timer_room.status),
                  static_cast<long long>(odd_alias.status),
                  static_cast<long long>(far_alias.status)),
-          "H_IA32_SET_VIRQ: an unknown flag, no room for the cr2 slot or a bad alias page -> "
-          "H_PARAMETER");
+          "H_IA32_SET_VIRQ: an unknown flag, no room for the cr2 slot or the timer's words, or a "
+          "bad alias page -> H_PARAMETER");
 
     check(!try_write_cr4(read_cr4() | 0x20), "setting CR4.PAE -> #GP (not this paging mode)");
     asm volatile("clts\n\twbinvd" ::: "memory");
@@ -404,6 +407,85 @@ void check_emulation() {
           Detail("%llu ms, ticks %llu -> %llu, %s", took_ms, ticks_before,
                  load_acquire(v.timer_ticks), prodded ? "woken by vcpu 1's prod" : "not prodded"),
           "sti; hlt with the timer already expired: taken after the hlt, no sleep (sti shadow)");
+}
+
+// The tick armed ahead (kVirqFlagTimer, registered at start): after two deadlines one period
+// apart, each delivered, the hypervisor arms the next one at that period, half its slack late,
+// and shows it in the area; a deadline we only write there (no H_IA32_SET_TIMER) is then met,
+// not early and at most the slack late. What decides is the interrupt's arrival, not a time.
+u32 g_ahead_ticks = 0;
+u64 g_ahead_at = 0;
+void on_ahead_tick(isa::TrapFrame&) {
+    store_release(g_ahead_at, now());
+    fetch_add(g_ahead_ticks, 1u);
+}
+
+// Waits (interrupts on, spinning) for the next tick, at most a second; false if none came.
+bool ahead_wait() {
+    const u32 before = load_acquire(g_ahead_ticks);
+    const Deadline limit = Deadline::ms(1000);
+    isa::irq_enable();
+    while (load_acquire(g_ahead_ticks) == before && !limit.expired()) isa::cpu_relax();
+    isa::irq_disable();
+    return load_acquire(g_ahead_ticks) != before;
+}
+
+void ahead_want(isa::VirqArea& a, u64 deadline) {
+    store_release(a.want_lo, static_cast<u32>(deadline));
+    store_release(a.want_hi, static_cast<u32>(deadline >> 32));
+}
+
+// H_IA32_SET_TIMER at exactly `deadline`.
+void ahead_set(u64 deadline) {
+    u64 args[9] = {deadline};
+    u64 ret[9];
+    isa::hcall_raw(isa::H_IA32_SET_TIMER, args, ret);
+}
+
+u64 ahead_armed(isa::VirqArea& a) {
+    return u64{load_acquire(a.armed_hi)} << 32 | load_acquire(a.armed_lo);
+}
+
+void check_tick_ahead() {
+    isa::VirqArea& a = isa::g_virq[isa::stack_slot()];
+    const u64 period = 2 * ticks_per_ms();
+    const u64 slack = load_acquire(a.slack);
+    set_trap_handler(isa::kTimerVector, on_ahead_tick);
+    // Two deadlines by hcall, each written to the area first, as the PV kernel does.
+    const u64 first = now() + period, second = first + period;
+    ahead_want(a, first);
+    ahead_set(first);
+    const bool got_first = ahead_wait();
+    const u64 after_first = ahead_armed(a);
+    ahead_want(a, second);
+    ahead_set(second);
+    const u64 shown = ahead_armed(a);
+    const bool got_second = ahead_wait();
+    const u64 guess = ahead_armed(a);
+    // The third only written: the armed tick serves it.
+    const u64 third = second + period;
+    ahead_want(a, third);
+    const bool got_third = ahead_wait();
+    const u64 third_at = load_acquire(g_ahead_at);
+    const u64 after_third = ahead_armed(a);
+    isa::timer_set(isa::kTimerMax); // off
+    const u64 off = ahead_armed(a);
+    set_trap_handler(isa::kTimerVector, nullptr);
+    check(slack == isa::kTimebaseHz / 250'000 && got_first && after_first == 0 && shown == second &&
+              got_second && guess == third + slack / 2,
+          Detail("slack %llu, first %d (armed after it %llu), shown %llu (want %llu), second %d, "
+                 "armed after it %llu (want %llu)",
+                 slack, got_first, after_first, shown, second, got_second, guess,
+                 third + slack / 2),
+          "a tick by H_IA32_SET_TIMER shows in the area; after two, one period apart, the next "
+          "is armed ahead, half the 4 us slack late");
+    check(got_third && third_at >= third && third_at >= guess && off == 0 &&
+              after_third == third + period + slack / 2,
+          Detail("third %d at %lld ticks from its deadline, then armed %llu (want %llu), off %llu",
+                 got_third, static_cast<long long>(third_at - third), after_third,
+                 third + period + slack / 2, off),
+          "a deadline only written to the area is met by the tick armed ahead (not early), "
+          "which arms the next; H_IA32_SET_TIMER 0 turns it off");
 }
 
 void check_paging_off() {
@@ -1449,6 +1531,7 @@ void lpar_main(const Boot& b) {
     check_descriptors();
     check_exceptions();
     check_emulation();
+    check_tick_ahead();
     check_paging_off();
     enable_paging();
     check_paging();
