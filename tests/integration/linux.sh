@@ -30,6 +30,20 @@ expect "CHECK interrupts: ok" "interrupts"
 [ "$cpus" -eq 1 ] || expect "CHECK parallel: ok" "two busy processes ran at the same time"
 expect "^[0-9]+ passed, 0 failed" "the guest's checks all passed"
 expect "lpar linux: stopped \(power-off\)" "the guest powered its LPAR off"
+if [ "$target" = pc ]; then
+    # The tick armed ahead (docs/ia32.md): most timer interrupts arm the next one, and the
+    # guest's H_IA32_SET_TIMER hcalls (one per tick without it) are fewer than half its ticks.
+    exits=$(tr -d '\r' < "$out" | grep -E '^lpar linux: exits ' | tail -n 1)
+    count() { sed -n "s/.* $1 \([0-9]*\).*/\1/p" <<<"$exits"; }
+    vtimer=$(count vtimer) hc_timer=$(count hc-timer) ahead=$(count tick)
+    if [ -n "$vtimer" ] && [ "$vtimer" -ge 100 ] && [ $((2 * ${ahead:-0})) -gt "$vtimer" ] &&
+        [ $((2 * ${hc_timer:-0})) -lt "$vtimer" ]; then
+        echo "ok: $vtimer ticks, $ahead armed ahead, $hc_timer H_IA32_SET_TIMER"
+    else
+        echo "FAILED: ticks armed ahead: ${vtimer:-no} ticks, ${ahead:-no} armed ahead, ${hc_timer:-no} H_IA32_SET_TIMER (want over 100 ticks, over half armed ahead, hcalls under half)"
+        fails=$((fails+1))
+    fi
+fi
 [ $status -eq 0 ] || { echo "FAILED: scripts/run exited $status"; fails=$((fails+1)); }
 echo "$target linux ($cpus CPUs, $machine_cpus machine CPUs): $([ $fails -eq 0 ] && echo PASS || echo FAIL)"
 [ $fails -eq 0 ]
