@@ -324,7 +324,7 @@ void virq_forget(VcpuState& s) {
     s.virq_area = 0;
     s.virq_cr2 = false;
     s.virq_timer = false;
-    s.timer_last_want = 0;
+    s.tick = TickStream{};
     s.virq_host = nullptr;
     s.virq_alias_on = false;
     s.virq_alias = 0;
@@ -363,7 +363,7 @@ hcall::Ret h_ia32_set_virq(hcall::Env& env, hcall::Frame& frame) {
     s.virq_area = static_cast<u32>(area);
     s.virq_cr2 = (flags & kVirqFlagCr2) != 0;
     s.virq_timer = (flags & kVirqFlagTimer) != 0;
-    s.timer_last_want = 0;
+    s.tick = TickStream{};
     s.virq_host = static_cast<u32*>(env.lpar.memory.host_ptr(LogicalAddr(area), bytes));
     s.virq_alias_on = aliased;
     s.virq_alias = aliased ? static_cast<u32>(alias) : 0;

@@ -12,12 +12,43 @@ u64 tick_slack() {
     return plat::timebase_hz() / 250'000;
 }
 
-u64 predict_tick(u64 prev, u64 want, u64 slack, u64 hz) {
-    if (prev == 0 || want <= prev) return 0;
-    const u64 interval = want - prev;
-    if (interval < 16 * slack || interval > hz) return 0;
-    const u64 late = interval + slack / 2;
-    return want > ~u64{0} - late ? 0 : want + late;
+namespace {
+
+// `base` + `late`, or 0 where that would wrap.
+u64 later(u64 base, u64 late) {
+    return base > ~u64{0} - late ? 0 : base + late;
+}
+
+// The shortest period taken for a tick: half a millisecond (Linux's HZ is at most 1000).
+u64 min_tick(u64 hz) {
+    return hz / 2000;
+}
+
+} // namespace
+
+u64 tick_ahead(TickStream& stream, u64 want, u64 slack, u64 hz) {
+    if (want == stream.prev) return 0;
+    const u64 prev = stream.prev;
+    stream.prev = want;
+    if (stream.period != 0 && want > stream.last && want - stream.last <= hz) {
+        const u64 gap = want - stream.last, p = stream.period;
+        const u64 ticks = (gap + p / 2) / p, on = ticks * p;
+        const bool whole = ticks >= 1 && (gap > on ? gap - on : on - gap) <= slack;
+        if (whole && ticks == 1) {
+            stream = TickStream{want, gap, want, 0};
+            return later(want, gap + slack / 2);
+        }
+        if (++stream.misses < 3) {
+            if (whole) stream.last = want; // ticks skipped: the stream goes on from here
+            const u64 next = stream.last + ((want - stream.last) / p + 1) * p;
+            // Not a tick due while the guest may still be in this interrupt's handler: Linux
+            // takes it there, and an interrupt armed for it would only come again.
+            return next - want < p / 4 ? 0 : later(next, slack / 2);
+        }
+    }
+    const bool tick = prev != 0 && want > prev && want - prev >= min_tick(hz) && want - prev <= hz;
+    stream = TickStream{want, tick ? want - prev : 0, want, 0};
+    return tick ? later(want, stream.period + slack / 2) : 0;
 }
 
 bool timer_publish(Vcpu& v) {
@@ -44,8 +75,7 @@ bool timer_delivered(Vcpu& v) {
         // Written by the guest whenever it likes: a torn or made-up value only makes a worse
         // guess, and the guest checks every guess before it relies on it.
         const u64 want = u64{virq_load(v, kVirqWantHi)} << 32 | virq_load(v, kVirqWantLo);
-        next = predict_tick(s.timer_last_want, want, tick_slack(), plat::timebase_hz());
-        s.timer_last_want = want;
+        next = tick_ahead(s.tick, want, tick_slack(), plat::timebase_hz());
         if (next != 0) count(v, Exit::TickArmed);
     }
     return timer_arm(v, next);

@@ -18,12 +18,19 @@ namespace tessera::arch {
 // The lateness offered: 4 microseconds of the timebase (a thousandth of a 4 ms tick).
 u64 tick_slack();
 
-// The deadline to arm when the guest's timer for `want` was delivered and the one before was
-// for `prev` (both as the guest wanted them): the next at the same interval, slack / 2 late, so
-// that a guest deadline up to slack / 2 either side of the interval finds it within its slack.
-// 0 (arm nothing) without a previous one, when the interval is shorter than 16 slacks (not a
-// tick) or longer than `hz` (a second), or where the sum would wrap.
-u64 predict_tick(u64 prev, u64 want, u64 slack, u64 hz);
+// The deadline to arm when the guest's timer is delivered and the last deadline it wanted is
+// `want` (0: none to arm), following the guest's tick in `stream`:
+// - the tick predicted (one period after the last, give or take the slack) is a hit: the period
+//   is re-measured and the next tick armed, slack / 2 late, so that a guest deadline up to
+//   slack / 2 either side of it finds it within its slack;
+// - anything else is a miss: an hrtimer between ticks, or ticks skipped by an idle guest (a
+//   whole number of periods: the stream moves there); the stream's next tick after it is armed,
+//   which is what the guest asks for next when its tick goes on, unless it is less than a
+//   quarter period away (the guest's handler may still run then, and takes that tick itself);
+// - with no stream, or at the third miss in a row, the last two deadlines delivered start one
+//   when they are half a millisecond to a second (`hz`) apart; else nothing is armed;
+// - a deadline the guest did not renew since the last delivery arms nothing.
+u64 tick_ahead(TickStream& stream, u64 want, u64 slack, u64 hz);
 
 // Arms the vcpu's timer at `deadline` (0: off) and publishes it in the shared area when the
 // guest asked for that. False: the area is not in the LPAR (crashed).

@@ -76,18 +76,76 @@ struct Guest {
 
 } // namespace
 
-TEST_CASE("predict_tick: the last interval again, half the slack late; nothing it cannot know") {
-    constexpr u64 s = 100;
-    CHECK(predict_tick(0, 5000, s, kHz) == 0);                 // no deadline before
-    CHECK(predict_tick(5000, 5000, s, kHz) == 0);              // the guest wanted nothing new
-    CHECK(predict_tick(6000, 5000, s, kHz) == 0);              // backwards
-    CHECK(predict_tick(5000, 5000 + 16 * s - 1, s, kHz) == 0); // too short to be a tick
-    CHECK(predict_tick(5000, 5000 + 16 * s, s, kHz) == 5000 + 32 * s + s / 2);
-    CHECK(predict_tick(1000, 1000 + kHz, s, kHz) == 1000 + 2 * kHz + s / 2);
-    CHECK(predict_tick(1000, 1001 + kHz, s, kHz) == 0); // over a second: not a tick
-    const u64 top = ~u64{0} - 3000;
-    CHECK(predict_tick(top - 4000, top, s, kHz) == 0); // would wrap
-    CHECK(predict_tick(top - 4000, top - 1000, s, kHz) == top + 2000 + s / 2);
+TEST_CASE("tick_ahead: the guest's tick from its deadlines; its next tick, half the slack late") {
+    constexpr u64 sl = 100, p = 10'000, hz = 10'000'000; // ticks from hz / 2000
+    TickStream t;
+    CHECK(tick_ahead(t, 5000, sl, hz) == 0); // the first deadline starts the stream
+    CHECK(t.last == 5000);
+    CHECK(tick_ahead(t, 5000, sl, hz) == 0);                 // not renewed
+    CHECK(tick_ahead(t, 5000 + hz / 2000 - 1, sl, hz) == 0); // too soon to be a tick
+    CHECK(t.period == 0);
+    u64 last = 5000 + hz / 2000 - 1;
+    CHECK(tick_ahead(t, last + p, sl, hz) == last + 2 * p + sl / 2); // the period
+    last += p;
+    CHECK(t.period == p);
+    // On the stream, give or take the slack: the period re-measured at each next tick.
+    CHECK(tick_ahead(t, last + p + sl, sl, hz) == last + 2 * (p + sl) + sl / 2);
+    last += p + sl;
+    CHECK(t.period == p + sl);
+    CHECK(tick_ahead(t, last + p + sl, sl, hz) == last + 2 * (p + sl) + sl / 2);
+    last += p + sl;
+    const u64 q = p + sl;
+    // An hrtimer between two ticks: the stream stays; its next tick is armed.
+    CHECK(tick_ahead(t, last + q / 3, sl, hz) == last + q + sl / 2);
+    CHECK(t.last == last);
+    CHECK(t.period == q);
+    // Three ticks skipped (an idle guest): the stream goes on from there, the period kept.
+    CHECK(tick_ahead(t, last + 3 * q - sl / 2, sl, hz) == last + 4 * q - sl / 2 + sl / 2);
+    last += 3 * q - sl / 2;
+    CHECK(t.period == q);
+    // The next tick: a hit again.
+    CHECK(tick_ahead(t, last + q, sl, hz) == last + 2 * q + sl / 2);
+    last += q;
+    CHECK(t.misses == 0);
+    // An hrtimer after skipped ticks: the stream's first tick after it.
+    CHECK(tick_ahead(t, last + 2 * q + q / 2, sl, hz) == last + 3 * q + sl / 2);
+    CHECK(t.misses == 1);
+    // One less than a quarter period before the stream's next tick: nothing (the guest's handler
+    // takes that tick itself).
+    CHECK(tick_ahead(t, last + 3 * q - q / 4 + 1, sl, hz) == 0);
+    CHECK(t.misses == 2);
+    // Backwards, or more than a second on: a new stream, nothing armed.
+    CHECK(tick_ahead(t, last - 1, sl, hz) == 0);
+    CHECK(t.last == last - 1);
+    CHECK(t.period == 0);
+    TickStream far{1000, p, 1000, 0};
+    CHECK(tick_ahead(far, 1001 + hz, sl, hz) == 0);
+    CHECK(far.period == 0);
+    // The end of time: nothing that would wrap.
+    const u64 top = ~u64{0} - 3 * p;
+    TickStream end{top - p, p, top - p, 0};
+    CHECK(tick_ahead(end, top, sl, hz) == top + p + sl / 2);
+    CHECK(tick_ahead(end, top + p, sl, hz) == top + 2 * p + sl / 2);
+    CHECK(tick_ahead(end, top + 2 * p, sl, hz) == 0);
+}
+
+TEST_CASE("tick_ahead: a wrong period is dropped at the third miss in a row") {
+    constexpr u64 sl = 100, p = 10'000, hz = 10'000'000; // ticks from hz / 2000
+    TickStream t;
+    const u64 a = 50'000;
+    CHECK(tick_ahead(t, a, sl, hz) == 0);
+    CHECK(tick_ahead(t, a + p, sl, hz) == a + 2 * p + sl / 2); // two hrtimers: period p
+    // The tick is every 4 p: each a whole number of periods on, each a miss.
+    u64 w = a + 5 * p;
+    CHECK(tick_ahead(t, w, sl, hz) == w + p + sl / 2);
+    w += 4 * p;
+    CHECK(tick_ahead(t, w, sl, hz) == w + p + sl / 2);
+    w += 4 * p;
+    CHECK(tick_ahead(t, w, sl, hz) == w + 4 * p + sl / 2); // the third: 4 p from now on
+    CHECK(t.period == 4 * p);
+    w += 4 * p;
+    CHECK(tick_ahead(t, w, sl, hz) == w + 4 * p + sl / 2);
+    CHECK(t.misses == 0);
 }
 
 TEST_CASE("H_IA32_SET_VIRQ with the timer's words: 32 bytes, the armed deadline and slack in") {
@@ -192,4 +250,27 @@ TEST_CASE("without the timer's words: a one-shot timer, nothing armed ahead or p
     CHECK(g.ticks_armed() == 0);
     CHECK(g.m.peek(kArea + 4 * kVirqArmedLo) == 0); // the guest's own memory: untouched
     CHECK(g.m.peek(kArea + 4 * kVirqSlack) == 0);
+}
+
+TEST_CASE("an hrtimer between ticks: its hcall, then the tick goes on without one") {
+    Guest g;
+    Tsc tsc(1'000'000);
+    u64 tick = 1'000'000 + kTick;
+    g.want(tick);
+    g.tick(tsc, tick);
+    tick += kTick;
+    g.want(tick);
+    g.tick(tsc, tick);
+    // A sleep ends before the next tick: the hcall for it.
+    const u64 sleep = tick + kTick / 3;
+    CHECK(g.want(sleep));
+    g.tick(tsc, sleep);
+    // After it the guest wants its next tick again: already armed.
+    tick += kTick;
+    CHECK(g.armed() == tick + kSlack / 2);
+    CHECK_FALSE(g.want(tick));
+    g.tick(tsc, g.armed());
+    tick += kTick;
+    CHECK_FALSE(g.want(tick));
+    CHECK(g.ticks_armed() == 3);
 }

@@ -111,6 +111,16 @@ struct DirectGates {
     }
 };
 
+// The guest's periodic tick as its timer deadlines show it (isa/ia32/vtimer.hpp tick_ahead):
+// the last deadline on it that was delivered and the interval (0: none known yet); the last
+// deadline delivered of any kind, and how many in a row were not the tick predicted.
+struct TickStream {
+    u64 last = 0;
+    u64 period = 0;
+    u64 prev = 0;
+    u32 misses = 0;
+};
+
 struct VcpuState {
     alignas(16) u8 fpu[512] = {}; // x87/SSE registers while another vcpu runs (fxsave format)
     bool fpu_valid = false;       // fpu holds a state (else: reset state at the next run)
@@ -139,10 +149,9 @@ struct VcpuState {
     u32 virq_area = 0;
     bool virq_cr2 = false; // the area has a third word: a delivered page fault's address
     // The area has the timer's words (kVirqFlagTimer): at each tick's delivery the next is armed
-    // ahead (isa/ia32/vtimer.hpp). timer_last_want: the deadline the guest wanted at the last
-    // delivery (0: none yet).
+    // ahead (isa/ia32/vtimer.hpp), from the guest's tick as seen so far.
     bool virq_timer = false;
-    u64 timer_last_want = 0;
+    TickStream tick{};
     // The area's words in place (host pointer), when they lie in one chunk: the LPAR's memory
     // stays where it is from its start to its end, and every exit reads or writes them.
     // nullptr: through the LPAR's copies. The guest may write them any time (relaxed atomics).
