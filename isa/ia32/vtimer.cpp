@@ -40,10 +40,7 @@ u64 tick_ahead(TickStream& stream, u64 want, u64 slack, u64 hz) {
         }
         if (++stream.misses < 3) {
             if (whole) stream.last = want; // ticks skipped: the stream goes on from here
-            const u64 next = stream.last + ((want - stream.last) / p + 1) * p;
-            // Not a tick due while the guest may still be in this interrupt's handler: Linux
-            // takes it there, and an interrupt armed for it would only come again.
-            return next - want < p / 4 ? 0 : later(next, slack / 2);
+            return later(stream.last, ((want - stream.last) / p + 1) * p + slack / 2);
         }
     }
     const bool tick = prev != 0 && want > prev && want - prev >= min_tick(hz) && want - prev <= hz;
@@ -76,6 +73,10 @@ bool timer_delivered(Vcpu& v) {
         // guess, and the guest checks every guess before it relies on it.
         const u64 want = u64{virq_load(v, kVirqWantHi)} << 32 | virq_load(v, kVirqWantLo);
         next = tick_ahead(s.tick, want, tick_slack(), plat::timebase_hz());
+        // Not a tick due while the guest may still be in this interrupt's handler (an hrtimer
+        // just before it, or a delivery late because the host stalled the machine): Linux takes
+        // it there, and an interrupt armed for it would only come again. The guest asks.
+        if (next != 0 && next < timebase() + s.tick.period / 4) next = 0;
         if (next != 0) count(v, Exit::TickArmed);
     }
     return timer_arm(v, next);

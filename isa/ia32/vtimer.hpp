@@ -25,8 +25,7 @@ u64 tick_slack();
 //   slack / 2 either side of it finds it within its slack;
 // - anything else is a miss: an hrtimer between ticks, or ticks skipped by an idle guest (a
 //   whole number of periods: the stream moves there); the stream's next tick after it is armed,
-//   which is what the guest asks for next when its tick goes on, unless it is less than a
-//   quarter period away (the guest's handler may still run then, and takes that tick itself);
+//   which is what the guest asks for next when its tick goes on;
 // - with no stream, or at the third miss in a row, the last two deadlines delivered start one
 //   when they are half a millisecond to a second (`hz`) apart; else nothing is armed;
 // - a deadline the guest did not renew since the last delivery arms nothing.
@@ -37,8 +36,9 @@ u64 tick_ahead(TickStream& stream, u64 want, u64 slack, u64 hz);
 bool timer_arm(Vcpu& v, u64 deadline);
 // The armed deadline and the slack into the shared area (H_IA32_SET_VIRQ). False as above.
 bool timer_publish(Vcpu& v);
-// Its timer interrupt is being delivered: the next tick armed ahead (kVirqFlagTimer), else the
-// timer off, as a one-shot timer is once it fired. False: crashed.
+// Its timer interrupt is being delivered: the next tick armed ahead (kVirqFlagTimer), unless it
+// is due within a quarter period (the guest's handler may still run then, and takes that tick
+// itself), else the timer off, as a one-shot timer is once it fired. False: crashed.
 bool timer_delivered(Vcpu& v);
 
 } // namespace tessera::arch

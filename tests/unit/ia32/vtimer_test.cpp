@@ -110,9 +110,9 @@ TEST_CASE("tick_ahead: the guest's tick from its deadlines; its next tick, half 
     // An hrtimer after skipped ticks: the stream's first tick after it.
     CHECK(tick_ahead(t, last + 2 * q + q / 2, sl, hz) == last + 3 * q + sl / 2);
     CHECK(t.misses == 1);
-    // One less than a quarter period before the stream's next tick: nothing (the guest's handler
-    // takes that tick itself).
-    CHECK(tick_ahead(t, last + 3 * q - q / 4 + 1, sl, hz) == 0);
+    // Just before the stream's next tick: that tick (timer_delivered drops it when it is due
+    // within a quarter period of the delivery).
+    CHECK(tick_ahead(t, last + 3 * q - q / 8, sl, hz) == last + 3 * q + sl / 2);
     CHECK(t.misses == 2);
     // Backwards, or more than a second on: a new stream, nothing armed.
     CHECK(tick_ahead(t, last - 1, sl, hz) == 0);
@@ -273,4 +273,33 @@ TEST_CASE("an hrtimer between ticks: its hcall, then the tick goes on without on
     tick += kTick;
     CHECK_FALSE(g.want(tick));
     CHECK(g.ticks_armed() == 3);
+}
+
+TEST_CASE("a tick due within a quarter period of its delivery is not armed: the guest asks") {
+    Guest g;
+    Tsc tsc(1'000'000);
+    u64 tick = 1'000'000 + kTick;
+    g.want(tick);
+    g.tick(tsc, tick);
+    tick += kTick;
+    g.want(tick);
+    g.tick(tsc, tick);
+    REQUIRE(g.armed() == tick + kTick + kSlack / 2);
+    // The next one is delivered late (the host stalled the machine): what would come next is due
+    // in under a quarter period, so nothing is armed.
+    tick += kTick;
+    CHECK_FALSE(g.want(tick));
+    g.tick(tsc, tick + kTick - kTick / 8);
+    CHECK(g.armed() == 0);
+    CHECK(g.v.arch.timer_deadline == 0);
+    // The guest's next deadline by hcall; the one after it is armed ahead again.
+    tick += kTick;
+    CHECK(g.want(tick));
+    g.tick(tsc, tick);
+    CHECK(g.armed() == tick + kTick + kSlack / 2);
+    // An hrtimer just before the tick: the tick is not armed after it either.
+    const u64 sleep = tick + kTick - kTick / 8;
+    CHECK(g.want(sleep));
+    g.tick(tsc, sleep);
+    CHECK(g.armed() == 0);
 }
