@@ -69,6 +69,15 @@ struct Guest {
         v.arch.regs.eip = 0x1000;
         set_vif(v, true);
     }
+    // Two ticks one kTick apart by hcall, from `start`: the stream known. The second's deadline.
+    u64 two_ticks(Tsc& tsc, u64 start) {
+        const u64 first = start + kTick, second = first + kTick;
+        want(first);
+        tick(tsc, first);
+        want(second);
+        tick(tsc, second);
+        return second;
+    }
     u64 ticks_armed() const {
         return m.lpar->arch.exits.count[static_cast<usize>(Exit::TickArmed)];
     }
@@ -255,12 +264,7 @@ TEST_CASE("without the timer's words: a one-shot timer, nothing armed ahead or p
 TEST_CASE("an hrtimer between ticks: its hcall, then the tick goes on without one") {
     Guest g;
     Tsc tsc(1'000'000);
-    u64 tick = 1'000'000 + kTick;
-    g.want(tick);
-    g.tick(tsc, tick);
-    tick += kTick;
-    g.want(tick);
-    g.tick(tsc, tick);
+    u64 tick = g.two_ticks(tsc, 1'000'000);
     // A sleep ends before the next tick: the hcall for it.
     const u64 sleep = tick + kTick / 3;
     CHECK(g.want(sleep));
@@ -278,12 +282,7 @@ TEST_CASE("an hrtimer between ticks: its hcall, then the tick goes on without on
 TEST_CASE("a tick due within a quarter period of its delivery is not armed: the guest asks") {
     Guest g;
     Tsc tsc(1'000'000);
-    u64 tick = 1'000'000 + kTick;
-    g.want(tick);
-    g.tick(tsc, tick);
-    tick += kTick;
-    g.want(tick);
-    g.tick(tsc, tick);
+    u64 tick = g.two_ticks(tsc, 1'000'000);
     REQUIRE(g.armed() == tick + kTick + kSlack / 2);
     // The next one is delivered late (the host stalled the machine): what would come next is due
     // in under a quarter period, so nothing is armed.
