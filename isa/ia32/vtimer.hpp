@@ -4,7 +4,7 @@
 //
 // Linux's tick asks for deadlines at a steady interval (4 ms at HZ=250; the TSC value it
 // computes jitters by well under a microsecond). At a tick's delivery the hypervisor arms the
-// next one at the interval between the last two deadlines the guest wanted, half the slack late,
+// next one at the guest's tick period as its deadlines show it (tick_ahead), half the slack late,
 // and publishes it in the shared area (H_IA32_SET_VIRQ kVirqFlagTimer). The guest's clock event
 // writes the deadline it wants into the area and makes the hcall only when the armed one is not
 // within [its deadline, its deadline + slack]. So a tick comes at most `slack` late, never
