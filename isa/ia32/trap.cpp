@@ -120,13 +120,13 @@ u32 software_int_at_eip(Vcpu& v, u32 vector) {
 }
 
 // ---- The virtual interrupt flag -----------------------------------------------------------
-// H_IA32_SET_VIRQ checked that the area lies in the LPAR; in place through virq_host, else (an
-// area across a chunk boundary) through the LPAR's copies.
 u32 virq_area_bytes(u64 flags) {
     if (flags & kVirqFlagTimer) return 4 * (kVirqSlack + 1);
     return 4 * ((flags & kVirqFlagCr2) ? kVirqCr2 + 1 : kVirqPending + 1);
 }
 
+// H_IA32_SET_VIRQ checked that the area lies in the LPAR; in place through virq_host, else (an
+// area across a chunk boundary) through the LPAR's copies.
 u32 virq_load(const Vcpu& v, VirqWord w) {
     if (v.arch.virq_host) return __atomic_load_n(&v.arch.virq_host[w], __ATOMIC_RELAXED);
     u32 value = 0;

@@ -25,8 +25,9 @@ inline constexpr u64 kVirqFlagAlias = 2;
 // (offsets 12-31): u32 want_lo, want_hi, the deadline the guest's clock event wants next (the
 // guest writes it each time, hcall or not); u32 armed_lo, armed_hi, the deadline armed now (0:
 // none), and u32 slack, both written by the hypervisor. When a tick is delivered the hypervisor
-// arms the next one at the last interval the guest asked for, a little late; a guest whose next
-// deadline d has d <= armed <= d + slack needs no H_IA32_SET_TIMER (isa/ia32/vtimer.hpp).
+// arms the next one at the guest's tick period as its deadlines show it, a little late; a guest
+// whose next deadline d has d <= armed <= d + slack needs no H_IA32_SET_TIMER
+// (isa/ia32/vtimer.hpp).
 inline constexpr u64 kVirqFlagTimer = 4;
 // H_IA32_SET_EXIT_WINDOW(start, end): the calling vcpu's return window, guest-virtual eips of
 // ring-1 code [start, end) (0, 0: none; at most 4 KiB) in which every instruction only returns
