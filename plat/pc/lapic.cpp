@@ -88,6 +88,10 @@ void lapic_oneshot(u64 tsc_ticks) {
     write(kTimerInitial, static_cast<u32>(count));
 }
 
+bool lapic_oneshot_running() {
+    return read(kTimerCurrent) != 0;
+}
+
 void lapic_ipi(u32 apic_id, u8 vector) {
     send(apic_id << 24, kIcrAssert | vector);
 }

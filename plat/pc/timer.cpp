@@ -20,8 +20,8 @@ constexpr u8 kPitCh2Mode0 = 0xb0;
 
 u64 g_tsc_hz = 0;
 
-// When each CPU's one-shot fires (TSC), 0 once it has: that CPU's own (only it arms its timer
-// and takes its interrupt).
+// When each CPU's one-shot was armed to fire (TSC), 0 once its interrupt ended a guest's run:
+// that CPU's own (only it arms its timer and takes its interrupt).
 u64 g_armed[arch::kMaxCpus];
 
 u64 calibrate() {
@@ -68,9 +68,14 @@ void preempt_by(u64 deadline) {
     // Each write of the initial count is an MMIO exit of the emulator and re-arms its host timer
     // (under QEMU a wake-up of its main loop), so a timer that fires in time is left alone: at
     // worst it fires early and the exit it causes arms the later deadline.
+    // `armed` alone cannot say the timer is still counting: the local APIC, calibrated against
+    // the TSC, may fire a little before the TSC reaches `armed`, and a wake-up from idle's hlt
+    // is acknowledged by the switcher without telling anyone. Trusting it there left an idle
+    // CPU asleep with no timer armed until something kicked it (a lost vcpu timer; the boot CPU
+    // deaf, the machine never powering off). So the count is read, as ppc64 reads its HDEC.
     const u64 now = arch::timebase();
     u64& armed = g_armed[arch::cpu_index()];
-    if (armed > now && armed <= deadline) return;
+    if (armed > now && armed <= deadline && lapic_oneshot_running()) return;
     armed = deadline > now ? deadline : now;
     lapic_oneshot(armed - now);
 }

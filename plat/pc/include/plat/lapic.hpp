@@ -17,6 +17,8 @@ u32 lapic_id();
 void lapic_eoi();
 // One-shot: X86_LAPIC_TIMER_VECTOR after `tsc_ticks` of TSC (at least one timer tick).
 void lapic_oneshot(u64 tsc_ticks);
+// True while the one-shot counts down (its current count is not 0): it has not fired yet.
+bool lapic_oneshot_running();
 // A fixed IPI with `vector` to the CPU with APIC ID `apic_id`.
 void lapic_ipi(u32 apic_id, u8 vector);
 // INIT, then two startup IPIs with `page` (the start code at page * 4 KiB) to every CPU but
