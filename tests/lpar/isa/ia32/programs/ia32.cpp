@@ -420,9 +420,17 @@ isa::VirqArea* g_ahead_area = nullptr;
 unsigned g_ahead_vcpu = 0;
 u32 g_ahead_ticks = 0;
 u64 g_ahead_at[4] = {}, g_ahead_armed[4] = {};
+// Written to the area by the second tick's handler, as Linux's tick handler sets its next
+// event: a stall of the vcpu after the handler then cannot let the armed tick come before it.
+u64 g_ahead_third = 0;
 
 u64 ahead_armed(const isa::VirqArea& a) {
     return u64{load_acquire(a.armed_hi)} << 32 | load_acquire(a.armed_lo);
+}
+
+void ahead_want(isa::VirqArea& a, u64 deadline) {
+    store_release(a.want_lo, static_cast<u32>(deadline));
+    store_release(a.want_hi, static_cast<u32>(deadline >> 32));
 }
 
 void on_ahead_tick(isa::TrapFrame& frame) {
@@ -432,6 +440,7 @@ void on_ahead_tick(isa::TrapFrame& frame) {
         g_ahead_at[n] = now();
         g_ahead_armed[n] = ahead_armed(*g_ahead_area);
     }
+    if (n == 1) ahead_want(*g_ahead_area, g_ahead_third);
     store_release(g_ahead_ticks, n + 1);
 }
 
@@ -442,11 +451,6 @@ bool ahead_wait(u32 n) {
     while (load_acquire(g_ahead_ticks) < n && !limit.expired()) isa::cpu_relax();
     isa::irq_disable();
     return load_acquire(g_ahead_ticks) >= n;
-}
-
-void ahead_want(isa::VirqArea& a, u64 deadline) {
-    store_release(a.want_lo, static_cast<u32>(deadline));
-    store_release(a.want_hi, static_cast<u32>(deadline >> 32));
 }
 
 // H_IA32_SET_TIMER at exactly `deadline`.
@@ -466,15 +470,16 @@ void check_tick_ahead() {
     set_trap_handler(isa::kTimerVector, on_ahead_tick);
     // Two deadlines by hcall, each written to the area first, as the PV kernel does.
     const u64 first = now() + period, second = first + period, third = second + period;
+    g_ahead_third = third;
     ahead_want(a, first);
     ahead_set(first);
     const bool got_first = ahead_wait(1);
     ahead_want(a, second);
     ahead_set(second);
     const u64 shown = ahead_armed(a);
+    // The second tick's handler writes the third deadline to the area only: the armed tick
+    // serves it.
     const bool got_second = ahead_wait(2);
-    // The third only written: the armed tick serves it.
-    ahead_want(a, third);
     const bool got_third = ahead_wait(3);
     isa::timer_set(isa::kTimerMax); // off
     const u64 off = ahead_armed(a);
