@@ -14,6 +14,7 @@
 #include "isa/ia32/direct_gate.hpp"
 #include "isa/ia32/guest_mmu.hpp"
 #include "isa/ia32/pcpu.hpp"
+#include "isa/ia32/shadow.hpp"
 #include "isa/ia32/sysenter.hpp"
 
 #include <arch/x86.hpp>
@@ -22,7 +23,7 @@
 extern "C" {
 extern char switcher_start[], sw_stubs[], sw_stub_hcall[], sw_stub_iret[], sw_data[], sw_gdt[],
     sw_tss[], sw_df_tss[], sw_idt[], sw_ldt[], sw_stack[], sw_stack_top[], switcher_end[],
-    sw_sysenter[], sw_sysenter_target[];
+    sw_sysenter[], sw_sysenter_target[], sw_switch_mm[], sw_fast_spaces[];
 extern tessera::u32 sw_hv_cr3;
 void ia32_df_entry(); // switcher.S: the double fault's task starts here
 }
@@ -213,6 +214,14 @@ void sysenter_load(const SysenterTarget& target) {
     }
 }
 
+void fast_spaces_load(const FastSpace* rows) {
+    // Through the hypervisor's view of this CPU's data page, a row only when it changed (as
+    // sysenter_load).
+    auto* loaded = mine<FastSpace>(sw_fast_spaces);
+    for (unsigned i = 0; i < kShadowRoots; ++i)
+        if (!(loaded[i] == rows[i])) loaded[i] = rows[i];
+}
+
 u32 hypervisor_cr3() {
     return static_cast<u32>(reinterpret_cast<uptr>(this_pcpu().hv_dir));
 }
@@ -262,8 +271,9 @@ void build_cpu_tables(u32 index) {
     df->ldt = 0; // the null LDTR, as everywhere
     df->iomap_base = sizeof(Tss);
 
-    // IDT: interrupt gates (IF cleared on entry), DPL 0 except the hcall and iret gates (DPL 1:
-    // ring 3 gets #GP), and the double fault's task gate. Unused vectors stay not-present (#NP
+    // IDT: interrupt gates (IF cleared on entry), DPL 0 except the hcall, iret and fast
+    // switch gates (DPL 1: ring 3 gets #GP), and the double fault's task gate. Unused vectors stay
+    // not-present (#NP
     // -> reported as a fault).
     auto* idt = reinterpret_cast<u64*>(pcpu_object(index, sw_idt));
     for (u32 v = 0; v < 256; ++v) idt[v] = 0;
@@ -271,6 +281,7 @@ void build_cpu_tables(u32 index) {
     constexpr u8 kDpl1 = 1u << 5;
     idt[X86_HCALL_VECTOR] = gate_value(switcher_va(sw_stub_hcall), X86_HV_CODE, kHvGate | kDpl1);
     idt[X86_IRET_VECTOR] = gate_value(switcher_va(sw_stub_iret), X86_HV_CODE, kHvGate | kDpl1);
+    idt[X86_SWITCH_MM_VECTOR] = gate_value(switcher_va(sw_switch_mm), X86_HV_CODE, kHvGate | kDpl1);
     idt[8] = gate_value(0, X86_DF_TSS, kTaskGate);
 
     // Paging: identity in 4 MiB pages (supervisor) below the switcher, uncached where the

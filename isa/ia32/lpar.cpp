@@ -22,7 +22,7 @@
 #include <tessera/arch.hpp>
 
 extern "C" {
-void ia32_guest_enter(tessera::u32 cr3);
+tessera::u32 ia32_guest_enter(tessera::u32 cr3);
 extern tessera::arch::GuestFrame sw_frame;
 extern char sw_stack[];
 }
@@ -394,8 +394,8 @@ VcpuExit run(Vcpu& v, u64 slice) {
         sanitize_selectors(v);
         fpu_enter(v);
         u32 cr3;
-        ShadowSpace* space = nullptr;
-        if (v.arch.ctl.cr0 & kCr0Pg) {
+        const bool paging = (v.arch.ctl.cr0 & kCr0Pg) != 0;
+        if (paging) {
             cr3 = shadow_root(v);
             if (cr3 == 0) {
                 crash(v, "no shadow page table left");
@@ -403,10 +403,13 @@ VcpuExit run(Vcpu& v, u64 slice) {
             }
             // The vcpu's directory maps the switcher of the CPU it runs on.
             reinterpret_cast<u32*>(static_cast<uptr>(cr3))[1023] = switcher_pde();
-            space = &shadow_space(v);
         } else {
             cr3 = nopg_dir_for(*v.lpar, reinterpret_cast<const u32*>(v.lpar->arch.page_dir));
         }
+        // The kept spaces the switcher may move the vcpu to without an exit (shadow.hpp).
+        FastSpace rows[kShadowRoots];
+        shadow_fast_rows(v, rows);
+        fast_spaces_load(rows);
         // A single step of ours must come back: an exception of the stepped instruction
         // through a direct gate would clear TF, so then every vector is the hypervisor's.
         static constexpr DirectGates kNone{};
@@ -415,18 +418,23 @@ VcpuExit run(Vcpu& v, u64 slice) {
         debug_enter(v);
         frame = r;
         // Guests run in parallel; everything shared is touched under the core lock. The
-        // space's tables stay while the CPU may walk them (shadow.hpp, `pinned`).
+        // spaces' tables stay while the CPU may walk them (shadow.hpp, `pinned`): any of them,
+        // as the switcher may move the vcpu between them.
         if (smp) {
-            if (space) space->pinned = true;
+            if (paging) shadow_pin(v, true);
             core_lock().unlock();
         }
-        ia32_guest_enter(cr3);
+        const u32 loaded = ia32_guest_enter(cr3);
         if (smp) {
             core_lock().lock();
-            if (space) space->pinned = false;
+            if (paging) shadow_pin(v, false);
         }
         r = frame;
         ++v.lpar->arch.exits.exits;
+        if (paging && loaded != cr3 && !shadow_resync(v, loaded)) {
+            crash(v, "ran on directory %#x, none of its shadow spaces", loaded);
+            return VcpuExit::Fault;
+        }
         if (r.eflags & kEflagsVm) {
             if (!leave_vm86(v)) return VcpuExit::Fault;
             continue;

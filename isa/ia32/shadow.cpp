@@ -265,6 +265,46 @@ bool shadow_switch(Vcpu& v, u64 ctx, u64 gen, u64 prev_gen) {
     return kept;
 }
 
+void shadow_fast_rows(Vcpu& v, FastSpace* rows) {
+    const VcpuState& a = v.arch;
+    const bool paging = (a.ctl.cr0 & kCr0Pg) != 0;
+    for (unsigned i = 0; i < kShadowRoots; ++i) {
+        const ShadowSpace& s = a.shadows[i];
+        if (!paging || s.ctx == 0 || s.pd == kNone) {
+            rows[i] = FastSpace{};
+            continue;
+        }
+        u32& slot = page(s.pd)[1023];
+        if (slot != switcher_pde()) slot = switcher_pde(); // the CPU it runs on
+        rows[i] = FastSpace{s.cr3,
+                            static_cast<u32>(s.ctx),
+                            static_cast<u32>(s.ctx >> 32),
+                            static_cast<u32>(s.gen),
+                            static_cast<u32>(s.gen >> 32),
+                            real(s.pd)};
+    }
+}
+
+bool shadow_resync(Vcpu& v, u32 loaded) {
+    VcpuState& a = v.arch;
+    const ShadowSpace& cur = shadow_space(v);
+    if (cur.pd != kNone && real(cur.pd) == loaded) return true;
+    for (unsigned i = 0; i < kShadowRoots; ++i) {
+        ShadowSpace& s = a.shadows[i];
+        if (s.pd == kNone || real(s.pd) != loaded) continue;
+        a.shadows[a.shadow_cur].used = ++a.shadow_clock;
+        a.shadow_cur = static_cast<u8>(i);
+        a.ctl.cr3 = s.cr3;
+        s.used = ++a.shadow_clock;
+        return true;
+    }
+    return false;
+}
+
+void shadow_pin(Vcpu& v, bool pinned) {
+    for (ShadowSpace& s : v.arch.shadows) s.pinned = pinned;
+}
+
 void shadow_release(Vcpu& v) {
     for (ShadowSpace& s : v.arch.shadows) {
         for (unsigned slot = 0; slot < kShadowSlots; ++slot) drop_table(s, slot);

@@ -14,6 +14,8 @@
 
 #include "common/lpar.hpp"
 
+#include <arch/x86.hpp>
+
 namespace tessera::arch {
 
 // The real address of the vcpu's shadow page directory for cr3 (allocated on first use; its
@@ -52,6 +54,31 @@ void shadow_flush_all(Vcpu& v);
 bool shadow_switch(Vcpu& v, u64 ctx, u64 gen, u64 prev_gen);
 // Gives every page of the vcpu's shadow spaces (directories included) back to the pool.
 void shadow_release(Vcpu& v);
+
+// The fast switch (docs/ia32.md, "The switch between kept spaces without an exit"): the guest
+// kernel's `int $X86_SWITCH_MM_VECTOR` with eax = cr3, ebx:ecx = ctx, edx:esi = gen loads, in
+// the switcher and with no exit, the root of the row that has all of them (eax = 0 back), or
+// changes nothing (eax = 1: the guest makes the H_IA32_SWITCH_MM hcall). The rows are in the
+// CPU's switcher data page, read-only for guests; a row with root 0 is never loaded. Any row
+// is safe to load: each is one of the running vcpu's own spaces, made by its fills only.
+struct FastSpace {
+    u32 cr3 = 0, ctx_lo = 0, ctx_hi = 0, gen_lo = 0, gen_hi = 0;
+    u32 root = 0; // the space's directory (real address, switcher slot set), 0: none
+    bool operator==(const FastSpace&) const = default;
+};
+static_assert(sizeof(FastSpace) == X86_FAST_SPACE_BYTES && kShadowRoots == X86_FAST_SPACES);
+// The rows for the vcpu about to run (one per space, kShadowRoots): its spaces that name a
+// guest address space and have a directory, whose switcher slot is set here. None while the
+// guest's paging is off.
+void shadow_fast_rows(Vcpu& v, FastSpace* rows);
+// After a trap, `loaded` is the directory the CPU ran on: when the switcher moved to another
+// of the vcpu's spaces, that one becomes the current space (ctl.cr3 its guest cr3, both stamped
+// used). False when `loaded` is none of the vcpu's directories (cannot happen).
+bool shadow_resync(Vcpu& v, u32 loaded);
+// Writes the rows into this CPU's switcher data page where they changed (isa/ia32/gdt.cpp).
+void fast_spaces_load(const FastSpace* rows);
+// Every space of the vcpu pinned (its CPU may load any of them without the lock) or not.
+void shadow_pin(Vcpu& v, bool pinned);
 
 // Pool statistics (footprint, tests).
 usize shadow_pages_in_use();

@@ -50,6 +50,43 @@ sw_stub_iret:
     pushl $X86_IRET_VECTOR
     jmp sw_common
 
+/* The guest kernel's switch to one of its kept shadow spaces (isa/ia32/shadow.hpp, FastSpace):
+ * int $X86_SWITCH_MM_VECTOR from ring 1 (the gate's DPL keeps ring 3 out) with eax = its cr3,
+ * ebx:ecx = the space's ctx, edx:esi = its generation. The row that has all of them and a root
+ * has its root loaded, eax = 0; else nothing changes, eax = 1. No exit: the hypervisor sees the
+ * new root in cr3 at the next trap (sw_guest). IF is clear until the iret; only the rows of
+ * this CPU's data page (%ss: the hypervisor's flat data) are read. */
+    .balign 16
+    .globl sw_switch_mm
+sw_switch_mm:
+    pushl %edi
+    pushl %ebp
+    movl $SWVA(sw_fast_spaces), %edi
+    movl $X86_FAST_SPACES, %ebp
+1:  cmpl %ss:(%edi), %eax
+    jne 2f
+    cmpl %ss:4(%edi), %ebx
+    jne 2f
+    cmpl %ss:8(%edi), %ecx
+    jne 2f
+    cmpl %ss:12(%edi), %edx
+    jne 2f
+    cmpl %ss:16(%edi), %esi
+    jne 2f
+    movl %ss:20(%edi), %edi
+    testl %edi, %edi
+    jz 3f
+    movl %edi, %cr3
+    xorl %eax, %eax
+    jmp 4f
+2:  addl $X86_FAST_SPACE_BYTES, %edi
+    decl %ebp
+    jnz 1b
+3:  movl $1, %eax
+4:  popl %ebp
+    popl %edi
+    iret
+
 /* Stack here: vector, error code, eip, cs, eflags[, esp, ss when from ring 1/3].
  * First, on every path, the hypervisor's own EFLAGS: the interrupt gate cleared IF, TF, NT and
  * RF but left DF and AC as the interrupted code had them, and any process can trap with DF set
@@ -96,11 +133,15 @@ sw_guest:
     movw %ax, %fs
     movl $X86_HV_GUARD, %eax
     movw %ax, %gs
+    /* The directory the guest ran on (sw_switch_mm may have changed it): ia32_guest_enter's
+     * result. */
+    movl %cr3, %edx
     movl SWVA(sw_hv_cr3), %eax
     movl %eax, %cr3
     movl SWVA(sw_hv_esp), %esp
-    movl $ia32_guest_exit, %eax
-    jmp *%eax
+    movl %edx, %eax
+    movl $ia32_guest_exit, %edx
+    jmp *%edx
 
 /* From ring 0: a local APIC interrupt that woke an idle CPU (plat::idle_cpu's `sti; hlt`, with
  * the hypervisor's cr3: the only place the hypervisor enables interrupts) is acknowledged and
@@ -234,6 +275,9 @@ sw_hv_esp: .long 0
 sw_guest_dr7: .long 0
 sw_sysenter_target: .long 0, 0, 0, 0 /* eip, cs, esp, ss (arch::SysenterTarget) */
     .balign 64
+    .globl sw_fast_spaces
+sw_fast_spaces: .space X86_FAST_SPACES * X86_FAST_SPACE_BYTES /* arch::FastSpace rows */
+    .balign 64
     .globl sw_gdt
 sw_gdt: .space 8 * X86_GDT_ENTRIES
     .balign 64
@@ -249,7 +293,7 @@ sw_idt: .space 256 * 8
     .globl sw_ldt
 sw_ldt: .space 8 * X86_LDT_ENTRIES
 
-    .balign 4096
+    .org sw_data + 4096 /* one page: an error ("moving .org backwards") if the data outgrows it */
     .globl sw_stack
 sw_stack:
     .space 4096 - FRAME_SIZE
@@ -263,7 +307,8 @@ switcher_end:
 
     .text
 /* u32 ia32_guest_enter(u32 cr3): runs the guest from sw_frame until it traps; the trap's frame
- * is then in sw_frame. Saves the callee-saved registers and esp for ia32_guest_exit. */
+ * is then in sw_frame, and the result is the cr3 the guest had at the trap. Saves the
+ * callee-saved registers and esp for ia32_guest_exit. */
     .globl ia32_guest_enter
 ia32_guest_enter:
     pushl %ebp

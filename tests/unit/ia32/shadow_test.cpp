@@ -521,6 +521,107 @@ TEST_CASE("shadow_switch: more spaces than roots reuse the least recently used o
     CHECK(shadow_pages_in_use() == start);
 }
 
+TEST_CASE("shadow_fast_rows: one row per tagged space with a directory, its switcher slot set") {
+    Machine m;
+    const usize start = shadow_pages_in_use();
+    Vcpu& v = m.vcpu();
+    GuestPaging a(m, 0x100000, 0x101000);
+    GuestPaging b(m, 0x110000, 0x111000);
+    a.map(0x00400000, 0x200000);
+    b.map(0x00400000, 0x300000);
+    a.enable(v);
+    const u64 ctx_b = 0x1'0000'0008ull, gen_b = 0x2'0000'0003ull; // both halves matter
+    CHECK_FALSE(shadow_switch(v, 7, 1, 0));
+    const u32 root_a = shadow_root(v);
+    v.arch.ctl.cr3 = b.pd;
+    CHECK_FALSE(shadow_switch(v, ctx_b, gen_b, 1));
+    const u32 root_b = shadow_root(v);
+    u32* dir_a = fake::shadow_page_at(root_a);
+    REQUIRE(dir_a != nullptr);
+    dir_a[1023] = 0; // as if another CPU's switcher were there: the row sets this CPU's
+
+    FastSpace rows[kShadowRoots];
+    shadow_fast_rows(v, rows);
+    std::vector<FastSpace> listed;
+    for (const FastSpace& r : rows)
+        if (r.root != 0) listed.push_back(r);
+    REQUIRE(listed.size() == 2);
+    const FastSpace want_a{a.pd, 7, 0, 1, 0, root_a};
+    const FastSpace want_b{b.pd, 8, 1, 3, 2, root_b};
+    CHECK(((listed[0] == want_a && listed[1] == want_b) ||
+           (listed[0] == want_b && listed[1] == want_a)));
+    CHECK(dir_a[1023] == fake::kSwitcherPde);
+    for (const FastSpace& r : rows)
+        if (r.root == 0) CHECK(r == FastSpace{}); // an empty row matches nothing loadable
+
+    // A space whose tag was forgotten (a plain cr3 load to another directory) is not listed.
+    v.arch.ctl.cr3 = 0x120000;
+    shadow_flush(v, false);
+    shadow_fast_rows(v, rows);
+    usize n = 0;
+    for (const FastSpace& r : rows) n += r.root != 0 ? 1 : 0;
+    CHECK(n == 1);
+    // Paging off: no row.
+    v.arch.ctl.cr0 &= ~kCr0Pg;
+    shadow_fast_rows(v, rows);
+    for (const FastSpace& r : rows) CHECK(r.root == 0);
+    shadow_release(v);
+    CHECK(shadow_pages_in_use() == start);
+}
+
+TEST_CASE("shadow_resync: the space the switcher loaded becomes the current one") {
+    Machine m;
+    const usize start = shadow_pages_in_use();
+    Vcpu& v = m.vcpu();
+    GuestPaging a(m, 0x100000, 0x101000);
+    GuestPaging b(m, 0x110000, 0x111000);
+    a.map(0x00400000, 0x200000);
+    b.map(0x00400000, 0x300000);
+    a.enable(v);
+    const u32 in_a = Machine::real_of(0x200000) | kPteP | kPteU;
+    const u32 in_b = Machine::real_of(0x300000) | kPteP | kPteU;
+    CHECK_FALSE(shadow_switch(v, 7, 1, 0));
+    REQUIRE(fill(v, 0x00400000, 0) == ShadowFill::Filled);
+    const u32 root_a = shadow_root(v);
+    v.arch.ctl.cr3 = b.pd;
+    CHECK_FALSE(shadow_switch(v, 8, 1, 1));
+    const u32 root_b = shadow_root(v);
+
+    // The directory loaded at the trap is the current one's: nothing changes.
+    CHECK(shadow_resync(v, root_b));
+    CHECK(v.arch.ctl.cr3 == b.pd);
+    // The switcher moved the vcpu to a: a is current, with its guest cr3 and its entries, and
+    // the next fill goes into a.
+    CHECK(shadow_resync(v, root_a));
+    CHECK(v.arch.ctl.cr3 == a.pd);
+    CHECK(shadow_root(v) == root_a);
+    CHECK(entry_of(v, 0x00400000) == in_a);
+    // b was stamped before a: the LRU order follows the switches the switcher made.
+    unsigned ia = kShadowRoots, ib = kShadowRoots;
+    for (unsigned i = 0; i < kShadowRoots; ++i) {
+        if (v.arch.shadows[i].ctx == 7) ia = i;
+        if (v.arch.shadows[i].ctx == 8) ib = i;
+    }
+    REQUIRE((ia < kShadowRoots && ib < kShadowRoots));
+    CHECK(v.arch.shadows[ia].used > v.arch.shadows[ib].used);
+    // And back to b by the switcher: b's entries are b's.
+    CHECK(shadow_resync(v, root_b));
+    REQUIRE(fill(v, 0x00400000, 0) == ShadowFill::Filled);
+    CHECK(entry_of(v, 0x00400000) == in_b);
+    // A directory that is none of the vcpu's: refused, nothing changed.
+    CHECK_FALSE(shadow_resync(v, 0x00abc000));
+    CHECK(v.arch.ctl.cr3 == b.pd);
+    CHECK(shadow_root(v) == root_b);
+
+    // Pinned: every space of the vcpu (its CPU may load any of them), then none.
+    shadow_pin(v, true);
+    for (const ShadowSpace& s : v.arch.shadows) CHECK(s.pinned);
+    shadow_pin(v, false);
+    for (const ShadowSpace& s : v.arch.shadows) CHECK_FALSE(s.pinned);
+    shadow_release(v);
+    CHECK(shadow_pages_in_use() == start);
+}
+
 TEST_CASE("shadow_fill prefills the group's accessed guest entries, writable only if dirty") {
     Machine m;
     const usize start = shadow_pages_in_use();

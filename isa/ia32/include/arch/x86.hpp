@@ -22,6 +22,11 @@
 #define X86_IRQ_BASE 0x20
 #define X86_HCALL_VECTOR 0x82
 #define X86_IRET_VECTOR 0x83 /* the emulated iret of a virtual interrupt handler (DPL 1) */
+/* The switcher's own switch between a vcpu's kept shadow spaces (DPL 1, no exit; switcher.S
+ * sw_switch_mm, isa/ia32/shadow.hpp FastSpace): X86_FAST_SPACES rows of X86_FAST_SPACE_BYTES. */
+#define X86_SWITCH_MM_VECTOR 0x84
+#define X86_FAST_SPACES 8
+#define X86_FAST_SPACE_BYTES 24
 /* The local APIC's vectors (plat/pc/lapic.cpp): its timer, the kick IPI between physical CPUs
  * (plat::kick_cpu) and its spurious vector. The switcher has stubs for vectors 0..63. */
 #define X86_LAPIC_TIMER_VECTOR 0x30

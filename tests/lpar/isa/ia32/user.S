@@ -165,6 +165,12 @@ lpar_user_hcall:
     int $0x82
     ud2
 
+    .globl lpar_user_fast_switch  /* the switcher's switch from ring 3: #GP, nothing loaded */
+lpar_user_fast_switch:
+    xorl %eax, %eax
+    int $0x84
+    ud2
+
     .globl lpar_user_cli          /* a privileged instruction in ring 3: #GP, not emulated */
 lpar_user_cli:
     cli

@@ -37,9 +37,9 @@ extern "C" {
 u32 lpar_run_user(u32 eip, u32 esp, u32 eflags, u32 ebx, u32 ecx);
 extern char lpar_user_return[];
 tessera::i32 lpar_hcall_at(u32 esp);
-extern char lpar_user_ret42[], lpar_user_hcall[], lpar_user_cli[], lpar_user_read[],
-    lpar_user_spin[], lpar_user_load_es[], lpar_user_probe_sel[], lpar_user_far_call[],
-    lpar_ring0_probe[], lpar_user_std_int80[], lpar_user_prefixed_int[],
+extern char lpar_user_ret42[], lpar_user_hcall[], lpar_user_fast_switch[], lpar_user_cli[],
+    lpar_user_read[], lpar_user_spin[], lpar_user_load_es[], lpar_user_probe_sel[],
+    lpar_user_far_call[], lpar_ring0_probe[], lpar_user_std_int80[], lpar_user_prefixed_int[],
     lpar_user_prefixed_int3_end[], lpar_user_prefixed_int81_end[], lpar_user_nt[],
     lpar_user_nt_iret[], lpar_run_user_as_iret[], lpar_user_iret_vm86[];
 u32 lpar_run_user_as(u32 eip, u32 esp, u32 eflags, u32 cs, u32 ss);
@@ -738,6 +738,63 @@ u32 read_main() {
     return value;
 }
 
+u32 read_cr3() {
+    u32 v;
+    asm volatile("mov %%cr3, %0" : "=r"(v));
+    return v;
+}
+
+// The switcher's switch to a kept space (int $X86_SWITCH_MM_VECTOR): 0 when it loaded it, 1
+// when it changed nothing.
+u32 fast_switch_mm(const u32* pd, u64 ctx, u64 gen) {
+    u32 status = reinterpret_cast<u32>(pd);
+    asm volatile("int $0x84"
+                 : "+a"(status)
+                 : "b"(static_cast<u32>(ctx)), "c"(static_cast<u32>(ctx >> 32)),
+                   "d"(static_cast<u32>(gen)), "S"(static_cast<u32>(gen >> 32))
+                 : "memory");
+    return status;
+}
+
+u64 exits_so_far();
+
+// Switches between spaces the hypervisor keeps, by the switcher alone: what it loads is what
+// the CPU walks and what the hypervisor takes as the vcpu's at the next exit; anything that does
+// not match a kept space changes nothing; ring 3 cannot use it.
+void check_fast_switch_mm() {
+    // Kept: space 101 (g_pd, generation 2, loaded) and 102 (g_pd2, left at generation 1).
+    const u32 st = fast_switch_mm(g_pd2, 102, 1);
+    const u32 in2 = read_main();
+    const u32 cr3 = read_cr3();
+    check(st == 0 && in2 == 0xaaaa0002 && cr3 == reinterpret_cast<u32>(g_pd2),
+          Detail("status %u value %#x cr3 %#x", st, in2, cr3),
+          "the switcher loads a kept space (int $0x84): the CPU walks it, the hypervisor sees "
+          "its cr3 at the next exit");
+    const u64 before = exits_so_far();
+    u32 bad = 0;
+    for (u32 i = 0; i < 100; ++i) {
+        bad += fast_switch_mm(g_pd, 101, 2);
+        bad += fast_switch_mm(g_pd2, 102, 1);
+    }
+    const u64 exits = exits_so_far() - before;
+    check(bad == 0 && exits < 20, Detail("%u refused, %llu exits", bad, exits),
+          "200 switches between two kept spaces take no exit");
+    const u32 wrong_gen = fast_switch_mm(g_pd, 101, 3);
+    const u32 wrong_ctx = fast_switch_mm(g_pd, 102, 2);
+    const u32 wrong_cr3 = fast_switch_mm(g_pd2, 101, 2);
+    const u32 high_ctx = fast_switch_mm(g_pd, 101 | (u64{1} << 32), 2);
+    const u32 none = fast_switch_mm(reinterpret_cast<const u32*>(0), 0, 0);
+    const u32 still = read_main();
+    check(wrong_gen == 1 && wrong_ctx == 1 && wrong_cr3 == 1 && high_ctx == 1 && none == 1 &&
+              still == 0xaaaa0002 && read_cr3() == reinterpret_cast<u32>(g_pd2),
+          Detail("answers %u %u %u %u %u, value %#x", wrong_gen, wrong_ctx, wrong_cr3, high_ctx,
+                 none, still),
+          "a generation, ctx or cr3 the switcher does not keep (or an empty row) changes nothing");
+    // The hypervisor's own switch starts from the space the switcher left loaded.
+    switch_mm(g_pd, 101, 2, 1);
+    check_eq(read_main(), 0xaaaa0001u, "H_IA32_SWITCH_MM after the switcher's switches");
+}
+
 // Two address spaces that map kVaMain to different pages. Switching back to a space at the
 // generation it was left at keeps its shadow (a PTE changed meanwhile without a generation
 // bump still reads the old page, as a PCID-tagged TLB would); a moved generation drops it.
@@ -766,6 +823,7 @@ void check_switch_mm() {
     check(kept == 0xaaaa0003 && in2_again == 0xaaaa0002 && fresh == 0xaaaa0001,
           Detail("kept %#x, other %#x, after the generation moved %#x", kept, in2_again, fresh),
           "a space switched back to at its generation keeps its shadow; a new generation drops it");
+    check_fast_switch_mm();
 
     // Isolation holds in any space: a page past the LPAR's memory faults.
     g_pt_test2[0] = 0x7ff00000 | kP | kW | kU;
@@ -791,6 +849,10 @@ void check_ring3() {
     check(g_seen.vector == 13 && g_seen.error == 0x82 * 8 + 2 && (g_seen.cs & 3) == 3,
           Detail("vector %u error %#x cs %#x", g_seen.vector, g_seen.error, g_seen.cs),
           "ring 3 cannot make an hcall: int $0x82 -> #GP(0x412) to the guest");
+    run_user(lpar_user_fast_switch);
+    check(g_seen.vector == 13 && g_seen.error == 0x84 * 8 + 2 && (g_seen.cs & 3) == 3,
+          Detail("vector %u error %#x cs %#x", g_seen.vector, g_seen.error, g_seen.cs),
+          "ring 3 cannot use the switcher's switch: int $0x84 -> #GP(0x422) to the guest");
     run_user(lpar_user_cli);
     check(g_seen.vector == 13 && g_seen.error == 0 && (g_seen.cs & 3) == 3,
           Detail("vector %u error %#x cs %#x", g_seen.vector, g_seen.error, g_seen.cs),
