@@ -414,8 +414,8 @@ void check_emulation() {
 // and shows it in the area; a deadline we only write there (no H_IA32_SET_TIMER) is then met,
 // not early and at most the slack late. The handler notes when each tick came and what was
 // armed at its delivery, so a host that stalls the machine for a while changes no result (a
-// stall longer than the 50 ms period aside). The handlers are the LPAR's, not the vcpu's: the
-// other vcpus' ticks go to the usual handler.
+// run in which it held a tick back past half the 200 ms period is made again, ahead_run). The
+// handlers are the LPAR's, not the vcpu's: the other vcpus' ticks go to the usual handler.
 isa::VirqArea* g_ahead_area = nullptr;
 unsigned g_ahead_vcpu = 0;
 u32 g_ahead_ticks = 0;
@@ -444,9 +444,10 @@ void on_ahead_tick(isa::TrapFrame& frame) {
     store_release(g_ahead_ticks, n + 1);
 }
 
-// Waits (interrupts on, spinning) until `n` ticks came, at most a second; false if they did not.
+// Waits (interrupts on, spinning) until `n` ticks came, at most two seconds; false if they did
+// not.
 bool ahead_wait(u32 n) {
-    const Deadline limit = Deadline::ms(1000);
+    const Deadline limit = Deadline::ms(2000);
     isa::irq_enable();
     while (load_acquire(g_ahead_ticks) < n && !limit.expired()) isa::cpu_relax();
     isa::irq_disable();
@@ -460,44 +461,76 @@ void ahead_set(u64 deadline) {
     isa::hcall_raw(isa::H_IA32_SET_TIMER, args, ret);
 }
 
+// One run of the sequence. `stalled`: the host held a tick back past half a period, after which
+// the hypervisor rightly arms nothing (the next tick is nearly due: the guest asks for it
+// itself), so the run says nothing about the mechanism and is made again.
+struct AheadRun {
+    u64 first = 0, second = 0, third = 0, shown = 0, off = 0;
+    bool got[3] = {};
+    bool stalled = false;
+};
+
+AheadRun ahead_run(isa::VirqArea& a, u64 period) {
+    AheadRun r;
+    // Registered again: the hypervisor forgets the ticks it followed (an earlier run's).
+    u64 args[9] = {reinterpret_cast<u32>(&a), 0, 0, isa::kVirqFlagCr2 | isa::kVirqFlagTimer};
+    u64 ret[9];
+    isa::hcall_raw(isa::H_IA32_SET_VIRQ, args, ret);
+    for (u32 i = 0; i < 4; ++i) g_ahead_at[i] = g_ahead_armed[i] = 0;
+    store_release(g_ahead_ticks, 0u);
+    // Two deadlines by hcall, each written to the area first, as the PV kernel does.
+    r.first = now() + period;
+    r.second = r.first + period;
+    r.third = r.second + period;
+    g_ahead_third = r.third;
+    ahead_want(a, r.first);
+    ahead_set(r.first);
+    r.got[0] = ahead_wait(1);
+    ahead_want(a, r.second);
+    ahead_set(r.second);
+    r.shown = ahead_armed(a);
+    // The second tick's handler writes the third deadline to the area only: the armed tick
+    // serves it.
+    r.got[1] = ahead_wait(2);
+    r.got[2] = ahead_wait(3);
+    isa::timer_set(isa::kTimerMax); // off
+    r.off = ahead_armed(a);
+    const u64 deadline[3] = {r.first, r.second, r.third};
+    for (u32 i = 0; i < 3; ++i)
+        if (r.got[i] && g_ahead_at[i] > deadline[i] + period / 2) r.stalled = true;
+    return r;
+}
+
 void check_tick_ahead() {
     isa::VirqArea& a = isa::g_virq[isa::stack_slot()];
     g_ahead_area = &a;
     store_release(g_ahead_vcpu, isa::stack_slot());
-    store_release(g_ahead_ticks, 0u);
-    const u64 period = 50 * ticks_per_ms();
+    // Long enough that the other LPARs of a selftest on a loaded host rarely hold a tick back
+    // for half of it (they share 1-2 CPUs by 10 ms slices; 50 ms stalled under two selftests).
+    const u64 period = 200 * ticks_per_ms();
     const u64 slack = load_acquire(a.slack);
     set_trap_handler(isa::kTimerVector, on_ahead_tick);
-    // Two deadlines by hcall, each written to the area first, as the PV kernel does.
-    const u64 first = now() + period, second = first + period, third = second + period;
-    g_ahead_third = third;
-    ahead_want(a, first);
-    ahead_set(first);
-    const bool got_first = ahead_wait(1);
-    ahead_want(a, second);
-    ahead_set(second);
-    const u64 shown = ahead_armed(a);
-    // The second tick's handler writes the third deadline to the area only: the armed tick
-    // serves it.
-    const bool got_second = ahead_wait(2);
-    const bool got_third = ahead_wait(3);
-    isa::timer_set(isa::kTimerMax); // off
-    const u64 off = ahead_armed(a);
+    AheadRun r;
+    u32 runs = 0;
+    do {
+        r = ahead_run(a, period);
+    } while (r.stalled && ++runs < 3);
     set_trap_handler(isa::kTimerVector, nullptr);
-    check(slack == isa::kTimebaseHz / 250'000 && got_first && g_ahead_armed[0] == 0 &&
-              shown == second && got_second && g_ahead_armed[1] == third + slack / 2,
+    if (runs > 0) note("tick armed ahead: %u run(s) stalled by the host, made again", runs);
+    check(slack == isa::kTimebaseHz / 250'000 && r.got[0] && g_ahead_armed[0] == 0 &&
+              r.shown == r.second && r.got[1] && g_ahead_armed[1] == r.third + slack / 2,
           Detail("slack %llu, first %d (armed at it %llu), shown %llu (want %llu), second %d, "
-                 "armed at it %llu (want %llu)",
-                 slack, got_first, g_ahead_armed[0], shown, second, got_second, g_ahead_armed[1],
-                 third + slack / 2),
+                 "armed at it %llu (want %llu)%s",
+                 slack, r.got[0], g_ahead_armed[0], r.shown, r.second, r.got[1], g_ahead_armed[1],
+                 r.third + slack / 2, r.stalled ? ", stalled" : ""),
           "a tick by H_IA32_SET_TIMER shows in the area; after two, one period apart, the next "
           "is armed ahead, half the 4 us slack late");
-    check(got_third && g_ahead_at[2] >= third && g_ahead_at[2] >= g_ahead_armed[1] && off == 0 &&
-              g_ahead_armed[2] == third + period + slack / 2,
+    check(r.got[2] && g_ahead_at[2] >= r.third && g_ahead_at[2] >= g_ahead_armed[1] && r.off == 0 &&
+              g_ahead_armed[2] == r.third + period + slack / 2,
           Detail("third %d at %lld ticks from its deadline, armed at it %llu (want %llu), off "
-                 "%llu",
-                 got_third, static_cast<long long>(g_ahead_at[2] - third), g_ahead_armed[2],
-                 third + period + slack / 2, off),
+                 "%llu%s",
+                 r.got[2], static_cast<long long>(g_ahead_at[2] - r.third), g_ahead_armed[2],
+                 r.third + period + slack / 2, r.off, r.stalled ? ", stalled" : ""),
           "a deadline only written to the area is met by the tick armed ahead (not early), "
           "which arms the next; H_IA32_SET_TIMER 0 turns it off");
 }
