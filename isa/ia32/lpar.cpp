@@ -406,10 +406,18 @@ VcpuExit run(Vcpu& v, u64 slice) {
         } else {
             cr3 = nopg_dir_for(*v.lpar, reinterpret_cast<const u32*>(v.lpar->arch.page_dir));
         }
-        // The kept spaces the switcher may move the vcpu to without an exit (shadow.hpp).
-        FastSpace rows[kShadowRoots];
-        shadow_fast_rows(v, rows);
-        fast_spaces_load(rows);
+        // The kept spaces the switcher may move the vcpu to without an exit (shadow.hpp): the
+        // rows and their directories' switcher slots are rewritten unless this CPU wrote them
+        // for this very state of the vcpu's spaces (VcpuState::fast_seq, never reused).
+        Pcpu& here = this_pcpu();
+        const u32 self = cpu_index();
+        if (v.arch.fast_seq == 0 || v.arch.fast_cpu != self || here.fast_seq != v.arch.fast_seq) {
+            FastSpace rows[kShadowRoots];
+            shadow_fast_rows(v, rows);
+            fast_spaces_load(rows);
+            v.arch.fast_cpu = self;
+            here.fast_seq = v.arch.fast_seq;
+        }
         // A single step of ours must come back: an exception of the stepped instruction
         // through a direct gate would clear TF, so then every vector is the hypervisor's.
         static constexpr DirectGates kNone{};

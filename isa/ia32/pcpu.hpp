@@ -42,6 +42,7 @@ struct Pcpu {
     u32 dr_loaded[4] = {};           // what DR0-DR3 hold (isa/ia32/debug_cpu.cpp)
     u32 sysenter_cs = 0;             // the CPU's SYSENTER_CS (isa/ia32/sysenter.cpp)
     u64 direct_seq = 0; // DirectGates::seq of the direct gates in its IDT (0: the hypervisor's)
+    u64 fast_seq = 0;   // VcpuState::fast_seq of the switcher rows in its data page (0: none)
 };
 
 Pcpu& pcpu(u32 index);

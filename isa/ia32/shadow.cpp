@@ -30,6 +30,12 @@ u32 real(u16 ref) {
     return shadow_page_real(ref - 1u);
 }
 
+// A new VcpuState::fast_seq: the rows of the vcpu's spaces change (any CPU's copy is stale).
+u64 fast_seq_source = 0; // lock: core_lock() (every caller handles an exit or sets up an LPAR)
+void spaces_changed(VcpuState& a) {
+    a.fast_seq = ++fast_seq_source;
+}
+
 void zero(u32* p) {
     for (usize i = 0; i < 1024; ++i) p[i] = 0;
 }
@@ -173,6 +179,7 @@ u32 shadow_root(Vcpu& v) {
     if (s.pd == kNone) {
         s.pd = take_reclaiming(s, -1);
         if (s.pd == kNone) return 0;
+        spaces_changed(v.arch);
         page(s.pd)[1023] = switcher_pde();
     }
     return real(s.pd);
@@ -225,7 +232,10 @@ void shadow_invlpg(Vcpu& v, u32 va) {
 
 void shadow_flush(Vcpu& v, bool keep_global) {
     ShadowSpace& s = shadow_space(v);
-    if (s.cr3 != v.arch.ctl.cr3) s.ctx = 0;
+    if (s.cr3 != v.arch.ctl.cr3) {
+        s.ctx = 0;
+        spaces_changed(v.arch);
+    }
     s.cr3 = v.arch.ctl.cr3;
     flush_space(s, keep_global);
 }
@@ -236,11 +246,13 @@ void shadow_flush_all(Vcpu& v) {
         s.ctx = 0;
     }
     shadow_space(v).cr3 = v.arch.ctl.cr3;
+    spaces_changed(v.arch); // also every paging-mode change (emulate.cpp)
 }
 
 bool shadow_switch(Vcpu& v, u64 ctx, u64 gen, u64 prev_gen) {
     VcpuState& a = v.arch;
     ShadowSpace& prev = shadow_space(v);
+    const bool prev_moved = prev.ctx != 0 && prev.gen != prev_gen;
     if (prev.ctx != 0) prev.gen = prev_gen;
     prev.used = ++a.shadow_clock;
     const u32 cr3 = a.ctl.cr3;
@@ -262,6 +274,7 @@ bool shadow_switch(Vcpu& v, u64 ctx, u64 gen, u64 prev_gen) {
     s.ctx = ctx;
     s.gen = gen;
     s.used = ++a.shadow_clock;
+    if (!kept || prev_moved) spaces_changed(a);
     return kept;
 }
 
@@ -312,6 +325,7 @@ void shadow_release(Vcpu& v) {
         s = ShadowSpace{};
     }
     v.arch.shadow_cur = 0;
+    spaces_changed(v.arch);
 }
 
 usize shadow_pages_in_use() {

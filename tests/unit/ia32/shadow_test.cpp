@@ -569,6 +569,55 @@ TEST_CASE("shadow_fast_rows: one row per tagged space with a directory, its swit
     CHECK(shadow_pages_in_use() == start);
 }
 
+TEST_CASE("fast_seq: new whenever the switcher's rows would change, never reused") {
+    Machine m;
+    Vcpu& v = m.vcpu();
+    GuestPaging a(m, 0x100000, 0x101000);
+    GuestPaging b(m, 0x110000, 0x111000);
+    a.map(0x00400000, 0x200000);
+    b.map(0x00400000, 0x300000);
+    a.enable(v);
+    std::vector<u64> seen{v.arch.fast_seq};
+    // Each step must give a number not seen before; `same` steps must keep it.
+    auto fresh = [&](const char* what) {
+        INFO(what);
+        CHECK(v.arch.fast_seq != 0);
+        for (u64 old : seen) CHECK(v.arch.fast_seq != old);
+        seen.push_back(v.arch.fast_seq);
+    };
+    auto same = [&](const char* what) {
+        INFO(what);
+        CHECK(v.arch.fast_seq == seen.back());
+    };
+    CHECK_FALSE(shadow_switch(v, 7, 1, 0));
+    fresh("a new space");
+    const u32 root_a = shadow_root(v);
+    fresh("its directory");
+    v.arch.ctl.cr3 = b.pd;
+    CHECK_FALSE(shadow_switch(v, 8, 1, 1));
+    fresh("another new space");
+    const u32 root_b = shadow_root(v);
+    fresh("its directory");
+    v.arch.ctl.cr3 = a.pd;
+    CHECK(shadow_switch(v, 7, 1, 1));
+    same("back to a kept space, the left one at its generation");
+    CHECK(shadow_resync(v, root_b));
+    same("the switcher's own switch");
+    v.arch.ctl.cr3 = a.pd;
+    CHECK(shadow_switch(v, 7, 1, 2));
+    fresh("the left space's generation moved");
+    shadow_flush(v, false);
+    same("a cr3 reload of the same directory");
+    v.arch.ctl.cr3 = 0x120000;
+    shadow_flush(v, false);
+    fresh("a cr3 load of another directory forgets the space's tag");
+    shadow_flush_all(v);
+    fresh("a paging-mode change");
+    (void)root_a;
+    shadow_release(v);
+    fresh("released");
+}
+
 TEST_CASE("shadow_resync: the space the switcher loaded becomes the current one") {
     Machine m;
     const usize start = shadow_pages_in_use();

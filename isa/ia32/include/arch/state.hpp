@@ -139,8 +139,14 @@ struct VcpuState {
     u64 sanitized_gen = 0;
     GuestDebug debug{};
     ShadowSpace shadows[kShadowRoots]{};
-    u8 shadow_cur = 0;      // the space the CPU runs on (shadows[shadow_cur])
-    u32 shadow_clock = 0;   // stamps ShadowSpace::used
+    u8 shadow_cur = 0;    // the space the CPU runs on (shadows[shadow_cur])
+    u32 shadow_clock = 0; // stamps ShadowSpace::used
+    // The switcher's rows for the spaces (isa/ia32/shadow.hpp FastSpace): a number no other
+    // state of any vcpu ever had, new whenever a space's tag or directory or the paging mode
+    // changes (0: never the same), and the CPU that last wrote them and the spaces' switcher
+    // slots. A CPU whose rows came from this vcpu at this number rewrites nothing.
+    u64 fast_seq = 0;
+    u32 fast_cpu = ~0u;
     u64 timer_deadline = 0; // TSC value at which the vcpu's one-shot timer expires; 0 = off
     // The virtual interrupt flag: in guest memory shared with the hypervisor once registered
     // (H_IA32_SET_VIRQ: the logical address of {u32 enabled, u32 pending[, u32 cr2[, the
