@@ -823,6 +823,21 @@ void check_fast_switch_mm() {
           Detail("answers %u %u %u %u %u, value %#x", wrong_gen, wrong_ctx, wrong_cr3, high_ctx,
                  none, still),
           "a generation, ctx or cr3 the switcher does not keep (or an empty row) changes nothing");
+    // Made-up requests: random registers, and the kept spaces' cr3 and ctx with random
+    // generations. None loads anything; the space stays the one loaded.
+    u32 x = 0x12345678, loaded = 0;
+    auto next = [&x] { return x = x * 1664525u + 1013904223u; };
+    for (u32 i = 0; i < 2000; ++i) {
+        const u32 cr3_arg = (i & 1) ? reinterpret_cast<u32>(i & 2 ? g_pd : g_pd2) : next();
+        const u64 ctx = (i & 1) ? (i & 2 ? 101 : 102) : (u64{next()} << 32 | next());
+        u64 gen = u64{next()} << 32 | next();
+        if (gen == 1 || gen == 2) gen = 3;
+        loaded += fast_switch_mm(reinterpret_cast<const u32*>(cr3_arg), ctx, gen) == 0 ? 1 : 0;
+    }
+    const u32 after_storm = read_main();
+    check(loaded == 0 && after_storm == 0xaaaa0002 && read_cr3() == reinterpret_cast<u32>(g_pd2),
+          Detail("%u loaded, value %#x", loaded, after_storm),
+          "2000 made-up fast switches load nothing");
     // The hypervisor's own switch starts from the space the switcher left loaded.
     switch_mm(g_pd, 101, 2, 1);
     check_eq(read_main(), 0xaaaa0001u, "H_IA32_SWITCH_MM after the switcher's switches");
