@@ -521,15 +521,24 @@ TEST_CASE("shadow_switch: more spaces than roots reuse the least recently used o
     CHECK(shadow_pages_in_use() == start);
 }
 
-TEST_CASE("shadow_fast_rows: one row per tagged space with a directory, its switcher slot set") {
+// Two address spaces that map va 0x00400000 to different pages (a: 0x200000, b: 0x300000),
+// a's tables loaded with paging on; no space switched to yet.
+struct TwoSpaces {
     Machine m;
-    const usize start = shadow_pages_in_use();
+    usize start = shadow_pages_in_use();
     Vcpu& v = m.vcpu();
-    GuestPaging a(m, 0x100000, 0x101000);
-    GuestPaging b(m, 0x110000, 0x111000);
-    a.map(0x00400000, 0x200000);
-    b.map(0x00400000, 0x300000);
-    a.enable(v);
+    GuestPaging a{m, 0x100000, 0x101000};
+    GuestPaging b{m, 0x110000, 0x111000};
+    TwoSpaces() {
+        a.map(0x00400000, 0x200000);
+        b.map(0x00400000, 0x300000);
+        a.enable(v);
+    }
+};
+
+TEST_CASE_FIXTURE(
+    TwoSpaces,
+    "shadow_fast_rows: one row per tagged space with a directory, its switcher slot set") {
     const u64 ctx_b = 0x1'0000'0008ull, gen_b = 0x2'0000'0003ull; // both halves matter
     CHECK_FALSE(shadow_switch(v, 7, 1, 0));
     const u32 root_a = shadow_root(v);
@@ -569,14 +578,8 @@ TEST_CASE("shadow_fast_rows: one row per tagged space with a directory, its swit
     CHECK(shadow_pages_in_use() == start);
 }
 
-TEST_CASE("fast_seq: new whenever the switcher's rows would change, never reused") {
-    Machine m;
-    Vcpu& v = m.vcpu();
-    GuestPaging a(m, 0x100000, 0x101000);
-    GuestPaging b(m, 0x110000, 0x111000);
-    a.map(0x00400000, 0x200000);
-    b.map(0x00400000, 0x300000);
-    a.enable(v);
+TEST_CASE_FIXTURE(TwoSpaces,
+                  "fast_seq: new whenever the switcher's rows would change, never reused") {
     std::vector<u64> seen{v.arch.fast_seq};
     // Each step must give a number not seen before; `same` steps must keep it.
     auto fresh = [&](const char* what) {
@@ -618,15 +621,8 @@ TEST_CASE("fast_seq: new whenever the switcher's rows would change, never reused
     fresh("released");
 }
 
-TEST_CASE("shadow_resync: the space the switcher loaded becomes the current one") {
-    Machine m;
-    const usize start = shadow_pages_in_use();
-    Vcpu& v = m.vcpu();
-    GuestPaging a(m, 0x100000, 0x101000);
-    GuestPaging b(m, 0x110000, 0x111000);
-    a.map(0x00400000, 0x200000);
-    b.map(0x00400000, 0x300000);
-    a.enable(v);
+TEST_CASE_FIXTURE(TwoSpaces,
+                  "shadow_resync: the space the switcher loaded becomes the current one") {
     const u32 in_a = Machine::real_of(0x200000) | kPteP | kPteU;
     const u32 in_b = Machine::real_of(0x300000) | kPteP | kPteU;
     CHECK_FALSE(shadow_switch(v, 7, 1, 0));
