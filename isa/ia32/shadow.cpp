@@ -67,7 +67,7 @@ void drop_table(ShadowSpace& s, unsigned slot) {
     if (s.pd != kNone) page(s.pd)[slot] = 0;
 }
 
-// Frees the tables of every space but `keep` and those another CPU runs a guest on (pinned);
+// Frees the tables of every space but `keep` and those of a vcpu another CPU runs (pinned);
 // true if that freed anything.
 bool reclaim_others(const ShadowSpace& keep) {
     bool freed = false;

@@ -8,7 +8,7 @@
 // space it switched to with H_IA32_SWITCH_MM (a tagged TLB: the guest names the space and its
 // flush generation, and a switch back to an unchanged one keeps its entries). Tables come from a
 // fixed pool of 4 KiB pages; when it runs dry the tables of the other spaces are reclaimed (they
-// refault; never a space another CPU runs a guest on, ShadowSpace::pinned), then the current
+// refault; never a space of a vcpu another CPU runs, ShadowSpace::pinned), then the current
 // one's own.
 #pragma once
 

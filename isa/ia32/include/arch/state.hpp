@@ -76,8 +76,9 @@ struct ShadowSpace {
     u32 cr3 = 0;
     u64 ctx = 0, gen = 0;
     u32 used = 0;
-    // The space a CPU runs a guest on while the core lock is dropped (isa/ia32/lpar.cpp): the
-    // pool never takes its tables away then (that CPU may be walking them). Lock: core_lock().
+    // A space of a vcpu a CPU runs while the core lock is dropped (isa/ia32/lpar.cpp; all of
+    // the vcpu's spaces, as the switcher may load any): the pool never takes its tables away
+    // then (that CPU may be walking them). Lock: core_lock().
     bool pinned = false;
 };
 // Shadow roots kept per vcpu, one per guest address space recently switched to (lguest kept 4,
