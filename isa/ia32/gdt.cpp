@@ -271,10 +271,9 @@ void build_cpu_tables(u32 index) {
     df->ldt = 0; // the null LDTR, as everywhere
     df->iomap_base = sizeof(Tss);
 
-    // IDT: interrupt gates (IF cleared on entry), DPL 0 except the hcall, iret and fast
-    // switch gates (DPL 1: ring 3 gets #GP), and the double fault's task gate. Unused vectors stay
-    // not-present (#NP
-    // -> reported as a fault).
+    // IDT: interrupt gates (IF cleared on entry), DPL 0 except the hcall, iret and fast switch
+    // gates (DPL 1: ring 3 gets #GP), and the double fault's task gate. Unused vectors stay
+    // not-present (#NP -> reported as a fault).
     auto* idt = reinterpret_cast<u64*>(pcpu_object(index, sw_idt));
     for (u32 v = 0; v < 256; ++v) idt[v] = 0;
     for (u32 v = 0; v < X86_STUB_VECTORS; ++v) idt[v] = hypervisor_gate(v);
