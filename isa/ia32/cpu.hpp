@@ -32,9 +32,14 @@ struct [[gnu::packed]] Tss {
 static_assert(sizeof(Tss) == 104);
 
 // The real GDT (isa/ia32/gdt.cpp): a descriptor at any index (0 beyond the table), and the
-// guest's window (indices 0..kGuestGdtEntries-1) loaded with a vcpu's validated copy.
+// guest's window (indices 0..kGuestGdtEntries-1) loaded with a vcpu's validated copy: the CPU's
+// GDT rows written for it and its TLS sets, and its current set's row loaded
+// (isa/ia32/gdt_rows.hpp).
 u64 gdt_descriptor(unsigned index);
-void gdt_load_guest_window(const u64 (&entries)[kGuestGdtEntries]);
+void gdt_load_guest_window(const u64 (&entries)[kGuestGdtEntries], const TlsSets& tls);
+// After a trap: when the switcher loaded another of the vcpu's GDT rows, that set becomes its
+// current one and its entries the window's; true when the window changed.
+bool gdt_resync_tls(TlsSets& tls, u64 (&window)[kGuestGdtEntries]);
 // The CPU's LDT while a vcpu runs: its validated copy in the switcher's read-only LDT page
 // (X86_LDT), or a null LDTR when it has none. Does nothing when that is already so.
 void ldt_load(const GuestLdt& ldt);

@@ -5,9 +5,11 @@
 #include "isa/ia32/decode.hpp"
 #include "isa/ia32/descriptor.hpp"
 #include "isa/ia32/exit_reason.hpp"
+#include "isa/ia32/gdt_rows.hpp"
 #include "isa/ia32/guest_mmu.hpp"
 #include "isa/ia32/shadow.hpp"
 
+#include <arch/x86.hpp>
 #include <tessera/arch.hpp>
 
 namespace tessera::arch {
@@ -116,13 +118,24 @@ struct Emu {
     // validated and kept per vcpu; entries beyond it are null.
     Emulated load_gdt(u32 base, u16 limit) {
         u64 table[kGuestGdtEntries] = {};
+        TlsRaw tls{}; // the TLS entries as written: the key of their GDT row (gdt_rows.hpp)
         for (unsigned i = 1; i < kGuestGdtEntries && i * 8 + 7 <= limit; ++i) {
             u64 raw;
             GuestFault f;
             if (!guest_read(v, base + i * 8, &raw, sizeof(raw), &f)) return page_fault(f);
             table[i] = desc::install(raw);
+            if (i >= X86_TLS_FIRST && i < X86_TLS_FIRST + X86_TLS_COUNT) {
+                tls.w[2 * (i - X86_TLS_FIRST)] = static_cast<u32>(raw);
+                tls.w[2 * (i - X86_TLS_FIRST) + 1] = static_cast<u32>(raw >> 32);
+            }
         }
-        for (unsigned i = 0; i < kGuestGdtEntries; ++i) v.arch.gdt[i] = table[i];
+        bool same_window = true; // besides the TLS entries: the vcpu's TLS sets stay
+        for (unsigned i = 0; i < kGuestGdtEntries; ++i) {
+            if (i < X86_TLS_FIRST || i >= X86_TLS_FIRST + X86_TLS_COUNT)
+                same_window = same_window && v.arch.gdt[i] == table[i];
+            v.arch.gdt[i] = table[i];
+        }
+        tls_sets_loaded(v.arch.tls, same_window, tls);
         descriptor_tables_changed(v);
         v.arch.tables.gdt_base = base;
         v.arch.tables.gdt_limit = limit;

@@ -39,6 +39,7 @@ enum class Exit : u8 {
     HcVty,          // hc-vty: H_PUT_TERM_CHAR, H_GET_TERM_CHAR
     HcOther,        // hc-other: every other hcall
     TickArmed,      // tick: a timer delivered with the next tick armed ahead (vtimer.hpp)
+    TlsRow,         // tlsrow: the switcher had changed the TLS entries (seen at the next exit)
     Reflected = 32, // + vector: an exception reflected to the guest (#PF: its own page faults)
 };
 

@@ -12,6 +12,7 @@
 #include "isa/ia32/cpu.hpp"
 #include "isa/ia32/cr.hpp"
 #include "isa/ia32/direct_gate.hpp"
+#include "isa/ia32/gdt_rows.hpp"
 #include "isa/ia32/guest_mmu.hpp"
 #include "isa/ia32/pcpu.hpp"
 #include "isa/ia32/shadow.hpp"
@@ -23,7 +24,8 @@
 extern "C" {
 extern char switcher_start[], sw_stubs[], sw_stub_hcall[], sw_stub_iret[], sw_data[], sw_gdt[],
     sw_tss[], sw_df_tss[], sw_idt[], sw_ldt[], sw_stack[], sw_stack_top[], switcher_end[],
-    sw_sysenter[], sw_sysenter_target[], sw_switch_mm[], sw_fast_spaces[];
+    sw_sysenter[], sw_sysenter_target[], sw_switch_mm[], sw_fast_spaces[], sw_switch_tls[],
+    sw_tls_keys[];
 extern tessera::u32 sw_hv_cr3;
 void ia32_df_entry(); // switcher.S: the double fault's task starts here
 }
@@ -126,16 +128,39 @@ u32 switcher_pde() {
     return static_cast<u32>(reinterpret_cast<uptr>(this_pcpu().switcher_pt)) | kPteP | kPteW;
 }
 
-u64 gdt_descriptor(unsigned index) {
-    if (index >= X86_GDT_ENTRIES) return 0;
-    u64 d;
-    __builtin_memcpy(&d, mine<u8>(sw_gdt) + index * 8, sizeof(d));
-    return d;
+namespace {
+
+// This CPU's GDT rows as the hypervisor writes them (the guests' mapping is read-only).
+GdtRows my_rows() {
+    return GdtRows{mine<u64[kGdtEntries]>(sw_gdt), mine<TlsKey>(sw_tls_keys), switcher_va(sw_gdt)};
 }
 
-void gdt_load_guest_window(const u64 (&entries)[kGuestGdtEntries]) {
+void lgdt_row(unsigned row) {
+    Pointer g{kGdtEntries * 8 - 1, switcher_va(sw_gdt) + row * kGdtEntries * 8};
+    asm volatile("lgdt %0" ::"m"(g) : "memory");
+    this_pcpu().gdt_row = static_cast<u8>(row);
+}
+
+} // namespace
+
+u64 gdt_descriptor(unsigned index) {
+    if (index >= X86_GDT_ENTRIES) return 0;
+    return my_rows().gdt[0][index]; // the hypervisor's entries are the same in every row
+}
+
+void gdt_load_guest_window(const u64 (&entries)[kGuestGdtEntries], const TlsSets& tls) {
     static_assert(kGuestGdtEntries == X86_GDT_GUEST_ENTRIES);
-    __builtin_memcpy(mine<u8>(sw_gdt), entries, sizeof(entries));
+    gdt_rows_write(my_rows(), entries, tls);
+    if (tls.cur != this_pcpu().gdt_row) lgdt_row(tls.cur);
+}
+
+bool gdt_resync_tls(TlsSets& tls, u64 (&window)[kGuestGdtEntries]) {
+    Pointer g{};
+    asm volatile("sgdt %0" : "=m"(g));
+    const u32 row = (g.base - switcher_va(sw_gdt)) / (kGdtEntries * 8);
+    if (row == this_pcpu().gdt_row) return false;
+    this_pcpu().gdt_row = static_cast<u8>(row);
+    return gdt_rows_resync(tls, row, window);
 }
 
 void ldt_load(const GuestLdt& ldt) {
@@ -146,15 +171,16 @@ void ldt_load(const GuestLdt& ldt) {
         loaded = false;
         return;
     }
-    auto* gdt = mine<Descriptor>(sw_gdt);
+    auto* gdt = mine<Descriptor[kGdtEntries]>(sw_gdt);
     u8* copy = mine<u8>(sw_ldt);
     const Descriptor d = make(switcher_va(sw_ldt), ldt.limit, kLdt, 0);
-    if (loaded && __builtin_memcmp(&gdt[X86_LDT >> 3], &d, sizeof(d)) == 0 &&
+    if (loaded && __builtin_memcmp(&gdt[0][X86_LDT >> 3], &d, sizeof(d)) == 0 &&
         __builtin_memcmp(copy, ldt.entries, sizeof(ldt.entries)) == 0)
         return;
-    // Through the hypervisor's view (the guests' mapping of this page is read-only).
+    // Through the hypervisor's view (the guests' mapping of these pages is read-only); the
+    // hypervisor's entries are the same in every GDT row.
     __builtin_memcpy(copy, ldt.entries, sizeof(ldt.entries));
-    gdt[X86_LDT >> 3] = d;
+    for (unsigned r = 0; r < kGdtRows; ++r) gdt[r][X86_LDT >> 3] = d;
     asm volatile("lldt %w0" ::"r"(static_cast<u32>(X86_LDT)) : "memory");
     loaded = true;
 }
@@ -249,6 +275,13 @@ void build_cpu_tables(u32 index) {
     gdt[X86_GUEST_KDATA >> 3] = make(0, 0xfffff, kData1, kFlags32);
     gdt[X86_GUEST_UCODE >> 3] = make(0, 0xfffff, kCode3, kFlags32);
     gdt[X86_GUEST_UDATA >> 3] = make(0, 0xfffff, kData3, kFlags32);
+    // Every GDT row has the hypervisor's entries (load_cpu_tables copies the busy TSS), no
+    // guest's, and no key yet.
+    for (u32 r = 1; r < kGdtRows; ++r)
+        __builtin_memcpy(gdt + r * kGdtEntries, gdt, kGdtEntries * sizeof(Descriptor));
+    auto* keys = reinterpret_cast<TlsKey*>(pcpu_object(index, sw_tls_keys));
+    for (u32 r = 0; r < kGdtRows; ++r) keys[r] = TlsKey{};
+    p.gdt_row = 0;
 
     auto* tss = reinterpret_cast<Tss*>(pcpu_object(index, sw_tss));
     *tss = Tss{};
@@ -271,9 +304,9 @@ void build_cpu_tables(u32 index) {
     df->ldt = 0; // the null LDTR, as everywhere
     df->iomap_base = sizeof(Tss);
 
-    // IDT: interrupt gates (IF cleared on entry), DPL 0 except the hcall, iret and fast switch
-    // gates (DPL 1: ring 3 gets #GP), and the double fault's task gate. Unused vectors stay
-    // not-present (#NP -> reported as a fault).
+    // IDT: interrupt gates (IF cleared on entry), DPL 0 except the hcall, iret and the fast
+    // switches' gates (DPL 1: ring 3 gets #GP), and the double fault's task gate. Unused
+    // vectors stay not-present (#NP -> reported as a fault).
     auto* idt = reinterpret_cast<u64*>(pcpu_object(index, sw_idt));
     for (u32 v = 0; v < 256; ++v) idt[v] = 0;
     for (u32 v = 0; v < X86_STUB_VECTORS; ++v) idt[v] = hypervisor_gate(v);
@@ -281,6 +314,8 @@ void build_cpu_tables(u32 index) {
     idt[X86_HCALL_VECTOR] = gate_value(switcher_va(sw_stub_hcall), X86_HV_CODE, kHvGate | kDpl1);
     idt[X86_IRET_VECTOR] = gate_value(switcher_va(sw_stub_iret), X86_HV_CODE, kHvGate | kDpl1);
     idt[X86_SWITCH_MM_VECTOR] = gate_value(switcher_va(sw_switch_mm), X86_HV_CODE, kHvGate | kDpl1);
+    idt[X86_SWITCH_TLS_VECTOR] =
+        gate_value(switcher_va(sw_switch_tls), X86_HV_CODE, kHvGate | kDpl1);
     idt[8] = gate_value(0, X86_DF_TSS, kTaskGate);
 
     // Paging: identity in 4 MiB pages (supervisor) below the switcher, uncached where the
@@ -296,14 +331,17 @@ void build_cpu_tables(u32 index) {
     const u32 pages = static_cast<u32>((reinterpret_cast<uptr>(switcher_end) - start) / 4096);
     const u32 stack_page = static_cast<u32>((reinterpret_cast<uptr>(sw_stack) - start) / 4096);
     const u32 data_page = static_cast<u32>((reinterpret_cast<uptr>(sw_data) - start) / 4096);
+    const u32 gdt_page = static_cast<u32>((reinterpret_cast<uptr>(sw_gdt) - start) / 4096);
     for (u32 i = 0; i < 1024; ++i) p.switcher_pt[i] = p.hv_switcher_pt[i] = 0;
     for (u32 i = 0; i < pages; ++i) {
         uptr frame = start + i * 4096;
         if (i == stack_page) frame = reinterpret_cast<uptr>(p.stack);
         if (i == data_page) frame = reinterpret_cast<uptr>(p.data);
+        if (i == gdt_page) frame = reinterpret_cast<uptr>(p.gdt_rows);
         const u32 page = static_cast<u32>(frame) | kPteP;
+        const bool tables = i == data_page || i == gdt_page;
         p.switcher_pt[i] = page | (i == stack_page ? kPteW : 0);
-        p.hv_switcher_pt[i] = page | (i == stack_page || i == data_page ? kPteW : 0);
+        p.hv_switcher_pt[i] = page | (i == stack_page || tables ? kPteW : 0);
     }
     p.hv_dir[1023] = static_cast<u32>(reinterpret_cast<uptr>(p.hv_switcher_pt)) | kPteP | kPteW;
     *reinterpret_cast<u32*>(pcpu_object(index, &sw_hv_cr3)) =
@@ -337,6 +375,10 @@ void load_cpu_tables(u32 index) {
                    "r"(static_cast<u32>(X86_HV_GUARD)), "r"(static_cast<u32>(X86_TSS)), "r"(0u)
                  : "memory");
     p.ldt_loaded = false;
+    // ltr marked row 0's TSS busy: so is every row's.
+    auto* gdt = reinterpret_cast<u64*>(pcpu_object(index, sw_gdt));
+    for (u32 r = 1; r < kGdtRows; ++r) gdt[r * kGdtEntries + (X86_TSS >> 3)] = gdt[X86_TSS >> 3];
+    p.gdt_row = 0;
     // Caches on (an application processor comes out of INIT with CD and NW set), paging on.
     constexpr u32 kCr0Cd = 1u << 30, kCr0Nw = 1u << 29;
     cr::write4(cr::read4() | kCr4Pse);

@@ -11,6 +11,7 @@
 #include "isa/ia32/direct_gate.hpp"
 #include "isa/ia32/emulate.hpp"
 #include "isa/ia32/exit_reason.hpp"
+#include "isa/ia32/gdt_rows.hpp"
 #include "isa/ia32/guest_mmu.hpp"
 #include "isa/ia32/pcpu.hpp"
 #include "isa/ia32/shadow.hpp"
@@ -45,8 +46,19 @@ usize page_dirs_in_use = 0, page_dirs_most = 0;
 void load_gdt_window(const Vcpu& v) {
     u64& tag = this_pcpu().gdt_window_gen;
     if (tag == v.arch.tables_gen && tag != 0) return;
-    gdt_load_guest_window(v.arch.gdt);
+    gdt_load_guest_window(v.arch.gdt, v.arch.tls);
     tag = v.arch.tables_gen;
+}
+
+// After a trap: the switcher may have loaded another of the CPU's GDT rows (the guest's change
+// of its TLS entries, isa/ia32/gdt_rows.hpp). Its entries are then the vcpu's, as if an lgdt
+// had loaded them: new tables (the selector checks and gates depending on them are redone),
+// which the CPU holds already.
+void resync_gdt_window(Vcpu& v) {
+    if (!gdt_resync_tls(v.arch.tls, v.arch.gdt)) return;
+    descriptor_tables_changed(v);
+    this_pcpu().gdt_window_gen = v.arch.tables_gen;
+    count(v, Exit::TlsRow);
 }
 
 // The kind an hcall is counted under (exit_reason.hpp); H_IA32_SWITCH_MM counts itself.
@@ -221,6 +233,8 @@ void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
     s.ctl = GuestControl{};
     s.tables = GuestTables{};
     for (auto& d : s.gdt) d = 0;
+    s.tls = TlsSets{};
+    tls_sets_loaded(s.tls, false, TlsRaw{});
     s.ldt = GuestLdt{};
     descriptor_tables_changed(vcpu);
     s.debug = GuestDebug{};
@@ -443,6 +457,7 @@ VcpuExit run(Vcpu& v, u64 slice) {
             crash(v, "ran on directory %#x, none of its shadow spaces", loaded);
             return VcpuExit::Fault;
         }
+        resync_gdt_window(v);
         if (r.eflags & kEflagsVm) {
             if (!leave_vm86(v)) return VcpuExit::Fault;
             continue;

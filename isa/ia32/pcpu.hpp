@@ -1,9 +1,10 @@
 // The per-physical-CPU state of the ia32 backend (isa/ia32/smp.cpp). Each CPU has its own copy
-// of the switcher's data page (GDT, TSS, the double fault's TSS, IDT, LDT, the saved hypervisor
-// esp and cr3) and stack page (the trap frame), mapped at the same switcher addresses through
-// its own switcher page tables: every address space a CPU runs on (its hypervisor directory, a
-// shadow root, its paging-off directory) has directory slot 1023 pointing at that CPU's table,
-// so the switcher code is the same on every CPU and no guest ever maps another CPU's pages.
+// of the switcher's data page (TSS, the double fault's TSS, IDT, LDT, the saved hypervisor esp
+// and cr3), GDT rows page and stack page (the trap frame), mapped at the same switcher
+// addresses through its own switcher page tables: every address space a CPU runs on (its
+// hypervisor directory, a shadow root, its paging-off directory) has directory slot 1023
+// pointing at that CPU's table, so the switcher code is the same on every CPU and no guest ever
+// maps another CPU's pages.
 // In hypervisor context a CPU reaches its own copies at their switcher addresses.
 //
 // Ownership: a CPU's Pcpu is written only by that CPU, except what the boot CPU sets up before
@@ -25,6 +26,7 @@ inline constexpr usize kApStackSize = 64 * KiB;
 
 struct Pcpu {
     u8* data = nullptr;            // its switcher data page (identity address)
+    u8* gdt_rows = nullptr;        // its GDT rows page (isa/ia32/gdt_rows.hpp)
     u8* stack = nullptr;           // its switcher stack page
     u32* switcher_pt = nullptr;    // the switcher as the guests' address spaces map it here
     u32* hv_switcher_pt = nullptr; // as its hypervisor directory maps it (tables writable)
@@ -39,6 +41,7 @@ struct Pcpu {
     const Vcpu* fpu_owner = nullptr; // whose x87/SSE state the registers hold (isa/ia32/fpu.cpp)
     bool ldt_loaded = false;         // the LDTR names X86_LDT (else it is null)
     u64 gdt_window_gen = 0;          // tables_gen of the GDT window loaded (0: unknown)
+    u8 gdt_row = 0;                  // the GDT row loaded (isa/ia32/gdt_rows.hpp)
     u32 dr_loaded[4] = {};           // what DR0-DR3 hold (isa/ia32/debug_cpu.cpp)
     u32 sysenter_cs = 0;             // the CPU's SYSENTER_CS (isa/ia32/sysenter.cpp)
     u64 direct_seq = 0; // DirectGates::seq of the direct gates in its IDT (0: the hypervisor's)

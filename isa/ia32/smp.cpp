@@ -11,7 +11,7 @@
 #include <tessera/arch.hpp>
 
 extern "C" {
-extern char sw_data[], sw_stack[];
+extern char sw_data[], sw_gdt[], sw_stack[];
 extern const char ap_trampoline[], ap_trampoline_end[];
 // The trampoline's parameters (isa/ia32/ap_boot.S), in the copy below 1 MiB.
 extern tessera::u32 ap_arrivals, ap_max_index, ap_stack_base, ap_stack_size, ap_entry;
@@ -25,6 +25,7 @@ constexpr usize kDfStackSize = 8192;
 // Written by the boot CPU before the application processors start (they read them only).
 Pcpu cpus[kMaxCpus];
 alignas(4096) u8 ap_data[kMaxCpus - 1][4096];  // CPU 0's: sw_data in switcher.S
+alignas(4096) u8 ap_gdt[kMaxCpus - 1][4096];   // CPU 0's: sw_gdt
 alignas(4096) u8 ap_stack[kMaxCpus - 1][4096]; // CPU 0's: sw_stack
 alignas(4096) u32 switcher_pts[kMaxCpus][1024];
 alignas(4096) u32 hv_switcher_pts[kMaxCpus][1024];
@@ -48,6 +49,7 @@ Pcpu& pcpu(u32 index) {
 Pcpu& pcpu_init(u32 index) {
     Pcpu& p = cpus[index];
     p.data = index == 0 ? reinterpret_cast<u8*>(sw_data) : ap_data[index - 1];
+    p.gdt_rows = index == 0 ? reinterpret_cast<u8*>(sw_gdt) : ap_gdt[index - 1];
     p.stack = index == 0 ? reinterpret_cast<u8*>(sw_stack) : ap_stack[index - 1];
     p.switcher_pt = switcher_pts[index];
     p.hv_switcher_pt = hv_switcher_pts[index];
@@ -61,8 +63,10 @@ Pcpu& pcpu_init(u32 index) {
 u8* pcpu_object(u32 index, const void* sym) {
     const uptr a = reinterpret_cast<uptr>(sym);
     const uptr data = reinterpret_cast<uptr>(sw_data), stack = reinterpret_cast<uptr>(sw_stack);
+    const uptr gdt = reinterpret_cast<uptr>(sw_gdt);
     const Pcpu& p = cpus[index];
     if (a >= data && a < data + 4096) return p.data + (a - data);
+    if (a >= gdt && a < gdt + 4096) return p.gdt_rows + (a - gdt);
     return p.stack + (a - stack);
 }
 

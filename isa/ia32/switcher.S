@@ -1,7 +1,7 @@
 /*
  * The switcher: the only part of the hypervisor mapped while a guest runs (docs/ia32.md). It is
  * mapped at X86_SWITCHER_VA in every address space (the hypervisor's and each LPAR's): its code
- * page(s) and the page holding the IDT, GDT and TSS read-only, its stack page (TSS esp0)
+ * page(s) and the pages holding the IDT, GDT and TSS read-only, its stack page (TSS esp0)
  * read-write. Code here runs at its switcher address, so it only uses position-independent
  * jumps and SWVA() for its own data; it switches to the hypervisor's cr3 at once and then jumps
  * to the hypervisor proper (identity-mapped).
@@ -85,6 +85,42 @@ sw_switch_mm:
 3:  movl $1, %eax
 4:  popl %ebp
     popl %edi
+    iret
+
+/* The guest kernel's change of its TLS entries (isa/ia32/gdt_rows.hpp): int
+ * $X86_SWITCH_TLS_VECTOR from ring 1 (the gate's DPL keeps ring 3 out) with the X86_TLS_COUNT
+ * descriptors as it wrote them in eax:ebx, ecx:edx, esi:edi (lo:hi). The row keyed with all of
+ * them is loaded into GDTR, eax = 0; else nothing changes, eax = 1. No exit: the hypervisor
+ * reads GDTR at the next trap. IF is clear until the iret; only this CPU's data page is read
+ * (%ss). Segment registers keep what they hold until they are loaded again, as after an lgdt. */
+    .balign 16
+    .globl sw_switch_tls
+sw_switch_tls:
+    pushl %ebp
+    movl $SWVA(sw_tls_keys), %ebp
+1:  cmpw $0, %ss:26(%ebp)       /* the key's lgdt limit: 0 is no row */
+    je 2f
+    cmpl %ss:(%ebp), %eax
+    jne 2f
+    cmpl %ss:4(%ebp), %ebx
+    jne 2f
+    cmpl %ss:8(%ebp), %ecx
+    jne 2f
+    cmpl %ss:12(%ebp), %edx
+    jne 2f
+    cmpl %ss:16(%ebp), %esi
+    jne 2f
+    cmpl %ss:20(%ebp), %edi
+    jne 2f
+    lgdt %ss:26(%ebp)
+    xorl %eax, %eax
+    popl %ebp
+    iret
+2:  addl $X86_TLS_KEY_BYTES, %ebp
+    cmpl $SWVA(sw_tls_keys) + X86_GDT_ROWS * X86_TLS_KEY_BYTES, %ebp
+    jb 1b
+    movl $1, %eax
+    popl %ebp
     iret
 
 /* Stack here: vector, error code, eip, cs, eflags[, esp, ss when from ring 1/3].
@@ -278,8 +314,8 @@ sw_sysenter_target: .long 0, 0, 0, 0 /* eip, cs, esp, ss (arch::SysenterTarget) 
     .globl sw_fast_spaces
 sw_fast_spaces: .space X86_FAST_SPACES * X86_FAST_SPACE_BYTES /* arch::FastSpace rows */
     .balign 64
-    .globl sw_gdt
-sw_gdt: .space 8 * X86_GDT_ENTRIES
+    .globl sw_tls_keys
+sw_tls_keys: .space X86_GDT_ROWS * X86_TLS_KEY_BYTES /* arch::TlsKey, one per GDT row */
     .balign 64
     .globl sw_tss
 sw_tss: .space 104
@@ -294,6 +330,12 @@ sw_idt: .space 256 * 8
 sw_ldt: .space 8 * X86_LDT_ENTRIES
 
     .org sw_data + 4096 /* one page: an error ("moving .org backwards") if the data outgrows it */
+/* The GDT rows (isa/ia32/gdt_rows.hpp): X86_GDT_ROWS copies of the CPU's GDT, read-only for
+ * guests as the data page is. */
+    .globl sw_gdt
+sw_gdt:
+    .space 8 * X86_GDT_ENTRIES * X86_GDT_ROWS
+    .org sw_gdt + 4096
     .globl sw_stack
 sw_stack:
     .space 4096 - FRAME_SIZE

@@ -51,6 +51,24 @@ struct GuestTables {
 // descriptor.cpp); the hypervisor's descriptors sit above them (arch/x86.hpp).
 inline constexpr unsigned kGuestGdtEntries = 32;
 
+// The guest's TLS entries of its GDT window (X86_TLS_FIRST.., arch/x86.hpp) as it wrote them,
+// before validation (lo, hi words of each): what it passes to the switcher's change of them
+// (isa/ia32/gdt_rows.hpp).
+struct TlsRaw {
+    u32 w[6] = {};
+    bool operator==(const TlsRaw&) const = default;
+};
+
+// The TLS sets a vcpu loaded for its current GDT window (isa/ia32/gdt_rows.hpp): each has a GDT
+// row on the CPU it runs on; `cur` is the one its window has.
+inline constexpr unsigned kGdtRows = 12; // X86_GDT_ROWS
+struct TlsSets {
+    TlsRaw raw[kGdtRows];
+    u16 valid = 0; // a bit per set
+    u8 cur = 0;    // the set in the window
+    u8 next = 0;   // the place a new set takes
+};
+
 // The guest's LDT (lldt, emulated): a validated copy of its first kGuestLdtEntries entries (as
 // desc::install makes them: no gates or system descriptors, DPL 0 raised to 1), which the CPU
 // uses as the LDT while the vcpu runs (the switcher's read-only LDT page, X86_LDT).
@@ -134,6 +152,8 @@ struct VcpuState {
     // each lgdt and lldt (descriptor_tables_changed); 0 = never loaded. Lets an entry skip the
     // work that depends only on them (the GDT window, the selector checks) when nothing changed.
     u64 tables_gen = 0;
+    // The TLS sets it loaded for this window, as it wrote them (isa/ia32/gdt_rows.hpp).
+    TlsSets tls{};
     // The frame's selectors as the last entry checked them (sanitize_selectors), at tables_gen
     // `sanitized_gen`: a frame that still holds them needs no check.
     u32 sanitized[6] = {};

@@ -27,6 +27,14 @@
 #define X86_SWITCH_MM_VECTOR 0x84
 #define X86_FAST_SPACES 8
 #define X86_FAST_SPACE_BYTES 24
+/* The switcher's change of the guest's TLS entries (DPL 1, no exit; switcher.S sw_switch_tls,
+ * isa/ia32/gdt_rows.hpp): X86_GDT_ROWS copies of the CPU's GDT that differ in window entries
+ * X86_TLS_FIRST.. (X86_TLS_COUNT of them, Linux's TLS slots), one key of X86_TLS_KEY_BYTES each. */
+#define X86_SWITCH_TLS_VECTOR 0x85
+#define X86_GDT_ROWS 12
+#define X86_TLS_FIRST 6
+#define X86_TLS_COUNT 3
+#define X86_TLS_KEY_BYTES 32
 /* The local APIC's vectors (plat/pc/lapic.cpp): its timer, the kick IPI between physical CPUs
  * (plat::kick_cpu) and its spurious vector. The switcher has stubs for vectors 0..63. */
 #define X86_LAPIC_TIMER_VECTOR 0x30

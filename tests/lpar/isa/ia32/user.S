@@ -171,6 +171,12 @@ lpar_user_fast_switch:
     int $0x84
     ud2
 
+    .globl lpar_user_fast_tls     /* the switcher's TLS change from ring 3: #GP, nothing loaded */
+lpar_user_fast_tls:
+    xorl %eax, %eax
+    int $0x85
+    ud2
+
     .globl lpar_user_cli          /* a privileged instruction in ring 3: #GP, not emulated */
 lpar_user_cli:
     cli

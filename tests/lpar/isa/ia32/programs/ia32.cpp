@@ -37,8 +37,8 @@ extern "C" {
 u32 lpar_run_user(u32 eip, u32 esp, u32 eflags, u32 ebx, u32 ecx);
 extern char lpar_user_return[];
 tessera::i32 lpar_hcall_at(u32 esp);
-extern char lpar_user_ret42[], lpar_user_hcall[], lpar_user_fast_switch[], lpar_user_cli[],
-    lpar_user_read[], lpar_user_spin[], lpar_user_load_es[], lpar_user_probe_sel[],
+extern char lpar_user_ret42[], lpar_user_hcall[], lpar_user_fast_switch[], lpar_user_fast_tls[],
+    lpar_user_cli[], lpar_user_read[], lpar_user_spin[], lpar_user_load_es[], lpar_user_probe_sel[],
     lpar_user_far_call[], lpar_ring0_probe[], lpar_user_std_int80[], lpar_user_prefixed_int[],
     lpar_user_prefixed_int3_end[], lpar_user_prefixed_int81_end[], lpar_user_nt[],
     lpar_user_nt_iret[], lpar_run_user_as_iret[], lpar_user_iret_vm86[];
@@ -757,6 +757,102 @@ void check_shared_tables() {
           "PTEs vcpu 0 rewrites while vcpu 1's walks set their Accessed bits are never lost");
 }
 
+// ---- The switcher's change of the TLS entries (int $X86_SWITCH_TLS_VECTOR) ------------------
+alignas(8) u64 g_tls_gdt[9];
+u32 g_tls_word_a = 0x7150000a, g_tls_word_c = 0x7150000c;
+
+// Loads g_tls_gdt with `tls` as entries 6..8 (the hypervisor's lgdt: the `tables` exit).
+void load_tls_gdt(const u64 (&tls)[3]) {
+    for (unsigned i = 0; i < 6; ++i) g_tls_gdt[i] = g_gdt[i];
+    for (unsigned i = 0; i < 3; ++i) g_tls_gdt[6 + i] = tls[i];
+    struct [[gnu::packed]] {
+        u16 limit;
+        u32 base;
+    } p{sizeof(g_tls_gdt) - 1, reinterpret_cast<u32>(g_tls_gdt)};
+    asm volatile("lgdt %0" ::"m"(p) : "memory");
+}
+
+// The switcher's change of the TLS entries: 0 when it loaded a GDT row with them, 1 when it
+// changed nothing.
+u32 fast_tls(const u64 (&tls)[3]) {
+    u32 status = static_cast<u32>(tls[0]);
+    asm volatile("int $0x85"
+                 : "+a"(status)
+                 : "b"(static_cast<u32>(tls[0] >> 32)), "c"(static_cast<u32>(tls[1])),
+                   "d"(static_cast<u32>(tls[1] >> 32)), "S"(static_cast<u32>(tls[2])),
+                   "D"(static_cast<u32>(tls[2] >> 32))
+                 : "memory");
+    return status;
+}
+
+u32 fs_selector() {
+    u32 sel;
+    asm volatile("movl %%fs, %0" : "=r"(sel));
+    return sel & 0xffff;
+}
+
+u64 exits_so_far();
+
+// Two TLS sets the hypervisor put in GDT rows (by lgdt): the switcher moves between them
+// without an exit, the CPU uses the row it loaded, and the hypervisor takes that row's entries
+// as the vcpu's at the next exit (its selector checks keep %fs only while entry 6 is a data
+// segment). Anything else changes nothing; ring 3 cannot use it.
+void check_fast_tls() {
+    constexpr u32 kSelTls = 0x33; // entry 6, RPL 3
+    const u64 a[3] = {descriptor(reinterpret_cast<u32>(&g_tls_word_a), 3, 0xf2, 0x4), 0, 0};
+    const u64 b[3] = {0, descriptor(0, 0xfffff, 0xf2, 0xc), 0};
+    const u64 c[3] = {descriptor(reinterpret_cast<u32>(&g_tls_word_c), 3, 0xf2, 0x4), 0, 0};
+    load_tls_gdt(a);
+    load_tls_gdt(b);
+    const u32 st = fast_tls(a);
+    u32 value = 0;
+    asm volatile("movl %1, %%fs\n\tmovl %%fs:0, %0" : "=r"(value) : "r"(kSelTls) : "memory");
+    exits_so_far(); // an exit: the hypervisor sees row a, and %fs is checked against it
+    u32 after = 0;
+    asm volatile("movl %%fs:0, %0" : "=r"(after)::"memory");
+    const u32 kept_fs = fs_selector();
+    check(st == 0 && value == g_tls_word_a && after == g_tls_word_a && kept_fs == kSelTls,
+          Detail("status %u value %#x, after an exit %#x with %%fs %#x", st, value, after, kept_fs),
+          "the switcher loads a GDT row with the TLS entries asked for (int $0x85): the CPU uses "
+          "it, the hypervisor takes it as the vcpu's at the next exit");
+    const u32 back = fast_tls(b);
+    exits_so_far(); // entry 6 is null in row b: the hypervisor's check drops %fs
+    const u32 dropped_fs = fs_selector();
+    check(back == 0 && dropped_fs == 0, Detail("status %u, %%fs %#x", back, dropped_fs),
+          "after the switcher's move back, the hypervisor checks the fs selector against that row");
+    const u64 before = exits_so_far();
+    u32 bad = 0;
+    for (u32 i = 0; i < 100; ++i) bad += fast_tls(a) + fast_tls(b);
+    const u64 exits = exits_so_far() - before;
+    check(bad == 0 && exits < 20, Detail("%u refused, %llu exits", bad, exits),
+          "200 changes between two TLS sets in GDT rows take no exit");
+    const u32 other = fast_tls(c);
+    u64 high[3] = {a[0], a[1], a[2] | (u64{1} << 40)};
+    const u32 one_bit = fast_tls(high);
+    u32 x = 0x9e3779b9, loaded = 0;
+    auto next = [&x] { return x = x * 1664525u + 1013904223u; };
+    for (u32 i = 0; i < 2000; ++i) {
+        u64 t[3] = {u64{next()} << 32 | next(), i & 1 ? 0 : u64{next()} << 32 | next(), 0};
+        if (i & 2) t[0] = a[0] ^ (u64{1} << (next() % 64));
+        loaded += fast_tls(t) == 0 ? 1 : 0;
+    }
+    check(other == 1 && one_bit == 1 && loaded == 0,
+          Detail("answers %u %u, %u of 2000 made-up sets loaded", other, one_bit, loaded),
+          "TLS entries in no GDT row (one bit off, 2000 made-up sets) change nothing");
+    // The lgdt of a set no row has: a row is made for it.
+    load_tls_gdt(c);
+    asm volatile("movl %1, %%fs\n\tmovl %%fs:0, %0" : "=r"(value) : "r"(kSelTls) : "memory");
+    const u32 to_a = fast_tls(a);
+    check(value == g_tls_word_c && to_a == 0, Detail("value %#x, status %u", value, to_a),
+          "an lgdt with new TLS entries takes a row, and the others stay");
+    asm volatile("movl %0, %%fs" ::"r"(static_cast<u32>(isa::kKernelData)) : "memory");
+    struct [[gnu::packed]] {
+        u16 limit;
+        u32 base;
+    } p{sizeof(g_gdt) - 1, reinterpret_cast<u32>(g_gdt)};
+    asm volatile("lgdt %0" ::"m"(p) : "memory");
+}
+
 // ---- Shadow roots per address space (H_IA32_SWITCH_MM) --------------------------------------
 alignas(4096) u32 g_pd2[1024];
 alignas(4096) u32 g_pt_test2[1024];
@@ -788,8 +884,6 @@ u32 fast_switch_mm(const u32* pd, u64 ctx, u64 gen) {
                  : "memory");
     return status;
 }
-
-u64 exits_so_far();
 
 // Switches between spaces the hypervisor keeps, by the switcher alone: what it loads is what
 // the CPU walks and what the hypervisor takes as the vcpu's at the next exit; anything that does
@@ -901,6 +995,10 @@ void check_ring3() {
     check(g_seen.vector == 13 && g_seen.error == 0x84 * 8 + 2 && (g_seen.cs & 3) == 3,
           Detail("vector %u error %#x cs %#x", g_seen.vector, g_seen.error, g_seen.cs),
           "ring 3 cannot use the switcher's switch: int $0x84 -> #GP(0x422) to the guest");
+    run_user(lpar_user_fast_tls);
+    check(g_seen.vector == 13 && g_seen.error == 0x85 * 8 + 2 && (g_seen.cs & 3) == 3,
+          Detail("vector %u error %#x cs %#x", g_seen.vector, g_seen.error, g_seen.cs),
+          "ring 3 cannot change the TLS entries: int $0x85 -> #GP(0x42a) to the guest");
     run_user(lpar_user_cli);
     check(g_seen.vector == 13 && g_seen.error == 0 && (g_seen.cs & 3) == 3,
           Detail("vector %u error %#x cs %#x", g_seen.vector, g_seen.error, g_seen.cs),
@@ -1653,6 +1751,7 @@ void lpar_main(const Boot& b) {
     for (u32 v : faults) set_trap_handler(v, on_fault);
     isa::idt_set_dpl(0x80, 3);
     check_descriptors();
+    check_fast_tls();
     check_exceptions();
     check_emulation();
     check_tick_ahead();
