@@ -158,8 +158,9 @@ bool gdt_resync_tls(TlsSets& tls, u64 (&window)[kGuestGdtEntries]) {
     Pointer g{};
     asm volatile("sgdt %0" : "=m"(g));
     const u32 row = (g.base - switcher_va(sw_gdt)) / (kGdtEntries * 8);
-    if (row == this_pcpu().gdt_row) return false;
-    this_pcpu().gdt_row = static_cast<u8>(row);
+    u8& loaded = this_pcpu().gdt_row;
+    if (row == loaded) return false;
+    loaded = static_cast<u8>(row);
     return gdt_rows_resync(tls, row, window);
 }
 
