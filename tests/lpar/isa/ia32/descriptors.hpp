@@ -25,4 +25,18 @@ inline bool lar(u32 sel, u32& rights) {
     return ok != 0;
 }
 
+// The switcher's change of the TLS entries (int $0x85, isa/ia32/gdt_rows.hpp), the three
+// descriptors of GDT entries 6-8 as written: 0 when it loaded a GDT row with them, 1 when it
+// changed nothing.
+inline u32 switcher_tls(const u64 (&tls)[3]) {
+    u32 status = static_cast<u32>(tls[0]);
+    asm volatile("int $0x85"
+                 : "+a"(status)
+                 : "b"(static_cast<u32>(tls[0] >> 32)), "c"(static_cast<u32>(tls[1])),
+                   "d"(static_cast<u32>(tls[1] >> 32)), "S"(static_cast<u32>(tls[2])),
+                   "D"(static_cast<u32>(tls[2] >> 32))
+                 : "memory");
+    return status;
+}
+
 } // namespace lpar::isa

@@ -156,6 +156,45 @@ void gdt_attacks(Lcg& rng, MmuAttacks& m) {
     no_gdt();
 }
 
+// The switcher's GDT rows (int $0x85): a hostile GDT loaded twice with two sets of TLS entries
+// (6-8) and the same rest, so the vcpu has a row for each. A change back to the first set by
+// the switcher must show exactly what its lgdt showed (lar, as above); made-up sets load
+// nothing. Afterwards the LPAR has no GDT of its own again.
+void tls_row_attacks(Lcg& rng, MmuAttacks& m) {
+    constexpr unsigned n = 9; // entries 6-8 are the TLS entries
+    Kind kinds[n] = {}, second[n] = {};
+    g_attack_gdt[0] = 0;
+    for (unsigned i = 1; i < n; ++i) g_attack_gdt[i] = attack_descriptor(rng, kinds[i]);
+    const u64 first[3] = {g_attack_gdt[6], g_attack_gdt[7], g_attack_gdt[8]};
+    load_gdt(g_attack_gdt, n);
+    for (unsigned i = 6; i < n; ++i) g_attack_gdt[i] = attack_descriptor(rng, second[i]);
+    load_gdt(g_attack_gdt, n);
+    ++m.tries;
+    if (switcher_tls(first) != 0) {
+        m.violation("the switcher refused a set the vcpu has a GDT row for", 0);
+    } else {
+        ++m.taken;
+        for (unsigned i = 6; i < n; ++i) check_selector(m, i * 8, kinds[i]);
+    }
+    for (unsigned k = 0; k < 8; ++k) {
+        u64 made_up[3] = {rng.next(), rng.next(), rng.next()};
+        if (k & 1) made_up[rng.below(3)] = first[rng.below(3)];
+        const bool known =
+            (made_up[0] == first[0] && made_up[1] == first[1] && made_up[2] == first[2]) ||
+            (made_up[0] == g_attack_gdt[6] && made_up[1] == g_attack_gdt[7] &&
+             made_up[2] == g_attack_gdt[8]);
+        ++m.tries;
+        const u32 status = switcher_tls(made_up);
+        if (status == 0 && !known)
+            m.violation("the switcher loaded a GDT row for a made-up set", 0);
+        else if (status == 0)
+            ++m.taken;
+        else
+            ++m.refused;
+    }
+    no_gdt();
+}
+
 // The same kinds in an LDT of its own, loaded with lldt through a legitimate LDT descriptor
 // (GDT selector 8): every TI=1 selector is looked at with lar as above. After lldt 0 no TI=1
 // selector may be visible at all: the CPU's LDTR never keeps naming guest memory.
@@ -376,12 +415,14 @@ void paging_attacks(Lcg& rng, const Boot& b, MmuAttacks& m) {
 
 void soak_mmu_round(Lcg& rng, const Boot& b, MmuAttacks& m) {
     gdt_attacks(rng, m);
+    tls_row_attacks(rng, m);
     ldt_attacks(rng, m);
     paging_attacks(rng, b, m);
 }
 
 const char* soak_mmu_name() {
-    return "GDT/LDT gates and DPL 0; page tables past the LPAR, over the switcher, to themselves";
+    return "GDT/LDT gates and DPL 0, also through the switcher's GDT rows; page tables past the "
+           "LPAR, over the switcher, to themselves";
 }
 
 } // namespace lpar::isa

@@ -83,6 +83,7 @@ alignas(8) u64 g_gdt[8];
 
 using isa::descriptor;
 using isa::lar;
+using isa::switcher_tls;
 constexpr u16 kSelTss = 0x08, kSelData0 = 0x10, kSelCode0 = 0x18, kSelGate = 0x20, kSelData3 = 0x2b,
               kSelLdt = 0x30, kSelHvCode = 0x100, kSelHvData = 0x108;
 
@@ -772,19 +773,6 @@ void load_tls_gdt(const u64 (&tls)[3]) {
     asm volatile("lgdt %0" ::"m"(p) : "memory");
 }
 
-// The switcher's change of the TLS entries: 0 when it loaded a GDT row with them, 1 when it
-// changed nothing.
-u32 fast_tls(const u64 (&tls)[3]) {
-    u32 status = static_cast<u32>(tls[0]);
-    asm volatile("int $0x85"
-                 : "+a"(status)
-                 : "b"(static_cast<u32>(tls[0] >> 32)), "c"(static_cast<u32>(tls[1])),
-                   "d"(static_cast<u32>(tls[1] >> 32)), "S"(static_cast<u32>(tls[2])),
-                   "D"(static_cast<u32>(tls[2] >> 32))
-                 : "memory");
-    return status;
-}
-
 u32 fs_selector() {
     u32 sel;
     asm volatile("movl %%fs, %0" : "=r"(sel));
@@ -797,14 +785,14 @@ u64 exits_so_far();
 // without an exit, the CPU uses the row it loaded, and the hypervisor takes that row's entries
 // as the vcpu's at the next exit (its selector checks keep %fs only while entry 6 is a data
 // segment). Anything else changes nothing; ring 3 cannot use it.
-void check_fast_tls() {
+void check_switcher_tls() {
     constexpr u32 kSelTls = 0x33; // entry 6, RPL 3
     const u64 a[3] = {descriptor(reinterpret_cast<u32>(&g_tls_word_a), 3, 0xf2, 0x4), 0, 0};
     const u64 b[3] = {0, descriptor(0, 0xfffff, 0xf2, 0xc), 0};
     const u64 c[3] = {descriptor(reinterpret_cast<u32>(&g_tls_word_c), 3, 0xf2, 0x4), 0, 0};
     load_tls_gdt(a);
     load_tls_gdt(b);
-    const u32 st = fast_tls(a);
+    const u32 st = switcher_tls(a);
     u32 value = 0;
     asm volatile("movl %1, %%fs\n\tmovl %%fs:0, %0" : "=r"(value) : "r"(kSelTls) : "memory");
     exits_so_far(); // an exit: the hypervisor sees row a, and %fs is checked against it
@@ -815,26 +803,26 @@ void check_fast_tls() {
           Detail("status %u value %#x, after an exit %#x with %%fs %#x", st, value, after, kept_fs),
           "the switcher loads a GDT row with the TLS entries asked for (int $0x85): the CPU uses "
           "it, the hypervisor takes it as the vcpu's at the next exit");
-    const u32 back = fast_tls(b);
+    const u32 back = switcher_tls(b);
     exits_so_far(); // entry 6 is null in row b: the hypervisor's check drops %fs
     const u32 dropped_fs = fs_selector();
     check(back == 0 && dropped_fs == 0, Detail("status %u, %%fs %#x", back, dropped_fs),
           "after the switcher's move back, the hypervisor checks the fs selector against that row");
     const u64 before = exits_so_far();
     u32 bad = 0;
-    for (u32 i = 0; i < 100; ++i) bad += fast_tls(a) + fast_tls(b);
+    for (u32 i = 0; i < 100; ++i) bad += switcher_tls(a) + switcher_tls(b);
     const u64 exits = exits_so_far() - before;
     check(bad == 0 && exits < 20, Detail("%u refused, %llu exits", bad, exits),
           "200 changes between two TLS sets in GDT rows take no exit");
-    const u32 other = fast_tls(c);
+    const u32 other = switcher_tls(c);
     u64 high[3] = {a[0], a[1], a[2] | (u64{1} << 40)};
-    const u32 one_bit = fast_tls(high);
+    const u32 one_bit = switcher_tls(high);
     u32 x = 0x9e3779b9, loaded = 0;
     auto next = [&x] { return x = x * 1664525u + 1013904223u; };
     for (u32 i = 0; i < 2000; ++i) {
         u64 t[3] = {u64{next()} << 32 | next(), i & 1 ? 0 : u64{next()} << 32 | next(), 0};
         if (i & 2) t[0] = a[0] ^ (u64{1} << (next() % 64));
-        loaded += fast_tls(t) == 0 ? 1 : 0;
+        loaded += switcher_tls(t) == 0 ? 1 : 0;
     }
     check(other == 1 && one_bit == 1 && loaded == 0,
           Detail("answers %u %u, %u of 2000 made-up sets loaded", other, one_bit, loaded),
@@ -842,7 +830,7 @@ void check_fast_tls() {
     // The lgdt of a set no row has: a row is made for it.
     load_tls_gdt(c);
     asm volatile("movl %1, %%fs\n\tmovl %%fs:0, %0" : "=r"(value) : "r"(kSelTls) : "memory");
-    const u32 to_a = fast_tls(a);
+    const u32 to_a = switcher_tls(a);
     check(value == g_tls_word_c && to_a == 0, Detail("value %#x, status %u", value, to_a),
           "an lgdt with new TLS entries takes a row, and the others stay");
     asm volatile("movl %0, %%fs" ::"r"(static_cast<u32>(isa::kKernelData)) : "memory");
@@ -1751,7 +1739,7 @@ void lpar_main(const Boot& b) {
     for (u32 v : faults) set_trap_handler(v, on_fault);
     isa::idt_set_dpl(0x80, 3);
     check_descriptors();
-    check_fast_tls();
+    check_switcher_tls();
     check_exceptions();
     check_emulation();
     check_tick_ahead();
