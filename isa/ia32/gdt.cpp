@@ -158,9 +158,16 @@ bool gdt_resync_tls(TlsSets& tls, u64 (&window)[kGuestGdtEntries]) {
     Pointer g{};
     asm volatile("sgdt %0" : "=m"(g));
     const u32 row = (g.base - switcher_va(sw_gdt)) / (kGdtEntries * 8);
-    u8& loaded = this_pcpu().gdt_row;
-    if (row == loaded) return false;
-    loaded = static_cast<u8>(row);
+    Pcpu& p = this_pcpu();
+    if (row == p.gdt_row) return false;
+    if (row >= kGdtRows || !(tls.valid & (1u << row))) {
+        // Not a row of this vcpu's (the switcher loads only keyed rows, so it cannot happen):
+        // the next entry writes the rows and loads one again.
+        p.gdt_window_gen = 0;
+        p.gdt_row = 0xff;
+        return false;
+    }
+    p.gdt_row = static_cast<u8>(row);
     return gdt_rows_resync(tls, row, window);
 }
 

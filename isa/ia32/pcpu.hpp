@@ -41,7 +41,7 @@ struct Pcpu {
     const Vcpu* fpu_owner = nullptr; // whose x87/SSE state the registers hold (isa/ia32/fpu.cpp)
     bool ldt_loaded = false;         // the LDTR names X86_LDT (else it is null)
     u64 gdt_window_gen = 0;          // tables_gen of the GDT window loaded (0: unknown)
-    u8 gdt_row = 0;                  // the GDT row loaded (isa/ia32/gdt_rows.hpp)
+    u8 gdt_row = 0;                  // the GDT row loaded (gdt_rows.hpp; 0xff: not known)
     u32 dr_loaded[4] = {};           // what DR0-DR3 hold (isa/ia32/debug_cpu.cpp)
     u32 sysenter_cs = 0;             // the CPU's SYSENTER_CS (isa/ia32/sysenter.cpp)
     u64 direct_seq = 0; // DirectGates::seq of the direct gates in its IDT (0: the hypervisor's)
