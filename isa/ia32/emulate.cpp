@@ -117,17 +117,20 @@ struct Emu {
     // lgdt: every descriptor within the new limit (and inside the guest's window) is read now,
     // validated and kept per vcpu; entries beyond it are null.
     Emulated load_gdt(u32 base, u16 limit) {
+        // Entries 1.. that lie wholly within the limit, read at once (a Linux thread switch to
+        // a TLS set without a GDT row comes here).
+        u64 raw[kGuestGdtEntries] = {};
+        const unsigned count =
+            (limit + 1u) / 8 < kGuestGdtEntries ? (limit + 1u) / 8 : kGuestGdtEntries;
+        GuestFault f;
+        if (count > 1 && !guest_read(v, base + 8, &raw[1], (count - 1) * 8, &f))
+            return page_fault(f);
         u64 table[kGuestGdtEntries] = {};
+        for (unsigned i = 1; i < count; ++i) table[i] = desc::install(raw[i]);
         TlsRaw tls{}; // the TLS entries as written: the key of their GDT row (gdt_rows.hpp)
-        for (unsigned i = 1; i < kGuestGdtEntries && i * 8 + 7 <= limit; ++i) {
-            u64 raw;
-            GuestFault f;
-            if (!guest_read(v, base + i * 8, &raw, sizeof(raw), &f)) return page_fault(f);
-            table[i] = desc::install(raw);
-            if (i >= X86_TLS_FIRST && i < X86_TLS_FIRST + X86_TLS_COUNT) {
-                tls.w[2 * (i - X86_TLS_FIRST)] = static_cast<u32>(raw);
-                tls.w[2 * (i - X86_TLS_FIRST) + 1] = static_cast<u32>(raw >> 32);
-            }
+        for (unsigned i = 0; i < X86_TLS_COUNT; ++i) {
+            tls.w[2 * i] = static_cast<u32>(raw[X86_TLS_FIRST + i]);
+            tls.w[2 * i + 1] = static_cast<u32>(raw[X86_TLS_FIRST + i] >> 32);
         }
         bool same_window = true; // besides the TLS entries: the vcpu's TLS sets stay
         for (unsigned i = 0; i < kGuestGdtEntries; ++i) {
@@ -135,8 +138,8 @@ struct Emu {
                 same_window = same_window && v.arch.gdt[i] == table[i];
             v.arch.gdt[i] = table[i];
         }
-        tls_sets_loaded(v.arch.tls, same_window, tls);
         descriptor_tables_changed(v);
+        tls_sets_loaded(v.arch.tls, same_window ? v.arch.tls.window : v.arch.tables_gen, tls);
         v.arch.tables.gdt_base = base;
         v.arch.tables.gdt_limit = limit;
         return done();

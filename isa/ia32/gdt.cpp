@@ -132,7 +132,8 @@ namespace {
 
 // This CPU's GDT rows as the hypervisor writes them (the guests' mapping is read-only).
 GdtRows my_rows() {
-    return GdtRows{mine<u64[kGdtEntries]>(sw_gdt), mine<TlsKey>(sw_tls_keys), switcher_va(sw_gdt)};
+    return GdtRows{mine<u64[kGdtEntries]>(sw_gdt), mine<TlsKey>(sw_tls_keys), this_pcpu().gdt_made,
+                   switcher_va(sw_gdt)};
 }
 
 void lgdt_row(unsigned row) {
@@ -289,6 +290,7 @@ void build_cpu_tables(u32 index) {
         __builtin_memcpy(gdt + r * kGdtEntries, gdt, kGdtEntries * sizeof(Descriptor));
     auto* keys = reinterpret_cast<TlsKey*>(pcpu_object(index, sw_tls_keys));
     for (u32 r = 0; r < kGdtRows; ++r) keys[r] = TlsKey{};
+    for (u64& made : p.gdt_made) made = 0;
     p.gdt_row = 0;
 
     auto* tss = reinterpret_cast<Tss*>(pcpu_object(index, sw_tss));

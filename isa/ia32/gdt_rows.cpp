@@ -17,8 +17,11 @@ u64 tls_entry(const TlsRaw& raw, unsigned i) {
 
 } // namespace
 
-void tls_sets_loaded(TlsSets& sets, bool same_window, const TlsRaw& raw) {
-    if (!same_window) sets = TlsSets{};
+void tls_sets_loaded(TlsSets& sets, u64 window, const TlsRaw& raw) {
+    if (window != sets.window) {
+        sets = TlsSets{};
+        sets.window = window;
+    }
     for (unsigned r = 0; r < kGdtRows; ++r)
         if ((sets.valid & (1u << r)) && sets.raw[r] == raw) {
             sets.cur = static_cast<u8>(r);
@@ -35,6 +38,11 @@ void gdt_rows_write(const GdtRows& rows, const u64 (&window)[kGuestGdtEntries],
                     const TlsSets& sets) {
     for (unsigned r = 0; r < kGdtRows; ++r) {
         const bool valid = (sets.valid & (1u << r)) != 0;
+        const u64 made = valid ? sets.window : 0;
+        if (rows.made[r] == made &&
+            (!valid || (rows.keys[r].limit != 0 && rows.keys[r].raw == sets.raw[r])))
+            continue; // as it is (one new set at a miss rewrites only its own row)
+        rows.made[r] = made;
         for (unsigned i = 0; i < kGuestGdtEntries; ++i) {
             u64 d = 0;
             if (valid && i >= kTlsFirst && i < kTlsFirst + kTlsCount)

@@ -45,20 +45,23 @@ static_assert(sizeof(TlsKey) == X86_TLS_KEY_BYTES && __builtin_offsetof(TlsKey, 
               __builtin_offsetof(TlsKey, base) == 28); // switcher.S reads them there
 
 // A CPU's rows as the hypervisor writes them: kGdtRows full GDTs one after the other, their
-// keys, and the address the CPU sees row 0 at (lgdt).
+// keys, what each row's guest entries were made from (the TlsSets::window; 0: null entries),
+// and the address the CPU sees row 0 at (lgdt).
 struct GdtRows {
     u64 (*gdt)[kGdtEntries];
     TlsKey* keys;
+    u64* made;
     u32 row0;
 };
 
-// The guest's lgdt: `raw` is the TLS set it loaded, `same_window` says whether the rest of its
-// window is what it was. Its sets are kept only then; the set becomes the current one (a new
-// set takes the next place, round robin).
-void tls_sets_loaded(TlsSets& sets, bool same_window, const TlsRaw& raw);
+// The guest's lgdt: `raw` is the TLS set it loaded, `window` names the rest of its window
+// (TlsSets::window: the same number while it stays the same). Its sets are kept only then; the
+// set becomes the current one (a new set takes the next place, round robin).
+void tls_sets_loaded(TlsSets& sets, u64 window, const TlsRaw& raw);
 
-// Writes the CPU's rows for a vcpu with this window and these sets (where they differ): row r
-// has set r, the rows of no set null guest entries and no key.
+// Writes the CPU's rows for a vcpu with this window and these sets: row r has set r, the rows of
+// no set null guest entries and no key. A row made from the same window (sets.window) with the
+// same key is left as it is; else its entries are written where they differ.
 void gdt_rows_write(const GdtRows& rows, const u64 (&window)[kGuestGdtEntries],
                     const TlsSets& sets);
 

@@ -234,9 +234,9 @@ void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
     s.tables = GuestTables{};
     for (auto& d : s.gdt) d = 0;
     s.tls = TlsSets{};
-    tls_sets_loaded(s.tls, false, TlsRaw{});
     s.ldt = GuestLdt{};
     descriptor_tables_changed(vcpu);
+    tls_sets_loaded(s.tls, s.tables_gen, TlsRaw{});
     s.debug = GuestDebug{};
     GuestFrame& r = s.regs;
     r = GuestFrame{};

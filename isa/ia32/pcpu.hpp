@@ -11,6 +11,7 @@
 // it starts the CPU, and nopg_lpar, which lpar_teardown clears under the core lock.
 #pragma once
 
+#include <arch/state.hpp>
 #include <tessera/types.hpp>
 
 namespace tessera {
@@ -42,6 +43,7 @@ struct Pcpu {
     bool ldt_loaded = false;         // the LDTR names X86_LDT (else it is null)
     u64 gdt_window_gen = 0;          // tables_gen of the GDT window loaded (0: unknown)
     u8 gdt_row = 0;                  // the GDT row loaded (gdt_rows.hpp; 0xff: not known)
+    u64 gdt_made[kGdtRows] = {};     // what each row was made from (gdt_rows.hpp GdtRows)
     u32 dr_loaded[4] = {};           // what DR0-DR3 hold (isa/ia32/debug_cpu.cpp)
     u32 sysenter_cs = 0;             // the CPU's SYSENTER_CS (isa/ia32/sysenter.cpp)
     u64 direct_seq = 0; // DirectGates::seq of the direct gates in its IDT (0: the hypervisor's)

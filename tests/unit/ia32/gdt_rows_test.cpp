@@ -13,12 +13,15 @@ using namespace tessera::arch;
 namespace {
 
 constexpr u32 kRow0 = 0xffc02000;
+constexpr u64 kWindow = 7; // a TlsSets::window
 
-// A CPU's rows page and keys, filled with garbage as a page of another vcpu might be.
+// A CPU's rows page and keys, filled with garbage as another vcpu might have left them.
 struct Cpu {
     u64 gdt[kGdtRows][kGdtEntries];
     TlsKey keys[kGdtRows];
+    u64 made[kGdtRows] = {};
     Cpu() {
+        for (u64& m : made) m = 99; // made from another vcpu's window
         for (auto& row : gdt)
             for (u64& d : row) d = 0x00cff3000000ffffull; // a DPL-3 data segment everywhere
         for (auto& k : keys) {
@@ -29,7 +32,7 @@ struct Cpu {
         for (unsigned r = 0; r < kGdtRows; ++r)
             for (unsigned i = kGuestGdtEntries; i < kGdtEntries; ++i) gdt[r][i] = 0x5000 + i;
     }
-    GdtRows rows() { return GdtRows{gdt, keys, kRow0}; }
+    GdtRows rows() { return GdtRows{gdt, keys, made, kRow0}; }
 };
 
 // A TLS set whose first entry is a user data segment at `base` (as a guest writes it: DPL 3,
@@ -59,8 +62,8 @@ void window_of(u64 (&w)[kGuestGdtEntries], u32 percpu) {
 TlsSets two_sets(u64 (&window)[kGuestGdtEntries]) {
     window_of(window, 0x00400000);
     TlsSets sets{};
-    tls_sets_loaded(sets, false, set_at(0x1000));
-    tls_sets_loaded(sets, true, set_at(0x2000));
+    tls_sets_loaded(sets, kWindow, set_at(0x1000));
+    tls_sets_loaded(sets, kWindow, set_at(0x2000));
     window[kTlsFirst] = desc::install(first(set_at(0x2000)));
     return sets;
 }
@@ -69,20 +72,20 @@ TlsSets two_sets(u64 (&window)[kGuestGdtEntries]) {
 
 TEST_CASE("gdt rows: a vcpu's TLS sets, one per lgdt of a new set, kept while the window is") {
     TlsSets sets{};
-    tls_sets_loaded(sets, false, set_at(0x1000));
-    tls_sets_loaded(sets, true, set_at(0x2000));
+    tls_sets_loaded(sets, kWindow, set_at(0x1000));
+    tls_sets_loaded(sets, kWindow, set_at(0x2000));
     CHECK(sets.valid == 0b11);
     CHECK(sets.cur == 1);
-    tls_sets_loaded(sets, true, set_at(0x1000)); // known: no new place
+    tls_sets_loaded(sets, kWindow, set_at(0x1000)); // known: no new place
     CHECK(sets.valid == 0b11);
     CHECK(sets.cur == 0);
-    tls_sets_loaded(sets, false, set_at(0x3000)); // another window: the old sets go
+    tls_sets_loaded(sets, kWindow + 1, set_at(0x3000)); // another window: the old sets go
     CHECK(sets.valid == 0b1);
     CHECK(sets.cur == 0);
     CHECK(sets.raw[0] == set_at(0x3000));
     // More sets than rows: round robin, the newest always current.
     for (u32 i = 1; i <= 2 * kGdtRows; ++i) {
-        tls_sets_loaded(sets, true, set_at(0x3000 + 0x1000 * i));
+        tls_sets_loaded(sets, kWindow + 1, set_at(0x3000 + 0x1000 * i));
         CHECK(sets.raw[sets.cur] == set_at(0x3000 + 0x1000 * i));
     }
     CHECK(sets.valid == (1u << kGdtRows) - 1);
@@ -122,8 +125,8 @@ TEST_CASE("gdt rows: another vcpu on the CPU finds only its own entries and keys
     window_of(w1, 0x00400000);
     window_of(w2, 0x00800000);
     TlsSets one{}, two{};
-    for (u32 i = 0; i < 5; ++i) tls_sets_loaded(one, i != 0, set_at(0x1000 * (i + 1)));
-    tls_sets_loaded(two, false, set_at(0x9000));
+    for (u32 i = 0; i < 5; ++i) tls_sets_loaded(one, kWindow, set_at(0x1000 * (i + 1)));
+    tls_sets_loaded(two, kWindow + 1, set_at(0x9000));
     gdt_rows_write(cpu.rows(), w1, one);
     gdt_rows_write(cpu.rows(), w2, two);
     CHECK(cpu.keys[0].raw == set_at(0x9000));
@@ -162,8 +165,32 @@ TEST_CASE("gdt rows: a set the guest wrote as a system descriptor installs as nu
     gate.w[0] = 0x00010000; // a call gate to 0x100:0 (the hypervisor's code), DPL 3
     gate.w[1] = 0x0000ec00;
     TlsSets sets{};
-    tls_sets_loaded(sets, false, gate);
+    tls_sets_loaded(sets, kWindow, gate);
     gdt_rows_write(cpu.rows(), window, sets);
     CHECK(cpu.keys[0].raw == gate);
     CHECK(cpu.gdt[0][kTlsFirst] == 0);
+}
+
+TEST_CASE("gdt rows: a new set rewrites its own row only; a new window or vcpu all of them") {
+    Cpu cpu;
+    u64 window[kGuestGdtEntries];
+    TlsSets sets = two_sets(window);
+    gdt_rows_write(cpu.rows(), window, sets);
+    // Mark rows 0 and 1 as a later write would find them if it skipped them (a write that
+    // touched them would put the window's entry back).
+    cpu.gdt[0][20] = 0x1111;
+    cpu.gdt[1][20] = 0x2222;
+    tls_sets_loaded(sets, kWindow, set_at(0x3000)); // a miss: the set takes row 2
+    gdt_rows_write(cpu.rows(), window, sets);
+    CHECK(cpu.gdt[0][20] == 0x1111);
+    CHECK(cpu.gdt[1][20] == 0x2222);
+    CHECK(cpu.keys[2].raw == set_at(0x3000));
+    CHECK(cpu.gdt[2][kTlsFirst] == desc::install(first(set_at(0x3000))));
+    CHECK(cpu.gdt[2][12] == window[12]);
+    // The same window under another number (another lgdt that changed it, or another vcpu):
+    // every row is written again.
+    sets.window = kWindow + 5;
+    gdt_rows_write(cpu.rows(), window, sets);
+    CHECK(cpu.gdt[0][20] == window[20]);
+    CHECK(cpu.gdt[1][20] == window[20]);
 }

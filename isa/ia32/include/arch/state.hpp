@@ -67,6 +67,9 @@ struct TlsSets {
     u16 valid = 0; // a bit per set
     u8 cur = 0;    // the set in the window
     u8 next = 0;   // the place a new set takes
+    // The window besides the TLS entries: a number unique in the machine, new whenever it
+    // changes (the tables_gen of the lgdt that changed it; 0: none yet).
+    u64 window = 0;
 };
 
 // The guest's LDT (lldt, emulated): a validated copy of its first kGuestLdtEntries entries (as
