@@ -9,7 +9,6 @@
 #include "isa/ia32/guest_mmu.hpp"
 #include "isa/ia32/shadow.hpp"
 
-#include <arch/x86.hpp>
 #include <tessera/arch.hpp>
 
 namespace tessera::arch {
@@ -128,13 +127,13 @@ struct Emu {
         u64 table[kGuestGdtEntries] = {};
         for (unsigned i = 1; i < count; ++i) table[i] = desc::install(raw[i]);
         TlsRaw tls{}; // the TLS entries as written: the key of their GDT row (gdt_rows.hpp)
-        for (unsigned i = 0; i < X86_TLS_COUNT; ++i) {
-            tls.w[2 * i] = static_cast<u32>(raw[X86_TLS_FIRST + i]);
-            tls.w[2 * i + 1] = static_cast<u32>(raw[X86_TLS_FIRST + i] >> 32);
+        for (unsigned i = 0; i < kTlsCount; ++i) {
+            tls.w[2 * i] = static_cast<u32>(raw[kTlsFirst + i]);
+            tls.w[2 * i + 1] = static_cast<u32>(raw[kTlsFirst + i] >> 32);
         }
         bool same_window = true; // besides the TLS entries: the vcpu's TLS sets stay
         for (unsigned i = 0; i < kGuestGdtEntries; ++i) {
-            if (i < X86_TLS_FIRST || i >= X86_TLS_FIRST + X86_TLS_COUNT)
+            if (i < kTlsFirst || i >= kTlsFirst + kTlsCount)
                 same_window = same_window && v.arch.gdt[i] == table[i];
             v.arch.gdt[i] = table[i];
         }

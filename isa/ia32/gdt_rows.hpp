@@ -13,8 +13,9 @@
 // the vcpu's, as if its lgdt had loaded them.
 //
 // Isolation: whenever a CPU's rows are written for a vcpu (its tables changed, or another ran
-// there), every row is rewritten: its sets' rows, and null entries and no key in the others, so
-// no row keeps another vcpu's entries.
+// there), every row not made from this very window and set is rewritten: its sets' rows, and
+// null entries and no key in the others, so no row keeps another vcpu's entries (a window's
+// number is never reused, so another vcpu's rows never pass for this one's).
 //
 // Ownership: a CPU's rows and keys are written only by that CPU; a vcpu's TlsSets by whoever
 // runs it (under the core lock).
@@ -30,7 +31,7 @@ inline constexpr unsigned kTlsFirst = X86_TLS_FIRST, kTlsCount = X86_TLS_COUNT;
 inline constexpr unsigned kGdtEntries = X86_GDT_ENTRIES;
 static_assert(kTlsFirst + kTlsCount <= kGuestGdtEntries && kTlsCount * 2 == 6);
 static_assert(kGdtRows * kGdtEntries * 8 <= 4096, "the rows fill one page");
-static_assert(kGdtRows == X86_GDT_ROWS && kGdtRows <= 16, "TlsSets::valid has a bit per row");
+static_assert(kGdtRows <= 16, "TlsSets::valid has a bit per row");
 
 // A row's key in the switcher data page (switcher.S sw_tls_keys): the TLS entries the row was
 // made from, as the guest wrote them, and the row's lgdt operand (limit 0: no row).

@@ -3,6 +3,7 @@
 
 #include "common/exit_counts.hpp"
 
+#include <arch/x86.hpp>
 #include <tessera/types.hpp>
 
 namespace tessera::arch {
@@ -61,7 +62,7 @@ struct TlsRaw {
 
 // The TLS sets a vcpu loaded for its current GDT window (isa/ia32/gdt_rows.hpp): each has a GDT
 // row on the CPU it runs on; `cur` is the one its window has.
-inline constexpr unsigned kGdtRows = 12; // X86_GDT_ROWS
+inline constexpr unsigned kGdtRows = X86_GDT_ROWS;
 struct TlsSets {
     TlsRaw raw[kGdtRows];
     u16 valid = 0; // a bit per set
