@@ -40,6 +40,10 @@ inline constexpr usize kNameMax = 32;         // including the terminator; longe
 inline constexpr u8 kEscape = 0x1d;           // Ctrl-]
 inline constexpr usize kPollBudget = 256;     // bytes poll_input() takes per call at most
 inline constexpr u64 kPartialLineHoldMs = 50; // the focused LPAR's partial line waits this long
+// An LPAR line is held whole up to this many bytes; a longer one goes out in pieces, and another
+// source writing between them breaks it. 256 holds the test LPARs' longest line (a 200-byte note
+// and its "# ") and any kernel message line.
+inline constexpr usize kLineMax = 256;
 
 class Multiplexer {
   public:
@@ -79,8 +83,6 @@ class Multiplexer {
 
     // Output is held until its line is complete (or kLineMax long); the focused LPAR's partial
     // line also goes out from poll_input() once it has waited kPartialLineHoldMs.
-    static constexpr usize kLineMax = 160;
-
     struct Slot {
         Multiplexer* mux = nullptr;
         vty::Terminal* term = nullptr; // null: position unused

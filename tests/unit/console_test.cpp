@@ -347,3 +347,27 @@ TEST_CASE_FIXTURE(Fixture, "console: an LPAR without the focus is held until its
     CHECK(mux.set_focus(1)); // c took b's position; focusing shows its held prompt
     CHECK(fake::console_out == "\r\n[lpar-c] $ ");
 }
+
+TEST_CASE_FIXTURE(Fixture,
+                  "console: a line up to kLineMax stays whole between other LPARs' lines") {
+    mux.attach("lpar-a", a);
+    mux.attach("lpar-b", b);
+    // A test LPAR's longest note: a 200-byte text after "# ", written 16 bytes per hcall.
+    const std::string note = "# " + std::string(200, 'n') + "\n";
+    REQUIRE(note.size() <= console::kLineMax);
+    for (usize i = 0; i < note.size(); i += 16) {
+        put(b, note.substr(i, 16));
+        put(a, "a\n"); // another LPAR between every piece
+    }
+    std::string want;
+    for (usize i = 0; i < note.size(); i += 16) want += "[lpar-a] a\n";
+    CHECK(fake::console_out ==
+          want.substr(0, want.size() - 11) + "[lpar-b] " + note + "[lpar-a] a\n");
+    fake::console_out.clear();
+    // Longer than kLineMax: it goes out in pieces, and a line between them breaks it.
+    put(b, std::string(console::kLineMax, 'x'));
+    put(a, "a\n");
+    put(b, "yz\n");
+    CHECK(fake::console_out ==
+          "[lpar-b] " + std::string(console::kLineMax, 'x') + "\r\n[lpar-a] a\n[lpar-b] yz\n");
+}
