@@ -40,6 +40,7 @@ enum class Exit : u8 {
     HcOther,        // hc-other: every other hcall
     TickArmed,      // tick: a timer delivered with the next tick armed ahead (vtimer.hpp)
     TlsRow,         // tlsrow: the switcher had changed the TLS entries (seen at the next exit)
+    VirqSelf,       // self: of vtimer, the held timers the guest took itself (kVirqFlagSelf)
     Reflected = 32, // + vector: an exception reflected to the guest (#PF: its own page faults)
 };
 

@@ -16,6 +16,7 @@
 #include "isa/ia32/pcpu.hpp"
 #include "isa/ia32/shadow.hpp"
 #include "isa/ia32/sysenter.hpp"
+#include "isa/ia32/vtimer.hpp"
 
 #include <arch/hcalls.hpp>
 #include <arch/x86.hpp>
@@ -458,6 +459,7 @@ VcpuExit run(Vcpu& v, u64 slice) {
             return VcpuExit::Fault;
         }
         resync_gdt_window(v);
+        if (!timer_take_offered(v)) return VcpuExit::Fault;
         if (r.eflags & kEflagsVm) {
             if (!leave_vm86(v)) return VcpuExit::Fault;
             continue;

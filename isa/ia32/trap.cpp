@@ -310,9 +310,13 @@ bool deliver_virq(Vcpu& v) {
             return false;
     }
     if (!v.arch.virq_on) return true;
-    // pending: what is still held back now (the other source, or both while disabled).
+    // pending: what is still held back now (the other source, or both while disabled); the
+    // timer alone is offered to a guest that takes it itself (kVirqFlagSelf).
     const bool still_external = v.lpar->xics.has_pending(v.index);
-    const u32 pending = (still_external || timer_pending(v)) && !vif(v) ? 1 : 0;
+    u32 pending = 0;
+    if (!vif(v) && (still_external || timer_pending(v)))
+        pending = v.arch.virq_self && !still_external ? kVirqPendingTimer : 1;
+    v.arch.timer_offered = pending == kVirqPendingTimer;
     if (pending) count(v, Exit::VirqHeld);
     if (virq_store(v, kVirqPending, pending)) return true;
     crash(v, "virtual interrupt flags at %#x outside the LPAR", v.arch.virq_area);
@@ -324,6 +328,8 @@ void virq_forget(VcpuState& s) {
     s.virq_area = 0;
     s.virq_cr2 = false;
     s.virq_timer = false;
+    s.virq_self = false;
+    s.timer_offered = false;
     s.tick = TickStream{};
     s.virq_host = nullptr;
     s.virq_alias_on = false;
@@ -343,7 +349,7 @@ hcall::Ret h_ia32_set_virq(hcall::Env& env, hcall::Frame& frame) {
     const u64 size = env.lpar.memory.size();
     if (timer > 0xff || external > 0xff || (timer != 0 && timer < 0x20) ||
         (external != 0 && external < 0x20) || (timer != 0 && timer == external) ||
-        (flags & ~(kVirqFlagCr2 | kVirqFlagAlias | kVirqFlagTimer)) != 0)
+        (flags & ~(kVirqFlagCr2 | kVirqFlagAlias | kVirqFlagTimer | kVirqFlagSelf)) != 0)
         return hcall::H_PARAMETER;
     const bool aliased = (flags & kVirqFlagAlias) != 0;
     if (aliased && (area == 0 || alias % 4096 != 0 || alias >= size)) return hcall::H_PARAMETER;
@@ -363,6 +369,8 @@ hcall::Ret h_ia32_set_virq(hcall::Env& env, hcall::Frame& frame) {
     s.virq_area = static_cast<u32>(area);
     s.virq_cr2 = (flags & kVirqFlagCr2) != 0;
     s.virq_timer = (flags & kVirqFlagTimer) != 0;
+    s.virq_self = (flags & kVirqFlagSelf) != 0;
+    s.timer_offered = false;
     s.tick = TickStream{};
     s.virq_host = static_cast<u32*>(env.lpar.memory.host_ptr(LogicalAddr(area), bytes));
     s.virq_alias_on = aliased;

@@ -62,6 +62,7 @@ bool timer_publish(Vcpu& v) {
 
 bool timer_arm(Vcpu& v, u64 deadline) {
     v.arch.timer_deadline = deadline;
+    v.arch.timer_offered = false; // an offer was for the deadline it replaces
     return timer_publish(v);
 }
 
@@ -80,6 +81,16 @@ bool timer_delivered(Vcpu& v) {
         if (next != 0) count(v, Exit::TickArmed);
     }
     return timer_arm(v, next);
+}
+
+bool timer_take_offered(Vcpu& v) {
+    VcpuState& s = v.arch;
+    // Taken: the guest swapped `pending` to 0 and ran its handler. The deadline offered is
+    // still the one armed (timer_arm withdraws the offer), so it has expired.
+    if (!s.timer_offered || virq_load(v, kVirqPending) != 0 || !timer_pending(v)) return true;
+    count(v, Exit::VirqTimer);
+    count(v, Exit::VirqSelf);
+    return timer_delivered(v);
 }
 
 // ---- The arch contract and the hcall -----------------------------------------------------

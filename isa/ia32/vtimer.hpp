@@ -41,4 +41,9 @@ bool timer_publish(Vcpu& v);
 // itself), else the timer off, as a one-shot timer is once it fired. False: crashed.
 bool timer_delivered(Vcpu& v);
 
+// At every exit, before anything else reads the timer: when the guest took the timer interrupt
+// offered at the last entry itself (kVirqFlagSelf: `pending` swapped to 0), the delivery is
+// finished here (timer_delivered). False: crashed.
+bool timer_take_offered(Vcpu& v);
+
 } // namespace tessera::arch

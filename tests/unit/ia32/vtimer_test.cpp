@@ -170,7 +170,7 @@ TEST_CASE("H_IA32_SET_VIRQ with the timer's words: 32 bytes, the armed deadline 
     CHECK(g.set_virq(test::kLparSize - 28, kVirqFlagTimer) == hcall::H_PARAMETER);
     CHECK(g.set_virq(test::kLparSize - 12, kVirqFlagCr2) == hcall::H_SUCCESS);
     CHECK(g.set_virq(test::kLparSize - 32, kVirqFlagTimer) == hcall::H_SUCCESS);
-    CHECK(g.set_virq(kArea, 8) == hcall::H_PARAMETER); // no such flag
+    CHECK(g.set_virq(kArea, 16) == hcall::H_PARAMETER); // no such flag
 }
 
 TEST_CASE("a steady tick: the hcall at the first two ticks, then none while the guest agrees") {
@@ -301,4 +301,107 @@ TEST_CASE("a tick due within a quarter period of its delivery is not armed: the 
     CHECK(g.want(sleep));
     g.tick(tsc, sleep);
     CHECK(g.armed() == 0);
+}
+
+namespace {
+
+u32 pending_word(Guest& g) {
+    return g.m.peek(kArea + 4 * kVirqPending);
+}
+u64 count_of(Guest& g, Exit e) {
+    return g.m.lpar->arch.exits.count[static_cast<usize>(e)];
+}
+
+} // namespace
+
+TEST_CASE(
+    "kVirqFlagSelf: a held timer is offered, and the guest that takes it is not sent it again") {
+    Guest g(kVirqFlagCr2 | kVirqFlagTimer | kVirqFlagSelf);
+    Tsc tsc(1'000'000);
+    const u64 first = 1'000'000 + kTick, second = first + kTick;
+    g.want(first);
+    g.tick(tsc, first);
+    g.want(second);
+    // Expired while the guest has interrupts off: held, and offered (2), not delivered.
+    set_vif(g.v, false);
+    tsc = second;
+    REQUIRE(deliver_virq(g.v));
+    CHECK(g.v.arch.regs.eip == 0x1000);
+    CHECK(pending_word(g) == kVirqPendingTimer);
+    // Nothing taken yet: the next exit changes nothing.
+    REQUIRE(timer_take_offered(g.v));
+    CHECK(g.v.arch.timer_deadline == second);
+    CHECK(count_of(g, Exit::VirqSelf) == 0);
+    // The guest takes it (pending swapped to 0, its handler runs): at the next exit the delivery
+    // is finished, the next tick armed ahead as for a delivery of ours.
+    g.m.poke(kArea + 4 * kVirqPending, 0);
+    REQUIRE(timer_take_offered(g.v));
+    CHECK(count_of(g, Exit::VirqSelf) == 1);
+    CHECK(count_of(g, Exit::VirqTimer) == 2);
+    CHECK(g.armed() == second + kTick + kSlack / 2);
+    REQUIRE_FALSE(timer_pending(g.v));
+    // Once only; and interrupts on again: nothing is delivered a second time.
+    REQUIRE(timer_take_offered(g.v));
+    CHECK(count_of(g, Exit::VirqSelf) == 1);
+    set_vif(g.v, true);
+    REQUIRE(deliver_virq(g.v));
+    CHECK(g.v.arch.regs.eip == 0x1000);
+    CHECK(pending_word(g) == 0);
+}
+
+TEST_CASE("kVirqFlagSelf: an offer not taken is delivered as before; a new deadline withdraws it") {
+    Guest g(kVirqFlagCr2 | kVirqFlagTimer | kVirqFlagSelf);
+    Tsc tsc(1'000'000);
+    const u64 first = 1'000'000 + kTick;
+    g.want(first);
+    set_vif(g.v, false);
+    tsc = first;
+    REQUIRE(deliver_virq(g.v));
+    REQUIRE(pending_word(g) == kVirqPendingTimer);
+    // The guest enables interrupts through the iret gate instead: delivered by us, once.
+    set_vif(g.v, true);
+    REQUIRE(timer_take_offered(g.v));
+    REQUIRE(deliver_virq(g.v));
+    CHECK(g.v.arch.regs.eip == 0x2020);
+    CHECK(pending_word(g) == 0);
+    CHECK(count_of(g, Exit::VirqSelf) == 0);
+    // Offered again, then the guest sets a later deadline before it takes the offer: withdrawn.
+    // A guest that takes the stale offer anyway loses nothing of the new deadline.
+    g.v.arch.regs.eip = 0x1000;
+    set_vif(g.v, false);
+    const u64 again = first + kTick / 2;
+    g.want(again);
+    tsc = again;
+    REQUIRE(deliver_virq(g.v));
+    REQUIRE(pending_word(g) == kVirqPendingTimer);
+    const u64 later = again + kTick;
+    CHECK(g.want(later));
+    g.m.poke(kArea + 4 * kVirqPending, 0);
+    REQUIRE(timer_take_offered(g.v));
+    CHECK(count_of(g, Exit::VirqSelf) == 0);
+    CHECK(g.v.arch.timer_deadline == later);
+    REQUIRE(deliver_virq(g.v));
+    CHECK(pending_word(g) == 0); // the new deadline is not due
+}
+
+TEST_CASE("kVirqFlagSelf: the timer held with an external interrupt, or without the flag, is 1") {
+    for (const u64 self : {kVirqFlagSelf, u64{0}}) {
+        Guest g(kVirqFlagCr2 | kVirqFlagTimer | self);
+        Tsc tsc(1'000'000);
+        g.want(1'000'000 + kTick);
+        set_vif(g.v, false);
+        tsc = 1'000'000 + kTick;
+        REQUIRE(deliver_virq(g.v));
+        CHECK(pending_word(g) == (self ? kVirqPendingTimer : 1));
+        // An IPI to this vcpu's server: both held, taken through the iret gate.
+        REQUIRE(g.m.lpar->xics.set_cppr(0, 0xff) == xics::Error::None);
+        REQUIRE(g.m.lpar->xics.set_mfrr(0, 5) == xics::Error::None);
+        REQUIRE(g.m.lpar->xics.has_pending(0));
+        REQUIRE(deliver_virq(g.v));
+        CHECK(pending_word(g) == 1);
+        g.m.poke(kArea + 4 * kVirqPending, 0); // a guest that takes "1" as the timer's gets nothing
+        REQUIRE(timer_take_offered(g.v));
+        CHECK(count_of(g, Exit::VirqSelf) == 0);
+        CHECK(timer_pending(g.v));
+    }
 }

@@ -183,6 +183,11 @@ struct VcpuState {
     // ahead (isa/ia32/vtimer.hpp), from the guest's tick as seen so far.
     bool virq_timer = false;
     TickStream tick{};
+    // kVirqFlagSelf: a held timer is offered to the guest to take itself (`pending` =
+    // kVirqPendingTimer), and `timer_offered` says that the word holds that offer as we wrote it
+    // at the last entry, for the expired deadline still armed (timer_arm withdraws it).
+    bool virq_self = false;
+    bool timer_offered = false;
     // The area's words in place (host pointer), when they lie in one chunk: the LPAR's memory
     // stays where it is from its start to its end, and every exit reads or writes them.
     // nullptr: through the LPAR's copies. The guest may write them any time (relaxed atomics).

@@ -360,7 +360,7 @@ void check_emulation() {
     // Bad registrations change nothing (vectors 0: unchanged).
     const u64 mem = boot().memory_size;
     const u32 area = reinterpret_cast<u32>(&isa::g_virq[isa::stack_slot()]);
-    HcallResult bad_flags = hcall(isa::H_IA32_SET_VIRQ, area, 0, 0, 8);
+    HcallResult bad_flags = hcall(isa::H_IA32_SET_VIRQ, area, 0, 0, 16);
     HcallResult no_room = hcall(isa::H_IA32_SET_VIRQ, mem - 8, 0, 0, isa::kVirqFlagCr2);
     HcallResult no_timer_room = hcall(isa::H_IA32_SET_VIRQ, mem - 28, 0, 0, isa::kVirqFlagTimer);
     // Flag 2 (alias): the alias page must be page-aligned and inside the LPAR.
@@ -534,6 +534,68 @@ void check_tick_ahead() {
                  r.third + period + slack / 2, r.off, r.stalled ? ", stalled" : ""),
           "a deadline only written to the area is met by the tick armed ahead (not early), "
           "which arms the next; H_IA32_SET_TIMER 0 turns it off");
+}
+
+// A held timer the guest takes itself (kVirqFlagSelf): with interrupts off, an expired timer
+// is offered (pending = 2). Taken (pending swapped to 0, as the PV kernel's irq-enable does
+// before it enters its handler), the hypervisor finishes the delivery at the next exit: enabling
+// interrupts brings no second one. Not taken, the offer is delivered at the enable, once.
+// The handler is the LPAR's: the other vcpus' ticks go to the usual one.
+u32 g_self_ticks = 0;
+unsigned g_self_vcpu = 0;
+
+void on_self_tick(isa::TrapFrame& frame) {
+    if (isa::stack_slot() != load_acquire(g_self_vcpu)) return default_timer_handler(frame);
+    store_release(g_self_ticks, load_acquire(g_self_ticks) + 1);
+}
+
+struct SelfRound {
+    u32 offered = 0, ticks = 0;
+};
+
+SelfRound self_round(isa::VirqArea& a, bool take) {
+    SelfRound r;
+    u64 args[9] = {reinterpret_cast<u32>(&a), 0, 0,
+                   isa::kVirqFlagCr2 | isa::kVirqFlagTimer | isa::kVirqFlagSelf};
+    u64 ret[9];
+    isa::hcall_raw(isa::H_IA32_SET_VIRQ, args, ret);
+    isa::irq_disable();
+    store_release(g_self_ticks, 0u);
+    isa::timer_set(ticks_per_ms());
+    // The timer's host interrupt is an exit, after which the entry holds it back and offers it.
+    const Deadline limit = Deadline::ms(2000);
+    while (load_acquire(a.pending) == 0 && !limit.expired()) isa::cpu_relax();
+    r.offered = load_acquire(a.pending);
+    if (take) {
+        if (__atomic_exchange_n(&a.pending, 0u, __ATOMIC_SEQ_CST) == 2)
+            store_release(g_self_ticks, 1u); // its handler ran, as far as the hypervisor knows
+        hcall(isa::H_IA32_EXIT_COUNTS);      // the next exit
+    }
+    isa::irq_enable();
+    const Deadline settle = Deadline::ms(20);
+    while (!settle.expired()) isa::cpu_relax();
+    isa::irq_disable();
+    r.ticks = load_acquire(g_self_ticks);
+    return r;
+}
+
+void check_self_timer() {
+    isa::VirqArea& a = isa::g_virq[isa::stack_slot()];
+    store_release(g_self_vcpu, isa::stack_slot());
+    set_trap_handler(isa::kTimerVector, on_self_tick);
+    const SelfRound taken = self_round(a, true), left = self_round(a, false);
+    set_trap_handler(isa::kTimerVector, nullptr);
+    // As registered at the start.
+    u64 args[9] = {reinterpret_cast<u32>(&a), 0, 0, isa::kVirqFlagCr2 | isa::kVirqFlagTimer};
+    u64 ret[9];
+    isa::hcall_raw(isa::H_IA32_SET_VIRQ, args, ret);
+    check(taken.offered == 2 && taken.ticks == 1,
+          Detail("offered %u, timer interrupts %u", taken.offered, taken.ticks),
+          "kVirqFlagSelf: a timer held back is offered (pending = 2); taken by the guest, it is "
+          "not delivered again");
+    check(left.offered == 2 && left.ticks == 1,
+          Detail("offered %u, timer interrupts %u", left.offered, left.ticks),
+          "kVirqFlagSelf: an offer not taken is delivered once when interrupts are enabled");
 }
 
 void check_paging_off() {
@@ -1743,6 +1805,7 @@ void lpar_main(const Boot& b) {
     check_exceptions();
     check_emulation();
     check_tick_ahead();
+    check_self_timer();
     check_paging_off();
     enable_paging();
     check_paging();
