@@ -66,6 +66,17 @@ if [ "$target" = pc ]; then
         echo "FAILED: TLS changes by the switcher: ${tlsrow:-none}, descriptor-table exits: ${tables:-none} (want over 50 changes, and fewer than twice that many exits)"
         fails=$((fails+1))
     fi
+    # A held timer the guest takes itself (H_IA32_SET_VIRQ flag 8, docs/ia32.md "Virtual
+    # interrupts"): its irq-enable enters the handler without the iret gate. Measured: 444 taken
+    # and 2 iret-gate exits in a boot with 1 vcpu; without it no `self` and an iret exit for
+    # each. With 2 vcpus the IPIs held still take the iret gate (858 taken, 864 iret exits).
+    self=$(count self) iret=$(count iret)
+    if [ -n "$self" ] && [ "$self" -ge 50 ] && { [ "$cpus" -gt 1 ] || [ "${iret:-0}" -lt "$self" ]; }; then
+        echo "ok: $self held timers taken by the guest itself, $iret iret-gate exits"
+    else
+        echo "FAILED: held timers taken by the guest itself: ${self:-none}, iret-gate exits: ${iret:-none} (want over 50, and fewer iret exits)"
+        fails=$((fails+1))
+    fi
 fi
 [ $status -eq 0 ] || { echo "FAILED: scripts/run exited $status"; fails=$((fails+1)); }
 echo "$target linux ($cpus CPUs, $machine_cpus machine CPUs): $([ $fails -eq 0 ] && echo PASS || echo FAIL)"
