@@ -302,21 +302,31 @@ bool deliver_virq(Vcpu& v) {
     const bool timer = timer_pending(v);
     const bool enabled = vif(v);
     if ((external || timer) && enabled) {
-        // The one-shot timer fired: off, or the next tick armed ahead (isa/ia32/vtimer.hpp).
-        if (!external && !timer_delivered(v)) return false;
+        // The one-shot timer fired: off, or the next tick armed ahead (isa/ia32/vtimer.hpp),
+        // unless that was done when it was offered (owed); an owed one and an expired deadline
+        // are one interrupt, as in an APIC's IRR.
+        if (!external) {
+            v.arch.timer_owed = false;
+            if (timer_expired(v) && !timer_delivered(v)) return false;
+        }
         count(v, external ? Exit::VirqExternal : Exit::VirqTimer);
         if (!reflect(v, external ? v.arch.external_vector : v.arch.timer_vector, Event::External,
                      false, 0))
             return false;
     }
     if (!v.arch.virq_on) return true;
-    // pending: what is still held back now (the other source, or both while disabled); the
-    // timer alone is offered to a guest that takes it itself (kVirqFlagSelf).
+    // pending: what is still held back now (the other source, or both while disabled). The
+    // timer alone is offered to a guest that takes it itself (kVirqFlagSelf), with its
+    // delivery's bookkeeping done now, as when we deliver it: by the time the guest's handler
+    // sets its next deadline, the next tick is armed ahead.
     const bool still_external = v.lpar->xics.has_pending(v.index);
+    if (!vif(v) && !still_external && v.arch.virq_self && timer_expired(v)) {
+        if (!timer_delivered(v)) return false;
+        v.arch.timer_owed = true;
+    }
     u32 pending = 0;
     if (!vif(v) && (still_external || timer_pending(v)))
-        pending = v.arch.virq_self && !still_external ? kVirqPendingTimer : 1;
-    v.arch.timer_offered = pending == kVirqPendingTimer;
+        pending = v.arch.timer_owed && !still_external ? kVirqPendingTimer : 1;
     if (pending) count(v, Exit::VirqHeld);
     if (virq_store(v, kVirqPending, pending)) return true;
     crash(v, "virtual interrupt flags at %#x outside the LPAR", v.arch.virq_area);
@@ -329,7 +339,6 @@ void virq_forget(VcpuState& s) {
     s.virq_cr2 = false;
     s.virq_timer = false;
     s.virq_self = false;
-    s.timer_offered = false;
     s.tick = TickStream{};
     s.virq_host = nullptr;
     s.virq_alias_on = false;
@@ -370,7 +379,6 @@ hcall::Ret h_ia32_set_virq(hcall::Env& env, hcall::Frame& frame) {
     s.virq_cr2 = (flags & kVirqFlagCr2) != 0;
     s.virq_timer = (flags & kVirqFlagTimer) != 0;
     s.virq_self = (flags & kVirqFlagSelf) != 0;
-    s.timer_offered = false;
     s.tick = TickStream{};
     s.virq_host = static_cast<u32*>(env.lpar.memory.host_ptr(LogicalAddr(area), bytes));
     s.virq_alias_on = aliased;

@@ -62,7 +62,6 @@ bool timer_publish(Vcpu& v) {
 
 bool timer_arm(Vcpu& v, u64 deadline) {
     v.arch.timer_deadline = deadline;
-    v.arch.timer_offered = false; // an offer was for the deadline it replaces
     return timer_publish(v);
 }
 
@@ -83,19 +82,24 @@ bool timer_delivered(Vcpu& v) {
     return timer_arm(v, next);
 }
 
-bool timer_take_offered(Vcpu& v) {
+void timer_take_offered(Vcpu& v) {
     VcpuState& s = v.arch;
-    // Taken: the guest swapped `pending` to 0 and ran its handler. The deadline offered is
-    // still the one armed (timer_arm withdraws the offer), so it has expired.
-    if (!s.timer_offered || virq_load(v, kVirqPending) != 0 || !timer_pending(v)) return true;
+    // Taken: the guest swapped `pending` to 0 and ran its handler (only the guest clears it
+    // while an interrupt is owed: an entry rewrites it, and delivers what is owed, whenever the
+    // virtual IF is set).
+    if (!s.timer_owed || virq_load(v, kVirqPending) != 0) return;
+    s.timer_owed = false;
     count(v, Exit::VirqTimer);
     count(v, Exit::VirqSelf);
-    return timer_delivered(v);
 }
 
 // ---- The arch contract and the hcall -----------------------------------------------------
-bool timer_pending(const Vcpu& vcpu) {
+bool timer_expired(const Vcpu& vcpu) {
     return vcpu.arch.timer_deadline != 0 && timebase() >= vcpu.arch.timer_deadline;
+}
+
+bool timer_pending(const Vcpu& vcpu) {
+    return vcpu.arch.timer_owed || timer_expired(vcpu);
 }
 
 u64 timer_deadline(const Vcpu& vcpu) {

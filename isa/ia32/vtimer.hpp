@@ -41,9 +41,11 @@ bool timer_publish(Vcpu& v);
 // itself), else the timer off, as a one-shot timer is once it fired. False: crashed.
 bool timer_delivered(Vcpu& v);
 
-// At every exit, before anything else reads the timer: when the guest took the timer interrupt
-// offered at the last entry itself (kVirqFlagSelf: `pending` swapped to 0), the delivery is
-// finished here (timer_delivered). False: crashed.
-bool timer_take_offered(Vcpu& v);
+// At every exit, before anything else reads the timer: a timer interrupt owed to the guest
+// (offered with kVirqFlagSelf, its delivery's bookkeeping done) that the guest took itself
+// (`pending` swapped to 0) is owed no more.
+void timer_take_offered(Vcpu& v);
+// The vcpu's deadline has passed (timer_pending: that, or an interrupt owed).
+bool timer_expired(const Vcpu& vcpu);
 
 } // namespace tessera::arch

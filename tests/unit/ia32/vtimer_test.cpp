@@ -315,33 +315,37 @@ u64 count_of(Guest& g, Exit e) {
 } // namespace
 
 TEST_CASE(
-    "kVirqFlagSelf: a held timer is offered, and the guest that takes it is not sent it again") {
+    "kVirqFlagSelf: a held timer is offered with the next tick armed; taken, it is owed no more") {
     Guest g(kVirqFlagCr2 | kVirqFlagTimer | kVirqFlagSelf);
     Tsc tsc(1'000'000);
     const u64 first = 1'000'000 + kTick, second = first + kTick;
     g.want(first);
     g.tick(tsc, first);
     g.want(second);
-    // Expired while the guest has interrupts off: held, and offered (2), not delivered.
+    // Expired while the guest has interrupts off: held and offered (2), not delivered; the
+    // delivery's bookkeeping is done already, so the next tick is armed ahead and shown before
+    // the guest's handler sets its next deadline.
     set_vif(g.v, false);
     tsc = second;
     REQUIRE(deliver_virq(g.v));
     CHECK(g.v.arch.regs.eip == 0x1000);
     CHECK(pending_word(g) == kVirqPendingTimer);
+    CHECK(g.armed() == second + kTick + kSlack / 2);
+    CHECK(timer_pending(g.v)); // owed
     // Nothing taken yet: the next exit changes nothing.
-    REQUIRE(timer_take_offered(g.v));
-    CHECK(g.v.arch.timer_deadline == second);
+    timer_take_offered(g.v);
+    CHECK(timer_pending(g.v));
     CHECK(count_of(g, Exit::VirqSelf) == 0);
-    // The guest takes it (pending swapped to 0, its handler runs): at the next exit the delivery
-    // is finished, the next tick armed ahead as for a delivery of ours.
+    // The guest takes it (pending 2 -> 0, its handler runs, its next tick fits what is armed):
+    // at the next exit it is owed no more.
     g.m.poke(kArea + 4 * kVirqPending, 0);
-    REQUIRE(timer_take_offered(g.v));
+    CHECK_FALSE(g.want(second + kTick));
+    timer_take_offered(g.v);
     CHECK(count_of(g, Exit::VirqSelf) == 1);
     CHECK(count_of(g, Exit::VirqTimer) == 2);
-    CHECK(g.armed() == second + kTick + kSlack / 2);
-    REQUIRE_FALSE(timer_pending(g.v));
+    CHECK_FALSE(timer_pending(g.v));
     // Once only; and interrupts on again: nothing is delivered a second time.
-    REQUIRE(timer_take_offered(g.v));
+    timer_take_offered(g.v);
     CHECK(count_of(g, Exit::VirqSelf) == 1);
     set_vif(g.v, true);
     REQUIRE(deliver_virq(g.v));
@@ -349,7 +353,7 @@ TEST_CASE(
     CHECK(pending_word(g) == 0);
 }
 
-TEST_CASE("kVirqFlagSelf: an offer not taken is delivered as before; a new deadline withdraws it") {
+TEST_CASE("kVirqFlagSelf: an owed timer not taken is delivered once, also after a new deadline") {
     Guest g(kVirqFlagCr2 | kVirqFlagTimer | kVirqFlagSelf);
     Tsc tsc(1'000'000);
     const u64 first = 1'000'000 + kTick;
@@ -360,14 +364,17 @@ TEST_CASE("kVirqFlagSelf: an offer not taken is delivered as before; a new deadl
     REQUIRE(pending_word(g) == kVirqPendingTimer);
     // The guest enables interrupts through the iret gate instead: delivered by us, once.
     set_vif(g.v, true);
-    REQUIRE(timer_take_offered(g.v));
+    timer_take_offered(g.v);
     REQUIRE(deliver_virq(g.v));
     CHECK(g.v.arch.regs.eip == 0x2020);
     CHECK(pending_word(g) == 0);
     CHECK(count_of(g, Exit::VirqSelf) == 0);
-    // Offered again, then the guest sets a later deadline before it takes the offer: withdrawn.
-    // A guest that takes the stale offer anyway loses nothing of the new deadline.
     g.v.arch.regs.eip = 0x1000;
+    REQUIRE(deliver_virq(g.v));
+    CHECK(g.v.arch.regs.eip == 0x1000);
+    // Offered again, then the guest sets a later deadline before it takes it: the interrupt
+    // stays owed (as a local APIC's requested one does when its timer is set again), and is
+    // delivered once when interrupts are enabled; the new deadline stays armed.
     set_vif(g.v, false);
     const u64 again = first + kTick / 2;
     g.want(again);
@@ -376,12 +383,14 @@ TEST_CASE("kVirqFlagSelf: an offer not taken is delivered as before; a new deadl
     REQUIRE(pending_word(g) == kVirqPendingTimer);
     const u64 later = again + kTick;
     CHECK(g.want(later));
-    g.m.poke(kArea + 4 * kVirqPending, 0);
-    REQUIRE(timer_take_offered(g.v));
-    CHECK(count_of(g, Exit::VirqSelf) == 0);
-    CHECK(g.v.arch.timer_deadline == later);
+    timer_take_offered(g.v);
     REQUIRE(deliver_virq(g.v));
-    CHECK(pending_word(g) == 0); // the new deadline is not due
+    CHECK(pending_word(g) == kVirqPendingTimer); // still owed
+    set_vif(g.v, true);
+    REQUIRE(deliver_virq(g.v));
+    CHECK(g.v.arch.regs.eip == 0x2020);
+    CHECK(g.v.arch.timer_deadline == later);
+    CHECK_FALSE(timer_pending(g.v));
 }
 
 TEST_CASE("kVirqFlagSelf: the timer held with an external interrupt, or without the flag, is 1") {
@@ -393,15 +402,20 @@ TEST_CASE("kVirqFlagSelf: the timer held with an external interrupt, or without 
         tsc = 1'000'000 + kTick;
         REQUIRE(deliver_virq(g.v));
         CHECK(pending_word(g) == (self ? kVirqPendingTimer : 1));
-        // An IPI to this vcpu's server: both held, taken through the iret gate.
+        // An IPI to this vcpu's server: both held, taken through the iret gate, which delivers
+        // them one at a time. The guest clears only a 2.
         REQUIRE(g.m.lpar->xics.set_cppr(0, 0xff) == xics::Error::None);
         REQUIRE(g.m.lpar->xics.set_mfrr(0, 5) == xics::Error::None);
         REQUIRE(g.m.lpar->xics.has_pending(0));
         REQUIRE(deliver_virq(g.v));
         CHECK(pending_word(g) == 1);
-        g.m.poke(kArea + 4 * kVirqPending, 0); // a guest that takes "1" as the timer's gets nothing
-        REQUIRE(timer_take_offered(g.v));
+        timer_take_offered(g.v);
         CHECK(count_of(g, Exit::VirqSelf) == 0);
         CHECK(timer_pending(g.v));
+        g.k.gate(kVirqExternal, 0x2040);
+        set_vif(g.v, true);
+        REQUIRE(deliver_virq(g.v));
+        CHECK(g.v.arch.regs.eip == 0x2040); // the external interrupt first
+        CHECK(timer_pending(g.v));          // the timer still due, for the next entry
     }
 }

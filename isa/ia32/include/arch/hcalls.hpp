@@ -31,11 +31,12 @@ inline constexpr u64 kVirqFlagAlias = 2;
 inline constexpr u64 kVirqFlagTimer = 4;
 // H_IA32_SET_VIRQ flag 8: the guest takes a held timer interrupt itself, without an exit. When
 // the timer is all that is held back (the virtual IF clear), `pending` is kVirqPendingTimer
-// instead of 1. A guest that sets `enabled` and finds it there may swap `pending` to 0 (one
-// xchg) and enter its timer vector's handler itself, as the CPU would deliver it: the frame on
-// its stack, the virtual IF cleared. The hypervisor sees the 0 at its next exit and does its part
-// of the delivery then (the next tick armed ahead, isa/ia32/vtimer.hpp). Any other nonzero
-// `pending` the guest takes through the iret gate, as before.
+// instead of 1, and the hypervisor has done its part of the delivery already (the next tick
+// armed ahead, isa/ia32/vtimer.hpp). A guest that sets `enabled` and finds 2 may change
+// `pending` from 2 to 0 (one cmpxchg; no other value is the guest's to clear) and enter its
+// timer vector's handler itself, as the CPU would deliver it: the frame on its stack, the
+// virtual IF cleared. The hypervisor sees the 0 at its next exit. Any other nonzero `pending`
+// the guest takes through the iret gate, as before.
 inline constexpr u64 kVirqFlagSelf = 8;
 inline constexpr u32 kVirqPendingTimer = 2;
 // H_IA32_SET_EXIT_WINDOW(start, end): the calling vcpu's return window, guest-virtual eips of

@@ -184,10 +184,11 @@ struct VcpuState {
     bool virq_timer = false;
     TickStream tick{};
     // kVirqFlagSelf: a held timer is offered to the guest to take itself (`pending` =
-    // kVirqPendingTimer), and `timer_offered` says that the word holds that offer as we wrote it
-    // at the last entry, for the expired deadline still armed (timer_arm withdraws it).
+    // kVirqPendingTimer). `timer_owed`: a timer interrupt whose deadline expired and whose
+    // delivery's bookkeeping is done (timer_delivered: the next tick armed ahead), but which the
+    // guest has not taken yet, as an interrupt requested in a local APIC's IRR.
     bool virq_self = false;
-    bool timer_offered = false;
+    bool timer_owed = false;
     // The area's words in place (host pointer), when they lie in one chunk: the LPAR's memory
     // stays where it is from its start to its end, and every exit reads or writes them.
     // nullptr: through the LPAR's copies. The guest may write them any time (relaxed atomics).

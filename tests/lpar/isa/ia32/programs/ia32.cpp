@@ -537,7 +537,7 @@ void check_tick_ahead() {
 }
 
 // A held timer the guest takes itself (kVirqFlagSelf): with interrupts off, an expired timer
-// is offered (pending = 2). Taken (pending swapped to 0, as the PV kernel's irq-enable does
+// is offered (pending = 2). Taken (pending 2 -> 0, as the PV kernel's irq-enable does
 // before it enters its handler), the hypervisor finishes the delivery at the next exit: enabling
 // interrupts brings no second one. Not taken, the offer is delivered at the enable, once.
 // The handler is the LPAR's: the other vcpus' ticks go to the usual one.
@@ -567,7 +567,9 @@ SelfRound self_round(isa::VirqArea& a, bool take) {
     while (load_acquire(a.pending) == 0 && !limit.expired()) isa::cpu_relax();
     r.offered = load_acquire(a.pending);
     if (take) {
-        if (__atomic_exchange_n(&a.pending, 0u, __ATOMIC_SEQ_CST) == 2)
+        u32 offer = 2; // only an offer is the guest's to clear
+        if (__atomic_compare_exchange_n(&a.pending, &offer, 0u, false, __ATOMIC_SEQ_CST,
+                                        __ATOMIC_SEQ_CST))
             store_release(g_self_ticks, 1u); // its handler ran, as far as the hypervisor knows
         hcall(isa::H_IA32_EXIT_COUNTS);      // the next exit
     }
