@@ -84,9 +84,9 @@ bool timer_delivered(Vcpu& v) {
 
 void timer_take_offered(Vcpu& v) {
     VcpuState& s = v.arch;
-    // Taken: the guest swapped `pending` to 0 and ran its handler (only the guest clears it
-    // while an interrupt is owed: an entry rewrites it, and delivers what is owed, whenever the
-    // virtual IF is set).
+    // Taken: the guest changed `pending` from 2 to 0 and ran its handler (only the guest clears
+    // it while an interrupt is owed: an entry rewrites it, and delivers what is owed, whenever
+    // the virtual IF is set).
     if (!s.timer_owed || virq_load(v, kVirqPending) != 0) return;
     s.timer_owed = false;
     count(v, Exit::VirqTimer);

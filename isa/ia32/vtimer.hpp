@@ -43,7 +43,7 @@ bool timer_delivered(Vcpu& v);
 
 // At every exit, before anything else reads the timer: a timer interrupt owed to the guest
 // (offered with kVirqFlagSelf, its delivery's bookkeeping done) that the guest took itself
-// (`pending` swapped to 0) is owed no more.
+// (`pending` changed from 2 to 0) is owed no more.
 void timer_take_offered(Vcpu& v);
 // The vcpu's deadline has passed (timer_pending: that, or an interrupt owed).
 bool timer_expired(const Vcpu& vcpu);

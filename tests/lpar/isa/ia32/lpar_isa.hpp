@@ -91,7 +91,8 @@ struct VirqArea {
 };
 inline constexpr u64 kVirqFlagCr2 = 1;
 inline constexpr u64 kVirqFlagTimer = 4;
-inline constexpr u64 kVirqFlagSelf = 8; // a held timer alone is offered: pending = 2
+inline constexpr u64 kVirqFlagSelf = 8;     // a held timer alone is offered: pending = 2
+inline constexpr u32 kVirqPendingTimer = 2; // that offer, the only value the guest clears
 inline VirqArea g_virq[kMaxVcpus];
 inline void irq_enable() {
     VirqArea& a = g_virq[stack_slot()];

@@ -537,9 +537,10 @@ void check_tick_ahead() {
 }
 
 // A held timer the guest takes itself (kVirqFlagSelf): with interrupts off, an expired timer
-// is offered (pending = 2). Taken (pending 2 -> 0, as the PV kernel's irq-enable does
-// before it enters its handler), the hypervisor finishes the delivery at the next exit: enabling
-// interrupts brings no second one. Not taken, the offer is delivered at the enable, once.
+// is offered (pending = 2), the hypervisor's part of its delivery done. Taken (pending 2 -> 0,
+// as the PV kernel's irq-enable does before it enters its handler), it is owed no more from the
+// next exit: enabling interrupts brings no second one. Not taken, it is delivered at the
+// enable, once.
 // The handler is the LPAR's: the other vcpus' ticks go to the usual one.
 u32 g_self_ticks = 0;
 unsigned g_self_vcpu = 0;
@@ -567,7 +568,7 @@ SelfRound self_round(isa::VirqArea& a, bool take) {
     while (load_acquire(a.pending) == 0 && !limit.expired()) isa::cpu_relax();
     r.offered = load_acquire(a.pending);
     if (take) {
-        u32 offer = 2; // only an offer is the guest's to clear
+        u32 offer = isa::kVirqPendingTimer; // only an offer is the guest's to clear
         if (__atomic_compare_exchange_n(&a.pending, &offer, 0u, false, __ATOMIC_SEQ_CST,
                                         __ATOMIC_SEQ_CST))
             store_release(g_self_ticks, 1u); // its handler ran, as far as the hypervisor knows
@@ -591,11 +592,11 @@ void check_self_timer() {
     u64 args[9] = {reinterpret_cast<u32>(&a), 0, 0, isa::kVirqFlagCr2 | isa::kVirqFlagTimer};
     u64 ret[9];
     isa::hcall_raw(isa::H_IA32_SET_VIRQ, args, ret);
-    check(taken.offered == 2 && taken.ticks == 1,
+    check(taken.offered == isa::kVirqPendingTimer && taken.ticks == 1,
           Detail("offered %u, timer interrupts %u", taken.offered, taken.ticks),
           "kVirqFlagSelf: a timer held back is offered (pending = 2); taken by the guest, it is "
           "not delivered again");
-    check(left.offered == 2 && left.ticks == 1,
+    check(left.offered == isa::kVirqPendingTimer && left.ticks == 1,
           Detail("offered %u, timer interrupts %u", left.offered, left.ticks),
           "kVirqFlagSelf: an offer not taken is delivered once when interrupts are enabled");
 }
