@@ -6,12 +6,12 @@ const char* const kExitNames[kExitReasons] = {
     "irq", "hcall", "iret", "fill", "int80", "int", "step", "cr", "dr", "invlpg", "tables",
     "clisti", "hlt", "io", "msr", "emu", "vtimer", "vext", "held", "window", "mmkept", "mmnew",
     "hc-timer", "hc-cede", "hc-xics", "hc-vio", "hc-vty", "hc-other", "tick", "tlsrow", "self",
-    nullptr,
+    "raised",
     // Reflected exceptions, by vector.
     "#DE", "#DB", "nmi", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "x9", "#TS", "#NP", "#SS", "#GP",
     "#PF", "x15", "#MF", "#AC", "#MC", "#XM", "x20", "x21", "x22", "x23", "x24", "x25", "x26",
     "x27", "x28", "x29", "x30", "x31"};
 
-static_assert(static_cast<usize>(Exit::VirqSelf) < 32);
+static_assert(static_cast<usize>(Exit::VirqRaised) < 32);
 
 } // namespace tessera::arch

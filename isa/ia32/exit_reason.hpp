@@ -41,6 +41,7 @@ enum class Exit : u8 {
     TickArmed,      // tick: a timer delivered with the next tick armed ahead (vtimer.hpp)
     TlsRow,         // tlsrow: the switcher had changed the TLS entries (seen at the next exit)
     VirqSelf,       // self: of vtimer, the held timers the guest took itself (kVirqFlagSelf)
+    VirqRaised,     // raised: timer interrupts the guest raised itself, seen at an exit
     Reflected = 32, // + vector: an exception reflected to the guest (#PF: its own page faults)
 };
 

@@ -252,6 +252,7 @@ void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
     r.esi = nargs > 3 ? static_cast<u32>(args[3]) : 0; // Linux: boot_params
     r.ebx = static_cast<u32>(pc::tsc_hz() / 1000);
     s.timer_deadline = 0;
+    s.timer_behind = 0;
     s.timer_owed = false;
     virq_forget(s);
     s.vif = false;
@@ -460,7 +461,7 @@ VcpuExit run(Vcpu& v, u64 slice) {
             return VcpuExit::Fault;
         }
         resync_gdt_window(v);
-        timer_take_offered(v);
+        timer_sync_owed(v);
         if (r.eflags & kEflagsVm) {
             if (!leave_vm86(v)) return VcpuExit::Fault;
             continue;

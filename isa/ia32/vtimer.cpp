@@ -24,6 +24,12 @@ u64 min_tick(u64 hz) {
     return hz / 2000;
 }
 
+// How long the guest's handler may still run after the interrupt is delivered: a deadline due
+// within it is the handler's to take (Linux's hrtimer_interrupt runs what expired meanwhile).
+u64 handler_time(u64 hz) {
+    return hz / 10'000; // 100 microseconds
+}
+
 } // namespace
 
 u64 tick_ahead(TickStream& stream, u64 want, u64 slack, u64 hz) {
@@ -38,7 +44,12 @@ u64 tick_ahead(TickStream& stream, u64 want, u64 slack, u64 hz) {
             stream = TickStream{want, gap, want, 0};
             return later(want, gap + slack / 2);
         }
-        if (++stream.misses < 3) {
+        // An hrtimer before the stream's next tick and soon after the last deadline delivered (a
+        // busy guest's sleeps and timeouts, thousands per tick) says nothing against the period:
+        // only a deadline that could itself be a tick counts as a miss.
+        const bool between =
+            gap + slack < p && prev != 0 && want > prev && want - prev < min_tick(hz);
+        if (between || ++stream.misses < 3) {
             if (whole) stream.last = want; // ticks skipped: the stream goes on from here
             return later(stream.last, ((want - stream.last) / p + 1) * p + slack / 2);
         }
@@ -76,18 +87,35 @@ bool timer_delivered(Vcpu& v) {
         // Not a tick due while the guest may still be in this interrupt's handler (an hrtimer
         // just before it, or a delivery late because the host stalled the machine): Linux takes
         // it there, and an interrupt armed for it would only come again. The guest asks.
-        if (next != 0 && next < timebase() + s.tick.period / 4) next = 0;
+        const u64 now = timebase();
+        if (next != 0 && next < now + s.tick.period / 4) next = 0;
+        // The deadline this one replaced, still ahead: what the guest wants next unless it
+        // cancelled it, whether or not its tick is known (a busy guest's hrtimers, thousands
+        // per tick, come too close together to show it).
+        const u64 behind = s.timer_behind;
+        if (behind > now + handler_time(plat::timebase_hz()) && (next == 0 || behind < next))
+            next = behind;
         if (next != 0) count(v, Exit::TickArmed);
     }
+    s.timer_behind = 0;
     return timer_arm(v, next);
 }
 
-void timer_take_offered(Vcpu& v) {
+void timer_sync_owed(Vcpu& v) {
     VcpuState& s = v.arch;
+    if (!s.virq_self) return;
+    const u32 pending = virq_load(v, kVirqPending);
+    // Raised by the guest (0 -> 2, kVirqFlagRaise): owed from now on, as an offer is; nothing
+    // armed changes, and there is no delivery's bookkeeping to do.
+    if (!s.timer_owed && s.virq_raise && pending == kVirqPendingTimer) {
+        s.timer_owed = true;
+        count(v, Exit::VirqRaised);
+        return;
+    }
     // Taken: the guest changed `pending` from 2 to 0 and ran its handler (only the guest clears
     // it while an interrupt is owed: an entry rewrites it, and delivers what is owed, whenever
     // the virtual IF is set).
-    if (!s.timer_owed || virq_load(v, kVirqPending) != 0) return;
+    if (!s.timer_owed || pending != 0) return;
     s.timer_owed = false;
     count(v, Exit::VirqTimer);
     count(v, Exit::VirqSelf);
@@ -107,7 +135,16 @@ u64 timer_deadline(const Vcpu& vcpu) {
 }
 
 hcall::Ret h_ia32_set_timer(hcall::Env& env, hcall::Frame& frame) {
-    timer_arm(env.vcpu, frame.args[0]); // false: the LPAR crashed, and it stops at once
+    VcpuState& s = env.vcpu.arch;
+    const u64 deadline = frame.args[0], armed = s.timer_deadline;
+    // An earlier deadline puts the armed one behind it (armed again at its delivery, unless the
+    // guest asks for something else first); any other forgets what was behind, unless it is
+    // still the earlier of the two.
+    if (deadline != 0 && deadline < armed && armed > timebase())
+        s.timer_behind = armed;
+    else if (deadline == 0 || deadline >= s.timer_behind)
+        s.timer_behind = 0;
+    timer_arm(env.vcpu, deadline); // false: the LPAR crashed, and it stops at once
     return hcall::H_SUCCESS;
 }
 

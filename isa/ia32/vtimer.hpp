@@ -26,8 +26,11 @@ u64 tick_slack();
 // - anything else is a miss: an hrtimer between ticks, or ticks skipped by an idle guest (a
 //   whole number of periods: the stream moves there); the stream's next tick after it is armed,
 //   which is what the guest asks for next when its tick goes on;
-// - with no stream, or at the third miss in a row, the last two deadlines delivered start one
-//   when they are half a millisecond to a second (`hz`) apart; else nothing is armed;
+// - a miss before the stream's next tick that comes less than half a millisecond after the
+//   last deadline delivered (the sleeps and timeouts of a busy guest) is not counted: it could
+//   not be a tick;
+// - with no stream, or at the third counted miss in a row, the last two deadlines delivered
+//   start one when they are half a millisecond to a second (`hz`) apart; else nothing is armed;
 // - a deadline the guest did not renew since the last delivery arms nothing.
 u64 tick_ahead(TickStream& stream, u64 want, u64 slack, u64 hz);
 
@@ -38,13 +41,16 @@ bool timer_arm(Vcpu& v, u64 deadline);
 bool timer_publish(Vcpu& v);
 // Its timer interrupt is being delivered: the next tick armed ahead (kVirqFlagTimer), unless it
 // is due within a quarter period (the guest's handler may still run then, and takes that tick
-// itself), else the timer off, as a one-shot timer is once it fired. False: crashed.
+// itself), or the deadline this one replaced (`timer_behind`) when that comes first and more
+// than 100 microseconds on; else the timer off, as a one-shot timer is once it fired. False:
+// crashed.
 bool timer_delivered(Vcpu& v);
 
 // At every exit, before anything else reads the timer: a timer interrupt owed to the guest
 // (offered with kVirqFlagSelf, its delivery's bookkeeping done) that the guest took itself
-// (`pending` changed from 2 to 0) is owed no more.
-void timer_take_offered(Vcpu& v);
+// (`pending` changed from 2 to 0) is owed no more; one the guest raised itself (`pending`
+// changed from 0 to 2, kVirqFlagRaise) is owed from now on.
+void timer_sync_owed(Vcpu& v);
 // The vcpu's deadline has passed (timer_pending: that, or an interrupt owed).
 bool timer_expired(const Vcpu& vcpu);
 

@@ -157,6 +157,34 @@ TEST_CASE("tick_ahead: a wrong period is dropped at the third miss in a row") {
     CHECK(t.misses == 0);
 }
 
+TEST_CASE("tick_ahead: hrtimers close together between ticks are not misses") {
+    constexpr u64 sl = 100, p = 10'000, hz = 10'000'000; // ticks from hz / 2000 = 5,000
+    TickStream t;
+    const u64 a = 50'000;
+    CHECK(tick_ahead(t, a, sl, hz) == 0);
+    CHECK(tick_ahead(t, a + p, sl, hz) == a + 2 * p + sl / 2);
+    u64 last = a + p;
+    // A busy guest's timeouts, 300 apart (far under a tick): each arms the stream's next tick,
+    // none counts against the period, however many come.
+    for (u64 w = last + 300; w + sl < last + p; w += 300) {
+        CHECK(tick_ahead(t, w, sl, hz) == last + p + sl / 2);
+        CHECK(t.misses == 0);
+        CHECK(t.period == p);
+    }
+    // The tick: a hit.
+    CHECK(tick_ahead(t, last + p, sl, hz) == last + 2 * p + sl / 2);
+    last += p;
+    // Deadlines before the next tick but a tick's length after the last one delivered could
+    // be ticks of a shorter period: they count, and the third starts a stream at their interval.
+    TickStream w{last, 2 * p, last, 0};
+    CHECK(tick_ahead(w, last + p, sl, hz) == last + 2 * p + sl / 2);
+    CHECK(w.misses == 1);
+    CHECK(tick_ahead(w, last + 2 * p, sl, hz) == last + 4 * p + sl / 2); // a hit of 2 p
+    CHECK(tick_ahead(w, last + 3 * p, sl, hz) == last + 4 * p + sl / 2);
+    CHECK(tick_ahead(w, last + 3 * p + p / 4, sl, hz) == last + 4 * p + sl / 2); // too close
+    CHECK(w.misses == 1);
+}
+
 TEST_CASE("H_IA32_SET_VIRQ with the timer's words: 32 bytes, the armed deadline and slack in") {
     Guest g;
     Tsc tsc(1000);
@@ -170,7 +198,10 @@ TEST_CASE("H_IA32_SET_VIRQ with the timer's words: 32 bytes, the armed deadline 
     CHECK(g.set_virq(test::kLparSize - 28, kVirqFlagTimer) == hcall::H_PARAMETER);
     CHECK(g.set_virq(test::kLparSize - 12, kVirqFlagCr2) == hcall::H_SUCCESS);
     CHECK(g.set_virq(test::kLparSize - 32, kVirqFlagTimer) == hcall::H_SUCCESS);
-    CHECK(g.set_virq(kArea, 16) == hcall::H_PARAMETER); // no such flag
+    CHECK(g.set_virq(kArea, 32) == hcall::H_PARAMETER); // no such flag
+    // Raising its own timer needs the guest to take an owed timer itself.
+    CHECK(g.set_virq(kArea, kVirqFlagTimer | kVirqFlagRaise) == hcall::H_PARAMETER);
+    CHECK(g.set_virq(kArea, kVirqFlagTimer | kVirqFlagSelf | kVirqFlagRaise) == hcall::H_SUCCESS);
 }
 
 TEST_CASE("a steady tick: the hcall at the first two ticks, then none while the guest agrees") {
@@ -296,11 +327,54 @@ TEST_CASE("a tick due within a quarter period of its delivery is not armed: the 
     CHECK(g.want(tick));
     g.tick(tsc, tick);
     CHECK(g.armed() == tick + kTick + kSlack / 2);
-    // An hrtimer just before the tick: the tick is not armed after it either.
+    // An hrtimer just before the tick: the tick is not armed after it as a tick of the stream,
+    // but as the deadline the hrtimer replaced.
     const u64 sleep = tick + kTick - kTick / 8;
     CHECK(g.want(sleep));
     g.tick(tsc, sleep);
-    CHECK(g.armed() == 0);
+    CHECK(g.armed() == tick + kTick + kSlack / 2);
+    CHECK_FALSE(g.want(tick + kTick));
+}
+
+TEST_CASE("the deadline an hrtimer replaced is armed again at its delivery, without a stream") {
+    Guest g;
+    Tsc tsc(1'000'000);
+    // No tick known: the guest's next tick by hcall, then an hrtimer before it.
+    const u64 tick = 1'000'000 + kTick, sleep = 1'000'000 + kTick / 10;
+    CHECK(g.want(tick));
+    CHECK(g.want(sleep));
+    CHECK(g.v.arch.timer_behind == tick);
+    g.tick(tsc, sleep);
+    // The tick the sleep replaced is armed again: the guest's handler asks for it, no hcall.
+    CHECK(g.armed() == tick);
+    CHECK_FALSE(g.want(tick));
+    CHECK(g.v.arch.timer_behind == 0);
+    // Two hrtimers in a row: the second replaces the first, which comes back after it.
+    const u64 s1 = tick + kTick / 2, s2 = tick + kTick / 4;
+    g.tick(tsc, tick);
+    CHECK(g.want(s1));
+    CHECK(g.want(s2));
+    g.tick(tsc, s2);
+    CHECK(g.armed() == s1);
+    // A later deadline (the hrtimer cancelled) or none forgets it: nothing is armed after.
+    const u64 s3 = s1 + kTick / 8, far = s1 + kTick;
+    g.tick(tsc, s1);
+    CHECK(g.want(far));
+    CHECK(g.want(s3));
+    CHECK(g.v.arch.timer_behind == far);
+    CHECK(g.want(far + 1)); // s3 cancelled, its place taken by a later one
+    CHECK(g.v.arch.timer_behind == 0);
+    CHECK(g.want(s3));
+    CHECK(g.want(0));
+    CHECK(g.v.arch.timer_behind == 0);
+    // Due within the handler's time after the delivery: the handler takes it, it is not armed
+    // (what the deliveries so far make of a tick may be).
+    CHECK(g.want(far));
+    const u64 close = far - kHz / 20'000; // 50 microseconds before it
+    CHECK(g.want(close));
+    g.tick(tsc, close);
+    CHECK(g.armed() != far);
+    CHECK(g.v.arch.timer_behind == 0);
 }
 
 namespace {
@@ -333,19 +407,19 @@ TEST_CASE(
     CHECK(g.armed() == second + kTick + kSlack / 2);
     CHECK(timer_pending(g.v)); // owed
     // Nothing taken yet: the next exit changes nothing.
-    timer_take_offered(g.v);
+    timer_sync_owed(g.v);
     CHECK(timer_pending(g.v));
     CHECK(count_of(g, Exit::VirqSelf) == 0);
     // The guest takes it (pending 2 -> 0, its handler runs, its next tick fits what is armed):
     // at the next exit it is owed no more.
     g.m.poke(kArea + 4 * kVirqPending, 0);
     CHECK_FALSE(g.want(second + kTick));
-    timer_take_offered(g.v);
+    timer_sync_owed(g.v);
     CHECK(count_of(g, Exit::VirqSelf) == 1);
     CHECK(count_of(g, Exit::VirqTimer) == 2);
     CHECK_FALSE(timer_pending(g.v));
     // Once only; and interrupts on again: nothing is delivered a second time.
-    timer_take_offered(g.v);
+    timer_sync_owed(g.v);
     CHECK(count_of(g, Exit::VirqSelf) == 1);
     set_vif(g.v, true);
     REQUIRE(deliver_virq(g.v));
@@ -364,7 +438,7 @@ TEST_CASE("kVirqFlagSelf: an owed timer not taken is delivered once, also after 
     REQUIRE(pending_word(g) == kVirqPendingTimer);
     // The guest enables interrupts through the iret gate instead: delivered by us, once.
     set_vif(g.v, true);
-    timer_take_offered(g.v);
+    timer_sync_owed(g.v);
     REQUIRE(deliver_virq(g.v));
     CHECK(g.v.arch.regs.eip == 0x2020);
     CHECK(pending_word(g) == 0);
@@ -383,7 +457,7 @@ TEST_CASE("kVirqFlagSelf: an owed timer not taken is delivered once, also after 
     REQUIRE(pending_word(g) == kVirqPendingTimer);
     const u64 later = again + kTick;
     CHECK(g.want(later));
-    timer_take_offered(g.v);
+    timer_sync_owed(g.v);
     REQUIRE(deliver_virq(g.v));
     CHECK(pending_word(g) == kVirqPendingTimer); // still owed
     set_vif(g.v, true);
@@ -409,7 +483,7 @@ TEST_CASE("kVirqFlagSelf: the timer held with an external interrupt, or without 
         REQUIRE(g.m.lpar->xics.has_pending(0));
         REQUIRE(deliver_virq(g.v));
         CHECK(pending_word(g) == 1);
-        timer_take_offered(g.v);
+        timer_sync_owed(g.v);
         CHECK(count_of(g, Exit::VirqSelf) == 0);
         CHECK(timer_pending(g.v));
         g.k.gate(kVirqExternal, 0x2040);
@@ -418,4 +492,69 @@ TEST_CASE("kVirqFlagSelf: the timer held with an external interrupt, or without 
         CHECK(g.v.arch.regs.eip == 0x2040); // the external interrupt first
         CHECK(timer_pending(g.v));          // the timer still due, for the next entry
     }
+}
+
+TEST_CASE("kVirqFlagRaise: a timer the guest raised itself is owed from the exit that finds it") {
+    Guest g(kVirqFlagCr2 | kVirqFlagTimer | kVirqFlagSelf | kVirqFlagRaise);
+    Tsc tsc(1'000'000);
+    const u64 tick = g.two_ticks(tsc, 1'000'000);
+    const u64 armed = g.armed();
+    REQUIRE(armed == tick + kTick + kSlack / 2);
+    const u64 vtimer = count_of(g, Exit::VirqTimer);
+    // Raised (0 -> 2) with interrupts off and taken (2 -> 0) before any exit: the hypervisor
+    // never knew, and nothing changes.
+    set_vif(g.v, false);
+    g.m.poke(kArea + 4 * kVirqPending, kVirqPendingTimer);
+    g.m.poke(kArea + 4 * kVirqPending, 0);
+    timer_sync_owed(g.v);
+    CHECK_FALSE(timer_pending(g.v));
+    CHECK(count_of(g, Exit::VirqRaised) == 0);
+    // Raised, then an exit before the guest enables interrupts: owed, offered at the entry,
+    // still the guest's to take. Nothing armed changes (its deadline was not the hypervisor's).
+    g.m.poke(kArea + 4 * kVirqPending, kVirqPendingTimer);
+    timer_sync_owed(g.v);
+    CHECK(count_of(g, Exit::VirqRaised) == 1);
+    CHECK(timer_pending(g.v));
+    REQUIRE(deliver_virq(g.v));
+    CHECK(g.v.arch.regs.eip == 0x1000);
+    CHECK(pending_word(g) == kVirqPendingTimer);
+    CHECK(g.armed() == armed);
+    CHECK(g.v.arch.timer_deadline == armed);
+    // Taken by the guest: owed no more, counted as one it took itself, not raised again.
+    g.m.poke(kArea + 4 * kVirqPending, 0);
+    timer_sync_owed(g.v);
+    CHECK_FALSE(timer_pending(g.v));
+    CHECK(count_of(g, Exit::VirqSelf) == 1);
+    CHECK(count_of(g, Exit::VirqTimer) == vtimer + 1);
+    CHECK(count_of(g, Exit::VirqRaised) == 1);
+    // Raised again and left alone: delivered once when interrupts are enabled, through the
+    // timer's vector; the armed tick stays armed.
+    g.m.poke(kArea + 4 * kVirqPending, kVirqPendingTimer);
+    timer_sync_owed(g.v);
+    set_vif(g.v, true);
+    REQUIRE(deliver_virq(g.v));
+    CHECK(g.v.arch.regs.eip == 0x2020);
+    CHECK(pending_word(g) == 0);
+    CHECK(g.v.arch.timer_deadline == armed);
+    g.v.arch.regs.eip = 0x1000;
+    set_vif(g.v, true);
+    REQUIRE(deliver_virq(g.v));
+    CHECK(g.v.arch.regs.eip == 0x1000); // once
+    CHECK(count_of(g, Exit::VirqRaised) == 2);
+    // The armed tick still comes at its time.
+    g.tick(tsc, armed);
+    CHECK(count_of(g, Exit::VirqTimer) == vtimer + 3);
+}
+
+TEST_CASE("kVirqFlagRaise: without the flag a 2 the hypervisor did not write is not a timer") {
+    Guest g(kVirqFlagCr2 | kVirqFlagTimer | kVirqFlagSelf);
+    Tsc tsc(1'000'000);
+    g.want(1'000'000 + kTick);
+    set_vif(g.v, false);
+    g.m.poke(kArea + 4 * kVirqPending, kVirqPendingTimer);
+    timer_sync_owed(g.v);
+    CHECK_FALSE(timer_pending(g.v));
+    CHECK(count_of(g, Exit::VirqRaised) == 0);
+    REQUIRE(deliver_virq(g.v));
+    CHECK(pending_word(g) == 0); // rewritten: nothing is held
 }

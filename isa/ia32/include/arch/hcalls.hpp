@@ -39,6 +39,13 @@ inline constexpr u64 kVirqFlagTimer = 4;
 // the guest takes through the iret gate, as before.
 inline constexpr u64 kVirqFlagSelf = 8;
 inline constexpr u32 kVirqPendingTimer = 2;
+// H_IA32_SET_VIRQ flag 16 (with flag 8): the guest may raise its own timer interrupt by changing
+// `pending` from 0 to 2 (one cmpxchg) while its interrupts are off, as a self-IPI would: a
+// deadline closer than a trip into the hypervisor takes, which the PV kernel waits for instead
+// of arming it. Taken by the guest itself as an offer is (2 -> 0), it costs no exit; seen at an
+// exit first, the interrupt is owed as an offered one is, and delivered once at the enable when
+// the guest does not take it. It changes nothing that is armed.
+inline constexpr u64 kVirqFlagRaise = 16;
 // H_IA32_SET_EXIT_WINDOW(start, end): the calling vcpu's return window, guest-virtual eips of
 // ring-1 code [start, end) (0, 0: none; at most 4 KiB) in which every instruction only returns
 // through the iret frame at esp. An interrupt due while the vcpu is there is delivered after the

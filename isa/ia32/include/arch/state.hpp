@@ -173,6 +173,9 @@ struct VcpuState {
     u64 fast_seq = 0;
     u32 fast_cpu = ~0u;
     u64 timer_deadline = 0; // TSC value at which the vcpu's one-shot timer expires; 0 = off
+    // The deadline an earlier one set by H_IA32_SET_TIMER replaced while it was still ahead (0:
+    // none): likely the guest's next timer once the earlier one is delivered (vtimer.hpp).
+    u64 timer_behind = 0;
     // The virtual interrupt flag: in guest memory shared with the hypervisor once registered
     // (H_IA32_SET_VIRQ: the logical address of {u32 enabled, u32 pending[, u32 cr2[, the
     // timer's words]]}, isa/ia32/cpu.hpp VirqWord), else `vif`.
@@ -189,6 +192,9 @@ struct VcpuState {
     // guest has not taken yet, as an interrupt requested in a local APIC's IRR.
     bool virq_self = false;
     bool timer_owed = false;
+    // kVirqFlagRaise: a `pending` of kVirqPendingTimer that the hypervisor did not write is the
+    // guest's own timer interrupt raised, owed from the exit that finds it.
+    bool virq_raise = false;
     // The area's words in place (host pointer), when they lie in one chunk: the LPAR's memory
     // stays where it is from its start to its end, and every exit reads or writes them.
     // nullptr: through the LPAR's copies. The guest may write them any time (relaxed atomics).

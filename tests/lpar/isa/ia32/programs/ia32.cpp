@@ -360,23 +360,27 @@ void check_emulation() {
     // Bad registrations change nothing (vectors 0: unchanged).
     const u64 mem = boot().memory_size;
     const u32 area = reinterpret_cast<u32>(&isa::g_virq[isa::stack_slot()]);
-    HcallResult bad_flags = hcall(isa::H_IA32_SET_VIRQ, area, 0, 0, 16);
+    HcallResult bad_flags = hcall(isa::H_IA32_SET_VIRQ, area, 0, 0, 32);
     HcallResult no_room = hcall(isa::H_IA32_SET_VIRQ, mem - 8, 0, 0, isa::kVirqFlagCr2);
     HcallResult no_timer_room = hcall(isa::H_IA32_SET_VIRQ, mem - 28, 0, 0, isa::kVirqFlagTimer);
     // Flag 2 (alias): the alias page must be page-aligned and inside the LPAR.
     HcallResult odd_alias = hcall(isa::H_IA32_SET_VIRQ, area, 0, 0, 2, 0x1800);
     HcallResult far_alias = hcall(isa::H_IA32_SET_VIRQ, area, 0, 0, 2, mem);
+    // Flag 16 (raise) only with flag 8 (the guest takes an owed timer itself).
+    HcallResult raise_alone =
+        hcall(isa::H_IA32_SET_VIRQ, area, 0, 0, isa::kVirqFlagTimer | isa::kVirqFlagRaise);
     check(bad_flags.status == H_PARAMETER && no_room.status == H_PARAMETER &&
               no_timer_room.status == H_PARAMETER && odd_alias.status == H_PARAMETER &&
-              far_alias.status == H_PARAMETER,
+              far_alias.status == H_PARAMETER && raise_alone.status == H_PARAMETER,
           Detail("unknown flag %lld, 8 bytes left with the cr2 slot %lld, 28 with the timer's "
-                 "words %lld, unaligned alias %lld, alias beyond memory %lld",
+                 "words %lld, unaligned alias %lld, alias beyond memory %lld, raise without "
+                 "self %lld",
                  static_cast<long long>(bad_flags.status), static_cast<long long>(no_room.status),
                  static_cast<long long>(no_timer_room.status),
-                 static_cast<long long>(odd_alias.status),
-                 static_cast<long long>(far_alias.status)),
-          "H_IA32_SET_VIRQ: an unknown flag, no room for the cr2 slot or the timer's words, or a "
-          "bad alias page -> H_PARAMETER");
+                 static_cast<long long>(odd_alias.status), static_cast<long long>(far_alias.status),
+                 static_cast<long long>(raise_alone.status)),
+          "H_IA32_SET_VIRQ: an unknown flag, no room for the cr2 slot or the timer's words, a "
+          "bad alias page, or flag 16 without 8 -> H_PARAMETER");
 
     check(!try_write_cr4(read_cr4() | 0x20), "setting CR4.PAE -> #GP (not this paging mode)");
     asm volatile("clts\n\twbinvd" ::: "memory");
@@ -554,12 +558,34 @@ struct SelfRound {
     u32 offered = 0, ticks = 0;
 };
 
-SelfRound self_round(isa::VirqArea& a, bool take) {
-    SelfRound r;
-    u64 args[9] = {reinterpret_cast<u32>(&a), 0, 0,
-                   isa::kVirqFlagCr2 | isa::kVirqFlagTimer | isa::kVirqFlagSelf};
+void register_virq(isa::VirqArea& a, u64 flags) {
+    u64 args[9] = {reinterpret_cast<u32>(&a), 0, 0, flags};
     u64 ret[9];
     isa::hcall_raw(isa::H_IA32_SET_VIRQ, args, ret);
+}
+
+// The guest takes an owed timer itself, as the PV kernel's irq-enable does before it enters its
+// handler (pending 2 -> 0: only that is the guest's to clear); then an exit.
+void take_owed_timer(isa::VirqArea& a) {
+    u32 offer = isa::kVirqPendingTimer;
+    if (__atomic_compare_exchange_n(&a.pending, &offer, 0u, false, __ATOMIC_SEQ_CST,
+                                    __ATOMIC_SEQ_CST))
+        store_release(g_self_ticks, 1u); // its handler ran, as far as the hypervisor knows
+    hcall(isa::H_IA32_EXIT_COUNTS);
+}
+
+// Interrupts on for 20 ms, then off: the timer interrupts this vcpu had so far.
+u32 enable_and_count_ticks() {
+    isa::irq_enable();
+    const Deadline settle = Deadline::ms(20);
+    while (!settle.expired()) isa::cpu_relax();
+    isa::irq_disable();
+    return load_acquire(g_self_ticks);
+}
+
+SelfRound self_round(isa::VirqArea& a, bool take) {
+    SelfRound r;
+    register_virq(a, isa::kVirqFlagCr2 | isa::kVirqFlagTimer | isa::kVirqFlagSelf);
     isa::irq_disable();
     store_release(g_self_ticks, 0u);
     isa::timer_set(ticks_per_ms());
@@ -567,18 +593,8 @@ SelfRound self_round(isa::VirqArea& a, bool take) {
     const Deadline limit = Deadline::ms(2000);
     while (load_acquire(a.pending) == 0 && !limit.expired()) isa::cpu_relax();
     r.offered = load_acquire(a.pending);
-    if (take) {
-        u32 offer = isa::kVirqPendingTimer; // only an offer is the guest's to clear
-        if (__atomic_compare_exchange_n(&a.pending, &offer, 0u, false, __ATOMIC_SEQ_CST,
-                                        __ATOMIC_SEQ_CST))
-            store_release(g_self_ticks, 1u); // its handler ran, as far as the hypervisor knows
-        hcall(isa::H_IA32_EXIT_COUNTS);      // the next exit
-    }
-    isa::irq_enable();
-    const Deadline settle = Deadline::ms(20);
-    while (!settle.expired()) isa::cpu_relax();
-    isa::irq_disable();
-    r.ticks = load_acquire(g_self_ticks);
+    if (take) take_owed_timer(a);
+    r.ticks = enable_and_count_ticks();
     return r;
 }
 
@@ -588,10 +604,7 @@ void check_self_timer() {
     set_trap_handler(isa::kTimerVector, on_self_tick);
     const SelfRound taken = self_round(a, true), left = self_round(a, false);
     set_trap_handler(isa::kTimerVector, nullptr);
-    // As registered at the start.
-    u64 args[9] = {reinterpret_cast<u32>(&a), 0, 0, isa::kVirqFlagCr2 | isa::kVirqFlagTimer};
-    u64 ret[9];
-    isa::hcall_raw(isa::H_IA32_SET_VIRQ, args, ret);
+    register_virq(a, isa::kVirqFlagCr2 | isa::kVirqFlagTimer); // as registered at the start
     check(taken.offered == isa::kVirqPendingTimer && taken.ticks == 1,
           Detail("offered %u, timer interrupts %u", taken.offered, taken.ticks),
           "kVirqFlagSelf: a timer held back is offered (pending = 2); taken by the guest, it is "
@@ -599,6 +612,54 @@ void check_self_timer() {
     check(left.offered == isa::kVirqPendingTimer && left.ticks == 1,
           Detail("offered %u, timer interrupts %u", left.offered, left.ticks),
           "kVirqFlagSelf: an offer not taken is delivered once when interrupts are enabled");
+}
+
+// kVirqFlagRaise: the guest raises its own timer interrupt (pending 0 -> 2) with interrupts
+// off, as the PV kernel does for a deadline closer than an exit. Seen at an exit, it is owed:
+// offered again at the entry (still 2), delivered once at the enable unless the guest takes it
+// (2 -> 0), and then not again. Without the flag a 2 the hypervisor did not write is nothing.
+struct RaiseRound {
+    u32 after_exit = 0, ticks = 0;
+};
+
+RaiseRound raise_round(isa::VirqArea& a, u64 flags, bool take) {
+    RaiseRound r;
+    register_virq(a, flags);
+    isa::timer_set(isa::kTimerMax); // off: only the raised interrupt can come
+    isa::irq_disable();
+    store_release(g_self_ticks, 0u);
+    u32 idle = 0;
+    __atomic_compare_exchange_n(&a.pending, &idle, isa::kVirqPendingTimer, false, __ATOMIC_SEQ_CST,
+                                __ATOMIC_SEQ_CST);
+    hcall(isa::H_IA32_EXIT_COUNTS); // an exit, and the entry after it
+    r.after_exit = load_acquire(a.pending);
+    if (take) take_owed_timer(a);
+    r.ticks = enable_and_count_ticks();
+    return r;
+}
+
+void check_raise_timer() {
+    isa::VirqArea& a = isa::g_virq[isa::stack_slot()];
+    store_release(g_self_vcpu, isa::stack_slot());
+    set_trap_handler(isa::kTimerVector, on_self_tick);
+    const u64 raise =
+        isa::kVirqFlagCr2 | isa::kVirqFlagTimer | isa::kVirqFlagSelf | isa::kVirqFlagRaise;
+    const RaiseRound left = raise_round(a, raise, false), taken = raise_round(a, raise, true);
+    const RaiseRound ignored =
+        raise_round(a, isa::kVirqFlagCr2 | isa::kVirqFlagTimer | isa::kVirqFlagSelf, false);
+    set_trap_handler(isa::kTimerVector, nullptr);
+    register_virq(a, isa::kVirqFlagCr2 | isa::kVirqFlagTimer);
+    check(left.after_exit == isa::kVirqPendingTimer && left.ticks == 1,
+          Detail("pending after the exit %u, timer interrupts %u", left.after_exit, left.ticks),
+          "kVirqFlagRaise: a timer interrupt the guest raised, seen at an exit, is owed: offered "
+          "again, and delivered once when interrupts are enabled");
+    check(taken.after_exit == isa::kVirqPendingTimer && taken.ticks == 1,
+          Detail("pending after the exit %u, timer interrupts %u", taken.after_exit, taken.ticks),
+          "kVirqFlagRaise: a raised timer the guest took itself is not delivered again");
+    check(
+        ignored.after_exit == 0 && ignored.ticks == 0,
+        Detail("pending after the exit %u, timer interrupts %u", ignored.after_exit, ignored.ticks),
+        "without kVirqFlagRaise a 2 the hypervisor did not write is no interrupt (rewritten 0)");
 }
 
 void check_paging_off() {
@@ -1809,6 +1870,7 @@ void lpar_main(const Boot& b) {
     check_emulation();
     check_tick_ahead();
     check_self_timer();
+    check_raise_timer();
     check_paging_off();
     enable_paging();
     check_paging();
