@@ -65,10 +65,9 @@ void timer_init() {
 }
 
 void preempt_by(u64 deadline) {
-    // A timer armed for this very deadline is left alone: each write of the initial count is an
-    // MMIO access of the emulator that re-arms its host timer. One armed earlier is armed again
-    // for the later deadline (a guest that cancelled its nearer timeout, a futex woken before
-    // it): left alone it would fire early, and that exit costs the guest far more than the write.
+    // Each write of the initial count is an MMIO exit of the emulator and re-arms its host timer
+    // (under QEMU a wake-up of its main loop), so a timer that fires in time is left alone: at
+    // worst it fires early and the exit it causes arms the later deadline.
     // `armed` alone cannot say the timer is still counting: the local APIC, calibrated against
     // the TSC, may fire a little before the TSC reaches `armed`, and a wake-up from idle's hlt
     // is acknowledged by the switcher without telling anyone. Trusting it there left an idle
@@ -76,7 +75,7 @@ void preempt_by(u64 deadline) {
     // deaf, the machine never powering off). So the count is read, as ppc64 reads its HDEC.
     const u64 now = arch::timebase();
     u64& armed = g_armed[arch::cpu_index()];
-    if (armed > now && armed == deadline && lapic_oneshot_running()) return;
+    if (armed > now && armed <= deadline && lapic_oneshot_running()) return;
     armed = deadline > now ? deadline : now;
     lapic_oneshot(armed - now);
 }
