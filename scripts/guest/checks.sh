@@ -140,10 +140,11 @@ if [ -r /proc/tessera_exits ]; then
     read -r _ e0 _ < /proc/tessera_exits
     dd if=/dev/zero of=/dev/null bs=4M count=1 2>/dev/null
     read -r _ e1 _ < /proc/tessera_exits
-    if [ $((e1 - e0)) -lt 512 ]; then
-        ok anon-fault-around "a 4 MiB buffer filled with $((e1 - e0)) exits"
+    exits=$((e1 - e0))
+    if [ $exits -lt 512 ]; then
+        ok anon-fault-around "a 4 MiB buffer filled with $exits exits"
     else
-        fail anon-fault-around "a 4 MiB buffer filled with $((e1 - e0)) exits (want < 512)"
+        fail anon-fault-around "a 4 MiB buffer filled with $exits exits (want < 512)"
     fi
 fi
 
