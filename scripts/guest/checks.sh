@@ -133,18 +133,20 @@ fi
 rm -f /tmp/x
 
 # --- Anonymous fault-around (the pc PV guest's patch 0019; only where /proc/tessera_exits is):
-# dd's 4 MiB buffer, 1,024 fresh anonymous pages that read(2) fills in a run, costs far fewer
-# exits than one per page. Without the fault-around each page is a reflected #PF and a shadow
-# fill, over 2,048 exits; with it, two per 16-page block (about 130) plus dd's own start.
+# dd's 4 MiB buffer, 1,024 fresh anonymous pages that read(2) fills in a run, costs fewer exits
+# than one per page. Without the fault-around each page is a reflected #PF and a shadow fill,
+# over 2,048 exits; with it, two per 16-page block (about 130) plus dd's own start and whatever
+# else the LPAR's vcpus exit for meanwhile (the count is the LPAR's): 325 with 1 vcpu, 401 with
+# 2 measured, so the bound is one per page, not a tight one.
 if [ -r /proc/tessera_exits ]; then
     read -r _ e0 _ < /proc/tessera_exits
     dd if=/dev/zero of=/dev/null bs=4M count=1 2>/dev/null
     read -r _ e1 _ < /proc/tessera_exits
     exits=$((e1 - e0))
-    if [ $exits -lt 512 ]; then
+    if [ $exits -lt 1024 ]; then
         ok anon-fault-around "a 4 MiB buffer filled with $exits exits"
     else
-        fail anon-fault-around "a 4 MiB buffer filled with $exits exits (want < 512)"
+        fail anon-fault-around "a 4 MiB buffer filled with $exits exits (want < 1024, one per page)"
     fi
 fi
 
