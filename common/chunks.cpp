@@ -206,7 +206,7 @@ TESSERA_HOT bool ChunkPool::is_clean(u32 index, u32 first, u32 count) const {
     return true;
 }
 
-TESSERA_HOT void ChunkPool::ready(u32 index, u32 first, u32 count) {
+void ChunkPool::ready_granules(u32 index, u32 first, u32 count) {
     TESSERA_ASSERT(index < used_ && !chunks_[index].reserved);
     TESSERA_ASSERT(count != 0 && first < kGranules && count <= kGranules - first);
     if (is_clean(index, first, count)) return; // the usual case: one load
@@ -311,11 +311,6 @@ u32 ChunkPool::owner(u32 index) const {
     return index < used_ ? chunks_[index].owner : kChunkReserved;
 }
 
-RealAddr ChunkPool::base(u32 index) const {
-    TESSERA_ASSERT(index < used_);
-    return chunks_[index].base;
-}
-
 u32 ChunkPool::find(RealAddr addr) const {
     // Chunks are tracked in ascending order: binary search for the last base <= addr.
     usize lo = 0, hi = used_;
@@ -377,14 +372,6 @@ void LogicalMap::ready_all() const {
     for (u32 i = 0; i < count_; ++i) pool_->ready(chunks_[i]);
 }
 
-namespace {
-// The granules [*first, *first + *count) of its chunk that [off, off + len) touches (len >= 1).
-void granules_of(u64 off, u64 len, u32* first, u32* count) {
-    *first = static_cast<u32>(off >> kGranuleShift);
-    *count = static_cast<u32>(((off + len - 1) >> kGranuleShift) - *first + 1);
-}
-} // namespace
-
 bool LogicalMap::is_ready(LogicalAddr la, u64 len) const {
     if (len == 0) len = 1;
     if (la.value() >= size()) return false;
@@ -403,23 +390,6 @@ Optional<RealAddr> LogicalMap::chunk_real(u32 logical_index) const {
 bool LogicalMap::contains(LogicalAddr la, u64 len) const {
     const u64 end = size();
     return la.value() <= end && len <= end - la.value();
-}
-
-TESSERA_HOT Optional<RealAddr> LogicalMap::translate(LogicalAddr la, u64 len) const {
-    if (len == 0) len = 1;
-    if (la.value() >= size()) return {};
-    const u64 off = la.value() & kChunkMask;
-    if (len > kChunkSize - off) return {}; // outside the LPAR or across a chunk boundary
-    const u32 index = chunks_[la.value() >> kChunkShift];
-    u32 first, count;
-    granules_of(off, len, &first, &count);
-    pool_->ready(index, first, count); // nothing of a granule reaches the LPAR before it is zeroed
-    return pool_->base(index) + off;
-}
-
-TESSERA_HOT Optional<RealAddr> LogicalMap::translate_aligned(LogicalAddr la, u64 align) const {
-    if (!is_pow2(align) || align > kChunkSize || !la.is_aligned(align)) return {};
-    return translate(la, align);
 }
 
 void* LogicalMap::host_ptr(LogicalAddr la, u64 len) const {

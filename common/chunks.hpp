@@ -15,6 +15,7 @@
 #include <tessera/types.hpp>
 
 #include "common/lib/optional.hpp"
+#include "common/rt/panic.hpp"
 #include "common/spinlock.hpp"
 
 namespace tessera {
@@ -93,8 +94,15 @@ class ChunkPool {
 
     // Zeroes the granules [first, first + count) of chunk `index` that have not been zeroed
     // since their content became unknown, waiting while another CPU zeroes part of the chunk.
-    // After it returns the chunk's owner may use them. Any CPU, no lock needed.
-    void ready(u32 index, u32 first = 0, u32 count = kGranules);
+    // After it returns the chunk's owner may use them. Any CPU, no lock needed. Inline: a
+    // chunk that is all zeroed (or all its owner's) is one load, no call (the page-table hcalls
+    // translate through it on every H_ENTER).
+    void ready(u32 index, u32 first = 0, u32 count = kGranules) {
+        if (index < used_ &&
+            __atomic_load_n(&chunks_[index].clean_count, __ATOMIC_ACQUIRE) == kGranules)
+            return;
+        ready_granules(index, first, count);
+    }
     // Asks idle CPUs to zero all of chunk `index` (scrub_one), for an owner that will need it
     // all at once. Any CPU, no lock needed.
     void want(u32 index);
@@ -120,7 +128,10 @@ class ChunkPool {
     }
 
     u32 owner(u32 index) const; // kChunkReserved for an index that is not tracked
-    RealAddr base(u32 index) const;
+    RealAddr base(u32 index) const {
+        TESSERA_ASSERT(index < used_);
+        return chunks_[index].base;
+    }
     u32 find(RealAddr addr) const; // index of the tracked chunk holding addr, or kNoChunk
     const RealWindow& window() const { return window_; }
     void* host_ptr(RealAddr addr, u64 len) const { return window_.host_ptr(addr, len); }
@@ -144,7 +155,8 @@ class ChunkPool {
     static bool clean_bit(const Chunk& c, u32 g) {
         return (__atomic_load_n(&c.clean[g / 32], __ATOMIC_ACQUIRE) >> (g % 32)) & 1;
     }
-    void zero(Chunk& c, u32 first, u32 count); // the granules' memory, no bookkeeping
+    void ready_granules(u32 index, u32 first, u32 count); // ready() when some are not clean
+    void zero(Chunk& c, u32 first, u32 count);            // the granules' memory, no bookkeeping
     // With c.lock held: zeroes the granules of [first, first + count) not clean yet and marks
     // them clean.
     void zero_unknown(Chunk& c, u32 first, u32 count);
@@ -203,10 +215,25 @@ class LogicalMap {
     // it is contiguous in real memory. len 0 is treated as 1 (la itself must be inside). This is
     // the one way to an address in the LPAR's memory (host_ptr and the copies use it): it zeroes
     // the granules of the range first when that has not happened yet (ChunkPool::ready).
-    Optional<RealAddr> translate(LogicalAddr la, u64 len) const;
+    // Inline: the page-table hcalls translate on every H_ENTER.
+    Optional<RealAddr> translate(LogicalAddr la, u64 len) const {
+        if (len == 0) len = 1;
+        if (la.value() >= size()) return {};
+        const u64 off = la.value() & (kChunkSize - 1);
+        if (len > kChunkSize - off) return {}; // outside the LPAR or across a chunk boundary
+        const u32 index = chunks_[la.value() >> kChunkShift];
+        u32 first, count;
+        granules_of(off, len, &first, &count);
+        pool_->ready(index, first,
+                     count); // nothing of a granule reaches the LPAR before it is zeroed
+        return pool_->base(index) + off;
+    }
     // As translate(la, align) but also requires align to be a power of two <= kChunkSize and la
     // to be a multiple of it (naturally aligned accesses, page-sized guest structures).
-    Optional<RealAddr> translate_aligned(LogicalAddr la, u64 align) const;
+    Optional<RealAddr> translate_aligned(LogicalAddr la, u64 align) const {
+        if (!is_pow2(align) || align > kChunkSize || !la.is_aligned(align)) return {};
+        return translate(la, align);
+    }
     // Host pointer for a range translate() accepts, or nullptr.
     void* host_ptr(LogicalAddr la, u64 len) const;
     // The pool the chunks come from (nullptr before assign): for real addresses that a
@@ -227,6 +254,11 @@ class LogicalMap {
     // Calls fn(host pointer, bytes done so far, piece length) for each chunk-contiguous piece.
     template <class Fn>
     bool for_each_piece(LogicalAddr la, u64 len, Fn&& fn) const;
+    // The granules [*first, *first + *count) of its chunk that [off, off + len) touches (len >= 1).
+    static void granules_of(u64 off, u64 len, u32* first, u32* count) {
+        *first = static_cast<u32>(off >> kGranuleShift);
+        *count = static_cast<u32>(((off + len - 1) >> kGranuleShift) - *first + 1);
+    }
 
     ChunkPool* pool_ = nullptr;
     u32 owner_ = kChunkFree;

@@ -13,6 +13,13 @@
 
 namespace tessera {
 
-Spinlock& core_lock();
+namespace detail {
+inline constinit Spinlock the_core_lock;
+} // namespace detail
+
+// Inline: every exit takes it, the page-table hcalls' short one too.
+inline Spinlock& core_lock() {
+    return detail::the_core_lock;
+}
 
 } // namespace tessera

@@ -18,9 +18,19 @@ namespace tessera::hcall {
 inline constexpr usize kMaxArgs = 9; // r4..r12 on ppc64
 
 struct Frame {
-    u64 opcode = 0;
-    u64 args[kMaxArgs] = {}; // inputs
-    u64 rets[kMaxArgs] = {}; // outputs, returned in r4.. (ppc64) / the documented slots (ia32)
+    u64 opcode;
+    u64 args[kMaxArgs]; // inputs
+    u64 rets[kMaxArgs]; // outputs, returned in r4.. (ppc64) / the documented slots (ia32)
+
+    // All zero, by plain stores: zero-initialised arrays (`= {}`) of this size become a call to
+    // memset, and the page-table hcalls' exit path (isa/ppc64/hcall_exit.cpp) builds a Frame for
+    // every H_ENTER and H_REMOVE.
+    Frame() : opcode(0) {
+        for (usize i = 0; i < kMaxArgs; ++i) {
+            args[i] = 0;
+            rets[i] = 0;
+        }
+    }
 };
 
 // What the scheduler must do after the hcall returned to the guest's frame.

@@ -18,6 +18,7 @@
 
 #include "common/core_lock.hpp"
 #include "isa/ppc64/exit_reason.hpp"
+#include "isa/ppc64/mmu_hcalls.hpp"
 #include "isa/ppc64/pcpu.hpp"
 #include "isa/ppc64/spr.hpp"
 
@@ -29,10 +30,9 @@ namespace tessera::arch {
 TESSERA_HOT hcall::After run_hcall(Vcpu& v) {
     GuestRegs& r = v.arch.regs;
     static_assert(hcall::kMaxArgs == 9); // r4..r12
-    hcall::Frame f{r.gpr[3],
-                   {r.gpr[4], r.gpr[5], r.gpr[6], r.gpr[7], r.gpr[8], r.gpr[9], r.gpr[10],
-                    r.gpr[11], r.gpr[12]},
-                   {}};
+    hcall::Frame f;
+    f.opcode = r.gpr[3];
+    for (usize i = 0; i < hcall::kMaxArgs; ++i) f.args[i] = r.gpr[4 + i];
     hcall::Env env{*v.lpar, v};
     r.gpr[3] = static_cast<u64>(hcall::dispatch(env, f));
     for (usize i = 0; i < hcall::kMaxArgs; ++i) r.gpr[4 + i] = f.rets[i];
@@ -55,7 +55,21 @@ extern "C" TESSERA_HOT bool ppc64_hcall_in_exit(tessera::arch::Pcpu& pcpu) {
     if (!changes_only_htab(opcode) || (mfspr<Spr::SRR1>() & msr::PR) != 0) return false;
     core_lock().lock();
     count(v, hcall_reason(opcode));
-    run_hcall(v); // a page-table hcall always lets its caller resume
+    // A page-table hcall always lets its caller resume. Not through run_hcall: the dispatch
+    // table's indirect call and the calls behind it cost a lookup each under QEMU after every
+    // TLB flush (docs/benchmarks.md, "The page-table hcalls without calls").
+    GuestRegs& r = v.arch.regs;
+    Lpar& lpar = *v.lpar;
+    hcall::Ret status = hcall::H_FUNCTION;
+    hcall::Frame f;
+    if (lpar.arch.htab.ready()) { // else H_FUNCTION, as the dispatch table's entries answer
+        f.opcode = opcode;
+        for (usize i = 0; i < hcall::kMaxArgs; ++i) f.args[i] = r.gpr[4 + i];
+        MmuContext m{lpar.arch.htab, lpar.memory};
+        status = run_htab_hcall(m, f);
+    }
+    r.gpr[3] = static_cast<u64>(status);
+    for (usize i = 0; i < hcall::kMaxArgs; ++i) r.gpr[4 + i] = f.rets[i];
     core_lock().unlock();
     return true;
 }

@@ -226,4 +226,34 @@ TESSERA_HOT Ret h_clear_mod(MmuContext& m, Frame& f) {
     return clear_bit(m, f, hpte::kChange);
 }
 
+namespace {
+// The other five, out of line: with them in one chain of compares the compiler makes a jump
+// table, an indirect branch, for H_REMOVE too.
+[[gnu::flatten, gnu::noinline]] Ret run_other_htab_hcall(MmuContext& m, Frame& f) {
+    switch (f.opcode) {
+    case H_PROTECT:
+        return h_protect(m, f);
+    case H_BULK_REMOVE:
+        return h_bulk_remove(m, f);
+    case H_READ:
+        return h_read(m, f);
+    case H_CLEAR_REF:
+        return h_clear_ref(m, f);
+    case H_CLEAR_MOD:
+        return h_clear_mod(m, f);
+    default:
+        return H_FUNCTION;
+    }
+}
+} // namespace
+
+// flatten: every call in it is inlined, down to the HTAB's and the chunk map's inline helpers,
+// so an H_ENTER or H_REMOVE makes no call but the TLB hook's (docs/benchmarks.md, "The
+// page-table hcalls without calls").
+[[gnu::flatten]] TESSERA_HOT Ret run_htab_hcall(MmuContext& m, Frame& f) {
+    if (f.opcode == H_ENTER) return h_enter(m, f);
+    if (f.opcode == H_REMOVE) return h_remove(m, f);
+    return run_other_htab_hcall(m, f);
+}
+
 } // namespace tessera::arch

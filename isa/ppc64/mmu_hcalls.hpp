@@ -88,6 +88,12 @@ hcall::Ret h_bulk_remove(MmuContext& m, hcall::Frame& f);
 hcall::Ret h_clear_ref(MmuContext& m, hcall::Frame& f);
 hcall::Ret h_clear_mod(MmuContext& m, hcall::Frame& f);
 
+// Runs page-table hcall f.opcode (one of the above; H_FUNCTION otherwise) by direct calls, which
+// the compiler inlines with everything they call: the exit path's way to them
+// (isa/ppc64/hcall_exit.cpp). The dispatch table's entries (<arch/hcalls.hpp>) are the same
+// handlers.
+hcall::Ret run_htab_hcall(MmuContext& m, hcall::Frame& f);
+
 // The logical address of real address `real` in the LPAR, if one of its chunks holds it.
 Optional<LogicalAddr> real_to_logical(const LogicalMap& memory, RealAddr real);
 
