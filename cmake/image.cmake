@@ -48,10 +48,15 @@ target_include_directories(tessera.elf PRIVATE
 target_include_directories(tessera.elf SYSTEM PRIVATE ${TESSERA_SYSROOT}/usr/include)
 target_compile_definitions(tessera.elf PRIVATE TESSERA_FREESTANDING=1
   TESSERA_TARGET_NAME="${TESSERA_TARGET}" TESSERA_ISA_${TESSERA_ISA}=1)
+# Link-time optimisation: the compiler inlines across files (an exit's small helpers live in
+# many). Under QEMU every function's return is an indirect branch, looked up again after each
+# TLB flush, and on pc every exit flushes: one pc exit costs 15 % less with it (docs/benchmarks.md,
+# "Whole-image inlining"). The link step generates the code, so it gets the same flags.
 target_compile_options(tessera.elf PRIVATE ${TESSERA_WARNINGS} ${TESSERA_FREESTANDING}
-  ${TESSERA_ISA_FLAGS} $<$<COMPILE_LANGUAGE:CXX>:${TESSERA_FREESTANDING_CXX}> -O2 -g)
+  ${TESSERA_ISA_FLAGS} $<$<COMPILE_LANGUAGE:CXX>:${TESSERA_FREESTANDING_CXX}> -O2 -g -flto)
 target_link_options(tessera.elf PRIVATE -nostdlib -static -no-pie -Wl,--gc-sections
-  -Wl,--build-id=none -T ${TESSERA_LDS} ${TESSERA_ISA_LINK} ${TESSERA_ISA_FLAGS})
+  -Wl,--build-id=none -T ${TESSERA_LDS} ${TESSERA_ISA_LINK} ${TESSERA_ISA_FLAGS}
+  ${TESSERA_FREESTANDING} ${TESSERA_WARNINGS} -O2 -g -flto=auto)
 target_link_libraries(tessera.elf PRIVATE ${TESSERA_LIBFDT} gcc)
 set_target_properties(tessera.elf PROPERTIES LINK_DEPENDS ${TESSERA_LDS})
 
