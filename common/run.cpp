@@ -14,6 +14,7 @@
 #include "common/vpa.hpp"
 
 #include <tessera/arch.hpp>
+#include <tessera/hot.hpp>
 
 namespace tessera {
 namespace {
@@ -72,7 +73,7 @@ void tickle(u32 self) {
 
 // Wakes the ceded vcpus that have something to do; a vcpu running on another CPU that got a
 // new interrupt is kicked there, so that it takes it now and not at the end of its slice.
-void wake_ready(LparTable& lpars, u32 self) {
+TESSERA_HOT void wake_ready(LparTable& lpars, u32 self) {
     for (Lpar& lpar : lpars) {
         if (!lpar.is_live()) continue;
         lpar.sync_vty_irq();
@@ -228,7 +229,7 @@ bool idle_scrub() {
 // the core lock held. The boot CPU (0) also serves the console and the firmware; an idle CPU
 // waits in plat::idle_cpu until it is kicked or a sleeping vcpu's timer is due (the boot CPU
 // at most about a millisecond).
-void cpu_loop(u32 self) {
+TESSERA_HOT void cpu_loop(u32 self) {
     LparTable& lpars = *run.lpars;
     while (any_live(lpars)) {
         if (self == 0) {
@@ -297,7 +298,7 @@ bool leave_cpus(Lpar& lpar, const Lpar* waiter, bool wait) {
     }
 }
 
-bool core_slice_contended() {
+TESSERA_HOT bool core_slice_contended() {
     if (!run.lpars) return false;
     const u32 self = arch::cpu_index();
     return self < kMaxPcpus && run.extended[self] && sched.waiting_for(self) > 0;

@@ -1,6 +1,7 @@
 #include "common/sched.hpp"
 
 #include "common/rt/panic.hpp"
+#include <tessera/hot.hpp>
 
 namespace tessera {
 
@@ -46,7 +47,7 @@ usize Scheduler::add_lpar(Lpar& lpar) {
     return added;
 }
 
-void Scheduler::reap() {
+TESSERA_HOT void Scheduler::reap() {
     usize kept = 0;
     for (usize i = 0; i < count_; ++i) {
         Vcpu* v = vcpus_[i];
@@ -94,7 +95,7 @@ Vcpu* Scheduler::pick(u32 pcpu) {
     return best;
 }
 
-void Scheduler::put_back(Vcpu& v, Outcome outcome) {
+TESSERA_HOT void Scheduler::put_back(Vcpu& v, Outcome outcome) {
     // Only a vcpu this scheduler picked can come back, and only from the CPU it was given to.
     TESSERA_ASSERT(v.pcpu < pcpus_ && current_[v.pcpu] == &v);
     current_[v.pcpu] = nullptr;
@@ -200,7 +201,7 @@ usize Scheduler::waiting() const {
     return n;
 }
 
-usize Scheduler::waiting_for(u32 pcpu) const {
+TESSERA_HOT usize Scheduler::waiting_for(u32 pcpu) const {
     usize n = 0;
     for (usize i = 0; i < count_; ++i) {
         const Vcpu* v = vcpus_[i];

@@ -7,6 +7,7 @@
 #include "isa/ia32/pcpu.hpp"
 
 #include <tessera/arch.hpp>
+#include <tessera/hot.hpp>
 
 extern "C" {
 // The DR7 that sw_resume loads after the cr3 switch (0: leave DR7 0); isa/ia32/switcher.S.
@@ -23,7 +24,7 @@ void write_dr(u32 value) {
 
 } // namespace
 
-void debug_enter(const Vcpu& v) {
+TESSERA_HOT void debug_enter(const Vcpu& v) {
     const GuestDebug& d = v.arch.debug;
     const u32 dr7 = debug_dr7_for_cpu(d);
     // What this CPU's DR0-DR3 hold now (only written when a guest's differ).

@@ -2,6 +2,7 @@
 #include "isa/ia32/debug_regs.hpp"
 
 #include <arch/x86.hpp>
+#include <tessera/hot.hpp>
 
 namespace tessera::arch {
 namespace {
@@ -59,7 +60,7 @@ bool debug_breakpoint_safe(const GuestDebug& d, unsigned i) {
     return first + (len - 1) < X86_SWITCHER_VA;
 }
 
-u32 debug_dr7_for_cpu(const GuestDebug& d) {
+TESSERA_HOT u32 debug_dr7_for_cpu(const GuestDebug& d) {
     u32 out = 0;
     for (unsigned i = 0; i < 4; ++i) {
         const u32 enable = (d.dr7 >> (2 * i)) & 3;

@@ -4,6 +4,7 @@
 #include "isa/ia32/cpu.hpp"
 #include "isa/ia32/descriptor.hpp"
 #include "isa/ia32/guest_mmu.hpp"
+#include <tessera/hot.hpp>
 
 namespace tessera::arch {
 namespace {
@@ -41,7 +42,7 @@ u64 direct_gate_entry(u64 gate) {
 namespace {
 
 // The gates and TSS words as the guest has them now (0 where unreadable).
-void read_inputs(Vcpu& v, u64 (&raw)[kDirectCount], u32 (&tss)[2]) {
+TESSERA_HOT void read_inputs(Vcpu& v, u64 (&raw)[kDirectCount], u32 (&tss)[2]) {
     const GuestTables& t = v.arch.tables;
     for (u64& g : raw) g = 0;
     tss[0] = tss[1] = 0;
@@ -73,7 +74,7 @@ void read_inputs(Vcpu& v, u64 (&raw)[kDirectCount], u32 (&tss)[2]) {
 }
 
 // Validates the inputs in g (raw, tss) against the vcpu's tables now.
-void validate(const Vcpu& v, DirectGates& g) {
+TESSERA_HOT void validate(const Vcpu& v, DirectGates& g) {
     // Every gate names the same kernel code selector, as a rule: its descriptor is looked up once.
     u32 last_sel = 0;
     u64 last_code = 0;
@@ -108,7 +109,7 @@ void validate(const Vcpu& v, DirectGates& g) {
 
 } // namespace
 
-const DirectGates& direct_gates_for(Vcpu& v) {
+TESSERA_HOT const DirectGates& direct_gates_for(Vcpu& v) {
     DirectGates& g = v.arch.gates;
     u64 raw[kDirectCount];
     u32 tss[2];

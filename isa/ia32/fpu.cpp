@@ -11,6 +11,7 @@
 #include "isa/ia32/pcpu.hpp"
 
 #include <tessera/arch.hpp>
+#include <tessera/hot.hpp>
 
 namespace tessera::arch {
 namespace {
@@ -58,7 +59,7 @@ void fpu_init() {
             have_sse ? " (SSE enabled for guests)" : "");
 }
 
-void fpu_enter(Vcpu& v) {
+TESSERA_HOT void fpu_enter(Vcpu& v) {
     const Vcpu*& owner = this_pcpu().fpu_owner;
     const u32 cr0 = cr::read0();
     if (owner != &v) {

@@ -20,6 +20,7 @@
 
 #include <arch/x86.hpp>
 #include <tessera/arch.hpp>
+#include <tessera/hot.hpp>
 
 extern "C" {
 extern char switcher_start[], sw_stubs[], sw_stub_hcall[], sw_stub_iret[], sw_data[], sw_gdt[],
@@ -118,13 +119,13 @@ bool has_error_code(u32 vector) {
            vector == 29 || vector == 30;
 }
 
-u32 switcher_va(const void* p) {
+TESSERA_HOT u32 switcher_va(const void* p) {
     return X86_SWITCHER_VA +
            static_cast<u32>(reinterpret_cast<uptr>(p) - reinterpret_cast<uptr>(switcher_start));
 }
 
 // This CPU's switcher page table (every address space it runs on maps the switcher with it).
-u32 switcher_pde() {
+TESSERA_HOT u32 switcher_pde() {
     return static_cast<u32>(reinterpret_cast<uptr>(this_pcpu().switcher_pt)) | kPteP | kPteW;
 }
 
@@ -155,7 +156,7 @@ void gdt_load_guest_window(const u64 (&entries)[kGuestGdtEntries], const TlsSets
     if (tls.cur != this_pcpu().gdt_row) lgdt_row(tls.cur);
 }
 
-bool gdt_resync_tls(TlsSets& tls, u64 (&window)[kGuestGdtEntries]) {
+TESSERA_HOT bool gdt_resync_tls(TlsSets& tls, u64 (&window)[kGuestGdtEntries]) {
     Pointer g{};
     asm volatile("sgdt %0" : "=m"(g));
     const u32 row = (g.base - switcher_va(sw_gdt)) / (kGdtEntries * 8);
@@ -172,7 +173,7 @@ bool gdt_resync_tls(TlsSets& tls, u64 (&window)[kGuestGdtEntries]) {
     return gdt_rows_resync(tls, row, window);
 }
 
-void ldt_load(const GuestLdt& ldt) {
+TESSERA_HOT void ldt_load(const GuestLdt& ldt) {
     static_assert(kGuestLdtEntries == X86_LDT_ENTRIES);
     bool& loaded = this_pcpu().ldt_loaded;
     if (ldt.selector == 0) {
@@ -207,7 +208,7 @@ u64 hypervisor_gate(u32 vector) {
 
 } // namespace
 
-void idt_load_direct(const DirectGates& gates) {
+TESSERA_HOT void idt_load_direct(const DirectGates& gates) {
     // The same validation as the CPU's entries come from: nothing to write. (Under QEMU a
     // store to the IDT's page costs far more than a load.)
     Pcpu& p = this_pcpu();
@@ -235,7 +236,7 @@ void sysenter_init_cpu() {
     this_pcpu().sysenter_cs = 0;
 }
 
-void sysenter_load(const SysenterTarget& target) {
+TESSERA_HOT void sysenter_load(const SysenterTarget& target) {
     // Through the hypervisor's view of this CPU's data page (the guests' is read-only); only
     // when it changes (a store there costs more than a load under QEMU, as idt_load_direct's).
     auto* loaded = mine<SysenterTarget>(sw_sysenter_target);
@@ -407,7 +408,7 @@ void early_init() {
     fpu_init();
 }
 
-u64 timebase() {
+TESSERA_HOT u64 timebase() {
     u32 lo, hi;
     asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
     return (static_cast<u64>(hi) << 32) | lo;

@@ -3,6 +3,7 @@
 #include "isa/ia32/shadow.hpp"
 
 #include <arch/x86.hpp>
+#include <tessera/hot.hpp>
 
 namespace tessera::arch {
 namespace {
@@ -155,7 +156,7 @@ bool guest_copy(Vcpu& v, u32 va, usize len, u32 access, GuestFault* fault, Copy&
 
 } // namespace
 
-bool guest_read(Vcpu& v, u32 va, void* dst, usize len, GuestFault* fault, bool user) {
+TESSERA_HOT bool guest_read(Vcpu& v, u32 va, void* dst, usize len, GuestFault* fault, bool user) {
     auto* out = static_cast<u8*>(dst);
     return guest_copy(
         v, va, len, user ? kPfU : 0, fault,
@@ -163,7 +164,8 @@ bool guest_read(Vcpu& v, u32 va, void* dst, usize len, GuestFault* fault, bool u
         [&](const u8* p, usize at, usize n) { rt::mem_copy(out + at, p, n); });
 }
 
-bool guest_write(Vcpu& v, u32 va, const void* src, usize len, GuestFault* fault, bool user) {
+TESSERA_HOT bool guest_write(Vcpu& v, u32 va, const void* src, usize len, GuestFault* fault,
+                             bool user) {
     const auto* in = static_cast<const u8*>(src);
     return guest_copy(
         v, va, len, kPfW | (user ? kPfU : 0), fault,
@@ -171,7 +173,7 @@ bool guest_write(Vcpu& v, u32 va, const void* src, usize len, GuestFault* fault,
         [&](u8* p, usize at, usize n) { rt::mem_copy(p, in + at, n); });
 }
 
-const u8* guest_read_ptr(Vcpu& v, u32 va, usize len) {
+TESSERA_HOT const u8* guest_read_ptr(Vcpu& v, u32 va, usize len) {
     if (len == 0 || len > 4096 - (va & 0xfff)) return nullptr;
     if (const u8* p = shadow_host_ptr(v, va, 0)) return p;
     const Translation t = guest_translate(*v.lpar, v.arch.ctl, va, 0);

@@ -22,6 +22,7 @@
 #include <arch/x86.hpp>
 #include <plat/timer.hpp>
 #include <tessera/arch.hpp>
+#include <tessera/hot.hpp>
 
 extern "C" {
 tessera::u32 ia32_guest_enter(tessera::u32 cr3);
@@ -366,7 +367,7 @@ bool host_exception(u32 vector) {
     return vector == 2 || vector == 8 || vector == 18 || vector >= 32;
 }
 
-VcpuExit run(Vcpu& v, u64 slice) {
+TESSERA_HOT VcpuExit run(Vcpu& v, u64 slice) {
     GuestFrame& r = v.arch.regs;
     GuestFrame& frame = *reinterpret_cast<GuestFrame*>(switcher_va(&sw_frame)); // this CPU's
     // The stack page is writable from ring 1 (the CPU pushes the trap frame there, and paging

@@ -4,6 +4,7 @@
 #include "isa/ia32/guest_mmu.hpp"
 
 #include <arch/x86.hpp>
+#include <tessera/hot.hpp>
 
 namespace tessera::arch {
 namespace {
@@ -89,7 +90,7 @@ u16 take_reclaiming(ShadowSpace& s, int slot) {
     return take(s, slot);
 }
 
-void set_entry(ShadowSpace& s, unsigned slot, unsigned index, u32 value) {
+TESSERA_HOT void set_entry(ShadowSpace& s, unsigned slot, unsigned index, u32 value) {
     u32& e = page(s.pt[slot])[index];
     if ((e & kPteP) && !(e & kShadowGlobal)) --s.nonglobal[slot];
     if ((value & kPteP) && !(value & kShadowGlobal)) ++s.nonglobal[slot];
@@ -161,7 +162,7 @@ void prefill(Vcpu& v, ShadowSpace& s, u32 va, bool large) {
 
 } // namespace
 
-u8* shadow_host_ptr(Vcpu& v, u32 va, u32 access) {
+TESSERA_HOT u8* shadow_host_ptr(Vcpu& v, u32 va, u32 access) {
     if (!(v.arch.ctl.cr0 & kCr0Pg) || va >= X86_SWITCHER_VA) return nullptr;
     const ShadowSpace& s = shadow_space(v);
     const u16 table = s.pt[va >> 22];
@@ -174,7 +175,7 @@ u8* shadow_host_ptr(Vcpu& v, u32 va, u32 access) {
     return p ? p + (va & 0xfff) : nullptr;
 }
 
-u32 shadow_root(Vcpu& v) {
+TESSERA_HOT u32 shadow_root(Vcpu& v) {
     ShadowSpace& s = shadow_space(v);
     if (s.pd == kNone) {
         s.pd = take_reclaiming(s, -1);

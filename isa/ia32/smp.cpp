@@ -9,6 +9,7 @@
 
 #include <arch/x86.hpp>
 #include <tessera/arch.hpp>
+#include <tessera/hot.hpp>
 
 extern "C" {
 extern char sw_data[], sw_gdt[], sw_stack[];
@@ -42,7 +43,7 @@ u32& param(u32& sym) {
 
 } // namespace
 
-Pcpu& pcpu(u32 index) {
+TESSERA_HOT Pcpu& pcpu(u32 index) {
     return cpus[index < kMaxCpus ? index : 0];
 }
 
@@ -70,7 +71,7 @@ u8* pcpu_object(u32 index, const void* sym) {
     return p.stack + (a - stack);
 }
 
-u32 cpu_index() {
+TESSERA_HOT u32 cpu_index() {
     u32 index;
     asm volatile("movl %%gs:0, %0" : "=r"(index));
     return index;

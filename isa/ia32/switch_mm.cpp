@@ -6,10 +6,11 @@
 #include "isa/ia32/shadow.hpp"
 
 #include <arch/hcalls.hpp>
+#include <tessera/hot.hpp>
 
 namespace tessera::arch {
 
-hcall::Ret h_ia32_switch_mm(hcall::Env& env, hcall::Frame& frame) {
+TESSERA_HOT hcall::Ret h_ia32_switch_mm(hcall::Env& env, hcall::Frame& frame) {
     const u64 cr3 = frame.args[0];
     if (cr3 > 0xffffffffull) return hcall::H_PARAMETER;
     Vcpu& v = env.vcpu;

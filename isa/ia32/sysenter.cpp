@@ -3,6 +3,7 @@
 #include "common/lpar.hpp"
 #include "isa/ia32/cpu.hpp"
 #include "isa/ia32/descriptor.hpp"
+#include <tessera/hot.hpp>
 
 namespace tessera::arch {
 namespace {
@@ -24,7 +25,7 @@ SysenterTarget sysenter_target(u32 cs_msr, u32 eip, u32 esp, const SysenterSegme
     return {eip, cs, esp, cs + 8};
 }
 
-SysenterTarget sysenter_for(Vcpu& v) {
+TESSERA_HOT SysenterTarget sysenter_for(Vcpu& v) {
     VcpuState& s = v.arch;
     // The same MSRs checked against the same descriptor tables: the same target.
     if (s.sysenter_checked_gen == s.tables_gen && s.tables_gen != 0 &&

@@ -19,6 +19,7 @@
 #include <arch/x86.hpp>
 #include <stdarg.h>
 #include <tessera/arch.hpp>
+#include <tessera/hot.hpp>
 
 namespace tessera::arch {
 
@@ -37,7 +38,7 @@ namespace {
 constexpr u32 kSelTi = 4;
 
 // The descriptor a selector names in the real GDT or LDT as this vcpu sees it (0: none).
-u64 lookup(const Vcpu& v, u32 sel) {
+TESSERA_HOT u64 lookup(const Vcpu& v, u32 sel) {
     const unsigned index = (sel & 0xffff) >> 3;
     if (sel & kSelTi) {
         const GuestLdt& ldt = v.arch.ldt;
@@ -69,7 +70,7 @@ void descriptor_tables_changed(Vcpu& v) {
     v.arch.tables_gen = ++last;
 }
 
-void sanitize_selectors(Vcpu& v) {
+TESSERA_HOT void sanitize_selectors(Vcpu& v) {
     GuestFrame& r = v.arch.regs;
     VcpuState& s = v.arch;
     u32* const all[6] = {&r.cs, &r.ss, &r.ds, &r.es, &r.fs, &r.gs};
@@ -101,7 +102,7 @@ u32 segment_base(const Vcpu& v, u32 selector) {
     return desc::present(d) ? desc::base(d) : 0;
 }
 
-usize fetch_instruction(Vcpu& v, u8 (&bytes)[15]) {
+TESSERA_HOT usize fetch_instruction(Vcpu& v, u8 (&bytes)[15]) {
     static_assert(sizeof(bytes) == x86::kMaxInsnLength);
     const u32 at = segment_base(v, v.arch.regs.cs) + v.arch.regs.eip;
     // The instruction may end before a page that is not mapped.
@@ -127,14 +128,14 @@ u32 virq_area_bytes(u64 flags) {
 
 // H_IA32_SET_VIRQ checked that the area lies in the LPAR; in place through virq_host, else (an
 // area across a chunk boundary) through the LPAR's copies.
-u32 virq_load(const Vcpu& v, VirqWord w) {
+TESSERA_HOT u32 virq_load(const Vcpu& v, VirqWord w) {
     if (v.arch.virq_host) return __atomic_load_n(&v.arch.virq_host[w], __ATOMIC_RELAXED);
     u32 value = 0;
     v.lpar->memory.copy_out(&value, LogicalAddr(v.arch.virq_area + 4 * w), sizeof(value));
     return value;
 }
 
-bool virq_store(Vcpu& v, VirqWord w, u32 value) {
+TESSERA_HOT bool virq_store(Vcpu& v, VirqWord w, u32 value) {
     if (v.arch.virq_host) {
         __atomic_store_n(&v.arch.virq_host[w], value, __ATOMIC_RELAXED);
         return true;
@@ -171,7 +172,8 @@ struct Failure {
 };
 
 // One delivery attempt; on failure says which exception the attempt raised.
-bool deliver(Vcpu& v, u32 vector, Event kind, bool has_error, u32 error, Failure& fail) {
+TESSERA_HOT bool deliver(Vcpu& v, u32 vector, Event kind, bool has_error, u32 error,
+                         Failure& fail) {
     GuestFrame& r = v.arch.regs;
     const GuestTables& t = v.arch.tables;
     const u32 ext = kind == Event::External ? 1 : 0;
@@ -265,7 +267,7 @@ bool publish_cr2(Vcpu& v) {
 
 } // namespace
 
-bool reflect(Vcpu& v, u32 vector, Event kind, bool has_error, u32 error) {
+TESSERA_HOT bool reflect(Vcpu& v, u32 vector, Event kind, bool has_error, u32 error) {
     Failure fail;
     if (deliver(v, vector, kind, has_error, error, fail))
         return vector != 14 || kind != Event::Exception || publish_cr2(v);
@@ -297,7 +299,7 @@ bool reflect_page_fault(Vcpu& v, u32 va, u32 error) {
 }
 
 // ---- Virtual interrupts -------------------------------------------------------------------
-bool deliver_virq(Vcpu& v) {
+TESSERA_HOT bool deliver_virq(Vcpu& v) {
     const bool external = v.lpar->xics.has_pending(v.index);
     const bool timer = timer_pending(v);
     const bool enabled = vif(v);
@@ -430,7 +432,7 @@ namespace {
 
 // Pops the iret frame at the guest's esp as iret would: 0, or the exception it raises (its
 // error code in `error`; for #PF the fault in `pf`).
-u32 pop_iret(Vcpu& v, u32& error, GuestFault& pf) {
+TESSERA_HOT u32 pop_iret(Vcpu& v, u32& error, GuestFault& pf) {
     GuestFrame& r = v.arch.regs;
     u32 f[5];
     if (!guest_read(v, r.esp, f, 3 * sizeof(u32), &pf)) return 14;

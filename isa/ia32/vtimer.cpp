@@ -5,6 +5,7 @@
 
 #include <arch/hcalls.hpp>
 #include <tessera/arch.hpp>
+#include <tessera/hot.hpp>
 
 namespace tessera::arch {
 
@@ -32,7 +33,7 @@ u64 handler_time(u64 hz) {
 
 } // namespace
 
-u64 tick_ahead(TickStream& stream, u64 want, u64 slack, u64 hz) {
+TESSERA_HOT u64 tick_ahead(TickStream& stream, u64 want, u64 slack, u64 hz) {
     if (want == stream.prev) return 0;
     const u64 prev = stream.prev;
     stream.prev = want;
@@ -59,7 +60,7 @@ u64 tick_ahead(TickStream& stream, u64 want, u64 slack, u64 hz) {
     return tick ? later(want, stream.period + slack / 2) : 0;
 }
 
-bool timer_publish(Vcpu& v) {
+TESSERA_HOT bool timer_publish(Vcpu& v) {
     const VcpuState& s = v.arch;
     if (!s.virq_on || !s.virq_timer) return true;
     const u64 slack = tick_slack();
@@ -76,7 +77,7 @@ bool timer_arm(Vcpu& v, u64 deadline) {
     return timer_publish(v);
 }
 
-bool timer_delivered(Vcpu& v) {
+TESSERA_HOT bool timer_delivered(Vcpu& v) {
     VcpuState& s = v.arch;
     u64 next = 0;
     if (s.virq_on && s.virq_timer) {
@@ -101,7 +102,7 @@ bool timer_delivered(Vcpu& v) {
     return timer_arm(v, next);
 }
 
-void timer_sync_owed(Vcpu& v) {
+TESSERA_HOT void timer_sync_owed(Vcpu& v) {
     VcpuState& s = v.arch;
     if (!s.virq_self) return;
     const u32 pending = virq_load(v, kVirqPending);
@@ -122,11 +123,11 @@ void timer_sync_owed(Vcpu& v) {
 }
 
 // ---- The arch contract and the hcall -----------------------------------------------------
-bool timer_expired(const Vcpu& vcpu) {
+TESSERA_HOT bool timer_expired(const Vcpu& vcpu) {
     return vcpu.arch.timer_deadline != 0 && timebase() >= vcpu.arch.timer_deadline;
 }
 
-bool timer_pending(const Vcpu& vcpu) {
+TESSERA_HOT bool timer_pending(const Vcpu& vcpu) {
     return vcpu.arch.timer_owed || timer_expired(vcpu);
 }
 
@@ -134,7 +135,7 @@ u64 timer_deadline(const Vcpu& vcpu) {
     return vcpu.arch.timer_deadline;
 }
 
-hcall::Ret h_ia32_set_timer(hcall::Env& env, hcall::Frame& frame) {
+TESSERA_HOT hcall::Ret h_ia32_set_timer(hcall::Env& env, hcall::Frame& frame) {
     VcpuState& s = env.vcpu.arch;
     const u64 deadline = frame.args[0], armed = s.timer_deadline;
     // An earlier deadline puts the armed one behind it (armed again at its delivery, unless the

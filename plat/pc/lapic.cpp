@@ -5,6 +5,7 @@
 #include <arch/x86.hpp>
 #include <plat/lapic.hpp>
 #include <tessera/arch.hpp>
+#include <tessera/hot.hpp>
 
 namespace tessera::pc {
 namespace {
@@ -75,11 +76,11 @@ u32 lapic_id() {
     return read(kId) >> 24;
 }
 
-void lapic_eoi() {
+TESSERA_HOT void lapic_eoi() {
     write(kEoi, 0);
 }
 
-void lapic_oneshot(u64 tsc_ticks) {
+TESSERA_HOT void lapic_oneshot(u64 tsc_ticks) {
     constexpr u64 kMaxTsc = u64{1} << 40; // keeps the product below 2^64
     if (tsc_ticks > kMaxTsc) tsc_ticks = kMaxTsc;
     u64 count = (tsc_ticks * g_ratio_q16) >> 16;

@@ -7,6 +7,7 @@
 #include <plat/lapic.hpp>
 #include <plat/timer.hpp>
 #include <tessera/arch.hpp>
+#include <tessera/hot.hpp>
 
 namespace tessera::pc {
 namespace {
@@ -64,7 +65,7 @@ void timer_init() {
     lapic_calibrate(g_tsc_hz);
 }
 
-void preempt_by(u64 deadline) {
+TESSERA_HOT void preempt_by(u64 deadline) {
     // Each write of the initial count is an MMIO exit of the emulator and re-arms its host timer
     // (under QEMU a wake-up of its main loop), so a timer that fires in time is left alone: at
     // worst it fires early and the exit it causes arms the later deadline.
@@ -80,7 +81,7 @@ void preempt_by(u64 deadline) {
     lapic_oneshot(armed - now);
 }
 
-bool host_interrupt(u32 vector) {
+TESSERA_HOT bool host_interrupt(u32 vector) {
     if (vector >= X86_IRQ_BASE && vector < X86_IRQ_BASE + 16) {
         pic_eoi(vector - X86_IRQ_BASE); // spurious: every IRQ is masked
         return true;
