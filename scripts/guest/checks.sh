@@ -216,6 +216,8 @@ fi
 # --- parallel: with N > 1 CPUs, two busy processes run at the same time: both loops together
 # take about as long as one alone (2x if they took turns). One loop is timed before and after
 # the pair (the host's load changes), sized to take at least a second; the bound is generous.
+# A busy host can stretch one pair (1.84 seen once in a clean run on a 2-core host), so up to
+# three attempts: vcpus that took turns would give about 2.0 in every one.
 busy() { i=0; while [ $i -lt "$1" ]; do i=$((i + 1)); done; }
 if [ -n "$want_cpus" ] && [ "$want_cpus" -gt 1 ]; then
     n=5000 one=0
@@ -224,13 +226,19 @@ if [ -n "$want_cpus" ] && [ "$want_cpus" -gt 1 ]; then
         [ $one -lt 100 ] || break
         n=$((n * 2))
     done
-    t0=$(uptime_cs); busy $n & busy $n & wait; t1=$(uptime_cs); two=$((t1 - t0))
-    t0=$(uptime_cs); busy $n; t1=$(uptime_cs); one=$(( (one + t1 - t0) / 2 ))
     max_ratio=160
     [ -z "${TESSERA_SOAK_ROUND:-}" ] || max_ratio=999999
-    [ $one -gt 0 ] || one=1
-    ratio=$((two * 100 / one))
+    attempt=1
+    while :; do
+        t0=$(uptime_cs); busy $n & busy $n & wait; t1=$(uptime_cs); two=$((t1 - t0))
+        t0=$(uptime_cs); busy $n; t1=$(uptime_cs); one=$(( (one + t1 - t0) / 2 ))
+        [ $one -gt 0 ] || one=1
+        ratio=$((two * 100 / one))
+        [ $ratio -gt $max_ratio ] && [ $attempt -lt 3 ] || break
+        attempt=$((attempt + 1))
+    done
     detail="one loop of $n: $one cs, two at once: $two cs, ratio $((ratio / 100)).$(printf %02d $((ratio % 100)))"
+    [ $attempt -eq 1 ] || detail="$detail (attempt $attempt of 3)"
     if [ $ratio -le $max_ratio ]; then ok parallel "$detail"; else fail parallel "$detail (want <= 1.60)"; fi
 fi
 
