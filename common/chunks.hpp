@@ -224,8 +224,8 @@ class LogicalMap {
         const u32 index = chunks_[la.value() >> kChunkShift];
         u32 first, count;
         granules_of(off, len, &first, &count);
-        pool_->ready(index, first,
-                     count); // nothing of a granule reaches the LPAR before it is zeroed
+        // Nothing of a granule reaches the LPAR before it is zeroed.
+        pool_->ready(index, first, count);
         return pool_->base(index) + off;
     }
     // As translate(la, align) but also requires align to be a power of two <= kChunkSize and la

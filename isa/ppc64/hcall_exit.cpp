@@ -27,15 +27,23 @@
 
 namespace tessera::arch {
 
-TESSERA_HOT hcall::After run_hcall(Vcpu& v) {
-    GuestRegs& r = v.arch.regs;
+namespace {
+// The hcall ABI around handle(frame): r3 = number and r4..r12 = arguments in v's saved
+// registers; r3 = status and r4..r12 = returns out.
+template <class Handle>
+TESSERA_HOT void in_registers(GuestRegs& r, Handle&& handle) {
     static_assert(hcall::kMaxArgs == 9); // r4..r12
     hcall::Frame f;
     f.opcode = r.gpr[3];
     for (usize i = 0; i < hcall::kMaxArgs; ++i) f.args[i] = r.gpr[4 + i];
-    hcall::Env env{*v.lpar, v};
-    r.gpr[3] = static_cast<u64>(hcall::dispatch(env, f));
+    r.gpr[3] = static_cast<u64>(handle(f));
     for (usize i = 0; i < hcall::kMaxArgs; ++i) r.gpr[4 + i] = f.rets[i];
+}
+} // namespace
+
+TESSERA_HOT hcall::After run_hcall(Vcpu& v) {
+    hcall::Env env{*v.lpar, v};
+    in_registers(v.arch.regs, [&](hcall::Frame& f) { return hcall::dispatch(env, f); });
     return env.after;
 }
 
@@ -58,18 +66,13 @@ extern "C" TESSERA_HOT bool ppc64_hcall_in_exit(tessera::arch::Pcpu& pcpu) {
     // A page-table hcall always lets its caller resume. Not through run_hcall: the dispatch
     // table's indirect call and the calls behind it cost a lookup each under QEMU after every
     // TLB flush (docs/benchmarks.md, "The page-table hcalls without calls").
-    GuestRegs& r = v.arch.regs;
     Lpar& lpar = *v.lpar;
-    hcall::Ret status = hcall::H_FUNCTION;
-    hcall::Frame f;
-    if (lpar.arch.htab.ready()) { // else H_FUNCTION, as the dispatch table's entries answer
-        f.opcode = opcode;
-        for (usize i = 0; i < hcall::kMaxArgs; ++i) f.args[i] = r.gpr[4 + i];
+    in_registers(v.arch.regs, [&](hcall::Frame& f) {
+        // Without an HTAB: H_FUNCTION, as the dispatch table's entries answer (on_htab).
+        if (!lpar.arch.htab.ready()) return hcall::Ret{hcall::H_FUNCTION};
         MmuContext m{lpar.arch.htab, lpar.memory};
-        status = run_htab_hcall(m, f);
-    }
-    r.gpr[3] = static_cast<u64>(status);
-    for (usize i = 0; i < hcall::kMaxArgs; ++i) r.gpr[4 + i] = f.rets[i];
+        return run_htab_hcall(m, f);
+    });
     core_lock().unlock();
     return true;
 }

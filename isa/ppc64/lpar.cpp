@@ -31,7 +31,7 @@ ChunkArena htab_arena;
 // was one wake-up of the idle CPU per H_REMOVE.
 TESSERA_HOT void invalidate_for_lpar(void* ctx, const TlbInvalidation* list, usize count) {
     Lpar& lpar = *static_cast<Lpar*>(ctx);
-    const u32 self = this_pcpu().index; // cpu_index() without the call
+    const u32 self = cpu_index();
     bool elsewhere = false;
     for (u32 i = 0; i < lpar.vcpu_count; ++i) {
         const u32 cpu = lpar.vcpus[i].pcpu;
