@@ -74,7 +74,9 @@ inline constexpr u32 kEflagsFixed = 1u << 1, kEflagsTf = 1u << 8, kEflagsIf = 1u
 // iret with NT set is a task return through the hypervisor's TSS, whose link is 0: #TS(0),
 // reflected, as a CPU whose kernel never nests tasks would do.
 inline constexpr u32 kEflagsGuest = X86_GUEST_EFLAGS; // the switcher's trampoline uses it too
-static_assert(kEflagsTf == X86_EFLAGS_TF && kEflagsIf == X86_EFLAGS_IF);
+static_assert(kEflagsTf == X86_EFLAGS_TF && kEflagsIf == X86_EFLAGS_IF &&
+              kEflagsNt == X86_EFLAGS_NT && kEflagsRf == X86_EFLAGS_RF &&
+              kEflagsVm == X86_EFLAGS_VM);
 
 // ---- Trap reflection and virtual interrupts (isa/ia32/trap.cpp) ----------------------------
 enum class Event : u8 {

@@ -31,6 +31,12 @@ static_assert(kDirectCount == kDirectVectorCount);
 // The guest's IDT entry `gate`, whose selector names descriptor `code` (as the vcpu's GDT holds
 // it: DPL 0 already raised to 1): may it be the CPU's gate? Pure; host-tested.
 bool direct_gate_allowed(u64 gate, u64 code);
+// The guest's #PF and #GP gates, which the switcher may reflect a process's faults through
+// (fast_reflect.hpp) but which are never the CPU's: a present 32-bit interrupt or trap gate
+// (any DPL: an exception ignores it) to a present, non-conforming, 32-bit code segment of ring 1.
+inline constexpr u8 kReflectVectors[] = {14, 13};
+static_assert(sizeof(kReflectVectors) == kReflectVectorCount);
+bool reflect_gate_allowed(u64 gate, u64 code);
 // The CPU's gate for it: the guest's handler and selector (RPL 1) and DPL, a 32-bit trap gate.
 u64 direct_gate_entry(u64 gate);
 // The handler offset of an IDT gate.

@@ -10,8 +10,11 @@ const char* const kExitNames[kExitReasons] = {
     // Reflected exceptions, by vector.
     "#DE", "#DB", "nmi", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "x9", "#TS", "#NP", "#SS", "#GP",
     "#PF", "x15", "#MF", "#AC", "#MC", "#XM", "x20", "x21", "x22", "x23", "x24", "x25", "x26",
-    "x27", "x28", "x29", "x30", "x31"};
+    "x27", "x28", "x29", "x30", "x31",
+    // Counted, not exits.
+    "pf-switcher", "gp-switcher"};
 
 static_assert(static_cast<usize>(Exit::VirqRaised) < 32);
+static_assert(static_cast<usize>(Exit::SwitcherGp) < kExitReasons);
 
 } // namespace tessera::arch

@@ -43,6 +43,11 @@ enum class Exit : u8 {
     VirqSelf,       // self: of vtimer, the held timers the guest took itself (kVirqFlagSelf)
     VirqRaised,     // raised: timer interrupts the guest raised itself, seen at an exit
     Reflected = 32, // + vector: an exception reflected to the guest (#PF: its own page faults)
+    // pf-switcher, gp-switcher: a process's page faults and general protection faults the
+    // switcher reflected without an exit (isa/ia32/fast_reflect.hpp); not exits, counted at
+    // the next one.
+    SwitcherPf = Reflected + 32,
+    SwitcherGp,
 };
 
 extern const char* const kExitNames[kExitReasons];

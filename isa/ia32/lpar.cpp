@@ -11,6 +11,7 @@
 #include "isa/ia32/direct_gate.hpp"
 #include "isa/ia32/emulate.hpp"
 #include "isa/ia32/exit_reason.hpp"
+#include "isa/ia32/fast_reflect.hpp"
 #include "isa/ia32/gdt_rows.hpp"
 #include "isa/ia32/guest_mmu.hpp"
 #include "isa/ia32/pcpu.hpp"
@@ -256,6 +257,7 @@ void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
     s.timer_behind = 0;
     s.timer_owed = false;
     virq_forget(s);
+    fast_reflect_forget(s);
     s.vif = false;
     s.sti_shadow = false;
     s.timer_vector = kVirqTimer;
@@ -318,7 +320,12 @@ bool handle_page_fault(Vcpu& v) {
         guest_error = guest_translate(*v.lpar, v.arch.ctl, va, error & (kPfW | kPfU), true).error;
     }
     count_reflected(v, 14);
-    return reflect_page_fault(v, va, guest_error);
+    const GuestFrame& r = v.arch.regs;
+    const bool process = (r.cs & 3) == 3 && !(r.eflags & kEflagsVm);
+    if (!reflect_page_fault(v, va, guest_error)) return false;
+    // The switcher may take the next fault of this table itself (isa/ia32/fast_reflect.hpp).
+    if (process && (v.arch.ctl.cr0 & kCr0Pg)) fast_reflect_note(v, va);
+    return true;
 }
 
 // A virtual interrupt is due (whether or not the virtual IF lets it in).
@@ -442,6 +449,8 @@ TESSERA_HOT VcpuExit run(Vcpu& v, u64 slice) {
         idt_load_direct(step ? kNone : gates);
         sysenter_load(sysenter);
         debug_enter(v);
+        // A process's own faults, reflected by the switcher (isa/ia32/fast_reflect.hpp).
+        fast_reflect_install(fast_reflect_image(v, paging ? cr3 : 0, step));
         frame = r;
         // Guests run in parallel; everything shared is touched under the core lock. The
         // spaces' tables stay while the CPU may walk them (shadow.hpp, `pinned`): any of them,
@@ -457,6 +466,12 @@ TESSERA_HOT VcpuExit run(Vcpu& v, u64 slice) {
         }
         r = frame;
         ++v.lpar->arch.exits.exits;
+        if (const FastReflected fr = fast_reflect_taken(); fr.page_faults | fr.gp_faults) {
+            if (fr.page_faults != 0) v.arch.ctl.cr2 = fr.last_va;
+            u64* counts = v.lpar->arch.exits.count;
+            counts[static_cast<usize>(Exit::SwitcherPf)] += fr.page_faults;
+            counts[static_cast<usize>(Exit::SwitcherGp)] += fr.gp_faults;
+        }
         if (paging && loaded != cr3 && !shadow_resync(v, loaded)) {
             crash(v, "ran on directory %#x, none of its shadow spaces", loaded);
             return VcpuExit::Fault;

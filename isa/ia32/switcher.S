@@ -20,12 +20,18 @@ switcher_start:
  * pushes none. */
 .macro STUB vec
     .balign 16
-    .if (\vec == 8) || (\vec == 10) || (\vec == 11) || (\vec == 12) || (\vec == 13) || (\vec == 14) || (\vec == 17) || (\vec == 21) || (\vec == 29) || (\vec == 30)
+    .if \vec == 14
+    jmp sw_pf /* a process's faults: perhaps the switcher's to reflect */
+    .elseif \vec == 13
+    jmp sw_gp
+    .else
+    .if (\vec == 8) || (\vec == 10) || (\vec == 11) || (\vec == 12) || (\vec == 13) || (\vec == 17) || (\vec == 21) || (\vec == 29) || (\vec == 30)
     .else
     pushl $0
     .endif
     pushl $\vec
     jmp sw_common
+    .endif
 .endm
 
     .globl sw_stubs
@@ -122,6 +128,193 @@ sw_switch_tls:
     movl $1, %eax
     popl %ebp
     iret
+
+/* A process's own faults reflected here without an exit (isa/ia32/fast_reflect.hpp): a #PF
+ * (sw_pf) its guest's entries, read now, deny, and a #GP (sw_gp) whose error code names no IDT
+ * entry, from ring 3 while this CPU's block is on. Anything else goes on as vector 14 or 13.
+ * IF is clear (interrupt gates). Stack: error code, eip, cs, eflags[, esp, ss]. Only %ss (the
+ * hypervisor's flat data, from the TSS) is used for memory. */
+#define FR(w) (SWVA(sw_fast_reflect) + 4 * (w))
+.macro SAVE_SIX
+    pushl %eax
+    pushl %ecx
+    pushl %edx
+    pushl %ebx
+    pushl %esi
+    pushl %edi
+.endm
+.macro RESTORE_SIX /* keeps the flags */
+    popl %edi
+    popl %esi
+    popl %ebx
+    popl %edx
+    popl %ecx
+    popl %eax
+.endm
+#define FR_ON 0
+#define FR_ROOT 1
+#define FR_FRAME 2
+#define FR_SS 3
+#define FR_VIRQ 4
+#define FR_GATE_PF 5 /* handler, cs, clear_if */
+#define FR_GATE_GP 8
+#define FR_ROWS (SWVA(sw_fast_reflect) + 4 * X86_FR_WORDS)
+    .balign 16
+sw_pf:
+    testl $3, 8(%esp)
+    jnz 1f
+    /* From ring 0. A store of sw_reflect to the guest's ring-1 stack faulted (its page is not
+     * in the shadow, or read-only there): the process's fault (edi: its vector, ebx: a page
+     * fault's address) goes to the hypervisor after all. Else the hypervisor's own fault. */
+    cmpl $SWVA(sw_reflect_store), 4(%esp)
+    jb sw_pf_exit
+    cmpl $SWVA(sw_reflect_store_end), 4(%esp)
+    jae sw_pf_exit
+    addl $16, %esp /* that fault's error code, eip, cs, eflags */
+    cmpl $14, %edi
+    jne sw_reflect_slow
+    movl %ebx, %cr2
+    jmp sw_reflect_slow
+1:  SAVE_SIX
+    movl $14, %edi
+    movl $FR(FR_GATE_PF), %esi
+    jmp sw_reflect_check
+sw_pf_walk:
+    testl $~7, %eax         /* P, W, U only */
+    jnz sw_reflect_slow
+    movl %cr3, %eax
+    cmpl %ss:FR(FR_ROOT), %eax
+    jne sw_reflect_slow     /* the switcher moved the vcpu to another kept space */
+    movl %cr2, %ebx
+    cmpl $X86_SWITCHER_VA, %ebx
+    jae sw_reflect_slow
+    movl 24(%esp), %eax
+    andl $6, %eax           /* eax: the guest's error code, W and U of the access */
+    /* The directory entry, as it is now. */
+    movl %ebx, %ecx
+    shrl $22, %ecx
+    movl %ss:X86_FR_VA(0)(,%ecx,4), %edx
+    testl $1, %edx
+    jz 6f                   /* not present */
+    andl $~0x20, %edx       /* without A */
+    /* The row with this entry names the slot its table is mapped at. */
+    movl $FR_ROWS, %esi
+2:  cmpl %ss:(%esi), %ecx
+    jne 3f
+    cmpl %ss:4(%esi), %edx
+    je 4f
+3:  addl $4 * X86_FR_ROW_WORDS, %esi
+    cmpl $FR_ROWS + 4 * X86_FR_ROW_WORDS * X86_FR_TABLES, %esi
+    jb 2b
+    jmp sw_reflect_slow     /* no table of this entry mapped */
+    /* Row i's table is at slot 1 + i: 8 bytes of row, 4096 of slot. */
+    .if X86_FR_ROW_WORDS != 2
+    .error "sw_pf: a row is not 8 bytes"
+    .endif
+4:  subl $FR_ROWS, %esi
+    shll $9, %esi
+    movl %ebx, %ecx
+    shrl $12, %ecx
+    andl $0x3ff, %ecx
+    movl %ss:X86_FR_VA(1)(%esi,%ecx,4), %ecx /* the table entry, as it is now */
+    testl $1, %ecx
+    jz 6f                   /* not present */
+    andl %edx, %ecx         /* U and W of both levels */
+    testl $4, %ecx
+    jz 5f                   /* a supervisor page */
+    testl $2, %eax
+    jz sw_reflect_slow      /* a read the entries allow: the hypervisor's (a fill) */
+    testl $2, %ecx
+    jnz sw_reflect_slow     /* a write they allow */
+5:  orl $1, %eax            /* present, the access denied */
+6:  movl $FR(FR_GATE_PF), %esi
+    jmp sw_reflect
+
+/* A #GP from ring 3 whose error code does not name an IDT entry (bit 1: an int n the CPU
+ * refused, for the hypervisor to emulate with the guest's rules). */
+    .balign 16
+sw_gp:
+    testl $3, 8(%esp)
+    jz sw_gp_exit           /* the hypervisor's own */
+    SAVE_SIX
+    movl $13, %edi
+    movl $FR(FR_GATE_GP), %esi
+/* Both: edi the vector, esi its gate in the block. Now 24: error code, 28: eip, 32: cs, 36:
+ * eflags, 40: esp, 44: ss. */
+sw_reflect_check:
+    cmpl $0, %ss:FR(FR_ON)
+    je sw_reflect_slow
+    movl 32(%esp), %eax
+    andl $3, %eax
+    cmpl $3, %eax
+    jne sw_reflect_slow     /* ring 1: the hypervisor's (emulation, its own faults) */
+    testl $X86_EFLAGS_VM, 36(%esp)
+    jnz sw_reflect_slow
+    cmpl $0, %ss:(%esi)
+    je sw_reflect_slow      /* no gate for it */
+    movl 24(%esp), %eax
+    cmpl $14, %edi
+    je sw_pf_walk
+    testl $2, %eax
+    jnz sw_reflect_slow     /* an int n */
+
+/* eax: the error code for the guest, esi: its gate (handler, cs, clear_if), edi: the vector,
+ * ebx: a page fault's address. The frame on the ring-1 stack as reflect() writes it: error
+ * code, eip, cs, eflags (the guest's bits and RF, IF from the virtual flag), esp, ss. Then the
+ * virtual IF off for an interrupt gate, and a page fault's address in the cr2 word. */
+sw_reflect:
+    movl %ss:FR(FR_FRAME), %edx
+    movl %ss:FR(FR_VIRQ), %ecx
+sw_reflect_store:
+    movl %eax, %ss:(%edx)
+    movl 28(%esp), %eax
+    movl %eax, %ss:4(%edx)
+    movl 32(%esp), %eax
+    movl %eax, %ss:8(%edx)
+    movl 36(%esp), %eax
+    andl $(X86_GUEST_EFLAGS | X86_EFLAGS_RF), %eax
+    orl $X86_HV_EFLAGS, %eax
+    cmpl $0, %ss:(%ecx)
+    je 1f
+    orl $X86_EFLAGS_IF, %eax
+1:  movl %eax, %ss:12(%edx)
+    movl 40(%esp), %eax
+    movl %eax, %ss:16(%edx)
+    movl 44(%esp), %eax
+    movl %eax, %ss:20(%edx)
+sw_reflect_store_end:
+    cmpl $0, %ss:8(%esi)
+    je 2f
+    movl $0, %ss:(%ecx)
+2:  cmpl $14, %edi
+    jne 3f
+    movl %ebx, %ss:8(%ecx)
+    incl %ss:SWVA(sw_reflected)
+    movl %ebx, %ss:SWVA(sw_reflected) + 4
+    jmp 4f
+3:  incl %ss:SWVA(sw_reflected) + 8
+    /* The iret into the handler, in ring 1 on that frame. */
+4:  movl %ss:(%esi), %eax
+    movl %eax, 28(%esp)
+    movl %ss:4(%esi), %eax
+    movl %eax, 32(%esp)
+    andl $~(X86_EFLAGS_TF | X86_EFLAGS_NT | X86_EFLAGS_RF | X86_EFLAGS_VM), 36(%esp)
+    movl %edx, 40(%esp)
+    movl %ss:FR(FR_SS), %eax
+    movl %eax, 44(%esp)
+    RESTORE_SIX
+    addl $4, %esp           /* the error code */
+    iret
+sw_reflect_slow:
+    cmpl $14, %edi          /* the pops keep the flags */
+    RESTORE_SIX
+    jne sw_gp_exit
+sw_pf_exit:
+    pushl $14
+    jmp sw_common
+sw_gp_exit:
+    pushl $13
+    jmp sw_common
 
 /* Stack here: vector, error code, eip, cs, eflags[, esp, ss when from ring 1/3].
  * First, on every path, the hypervisor's own EFLAGS: the interrupt gate cleared IF, TF, NT and
@@ -317,6 +510,9 @@ sw_fast_spaces: .space X86_FAST_SPACES * X86_FAST_SPACE_BYTES /* arch::FastSpace
     .globl sw_tls_keys
 sw_tls_keys: .space X86_GDT_ROWS * X86_TLS_KEY_BYTES /* arch::TlsKey, one per GDT row */
     .balign 64
+    .globl sw_fast_reflect
+sw_fast_reflect: .space 4 * (X86_FR_WORDS + X86_FR_TABLES * X86_FR_ROW_WORDS) /* arch::FastReflect */
+    .balign 64
     .globl sw_tss
 sw_tss: .space 104
     .balign 64
@@ -336,9 +532,11 @@ sw_ldt: .space 8 * X86_LDT_ENTRIES
 sw_gdt:
     .space 8 * X86_GDT_ENTRIES * X86_GDT_ROWS
     .org sw_gdt + 4096
-    .globl sw_stack
+    .globl sw_stack, sw_reflected
 sw_stack:
-    .space 4096 - FRAME_SIZE
+/* arch::fast_reflect_taken: page faults sw_reflect did, the last one's address, #GPs. */
+sw_reflected: .long 0, 0, 0
+    .space 4096 - FRAME_SIZE - 12
     .globl sw_frame
 sw_frame:
     .space FRAME_SIZE

@@ -110,6 +110,7 @@ struct ShadowSpace {
 inline constexpr unsigned kShadowRoots = 8;
 // How many IDT vectors may be the guest's own gates (isa/ia32/direct_gate.hpp).
 inline constexpr unsigned kDirectVectorCount = 9;
+inline constexpr unsigned kReflectVectorCount = 2; // #PF, #GP (isa/ia32/direct_gate.hpp)
 
 // The guest's direct trap gates as the CPU takes them while the vcpu runs
 // (isa/ia32/direct_gate.hpp), and what they were validated from.
@@ -119,7 +120,15 @@ struct DirectGates {
     u64 entry[kDirectVectorCount] = {};
     u32 handler[kDirectVectorCount] = {};
     u32 esp1 = 0, ss1 = 0; // the ring-1 stack (0, 0 when nothing is installed)
-    u64 seq = 0;           // new, unique in the machine, at each validation (0: never validated)
+    // The guest's #PF and #GP gates (kReflectVectors), for the switcher's reflections
+    // (isa/ia32/fast_reflect.hpp), never the CPU's: the handler (0: not a present 32-bit
+    // interrupt or trap gate to ring-1 code), code selector (RPL 1) and whether it is an
+    // interrupt gate; raw_reflect is the input.
+    u32 reflect_handler[kReflectVectorCount] = {};
+    u32 reflect_cs[kReflectVectorCount] = {};
+    bool reflect_interrupt[kReflectVectorCount] = {};
+    u64 raw_reflect[kReflectVectorCount] = {};
+    u64 seq = 0; // new, unique in the machine, at each validation (0: never validated)
     // The inputs: the guest's gates (0 where unreadable), its TSS esp0 and ss0 (0 where
     // unreadable), and the descriptor tables they were checked against (tables_gen; 0: none).
     u64 raw[kDirectVectorCount] = {};
@@ -172,6 +181,14 @@ struct VcpuState {
     // slots. A CPU whose rows came from this vcpu at this number rewrites nothing.
     u64 fast_seq = 0;
     u32 fast_cpu = ~0u;
+    // Page tables of the guest's the switcher may walk for a process's page fault
+    // (isa/ia32/fast_reflect.hpp): directory index (~0: none) and its entry without A, as the
+    // hypervisor last walked it; pf_next is the row replaced next.
+    struct PfTableRow {
+        u32 index = ~0u;
+        u32 pde = 0;
+    } pf_rows[X86_FR_TABLES]{};
+    u8 pf_next = 0;
     u64 timer_deadline = 0; // TSC value at which the vcpu's one-shot timer expires; 0 = off
     // The deadline an earlier one set by H_IA32_SET_TIMER replaced while it was still ahead (0:
     // none): likely the guest's next timer once the earlier one is delivered (vtimer.hpp).

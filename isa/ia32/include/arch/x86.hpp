@@ -54,6 +54,8 @@
 #define X86_EFLAGS_VM 0x20000
 #define X86_EFLAGS_TF 0x100
 #define X86_EFLAGS_IF 0x200
+#define X86_EFLAGS_NT 0x4000
+#define X86_EFLAGS_RF 0x10000
 // ebp at a sysenter that asks the trampoline for sysexit (isa/ia32/sysenter.hpp): in the
 // switcher's hole, never a process's stack.
 #define X86_SYSEXIT_EBP 0xffc0ffee
@@ -62,3 +64,13 @@
 
 // The switcher: mapped at this virtual address in every address space (the last 4 MiB).
 #define X86_SWITCHER_VA 0xffc00000
+/* A process's own faults reflected by the switcher without an exit (isa/ia32/fast_reflect.hpp):
+ * pages X86_FR_SLOT.. of the switcher's 4 MiB map are the running vcpu's guest page directory
+ * and X86_FR_TABLES of its page tables (read-only), then its interrupt-flag page (read-write).
+ * The switcher's block (FastReflect) has X86_FR_WORDS words, then the tables' rows of
+ * X86_FR_ROW_WORDS words. */
+#define X86_FR_SLOT 1016
+#define X86_FR_TABLES 4
+#define X86_FR_WORDS 11
+#define X86_FR_ROW_WORDS 2
+#define X86_FR_VA(slot) (X86_SWITCHER_VA + (X86_FR_SLOT + (slot)) * 4096)

@@ -1,0 +1,90 @@
+#include "isa/ia32/fast_reflect.hpp"
+
+#include "common/lpar.hpp"
+#include "isa/ia32/cpu.hpp"
+#include "isa/ia32/debug_regs.hpp"
+#include "isa/ia32/descriptor.hpp"
+#include "isa/ia32/guest_mmu.hpp"
+#include <tessera/hot.hpp>
+
+namespace tessera::arch {
+namespace {
+
+constexpr u32 kFrameBytes = 6 * 4; // ss, esp, eflags, cs, eip, error code
+constexpr u32 kSlotRo = kPteP, kSlotRw = kPteP | kPteW;
+
+// The real address of the guest's page at logical `page`, when it is one of the LPAR's.
+u32 real_page(const Lpar& lpar, u32 page) {
+    const auto ra = lpar.memory.translate_aligned(LogicalAddr(page), 4096);
+    return ra ? static_cast<u32>(ra->value()) : 0;
+}
+
+} // namespace
+
+TESSERA_HOT FastReflectImage fast_reflect_image(Vcpu& v, u32 root, bool step) {
+    FastReflectImage image;
+    const VcpuState& s = v.arch;
+    const DirectGates& g = s.gates;
+    if (root == 0 || step || !(s.ctl.cr0 & kCr0Pg) || debug_dr7_for_cpu(s.debug) != 0) return image;
+    // The flag words up to cr2 in one page, in place.
+    const u32 flag_end = (s.virq_area & 0xfff) + 4 * (kVirqCr2 + 1);
+    if (!s.virq_on || !s.virq_cr2 || s.virq_host == nullptr || flag_end > 4096) return image;
+    // The ring-1 stack as the direct gates have it (its segment flat from 0 up to esp1).
+    if (g.ss1 == 0 || g.esp1 < kFrameBytes || g.esp1 > X86_SWITCHER_VA) return image;
+    const u64 ss = descriptor_of(v, g.ss1);
+    if (desc::base(ss) != 0 || desc::limit_bytes(ss) < g.esp1 - 1) return image;
+    const u32 dir = real_page(*v.lpar, s.ctl.cr3 & kPteFrame);
+    if (dir == 0) return image;
+    FastReflect& b = image.block;
+    bool any = false;
+    for (usize i = 0; i < kReflectVectorCount; ++i) {
+        if (g.reflect_handler[i] == 0) continue;
+        b.gates[i] = FastReflect::Gate{g.reflect_handler[i], g.reflect_cs[i],
+                                       g.reflect_interrupt[i] ? 1u : 0u};
+        any = true;
+    }
+    if (!any) return FastReflectImage{};
+    image.slots[0] = dir | kSlotRo;
+    for (usize i = 0; i < X86_FR_TABLES; ++i) {
+        const VcpuState::PfTableRow& row = s.pf_rows[i];
+        const u32 table = row.index < 1024 ? real_page(*v.lpar, row.pde & kPteFrame) : 0;
+        if (table == 0) continue;
+        image.slots[1 + i] = table | kSlotRo;
+        b.rows[i] = FastReflect::Row{row.index, row.pde};
+    }
+    // virq_host is the area's real address (the hypervisor's identity map).
+    const u32 offset = s.virq_area & 0xfff;
+    const u32 flags = static_cast<u32>(reinterpret_cast<uptr>(s.virq_host)) - offset;
+    image.slots[1 + X86_FR_TABLES] = (flags & kPteFrame) | kSlotRw;
+    b.virq = X86_FR_VA(1 + X86_FR_TABLES) + offset;
+    b.root = root;
+    b.frame = g.esp1 - kFrameBytes;
+    b.ss = g.ss1;
+    b.on = 1;
+    return image;
+}
+
+void fast_reflect_note(Vcpu& v, u32 va) {
+    VcpuState& s = v.arch;
+    const u32 index = va >> 22;
+    u32 pde = 0;
+    const LogicalAddr at((s.ctl.cr3 & kPteFrame) + index * 4);
+    if (!v.lpar->memory.copy_out(&pde, at, sizeof(pde))) return;
+    if (!(pde & kPteP) || (pde & kPtePs)) return;
+    pde &= ~kPteA;
+    VcpuState::PfTableRow* row = nullptr;
+    for (auto& r : s.pf_rows)
+        if (r.index == index) row = &r;
+    if (row == nullptr) {
+        row = &s.pf_rows[s.pf_next];
+        s.pf_next = static_cast<u8>((s.pf_next + 1) % X86_FR_TABLES);
+    }
+    *row = VcpuState::PfTableRow{index, pde};
+}
+
+void fast_reflect_forget(VcpuState& s) {
+    for (auto& r : s.pf_rows) r = VcpuState::PfTableRow{};
+    s.pf_next = 0;
+}
+
+} // namespace tessera::arch
