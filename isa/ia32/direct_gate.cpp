@@ -37,10 +37,9 @@ bool reflect_gate_allowed(u64 gate, u64 code) {
 }
 
 bool direct_gate_allowed(u64 gate, u64 code) {
-    if ((gate_access(gate) & ~kGateDplMask) != (kGatePresent | kGateTrap32)) return false;
-    const u32 sel = gate_selector(gate);
-    if ((sel & ~3u) == 0 || (sel & kSelTi)) return false;
-    return desc::code32_for_ring(code, 1);
+    // Of the gates that may lead only into ring 1, the trap gates (the real IF stays 1).
+    return (gate_access(gate) & ~kGateDplMask) == (kGatePresent | kGateTrap32) &&
+           reflect_gate_allowed(gate, code);
 }
 
 u64 direct_gate_entry(u64 gate) {
