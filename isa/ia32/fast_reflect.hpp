@@ -7,20 +7,22 @@
 // learns that for a page fault by walking the guest's tables, and reflects the fault; under
 // QEMU that exit costs more than the rest of the operation, since its two cr3 loads empty the
 // software TLB and the jump cache. The switcher (switcher.S, sw_pf and sw_gp) reflects them
-// itself for a process (ring 3, not virtual-8086 mode), without leaving the guest's address
-// space:
+// itself for a process (ring 3, not virtual-8086 mode), and a #PF of the guest kernel (ring 1)
+// too, without leaving the guest's address space:
 //   - a #GP whose error code does not name an IDT entry (an `int n` the CPU refused is the
 //     hypervisor's to emulate with the guest's rules, handle_gp);
-//   - a #PF the guest's own entries deny (not present, a supervisor page, a write to a
-//     read-only page), found by the hypervisor's walk (guest_mmu.cpp) done on entries read at
+//   - a #PF the guest's own entries deny (not present, a supervisor page for ring 3, a write to
+//     a read-only page), found by the hypervisor's walk (guest_mmu.cpp) done on entries read at
 //     the fault: this CPU's switcher map has, read-only, the running vcpu's guest page
 //     directory and up to X86_FR_TABLES of its page tables (rows: directory index and entry as
 //     the hypervisor last walked them); a table is read only when its directory entry is a
 //     row's entry unchanged, so that it is the table mapped. An access the entries allow (a
 //     shadow fill) or a table not mapped goes to the hypervisor, which then remembers the table.
-// The reflection is reflect()'s: the CPU's frame on the guest's ring-1 stack (its TSS esp0, as
-// the direct gates have it), the virtual IF cleared for an interrupt gate, for a #PF its address
-// in the interrupt-flag page's cr2 word (mapped read-write), and an iret to the guest's handler.
+// The reflection is reflect()'s: the CPU's frame on the guest's ring-1 stack (from ring 3 under
+// its TSS esp0, as the direct gates have it; from ring 1 under the interrupted esp, which must
+// keep it below X86_SWITCHER_VA), the virtual IF cleared for an interrupt gate, for a #PF its
+// address in the interrupt-flag page's cr2 word (mapped read-write), and an iret to the guest's
+// handler.
 //
 // What may go wrong stays contained: the switcher's stores to the ring-1 stack go through the
 // guest's shadow at ring 0 (CR0.WP: read-only is read-only), below X86_SWITCHER_VA; one that
@@ -71,7 +73,7 @@ struct FastReflectImage {
     u32 slots[2 + X86_FR_TABLES] = {};
 };
 FastReflectImage fast_reflect_image(Vcpu& v, u32 root, bool step);
-// After the hypervisor reflected a page fault at va from ring 3: the table of va's directory
+// After the hypervisor reflected a page fault at va from ring 3 or 1: the table of va's directory
 // entry is remembered (replacing the oldest row) when the entry is present and not a 4 MiB page.
 void fast_reflect_note(Vcpu& v, u32 va);
 // Forgets the rows (a vcpu starting again).

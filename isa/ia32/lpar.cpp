@@ -320,11 +320,11 @@ bool handle_page_fault(Vcpu& v) {
         guest_error = guest_translate(*v.lpar, v.arch.ctl, va, error & (kPfW | kPfU), true).error;
     }
     count_reflected(v, 14);
-    const GuestFrame& r = v.arch.regs;
-    const bool process = (r.cs & 3) == 3 && !(r.eflags & kEflagsVm);
+    const bool vm86 = v.arch.regs.eflags & kEflagsVm;
     if (!reflect_page_fault(v, va, guest_error)) return false;
-    // The switcher may take the next fault of this table itself (isa/ia32/fast_reflect.hpp).
-    if (process && (v.arch.ctl.cr0 & kCr0Pg)) fast_reflect_note(v, va);
+    // The switcher may take the next fault of this table itself, from ring 3 or ring 1
+    // (isa/ia32/fast_reflect.hpp).
+    if (!vm86 && (v.arch.ctl.cr0 & kCr0Pg)) fast_reflect_note(v, va);
     return true;
 }
 

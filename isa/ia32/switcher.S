@@ -131,7 +131,8 @@ sw_switch_tls:
 
 /* A process's own faults reflected here without an exit (isa/ia32/fast_reflect.hpp): a #PF
  * (sw_pf) its guest's entries, read now, deny, and a #GP (sw_gp) whose error code names no IDT
- * entry, from ring 3 while this CPU's block is on. Anything else goes on as vector 14 or 13.
+ * entry, from ring 3 while this CPU's block is on; from ring 1 such a #PF only. Anything else
+ * goes on as vector 14 or 13.
  * IF is clear (interrupt gates). Stack: error code, eip, cs, eflags[, esp, ss]. Only %ss (the
  * hypervisor's flat data, from the TSS) is used for memory. */
 #define FR(w) (SWVA(sw_fast_reflect) + 4 * (w))
@@ -220,9 +221,11 @@ sw_pf_walk:
     testl $1, %ecx
     jz 6f                   /* not present */
     andl %edx, %ecx         /* U and W of both levels */
+    testl $4, %eax
+    jz 7f                   /* ring 1's access: any page its R/W allows (CR0.WP) */
     testl $4, %ecx
     jz 5f                   /* a supervisor page */
-    testl $2, %eax
+7:  testl $2, %eax
     jz sw_reflect_slow      /* a read the entries allow: the hypervisor's (a fill) */
     testl $2, %ecx
     jnz sw_reflect_slow     /* a write they allow */
@@ -247,8 +250,25 @@ sw_reflect_check:
     movl 32(%esp), %eax
     andl $3, %eax
     cmpl $3, %eax
-    jne sw_reflect_slow     /* ring 1: the hypervisor's (emulation, its own faults) */
-    testl $X86_EFLAGS_VM, 36(%esp)
+    je 1f
+    /* Ring 1: only its page faults (its #GPs are the hypervisor's to emulate), on the flat
+     * ring-1 stack segment of the block, with a frame of four words under its esp that stays
+     * below the switcher. */
+    cmpl $14, %edi
+    jne sw_reflect_slow
+    movzwl 44(%esp), %eax
+    cmpl %ss:FR(FR_SS), %eax
+    jne sw_reflect_slow
+    movl 40(%esp), %eax
+    cmpl $X86_SWITCHER_VA, %eax
+    ja sw_reflect_slow
+    cmpl $16, %eax
+    jb sw_reflect_slow
+    cmpl $0, %ss:(%esi)
+    je sw_reflect_slow      /* no gate for it */
+    movl 24(%esp), %eax
+    jmp sw_pf_walk
+1:  testl $X86_EFLAGS_VM, 36(%esp)
     jnz sw_reflect_slow
     cmpl $0, %ss:(%esi)
     je sw_reflect_slow      /* no gate for it */
@@ -260,11 +280,17 @@ sw_reflect_check:
 
 /* eax: the error code for the guest, esi: its gate (handler, cs, clear_if), edi: the vector,
  * ebx: a page fault's address. The frame on the ring-1 stack as reflect() writes it: error
- * code, eip, cs, eflags (the guest's bits and RF, IF from the virtual flag), esp, ss. Then the
- * virtual IF off for an interrupt gate, and a page fault's address in the cr2 word. */
+ * code, eip, cs, eflags (the guest's bits and RF, IF from the virtual flag), and from ring 3
+ * esp, ss; under the TSS's esp0 from ring 3, under the interrupted esp from ring 1 (whose
+ * stack segment stays). Then the virtual IF off for an interrupt gate, and a page fault's
+ * address in the cr2 word. */
 sw_reflect:
-    movl %ss:FR(FR_FRAME), %edx
     movl %ss:FR(FR_VIRQ), %ecx
+    movl %ss:FR(FR_FRAME), %edx
+    testl $2, 32(%esp)
+    jnz sw_reflect_store    /* from ring 3 */
+    movl 40(%esp), %edx
+    subl $16, %edx
 sw_reflect_store:
     movl %eax, %ss:(%edx)
     movl 28(%esp), %eax
@@ -278,6 +304,8 @@ sw_reflect_store:
     je 1f
     orl $X86_EFLAGS_IF, %eax
 1:  movl %eax, %ss:12(%edx)
+    testl $2, 32(%esp)
+    jz sw_reflect_store_end /* from ring 1 */
     movl 40(%esp), %eax
     movl %eax, %ss:16(%edx)
     movl 44(%esp), %eax
@@ -294,15 +322,18 @@ sw_reflect_store_end:
     jmp 4f
 3:  incl %ss:SWVA(sw_reflected) + 8
     /* The iret into the handler, in ring 1 on that frame. */
-4:  movl %ss:(%esi), %eax
+4:  movl 32(%esp), %ecx     /* the interrupted cs */
+    movl %ss:(%esi), %eax
     movl %eax, 28(%esp)
     movl %ss:4(%esi), %eax
     movl %eax, 32(%esp)
     andl $~(X86_EFLAGS_TF | X86_EFLAGS_NT | X86_EFLAGS_RF | X86_EFLAGS_VM), 36(%esp)
     movl %edx, 40(%esp)
+    testl $2, %ecx
+    jz 5f                   /* from ring 1: its stack segment stays */
     movl %ss:FR(FR_SS), %eax
     movl %eax, 44(%esp)
-    RESTORE_SIX
+5:  RESTORE_SIX
     addl $4, %esp           /* the error code */
     iret
 sw_reflect_slow:
