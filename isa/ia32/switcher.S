@@ -247,6 +247,8 @@ sw_gp:
 sw_reflect_check:
     cmpl $0, %ss:FR(FR_ON)
     je sw_reflect_slow
+    testl $X86_EFLAGS_VM, 36(%esp)
+    jnz sw_reflect_slow     /* virtual-8086 mode: its cs says nothing of a ring */
     movl 32(%esp), %eax
     andl $3, %eax
     cmpl $3, %eax
@@ -254,6 +256,8 @@ sw_reflect_check:
     /* Ring 1: only its page faults (its #GPs are the hypervisor's to emulate), on the flat
      * ring-1 stack segment of the block, with a frame of four words under its esp that stays
      * below the switcher. */
+    cmpl $1, %eax
+    jne sw_reflect_slow
     cmpl $14, %edi
     jne sw_reflect_slow
     movzwl 44(%esp), %eax
@@ -268,9 +272,7 @@ sw_reflect_check:
     je sw_reflect_slow      /* no gate for it */
     movl 24(%esp), %eax
     jmp sw_pf_walk
-1:  testl $X86_EFLAGS_VM, 36(%esp)
-    jnz sw_reflect_slow
-    cmpl $0, %ss:(%esi)
+1:  cmpl $0, %ss:(%esi)
     je sw_reflect_slow      /* no gate for it */
     movl 24(%esp), %eax
     cmpl $14, %edi

@@ -195,6 +195,19 @@ lpar_user_iret_vm86:              /* (ebx: code that sets eax = 7 and does int $
     pushl %ebx
     iret                          /* at CPL 3 the CPU ignores VM; QEMU enters V86 mode */
 
+    .globl lpar_user_iret_vm86_k  /* the same to cs:ip = ebx:0 with ss:esp = KDATA:ecx, where */
+lpar_user_iret_vm86_k:            /* the low bits of ebx and KDATA are ring 1's (ia32.cpp) */
+    pushl $0
+    pushl $0
+    pushl $0
+    pushl $0
+    pushl $KDATA
+    pushl %ecx
+    pushl $0x20202
+    pushl %ebx
+    pushl $0
+    iret
+
     .globl lpar_user_read         /* eax = [ebx], then int $0x80 */
 lpar_user_read:
     movl (%ebx), %eax

@@ -41,7 +41,7 @@ extern char lpar_user_ret42[], lpar_user_hcall[], lpar_user_fast_switch[], lpar_
     lpar_user_cli[], lpar_user_read[], lpar_user_spin[], lpar_user_load_es[], lpar_user_probe_sel[],
     lpar_user_far_call[], lpar_ring0_probe[], lpar_user_std_int80[], lpar_user_prefixed_int[],
     lpar_user_prefixed_int3_end[], lpar_user_prefixed_int81_end[], lpar_user_nt[],
-    lpar_user_nt_iret[], lpar_run_user_as_iret[], lpar_user_iret_vm86[];
+    lpar_user_nt_iret[], lpar_run_user_as_iret[], lpar_user_iret_vm86[], lpar_user_iret_vm86_k[];
 u32 lpar_run_user_as(u32 eip, u32 esp, u32 eflags, u32 cs, u32 ss);
 extern char lpar_user_sysenter[], lpar_user_sysenter_insn[], lpar_user_sysenter_tf[],
     lpar_sysenter_entry[], lpar_sysenter_entry_step[];
@@ -1536,6 +1536,47 @@ u64 reflected_int80s() {
 // way back to ring 1 is the iret gate's exit in both), a #PF one more for on_fault's own
 // `mov %cr2` (emulated). The least of three tries, so that a timer's exit in one of them does
 // not count.
+// Where ring 3's iret with VM set goes: in protected mode (a CPU, which ignores VM at CPL 3) to
+// code that returns 7; in V86 mode (QEMU) to cs * 16 + eip, filled with hlt (#GP(0) there),
+// whatever the program's layout puts elsewhere.
+alignas(16) u8 g_vm86_code[(isa::kUserCode << 4) + 64];
+
+// A page fault in virtual-8086 mode whose cs and ss have the low bits of ring-1 selectors (the
+// kernel's own values): it is the hypervisor's (the process gets #GP(0)), never a ring-1 fault
+// for the switcher to reflect. Taken for one, the kernel's handler would run on the process's
+// esp, with the frame written there by ring 0 (here over a canary) and null data segments.
+void check_vm86_ring1_bits() {
+    alignas(16) static u32 canary[8];
+    // mov $0xf000, %ax; mov %ax, %ds; mov 0x0000, %ax: a read of linear 0xf0000 (past the
+    // program, in the identity table of the low 4 MiB), then hlt (#GP(0) in V86 mode).
+    constexpr u32 kAbsent = 0xf0000;
+    constexpr u8 kReadAbsent[] = {0xb8, 0x00, 0xf0, 0x8e, 0xd8, 0xa1, 0x00, 0x00, 0xf4};
+    alignas(64) static u8 code[64 + sizeof(kReadAbsent)];
+    // At cs:0 with cs * 16 = code + 16 (V86 mode: linear cs * 16 + ip): cs's low bits are 01.
+    const u32 cs = (reinterpret_cast<u32>(code) >> 4) + 1;
+    for (u32 i = 0; i < sizeof(kReadAbsent); ++i) code[16 + i] = kReadAbsent[i];
+    for (u32& w : canary) w = 0x5a5a5a5a;
+    const u32 pte = g_pt_low[kAbsent >> 12];
+    g_pt_low[kAbsent >> 12] = 0; // absent, in a table the switcher has after this fault:
+    invlpg(kAbsent);
+    run_user(lpar_user_read, 0x2, kAbsent);
+    const Seen noted = g_seen;
+    run_user(lpar_user_iret_vm86_k, 0x2, cs, reinterpret_cast<u32>(&canary[4]));
+    g_pt_low[kAbsent >> 12] = pte;
+    invlpg(kAbsent);
+    bool intact = true;
+    for (const u32 w : canary) intact = intact && w == 0x5a5a5a5a;
+    check((cs & 3) == 1 && noted.vector == 14 && noted.cr2 == kAbsent && intact &&
+              ((g_seen.vector == 13 && g_seen.error == 0 && (g_seen.cs & 3) == 3) ||
+               g_seen.vector == 0x80),
+          Detail("cs %#x; first fault vector %u cr2 %#x; then vector %u error %#x cs %#x eip "
+                 "%#x, canary %s",
+                 cs, noted.vector, noted.cr2, g_seen.vector, g_seen.error, g_seen.cs, g_seen.eip,
+                 intact ? "intact" : "overwritten"),
+          "a V86 page fault with cs and ss of ring-1 selectors is the hypervisor's: #GP(0) for "
+          "the process, nothing written at its esp");
+}
+
 u64 round_trip_exits(const char* code, u32 ebx = 0) {
     u64 least = ~0ull;
     for (int i = 0; i < 3; ++i) {
@@ -1598,6 +1639,7 @@ void check_switcher_reflection() {
                  ro_seen.shared_cr2, ro_seen.cs, g_seen.error, g_seen.cr2, g_seen.shared_cr2),
           "ring 1's own page faults reach its handler with the right frame and address, with "
           "no exit of their own (the switcher reflects them)");
+    check_vm86_ring1_bits();
     // The frame's page out of the shadow: the switcher's store faults, and the hypervisor
     // delivers the #GP after all.
     invlpg(g_tss.esp0 - 4);
@@ -1906,11 +1948,6 @@ void check_debug_registers() {
 // Ring 3's iret with VM set in the popped EFLAGS: a CPU ignores VM at CPL 3 and returns; QEMU
 // enters virtual-8086 mode, whose trap frame is larger: the hypervisor gives the process #GP(0)
 // (and must neither misread the frame nor take it for a fault of its own).
-// Where ring 3's iret with VM set goes: in protected mode (a CPU, which ignores VM at CPL 3) to
-// code that returns 7; in V86 mode (QEMU) to cs * 16 + eip, filled with hlt (#GP(0) there),
-// whatever the program's layout puts elsewhere.
-alignas(16) u8 g_vm86_code[(isa::kUserCode << 4) + 64];
-
 void check_vm86_iret() {
     constexpr u8 kReturn7[] = {0xb8, 7, 0, 0, 0, 0xcd, 0x80, 0x0f, 0x0b}; // mov $7,%eax; int $0x80
     for (u8& b : g_vm86_code) b = 0xf4;
