@@ -2,6 +2,7 @@
 // guest's window of the real GDT with the privilege raised (ring compression, docs/ia32.md).
 #pragma once
 
+#include <arch/x86.hpp>
 #include <tessera/types.hpp>
 
 namespace tessera::arch::desc {
@@ -40,6 +41,16 @@ inline constexpr u64 kDefault32 = u64{1} << 54; // code: the D bit (32-bit)
 // A present writable data segment of DPL `ring`: a stack the CPU may load for that ring.
 inline bool stack_for_ring(u64 d, unsigned ring) {
     return present(d) && is_data(d) && (access(d) & kWritable) && dpl(d) == ring;
+}
+// A GDT selector of one of the TLS entries (X86_TLS_FIRST..): the switcher may load another GDT
+// row while the vcpu runs (int $X86_SWITCH_TLS_VECTOR), in which that entry is another of the
+// guest's descriptors, or null. So the switcher's own irets (a reflected fault's handler and
+// stack, the sysenter trampoline's target) and the CPU's direct gates never name one: what the
+// hypervisor validated at entry must stay what the CPU finds, or the switcher's iret faults in
+// ring 0.
+inline bool tls_selector(u32 sel) {
+    const u32 index = (sel & 0xffff) >> 3;
+    return !(sel & 4) && index >= X86_TLS_FIRST && index < X86_TLS_FIRST + X86_TLS_COUNT;
 }
 // A present non-conforming 32-bit code segment of DPL `ring`: what a gate or a sysenter
 // target into that ring may name, so that the CPU can only land in that ring.

@@ -32,7 +32,7 @@ bool reflect_gate_allowed(u64 gate, u64 code) {
     if (access != (kGatePresent | kGateTrap32) && access != (kGatePresent | kGateInterrupt32))
         return false;
     const u32 sel = gate_selector(gate);
-    if ((sel & ~3u) == 0 || (sel & kSelTi)) return false;
+    if ((sel & ~3u) == 0 || (sel & kSelTi) || desc::tls_selector(sel)) return false;
     return desc::code32_for_ring(code, 1);
 }
 
@@ -124,7 +124,7 @@ TESSERA_HOT void validate(const Vcpu& v, DirectGates& g) {
     const u32 ss1 = (g.tss[1] & 0xfffc) | 1;
     const u64 ss = any && v.arch.tables.tr != 0 ? descriptor_of(v, ss1) : 0;
     if (desc::present(ss) && desc::is_data(ss) && (desc::access(ss) & desc::kWritable) &&
-        desc::dpl(ss) == 1) {
+        desc::dpl(ss) == 1 && !desc::tls_selector(ss1)) {
         g.esp1 = g.tss[0];
         g.ss1 = ss1;
         return;

@@ -98,11 +98,24 @@ sw_switch_mm:
  * descriptors as it wrote them in eax:ebx, ecx:edx, esi:edi (lo:hi). The row keyed with all of
  * them is loaded into GDTR, eax = 0; else nothing changes, eax = 1. No exit: the hypervisor
  * reads GDTR at the next trap. IF is clear until the iret; only this CPU's data page is read
- * (%ss). Segment registers keep what they hold until they are loaded again, as after an lgdt. */
+ * (%ss). Segment registers keep what they hold until they are loaded again, as after an lgdt;
+ * a caller whose cs or ss is a TLS entry gets eax = 1. */
     .balign 16
     .globl sw_switch_tls
 sw_switch_tls:
     pushl %ebp
+    /* The caller's cs and ss must not be TLS entries (descriptor.hpp, tls_selector): another
+     * row would change them under this iret, which would then fault in ring 0. */
+    movzwl 8(%esp), %ebp
+    andl $0xfffc, %ebp
+    subl $X86_TLS_FIRST * 8, %ebp
+    cmpl $X86_TLS_COUNT * 8, %ebp
+    jb 3f
+    movzwl 20(%esp), %ebp
+    andl $0xfffc, %ebp
+    subl $X86_TLS_FIRST * 8, %ebp
+    cmpl $X86_TLS_COUNT * 8, %ebp
+    jb 3f
     movl $SWVA(sw_tls_keys), %ebp
 1:  cmpw $0, %ss:26(%ebp)       /* the key's lgdt limit: 0 is no row */
     je 2f
@@ -125,7 +138,7 @@ sw_switch_tls:
 2:  addl $X86_TLS_KEY_BYTES, %ebp
     cmpl $SWVA(sw_tls_keys) + X86_GDT_ROWS * X86_TLS_KEY_BYTES, %ebp
     jb 1b
-    movl $1, %eax
+3:  movl $1, %eax
     popl %ebp
     iret
 

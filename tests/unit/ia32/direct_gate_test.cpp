@@ -143,6 +143,18 @@ TEST_CASE("direct gates: installed from the vcpu's IDT and TSS, refused when any
         m.poke(Kernel::kTss + 8, X86_HV_DATA);
         CHECK_FALSE(direct_gates_for(v).installed());
     }
+    SUBCASE("a gate or TSS ss0 naming a TLS entry (the switcher's GDT rows change those)") {
+        // Valid descriptors there: refused all the same, since another row may hold anything.
+        v.arch.gdt[6] = desc::install(0x00cf9a000000ffffull); // ring-0 code, raised to 1
+        v.arch.gdt[7] = desc::install(0x00cf92000000ffffull); // ring-0 data, raised to 1
+        k.gate(0x80, kHandler, kTrap, 3, 6 << 3);
+        CHECK_FALSE(direct_gates_for(v).installed());
+        k.gate(0x80, kHandler, kTrap, 3);
+        REQUIRE(direct_gates_for(v).installed());
+        m.poke(Kernel::kTss + 8, 7 << 3);
+        CHECK_FALSE(direct_gates_for(v).installed());
+        CHECK(direct_gates_for(v).ss1 == 0);
+    }
     SUBCASE("an IDT beyond the LPAR's memory") {
         v.arch.tables.idt_base = tessera::arch::test::kLparSize - 0x100;
         CHECK_FALSE(direct_gates_for(v).installed());

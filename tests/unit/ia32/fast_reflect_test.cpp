@@ -62,10 +62,15 @@ TEST_CASE("fast reflect: the #PF gate may be an interrupt or trap gate to ring-1
     CHECK(reflect_gate_allowed(gate(kTrap), kRing1Code));
     CHECK(reflect_gate_allowed(gate(kInterrupt, 3), kRing1Code)); // an exception ignores the DPL
     CHECK_FALSE(reflect_gate_allowed(gate(kInterrupt, 0, Kernel::kKernelCs, false), kRing1Code));
-    CHECK_FALSE(reflect_gate_allowed(gate(0x6), kRing1Code));                   // a 16-bit gate
-    CHECK_FALSE(reflect_gate_allowed(gate(0x5), kRing1Code));                   // a task gate
-    CHECK_FALSE(reflect_gate_allowed(gate(kInterrupt, 0, 0), kRing1Code));      // null selector
-    CHECK_FALSE(reflect_gate_allowed(gate(kInterrupt, 0, 0x64), kRing1Code));   // an LDT selector
+    CHECK_FALSE(reflect_gate_allowed(gate(0x6), kRing1Code));                 // a 16-bit gate
+    CHECK_FALSE(reflect_gate_allowed(gate(0x5), kRing1Code));                 // a task gate
+    CHECK_FALSE(reflect_gate_allowed(gate(kInterrupt, 0, 0), kRing1Code));    // null selector
+    CHECK_FALSE(reflect_gate_allowed(gate(kInterrupt, 0, 0x64), kRing1Code)); // an LDT selector
+    // TLS entries 6..8 (the switcher's GDT rows change them while the vcpu runs); 5 and 9 not.
+    for (const u32 tls : {0x30u, 0x39u, 0x41u})
+        CHECK_FALSE(reflect_gate_allowed(gate(kInterrupt, 0, tls), kRing1Code));
+    CHECK(reflect_gate_allowed(gate(kInterrupt, 0, 0x29), kRing1Code));
+    CHECK(reflect_gate_allowed(gate(kInterrupt, 0, 0x49), kRing1Code));
     CHECK_FALSE(reflect_gate_allowed(gate(kInterrupt), 0x00cf9b000000ffffull)); // ring-0 code
     CHECK_FALSE(reflect_gate_allowed(gate(kInterrupt), 0x00cffb000000ffffull)); // ring-3 code
     CHECK_FALSE(reflect_gate_allowed(gate(kInterrupt), 0x00cfb3000000ffffull)); // data

@@ -89,6 +89,18 @@ TEST_CASE("sysenter: refused unless cs and cs + 8 are ring-1 code and a ring-1 s
     }
 }
 
+TEST_CASE("sysenter: refused when cs or cs + 8 is a TLS entry (the switcher's rows change them)") {
+    const SysenterSegments seg{desc::install(0x00cf9a000000ffffull),
+                               desc::install(0x00cf92000000ffffull), 0x00cffa000000ffffull,
+                               0x00cff2000000ffffull};
+    CHECK(sysenter_target(0x60, kEntry, kEntryStack, seg).cs == 0x61);
+    CHECK(sysenter_target(0x28, kEntry, kEntryStack, seg).cs == 0); // entries 5, 6
+    CHECK(sysenter_target(0x30, kEntry, kEntryStack, seg).cs == 0); // 6, 7
+    CHECK(sysenter_target(0x40, kEntry, kEntryStack, seg).cs == 0); // 8, 9
+    CHECK(sysenter_target(0x48, kEntry, kEntryStack, seg).cs == 0x49);
+    CHECK(sysenter_target(0x20, kEntry, kEntryStack, seg).cs == 0x21); // 4, 5 (sysexit's 6, 7)
+}
+
 TEST_CASE("sysenter: the user segments sysexit derives must be ring-3 code and data") {
     Machine m;
     Kernel k(m);

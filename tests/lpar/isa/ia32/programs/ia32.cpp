@@ -960,6 +960,32 @@ void check_switcher_tls() {
     check(value == g_tls_word_c && to_a == 0, Detail("value %#x, status %u", value, to_a),
           "an lgdt with new TLS entries takes a row, and the others stay");
     asm volatile("movl %0, %%fs" ::"r"(static_cast<u32>(isa::kKernelData)) : "memory");
+    // A caller on a stack segment that is a TLS entry: another row would change ss under the
+    // switcher's iret, which would fault in ring 0 (the machine would stop). Refused.
+    // Static: the asm below pushes, so no operand may be esp-relative.
+    static const u16 sel_tls_stack = 0x39; // entry 7, RPL 1
+    static u16 ss_during = 0;
+    const u64 d[3] = {0, descriptor(0, 0xfffff, 0xb2, 0xc), 0}; // flat ring-1 data
+    const u64 e[3] = {0, descriptor(0, 0xfffff, 0xf2, 0xc), 0}; // flat ring-3 data
+    load_tls_gdt(e);
+    load_tls_gdt(d);
+    u32 on_tls_stack = static_cast<u32>(e[0]);
+    asm volatile("pushl %%ss\n\t"
+                 "movw %[sel], %%ss\n\t"
+                 "int $0x85\n\t"
+                 "movw %%ss, %[during]\n\t"
+                 "popl %%ss"
+                 : "+a"(on_tls_stack), [during] "=m"(ss_during)
+                 : "b"(static_cast<u32>(e[0] >> 32)), "c"(static_cast<u32>(e[1])),
+                   "d"(static_cast<u32>(e[1] >> 32)), "S"(static_cast<u32>(e[2])),
+                   "D"(static_cast<u32>(e[2] >> 32)), [sel] "m"(sel_tls_stack)
+                 : "memory");
+    const u32 on_kernel_stack = switcher_tls(e);
+    check(on_tls_stack == 1 && ss_during == sel_tls_stack && on_kernel_stack == 0,
+          Detail("on ss %#x: %u; on the kernel's stack segment: %u", ss_during, on_tls_stack,
+                 on_kernel_stack),
+          "the switcher does not change the TLS entries for a caller whose ss is one of them "
+          "(its iret would fault), and does for the same set on another stack segment");
     struct [[gnu::packed]] {
         u16 limit;
         u32 base;
