@@ -342,7 +342,7 @@ sw_reflect_store_end:
     movl %eax, 28(%esp)
     movl %ss:4(%esi), %eax
     movl %eax, 32(%esp)
-    andl $~(X86_EFLAGS_TF | X86_EFLAGS_NT | X86_EFLAGS_RF | X86_EFLAGS_VM), 36(%esp)
+    andl $~(X86_EFLAGS_TF | X86_EFLAGS_NT | X86_EFLAGS_RF | X86_EFLAGS_VM | X86_EFLAGS_IOPL), 36(%esp)
     movl %edx, 40(%esp)
     testl $2, %ecx
     jz 5f                   /* from ring 1: its stack segment stays */
@@ -513,6 +513,12 @@ sw_sysenter_flags:
     pushl %ss:SWVA(sw_sysenter_target)       /* its eip */
     iret
 sw_sysexit:
+    /* The caller's flags as sysenter left them, but never its IOPL (nor IF, which the sti
+     * sets): popfl in ring 0 would load it, and sysexit would hand it to ring 3. A process has
+     * IOPL 3 in virtual-8086 mode, which QEMU's iret enters from ring 3 with the popped IOPL
+     * and IF (a CPU ignores VM there), and sysenter from there comes here. */
+    andl $X86_GUEST_EFLAGS, (%esp)
+    orl $X86_HV_EFLAGS, (%esp)
     popfl
 sw_sysexit_sti:
     sti

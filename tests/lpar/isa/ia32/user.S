@@ -208,6 +208,24 @@ lpar_user_iret_vm86_k:            /* the low bits of ebx and KDATA are ring 1's 
     pushl $0
     iret
 
+    .globl lpar_user_vm86_sysexit /* iret to V86 mode at cs:ip = ebx:0 with IOPL 3 (QEMU */
+lpar_user_vm86_sysexit:           /* loads it from ring 3), whose code asks sysenter for */
+    movl $1f, %edx                /* sysexit to edx on ecx: there, eax = eflags, int $0x80 */
+    movl %esp, %ecx
+    pushl $0
+    pushl $0
+    pushl $0
+    pushl $0
+    pushl $0
+    pushl $0x100
+    pushl $0x23202                /* VM, IOPL 3, IF */
+    pushl %ebx
+    pushl $0
+    iret
+1:  pushfl
+    popl %eax
+    int $0x80
+
     .globl lpar_user_read         /* eax = [ebx], then int $0x80 */
 lpar_user_read:
     movl (%ebx), %eax

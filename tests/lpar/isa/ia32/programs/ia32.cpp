@@ -41,7 +41,8 @@ extern char lpar_user_ret42[], lpar_user_hcall[], lpar_user_fast_switch[], lpar_
     lpar_user_cli[], lpar_user_read[], lpar_user_spin[], lpar_user_load_es[], lpar_user_probe_sel[],
     lpar_user_far_call[], lpar_ring0_probe[], lpar_user_std_int80[], lpar_user_prefixed_int[],
     lpar_user_prefixed_int3_end[], lpar_user_prefixed_int81_end[], lpar_user_nt[],
-    lpar_user_nt_iret[], lpar_run_user_as_iret[], lpar_user_iret_vm86[], lpar_user_iret_vm86_k[];
+    lpar_user_nt_iret[], lpar_run_user_as_iret[], lpar_user_iret_vm86[], lpar_user_iret_vm86_k[],
+    lpar_user_vm86_sysexit[];
 u32 lpar_run_user_as(u32 eip, u32 esp, u32 eflags, u32 cs, u32 ss);
 extern char lpar_user_sysenter[], lpar_user_sysenter_insn[], lpar_user_sysenter_tf[],
     lpar_sysenter_entry[], lpar_sysenter_entry_step[];
@@ -1842,6 +1843,21 @@ void check_sysenter() {
                  g_seen.eip, g_seen.eflags),
           "the same with TF set: the trampoline's steps stay in ring 0, ring 3 gets the #DB "
           "at the landing, as after a CPU's sysexit");
+
+    // A process in V86 mode with IOPL 3 (QEMU's iret loads it from ring 3) asking sysenter for
+    // the kernel's sysexit: back in ring 3 it must not keep IOPL 3 (port I/O, cli).
+    {
+        constexpr u8 kSysexitAsk[] = {0x66, 0xbd, 0xee, 0xff, 0xc0, 0xff, // mov $0xffc0ffee, %ebp
+                                      0x0f, 0x34};                        // sysenter
+        alignas(64) static u8 code[64 + sizeof(kSysexitAsk)];
+        for (u32 i = 0; i < sizeof(kSysexitAsk); ++i) code[16 + i] = kSysexitAsk[i];
+        const u32 cs = (reinterpret_cast<u32>(code) >> 4) + 1; // cs * 16 = code + 16
+        const u32 flags = run_user(lpar_user_vm86_sysexit, 0x2, cs);
+        const bool landed = g_seen.vector == 0x80 && g_seen.cs == isa::kUserCode;
+        check((landed && (flags & 0x3000) == 0) || (!landed && g_seen.vector == 13),
+              Detail("vector %#x cs %#x, eflags in ring 3 %#x", g_seen.vector, g_seen.cs, flags),
+              "a sysexit asked for from V86 mode with IOPL 3 returns to ring 3 with IOPL 0");
+    }
 
     struct Bogus {
         u32 cs;
