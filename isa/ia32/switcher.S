@@ -93,6 +93,16 @@ sw_switch_mm:
     popl %edi
     iret
 
+/* Jumps to `to` when the selector at `at` is one of GDT entries X86_TLS_FIRST.. (any RPL; an
+ * LDT selector in that range too, which is only stricter). Clobbers ebp. */
+.macro JB_TLS_SELECTOR at, to
+    movzwl \at, %ebp
+    andl $0xfffc, %ebp
+    subl $X86_TLS_FIRST * 8, %ebp
+    cmpl $X86_TLS_COUNT * 8, %ebp
+    jb \to
+.endm
+
 /* The guest kernel's change of its TLS entries (isa/ia32/gdt_rows.hpp): int
  * $X86_SWITCH_TLS_VECTOR from ring 1 (the gate's DPL keeps ring 3 out) with the X86_TLS_COUNT
  * descriptors as it wrote them in eax:ebx, ecx:edx, esi:edi (lo:hi). The row keyed with all of
@@ -106,16 +116,8 @@ sw_switch_tls:
     pushl %ebp
     /* The caller's cs and ss must not be TLS entries (descriptor.hpp, tls_selector): another
      * row would change them under this iret, which would then fault in ring 0. */
-    movzwl 8(%esp), %ebp
-    andl $0xfffc, %ebp
-    subl $X86_TLS_FIRST * 8, %ebp
-    cmpl $X86_TLS_COUNT * 8, %ebp
-    jb 3f
-    movzwl 20(%esp), %ebp
-    andl $0xfffc, %ebp
-    subl $X86_TLS_FIRST * 8, %ebp
-    cmpl $X86_TLS_COUNT * 8, %ebp
-    jb 3f
+    JB_TLS_SELECTOR 8(%esp), 3f
+    JB_TLS_SELECTOR 20(%esp), 3f
     movl $SWVA(sw_tls_keys), %ebp
 1:  cmpw $0, %ss:26(%ebp)       /* the key's lgdt limit: 0 is no row */
     je 2f
@@ -281,10 +283,6 @@ sw_reflect_check:
     ja sw_reflect_slow
     cmpl $16, %eax
     jb sw_reflect_slow
-    cmpl $0, %ss:(%esi)
-    je sw_reflect_slow      /* no gate for it */
-    movl 24(%esp), %eax
-    jmp sw_pf_walk
 1:  cmpl $0, %ss:(%esi)
     je sw_reflect_slow      /* no gate for it */
     movl 24(%esp), %eax

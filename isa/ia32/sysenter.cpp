@@ -16,15 +16,15 @@ SysenterTarget sysenter_target(u32 cs_msr, u32 eip, u32 esp, const SysenterSegme
     // SYSENTER_CS 0 is #GP(0) on the CPU; an LDT selector would name what the CPU's LDT holds
     // while the vcpu runs, which the trampoline's iret does not check against our validation.
     if ((cs_msr & 0xfff8) == 0 || (cs_msr & kSelTi)) return {};
+    using namespace desc;
     // The trampoline's iret loads cs and cs + 8 (sysexit's user segments are the CPU's fixed
     // ones): neither may be an entry the switcher's GDT rows change.
-    if (desc::tls_selector(cs_msr & 0xfff8) || desc::tls_selector((cs_msr & 0xfff8) + 8)) return {};
-    using namespace desc;
+    const u32 cs = (cs_msr & 0xfff8) | 1;
+    if (tls_selector(cs) || tls_selector(cs + 8)) return {};
     if (!code32_for_ring(seg.code, 1) || eip > limit_bytes(seg.code) ||
         !stack_for_ring(seg.stack, 1) || !code32_for_ring(seg.user_code, 3) ||
         !stack_for_ring(seg.user_data, 3))
         return {};
-    const u32 cs = (cs_msr & 0xfff8) | 1;
     return {eip, cs, esp, cs + 8};
 }
 

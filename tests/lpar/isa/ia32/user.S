@@ -195,33 +195,29 @@ lpar_user_iret_vm86:              /* (ebx: code that sets eax = 7 and does int $
     pushl %ebx
     iret                          /* at CPL 3 the CPU ignores VM; QEMU enters V86 mode */
 
-    .globl lpar_user_iret_vm86_k  /* the same to cs:ip = ebx:0 with ss:esp = KDATA:ecx, where */
-lpar_user_iret_vm86_k:            /* the low bits of ebx and KDATA are ring 1's (ia32.cpp) */
+/* iret to V86 mode at cs:ip = ebx:0 with null es, ds, fs, gs and the given ss, esp, eflags. */
+.macro IRET_V86 ss, esp, eflags
     pushl $0
     pushl $0
     pushl $0
     pushl $0
-    pushl $KDATA
-    pushl %ecx
-    pushl $0x20202
+    pushl \ss
+    pushl \esp
+    pushl \eflags
     pushl %ebx
     pushl $0
     iret
+.endm
+
+    .globl lpar_user_iret_vm86_k  /* the same to cs:ip = ebx:0 with ss:esp = KDATA:ecx, where */
+lpar_user_iret_vm86_k:            /* the low bits of ebx and KDATA are ring 1's (ia32.cpp) */
+    IRET_V86 $KDATA, %ecx, $0x20202
 
     .globl lpar_user_vm86_sysexit /* iret to V86 mode at cs:ip = ebx:0 with IOPL 3 (QEMU */
 lpar_user_vm86_sysexit:           /* loads it from ring 3), whose code asks sysenter for */
     movl $1f, %edx                /* sysexit to edx on ecx: there, eax = eflags, int $0x80 */
     movl %esp, %ecx
-    pushl $0
-    pushl $0
-    pushl $0
-    pushl $0
-    pushl $0
-    pushl $0x100
-    pushl $0x23202                /* VM, IOPL 3, IF */
-    pushl %ebx
-    pushl $0
-    iret
+    IRET_V86 $0, $0x100, $0x23202 /* VM, IOPL 3, IF */
 1:  pushfl
     popl %eax
     int $0x80

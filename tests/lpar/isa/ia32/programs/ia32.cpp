@@ -1557,16 +1557,14 @@ u64 reflected_int80s() {
     return hcall(isa::H_IA32_EXIT_COUNTS).ret[1];
 }
 
-// A process's #GP and the #PF of a page its tables deny are reflected by the switcher, without
-// an exit of their own (isa/ia32/fast_reflect.hpp; it needs the ring-1 stack a direct gate
-// validates): a round trip through one costs the exits of one through the direct int $0x80 (the
-// way back to ring 1 is the iret gate's exit in both), a #PF one more for on_fault's own
-// `mov %cr2` (emulated). The least of three tries, so that a timer's exit in one of them does
-// not count.
-// Where ring 3's iret with VM set goes: in protected mode (a CPU, which ignores VM at CPL 3) to
-// code that returns 7; in V86 mode (QEMU) to cs * 16 + eip, filled with hlt (#GP(0) there),
-// whatever the program's layout puts elsewhere.
-alignas(16) u8 g_vm86_code[(isa::kUserCode << 4) + 64];
+// V86 code for cs:0 (V86 mode fetches at linear cs * 16 + ip): `code` is put 16 bytes into
+// `buffer` (64-byte aligned, 16 + N bytes at least), so that cs's low bits are 01, a ring-1
+// selector's. Returns cs.
+template <usize N>
+u32 place_v86_code(u8* buffer, const u8 (&code)[N]) {
+    for (usize i = 0; i < N; ++i) buffer[16 + i] = code[i];
+    return (reinterpret_cast<u32>(buffer) >> 4) + 1;
+}
 
 // A page fault in virtual-8086 mode whose cs and ss have the low bits of ring-1 selectors (the
 // kernel's own values): it is the hypervisor's (the process gets #GP(0)), never a ring-1 fault
@@ -1578,10 +1576,8 @@ void check_vm86_ring1_bits() {
     // program, in the identity table of the low 4 MiB), then hlt (#GP(0) in V86 mode).
     constexpr u32 kAbsent = 0xf0000;
     constexpr u8 kReadAbsent[] = {0xb8, 0x00, 0xf0, 0x8e, 0xd8, 0xa1, 0x00, 0x00, 0xf4};
-    alignas(64) static u8 code[64 + sizeof(kReadAbsent)];
-    // At cs:0 with cs * 16 = code + 16 (V86 mode: linear cs * 16 + ip): cs's low bits are 01.
-    const u32 cs = (reinterpret_cast<u32>(code) >> 4) + 1;
-    for (u32 i = 0; i < sizeof(kReadAbsent); ++i) code[16 + i] = kReadAbsent[i];
+    alignas(64) static u8 code[16 + sizeof(kReadAbsent)];
+    const u32 cs = place_v86_code(code, kReadAbsent);
     for (u32& w : canary) w = 0x5a5a5a5a;
     const u32 pte = g_pt_low[kAbsent >> 12];
     g_pt_low[kAbsent >> 12] = 0; // absent, in a table the switcher has after this fault:
@@ -1604,15 +1600,26 @@ void check_vm86_ring1_bits() {
           "the process, nothing written at its esp");
 }
 
-u64 round_trip_exits(const char* code, u32 ebx = 0) {
+// The exits `run` costs: the least of `tries`, so that a timer's exit in one does not count.
+template <typename F>
+u64 least_exits(F run, int tries) {
     u64 least = ~0ull;
-    for (int i = 0; i < 3; ++i) {
+    for (int i = 0; i < tries; ++i) {
         const u64 before = exits_so_far();
-        run_user(code, 0x2, ebx);
+        run();
         const u64 n = exits_so_far() - before;
         if (n < least) least = n;
     }
     return least;
+}
+
+// A process's #GP and the #PF of a page its tables deny are reflected by the switcher, without
+// an exit of their own (isa/ia32/fast_reflect.hpp; it needs the ring-1 stack a direct gate
+// validates): a round trip through one costs the exits of one through the direct int $0x80 (the
+// way back to ring 1 is the iret gate's exit in both), a #PF one more for on_fault's own
+// `mov %cr2` (emulated).
+u64 round_trip_exits(const char* code, u32 ebx = 0) {
+    return least_exits([=] { run_user(code, 0x2, ebx); }, 3);
 }
 
 void check_switcher_reflection() {
@@ -1637,19 +1644,16 @@ void check_switcher_reflection() {
     // exits, both of the handler's: its mov %cr2 and its return (the iret gate); three when the
     // hypervisor reflects the fault.
     const auto ring1_exits = [](bool write, u32 va) {
-        u64 least = ~0ull;
-        for (int i = 0; i < 6; ++i) {
-            u32 value = 0;
-            const u64 before = exits_so_far();
-            if (write) {
-                try_write(va, 1);
-            } else {
-                try_read(va, value);
-            }
-            const u64 n = exits_so_far() - before;
-            if (n < least) least = n;
-        }
-        return least;
+        return least_exits(
+            [=] {
+                u32 value = 0;
+                if (write) {
+                    try_write(va, 1);
+                } else {
+                    try_read(va, value);
+                }
+            },
+            6);
     };
     const u64 plain = ring1_exits(false, kVaMain);
     const u64 ro = ring1_exits(true, kVaReadOnly);
@@ -1849,9 +1853,8 @@ void check_sysenter() {
     {
         constexpr u8 kSysexitAsk[] = {0x66, 0xbd, 0xee, 0xff, 0xc0, 0xff, // mov $0xffc0ffee, %ebp
                                       0x0f, 0x34};                        // sysenter
-        alignas(64) static u8 code[64 + sizeof(kSysexitAsk)];
-        for (u32 i = 0; i < sizeof(kSysexitAsk); ++i) code[16 + i] = kSysexitAsk[i];
-        const u32 cs = (reinterpret_cast<u32>(code) >> 4) + 1; // cs * 16 = code + 16
+        alignas(64) static u8 code[16 + sizeof(kSysexitAsk)];
+        const u32 cs = place_v86_code(code, kSysexitAsk);
         const u32 flags = run_user(lpar_user_vm86_sysexit, 0x2, cs);
         const bool landed = g_seen.vector == 0x80 && g_seen.cs == isa::kUserCode;
         check((landed && (flags & 0x3000) == 0) || (!landed && g_seen.vector == 13),
@@ -1990,6 +1993,11 @@ void check_debug_registers() {
 // Ring 3's iret with VM set in the popped EFLAGS: a CPU ignores VM at CPL 3 and returns; QEMU
 // enters virtual-8086 mode, whose trap frame is larger: the hypervisor gives the process #GP(0)
 // (and must neither misread the frame nor take it for a fault of its own).
+// Where ring 3's iret with VM set goes: in protected mode (a CPU, which ignores VM at CPL 3) to
+// code that returns 7; in V86 mode (QEMU) to cs * 16 + eip, filled with hlt (#GP(0) there),
+// whatever the program's layout puts elsewhere.
+alignas(16) u8 g_vm86_code[(isa::kUserCode << 4) + 64];
+
 void check_vm86_iret() {
     constexpr u8 kReturn7[] = {0xb8, 7, 0, 0, 0, 0xcd, 0x80, 0x0f, 0x0b}; // mov $7,%eax; int $0x80
     for (u8& b : g_vm86_code) b = 0xf4;
