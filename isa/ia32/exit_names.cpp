@@ -12,9 +12,11 @@ const char* const kExitNames[kExitReasons] = {
     "#PF", "x15", "#MF", "#AC", "#MC", "#XM", "x20", "x21", "x22", "x23", "x24", "x25", "x26",
     "x27", "x28", "x29", "x30", "x31",
     // Counted, not exits.
-    "pf-switcher", "gp-switcher"};
+    "pf-switcher", "gp-switcher",
+    // Of the hcalls, continued.
+    "hc-inval"};
 
 static_assert(static_cast<usize>(Exit::VirqRaised) < 32);
-static_assert(static_cast<usize>(Exit::SwitcherGp) < kExitReasons);
+static_assert(static_cast<usize>(Exit::HcInvalidate) < kExitReasons);
 
 } // namespace tessera::arch

@@ -48,6 +48,7 @@ enum class Exit : u8 {
     // the next one.
     SwitcherPf = Reflected + 32,
     SwitcherGp,
+    HcInvalidate, // hc-inval: H_IA32_INVALIDATE (an hcall, numbered here for want of room above)
 };
 
 extern const char* const kExitNames[kExitReasons];

@@ -72,6 +72,8 @@ void count_hcall(Vcpu& v, u64 opcode) {
         return;
     case H_IA32_SET_TIMER:
         return count(v, Exit::HcTimer);
+    case H_IA32_INVALIDATE:
+        return count(v, Exit::HcInvalidate);
     case H_CEDE:
         return count(v, Exit::HcCede);
     case H_XIRR:

@@ -220,14 +220,24 @@ ShadowFill shadow_fill(Vcpu& v, u32 va, u32 error, u32& guest_error) {
 }
 
 void shadow_invlpg(Vcpu& v, u32 va) {
-    const unsigned slot = va >> 22;
-    if (slot >= kShadowSlots) return;
-    for (ShadowSpace& s : v.arch.shadows) {
-        if (s.pt[slot] == kNone) continue;
-        if (s.large[slot])
-            drop_table(s, slot);
-        else
-            set_entry(s, slot, (va >> 12) & 0x3ff, 0);
+    shadow_invalidate(v, va & ~0xfffu, (va & ~0xfffu) + u64{4096});
+}
+
+void shadow_invalidate(Vcpu& v, u32 start, u64 end) {
+    if (end <= start) return;
+    const u32 last = static_cast<u32>(end - 1); // end <= 2^32 for every caller
+    for (unsigned slot = start >> 22; slot <= (last >> 22) && slot < kShadowSlots; ++slot) {
+        const unsigned lo = slot == (start >> 22) ? (start >> 12) & 0x3ff : 0;
+        const unsigned hi = slot == (last >> 22) ? (last >> 12) & 0x3ff : 1023;
+        for (ShadowSpace& s : v.arch.shadows) {
+            if (s.pt[slot] == kNone) continue;
+            // A 4 MiB guest page goes as a whole, as does a table the range covers.
+            if (s.large[slot] || (lo == 0 && hi == 1023)) {
+                drop_table(s, slot);
+                continue;
+            }
+            for (unsigned i = lo; i <= hi; ++i) set_entry(s, slot, i, 0);
+        }
     }
 }
 

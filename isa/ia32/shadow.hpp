@@ -42,6 +42,10 @@ inline ShadowSpace& shadow_space(Vcpu& v) {
 u8* shadow_host_ptr(Vcpu& v, u32 va, u32 access);
 // invlpg: drops va's entry in every space of the vcpu (a global guest page is in all of them).
 void shadow_invlpg(Vcpu& v, u32 va);
+// H_IA32_INVALIDATE: drops the entries of every page that overlaps [start, end) in every space
+// of the vcpu, as an invlpg of each page would; a table the range covers goes back to the pool.
+// end <= start: nothing. The switcher's slot is never touched.
+void shadow_invalidate(Vcpu& v, u32 start, u64 end);
 // A cr3 load (ctl.cr3 already written): drops the current space's entries, all of them or the
 // non-global ones (with PGE); a different cr3 than the space's forgets which space it was.
 void shadow_flush(Vcpu& v, bool keep_global);

@@ -219,6 +219,54 @@ TEST_CASE("shadow_invlpg: one entry, or the whole table of a 4 MiB guest page") 
     CHECK(shadow_space(m.vcpu(1)).pd == 0);
 }
 
+TEST_CASE("shadow_invalidate: every page the range overlaps, across slots; covered tables go") {
+    Machine m;
+    const usize start = shadow_pages_in_use();
+    Vcpu& v = m.vcpu();
+    GuestPaging g(m);
+    g.enable(v, kCr4Pse);
+    // Four pages across the boundary of slots 2 and 3, and a 4 MiB page in slot 4.
+    const u32 pages[] = {0x00bfe000, 0x00bff000, 0x00c00000, 0x00c01000};
+    for (u32 i = 0; i < 4; ++i) g.map(pages[i], 0x200000 + i * 0x1000);
+    g.map_large(0x01000000, 0x01000000, kRw);
+    for (u32 va : pages) REQUIRE(fill(v, va, 0) == ShadowFill::Filled);
+    REQUIRE(fill(v, 0x01003000, 0) == ShadowFill::Filled);
+    REQUIRE(shadow_pages_in_use() == start + 4);
+
+    // The middle two: the ends of the range are page-granular, the neighbours stay.
+    shadow_invalidate(v, 0x00bff000, 0x00c01000);
+    CHECK(entry_of(v, 0x00bfe000) == (Machine::real_of(0x200000) | kPteP | kPteU));
+    CHECK(entry_of(v, 0x00bff000) == 0);
+    CHECK(entry_of(v, 0x00c00000) == 0);
+    CHECK(entry_of(v, 0x00c01000) == (Machine::real_of(0x203000) | kPteP | kPteU));
+    CHECK(shadow_space(v).nonglobal[2] == 1);
+    CHECK(shadow_space(v).nonglobal[3] == 1);
+    // One byte inside a page takes the page; an empty or reversed range takes nothing.
+    shadow_invalidate(v, 0x00c01ffe, 0x00c01fff);
+    CHECK(entry_of(v, 0x00c01000) == 0);
+    shadow_invalidate(v, 0x00bfe000, 0x00bfe000);
+    shadow_invalidate(v, 0x00bff000, 0x00bfe000);
+    CHECK(entry_of(v, 0x00bfe000) != 0);
+    CHECK(shadow_pages_in_use() == start + 4);
+
+    // A range that covers slot 3's table gives it back; a 4 MiB guest page goes as a whole.
+    shadow_invalidate(v, 0x00c00000, 0x01000000);
+    CHECK(shadow_space(v).pt[3] == 0);
+    CHECK(root_page(v)[3] == 0);
+    shadow_invalidate(v, 0x013fe000, 0x013ff000);
+    CHECK(shadow_space(v).pt[4] == 0);
+    CHECK_FALSE(shadow_space(v).large[4]);
+    CHECK(shadow_pages_in_use() == start + 2);
+
+    // Up to 4 GiB: everything but the switcher's slot.
+    shadow_invalidate(v, 0, 0x1'0000'0000ull);
+    CHECK(shadow_space(v).pt[2] == 0);
+    CHECK(root_page(v)[1023] == fake::kSwitcherPde);
+    CHECK(shadow_pages_in_use() == start + 1);
+    shadow_release(v);
+    CHECK(shadow_pages_in_use() == start);
+}
+
 TEST_CASE("shadow_flush: keep_global keeps the global entries only; otherwise all go") {
     Machine m;
     const usize start = shadow_pages_in_use();
@@ -450,7 +498,8 @@ TEST_CASE("shadow_switch: a space switched back to at the same generation keeps 
     CHECK(shadow_pages_in_use() == start);
 }
 
-TEST_CASE("shadow_switch: invlpg and mode changes reach every kept space; ctx 0 is never kept") {
+TEST_CASE(
+    "shadow_switch: invlpg, ranges and mode changes reach every kept space; ctx 0 is never kept") {
     Machine m;
     const usize start = shadow_pages_in_use();
     Vcpu& v = m.vcpu();
@@ -467,6 +516,15 @@ TEST_CASE("shadow_switch: invlpg and mode changes reach every kept space; ctx 0 
     // invlpg while b runs also drops a's copy (a global page is in every space).
     shadow_invlpg(v, 0x00400000);
     CHECK(entry_of(v, 0x00400000) == 0);
+    v.arch.ctl.cr3 = a.pd;
+    REQUIRE(shadow_switch(v, 1, 5, 5));
+    CHECK(entry_of(v, 0x00400000) == 0);
+    REQUIRE(fill(v, 0x00400000, 0) == ShadowFill::Filled);
+    // So does a range (H_IA32_INVALIDATE).
+    v.arch.ctl.cr3 = b.pd;
+    REQUIRE(shadow_switch(v, 2, 5, 5));
+    REQUIRE(fill(v, 0x00400000, 0) == ShadowFill::Filled);
+    shadow_invalidate(v, 0x003ff000, 0x00402000);
     v.arch.ctl.cr3 = a.pd;
     REQUIRE(shadow_switch(v, 1, 5, 5));
     CHECK(entry_of(v, 0x00400000) == 0);

@@ -63,3 +63,39 @@ TEST_CASE("H_IA32_SWITCH_MM loads cr3, keeps an unchanged space's shadow, counts
     shadow_release(v);
     CHECK(shadow_pages_in_use() == start);
 }
+
+TEST_CASE("H_IA32_INVALIDATE drops a range's shadow entries, refuses a bad range, is counted") {
+    Machine m;
+    const usize start = shadow_pages_in_use();
+    Vcpu& v = m.vcpu();
+    GuestPaging a(m, 0x100000, 0x101000);
+    a.map(0x00400000, 0x200000);
+    a.map(0x00401000, 0x201000);
+    a.enable(v);
+    u32 ge = 0;
+    REQUIRE(shadow_fill(v, 0x00400000, 0, ge) == ShadowFill::Filled);
+    REQUIRE(shadow_fill(v, 0x00401000, 0, ge) == ShadowFill::Filled);
+    auto invalidate = [&](u64 first, u64 end) {
+        hcall::Env env{*m.lpar, v};
+        hcall::Frame f;
+        f.opcode = H_IA32_INVALIDATE;
+        f.args[0] = first;
+        f.args[1] = end;
+        return h_ia32_invalidate(env, f);
+    };
+    const u32 pt = shadow_space(v).pt[1];
+    REQUIRE(pt != 0);
+    const u32* table = shadow_pool_page(pt - 1u);
+    CHECK(invalidate(0x00402000, 0x00401000) == hcall::H_PARAMETER);
+    CHECK(invalidate(0, 0x1'0000'1000ull) == hcall::H_PARAMETER);
+    CHECK(table[0] != 0);
+    CHECK(table[1] != 0);
+    CHECK(invalidate(0x00401000, 0x00402000) == hcall::H_SUCCESS);
+    CHECK(table[0] != 0);
+    CHECK(table[1] == 0);
+    CHECK(invalidate(0x00400000, 0x00400000) == hcall::H_SUCCESS);
+    CHECK(table[0] != 0);
+    CHECK(std::string(kExitNames[static_cast<usize>(Exit::HcInvalidate)]) == "hc-inval");
+    shadow_release(v);
+    CHECK(shadow_pages_in_use() == start);
+}

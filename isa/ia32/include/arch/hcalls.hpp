@@ -67,6 +67,11 @@ inline constexpr u64 H_IA32_EXIT_COUNTS = 0xF00D;
 // space it leaves has been flushed up to. The shadow of a space switched back to at the same
 // generation is kept. H_PARAMETER for a cr3 above 4 GiB.
 inline constexpr u64 H_IA32_SWITCH_MM = 0xF00B;
+// H_IA32_INVALIDATE(start, end): what an invlpg of every page that overlaps the guest-virtual
+// range [start, end) does, in one hcall: those pages' shadow entries go from every space of the
+// calling vcpu (docs/ia32.md, "Shadow paging"). start == end: nothing. H_PARAMETER for
+// end < start or end above 4 GiB.
+inline constexpr u64 H_IA32_INVALIDATE = 0xF007;
 
 // The virtual interrupts' IDT vectors until the guest chooses others (docs/ia32.md).
 inline constexpr u32 kVirqTimer = 0x20;
@@ -78,6 +83,7 @@ hcall::Ret h_ia32_set_exit_window(hcall::Env& env, hcall::Frame& frame);
 hcall::Ret h_ia32_set_sysexit_window(hcall::Env& env, hcall::Frame& frame);
 hcall::Ret h_ia32_exit_counts(hcall::Env& env, hcall::Frame& frame);
 hcall::Ret h_ia32_switch_mm(hcall::Env& env, hcall::Frame& frame);
+hcall::Ret h_ia32_invalidate(hcall::Env& env, hcall::Frame& frame);
 
 inline constexpr hcall::Entry kIsaHcallEntries[] = {
     {H_IA32_SET_TIMER, &h_ia32_set_timer},
@@ -85,7 +91,8 @@ inline constexpr hcall::Entry kIsaHcallEntries[] = {
     {H_IA32_SET_EXIT_WINDOW, &h_ia32_set_exit_window},
     {H_IA32_EXIT_COUNTS, &h_ia32_exit_counts},
     {H_IA32_SWITCH_MM, &h_ia32_switch_mm},
-    {H_IA32_SET_SYSEXIT_WINDOW, &h_ia32_set_sysexit_window}};
-inline constexpr hcall::EntryList kIsaHcalls{kIsaHcallEntries, 6};
+    {H_IA32_SET_SYSEXIT_WINDOW, &h_ia32_set_sysexit_window},
+    {H_IA32_INVALIDATE, &h_ia32_invalidate}};
+inline constexpr hcall::EntryList kIsaHcalls{kIsaHcallEntries, 7};
 
 } // namespace tessera::arch

@@ -775,6 +775,28 @@ void check_paging() {
     check(kept == 0xaaaa0004 && value == 0xaaaa0005,
           Detail("after cr3 %#x, after PGE %#x", kept, value),
           "a global page survives a cr3 reload, not a CR4.PGE toggle");
+
+    // H_IA32_INVALIDATE: one hcall does the invlpg of every page of a range.
+    constexpr u32 kVaRange = kVaBase + 0x200000;
+    u32 before[3] = {}, after[3] = {};
+    for (u32 i = 0; i < 3; ++i) {
+        map(kVaRange + i * 0x1000, kLaX, kP | kW | kU);
+        try_read(kVaRange + i * 0x1000, before[i]);
+    }
+    for (u32 i = 0; i < 3; ++i) map(kVaRange + i * 0x1000, kLaY, kP | kW | kU);
+    const i64 reversed = hcall(isa::H_IA32_INVALIDATE, kVaRange + 0x1000, kVaRange).status;
+    const i64 too_far = hcall(isa::H_IA32_INVALIDATE, kVaRange, 0x100001000ull).status;
+    const i64 range = hcall(isa::H_IA32_INVALIDATE, kVaRange + 0x10, kVaRange + 0x1001).status;
+    for (u32 i = 0; i < 3; ++i) try_read(kVaRange + i * 0x1000, after[i]);
+    check(reversed == H_PARAMETER && too_far == H_PARAMETER && range == 0 &&
+              before[0] == 0xaaaa0001 && before[2] == 0xaaaa0001 && after[0] == 0xaaaa0002 &&
+              after[1] == 0xaaaa0002 && after[2] == 0xaaaa0001,
+          Detail("statuses %lld %lld %lld, before %#x %#x, after %#x %#x %#x",
+                 static_cast<long long>(reversed), static_cast<long long>(too_far),
+                 static_cast<long long>(range), before[0], before[2], after[0], after[1], after[2]),
+          "H_IA32_INVALIDATE: the pages the range overlaps take their new PTEs, the next page "
+          "keeps its old translation; end < start or past 4 GiB -> H_PARAMETER");
+    invlpg(kVaRange + 0x2000);
 }
 
 // ---- Two vcpus on one set of page tables (several physical CPUs) ---------------------------
