@@ -49,6 +49,7 @@ enum class Exit : u8 {
     SwitcherPf = Reflected + 32,
     SwitcherGp,
     HcInvalidate, // hc-inval: H_IA32_INVALIDATE (an hcall, numbered here for want of room above)
+    HcProtect,    // hc-protect: H_IA32_PROTECT
 };
 
 extern const char* const kExitNames[kExitReasons];

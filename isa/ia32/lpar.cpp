@@ -74,6 +74,8 @@ void count_hcall(Vcpu& v, u64 opcode) {
         return count(v, Exit::HcTimer);
     case H_IA32_INVALIDATE:
         return count(v, Exit::HcInvalidate);
+    case H_IA32_PROTECT:
+        return count(v, Exit::HcProtect);
     case H_CEDE:
         return count(v, Exit::HcCede);
     case H_XIRR:

@@ -160,6 +160,19 @@ void prefill(Vcpu& v, ShadowSpace& s, u32 va, bool large) {
     }
 }
 
+// Calls f(slot, first, last) for each directory slot below the switcher's that [start, end)
+// overlaps, with the first and last index of the range's pages in that slot's table. end <= 2^32
+// for every caller; end <= start: no call.
+template <typename F>
+void each_slot(u32 start, u64 end, F f) {
+    if (end <= start) return;
+    const u32 last = static_cast<u32>(end - 1);
+    for (unsigned slot = start >> 22; slot <= (last >> 22) && slot < kShadowSlots; ++slot) {
+        f(slot, slot == (start >> 22) ? (start >> 12) & 0x3ff : 0u,
+          slot == (last >> 22) ? (last >> 12) & 0x3ff : 1023u);
+    }
+}
+
 } // namespace
 
 TESSERA_HOT u8* shadow_host_ptr(Vcpu& v, u32 va, u32 access) {
@@ -224,11 +237,7 @@ void shadow_invlpg(Vcpu& v, u32 va) {
 }
 
 void shadow_invalidate(Vcpu& v, u32 start, u64 end) {
-    if (end <= start) return;
-    const u32 last = static_cast<u32>(end - 1); // end <= 2^32 for every caller
-    for (unsigned slot = start >> 22; slot <= (last >> 22) && slot < kShadowSlots; ++slot) {
-        const unsigned lo = slot == (start >> 22) ? (start >> 12) & 0x3ff : 0;
-        const unsigned hi = slot == (last >> 22) ? (last >> 12) & 0x3ff : 1023;
+    each_slot(start, end, [&](unsigned slot, unsigned lo, unsigned hi) {
         for (ShadowSpace& s : v.arch.shadows) {
             if (s.pt[slot] == kNone) continue;
             // A 4 MiB guest page goes as a whole, as does a table the range covers.
@@ -238,7 +247,16 @@ void shadow_invalidate(Vcpu& v, u32 start, u64 end) {
             }
             for (unsigned i = lo; i <= hi; ++i) set_entry(s, slot, i, 0);
         }
-    }
+    });
+}
+
+void shadow_protect(Vcpu& v, u32 start, u64 end) {
+    ShadowSpace& s = shadow_space(v);
+    each_slot(start, end, [&](unsigned slot, unsigned lo, unsigned hi) {
+        if (s.pt[slot] == kNone) return;
+        u32* t = page(s.pt[slot]);
+        for (unsigned i = lo; i <= hi; ++i) t[i] &= ~kPteW;
+    });
 }
 
 void shadow_flush(Vcpu& v, bool keep_global) {

@@ -46,6 +46,10 @@ void shadow_invlpg(Vcpu& v, u32 va);
 // of the vcpu, as an invlpg of each page would; a table the range covers goes back to the pool.
 // end <= start: nothing. The switcher's slot is never touched.
 void shadow_invalidate(Vcpu& v, u32 start, u64 end);
+// H_IA32_PROTECT: the loaded space's entries of every page that overlaps [start, end) lose write
+// permission (a write refaults and refills, as after a fill of a clean page). end <= start:
+// nothing. The switcher's slot is never touched.
+void shadow_protect(Vcpu& v, u32 start, u64 end);
 // A cr3 load (ctl.cr3 already written): drops the current space's entries, all of them or the
 // non-global ones (with PGE); a different cr3 than the space's forgets which space it was.
 void shadow_flush(Vcpu& v, bool keep_global);

@@ -1,12 +1,12 @@
 // Fuzzes the ia32 guest page-table walk (isa/ia32/guest_mmu.cpp) and shadow paging
 // (isa/ia32/shadow.cpp) over fake memory: guest tables written by the input (entries biased to
 // the LPAR's end, the neighbour's real addresses, the switcher, large and global pages), then a
-// sequence of translations, shadow fills, invlpg and ranges (H_IA32_INVALIDATE), flushes, cr3
-// loads, switches between kept shadow spaces (H_IA32_SWITCH_MM), copies through guest-virtual
-// addresses and table changes from two vcpus. Checked: a translation that succeeds gives a logical
-// address inside the LPAR and never one for the switcher's 4 MiB; every shadow entry maps one of
-// the LPAR's pages and, while the guest's tables are unchanged, is writable only where the guest's
-// are; the neighbour's memory is intact.
+// sequence of translations, shadow fills, invlpg and ranges (H_IA32_INVALIDATE, H_IA32_PROTECT),
+// flushes, cr3 loads, switches between kept shadow spaces (H_IA32_SWITCH_MM), copies through
+// guest-virtual addresses and table changes from two vcpus. Checked: a translation that succeeds
+// gives a logical address inside the LPAR and never one for the switcher's 4 MiB; every shadow
+// entry maps one of the LPAR's pages and, while the guest's tables are unchanged, is writable only
+// where the guest's are; the neighbour's memory is intact.
 #include "tests/fuzz/ia32_machine.hpp"
 
 using namespace tessera;
@@ -108,7 +108,10 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, usize size) {
         case 3:
             if (op & 0x20) { // H_IA32_INVALIDATE: a range, up to the top of the 4 GiB
                 const u64 end = u64{va} + (u64{in.byte()} << (op & 0x10 ? 22 : 12));
-                shadow_invalidate(v, va, end < (u64{1} << 32) ? end : u64{1} << 32);
+                if (op & 0x40)
+                    shadow_protect(v, va, end < (u64{1} << 32) ? end : u64{1} << 32);
+                else
+                    shadow_invalidate(v, va, end < (u64{1} << 32) ? end : u64{1} << 32);
                 break;
             }
             shadow_invlpg(v, va);

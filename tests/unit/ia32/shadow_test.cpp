@@ -267,6 +267,53 @@ TEST_CASE("shadow_invalidate: every page the range overlaps, across slots; cover
     CHECK(shadow_pages_in_use() == start);
 }
 
+TEST_CASE("shadow_protect: the loaded space's entries in the range lose W and nothing else") {
+    Machine m;
+    const usize start = shadow_pages_in_use();
+    Vcpu& v = m.vcpu();
+    GuestPaging a(m, 0x100000, 0x101000);
+    GuestPaging b(m, 0x110000, 0x111000);
+    for (u32 i = 0; i < 3; ++i) {
+        a.map(0x00bff000 + i * 0x1000, 0x200000 + i * 0x1000, kRw | kPteD);
+        b.map(0x00bff000 + i * 0x1000, 0x200000 + i * 0x1000, kRw | kPteD);
+    }
+    a.enable(v);
+    shadow_switch(v, 1, 1, 0);
+    for (u32 i = 0; i < 3; ++i)
+        REQUIRE(fill(v, 0x00bff000 + i * 0x1000, kPfW) == ShadowFill::Filled);
+    v.arch.ctl.cr3 = b.pd;
+    shadow_switch(v, 2, 1, 1);
+    for (u32 i = 0; i < 3; ++i)
+        REQUIRE(fill(v, 0x00bff000 + i * 0x1000, kPfW) == ShadowFill::Filled);
+    const u32 w = kPteP | kPteW | kPteU;
+
+    // b is loaded: its first two pages (across slots 2 and 3) lose W, the third keeps it.
+    shadow_protect(v, 0x00bff800, 0x00c00001);
+    CHECK(entry_of(v, 0x00bff000) == (Machine::real_of(0x200000) | kPteP | kPteU));
+    CHECK(entry_of(v, 0x00c00000) == (Machine::real_of(0x201000) | kPteP | kPteU));
+    CHECK(entry_of(v, 0x00c01000) == (Machine::real_of(0x202000) | w));
+    CHECK(shadow_space(v).nonglobal[2] == 1);
+    // A write there refills the entry writable (the guest's is still writable and dirty).
+    REQUIRE(fill(v, 0x00bff000, kPfP | kPfW) == ShadowFill::Filled);
+    CHECK(entry_of(v, 0x00bff000) == (Machine::real_of(0x200000) | w));
+    // An empty or reversed range: nothing.
+    shadow_protect(v, 0x00bff000, 0x00bff000);
+    shadow_protect(v, 0x00c01000, 0x00bff000);
+    CHECK(entry_of(v, 0x00bff000) == (Machine::real_of(0x200000) | w));
+    // The other space kept its writable entries.
+    v.arch.ctl.cr3 = a.pd;
+    REQUIRE(shadow_switch(v, 1, 1, 1));
+    for (u32 i = 0; i < 3; ++i)
+        CHECK(entry_of(v, 0x00bff000 + i * 0x1000) ==
+              (Machine::real_of(0x200000 + i * 0x1000) | w));
+    // Up to 4 GiB, the switcher's slot untouched.
+    shadow_protect(v, 0, 0x1'0000'0000ull);
+    CHECK(entry_of(v, 0x00c01000) == (Machine::real_of(0x202000) | kPteP | kPteU));
+    CHECK(root_page(v)[1023] == fake::kSwitcherPde);
+    shadow_release(v);
+    CHECK(shadow_pages_in_use() == start);
+}
+
 TEST_CASE("shadow_flush: keep_global keeps the global entries only; otherwise all go") {
     Machine m;
     const usize start = shadow_pages_in_use();

@@ -64,7 +64,8 @@ TEST_CASE("H_IA32_SWITCH_MM loads cr3, keeps an unchanged space's shadow, counts
     CHECK(shadow_pages_in_use() == start);
 }
 
-TEST_CASE("H_IA32_INVALIDATE drops a range's shadow entries, refuses a bad range, is counted") {
+TEST_CASE("H_IA32_INVALIDATE drops a range's shadow entries, H_IA32_PROTECT takes their W; bad "
+          "ranges refused") {
     Machine m;
     const usize start = shadow_pages_in_use();
     Vcpu& v = m.vcpu();
@@ -96,6 +97,25 @@ TEST_CASE("H_IA32_INVALIDATE drops a range's shadow entries, refuses a bad range
     CHECK(invalidate(0x00400000, 0x00400000) == hcall::H_SUCCESS);
     CHECK(table[0] != 0);
     CHECK(std::string(kExitNames[static_cast<usize>(Exit::HcInvalidate)]) == "hc-inval");
+
+    // H_IA32_PROTECT: the same ranges; the entry stays, without W.
+    a.map(0x00400000, 0x200000, kPteP | kPteW | kPteU | kPteD);
+    REQUIRE(shadow_fill(v, 0x00400000, kPfW, ge) == ShadowFill::Filled);
+    REQUIRE((table[0] & kPteW) != 0);
+    auto protect = [&](u64 first, u64 end) {
+        hcall::Env env{*m.lpar, v};
+        hcall::Frame f;
+        f.opcode = H_IA32_PROTECT;
+        f.args[0] = first;
+        f.args[1] = end;
+        return h_ia32_protect(env, f);
+    };
+    CHECK(protect(0x00401000, 0x00400000) == hcall::H_PARAMETER);
+    CHECK(protect(0x00400000, 0x1'0000'0001ull) == hcall::H_PARAMETER);
+    CHECK((table[0] & kPteW) != 0);
+    CHECK(protect(0, 0xc0000000) == hcall::H_SUCCESS);
+    CHECK((table[0] & (kPteP | kPteW)) == kPteP);
+    CHECK(std::string(kExitNames[static_cast<usize>(Exit::HcProtect)]) == "hc-protect");
     shadow_release(v);
     CHECK(shadow_pages_in_use() == start);
 }

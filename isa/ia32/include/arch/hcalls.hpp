@@ -72,6 +72,12 @@ inline constexpr u64 H_IA32_SWITCH_MM = 0xF00B;
 // calling vcpu (docs/ia32.md, "Shadow paging"). start == end: nothing. H_PARAMETER for
 // end < start or end above 4 GiB.
 inline constexpr u64 H_IA32_INVALIDATE = 0xF007;
+// H_IA32_PROTECT(start, end): the shadow entries of every page that overlaps [start, end) in the
+// calling vcpu's loaded space lose write permission; its other spaces are left alone. What a
+// flush of the loaded address space needs after the guest only write-protected entries (Linux's
+// fork: the parent's private pages become copy-on-write), without refaulting every read. start
+// == end: nothing. H_PARAMETER for end < start or end above 4 GiB.
+inline constexpr u64 H_IA32_PROTECT = 0xF006;
 
 // The virtual interrupts' IDT vectors until the guest chooses others (docs/ia32.md).
 inline constexpr u32 kVirqTimer = 0x20;
@@ -84,6 +90,7 @@ hcall::Ret h_ia32_set_sysexit_window(hcall::Env& env, hcall::Frame& frame);
 hcall::Ret h_ia32_exit_counts(hcall::Env& env, hcall::Frame& frame);
 hcall::Ret h_ia32_switch_mm(hcall::Env& env, hcall::Frame& frame);
 hcall::Ret h_ia32_invalidate(hcall::Env& env, hcall::Frame& frame);
+hcall::Ret h_ia32_protect(hcall::Env& env, hcall::Frame& frame);
 
 inline constexpr hcall::Entry kIsaHcallEntries[] = {
     {H_IA32_SET_TIMER, &h_ia32_set_timer},
@@ -92,7 +99,8 @@ inline constexpr hcall::Entry kIsaHcallEntries[] = {
     {H_IA32_EXIT_COUNTS, &h_ia32_exit_counts},
     {H_IA32_SWITCH_MM, &h_ia32_switch_mm},
     {H_IA32_SET_SYSEXIT_WINDOW, &h_ia32_set_sysexit_window},
-    {H_IA32_INVALIDATE, &h_ia32_invalidate}};
-inline constexpr hcall::EntryList kIsaHcalls{kIsaHcallEntries, 7};
+    {H_IA32_INVALIDATE, &h_ia32_invalidate},
+    {H_IA32_PROTECT, &h_ia32_protect}};
+inline constexpr hcall::EntryList kIsaHcalls{kIsaHcallEntries, 8};
 
 } // namespace tessera::arch

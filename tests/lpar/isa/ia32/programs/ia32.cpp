@@ -2041,6 +2041,36 @@ void check_bad_hcall_stack() {
 
 } // namespace
 
+// H_IA32_PROTECT: the loaded space's entries of a range keep their read translation (a read
+// costs no exit, and still sees the old page while the PTE changed without a flush, as a TLB
+// would) and lose write permission (the write refills from the guest's entry as it is now).
+void check_protect() {
+    constexpr u32 kVaProt = kVaBase + 0x204000;
+    map(kVaProt, kLaY, kP | kW | kU | kA | kD);
+    const bool wrote = try_write(kVaProt, 0xaaaa0002);
+    u32 first = 0, kept = 0, after = 0;
+    try_read(kVaProt, first);
+    map(kVaProt, kLaZ, kP | kW | kU | kA | kD); // no invlpg: the shadow keeps kLaY
+    const i64 reversed = hcall(isa::H_IA32_PROTECT, kVaProt + 0x1000, kVaProt).status;
+    const i64 st = hcall(isa::H_IA32_PROTECT, kVaProt, kVaProt + 0x1000).status;
+    const u64 none = least_exits([] {}, 3); // exits_so_far's own
+    const u64 read_exits = least_exits([&] { try_read(kVaProt, kept); }, 3) - none;
+    const u64 before = exits_so_far();
+    const bool rewrote = try_write(kVaProt, 0xaaaa0003);
+    const u64 write_exits = exits_so_far() - before - none;
+    try_read(kVaProt, after);
+    check(wrote && rewrote && first == 0xaaaa0002 && reversed == H_PARAMETER && st == 0 &&
+              kept == 0xaaaa0002 && read_exits == 0 && write_exits >= 1 && after == 0xaaaa0003,
+          Detail("statuses %lld %lld, reads %#x %#x %#x, exits: read %llu write %llu",
+                 static_cast<long long>(reversed), static_cast<long long>(st), first, kept, after,
+                 static_cast<unsigned long long>(read_exits),
+                 static_cast<unsigned long long>(write_exits)),
+          "H_IA32_PROTECT: a read keeps its translation with no exit, a write refills from the "
+          "guest's entry; end < start -> H_PARAMETER");
+    map(kVaProt, 0, 0);
+    invlpg(kVaProt);
+}
+
 void lpar_main(const Boot& b) {
     if (b.vcpu_count == 2) check_fpu_isolation(b.vcpu);
     if (b.vcpu != 0) {
@@ -2067,6 +2097,7 @@ void lpar_main(const Boot& b) {
     check_paging_off();
     enable_paging();
     check_paging();
+    check_protect();
     check_shared_tables();
     check_switch_mm();
     check_ring3();
