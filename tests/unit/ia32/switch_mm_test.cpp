@@ -28,6 +28,17 @@ hcall::Ret call(Machine& m, u64 cr3, u64 ctx, u64 gen, u64 prev_gen) {
     return h_ia32_switch_mm(env, f);
 }
 
+// H_IA32_INVALIDATE or H_IA32_PROTECT from vcpu 0 for [first, end).
+hcall::Ret range_call(Machine& m, u64 opcode, hcall::Ret (*handler)(hcall::Env&, hcall::Frame&),
+                      u64 first, u64 end) {
+    hcall::Env env{*m.lpar, m.vcpu()};
+    hcall::Frame f;
+    f.opcode = opcode;
+    f.args[0] = first;
+    f.args[1] = end;
+    return handler(env, f);
+}
+
 u64 counted(Machine& m, Exit e) {
     return m.lpar->arch.exits.count[static_cast<usize>(e)];
 }
@@ -77,12 +88,7 @@ TEST_CASE("H_IA32_INVALIDATE drops a range's shadow entries, H_IA32_PROTECT take
     REQUIRE(shadow_fill(v, 0x00400000, 0, ge) == ShadowFill::Filled);
     REQUIRE(shadow_fill(v, 0x00401000, 0, ge) == ShadowFill::Filled);
     auto invalidate = [&](u64 first, u64 end) {
-        hcall::Env env{*m.lpar, v};
-        hcall::Frame f;
-        f.opcode = H_IA32_INVALIDATE;
-        f.args[0] = first;
-        f.args[1] = end;
-        return h_ia32_invalidate(env, f);
+        return range_call(m, H_IA32_INVALIDATE, h_ia32_invalidate, first, end);
     };
     const u32 pt = shadow_space(v).pt[1];
     REQUIRE(pt != 0);
@@ -103,12 +109,7 @@ TEST_CASE("H_IA32_INVALIDATE drops a range's shadow entries, H_IA32_PROTECT take
     REQUIRE(shadow_fill(v, 0x00400000, kPfW, ge) == ShadowFill::Filled);
     REQUIRE((table[0] & kPteW) != 0);
     auto protect = [&](u64 first, u64 end) {
-        hcall::Env env{*m.lpar, v};
-        hcall::Frame f;
-        f.opcode = H_IA32_PROTECT;
-        f.args[0] = first;
-        f.args[1] = end;
-        return h_ia32_protect(env, f);
+        return range_call(m, H_IA32_PROTECT, h_ia32_protect, first, end);
     };
     CHECK(protect(0x00401000, 0x00400000) == hcall::H_PARAMETER);
     CHECK(protect(0x00400000, 0x1'0000'0001ull) == hcall::H_PARAMETER);
