@@ -8,7 +8,7 @@
 
 #include <tessera/arch.hpp>
 
-extern "C" char sw_tss[];
+extern "C" char sw_tss[], sw_stack[], sw_stack_top[];
 
 namespace tessera::arch {
 namespace {
@@ -35,9 +35,22 @@ extern "C" [[noreturn]] void ia32_hv_fault(const tessera::arch::GuestFrame* f) {
     log("ia32: hypervisor fault: vector %u (%s), error %#x\n", f->vector, exception_name(f->vector),
         has_error_code(f->vector) ? f->error : 0);
     log("  eip %08x cs %04x eflags %08x cr2 %08x cr3 %08x\n", f->eip, f->cs, f->eflags, cr2, cr3);
+    log("  cr0 %08x cr4 %08x (the hypervisor's cr3 here: %08x)\n", cr::read0(), cr::read4(),
+        hypervisor_cr3());
     log("  eax %08x ebx %08x ecx %08x edx %08x\n", f->eax, f->ebx, f->ecx, f->edx);
     log("  esi %08x edi %08x ebp %08x esp %08x\n", f->esi, f->edi, f->ebp, f->esp_pushal + 20);
     log("  ds %04x es %04x fs %04x gs %04x\n", f->ds, f->es, f->fs, f->gs);
+    // What the faulting code had on the switcher's stack, up to its top: for a fault in
+    // sw_ring0_irq, the frame of the interrupt it took (vector, error, eip, cs, eflags and, from
+    // ring 1, 3 or virtual-8086 mode, what the CPU pushed above).
+    const u32 esp = f->esp_pushal + 20;
+    const u32 top = switcher_va(sw_stack_top);
+    if (esp >= switcher_va(sw_stack) && esp < top && esp % 4 == 0) {
+        log("  stack from esp to the switcher stack's top:");
+        for (u32 a = esp, n = 0; a < top && n < 12; a += 4, ++n)
+            log(" %08x", *reinterpret_cast<const volatile u32*>(a));
+        log("\n");
+    }
     // An exception whose IDT entry was a guest's direct gate (isa/ia32/direct_gate.hpp: #DE,
     // #BP, #OF, #BR, #UD, #MF, #AC, #XM stay the last guest's after its exit) cannot enter its
     // ring-1 code from ring 0: the CPU raises #GP(its selector, EXT) at the same eip instead.
