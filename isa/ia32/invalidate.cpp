@@ -3,7 +3,6 @@
 // invlpgs, each a trap into the hypervisor), and H_IA32_PROTECT, which takes write permission
 // from a range of the loaded space (Linux's flush of a parent after fork). docs/ia32.md,
 // "Shadow paging".
-#include "isa/ia32/exit_reason.hpp"
 #include "isa/ia32/shadow.hpp"
 
 #include <arch/hcalls.hpp>
