@@ -6,6 +6,7 @@
 #include "isa/ia32/cpu.hpp"
 #include "isa/ia32/cr.hpp"
 
+#include <arch/x86.hpp>
 #include <tessera/arch.hpp>
 
 extern "C" char sw_tss[], sw_stack[], sw_stack_top[];
@@ -25,8 +26,10 @@ bool reporting = false;
 } // namespace
 } // namespace tessera::arch
 
-// A fault in ring 0 (no stack switch; the frame is on the faulting stack).
-extern "C" [[noreturn]] void ia32_hv_fault(const tessera::arch::GuestFrame* f) {
+// A fault in ring 0 (no stack switch; the frame is on the faulting stack). fault_cr3: the
+// directory loaded when it happened (sw_fault then loads the hypervisor's).
+extern "C" [[noreturn]] void ia32_hv_fault(const tessera::arch::GuestFrame* f,
+                                           tessera::u32 fault_cr3) {
     using namespace tessera;
     using namespace tessera::arch;
     if (reporting) stop_machine();
@@ -35,8 +38,16 @@ extern "C" [[noreturn]] void ia32_hv_fault(const tessera::arch::GuestFrame* f) {
     log("ia32: hypervisor fault: vector %u (%s), error %#x\n", f->vector, exception_name(f->vector),
         has_error_code(f->vector) ? f->error : 0);
     log("  eip %08x cs %04x eflags %08x cr2 %08x cr3 %08x\n", f->eip, f->cs, f->eflags, cr2, cr3);
-    log("  cr0 %08x cr4 %08x (the hypervisor's cr3 here: %08x)\n", cr::read0(), cr::read4(),
-        hypervisor_cr3());
+    log("  cr0 %08x cr4 %08x, cpu %u, cr3 at the fault %08x (the hypervisor's here: %08x)\n",
+        cr::read0(), cr::read4(), cpu_index(), fault_cr3, hypervisor_cr3());
+    // A guest's directory maps the switcher of the CPU it runs on in its last slot: another
+    // CPU's there would put two CPUs on one switcher stack.
+    if (fault_cr3 != hypervisor_cr3() && fault_cr3 % 4096 == 0 && fault_cr3 < X86_SWITCHER_VA) {
+        const u32 slot = reinterpret_cast<const volatile u32*>(static_cast<uptr>(fault_cr3))[1023];
+        constexpr u32 kAccessedDirty = 0x60; // the CPU sets A in the directory entry it used
+        log("  its switcher slot %08x, this CPU's switcher %08x%s\n", slot, switcher_pde(),
+            (slot & ~kAccessedDirty) == switcher_pde() ? "" : " (another CPU's!)");
+    }
     log("  eax %08x ebx %08x ecx %08x edx %08x\n", f->eax, f->ebx, f->ecx, f->edx);
     log("  esi %08x edi %08x ebp %08x esp %08x\n", f->esi, f->edi, f->ebp, f->esp_pushal + 20);
     log("  ds %04x es %04x fs %04x gs %04x\n", f->ds, f->es, f->fs, f->gs);

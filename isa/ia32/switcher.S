@@ -471,9 +471,14 @@ sw_fault:
     movl $X86_HV_DATA, %eax
     movw %ax, %ds
     movw %ax, %es
+    movw %ax, %fs
+    movl $X86_HV_GUARD, %eax     /* arch::cpu_index */
+    movw %ax, %gs
+    movl %cr3, %edx              /* the directory the fault came on, for the report */
     movl SWVA(sw_hv_cr3), %eax
     movl %eax, %cr3
     movl %esp, %eax
+    pushl %edx
     pushl %eax
     movl $ia32_hv_fault, %eax
     call *%eax
