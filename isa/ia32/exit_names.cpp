@@ -14,11 +14,9 @@ const char* const kExitNames[kExitReasons] = {
     // Counted, not exits.
     "pf-switcher", "gp-switcher",
     // Of the hcalls, continued.
-    "hc-inval", "hc-protect",
-    // The NMI watchdog's (plat/pc/watchdog.cpp).
-    "watchdog"};
+    "hc-inval", "hc-protect"};
 
 static_assert(static_cast<usize>(Exit::VirqRaised) < 32);
-static_assert(static_cast<usize>(Exit::Watchdog) < kExitReasons);
+static_assert(static_cast<usize>(Exit::HcProtect) < kExitReasons);
 
 } // namespace tessera::arch
