@@ -20,6 +20,8 @@ initrd=$(sed -n 's/^initrd=//p' <<<"$images")
     </dev/null >"$out" 2>&1
 status=$?
 tr -d '\r' < "$out" | grep -E '^STRESS|^\[tessera\]|lpar linux' | head -n 40
+# A hypervisor fault's report, whole (CI keeps no console log).
+tr -d '\r' < "$out" | grep -A 12 -E '^ia32: hypervisor fault' | head -n 26
 fails=0
 for s in sigfpe sigtrap sigsegv; do
     # Exits allowed per operation: 1/5, or 2/5 for sigsegv.
