@@ -34,12 +34,12 @@ extern "C" [[noreturn]] void ia32_hv_fault(const tessera::arch::GuestFrame* f,
     using namespace tessera::arch;
     if (reporting) stop_machine();
     reporting = true;
-    const u32 cr2 = cr::read2(), cr3 = cr::read3();
+    const u32 cr2 = cr::read2();
     log("ia32: hypervisor fault: vector %u (%s), error %#x\n", f->vector, exception_name(f->vector),
         has_error_code(f->vector) ? f->error : 0);
-    log("  eip %08x cs %04x eflags %08x cr2 %08x cr3 %08x\n", f->eip, f->cs, f->eflags, cr2, cr3);
-    log("  cr0 %08x cr4 %08x, cpu %u, cr3 at the fault %08x (the hypervisor's here: %08x)\n",
-        cr::read0(), cr::read4(), cpu_index(), fault_cr3, hypervisor_cr3());
+    log("  eip %08x cs %04x eflags %08x cr2 %08x cr3 %08x%s\n", f->eip, f->cs, f->eflags, cr2,
+        fault_cr3, fault_cr3 == hypervisor_cr3() ? " (the hypervisor's)" : "");
+    log("  cr0 %08x cr4 %08x, cpu %u\n", cr::read0(), cr::read4(), cpu_index());
     // A guest's directory maps the switcher of the CPU it runs on in its last slot: another
     // CPU's there would put two CPUs on one switcher stack.
     if (fault_cr3 != hypervisor_cr3() && fault_cr3 % 4096 == 0 && fault_cr3 < X86_SWITCHER_VA) {
