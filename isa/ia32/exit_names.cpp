@@ -14,9 +14,11 @@ const char* const kExitNames[kExitReasons] = {
     // Counted, not exits.
     "pf-switcher", "gp-switcher",
     // Of the hcalls, continued.
-    "hc-inval", "hc-protect"};
+    "hc-inval", "hc-protect",
+    // The NMI watchdog's (plat/pc/watchdog.cpp).
+    "watchdog"};
 
 static_assert(static_cast<usize>(Exit::VirqRaised) < 32);
-static_assert(static_cast<usize>(Exit::HcProtect) < kExitReasons);
+static_assert(static_cast<usize>(Exit::Watchdog) < kExitReasons);
 
 } // namespace tessera::arch

@@ -50,6 +50,7 @@ enum class Exit : u8 {
     SwitcherGp,
     HcInvalidate, // hc-inval: H_IA32_INVALIDATE (an hcall, numbered here for want of room above)
     HcProtect,    // hc-protect: H_IA32_PROTECT
+    Watchdog, // watchdog: the NMI watchdog took the CPU back from a guest with the real IF clear
 };
 
 extern const char* const kExitNames[kExitReasons];

@@ -482,10 +482,14 @@ TESSERA_HOT VcpuExit run(Vcpu& v, u64 slice) {
         }
         resync_gdt_window(v);
         timer_sync_owed(v);
+        if (r.vector == 2) count(v, Exit::Watchdog); // the real IF was clear (switcher.S sw_nmi)
         if (r.eflags & kEflagsVm) {
             if (!leave_vm86(v)) return VcpuExit::Fault;
             continue;
         }
+        // Outside V86 mode no guest can clear the real IF (ring 1 and 3 run with IOPL 0): were
+        // it clear, the loop's checks run again, the slice's end among them.
+        if (r.vector == 2) continue;
 
         const u32 vector = r.vector;
         // A #DB: what the CPU says happened (DR6, then cleared), for the guest's DR6; B0-B3

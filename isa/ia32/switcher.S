@@ -22,6 +22,8 @@ switcher_start:
     .balign 16
     .if \vec == 14
     jmp sw_pf /* a process's faults: perhaps the switcher's to reflect */
+    .elseif \vec == 2
+    jmp sw_nmi
     .elseif \vec == 13
     jmp sw_gp
     .else
@@ -415,6 +417,29 @@ sw_guest:
     movl %edx, %eax
     movl $ia32_guest_exit, %edx
     jmp *%edx
+
+/* The NMI watchdog's (plat/pc/watchdog.cpp): an exit only when it interrupted a guest (ring 1
+ * or 3, or virtual-8086 mode, where cs may have any low bits) with the real IF clear, which a
+ * process in QEMU's V86 mode with IOPL 3 can do; anything else returns at once, touching no
+ * register (the iret restores the flags the tests change): the hypervisor and the switcher
+ * (whose own IF is clear only for a few instructions, or in the idle CPU's hlt, which then
+ * just looks again) and guests the local APIC's timer can interrupt. Stack: eip, cs, eflags[,
+ * esp, ss[, es, ds, fs, gs]]. */
+sw_nmi:
+    testl $X86_EFLAGS_VM, 8(%esp)
+    jnz 1f
+    testl $3, 4(%esp)
+    jz 3f
+1:  testl $X86_EFLAGS_IF, 8(%esp)
+    jnz 2f
+    pushl $0
+    pushl $2
+    jmp sw_common
+    /* Ring 0: back under the hypervisor's code selector. In the sysenter trampoline CS holds
+     * the guest kernel's selector with a ring-0 cache, whose GDT entry (DPL 1) an iret to ring
+     * 0 refuses (#GP); every ring-0 selector is the same flat code. */
+3:  movl $X86_HV_CODE, 4(%esp)
+2:  iret
 
 /* From ring 0: a local APIC interrupt that woke an idle CPU (plat::idle_cpu's `sti; hlt`, with
  * the hypervisor's cr3: the only place the hypervisor enables interrupts) is acknowledged and

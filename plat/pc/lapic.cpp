@@ -10,10 +10,10 @@
 namespace tessera::pc {
 namespace {
 
-constexpr u32 kId = 0x20, kTpr = 0x80, kEoi = 0xb0, kSvr = 0xf0, kIcrLow = 0x300, kIcrHigh = 0x310,
-              kLvtTimer = 0x320, kLvtLint0 = 0x350, kLvtError = 0x370, kTimerInitial = 0x380,
-              kTimerCurrent = 0x390, kTimerDivide = 0x3e0;
-constexpr u32 kSvrEnable = 1u << 8, kLvtMasked = 1u << 16, kDivideBy1 = 0xb;
+constexpr u32 kId = 0x20, kTpr = 0x80, kEoi = 0xb0, kLdr = 0xd0, kDfr = 0xe0, kSvr = 0xf0,
+              kIcrLow = 0x300, kIcrHigh = 0x310, kLvtTimer = 0x320, kLvtLint0 = 0x350,
+              kLvtError = 0x370, kTimerInitial = 0x380, kTimerCurrent = 0x390, kTimerDivide = 0x3e0;
+constexpr u32 kSvrEnable = 1u << 8, kLvtMasked = 1u << 16, kDivideBy1 = 0xb, kDfrFlat = ~0u;
 constexpr u32 kIcrBusy = 1u << 12, kIcrAssert = 1u << 14, kIcrInit = 5u << 8, kIcrStartup = 6u << 8,
               kIcrAllButSelf = 3u << 18;
 
@@ -40,7 +40,11 @@ void delay_us(u64 us) {
 
 } // namespace
 
-void lapic_init_cpu() {
+void lapic_init_cpu(u32 index) {
+    // Logical destination: bit `index` of the flat model's 8 (the watchdog's NMIs name the CPUs
+    // in use so; a processor that never finished its setup keeps LDR 0 and is never named).
+    write(kDfr, kDfrFlat);
+    write(kLdr, (index < 8 ? 1u << index : 0u) << 24);
     write(kSvr, kSvrEnable | X86_SPURIOUS_VECTOR);
     write(kTpr, 0);
     write(kLvtLint0, kLvtMasked);

@@ -5,6 +5,7 @@
 #include <multiboot/multiboot.h>
 #include <plat/smp.hpp>
 #include <plat/timer.hpp>
+#include <plat/watchdog.hpp>
 #include <tessera/arch.hpp>
 
 extern "C" char _image_start[], _image_end[], __bss_start[], __bss_end[];
@@ -86,6 +87,7 @@ extern "C" [[noreturn]] void pc_main(tessera::u32 magic, const multiboot_info_t*
     read_multiboot(mbi);
     pc::timer_init();
     pc::start_secondaries();
+    pc::watchdog_start((1u << plat::cpu_count()) - 1); // every CPU in use has its tables now
     log("pc: %zu RAM range(s) from multiboot\n", ram_count);
     boot_main();
 }

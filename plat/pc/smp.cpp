@@ -91,7 +91,7 @@ void start_secondaries() {
 // An application processor with its tables loaded and paging on (isa/ia32/smp.cpp).
 extern "C" [[noreturn]] void pc_secondary_main(tessera::u32 index) {
     using namespace tessera;
-    pc::lapic_init_cpu();
+    pc::lapic_init_cpu(index);
     pc::apic_ids[index] = pc::lapic_id();
     __atomic_store_n(&pc::ready[index], 1, __ATOMIC_RELEASE);
     secondary_main(index);
@@ -115,11 +115,13 @@ void kick_cpu(u32 cpu) {
 // `sti; hlt` cannot lose a kick: a kick that arrives after the flag was read is held by the
 // local APIC while interrupts are off, and sti's one-instruction shadow makes it interrupt the
 // hlt itself. The interrupt is acknowledged by the switcher's ring-0 path (switcher.S).
+// Other wake-ups halt again: a one-shot left armed by an earlier slice (the deadline is armed
+// again) and the NMI watchdog's ticks (plat/pc/watchdog.cpp), which would otherwise send an idle
+// CPU through the scheduler every 55 ms.
 void idle_cpu(u64 until) {
     const u32 self = arch::cpu_index();
-    if (until != 0 && until <= arch::timebase()) return;
-    if (__atomic_load_n(&pc::kicked[self], __ATOMIC_ACQUIRE) == 0) {
-        // A one-shot left armed by an earlier slice may end the wait early: a spurious return.
+    while (__atomic_load_n(&pc::kicked[self], __ATOMIC_ACQUIRE) == 0) {
+        if (until != 0 && until <= arch::timebase()) return;
         if (until != 0) pc::preempt_by(until);
         asm volatile("sti; hlt; cli" ::: "memory");
     }

@@ -61,7 +61,7 @@ void timer_init() {
     g_tsc_hz = calibrate();
     log("pc: TSC %llu kHz (calibrated against the PIT), PIC masked at vectors %#x..%#x\n",
         static_cast<unsigned long long>(g_tsc_hz / 1000), X86_IRQ_BASE, X86_IRQ_BASE + 15);
-    lapic_init_cpu();
+    lapic_init_cpu(0);
     lapic_calibrate(g_tsc_hz);
 }
 

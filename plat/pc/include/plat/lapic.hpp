@@ -9,8 +9,9 @@ namespace tessera::pc {
 
 // This CPU's local APIC on: software-enabled (spurious vector X86_SPURIOUS_VECTOR), every
 // priority accepted, LINT0 masked (the 8259's output reaches no CPU), the error LVT masked,
-// the timer one-shot at X86_LAPIC_TIMER_VECTOR, divide by 1, stopped.
-void lapic_init_cpu();
+// the timer one-shot at X86_LAPIC_TIMER_VECTOR, divide by 1, stopped; its logical destination
+// (flat model) bit `index` (the core's CPU index, below 8).
+void lapic_init_cpu(u32 index);
 // The timer's rate in Hz against the TSC (once, on the boot CPU, after the TSC's calibration).
 void lapic_calibrate(u64 tsc_hz);
 u32 lapic_id();

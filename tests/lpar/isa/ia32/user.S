@@ -222,6 +222,10 @@ lpar_user_vm86_sysexit:           /* loads it from ring 3), whose code asks syse
     popl %eax
     int $0x80
 
+    .globl lpar_user_vm86_iopl3   /* iret to V86 mode at cs:ip = ebx:0 with IOPL 3 and IF */
+lpar_user_vm86_iopl3:             /* (QEMU loads both from ring 3) */
+    IRET_V86 $0, $0x100, $0x23202
+
     .globl lpar_user_read         /* eax = [ebx], then int $0x80 */
 lpar_user_read:
     movl (%ebx), %eax

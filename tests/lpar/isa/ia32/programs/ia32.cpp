@@ -42,7 +42,7 @@ extern char lpar_user_ret42[], lpar_user_hcall[], lpar_user_fast_switch[], lpar_
     lpar_user_far_call[], lpar_ring0_probe[], lpar_user_std_int80[], lpar_user_prefixed_int[],
     lpar_user_prefixed_int3_end[], lpar_user_prefixed_int81_end[], lpar_user_nt[],
     lpar_user_nt_iret[], lpar_run_user_as_iret[], lpar_user_iret_vm86[], lpar_user_iret_vm86_k[],
-    lpar_user_vm86_sysexit[];
+    lpar_user_vm86_sysexit[], lpar_user_vm86_iopl3[];
 u32 lpar_run_user_as(u32 eip, u32 esp, u32 eflags, u32 cs, u32 ss);
 extern char lpar_user_sysenter[], lpar_user_sysenter_insn[], lpar_user_sysenter_tf[],
     lpar_sysenter_entry[], lpar_sysenter_entry_step[];
@@ -1882,6 +1882,22 @@ void check_sysenter() {
         check((landed && (flags & 0x3000) == 0) || (!landed && g_seen.vector == 13),
               Detail("vector %#x cs %#x, eflags in ring 3 %#x", g_seen.vector, g_seen.cs, flags),
               "a sysexit asked for from V86 mode with IOPL 3 returns to ring 3 with IOPL 0");
+    }
+
+    // A process in V86 mode with IOPL 3 clears the real IF and loops: the local APIC's timer
+    // cannot interrupt it, the NMI watchdog does (without it this check never returns), and
+    // the process gets #GP(0) in its loop.
+    {
+        constexpr u8 kCliLoop[] = {0xfa, 0xeb, 0xfe}; // cli; jmp .
+        alignas(64) static u8 code[16 + sizeof(kCliLoop)];
+        const u32 cs = place_v86_code(code, kCliLoop);
+        run_user(lpar_user_vm86_iopl3, 0x2, cs);
+        check(g_seen.vector == 13 && g_seen.error == 0 && g_seen.cs == isa::kUserCode &&
+                  g_seen.eip == 1,
+              Detail("vector %#x error %#x cs %#x eip %#x", g_seen.vector, g_seen.error, g_seen.cs,
+                     g_seen.eip),
+              "a process in V86 mode with IOPL 3 that clears the real IF and loops is stopped by "
+              "the NMI watchdog: #GP(0) at its loop");
     }
 
     struct Bogus {
