@@ -439,6 +439,21 @@ sw_nmi:
      * the guest kernel's selector with a ring-0 cache, whose GDT entry (DPL 1) an iret to ring
      * 0 refuses (#GP); every ring-0 selector is the same flat code. */
 3:  movl $X86_HV_CODE, 4(%esp)
+    /* An NMI in an sti's one-instruction shadow: the trampoline's `sti; sysexit` or the idle
+     * CPU's `sti; hlt` (ring 0 has IF set only right after those). QEMU takes an NMI there, and
+     * the iret does not restore the shadow, so an interrupt already pending would come in ring
+     * 0 before the sysexit, on the guest's cr3 (sw_ring0_irq's EOI store faults: seen in
+     * pc-direct-traps), or before the hlt (the wake-up is lost). Back to the sti with IF clear,
+     * so that it runs again. Code bytes through %ss: in the trampoline DS is the caller's. */
+    testl $X86_EFLAGS_IF, 8(%esp)
+    jz 2f
+    pushl %eax
+    movl 4(%esp), %eax
+    cmpb $X86_STI_OPCODE, %ss:-1(%eax)
+    jne 4f
+    decl 4(%esp)
+    andl $~X86_EFLAGS_IF, 12(%esp)
+4:  popl %eax
 2:  iret
 
 /* From ring 0: a local APIC interrupt that woke an idle CPU (plat::idle_cpu's `sti; hlt`, with
@@ -484,6 +499,14 @@ sw_ring0_irq:
     cmpl $X86_SPURIOUS_VECTOR, (%esp)
     ja sw_fault
     je 1f
+    /* Only the hypervisor's directory maps the local APIC. On a guest's the store would fault,
+     * or write to whatever that guest mapped at its address, and the EOI would be lost (the
+     * CPU's timer with it): an interrupt here is a fault then. */
+    pushl %eax
+    movl %cr3, %eax
+    cmpl %ss:SWVA(sw_hv_cr3), %eax
+    popl %eax
+    jne sw_fault
     movl $0, X86_LAPIC_EOI
 1:  addl $8, %esp
     iret

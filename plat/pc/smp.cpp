@@ -114,10 +114,10 @@ void kick_cpu(u32 cpu) {
 
 // `sti; hlt` cannot lose a kick: a kick that arrives after the flag was read is held by the
 // local APIC while interrupts are off, and sti's one-instruction shadow makes it interrupt the
-// hlt itself. The interrupt is acknowledged by the switcher's ring-0 path (switcher.S).
-// Other wake-ups halt again: a one-shot left armed by an earlier slice (the deadline is armed
-// again) and the NMI watchdog's ticks (plat/pc/watchdog.cpp), which would otherwise send an idle
-// CPU through the scheduler every 55 ms.
+// hlt itself (an NMI in that shadow returns to the sti: switcher.S, sw_nmi). The interrupt is
+// acknowledged by the switcher's ring-0 path (switcher.S). Other wake-ups halt again: a one-shot
+// left armed by an earlier slice (the deadline is armed again) and the NMI watchdog's ticks
+// (plat/pc/watchdog.cpp), which would otherwise send an idle CPU through the scheduler every 55 ms.
 void idle_cpu(u64 until) {
     const u32 self = arch::cpu_index();
     while (__atomic_load_n(&pc::kicked[self], __ATOMIC_ACQUIRE) == 0) {

@@ -57,6 +57,8 @@
 #define X86_EFLAGS_NT 0x4000
 #define X86_EFLAGS_RF 0x10000
 #define X86_EFLAGS_IOPL 0x3000
+// sti's opcode (one byte): the switcher's NMI handler looks for it before an interrupted eip.
+#define X86_STI_OPCODE 0xfb
 // ebp at a sysenter that asks the trampoline for sysexit (isa/ia32/sysenter.hpp): in the
 // switcher's hole, never a process's stack.
 #define X86_SYSEXIT_EBP 0xffc0ffee
