@@ -353,12 +353,13 @@ bool at_direct_entry(const Vcpu& v) {
 
 // A trap from virtual-8086 mode, which QEMU's iret enters from ring 3 when the popped EFLAGS
 // has VM (the CPU ignores VM there): the process gets #GP(0) at its eip, as a ring-3 process
-// with the flat user segments (the switcher dropped its real-mode es/ds/fs/gs). False: the
-// LPAR crashed.
+// with the flat user segments (the switcher dropped its real-mode es/ds/fs/gs). A host
+// interrupt that came there is acknowledged first, as any other: without the local APIC's EOI
+// its in-service bit would block the timer and the kicks of this CPU for good (a process in V86
+// mode with IF set, in the soak). False: the LPAR crashed.
 bool leave_vm86(Vcpu& v) {
     GuestFrame& r = v.arch.regs;
-    if (r.vector >= X86_IRQ_BASE && r.vector < X86_IRQ_BASE + 16)
-        pc::pic_eoi(r.vector - X86_IRQ_BASE);
+    if (pc::host_interrupt(r.vector)) count(v, Exit::HostIrq);
     if (r.vector == 1) debug_take_dr6();
     r.eflags &= ~(kEflagsVm | kEflagsTf | kEflagsRf);
     r.cs = X86_GUEST_UCODE;

@@ -1900,6 +1900,28 @@ void check_sysenter() {
               "the NMI watchdog: #GP(0) at its loop");
     }
 
+    // The same loop with IF set: the host's timer ends it (#GP(0) at the loop), and that
+    // interrupt is acknowledged. Without the EOI the local APIC's in-service bit would block the
+    // CPU's timer for good: the second loop would never end (the watchdog leaves IF set alone).
+    {
+        constexpr u8 kLoop[] = {0xeb, 0xfe}; // jmp .
+        alignas(64) static u8 code[16 + sizeof(kLoop)];
+        const u32 cs = place_v86_code(code, kLoop);
+        u32 ended = 0;
+        for (int i = 0; i < 3; ++i) {
+            reset_seen();
+            run_user(lpar_user_vm86_iopl3, 0x2, cs);
+            if (g_seen.vector == 13 && g_seen.error == 0 && g_seen.cs == isa::kUserCode &&
+                g_seen.eip == 0)
+                ++ended;
+        }
+        check(ended == 3,
+              Detail("%u of 3 (the last: vector %#x error %#x cs %#x eip %#x)", ended,
+                     g_seen.vector, g_seen.error, g_seen.cs, g_seen.eip),
+              "a process looping in V86 mode with IF set is stopped by the host's timer, #GP(0) at "
+              "its loop, 3 times in a row (the timer's interrupt was acknowledged)");
+    }
+
     struct Bogus {
         u32 cs;
         const char* what;
