@@ -9,7 +9,9 @@
  *   code      random instruction streams in mmap'd executable pages (the ISA's own tricks
  *             mixed in: ia32 far calls, int N, sysenter (also with TF and NT set, and with the
  *             PV kernel's sysexit request in ebp), segment loads; ppc64 mfspr/mtspr of
- *             random SPRs, sc 1, mtmsrd)
+ *             random SPRs, sc 1, mtmsrd); on ia32 first `cli; jmp .` in virtual-8086 mode with
+ *             IOPL 3, which QEMU's iret enters from ring 3 (the real IF clear: only pc's NMI
+ *             watchdog takes the CPU back, and the process gets a signal)
  *   syscall   system calls with random numbers and arguments (a few that only waste the
  *             child's time are skipped), ia32 with random EFLAGS (DF, TF, AC, NT, IOPL bits)
  *             and segment registers set around the int $0x80
@@ -33,6 +35,7 @@
  *   SEGV s ILL i BUS b TRAP t FPE f other o; children ended by signal K, at their alarm A,
  *   killed after 3 s T; root: M /dev/mem maps (G read through), P port accesses (Q went
  *   through), R rtas calls
+ * and on ia32 a second: hostile: v86 cli loops: V tried, W came back
  * One source for both targets (the ISA parts under __i386__ and __powerpc64__), linked
  * statically by scripts/guest-tools hostile TARGET; never committed as a binary. */
 #define _GNU_SOURCE
@@ -72,6 +75,7 @@ static const char* const mode_names[MODES] = {"code", "syscall", "segments", "si
 struct shared {
     volatile unsigned long signals[SIG_KINDS];
     volatile unsigned long devmem_maps, devmem_reads, ports, ports_through, rtas_calls;
+    volatile unsigned long v86_tried, v86_back;
 };
 static struct shared* shared;
 
@@ -543,6 +547,35 @@ static void count(volatile unsigned long* c) {
     __atomic_add_fetch(c, 1, __ATOMIC_RELAXED);
 }
 
+#ifdef __i386__
+/* `cli; jmp .` in virtual-8086 mode with IOPL 3 and IF: QEMU enters V86 mode from ring 3's iret
+ * and loads the popped IOPL and IF there (a CPU ignores VM at CPL 3 and faults on the selector
+ * 0x1000), so the cli clears the real IF. Under Tessera on pc the NMI watchdog takes the CPU
+ * back and the process gets #GP (SIGSEGV): it comes back here through the handler. Without the
+ * watchdog the CPU would stay in the loop for good. */
+static void v86_cli_loop(void) {
+    unsigned char* low = mmap((void*)0x10000, PAGE, PROT_READ | PROT_WRITE | PROT_EXEC,
+                              MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    if (low == MAP_FAILED) return;
+    low[0] = 0xfa, low[1] = 0xeb, low[2] = 0xfe; /* cli; jmp . at linear 0x10000 = 0x1000:0 */
+    count(&shared->v86_tried);
+    can_retry = 0;
+    if (sigsetjmp(retry, 1) == 0) {
+        can_retry = 1;
+        __asm__ volatile("pushl $0\n\tpushl $0\n\tpushl $0\n\tpushl $0\n\t" /* gs, fs, ds, es */
+                         "pushl $0\n\tpushl $0x100\n\t"  /* ss, sp */
+                         "pushl $0x23202\n\t"            /* VM, IOPL 3, IF */
+                         "pushl $0x1000\n\tpushl $0\n\t" /* cs, ip */
+                         "iret" ::
+                             : "memory");
+        return; /* not reached */
+    }
+    can_retry = 0;
+    count(&shared->v86_back);
+    munmap(low, PAGE);
+}
+#endif
+
 /* The end of the LPAR's RAM as /proc/iomem's last "System RAM" line says (0 if unknown). */
 static unsigned long long ram_end(void) {
     FILE* f = fopen("/proc/iomem", "r");
@@ -731,6 +764,9 @@ static void child(int mode) {
     catch_faults();
     switch (mode) {
     case MODE_CODE:
+#ifdef __i386__
+        v86_cli_loop();
+#endif
         run_random_code();
         break;
     case MODE_SYSCALL:
@@ -829,5 +865,9 @@ int main(int argc, char** argv) {
         shared->signals[SIG_TRAP], shared->signals[SIG_FPE], shared->signals[SIG_OTHER], killed,
         alarms, CHILD_SECONDS + 2, timeouts, shared->devmem_maps, shared->devmem_reads,
         shared->ports, shared->ports_through, shared->rtas_calls);
+#ifdef __i386__
+    printf("hostile: v86 cli loops: %lu tried, %lu came back\n", shared->v86_tried,
+           shared->v86_back);
+#endif
     return 0;
 }
