@@ -87,4 +87,14 @@ void fast_reflect_forget(VcpuState& s) {
     s.pf_next = 0;
 }
 
+TESSERA_HOT FastReflected fast_reflected_take(u32 (&words)[3]) {
+    FastReflected r;
+    if ((words[0] | words[2]) == 0) return r;
+    r.page_faults = words[0] < kFastReflectedMax ? words[0] : kFastReflectedMax;
+    r.last_va = words[1];
+    r.gp_faults = words[2] < kFastReflectedMax ? words[2] : kFastReflectedMax;
+    words[0] = words[2] = 0;
+    return r;
+}
+
 } // namespace tessera::arch

@@ -88,5 +88,13 @@ struct FastReflected {
     u32 gp_faults = 0;
 };
 FastReflected fast_reflect_taken();
+// The switcher keeps its counts (switcher.S sw_reflected: page faults, the last one's address,
+// #GPs) in its stack page, which ring 1 can write as ring 0 does: a guest may put anything
+// there. So a count read at an exit is bounded by what one entry could reflect: an entry lasts
+// one slice at most (100 ms, common/slice.hpp) and a reflection costs about a microsecond under
+// QEMU. A guest's writes then skew only its own statistics, and not past that. Reads the three
+// words and zeroes the counts (fast_reflect_taken, on this CPU's).
+inline constexpr u32 kFastReflectedMax = 1u << 20;
+FastReflected fast_reflected_take(u32 (&words)[3]);
 
 } // namespace tessera::arch

@@ -8,8 +8,8 @@
 
 extern "C" {
 extern char sw_fast_reflect[];
-// In this CPU's switcher stack page (written by the switcher; guests can reach it): what it
-// reflected since the hypervisor last read it (switcher.S sw_reflected).
+// In this CPU's switcher stack page (written by the switcher; guests can write it too): what it
+// reflected since the hypervisor last read it (switcher.S sw_reflected; fast_reflected_take).
 extern tessera::u32 sw_reflected[3];
 }
 
@@ -28,14 +28,8 @@ TESSERA_HOT void fast_reflect_install(const FastReflectImage& image) {
 }
 
 TESSERA_HOT FastReflected fast_reflect_taken() {
-    u32* words = reinterpret_cast<u32*>(switcher_va(sw_reflected)); // this CPU's
-    FastReflected r;
-    if ((words[0] | words[2]) == 0) return r;
-    r.page_faults = words[0];
-    r.last_va = words[1];
-    r.gp_faults = words[2];
-    words[0] = words[2] = 0;
-    return r;
+    return fast_reflected_take(
+        *reinterpret_cast<u32(*)[3]>(switcher_va(sw_reflected))); // this CPU's
 }
 
 } // namespace tessera::arch

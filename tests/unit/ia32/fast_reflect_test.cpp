@@ -210,3 +210,31 @@ TEST_CASE("fast reflect: the tables of reflected faults, by directory entry, the
         CHECK(img.slots[1] == 0);
     }
 }
+
+TEST_CASE(
+    "fast reflect: the switcher's counts are taken once, and bounded (ring 1 can write them)") {
+    u32 words[3] = {0, 0x1234, 0};
+    FastReflected r = fast_reflected_take(words);
+    CHECK(r.page_faults == 0);
+    CHECK(r.gp_faults == 0);
+    CHECK(r.last_va == 0); // nothing reflected: no address either
+
+    words[0] = 7, words[1] = 0x0804a000, words[2] = 3;
+    r = fast_reflected_take(words);
+    CHECK(r.page_faults == 7);
+    CHECK(r.last_va == 0x0804a000);
+    CHECK(r.gp_faults == 3);
+    CHECK(words[0] == 0);
+    CHECK(words[2] == 0);
+    r = fast_reflected_take(words);
+    CHECK(r.page_faults == 0);
+    CHECK(r.gp_faults == 0);
+
+    // What a guest's stores to the stack page could leave: counted as one entry's most.
+    words[0] = 0xffffffff, words[2] = kFastReflectedMax + 1;
+    r = fast_reflected_take(words);
+    CHECK(r.page_faults == kFastReflectedMax);
+    CHECK(r.gp_faults == kFastReflectedMax);
+    CHECK(words[0] == 0);
+    CHECK(words[2] == 0);
+}
