@@ -35,7 +35,8 @@
  *   SEGV s ILL i BUS b TRAP t FPE f other o; children ended by signal K, at their alarm A,
  *   killed after 3 s T; root: M /dev/mem maps (G read through), P port accesses (Q went
  *   through), R rtas calls
- * and on ia32 a second: hostile: v86 cli loops: V tried, W came back
+ * and on ia32 a second: hostile: v86 cli loops: V tried, W came back, A ended there at their
+ * time limit, O otherwise
  * One source for both targets (the ISA parts under __i386__ and __powerpc64__), linked
  * statically by scripts/guest-tools hostile TARGET; never committed as a binary. */
 #define _GNU_SOURCE
@@ -76,6 +77,9 @@ struct shared {
     volatile unsigned long signals[SIG_KINDS];
     volatile unsigned long devmem_maps, devmem_reads, ports, ports_through, rtas_calls;
     volatile unsigned long v86_tried, v86_back;
+    /* Set by the child while it is in its V86 loop (one child at a time): the parent counts a
+     * child that ended there by how (its alarm or CPU limit, or else). */
+    volatile unsigned long v86_open, v86_alarm, v86_other;
 };
 static struct shared* shared;
 
@@ -562,6 +566,7 @@ static void v86_cli_loop(void) {
     can_retry = 0;
     if (sigsetjmp(retry, 1) == 0) {
         can_retry = 1;
+        shared->v86_open = 1;
         __asm__ volatile("pushl $0\n\tpushl $0\n\tpushl $0\n\tpushl $0\n\t" /* gs, fs, ds, es */
                          "pushl $0\n\tpushl $0x100\n\t"  /* ss, sp */
                          "pushl $0x23202\n\t"            /* VM, IOPL 3, IF */
@@ -571,6 +576,7 @@ static void v86_cli_loop(void) {
         return; /* not reached */
     }
     can_retry = 0;
+    shared->v86_open = 0;
     count(&shared->v86_back);
     munmap(low, PAGE);
 }
@@ -853,6 +859,14 @@ int main(int argc, char** argv) {
             else
                 ++killed;
         }
+        if (shared->v86_open) { /* it ended in its V86 loop */
+            const int sig = got == pid && WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+            if (sig == SIGALRM || sig == SIGXCPU)
+                ++shared->v86_alarm;
+            else
+                ++shared->v86_other;
+            shared->v86_open = 0;
+        }
         reap_nobody();
     }
     printf("hostile: %lu children run (", children);
@@ -866,8 +880,9 @@ int main(int argc, char** argv) {
         alarms, CHILD_SECONDS + 2, timeouts, shared->devmem_maps, shared->devmem_reads,
         shared->ports, shared->ports_through, shared->rtas_calls);
 #ifdef __i386__
-    printf("hostile: v86 cli loops: %lu tried, %lu came back\n", shared->v86_tried,
-           shared->v86_back);
+    printf("hostile: v86 cli loops: %lu tried, %lu came back, %lu ended there at their time "
+           "limit, %lu otherwise\n",
+           shared->v86_tried, shared->v86_back, shared->v86_alarm, shared->v86_other);
 #endif
     return 0;
 }
