@@ -1,6 +1,7 @@
 #include "isa/ppc64/cpu_hcalls.hpp"
 
 #include "common/lpar.hpp"
+#include "isa/ppc64/cpu_char.hpp"
 #include "isa/ppc64/spr.hpp"
 
 namespace tessera::arch {
@@ -36,8 +37,9 @@ Ret h_set_mode(Env& env, Frame& frame) {
 }
 
 Ret h_get_cpu_characteristics(Env&, Frame& frame) {
-    frame.rets[0] = 0;
-    frame.rets[1] = kBehaviourFavourSecurity | kBehaviourL1dFlushPr | kBehaviourBndsChkSpecBar;
+    const CpuCharacteristics& c = current_cpu_characteristics();
+    frame.rets[0] = c.character;
+    frame.rets[1] = c.behaviour;
     return H_SUCCESS;
 }
 

@@ -19,12 +19,9 @@ inline constexpr u64 kSetModeLe = 4;            // mflags 1: little-endian inter
 // (H_P3/H_P4).
 hcall::Ret h_set_mode(hcall::Env& env, hcall::Frame& frame);
 
-// H_GET_CPU_CHARACTERISTICS: rets[0] = characteristics, rets[1] = behaviours. Tessera knows
-// nothing that would let the guest relax: it reports no safe characteristics and asks for the
-// default mitigations (favour security, flush L1D on return to user, bounds-check barrier).
-inline constexpr u64 kBehaviourFavourSecurity = u64{1} << 63;
-inline constexpr u64 kBehaviourL1dFlushPr = u64{1} << 62;
-inline constexpr u64 kBehaviourBndsChkSpecBar = u64{1} << 61;
+// H_GET_CPU_CHARACTERISTICS: rets[0] = characteristics, rets[1] = behaviours, as this machine's
+// processor and firmware state them (cpu_char.hpp): the mitigations a kernel running natively
+// here would pick.
 hcall::Ret h_get_cpu_characteristics(hcall::Env& env, hcall::Frame& frame);
 
 // H_SET_SPRG0(value): the caller's SPRG0 becomes value (the guest may also write it itself with

@@ -56,6 +56,7 @@ enum class Spr : u32 {
     LPIDR = 319,
     HEIR = 339,
     PIR = 1023,
+    PVR = 287,   // processor version (read-only)
     IAMR = 61,   // instruction authority mask (masked by AMOR for guest writes)
     DPDES = 176, // directed privileged doorbell state (HFSCR[MSGP])
     HFSCR = 190, // hypervisor facility status and control

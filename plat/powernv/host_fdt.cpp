@@ -104,6 +104,23 @@ void read_chosen(const void* fdt, HostInfo& out) {
     if (end > start) out.bundle = RealRange{RealAddr(start), end - start};
 }
 
+// Each child of /ibm,opal/fw-features is one feature with an "enabled" or a "disabled" property.
+void read_fw_features(const void* fdt, HostInfo& out) {
+    const int node = fdt_path_offset(fdt, "/ibm,opal/fw-features");
+    if (node < 0) return;
+    out.fw.present = true;
+    int child;
+    fdt_for_each_subnode(child, fdt, node) {
+        arch::FwFeature f;
+        const char* name = fdt_get_name(fdt, child, nullptr);
+        if (name == nullptr || !arch::fw_feature_by_name(name, f)) continue;
+        if (fdt_getprop(fdt, child, "enabled", nullptr) != nullptr)
+            out.fw.set(f, arch::FwState::Enabled);
+        else if (fdt_getprop(fdt, child, "disabled", nullptr) != nullptr)
+            out.fw.set(f, arch::FwState::Disabled);
+    }
+}
+
 } // namespace
 
 bool read_host_fdt(const void* fdt, HostInfo& out) {
@@ -117,6 +134,7 @@ bool read_host_fdt(const void* fdt, HostInfo& out) {
     read_cpus(fdt, out);
     read_icps(fdt, out);
     read_chosen(fdt, out);
+    read_fw_features(fdt, out);
     // The FDT itself must survive until we are done with it.
     add(out.reserved, out.reserved_count, reinterpret_cast<uptr>(fdt), fdt_totalsize(fdt));
     return true;

@@ -1,6 +1,8 @@
 // What the hypervisor learns from the host device tree skiboot hands over in r3.
 #pragma once
 
+#include "isa/ppc64/cpu_char.hpp"
+
 #include <tessera/arch.hpp>
 
 namespace tessera::powernv {
@@ -23,6 +25,9 @@ struct HostInfo {
     };
     Core cores[kMaxCores];
     usize core_count = 0;
+    // /ibm,opal/fw-features: the chip's speculation facts as the firmware states them (on QEMU's
+    // powernv there are none: fw.present stays false).
+    arch::FwFeatures fw;
 };
 
 // Reads the tree; returns false (with a message on the console) if it is not a valid FDT.

@@ -1,6 +1,8 @@
 // powernv platform entry: called by isa/ppc64/entry.S once the CPU is little-endian with a stack.
 #include "common/boot.hpp"
 #include "common/log.hpp"
+#include "isa/ppc64/cpu_char.hpp"
+#include "isa/ppc64/spr.hpp"
 #include "plat/powernv/host_fdt.hpp"
 #include "plat/powernv/opal.hpp"
 #include "plat/powernv/smp.hpp"
@@ -58,6 +60,14 @@ extern "C" [[noreturn]] void powernv_main(void* fdt, tessera::u64 opal_base,
     if (!powernv::read_host_fdt(fdt, host)) plat::power_off(1);
     log("powernv: %zu RAM range(s), %u CPU thread(s), timebase %llu Hz\n", host.ram_count,
         host.cpu_threads, static_cast<unsigned long long>(host.timebase_hz));
+    // What H_GET_CPU_CHARACTERISTICS tells the guests, before any CPU runs one.
+    const u32 pvr = static_cast<u32>(arch::mfspr<arch::Spr::PVR>());
+    const arch::CpuCharacteristics cc = arch::cpu_characteristics(pvr, host.fw);
+    arch::set_cpu_characteristics(cc);
+    log("powernv: PVR %#x, %s; guests' CPU characteristics %#llx, behaviours %#llx\n", pvr,
+        host.fw.present ? "firmware fw-features" : "no firmware fw-features",
+        static_cast<unsigned long long>(cc.character),
+        static_cast<unsigned long long>(cc.behaviour));
     powernv::start_secondaries(host);
     boot_main();
 }

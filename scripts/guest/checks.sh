@@ -282,6 +282,21 @@ if [ "$(uname -m)" = ppc64le ]; then
     fi
 fi
 
+# --- speculation mitigations (ppc64 only): the guest kernel picks from H_GET_CPU_CHARACTERISTICS
+# what a kernel running natively on this machine picks (isa/ppc64/cpu_char.hpp). On POWER8 (QEMU's
+# powernv8): the L1D flush on return to user stays, the L1D flushes on kernel entry and around
+# user accesses (a POWER9 issue) are off. Linux logs each at boot, at KERN_DEBUG: dmesg has them.
+if [ "$(uname -m)" = ppc64le ]; then
+    flushes=$(dmesg | grep -oE '(rfi|entry|uaccess)-flush: patched [0-9]+ locations \([a-z ]+\)')
+    if echo "$flushes" | grep '^rfi-flush: ' | grep -vq '(no flush)$' &&
+        echo "$flushes" | grep -q '^entry-flush: .*(no flush)$' &&
+        echo "$flushes" | grep -q '^uaccess-flush: .*(no flush)$'; then
+        ok mitigations "L1D flush on return to user; none on kernel entry or user access, as on POWER8"
+    else
+        fail mitigations "the kernel's flushes: $(echo "$flushes" | tr '\n' ';')"
+    fi
+fi
+
 # --- processor exceptions (x86 only): a process that raises one gets its signal (exit status
 # 128 + signal) and the machine goes on: ud2 SIGILL, int3 SIGTRAP, a divide by zero SIGFPE,
 # into after an overflow SIGSEGV (pc: the PV kernel takes these through trap gates the
