@@ -17,6 +17,7 @@ constexpr Named kNames[] = {
     {"fw-count-cache-flush-bcctr2,0,0", FwFeature::CountCacheFlushBcctr2},
     {"speculation-policy-favor-security", FwFeature::FavorSecurity},
     {"needs-l1d-flush-msr-pr-0-to-1", FwFeature::NeedsL1dFlushPr0To1},
+    {"needs-l1d-flush-msr-hv-1-to-0", FwFeature::NeedsL1dFlushHv1To0},
     {"needs-spec-barrier-for-bound-checks", FwFeature::NeedsSpecBarrierBounds},
     {"needs-count-cache-flush-on-context-switch", FwFeature::NeedsCountCacheFlush},
     {"no-need-l1d-flush-msr-pr-1-to-0", FwFeature::NoNeedL1dFlushPr1To0},
@@ -80,6 +81,15 @@ CpuCharacteristics cpu_characteristics(u32 pvr, const FwFeatures& fw) {
         c.behaviour |= cpu_behav::kNoL1dFlushUaccess;
     if (enabled(F::NoNeedStoreDrain)) c.behaviour |= cpu_behav::kNoStfBarrier;
     return c;
+}
+
+L1dFlush hv_l1d_flush(const FwFeatures& fw) {
+    if (fw[FwFeature::FavorSecurity] == FwState::Disabled ||
+        fw[FwFeature::NeedsL1dFlushHv1To0] == FwState::Disabled)
+        return L1dFlush::None;
+    if (fw[FwFeature::L1dFlushOri30] == FwState::Enabled) return L1dFlush::Ori30;
+    if (fw[FwFeature::L1dFlushTrig2] == FwState::Enabled) return L1dFlush::Trig2;
+    return L1dFlush::Displacement;
 }
 
 void set_cpu_characteristics(const CpuCharacteristics& c) {

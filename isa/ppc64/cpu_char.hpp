@@ -54,6 +54,7 @@ enum class FwFeature : u8 {
     CountCacheFlushBcctr2,  // fw-count-cache-flush-bcctr2,0,0
     FavorSecurity,          // speculation-policy-favor-security
     NeedsL1dFlushPr0To1,    // needs-l1d-flush-msr-pr-0-to-1
+    NeedsL1dFlushHv1To0,    // needs-l1d-flush-msr-hv-1-to-0
     NeedsSpecBarrierBounds, // needs-spec-barrier-for-bound-checks
     NeedsCountCacheFlush,   // needs-count-cache-flush-on-context-switch
     NoNeedL1dFlushPr1To0,   // no-need-l1d-flush-msr-pr-1-to-0
@@ -74,6 +75,14 @@ bool fw_feature_by_name(const char* name, FwFeature& out);
 
 // The processor version of this machine (PVR) and its firmware's features.
 CpuCharacteristics cpu_characteristics(u32 pvr, const FwFeatures& fw);
+
+// How the hypervisor empties the L1D before a guest runs, so that a guest cannot read what the
+// hypervisor (and through it other LPARs) left there by speculation (Meltdown, CVE-2017-5754, which
+// POWER7-POWER9 have): KVM-HV's HRFI_TO_GUEST, Linux's return to user. Needed unless the firmware
+// says it is not (favour security or needs-l1d-flush-msr-hv-1-to-0 disabled); then the cheapest
+// way the chip has: `ori 30,30,0`, a TRIG2 write, else loads that displace every L1D line.
+enum class L1dFlush : u8 { None, Ori30, Trig2, Displacement };
+L1dFlush hv_l1d_flush(const FwFeatures& fw);
 
 // What H_GET_CPU_CHARACTERISTICS answers. Written once by the boot CPU before any LPAR runs
 // (plat/powernv/main.cpp), read-only afterwards; until then the pseries defaults above.

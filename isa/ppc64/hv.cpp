@@ -3,6 +3,7 @@
 #include "common/log.hpp"
 #include "common/rt/panic.hpp"
 #include "common/rt/string.hpp"
+#include "isa/ppc64/l1d_flush.hpp"
 #include "isa/ppc64/pcpu.hpp"
 #include "isa/ppc64/smp.hpp"
 #include "isa/ppc64/spr.hpp"
@@ -67,6 +68,7 @@ void cpu_init(u32 index) {
     pcpu.index = index;
     pcpu.fault = &fa.regs;
     pcpu.fault_sp = reinterpret_cast<uptr>(fa.stack + sizeof(fa.stack) - 64);
+    load_l1d_flush(pcpu);
     mtspr<Spr::HSPRG0>(reinterpret_cast<uptr>(&pcpu));
     mtspr<Spr::HFSCR>(kGuestFacilities);
     // A guest's writes to AMR, IAMR and UAMOR only change the bits AMOR allows (0 drops them

@@ -23,6 +23,9 @@ struct Pcpu {
     u64 fault_sp = 0;
     u64 scratch_cr = 0;
     u64 napping = 0;
+    u64 l1d_flush = PCPU_FLUSH_DISPLACEMENT; // before a guest runs (l1d_flush.hpp)
+    u64 l1d_area = 0;
+    u64 l1d_blocks = 0;
     // C++-only from here.
     Vcpu* last_vcpu = nullptr; // whose SLB, FP/VMX/VSX and owned SPRs are in the CPU now
     // Whether last_vcpu's state is also in memory (VcpuState), as the copy numbered held_seq
@@ -42,6 +45,9 @@ static_assert(offsetof(Pcpu, fault) == PCPU_FAULT);
 static_assert(offsetof(Pcpu, fault_sp) == PCPU_FAULT_SP);
 static_assert(offsetof(Pcpu, scratch_cr) == PCPU_SCRATCH_CR);
 static_assert(offsetof(Pcpu, napping) == PCPU_NAPPING);
+static_assert(offsetof(Pcpu, l1d_flush) == PCPU_L1D_FLUSH);
+static_assert(offsetof(Pcpu, l1d_area) == PCPU_L1D_AREA);
+static_assert(offsetof(Pcpu, l1d_blocks) == PCPU_L1D_BLOCKS);
 
 inline constexpr usize kStackGuardOffset = 0x7010;
 

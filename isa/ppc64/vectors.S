@@ -46,6 +46,44 @@
     std \tmp, PCPU_IN_GUEST(13)
 .endm
 
+/*
+ * The L1D flush before a guest runs (isa/ppc64/l1d_flush.hpp), so that it cannot read by
+ * speculation what the hypervisor left in the L1D: PCPU_L1D_FLUSH says how (nothing, the chip's
+ * `ori 30,30,0` or TRIG2 write, or a load from each 128-byte line of PCPU_L1D_AREA, eight per
+ * 1 KiB block). Clobbers t1, t2, CTR and CR0. It goes after the last access to hypervisor
+ * data, before the guest's own registers are loaded, as KVM-HV's HRFI_TO_GUEST.
+ */
+.macro L1D_FLUSH t1, t2
+    ld \t1, PCPU_L1D_FLUSH(13)
+    cmpdi \t1, PCPU_FLUSH_DISPLACEMENT
+    beq 3f
+    cmpdi \t1, PCPU_FLUSH_ORI30
+    beq 1f
+    cmpdi \t1, PCPU_FLUSH_TRIG2
+    bne 9f
+    li \t1, 0
+    mtspr 882, \t1                 /* TRIG2 */
+    b 9f
+1:  sync
+    ld \t1, 0(13)                  /* after the sync: no load passes the flush */
+    ori 30, 30, 0
+    b 9f
+3:  ld \t2, PCPU_L1D_BLOCKS(13)
+    mtctr \t2
+    ld \t1, PCPU_L1D_AREA(13)
+4:  ld \t2, 0(\t1)
+    ld \t2, 128(\t1)
+    ld \t2, 256(\t1)
+    ld \t2, 384(\t1)
+    ld \t2, 512(\t1)
+    ld \t2, 640(\t1)
+    ld \t2, 768(\t1)
+    ld \t2, 896(\t1)
+    addi \t1, \t1, 1024
+    bdnz 4b
+9:
+.endm
+
 .macro VECTOR vec
     .org \vec
     mtspr SPRN_HSPRG1, 13
@@ -133,6 +171,7 @@ hv_exit:
     ld 12, PCPU_REGS(13)
     cmpdi 3, 0
     beq hv_exit_rest                /* not answered: r14-r31, SRR0/1 are still the guest's */
+    L1D_FLUSH 10, 11
     LOAD_GUEST_CONTROL 12, 0
     LOAD_GPRS 12, 0,1,2,3,4,5,6,7,8,9,10,11
     ld 13, REGS_GPR(13)(12)
@@ -275,6 +314,7 @@ guest_enter:
     SAVE_NV(31)
     std 1, PCPU_HV_SP(13)
     std 3, PCPU_REGS(13)
+    L1D_FLUSH 4, 5
 
     ld 4, REGS_PC(3)
     mtspr SPRN_HSRR0, 4

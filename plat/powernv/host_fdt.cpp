@@ -61,6 +61,8 @@ void read_cpus(const void* fdt, HostInfo& out) {
         int len = 0;
         auto* tb = static_cast<const fdt32_t*>(fdt_getprop(fdt, node, "timebase-frequency", &len));
         if (tb && out.timebase_hz == 0) out.timebase_hz = read_cells(tb, len >= 8 ? 2 : 1);
+        auto* dcache = static_cast<const fdt32_t*>(fdt_getprop(fdt, node, "d-cache-size", &len));
+        if (dcache && len >= 4 && out.l1d_bytes == 0) out.l1d_bytes = fdt32_to_cpu(dcache[0]);
         auto* servers =
             static_cast<const fdt32_t*>(fdt_getprop(fdt, node, "ibm,ppc-interrupt-server#s", &len));
         if (!servers || len < 4) continue;

@@ -15,6 +15,7 @@ struct HostInfo {
     usize reserved_count = 0;
     RealRange bundle;    // /chosen linux,initrd-start..end
     u64 timebase_hz = 0; // /cpus/*/timebase-frequency
+    u64 l1d_bytes = 0;   // /cpus/*/d-cache-size (0: not given)
     u32 cpu_threads = 0; // ibm,ppc-interrupt-server#s entries over all cpu nodes
     // One physical CPU per core: the first thread (interrupt server = PIR) of each cpu node,
     // with its ICP's MMIO base (an "IBM,ppc-xicp" node's reg for that server; 0 when none).

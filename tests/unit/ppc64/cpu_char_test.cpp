@@ -77,3 +77,22 @@ TEST_CASE("cpu characteristics: fw-features node names") {
     CHECK_FALSE(fw_feature_by_name("", f));
     CHECK_FALSE(fw_feature_by_name("tm-suspend-mode", f));
 }
+
+TEST_CASE("the hypervisor's L1D flush before a guest: the chip's cheapest, unless not needed") {
+    FwFeatures fw;
+    CHECK(hv_l1d_flush(fw) == L1dFlush::Displacement); // QEMU: no fw-features
+    fw.set(FwFeature::L1dFlushTrig2, FwState::Enabled);
+    CHECK(hv_l1d_flush(fw) == L1dFlush::Trig2);
+    fw.set(FwFeature::L1dFlushOri30, FwState::Enabled);
+    CHECK(hv_l1d_flush(fw) == L1dFlush::Ori30);
+    fw.set(FwFeature::NeedsL1dFlushHv1To0, FwState::Enabled);
+    CHECK(hv_l1d_flush(fw) == L1dFlush::Ori30);
+    fw.set(FwFeature::NeedsL1dFlushHv1To0, FwState::Disabled);
+    CHECK(hv_l1d_flush(fw) == L1dFlush::None);
+    FwFeatures relaxed;
+    relaxed.set(FwFeature::FavorSecurity, FwState::Disabled);
+    CHECK(hv_l1d_flush(relaxed) == L1dFlush::None);
+    FwFeature f{};
+    CHECK(fw_feature_by_name("needs-l1d-flush-msr-hv-1-to-0", f));
+    CHECK(f == FwFeature::NeedsL1dFlushHv1To0);
+}

@@ -15,7 +15,17 @@
 #define PCPU_FAULT_SP 48   /* stack for the hypervisor fault handler */
 #define PCPU_SCRATCH_CR 56 /* the guest's CR, saved before the exit path compares */
 #define PCPU_NAPPING 64    /* 1 while ppc64_nap waits: the 0x100 wake-up returns to its caller */
-#define PCPU_SIZE 72
+/* The L1D flush before a guest runs (isa/ppc64/l1d_flush.cpp): the kind (PCPU_FLUSH_*), and for
+ * the displacement flush the area and its 1 KiB blocks (eight 128-byte lines each). */
+#define PCPU_L1D_FLUSH 72
+#define PCPU_L1D_AREA 80
+#define PCPU_L1D_BLOCKS 88
+#define PCPU_SIZE 96
+
+#define PCPU_FLUSH_NONE 0
+#define PCPU_FLUSH_ORI30 1
+#define PCPU_FLUSH_TRIG2 2
+#define PCPU_FLUSH_DISPLACEMENT 3
 
 /* GuestRegs layout (isa/ppc64/include/arch/regs.hpp). */
 #define REGS_GPR(n) ((n) * 8)
