@@ -28,21 +28,14 @@ void set_l1d_flush(L1dFlush how, u64 l1d_bytes) {
     flush_bytes = l1d_bytes < kBlock ? kBlock : l1d_bytes;
 }
 
+// The vectors' numbers for the kinds are the enum's.
+static_assert(static_cast<u64>(L1dFlush::None) == PCPU_FLUSH_NONE &&
+              static_cast<u64>(L1dFlush::Ori30) == PCPU_FLUSH_ORI30 &&
+              static_cast<u64>(L1dFlush::Trig2) == PCPU_FLUSH_TRIG2 &&
+              static_cast<u64>(L1dFlush::Displacement) == PCPU_FLUSH_DISPLACEMENT);
+
 void load_l1d_flush(Pcpu& pcpu) {
-    switch (flush_kind) {
-    case L1dFlush::None:
-        pcpu.l1d_flush = PCPU_FLUSH_NONE;
-        break;
-    case L1dFlush::Ori30:
-        pcpu.l1d_flush = PCPU_FLUSH_ORI30;
-        break;
-    case L1dFlush::Trig2:
-        pcpu.l1d_flush = PCPU_FLUSH_TRIG2;
-        break;
-    case L1dFlush::Displacement:
-        pcpu.l1d_flush = PCPU_FLUSH_DISPLACEMENT;
-        break;
-    }
+    pcpu.l1d_flush = static_cast<u64>(flush_kind);
     pcpu.l1d_area = reinterpret_cast<uptr>(displacement_area);
     pcpu.l1d_blocks = flush_bytes / kBlock;
 }
