@@ -1,5 +1,7 @@
 #include "isa/ppc64/cpu_char.hpp"
 
+#include "common/rt/string.hpp"
+
 namespace tessera::arch {
 namespace {
 
@@ -26,11 +28,6 @@ constexpr Named kNames[] = {
 };
 static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<usize>(FwFeature::Count));
 
-bool same(const char* a, const char* b) {
-    while (*a != '\0' && *a == *b) ++a, ++b;
-    return *a == *b;
-}
-
 // PVR versions (the upper 16 bits) of the processors that need neither L1D flush on kernel
 // entry nor around user accesses: POWER7, POWER7+, POWER8E, POWER8NVL, POWER8.
 bool before_power9(u32 pvr) {
@@ -49,7 +46,7 @@ CpuCharacteristics current = kDefaults;
 
 bool fw_feature_by_name(const char* name, FwFeature& out) {
     for (const Named& n : kNames) {
-        if (same(n.name, name)) {
+        if (rt::str_compare(n.name, name) == 0) {
             out = n.feature;
             return true;
         }

@@ -1,6 +1,7 @@
 #include "isa/ppc64/l1d_flush.hpp"
 
 #include "common/log.hpp"
+#include "isa/ppc64/spr.hpp"
 
 namespace tessera::arch {
 namespace {
@@ -17,15 +18,28 @@ u64 flush_bytes = kDefaultL1d;
 
 } // namespace
 
-void set_l1d_flush(L1dFlush how, u64 l1d_bytes) {
+void init_speculation(const FwFeatures& fw, u64 l1d_bytes) {
+    const u32 pvr = static_cast<u32>(mfspr<Spr::PVR>());
+    const CpuCharacteristics cc = cpu_characteristics(pvr, fw);
+    set_cpu_characteristics(cc);
+    log("ppc64: PVR %#x, %s; guests' CPU characteristics %#llx, behaviours %#llx\n", pvr,
+        fw.present ? "firmware fw-features" : "no firmware fw-features",
+        static_cast<unsigned long long>(cc.character),
+        static_cast<unsigned long long>(cc.behaviour));
+
     if (l1d_bytes == 0) l1d_bytes = kDefaultL1d;
     if (l1d_bytes > sizeof(displacement_area)) {
         log("ppc64: L1D of %llu KiB: the displacement flush covers %zu KiB\n",
             static_cast<unsigned long long>(l1d_bytes / KiB), sizeof(displacement_area) / KiB);
         l1d_bytes = sizeof(displacement_area);
     }
-    flush_kind = how;
+    flush_kind = hv_l1d_flush(fw);
     flush_bytes = l1d_bytes < kBlock ? kBlock : l1d_bytes;
+    load_l1d_flush(this_pcpu()); // the secondaries take it in cpu_init
+    static constexpr const char* kNames[] = {"none", "ori 30,30,0", "TRIG2",
+                                             "displacement (loads)"};
+    log("ppc64: L1D flush before each guest entry: %s, L1D %llu KiB\n",
+        kNames[static_cast<usize>(flush_kind)], static_cast<unsigned long long>(flush_bytes / KiB));
 }
 
 // The vectors' numbers for the kinds are the enum's.

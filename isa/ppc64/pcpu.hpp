@@ -23,7 +23,7 @@ struct Pcpu {
     u64 fault_sp = 0;
     u64 scratch_cr = 0;
     u64 napping = 0;
-    u64 l1d_flush = PCPU_FLUSH_DISPLACEMENT; // before a guest runs (l1d_flush.hpp)
+    u64 l1d_flush = PCPU_FLUSH_NONE; // before a guest runs: cpu_init sets it (l1d_flush.hpp)
     u64 l1d_area = 0;
     u64 l1d_blocks = 0;
     // C++-only from here.

@@ -1,10 +1,7 @@
 // powernv platform entry: called by isa/ppc64/entry.S once the CPU is little-endian with a stack.
 #include "common/boot.hpp"
 #include "common/log.hpp"
-#include "isa/ppc64/cpu_char.hpp"
 #include "isa/ppc64/l1d_flush.hpp"
-#include "isa/ppc64/pcpu.hpp"
-#include "isa/ppc64/spr.hpp"
 #include "plat/powernv/host_fdt.hpp"
 #include "plat/powernv/opal.hpp"
 #include "plat/powernv/smp.hpp"
@@ -62,24 +59,9 @@ extern "C" [[noreturn]] void powernv_main(void* fdt, tessera::u64 opal_base,
     if (!powernv::read_host_fdt(fdt, host)) plat::power_off(1);
     log("powernv: %zu RAM range(s), %u CPU thread(s), timebase %llu Hz\n", host.ram_count,
         host.cpu_threads, static_cast<unsigned long long>(host.timebase_hz));
-    // What H_GET_CPU_CHARACTERISTICS tells the guests, before any CPU runs one.
-    const u32 pvr = static_cast<u32>(arch::mfspr<arch::Spr::PVR>());
-    const arch::CpuCharacteristics cc = arch::cpu_characteristics(pvr, host.fw);
-    arch::set_cpu_characteristics(cc);
-    // And how the hypervisor empties the L1D before each guest entry (the secondaries take it
-    // in cpu_init; this CPU did so before the tree was read).
-    const arch::L1dFlush flush = arch::hv_l1d_flush(host.fw);
-    arch::set_l1d_flush(flush, host.l1d_bytes);
-    arch::load_l1d_flush(arch::this_pcpu());
-    static constexpr const char* kFlushNames[] = {"none", "ori 30,30,0", "TRIG2",
-                                                  "displacement (loads)"};
-    log("powernv: L1D flush before each guest entry: %s, L1D %llu KiB\n",
-        kFlushNames[static_cast<usize>(flush)],
-        static_cast<unsigned long long>((host.l1d_bytes ? host.l1d_bytes : 64 * KiB) / KiB));
-    log("powernv: PVR %#x, %s; guests' CPU characteristics %#llx, behaviours %#llx\n", pvr,
-        host.fw.present ? "firmware fw-features" : "no firmware fw-features",
-        static_cast<unsigned long long>(cc.character),
-        static_cast<unsigned long long>(cc.behaviour));
+    // What the guests are told about speculation, and how the L1D is emptied before each guest
+    // entry: before any CPU runs one.
+    arch::init_speculation(host.fw, host.l1d_bytes);
     powernv::start_secondaries(host);
     boot_main();
 }

@@ -26,7 +26,7 @@ expect "CHECK timers: ok" "timers"
 expect "CHECK interrupts: ok" "interrupts"
 [ "$target" != pseries ] || expect "CHECK sigill: ok" "an illegal instruction is one process's SIGILL"
 [ "$target" != pseries ] || expect "CHECK mitigations: ok" "the guest's L1D flushes are those POWER8 needs"
-[ "$target" != pseries ] || expect "^powernv: L1D flush before each guest entry: (displacement|ori|TRIG2)" \
+[ "$target" != pseries ] || expect "^ppc64: L1D flush before each guest entry: (displacement|ori|TRIG2)" \
     "the hypervisor empties the L1D before each guest entry"
 [ "$target" != pc ] || expect "CHECK exceptions: ok" "ud2, int3, a divide by zero and into are their processes' signals"
 [ "$target" != pc ] || expect "CHECK anon-fault-around: ok" "a run of anonymous pages costs fewer exits than one a page"
