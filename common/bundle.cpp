@@ -253,7 +253,7 @@ bool Bundle::read_entry(u32 i, InputError& err) {
     return true;
 }
 
-bool Bundle::check_layout(InputError& err) const {
+bool Bundle::check_layout(InputError& err) {
     u32 config = pending_;
     for (u32 i = 0; i < pending_; ++i) {
         const Entry& e = entries_[i];
@@ -270,39 +270,58 @@ bool Bundle::check_layout(InputError& err) const {
         err.set("bundle: no config entry (an entry of kind config holds the LPAR configuration)");
         return false;
     }
+    config_ = config;
+    return true;
+}
+
+bool Bundle::check_data(u32 i, InputError& err) const {
+    const Entry& e = entries_[i];
+    const u32 computed = bundle::crc32(e.data, e.size);
+    if (computed == e.crc) return true;
+    err.set("bundle: entry %u (\"%s\"): data checksum mismatch (stored 0x%08x, computed 0x%08x)", i,
+            e.name, e.crc, computed);
+    return false;
+}
+
+void Bundle::close() {
+    count_ = 0;
+    config_ = 0;
+    config_checked_ = false;
+    total_size_ = 0;
+    pending_ = 0;
+    base_ = nullptr;
+}
+
+bool Bundle::open_config(const u8* data, usize size, InputError& err) {
+    close();
+    base_ = data;
+    err.clear();
+    bool ok = check_header(size, err);
+    for (u32 i = 0; ok && i < pending_; ++i) ok = read_entry(i, err);
+    ok = ok && check_layout(err) && check_data(static_cast<u32>(config_), err);
+    if (!ok) {
+        close();
+        return false;
+    }
+    config_checked_ = true;
+    return true;
+}
+
+bool Bundle::verify_rest(InputError& err) {
+    TESSERA_ASSERT(config_checked_ && count_ == 0);
+    err.clear();
+    for (u32 i = 0; i < pending_; ++i) {
+        if (i != config_ && !check_data(i, err)) {
+            close();
+            return false;
+        }
+    }
+    count_ = pending_;
     return true;
 }
 
 bool Bundle::open(const u8* data, usize size, InputError& err) {
-    count_ = 0;
-    config_ = 0;
-    total_size_ = 0;
-    pending_ = 0;
-    base_ = data;
-    err.clear();
-
-    bool ok = check_header(size, err);
-    for (u32 i = 0; ok && i < pending_; ++i) ok = read_entry(i, err);
-    ok = ok && check_layout(err);
-    for (u32 i = 0; ok && i < pending_; ++i) {
-        const Entry& e = entries_[i];
-        if (e.kind == bundle::EntryKind::Config) config_ = i;
-        u32 computed = bundle::crc32(e.data, e.size);
-        if (computed != e.crc) {
-            err.set("bundle: entry %u (\"%s\"): data checksum mismatch (stored 0x%08x, computed "
-                    "0x%08x)",
-                    i, e.name, e.crc, computed);
-            ok = false;
-        }
-    }
-    if (!ok) {
-        base_ = nullptr;
-        total_size_ = 0;
-        pending_ = 0;
-        return false;
-    }
-    count_ = pending_;
-    return true;
+    return open_config(data, size, err) && verify_rest(err);
 }
 
 const Bundle::Entry& Bundle::entry(usize index) const {
@@ -317,7 +336,7 @@ const Bundle::Entry* Bundle::find(const char* name) const {
 }
 
 const Bundle::Entry& Bundle::config() const {
-    TESSERA_ASSERT(count_ != 0);
+    TESSERA_ASSERT(config_checked_);
     return entries_[config_];
 }
 

@@ -39,6 +39,14 @@ class Bundle {
     // data checksum. On success the bundle is open and refers to `data` (which must stay valid);
     // on failure it returns false with the first problem in `err` and the bundle is empty.
     bool open(const u8* data, usize size, InputError& err);
+    // open() in two steps, so that the boot can act on the configuration while the images are
+    // checked (common/boot.cpp: idle CPUs start zeroing the configured LPARs' memory):
+    // open_config() makes every check above but the data checksums of the entries other than
+    // the config entry, whose checksum it checks; after it only config() may be used.
+    // verify_rest() checks the other entries' data and opens the bundle. The first failure
+    // leaves the bundle empty, as open()'s does.
+    bool open_config(const u8* data, usize size, InputError& err);
+    bool verify_rest(InputError& err);
 
     bool is_open() const { return count_ != 0; }
     usize count() const { return count_; }
@@ -47,7 +55,7 @@ class Bundle {
 
     const Entry& entry(usize index) const; // index < count()
     const Entry* find(const char* name) const;
-    const Entry& config() const; // the one config entry (only when open)
+    const Entry& config() const; // the one config entry (once open_config() succeeded)
 
     // for (const Bundle::Entry& e : bundle): in table order.
     const Entry* begin() const { return entries_; }
@@ -56,14 +64,17 @@ class Bundle {
   private:
     bool check_header(usize size, InputError& err);
     bool read_entry(u32 index, InputError& err);
-    bool check_layout(InputError& err) const;
+    bool check_layout(InputError& err);
+    bool check_data(u32 index, InputError& err) const;
+    void close();
 
     Entry entries_[bundle::kMaxEntries];
     usize count_ = 0; // 0 until open() succeeded
     usize config_ = 0;
     u64 total_size_ = 0;
     const u8* base_ = nullptr;
-    u32 pending_ = 0; // entries being validated by open()
+    u32 pending_ = 0;             // entries being validated by open()
+    bool config_checked_ = false; // open_config() succeeded: config_ names the checked entry
 };
 
 } // namespace tessera

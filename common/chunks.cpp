@@ -225,6 +225,16 @@ void ChunkPool::want(u32 index) {
         __atomic_fetch_add(&wanted_, 1, __ATOMIC_RELAXED);
 }
 
+usize ChunkPool::want_free(usize count) {
+    usize asked = 0;
+    for (usize i = 0; i < used_ && asked < count; ++i) {
+        if (chunks_[i].owner != kChunkFree) continue;
+        want(static_cast<u32>(i));
+        ++asked;
+    }
+    return asked;
+}
+
 void ChunkPool::scrub_if_waiting(u32 index) {
     TESSERA_ASSERT(index < used_ && !chunks_[index].reserved);
     Chunk& c = chunks_[index];

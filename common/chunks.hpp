@@ -106,6 +106,11 @@ class ChunkPool {
     // Asks idle CPUs to zero all of chunk `index` (scrub_one), for an owner that will need it
     // all at once. Any CPU, no lock needed.
     void want(u32 index);
+    // want() for the lowest `count` free chunks: those allocate() hands out next. For the boot,
+    // which knows how much memory its LPARs will take before it creates them. Returns how many
+    // it asked for (fewer when fewer are free). Reads the owners: the core lock, or the boot CPU
+    // before the run starts.
+    usize want_free(usize count);
     // Zeroes what is left of chunk `index` when no other CPU is zeroing part of it: unlike
     // ready() it never waits. Any CPU, no lock needed.
     void scrub_if_waiting(u32 index);

@@ -131,6 +131,10 @@ u64 timebase();
 // Prepare an LPAR's translation structures (ppc64: HTAB, LPID, VRMA; ia32: shadow roots).
 // Returns false when the ISA cannot host another LPAR (the core reports it and skips the LPAR).
 bool lpar_init(Lpar& lpar);
+// True when lpar_init needs all of the LPAR's memory zeroed at once (ppc64: the VRMA maps every
+// chunk as the LPAR is created), false when each page is zeroed at its first use (ia32). When
+// true the boot has idle CPUs zero what its LPARs will take while it checks the bundle.
+bool lpar_init_zeroes_all_memory();
 // Put a logical CPU in its architected entry state: start at `entry` with `args` in the
 // argument registers (ppc64 r3.., ia32 eax, edx, ecx, ...), at most 4.
 void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs);

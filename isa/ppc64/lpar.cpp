@@ -62,6 +62,10 @@ const ChunkArena::Use& htab_arena_use() {
     return htab_arena.use();
 }
 
+bool lpar_init_zeroes_all_memory() {
+    return true; // the VRMA: lpar_init below
+}
+
 bool lpar_init(Lpar& lpar) {
     LparState& a = lpar.arch;
     // 1/128 of the memory, at most one chunk (16 MiB): an LPAR above 2 GiB gets a smaller

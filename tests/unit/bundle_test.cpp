@@ -460,6 +460,42 @@ TEST_CASE("a failed open leaves the bundle empty, and it can be reopened") {
     CHECK(bundle->count() == 4);
 }
 
+TEST_CASE("open in two steps: the config first, then the other entries' data") {
+    std::vector<u8> good = sample();
+    auto bundle = std::make_unique<Bundle>();
+    InputError err;
+    REQUIRE(bundle->open_config(good.data(), good.size(), err));
+    CHECK_FALSE(bundle->is_open()); // only the config may be used yet
+    CHECK(std::string(bundle->config().name) == "lpars.conf");
+    CHECK(std::memcmp(bundle->config().data, kConfigText, std::strlen(kConfigText)) == 0);
+    REQUIRE(bundle->verify_rest(err));
+    CHECK(bundle->is_open());
+    CHECK(bundle->count() == 4);
+    CHECK(bundle->find("initrd.img") != nullptr);
+
+    // A bad image is found by the second step and leaves the bundle empty.
+    std::vector<u8> bad = good;
+    bad[entry_offset(bad, 1) + 7] ^= 0x10;
+    REQUIRE(bundle->open_config(bad.data(), bad.size(), err));
+    CHECK_FALSE(bundle->verify_rest(err));
+    CHECK(std::string(err.c_str())
+              .rfind("bundle: entry 1 (\"vmlinux\"): data checksum mismatch", 0) == 0);
+    CHECK_FALSE(bundle->is_open());
+    CHECK(bundle->find("vmlinux") == nullptr);
+    CHECK(bundle->base() == nullptr);
+
+    // A bad config is found by the first: its data are checked before anything reads them,
+    // ahead of the entries before it in the table.
+    std::vector<u8> reordered = build({{"k", EntryKind::Kernel, pattern(300, 9)},
+                                       {"c", EntryKind::Config, bytes_of(kConfigText)}});
+    reordered[entry_offset(reordered, 0) + 1] ^= 1; // the kernel's data, checked later
+    reordered[entry_offset(reordered, 1) + 1] ^= 1; // the config's
+    CHECK_FALSE(bundle->open_config(reordered.data(), reordered.size(), err));
+    CHECK(std::string(err.c_str()).rfind("bundle: entry 1 (\"c\"): data checksum mismatch", 0) ==
+          0);
+    CHECK(open_error(reordered).rfind("bundle: entry 1 (\"c\")", 0) == 0);
+}
+
 TEST_CASE("random damage to the table never crashes the reader") {
     std::vector<u8> good = sample();
     std::mt19937 rng(12345);

@@ -623,6 +623,34 @@ TEST_CASE("scrub_one zeroes the chunks asked for, lowest first, each once; other
     CHECK(scrub_calls == 3);
 }
 
+TEST_CASE("want_free asks for the free chunks allocate hands out next, skipping owned ones") {
+    FakeRam ram(6, {range(FakeRam::kBase + C, 1)}); // chunk 1 reserved
+    ChunkPool& pool = *ram.pool;
+    count_scrubs(pool);
+    const u32 owned = pool.allocate(7); // chunk 0
+    CHECK(pool.want_free(0) == 0);
+    CHECK_FALSE(pool.scrub_one());
+    CHECK(pool.want_free(2) == 2); // chunks 2 and 3
+    CHECK(pool.scrub_one());
+    CHECK(pool.scrub_one());
+    CHECK_FALSE(pool.scrub_one());
+    CHECK(scrub_calls == 2);
+    CHECK_FALSE(pool.is_clean(owned));
+    CHECK(ram.at(pool.base(4))[0] == 0xAA);
+    // The boot's LPARs then get exactly those, already zeroed: nothing is zeroed again.
+    const u32 first = pool.allocate(8), second = pool.allocate(8);
+    CHECK((first == 2 && second == 3));
+    CHECK((pool.is_clean(first) && pool.is_clean(second)));
+    pool.ready(first);
+    CHECK(scrub_calls == 2);
+    // More than are free: what there is.
+    CHECK(pool.want_free(10) == 2); // chunks 4 and 5
+    CHECK(pool.scrub_one());
+    CHECK(pool.scrub_one());
+    CHECK(ram.at(pool.base(5))[C - 1] == 0);
+    CHECK(ram.at(pool.base(1))[0] == 0xAA); // the reserved chunk is never touched
+}
+
 // A thread playing a vcpu on another physical CPU: both touch every granule of one chunk, in
 // opposite orders, and each writes its mark into a granule it finds zero. A granule zeroed
 // twice would lose a mark written after its first zeroing. Run under TSan by scripts/test.
