@@ -16,7 +16,9 @@ const char* const kExitNames[kExitReasons] = {
     // Of the hcalls, continued.
     "hc-inval", "hc-protect",
     // The NMI watchdog's (plat/pc/watchdog.cpp).
-    "watchdog"};
+    "watchdog",
+    // Of the hcalls, continued; and what the fork hcall copied (not exits).
+    "hc-fork", "fork-copied"};
 
 static_assert(static_cast<usize>(Exit::VirqRaised) < 32);
 static_assert(static_cast<usize>(Exit::Watchdog) < kExitReasons);

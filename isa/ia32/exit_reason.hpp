@@ -50,13 +50,18 @@ enum class Exit : u8 {
     SwitcherGp,
     HcInvalidate, // hc-inval: H_IA32_INVALIDATE (an hcall, numbered here for want of room above)
     HcProtect,    // hc-protect: H_IA32_PROTECT
-    Watchdog, // watchdog: the NMI watchdog took the CPU back from a guest with the real IF clear
+    Watchdog,   // watchdog: the NMI watchdog took the CPU back from a guest with the real IF clear
+    HcFork,     // hc-fork: H_IA32_FORK_MM
+    ForkCopied, // fork-copied: the entries H_IA32_FORK_MM made for children (not exits)
 };
 
 extern const char* const kExitNames[kExitReasons];
 
 inline void count(Vcpu& v, Exit e) {
     v.lpar->arch.exits.add(static_cast<usize>(e));
+}
+inline void count_many(Vcpu& v, Exit e, u64 n) {
+    v.lpar->arch.exits.count[static_cast<usize>(e)] += n;
 }
 inline void count_reflected(Vcpu& v, u32 vector) {
     if (vector < 32) v.lpar->arch.exits.add(static_cast<usize>(Exit::Reflected) + vector);

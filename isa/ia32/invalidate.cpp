@@ -1,8 +1,11 @@
 // The shadow's range hcalls: H_IA32_INVALIDATE, the invlpg of every page of a range in one
 // hcall (Linux flushes a range after munmap, mprotect or a COW break one page at a time, up to 33
-// invlpgs, each a trap into the hypervisor), and H_IA32_PROTECT, which takes write permission
-// from a range of the loaded space (Linux's flush of a parent after fork). docs/ia32.md,
-// "Shadow paging".
+// invlpgs, each a trap into the hypervisor), H_IA32_PROTECT, which takes write permission
+// from a range of the loaded space (Linux's flush of a parent after fork), and H_IA32_FORK_MM,
+// which also gives the child a space made from the parent's (what its first run would fault
+// in one exit at a time). docs/ia32.md, "Shadow paging".
+#include "isa/ia32/exit_reason.hpp"
+#include "isa/ia32/guest_mmu.hpp"
 #include "isa/ia32/shadow.hpp"
 
 #include <arch/hcalls.hpp>
@@ -25,6 +28,19 @@ hcall::Ret h_ia32_invalidate(hcall::Env& env, hcall::Frame& frame) {
 hcall::Ret h_ia32_protect(hcall::Env& env, hcall::Frame& frame) {
     if (!valid_range(frame)) return hcall::H_PARAMETER;
     shadow_protect(env.vcpu, static_cast<u32>(frame.args[0]), frame.args[1]);
+    return hcall::H_SUCCESS;
+}
+
+hcall::Ret h_ia32_fork_mm(hcall::Env& env, hcall::Frame& frame) {
+    Vcpu& v = env.vcpu;
+    const u64 end = frame.args[0], child_cr3 = frame.args[1], ctx = frame.args[2];
+    if (end > 0x1'0000'0000ull || child_cr3 > 0xffff'ffffull || ctx == 0 ||
+        ctx == shadow_space(v).ctx)
+        return hcall::H_PARAMETER;
+    if (!(v.arch.ctl.cr0 & kCr0Pg)) return hcall::H_FUNCTION;
+    const u32 made =
+        shadow_fork(v, end, static_cast<u32>(child_cr3), ctx, frame.args[3], frame.args[4]);
+    count_many(v, Exit::ForkCopied, made);
     return hcall::H_SUCCESS;
 }
 

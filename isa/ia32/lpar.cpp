@@ -76,6 +76,8 @@ void count_hcall(Vcpu& v, u64 opcode) {
         return count(v, Exit::HcInvalidate);
     case H_IA32_PROTECT:
         return count(v, Exit::HcProtect);
+    case H_IA32_FORK_MM:
+        return count(v, Exit::HcFork);
     case H_CEDE:
         return count(v, Exit::HcCede);
     case H_XIRR:

@@ -259,6 +259,73 @@ void shadow_protect(Vcpu& v, u32 start, u64 end) {
     });
 }
 
+u32 shadow_fork(Vcpu& v, u64 end, u32 child_cr3, u64 ctx, u64 gen, u64 parent_gen) {
+    VcpuState& a = v.arch;
+    shadow_protect(v, 0, end);
+    // The guest's flush is done: its next switch away may be the switcher's, which records no
+    // generation (shadow_switch's prev_gen).
+    if (shadow_space(v).ctx != 0) shadow_space(v).gen = parent_gen;
+    // The child's space: one the vcpu keeps for it already, else the least recently used.
+    unsigned pick = kShadowRoots;
+    for (unsigned i = 0; i < kShadowRoots && pick == kShadowRoots; ++i) {
+        if (i != a.shadow_cur && a.shadows[i].ctx == ctx && a.shadows[i].cr3 == child_cr3) pick = i;
+    }
+    for (unsigned i = 0; i < kShadowRoots && pick == kShadowRoots; ++i) {
+        if (i == a.shadow_cur) continue;
+        unsigned lru = i;
+        for (unsigned j = i + 1; j < kShadowRoots; ++j) {
+            if (j != a.shadow_cur && a.shadows[j].used < a.shadows[lru].used) lru = j;
+        }
+        pick = lru;
+    }
+    ShadowSpace& child = a.shadows[pick];
+    flush_space(child, (a.ctl.cr4 & kCr4Pge) != 0);
+    child.cr3 = child_cr3;
+    child.ctx = ctx;
+    child.gen = gen;
+    child.used = ++a.shadow_clock;
+    spaces_changed(a);
+    if (child.pd == kNone) {
+        child.pd = take_reclaiming(child, -1);
+        if (child.pd == kNone) return 0;
+        page(child.pd)[1023] = switcher_pde();
+    }
+    // Each entry is what shadow_fill would make for a ring-3 read at that address with the
+    // child's tables loaded: the child's own translation, checked and marked Accessed by the same
+    // walk, its frame translated through the LPAR's chunks. The parent's entries only say which
+    // addresses are worth it (its tables are pinned while the vcpu runs; each is read afresh).
+    GuestControl child_ctl = a.ctl;
+    child_ctl.cr3 = child_cr3;
+    const ShadowSpace& parent = shadow_space(v);
+    u32 made = 0;
+    each_slot(0, end, [&](unsigned slot, unsigned lo, unsigned hi) {
+        for (unsigned i = lo; i <= hi && made < kForkCopyMax; ++i) {
+            if (parent.pt[slot] == kNone || parent.large[slot]) return;
+            const u32 e = page(parent.pt[slot])[i];
+            if ((e & (kPteP | kPteU)) != (kPteP | kPteU)) continue;
+            const u32 va = (slot << 22) | (i << 12);
+            const Translation t = guest_translate(*v.lpar, child_ctl, va, kPfU);
+            if (!t.ok || t.large) continue;
+            const Optional<RealAddr> frame =
+                v.lpar->memory.translate(LogicalAddr(vcpu_logical(v, t.logical & kPteFrame)), 4096);
+            if (!frame) continue;
+            if (child.pt[slot] == kNone) {
+                const u16 p = take_reclaiming(child, static_cast<int>(slot));
+                if (p == kNone || child.pd == kNone) return;
+                child.pt[slot] = p;
+                child.large[slot] = false;
+                page(child.pd)[slot] = real(p) | kPteP | kPteW | kPteU;
+            }
+            set_entry(child, slot, i,
+                      static_cast<u32>(frame->value()) | kPteP |
+                          (t.writable && t.dirty ? kPteW : 0) | (t.user ? kPteU : 0) |
+                          (t.global ? kShadowGlobal : 0));
+            ++made;
+        }
+    });
+    return made;
+}
+
 void shadow_flush(Vcpu& v, bool keep_global) {
     ShadowSpace& s = shadow_space(v);
     if (s.cr3 != v.arch.ctl.cr3) {

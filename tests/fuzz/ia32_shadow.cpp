@@ -2,7 +2,8 @@
 // (isa/ia32/shadow.cpp) over fake memory: guest tables written by the input (entries biased to
 // the LPAR's end, the neighbour's real addresses, the switcher, large and global pages), then a
 // sequence of translations, shadow fills, invlpg and ranges (H_IA32_INVALIDATE, H_IA32_PROTECT),
-// flushes, cr3 loads, switches between kept shadow spaces (H_IA32_SWITCH_MM), copies through
+// flushes, cr3 loads, switches between kept shadow spaces (H_IA32_SWITCH_MM), a fork's child
+// space made from other tables (H_IA32_FORK_MM), copies through
 // guest-virtual addresses and table changes from two vcpus. Checked: a translation that succeeds
 // gives a logical address inside the LPAR and never one for the switcher's 4 MiB; every shadow
 // entry maps one of the LPAR's pages and, while the guest's tables are unchanged, is writable only
@@ -117,6 +118,16 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, usize size) {
             shadow_invlpg(v, va);
             break;
         case 4:
+            if ((op & 0x28) == 0x28) { // H_IA32_FORK_MM: a child space from other tables
+                const u64 ctx = 1 + in.byte() % 6;
+                if (ctx != shadow_space(v).ctx) {
+                    const u32 child = static_cast<u32>(in.edge(entries)) & ~0xfffu;
+                    const u32 made = shadow_fork(v, in.edge(vas), child, ctx, in.byte() % 3);
+                    FUZZ_CHECK(made <= kForkCopyMax);
+                    stale[v.index] = true;
+                }
+                break;
+            }
             if (op & 0x20) { // H_IA32_SWITCH_MM: a kept space may lag behind the tables
                 v.arch.ctl.cr3 = (op & 0x10) ? kPd : static_cast<u32>(in.edge(entries)) & ~0xfffu;
                 shadow_switch(v, in.byte() % 6, in.byte() % 3, in.byte() % 3);

@@ -120,3 +120,89 @@ TEST_CASE("H_IA32_INVALIDATE drops a range's shadow entries, H_IA32_PROTECT take
     shadow_release(v);
     CHECK(shadow_pages_in_use() == start);
 }
+
+TEST_CASE("H_IA32_FORK_MM: the parent loses W, the child's space is made from its own tables and "
+          "kept at its first switch") {
+    Machine m;
+    const usize start = shadow_pages_in_use();
+    Vcpu& v = m.vcpu();
+    GuestPaging parent(m, 0x100000, 0x101000);
+    GuestPaging child(m, 0x110000, 0x111000);
+    constexpr u32 kRw = kPteP | kPteW | kPteU | kPteA | kPteD;
+    constexpr u32 kCow = kPteP | kPteU; // what fork leaves in the child: read-only, old
+    parent.map(0x00400000, 0x200000, kRw);
+    parent.map(0x00401000, 0x201000, kRw);
+    parent.map(0x00402000, 0x202000, kRw);
+    parent.map(0x00403000, 0x203000, kRw);
+    parent.map(0x00800000, 0x208000, kRw);
+    parent.map(0x00c00000, 0x209000, kRw); // never filled in the parent
+    child.map(0x00400000, 0x200000, kCow);
+    child.map(0x00401000, 0x300000, kCow);                          // another frame: the child's
+    child.map(0x00402000, 0x202000, kPteP);                         // supervisor only: none
+    child.map(0x00800000, 0x208000, kPteP | kPteW | kPteU | kPteD); // writable and dirty
+    child.map(0x00c00000, 0x209000, kCow);
+    // 0x00403000: not mapped in the child at all.
+    parent.enable(v);
+    REQUIRE(call(m, parent.pd, 10, 5, 0) == hcall::H_SUCCESS);
+    u32 ge = 0;
+    for (u32 va : {0x00400000u, 0x00401000u, 0x00402000u, 0x00403000u, 0x00800000u})
+        REQUIRE(shadow_fill(v, va, kPfW | kPfU, ge) == ShadowFill::Filled);
+    const ShadowSpace& ps = shadow_space(v);
+    const u32* ptable = shadow_pool_page(ps.pt[1] - 1u);
+    REQUIRE((ptable[0] & kPteW) != 0);
+
+    auto fork = [&](u64 end, u64 cr3, u64 ctx, u64 gen) {
+        hcall::Env env{*m.lpar, v};
+        hcall::Frame f;
+        f.opcode = H_IA32_FORK_MM;
+        f.args[0] = end;
+        f.args[1] = cr3;
+        f.args[2] = ctx;
+        f.args[3] = gen;
+        f.args[4] = 6; // the parent's generation after its flush
+        return h_ia32_fork_mm(env, f);
+    };
+    // Refused: no ctx, the loaded space's own, an end or cr3 past 4 GiB. Nothing changes.
+    CHECK(fork(0xc0000000, child.pd, 0, 0) == hcall::H_PARAMETER);
+    CHECK(fork(0xc0000000, child.pd, 10, 0) == hcall::H_PARAMETER);
+    CHECK(fork(0x1'0000'0001ull, child.pd, 20, 0) == hcall::H_PARAMETER);
+    CHECK(fork(0xc0000000, 0x1'0000'0000ull | child.pd, 20, 0) == hcall::H_PARAMETER);
+    CHECK((ptable[0] & kPteW) != 0);
+    CHECK((child.pte(0x00400000) & kPteA) == 0);
+
+    CHECK(fork(0xc0000000, child.pd, 20, 0) == hcall::H_SUCCESS);
+    CHECK((ptable[0] & (kPteP | kPteW)) == kPteP); // the parent's entries lost W only
+    CHECK((ptable[1] & (kPteP | kPteW)) == kPteP);
+    CHECK(shadow_space(v).ctx == 10); // the parent's space is still the loaded one,
+    CHECK(shadow_space(v).gen == 6);  // recorded as flushed up to the generation passed
+    CHECK(counted(m, Exit::ForkCopied) == 3);
+    CHECK(std::string(kExitNames[static_cast<usize>(Exit::HcFork)]) == "hc-fork");
+    // The child's entries carry A now, as after a fill; its unrelated pages stay old.
+    CHECK((child.pte(0x00400000) & kPteA) != 0);
+    CHECK((child.pde(0x00400000) & kPteA) != 0);
+    CHECK((child.pte(0x00c00000) & kPteA) == 0);
+
+    // The child's first switch keeps that space: its entries are the child's translations.
+    CHECK(call(m, child.pd, 20, 0, 6) == hcall::H_SUCCESS);
+    CHECK(counted(m, Exit::MmKept) == 1);
+    const ShadowSpace& cs = shadow_space(v);
+    CHECK(cs.ctx == 20);
+    const u32* ctable = shadow_pool_page(cs.pt[1] - 1u);
+    const u32* ctable2 = shadow_pool_page(cs.pt[2] - 1u);
+    const Optional<RealAddr> f200 = m.lpar->memory.translate(LogicalAddr(0x200000), 4096);
+    const Optional<RealAddr> f300 = m.lpar->memory.translate(LogicalAddr(0x300000), 4096);
+    const Optional<RealAddr> f208 = m.lpar->memory.translate(LogicalAddr(0x208000), 4096);
+    REQUIRE((f200 && f300 && f208));
+    CHECK(ctable[0] == (static_cast<u32>(f200->value()) | kPteP | kPteU)); // read-only
+    CHECK(ctable[1] == (static_cast<u32>(f300->value()) | kPteP | kPteU));
+    CHECK(ctable[2] == 0); // supervisor-only in the child
+    CHECK(ctable[3] == 0); // not mapped in the child
+    CHECK(ctable2[0] == (static_cast<u32>(f208->value()) | kPteP | kPteW | kPteU));
+    CHECK(cs.pt[3] == 0); // 0x00c00000: the parent had no entry there
+
+    // Paging off: nothing to fork.
+    v.arch.ctl.cr0 &= ~kCr0Pg;
+    CHECK(fork(0xc0000000, parent.pd, 30, 0) == hcall::H_FUNCTION);
+    shadow_release(v);
+    CHECK(shadow_pages_in_use() == start);
+}

@@ -78,6 +78,18 @@ inline constexpr u64 H_IA32_INVALIDATE = 0xF007;
 // fork: the parent's private pages become copy-on-write), without refaulting every read. start
 // == end: nothing. H_PARAMETER for end < start or end above 4 GiB.
 inline constexpr u64 H_IA32_PROTECT = 0xF006;
+// H_IA32_FORK_MM(end, child_cr3, ctx, gen, parent_gen): what a fork needs of the shadow. The
+// calling vcpu's loaded space loses write permission in [0, end), as with H_IA32_PROTECT (the
+// parent's private pages became copy-on-write), and is recorded as flushed up to the guest's
+// generation parent_gen (as H_IA32_SWITCH_MM's prev_gen records it); and one of its other spaces
+// becomes the child's, tagged ctx (not 0, not the loaded space's) at generation gen for the guest
+// cr3 child_cr3, holding for each user page the loaded space maps in [0, end) what a fill of a read
+// from ring 3 there would make from the child's own tables (Accessed set in them as a fill sets
+// it). The child's first H_IA32_SWITCH_MM (or fast switch) to that ctx, cr3 and gen then keeps
+// those entries instead of faulting each one in (docs/ia32.md, "Shadow paging"). H_PARAMETER for
+// end or child_cr3 above 4 GiB, ctx 0 or the loaded space's; H_FUNCTION with the guest's paging
+// off.
+inline constexpr u64 H_IA32_FORK_MM = 0xF005;
 
 // The virtual interrupts' IDT vectors until the guest chooses others (docs/ia32.md).
 inline constexpr u32 kVirqTimer = 0x20;
@@ -91,6 +103,7 @@ hcall::Ret h_ia32_exit_counts(hcall::Env& env, hcall::Frame& frame);
 hcall::Ret h_ia32_switch_mm(hcall::Env& env, hcall::Frame& frame);
 hcall::Ret h_ia32_invalidate(hcall::Env& env, hcall::Frame& frame);
 hcall::Ret h_ia32_protect(hcall::Env& env, hcall::Frame& frame);
+hcall::Ret h_ia32_fork_mm(hcall::Env& env, hcall::Frame& frame);
 
 inline constexpr hcall::Entry kIsaHcallEntries[] = {
     {H_IA32_SET_TIMER, &h_ia32_set_timer},
@@ -100,7 +113,8 @@ inline constexpr hcall::Entry kIsaHcallEntries[] = {
     {H_IA32_SWITCH_MM, &h_ia32_switch_mm},
     {H_IA32_SET_SYSEXIT_WINDOW, &h_ia32_set_sysexit_window},
     {H_IA32_INVALIDATE, &h_ia32_invalidate},
-    {H_IA32_PROTECT, &h_ia32_protect}};
-inline constexpr hcall::EntryList kIsaHcalls{kIsaHcallEntries, 8};
+    {H_IA32_PROTECT, &h_ia32_protect},
+    {H_IA32_FORK_MM, &h_ia32_fork_mm}};
+inline constexpr hcall::EntryList kIsaHcalls{kIsaHcallEntries, 9};
 
 } // namespace tessera::arch

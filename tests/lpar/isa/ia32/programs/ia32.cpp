@@ -2109,6 +2109,54 @@ void check_protect() {
     invlpg(kVaProt);
 }
 
+// H_IA32_FORK_MM: the parent's space loses write permission, and the child's space is made at
+// the fork from the child's own tables for the pages the parent's shadow maps (Accessed set in
+// them, as a fill sets it), then kept at the child's first switch: a PTE the child changed
+// afterwards without a new generation still reads the page of the fork, as a TLB entry made
+// then would; a new generation reads the new one.
+void check_fork_mm() {
+    constexpr u64 kEnd = 0xc0000000;
+    const u32 child = reinterpret_cast<u32>(g_pd2);
+    for (u32 i = 0; i < 1024; ++i) g_pd2[i] = g_pd[i];
+    g_pd2[kVaBase >> 22] = reinterpret_cast<u32>(g_pt_test2) | kP | kW | kU;
+    g_pt_test2[0] = kLaY | kP | kU; // the child's copy-on-write view: read-only and old
+    map(kVaMain, kLaZ, kP | kW | kU | kA | kD);
+    invlpg(kVaMain);
+    switch_mm(g_pd, 201, 1, 0);
+    const u32 parent_value = read_main(); // the parent's shadow maps kVaMain now
+    const i64 no_ctx = hcall(isa::H_IA32_FORK_MM, kEnd, child, 0, 5).status;
+    const i64 own_ctx = hcall(isa::H_IA32_FORK_MM, kEnd, child, 201, 5).status;
+    const i64 high_cr3 = hcall(isa::H_IA32_FORK_MM, kEnd, 0x100000000ull | child, 202, 5).status;
+    const bool old_before = (g_pt_test2[0] & kA) == 0;
+    const i64 st = hcall(isa::H_IA32_FORK_MM, kEnd, child, 202, 5, 2).status;
+    const bool accessed = (g_pt_test2[0] & kA) != 0;
+    const u64 none = least_exits([] {}, 3);
+    const u64 before = exits_so_far();
+    const bool wrote = try_write(kVaMain, parent_value);
+    const u64 write_exits = exits_so_far() - before - none;
+    check(no_ctx == H_PARAMETER && own_ctx == H_PARAMETER && high_cr3 == H_PARAMETER &&
+              old_before && st == 0 && accessed && parent_value == 0xaaaa0003 && wrote &&
+              write_exits >= 1,
+          Detail("statuses %lld %lld %lld %lld, child A %d -> %d, parent %#x, write exits %llu",
+                 static_cast<long long>(no_ctx), static_cast<long long>(own_ctx),
+                 static_cast<long long>(high_cr3), static_cast<long long>(st), !old_before,
+                 accessed, parent_value, static_cast<unsigned long long>(write_exits)),
+          "H_IA32_FORK_MM: the parent's entries lose W, the child's tables are walked and marked "
+          "Accessed; no ctx, the loaded ctx or a cr3 above 4 GiB -> H_PARAMETER");
+    g_pt_test2[0] = kLaX | kP | kU;                 // the child's PTE changes, no new generation
+    const u32 fast = fast_switch_mm(g_pd2, 202, 5); // the parent's generation is recorded
+    const u32 kept = read_main();
+    switch_mm(g_pd2, 202, 6, 5);
+    const u32 fresh = read_main();
+    check(fast == 0 && kept == 0xaaaa0002 && fresh == 0xaaaa0001,
+          Detail("switcher %u, at the kept generation %#x, after a new one %#x", fast, kept, fresh),
+          "H_IA32_FORK_MM: the child's space holds what its tables said at the fork, loaded by "
+          "the switcher at its first switch");
+    map(kVaMain, kLaZ, kP | kW | kU);
+    write_cr3(reinterpret_cast<u32>(g_pd));
+    check_eq(read_main(), 0xaaaa0003u, "a plain cr3 load after the fork's spaces works");
+}
+
 void lpar_main(const Boot& b) {
     if (b.vcpu_count == 2) check_fpu_isolation(b.vcpu);
     if (b.vcpu != 0) {
@@ -2138,6 +2186,7 @@ void lpar_main(const Boot& b) {
     check_protect();
     check_shared_tables();
     check_switch_mm();
+    check_fork_mm();
     check_ring3();
     check_ldt();
     check_direction_flag();
