@@ -10,6 +10,7 @@ struct Names {
         static_assert(static_cast<usize>(Exit::FirstHcall) == 10); // the list above
         for (usize i = 0; i < kHcallSlotCount; ++i)
             at[static_cast<usize>(Exit::FirstHcall) + i] = kHcallSlots[i].name;
+        at[kReasonTlbieBroadcast] = "tlbie";
     }
 };
 constexpr Names kNames;

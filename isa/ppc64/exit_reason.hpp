@@ -68,7 +68,12 @@ inline constexpr HcallSlot kHcallSlots[] = {
 };
 // clang-format on
 inline constexpr usize kHcallSlotCount = sizeof(kHcallSlots) / sizeof(kHcallSlots[0]);
-static_assert(static_cast<usize>(Exit::FirstHcall) + kHcallSlotCount <= kExitReasons);
+// Counted, not exits, after the hcalls: `tlbie`, the page-table hcalls' TLB invalidations that
+// had to be broadcast (another CPU ran one of the LPAR's vcpus; under QEMU each stops every vCPU
+// for a moment), against the local ones (tlbiel), which are not counted.
+inline constexpr usize kReasonTlbieBroadcast =
+    static_cast<usize>(Exit::FirstHcall) + kHcallSlotCount;
+static_assert(kReasonTlbieBroadcast < kExitReasons);
 
 extern const char* const (&kExitNames)[kExitReasons];
 

@@ -39,6 +39,7 @@ TESSERA_HOT void invalidate_for_lpar(void* ctx, const TlbInvalidation* list, usi
     }
     if (elsewhere || mfspr<Spr::LPIDR>() != lpar.arch.lpid) {
         tlbie_invalidate(list, count);
+        lpar.arch.exits.add(kReasonTlbieBroadcast);
         return;
     }
     tlbiel_invalidate(list, count);

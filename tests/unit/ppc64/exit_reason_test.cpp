@@ -19,11 +19,12 @@ TEST_CASE("ppc64 exit reasons: every hcall is counted, the named ones under thei
     CHECK(hcall_reason(0x12345) == static_cast<usize>(Exit::HcallOther));
     CHECK(std::strcmp(kExitNames[static_cast<usize>(Exit::HcallOther)], "hcall") == 0);
     CHECK(std::strcmp(kExitNames[static_cast<usize>(Exit::Hdec)], "hdec") == 0);
+    CHECK(std::strcmp(kExitNames[kReasonTlbieBroadcast], "tlbie") == 0);
 }
 
 TEST_CASE("ppc64 exit reasons: names are unique and every slot in use has one") {
     std::set<std::string> seen;
-    const usize used = static_cast<usize>(Exit::FirstHcall) + kHcallSlotCount;
+    const usize used = kReasonTlbieBroadcast + 1; // the hcalls, then the broadcast tlbies
     for (usize i = 0; i < kExitReasons; ++i) {
         if (i < used) {
             REQUIRE(kExitNames[i] != nullptr);
