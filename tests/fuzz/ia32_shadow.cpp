@@ -122,7 +122,8 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, usize size) {
                 const u64 ctx = 1 + in.byte() % 6;
                 if (ctx != shadow_space(v).ctx) {
                     const u32 child = static_cast<u32>(in.edge(entries)) & ~0xfffu;
-                    const u32 made = shadow_fork(v, in.edge(vas), child, ctx, in.byte() % 3);
+                    const u32 made =
+                        shadow_fork(v, in.edge(vas), child, ctx, in.byte() % 3, in.byte() % 3);
                     FUZZ_CHECK(made <= kForkCopyMax);
                     stale[v.index] = true;
                 }
