@@ -51,15 +51,15 @@ void shadow_invalidate(Vcpu& v, u32 start, u64 end);
 // nothing. The switcher's slot is never touched.
 void shadow_protect(Vcpu& v, u32 start, u64 end);
 // H_IA32_FORK_MM (arch/hcalls.hpp): shadow_protect(v, 0, end), which leaves the loaded space
-// coherent up to the guest's generation parent_gen (recorded as a switch away would), then one
-// of the vcpu's other
-// spaces (the one tagged ctx and child_cr3, else the least recently used) becomes the child's at
-// generation gen, its non-global entries dropped, and gets for each user page the loaded space
-// maps in [0, end) the entry a fill of a ring-3 read there would make from the child's tables
-// (guest_translate with cr3 = child_cr3: Accessed set in them). At most kForkCopyMax entries:
-// the rest fault in as before. Returns the entries made. The caller checked ctx (nonzero, not the
+// coherent up to the guest's generation parent_gen (recorded as a switch away would record it);
+// then one of the vcpu's other spaces (the one tagged ctx and child_cr3, else the least recently
+// used) becomes the child's at generation gen, its non-global entries dropped, and gets for each
+// user page the loaded space maps in [0, end) the entry a fill of a ring-3 read there would make
+// from the child's tables (guest_translate with cr3 = child_cr3: Accessed set in them). At most
+// kForkCopyMax entries (a bigger parent's rest faults in as before), which bounds how long the
+// hcall holds the core lock. Returns the entries made. The caller checked ctx (nonzero, not the
 // loaded space's) and that paging is on.
-inline constexpr u32 kForkCopyMax = 4096;
+inline constexpr u32 kForkCopyMax = 1024; // a walk each, under the core lock
 u32 shadow_fork(Vcpu& v, u64 end, u32 child_cr3, u64 ctx, u64 gen, u64 parent_gen);
 // A cr3 load (ctl.cr3 already written): drops the current space's entries, all of them or the
 // non-global ones (with PGE); a different cr3 than the space's forgets which space it was.

@@ -206,3 +206,33 @@ TEST_CASE("H_IA32_FORK_MM: the parent loses W, the child's space is made from it
     shadow_release(v);
     CHECK(shadow_pages_in_use() == start);
 }
+
+TEST_CASE("H_IA32_FORK_MM makes at most kForkCopyMax entries (the rest fault in)") {
+    Machine m;
+    const usize start = shadow_pages_in_use();
+    Vcpu& v = m.vcpu();
+    GuestPaging parent(m, 0x100000, 0x101000);
+    GuestPaging child(m, 0x110000, 0x111000);
+    constexpr u32 kPages = kForkCopyMax + 100;
+    for (u32 i = 0; i < kPages; ++i) {
+        parent.map(0x00400000 + i * 4096, 0x200000 + (i % 64) * 4096, kPteP | kPteU | kPteA);
+        child.map(0x00400000 + i * 4096, 0x200000 + (i % 64) * 4096, kPteP | kPteU);
+    }
+    parent.enable(v);
+    REQUIRE(call(m, parent.pd, 10, 1, 0) == hcall::H_SUCCESS);
+    u32 ge = 0;
+    for (u32 i = 0; i < kPages; ++i)
+        REQUIRE(shadow_fill(v, 0x00400000 + i * 4096, kPfU, ge) == ShadowFill::Filled);
+    hcall::Env env{*m.lpar, v};
+    hcall::Frame f;
+    f.opcode = H_IA32_FORK_MM;
+    f.args[0] = 0xc0000000;
+    f.args[1] = child.pd;
+    f.args[2] = 20;
+    CHECK(h_ia32_fork_mm(env, f) == hcall::H_SUCCESS);
+    CHECK(counted(m, Exit::ForkCopied) == kForkCopyMax);
+    CHECK((child.pte(0x00400000 + (kForkCopyMax - 1) * 4096) & kPteA) != 0);
+    CHECK((child.pte(0x00400000 + kForkCopyMax * 4096) & kPteA) == 0); // not walked
+    shadow_release(v);
+    CHECK(shadow_pages_in_use() == start);
+}
