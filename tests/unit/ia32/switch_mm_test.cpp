@@ -39,6 +39,19 @@ hcall::Ret range_call(Machine& m, u64 opcode, hcall::Ret (*handler)(hcall::Env&,
     return handler(env, f);
 }
 
+// H_IA32_FORK_MM from vcpu 0; the parent's generation after its flush is 6.
+hcall::Ret fork_call(Machine& m, u64 end, u64 cr3, u64 ctx, u64 gen) {
+    hcall::Env env{*m.lpar, m.vcpu()};
+    hcall::Frame f;
+    f.opcode = H_IA32_FORK_MM;
+    f.args[0] = end;
+    f.args[1] = cr3;
+    f.args[2] = ctx;
+    f.args[3] = gen;
+    f.args[4] = 6;
+    return h_ia32_fork_mm(env, f);
+}
+
 u64 counted(Machine& m, Exit e) {
     return m.lpar->arch.exits.count[static_cast<usize>(e)];
 }
@@ -152,15 +165,7 @@ TEST_CASE("H_IA32_FORK_MM: the parent loses W, the child's space is made from it
     REQUIRE((ptable[0] & kPteW) != 0);
 
     auto fork = [&](u64 end, u64 cr3, u64 ctx, u64 gen) {
-        hcall::Env env{*m.lpar, v};
-        hcall::Frame f;
-        f.opcode = H_IA32_FORK_MM;
-        f.args[0] = end;
-        f.args[1] = cr3;
-        f.args[2] = ctx;
-        f.args[3] = gen;
-        f.args[4] = 6; // the parent's generation after its flush
-        return h_ia32_fork_mm(env, f);
+        return fork_call(m, end, cr3, ctx, gen);
     };
     // Refused: no ctx, the loaded space's own, an end or cr3 past 4 GiB. Nothing changes.
     CHECK(fork(0xc0000000, child.pd, 0, 0) == hcall::H_PARAMETER);
@@ -223,13 +228,7 @@ TEST_CASE("H_IA32_FORK_MM makes at most kForkCopyMax entries (the rest fault in)
     u32 ge = 0;
     for (u32 i = 0; i < kPages; ++i)
         REQUIRE(shadow_fill(v, 0x00400000 + i * 4096, kPfU, ge) == ShadowFill::Filled);
-    hcall::Env env{*m.lpar, v};
-    hcall::Frame f;
-    f.opcode = H_IA32_FORK_MM;
-    f.args[0] = 0xc0000000;
-    f.args[1] = child.pd;
-    f.args[2] = 20;
-    CHECK(h_ia32_fork_mm(env, f) == hcall::H_SUCCESS);
+    CHECK(fork_call(m, 0xc0000000, child.pd, 20, 0) == hcall::H_SUCCESS);
     CHECK(counted(m, Exit::ForkCopied) == kForkCopyMax);
     CHECK((child.pte(0x00400000 + (kForkCopyMax - 1) * 4096) & kPteA) != 0);
     CHECK((child.pte(0x00400000 + kForkCopyMax * 4096) & kPteA) == 0); // not walked
