@@ -74,9 +74,7 @@ void zero_ahead(const Config& lpar_configs) {
     if (!arch::lpar_init_zeroes_all_memory()) return;
     usize chunks = 0;
     for (const LparConfig& lc : lpar_configs) chunks += (lc.memory + kChunkSize - 1) >> kChunkShift;
-    if (pool.want_free(chunks) == 0) return;
-    for (u32 cpu = 0; cpu < plat::cpu_count(); ++cpu)
-        if (cpu != arch::cpu_index()) plat::kick_cpu(cpu);
+    if (pool.want_free(chunks) != 0) kick_scrubbers();
 }
 
 // The configuration is read as soon as its own entry is checked, and its LPARs' memory zeroed

@@ -317,6 +317,11 @@ bool scrub_in_background() {
     return pool != nullptr && pool->scrub_one();
 }
 
+void kick_scrubbers() {
+    for (u32 cpu = 0; cpu < plat::cpu_count(); ++cpu)
+        if (cpu != arch::cpu_index()) plat::kick_cpu(cpu);
+}
+
 u32 ChunkPool::owner(u32 index) const {
     return index < used_ ? chunks_[index].owner : kChunkReserved;
 }
@@ -376,8 +381,7 @@ void LogicalMap::ready_all() const {
     // Under QEMU most of a chunk's first zeroing is the host backing its memory, which the CPUs
     // do in parallel (docs/benchmarks.md, "Scale").
     for (u32 i = 0; i < count_; ++i) pool_->want(chunks_[i]);
-    for (u32 cpu = 1; cpu < plat::cpu_count(); ++cpu)
-        if (cpu != arch::cpu_index()) plat::kick_cpu(cpu);
+    kick_scrubbers();
     for (u32 i = 0; i < count_; ++i) pool_->scrub_if_waiting(chunks_[i]);
     for (u32 i = 0; i < count_; ++i) pool_->ready(chunks_[i]);
 }

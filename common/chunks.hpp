@@ -188,6 +188,8 @@ class ChunkPool {
 void set_machine_pool(ChunkPool* pool);
 ChunkPool* machine_pool();
 bool scrub_in_background();
+// Kicks every other CPU, so that the idle ones look for chunks asked for (ChunkPool::want).
+void kick_scrubbers();
 
 // One LPAR's logical memory: logical chunk i is real chunk chunks_[i] of the pool.
 class LogicalMap {

@@ -165,13 +165,14 @@ bool nopg_fault(Vcpu& v, u32 va) {
 
 } // namespace
 
+bool lpar_init_zeroes_all_memory() {
+    return false; // a page at its first use (shadow fills, the paging-off directory's faults)
+}
+
 // The LPAR's paging-off address space: its whole logical memory at guest-virtual = logical in
 // 4 MiB pages (user-accessible: with paging off, ring 3 sees what ring 1 sees, as on a CPU),
 // plus, in the copy each CPU runs (nopg_dir_for), that CPU's switcher in the last 4 MiB. With
 // paging on, each vcpu runs on its shadow tables.
-bool lpar_init_zeroes_all_memory() {
-    return false; // a page at its first use (shadow fills, the paging-off directory's faults)
-}
 
 bool lpar_init(Lpar& lpar) {
     const u64 size = lpar.memory.size();

@@ -97,6 +97,46 @@ TESSERA_HOT void set_entry(ShadowSpace& s, unsigned slot, unsigned index, u32 va
     e = value;
 }
 
+// Writes va's entry in space s (which has a directory) for the guest's translation t, as a fill
+// makes it: t's frame through the LPAR's chunks, writable only where the guest's entries are
+// and the PTE is dirty; a table for va's slot from the pool when it has none. False when the
+// frame is not the LPAR's or no table is left (nothing written).
+bool put_entry(Vcpu& v, ShadowSpace& s, u32 va, const Translation& t) {
+    const Optional<RealAddr> frame =
+        v.lpar->memory.translate(LogicalAddr(vcpu_logical(v, t.logical & kPteFrame)), 4096);
+    if (!frame) return false;
+    const unsigned slot = va >> 22;
+    if (s.pt[slot] == kNone) {
+        const u16 p = take_reclaiming(s, static_cast<int>(slot));
+        if (p == kNone) return false;
+        s.pt[slot] = p;
+        s.large[slot] = false;
+        page(s.pd)[slot] = real(p) | kPteP | kPteW | kPteU;
+    }
+    if (t.large) s.large[slot] = true;
+    set_entry(s, slot, (va >> 12) & 0x3ff,
+              static_cast<u32>(frame->value()) | kPteP | (t.writable && t.dirty ? kPteW : 0) |
+                  (t.user ? kPteU : 0) | (t.global ? kShadowGlobal : 0));
+    return true;
+}
+
+// The vcpu's space tagged ctx (not 0) for cr3, else its least recently used one; never `skip`
+// (kShadowRoots: none). `tagged` says which.
+unsigned space_for(const VcpuState& a, u64 ctx, u32 cr3, unsigned skip, bool& tagged) {
+    unsigned lru = kShadowRoots;
+    for (unsigned i = 0; i < kShadowRoots; ++i) {
+        if (i == skip) continue;
+        const ShadowSpace& s = a.shadows[i];
+        if (ctx != 0 && s.ctx == ctx && s.cr3 == cr3) {
+            tagged = true;
+            return i;
+        }
+        if (lru == kShadowRoots || s.used < a.shadows[lru].used) lru = i;
+    }
+    tagged = false;
+    return lru;
+}
+
 // Drops the space's entries: all of them, or the non-global ones.
 void flush_space(ShadowSpace& s, bool keep_global) {
     for (unsigned slot = 0; slot < kShadowSlots; ++slot) {
@@ -205,29 +245,12 @@ ShadowFill shadow_fill(Vcpu& v, u32 va, u32 error, u32& guest_error) {
         guest_error = t.error;
         return ShadowFill::Reflect;
     }
-    Optional<RealAddr> frame =
-        v.lpar->memory.translate(LogicalAddr(vcpu_logical(v, t.logical & kPteFrame)), 4096);
     ShadowSpace& s = shadow_space(v);
-    if (!frame || shadow_root(v) == 0) { // cannot happen: guest_translate checked the frame
+    // Failing: no pool page at all (guest_translate checked the frame).
+    if (shadow_root(v) == 0 || !put_entry(v, s, va, t)) {
         guest_error = error | kPfP | kPfRsvd;
         return ShadowFill::Reflect;
     }
-    const unsigned slot = va >> 22, index = (va >> 12) & 0x3ff;
-    if (s.pt[slot] == kNone) {
-        const u16 p = take_reclaiming(s, static_cast<int>(slot));
-        if (p == kNone) {
-            guest_error = error | kPfP | kPfRsvd;
-            return ShadowFill::Reflect;
-        }
-        s.pt[slot] = p;
-        s.large[slot] = false;
-        page(s.pd)[slot] = real(p) | kPteP | kPteW | kPteU;
-    }
-    if (t.large) s.large[slot] = true;
-    const u32 entry = static_cast<u32>(frame->value()) | kPteP |
-                      (t.writable && t.dirty ? kPteW : 0) | (t.user ? kPteU : 0) |
-                      (t.global ? kShadowGlobal : 0);
-    set_entry(s, slot, index, entry);
     prefill(v, s, va, t.large);
     return ShadowFill::Filled;
 }
@@ -266,19 +289,8 @@ u32 shadow_fork(Vcpu& v, u64 end, u32 child_cr3, u64 ctx, u64 gen, u64 parent_ge
     // generation (shadow_switch's prev_gen).
     if (shadow_space(v).ctx != 0) shadow_space(v).gen = parent_gen;
     // The child's space: one the vcpu keeps for it already, else the least recently used.
-    unsigned pick = kShadowRoots;
-    for (unsigned i = 0; i < kShadowRoots && pick == kShadowRoots; ++i) {
-        if (i != a.shadow_cur && a.shadows[i].ctx == ctx && a.shadows[i].cr3 == child_cr3) pick = i;
-    }
-    for (unsigned i = 0; i < kShadowRoots && pick == kShadowRoots; ++i) {
-        if (i == a.shadow_cur) continue;
-        unsigned lru = i;
-        for (unsigned j = i + 1; j < kShadowRoots; ++j) {
-            if (j != a.shadow_cur && a.shadows[j].used < a.shadows[lru].used) lru = j;
-        }
-        pick = lru;
-    }
-    ShadowSpace& child = a.shadows[pick];
+    bool tagged = false; // either way its entries go
+    ShadowSpace& child = a.shadows[space_for(a, ctx, child_cr3, a.shadow_cur, tagged)];
     flush_space(child, (a.ctl.cr4 & kCr4Pge) != 0);
     child.cr3 = child_cr3;
     child.ctx = ctx;
@@ -292,8 +304,9 @@ u32 shadow_fork(Vcpu& v, u64 end, u32 child_cr3, u64 ctx, u64 gen, u64 parent_ge
     }
     // Each entry is what shadow_fill would make for a ring-3 read at that address with the
     // child's tables loaded: the child's own translation, checked and marked Accessed by the same
-    // walk, its frame translated through the LPAR's chunks. The parent's entries only say which
-    // addresses are worth it (its tables are pinned while the vcpu runs; each is read afresh).
+    // walk, its frame translated through the LPAR's chunks (put_entry, as a fill). The parent's
+    // entries only say which addresses are worth it; its table is looked up again for each, as
+    // taking a table for the child may reclaim it.
     GuestControl child_ctl = a.ctl;
     child_ctl.cr3 = child_cr3;
     const ShadowSpace& parent = shadow_space(v);
@@ -305,22 +318,7 @@ u32 shadow_fork(Vcpu& v, u64 end, u32 child_cr3, u64 ctx, u64 gen, u64 parent_ge
             if ((e & (kPteP | kPteU)) != (kPteP | kPteU)) continue;
             const u32 va = (slot << 22) | (i << 12);
             const Translation t = guest_translate(*v.lpar, child_ctl, va, kPfU);
-            if (!t.ok || t.large) continue;
-            const Optional<RealAddr> frame =
-                v.lpar->memory.translate(LogicalAddr(vcpu_logical(v, t.logical & kPteFrame)), 4096);
-            if (!frame) continue;
-            if (child.pt[slot] == kNone) {
-                const u16 p = take_reclaiming(child, static_cast<int>(slot));
-                if (p == kNone || child.pd == kNone) return;
-                child.pt[slot] = p;
-                child.large[slot] = false;
-                page(child.pd)[slot] = real(p) | kPteP | kPteW | kPteU;
-            }
-            set_entry(child, slot, i,
-                      static_cast<u32>(frame->value()) | kPteP |
-                          (t.writable && t.dirty ? kPteW : 0) | (t.user ? kPteU : 0) |
-                          (t.global ? kShadowGlobal : 0));
-            ++made;
+            if (t.ok && !t.large && put_entry(v, child, va, t)) ++made;
         }
     });
     return made;
@@ -352,17 +350,9 @@ bool shadow_switch(Vcpu& v, u64 ctx, u64 gen, u64 prev_gen) {
     if (prev.ctx != 0) prev.gen = prev_gen;
     prev.used = ++a.shadow_clock;
     const u32 cr3 = a.ctl.cr3;
-    unsigned pick = kShadowRoots;
-    for (unsigned i = 0; i < kShadowRoots && ctx != 0; ++i) {
-        if (a.shadows[i].ctx == ctx && a.shadows[i].cr3 == cr3) pick = i;
-    }
-    const bool kept = pick < kShadowRoots && a.shadows[pick].gen == gen;
-    if (pick == kShadowRoots) {
-        pick = 0;
-        for (unsigned i = 1; i < kShadowRoots; ++i) {
-            if (a.shadows[i].used < a.shadows[pick].used) pick = i;
-        }
-    }
+    bool tagged = false;
+    const unsigned pick = space_for(a, ctx, cr3, kShadowRoots, tagged);
+    const bool kept = tagged && a.shadows[pick].gen == gen;
     a.shadow_cur = static_cast<u8>(pick);
     ShadowSpace& s = a.shadows[pick];
     if (!kept) flush_space(s, (a.ctl.cr4 & kCr4Pge) != 0);
