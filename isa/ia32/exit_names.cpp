@@ -18,9 +18,9 @@ const char* const kExitNames[kExitReasons] = {
     // The NMI watchdog's (plat/pc/watchdog.cpp).
     "watchdog",
     // Of the hcalls, continued; and what the fork hcall copied (not exits).
-    "hc-fork", "fork-copied"};
+    "hc-fork", "fork-copied", "hc-refill"};
 
 static_assert(static_cast<usize>(Exit::VirqRaised) < 32);
-static_assert(static_cast<usize>(Exit::Watchdog) < kExitReasons);
+static_assert(static_cast<usize>(Exit::HcRefill) < kExitReasons);
 
 } // namespace tessera::arch

@@ -53,6 +53,7 @@ enum class Exit : u8 {
     Watchdog,   // watchdog: the NMI watchdog took the CPU back from a guest with the real IF clear
     HcFork,     // hc-fork: H_IA32_FORK_MM
     ForkCopied, // fork-copied: the entries H_IA32_FORK_MM made for children (not exits)
+    HcRefill,   // hc-refill: H_IA32_REFILL
 };
 
 extern const char* const kExitNames[kExitReasons];

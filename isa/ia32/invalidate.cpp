@@ -3,7 +3,8 @@
 // invlpgs, each a trap into the hypervisor), H_IA32_PROTECT, which takes write permission
 // from a range of the loaded space (Linux's flush of a parent after fork), and H_IA32_FORK_MM,
 // which also gives the child a space made from the parent's (what its first run would fault
-// in one exit at a time). docs/ia32.md, "Shadow paging".
+// in one exit at a time), and H_IA32_REFILL, a copy-on-write break's invlpg and the fill of the
+// new page in one hcall. docs/ia32.md, "Shadow paging".
 #include "isa/ia32/exit_reason.hpp"
 #include "isa/ia32/guest_mmu.hpp"
 #include "isa/ia32/shadow.hpp"
@@ -41,6 +42,14 @@ hcall::Ret h_ia32_fork_mm(hcall::Env& env, hcall::Frame& frame) {
     const u32 made =
         shadow_fork(v, end, static_cast<u32>(child_cr3), ctx, frame.args[3], frame.args[4]);
     count_many(v, Exit::ForkCopied, made);
+    return hcall::H_SUCCESS;
+}
+
+hcall::Ret h_ia32_refill(hcall::Env& env, hcall::Frame& frame) {
+    Vcpu& v = env.vcpu;
+    if (frame.args[0] > 0xffff'ffffull) return hcall::H_PARAMETER;
+    if (!(v.arch.ctl.cr0 & kCr0Pg)) return hcall::H_FUNCTION;
+    shadow_refill(v, static_cast<u32>(frame.args[0]), frame.args[1]);
     return hcall::H_SUCCESS;
 }
 

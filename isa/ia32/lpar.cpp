@@ -78,6 +78,8 @@ void count_hcall(Vcpu& v, u64 opcode) {
         return count(v, Exit::HcProtect);
     case H_IA32_FORK_MM:
         return count(v, Exit::HcFork);
+    case H_IA32_REFILL:
+        return count(v, Exit::HcRefill);
     case H_CEDE:
         return count(v, Exit::HcCede);
     case H_XIRR:

@@ -324,6 +324,18 @@ u32 shadow_fork(Vcpu& v, u64 end, u32 child_cr3, u64 ctx, u64 gen, u64 parent_ge
     return made;
 }
 
+bool shadow_refill(Vcpu& v, u32 va, u64 gen) {
+    shadow_invlpg(v, va);
+    ShadowSpace& s = shadow_space(v);
+    if (gen != 0 && s.ctx != 0 && s.gen != gen) {
+        s.gen = gen;
+        spaces_changed(v.arch); // the fast switcher's row for it
+    }
+    if (va >= X86_SWITCHER_VA) return false;
+    u32 ignored = 0;
+    return shadow_fill(v, va, kPfU, ignored) == ShadowFill::Filled;
+}
+
 void shadow_flush(Vcpu& v, bool keep_global) {
     ShadowSpace& s = shadow_space(v);
     if (s.cr3 != v.arch.ctl.cr3) {

@@ -61,6 +61,11 @@ void shadow_protect(Vcpu& v, u32 start, u64 end);
 // loaded space's) and that paging is on.
 inline constexpr u32 kForkCopyMax = 1024; // a walk each, under the core lock
 u32 shadow_fork(Vcpu& v, u64 end, u32 child_cr3, u64 ctx, u64 gen, u64 parent_gen);
+// H_IA32_REFILL: shadow_invlpg(v, va), then the loaded space gets what shadow_fill would make
+// for a ring-3 read at va (nothing when the guest's tables refuse it); gen != 0 records the
+// loaded space, if it names a guest space, as flushed up to gen (as shadow_fork's parent_gen).
+// True when the entry was made. The caller checked that paging is on.
+bool shadow_refill(Vcpu& v, u32 va, u64 gen);
 // A cr3 load (ctl.cr3 already written): drops the current space's entries, all of them or the
 // non-global ones (with PGE); a different cr3 than the space's forgets which space it was.
 void shadow_flush(Vcpu& v, bool keep_global);

@@ -2,12 +2,12 @@
 // (isa/ia32/shadow.cpp) over fake memory: guest tables written by the input (entries biased to
 // the LPAR's end, the neighbour's real addresses, the switcher, large and global pages), then a
 // sequence of translations, shadow fills, invlpg and ranges (H_IA32_INVALIDATE, H_IA32_PROTECT),
-// flushes, cr3 loads, switches between kept shadow spaces (H_IA32_SWITCH_MM), a fork's child
-// space made from other tables (H_IA32_FORK_MM), copies through
-// guest-virtual addresses and table changes from two vcpus. Checked: a translation that succeeds
-// gives a logical address inside the LPAR and never one for the switcher's 4 MiB; every shadow
-// entry maps one of the LPAR's pages and, while the guest's tables are unchanged, is writable only
-// where the guest's are; the neighbour's memory is intact.
+// an invlpg with a fill (H_IA32_REFILL), flushes, cr3 loads, switches between kept shadow spaces
+// (H_IA32_SWITCH_MM), a fork's child space made from other tables (H_IA32_FORK_MM), copies
+// through guest-virtual addresses and table changes from two vcpus. Checked: a translation that
+// succeeds gives a logical address inside the LPAR and never one for the switcher's 4 MiB; every
+// shadow entry maps one of the LPAR's pages and, while the guest's tables are unchanged, is
+// writable only where the guest's are; the neighbour's memory is intact.
 #include "tests/fuzz/ia32_machine.hpp"
 
 using namespace tessera;
@@ -113,6 +113,10 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, usize size) {
                     shadow_protect(v, va, end < (u64{1} << 32) ? end : u64{1} << 32);
                 else
                     shadow_invalidate(v, va, end < (u64{1} << 32) ? end : u64{1} << 32);
+                break;
+            }
+            if (op & 0x40) { // H_IA32_REFILL: the invlpg and a fill of a ring-3 read
+                if (shadow_refill(v, va, in.byte() % 3)) FUZZ_CHECK(va < X86_SWITCHER_VA);
                 break;
             }
             shadow_invlpg(v, va);

@@ -28,14 +28,15 @@ hcall::Ret call(Machine& m, u64 cr3, u64 ctx, u64 gen, u64 prev_gen) {
     return h_ia32_switch_mm(env, f);
 }
 
-// H_IA32_INVALIDATE or H_IA32_PROTECT from vcpu 0 for [first, end).
-hcall::Ret range_call(Machine& m, u64 opcode, hcall::Ret (*handler)(hcall::Env&, hcall::Frame&),
-                      u64 first, u64 end) {
+// An hcall of two arguments from vcpu 0: H_IA32_INVALIDATE or H_IA32_PROTECT (first, end),
+// H_IA32_REFILL (va, gen).
+hcall::Ret call2(Machine& m, u64 opcode, hcall::Ret (*handler)(hcall::Env&, hcall::Frame&),
+                 u64 arg0, u64 arg1) {
     hcall::Env env{*m.lpar, m.vcpu()};
     hcall::Frame f;
     f.opcode = opcode;
-    f.args[0] = first;
-    f.args[1] = end;
+    f.args[0] = arg0;
+    f.args[1] = arg1;
     return handler(env, f);
 }
 
@@ -101,7 +102,7 @@ TEST_CASE("H_IA32_INVALIDATE drops a range's shadow entries, H_IA32_PROTECT take
     REQUIRE(shadow_fill(v, 0x00400000, 0, ge) == ShadowFill::Filled);
     REQUIRE(shadow_fill(v, 0x00401000, 0, ge) == ShadowFill::Filled);
     auto invalidate = [&](u64 first, u64 end) {
-        return range_call(m, H_IA32_INVALIDATE, h_ia32_invalidate, first, end);
+        return call2(m, H_IA32_INVALIDATE, h_ia32_invalidate, first, end);
     };
     const u32 pt = shadow_space(v).pt[1];
     REQUIRE(pt != 0);
@@ -122,7 +123,7 @@ TEST_CASE("H_IA32_INVALIDATE drops a range's shadow entries, H_IA32_PROTECT take
     REQUIRE(shadow_fill(v, 0x00400000, kPfW, ge) == ShadowFill::Filled);
     REQUIRE((table[0] & kPteW) != 0);
     auto protect = [&](u64 first, u64 end) {
-        return range_call(m, H_IA32_PROTECT, h_ia32_protect, first, end);
+        return call2(m, H_IA32_PROTECT, h_ia32_protect, first, end);
     };
     CHECK(protect(0x00401000, 0x00400000) == hcall::H_PARAMETER);
     CHECK(protect(0x00400000, 0x1'0000'0001ull) == hcall::H_PARAMETER);
@@ -232,6 +233,70 @@ TEST_CASE("H_IA32_FORK_MM makes at most kForkCopyMax entries (the rest fault in)
     CHECK(counted(m, Exit::ForkCopied) == kForkCopyMax);
     CHECK((child.pte(0x00400000 + (kForkCopyMax - 1) * 4096) & kPteA) != 0);
     CHECK((child.pte(0x00400000 + kForkCopyMax * 4096) & kPteA) == 0); // not walked
+    shadow_release(v);
+    CHECK(shadow_pages_in_use() == start);
+}
+
+TEST_CASE("H_IA32_REFILL: a copy-on-write break's invlpg and the new page's fill in one hcall") {
+    Machine m;
+    const usize start = shadow_pages_in_use();
+    Vcpu& v = m.vcpu();
+    GuestPaging a(m, 0x100000, 0x101000);
+    GuestPaging b(m, 0x110000, 0x111000);
+    constexpr u32 kCow = kPteP | kPteU | kPteA; // read-only, shared with a child
+    a.map(0x00400000, 0x200000, kCow);
+    a.map(0x00401000, 0x201000, kPteP | kPteA); // supervisor only
+    b.map(0x00400000, 0x200000, kCow);
+    a.enable(v);
+    auto refill = [&](u64 va, u64 gen) { return call2(m, H_IA32_REFILL, h_ia32_refill, va, gen); };
+    u32 ge = 0;
+    // Both spaces hold 0x00400000 -> the old frame, read-only.
+    REQUIRE(call(m, b.pd, 11, 1, 0) == hcall::H_SUCCESS);
+    REQUIRE(shadow_fill(v, 0x00400000, kPfU, ge) == ShadowFill::Filled);
+    const ShadowSpace& bs = shadow_space(v);
+    REQUIRE(call(m, a.pd, 10, 5, 1) == hcall::H_SUCCESS);
+    REQUIRE(shadow_fill(v, 0x00400000, kPfU, ge) == ShadowFill::Filled);
+    const ShadowSpace& as = shadow_space(v);
+    REQUIRE(&as != &bs);
+    const u32* at = shadow_pool_page(as.pt[1] - 1u);
+    const u32* bt = shadow_pool_page(bs.pt[1] - 1u);
+    const Optional<RealAddr> f200 = m.lpar->memory.translate(LogicalAddr(0x200000), 4096);
+    const Optional<RealAddr> f300 = m.lpar->memory.translate(LogicalAddr(0x300000), 4096);
+    REQUIRE((f200 && f300));
+    REQUIRE(at[0] == (static_cast<u32>(f200->value()) | kPteP | kPteU));
+    REQUIRE(bt[0] != 0);
+
+    // Refused: va past 4 GiB. Nothing changes.
+    CHECK(refill(0x1'0040'0000ull, 6) == hcall::H_PARAMETER);
+    CHECK(at[0] == (static_cast<u32>(f200->value()) | kPteP | kPteU));
+    CHECK(as.gen == 5);
+
+    // The guest copied the page: its PTE now maps a new frame, writable and dirty. One hcall
+    // drops the old entry everywhere and fills the new one in the loaded space.
+    a.map(0x00400000, 0x300000, kPteP | kPteW | kPteU | kPteD);
+    CHECK(refill(0x00400123, 6) == hcall::H_SUCCESS);
+    CHECK(at[0] == (static_cast<u32>(f300->value()) | kPteP | kPteW | kPteU));
+    CHECK((a.pte(0x00400000) & kPteA) != 0); // as a fill sets it
+    CHECK(bt[0] == 0);                       // the other space's old entry went too
+    CHECK(as.gen == 6);                      // recorded as flushed up to gen
+    CHECK(std::string(kExitNames[static_cast<usize>(Exit::HcRefill)]) == "hc-refill");
+
+    // What a ring-3 read may not have: dropped, not filled. gen 0 records nothing.
+    REQUIRE(shadow_fill(v, 0x00401000, 0, ge) == ShadowFill::Filled); // the kernel's access
+    REQUIRE(at[1] != 0);
+    CHECK(refill(0x00401000, 0) == hcall::H_SUCCESS);
+    CHECK(at[1] == 0);
+    CHECK(as.gen == 6);
+    CHECK(refill(0x00402000, 7) == hcall::H_SUCCESS); // not mapped at all
+    CHECK(at[2] == 0);
+    // The switcher's slot is never the guest's.
+    const u32 pd1023 = shadow_pool_page(as.pd - 1u)[1023];
+    CHECK(refill(X86_SWITCHER_VA, 8) == hcall::H_SUCCESS);
+    CHECK(shadow_pool_page(as.pd - 1u)[1023] == pd1023);
+
+    // Paging off: no shadow to refill.
+    v.arch.ctl.cr0 &= ~kCr0Pg;
+    CHECK(refill(0x00400000, 9) == hcall::H_FUNCTION);
     shadow_release(v);
     CHECK(shadow_pages_in_use() == start);
 }

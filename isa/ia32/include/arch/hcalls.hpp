@@ -90,6 +90,14 @@ inline constexpr u64 H_IA32_PROTECT = 0xF006;
 // end or child_cr3 above 4 GiB, ctx 0 or the loaded space's; H_FUNCTION with the guest's paging
 // off.
 inline constexpr u64 H_IA32_FORK_MM = 0xF005;
+// H_IA32_REFILL(va, gen): what a copy-on-write break needs of the shadow, in one hcall instead of
+// an invlpg and a fill: va's page goes from every space of the calling vcpu, as with invlpg, and
+// the loaded space gets the entry a fill of a read from ring 3 at va would make from the guest's
+// tables now (Accessed set in them as a fill sets it; nothing when they do not map a user page
+// there). gen != 0: the loaded space is recorded as flushed up to the guest's generation gen, as
+// H_IA32_SWITCH_MM's prev_gen records it. H_PARAMETER for va above 4 GiB; H_FUNCTION with the
+// guest's paging off.
+inline constexpr u64 H_IA32_REFILL = 0xF003;
 
 // The virtual interrupts' IDT vectors until the guest chooses others (docs/ia32.md).
 inline constexpr u32 kVirqTimer = 0x20;
@@ -104,6 +112,7 @@ hcall::Ret h_ia32_switch_mm(hcall::Env& env, hcall::Frame& frame);
 hcall::Ret h_ia32_invalidate(hcall::Env& env, hcall::Frame& frame);
 hcall::Ret h_ia32_protect(hcall::Env& env, hcall::Frame& frame);
 hcall::Ret h_ia32_fork_mm(hcall::Env& env, hcall::Frame& frame);
+hcall::Ret h_ia32_refill(hcall::Env& env, hcall::Frame& frame);
 
 inline constexpr hcall::Entry kIsaHcallEntries[] = {
     {H_IA32_SET_TIMER, &h_ia32_set_timer},
@@ -114,7 +123,8 @@ inline constexpr hcall::Entry kIsaHcallEntries[] = {
     {H_IA32_SET_SYSEXIT_WINDOW, &h_ia32_set_sysexit_window},
     {H_IA32_INVALIDATE, &h_ia32_invalidate},
     {H_IA32_PROTECT, &h_ia32_protect},
-    {H_IA32_FORK_MM, &h_ia32_fork_mm}};
-inline constexpr hcall::EntryList kIsaHcalls{kIsaHcallEntries, 9};
+    {H_IA32_FORK_MM, &h_ia32_fork_mm},
+    {H_IA32_REFILL, &h_ia32_refill}};
+inline constexpr hcall::EntryList kIsaHcalls{kIsaHcallEntries, 10};
 
 } // namespace tessera::arch

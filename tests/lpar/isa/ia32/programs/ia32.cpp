@@ -2157,6 +2157,40 @@ void check_fork_mm() {
     check_eq(read_main(), 0xaaaa0003u, "a plain cr3 load after the fork's spaces works");
 }
 
+// H_IA32_REFILL: a copy-on-write break's flush and fill in one hcall. The read-only old page's
+// entry goes (a read before it still sees the old page, as a TLB would), and the new page's is
+// made from the guest's entry as it is now (Accessed set, as a fill sets it; writable, since it
+// is dirty): the reads and writes after it cost no exit.
+void check_refill() {
+    constexpr u32 kVaRefill = kVaBase + 0x205000;
+    map(kVaRefill, kLaZ, kP | kU | kA);
+    invlpg(kVaRefill);
+    u32 fresh_page = 0, old_page = 0, stale = 0, now = 0;
+    try_read(kVaRefill, fresh_page);
+    map(kVaRefill, kLaY, kP | kU | kA); // the shared, read-only page
+    invlpg(kVaRefill);
+    try_read(kVaRefill, old_page);
+    map(kVaRefill, kLaZ, kP | kW | kU | kD); // the copy: no invlpg
+    try_read(kVaRefill, stale);
+    const i64 high = hcall(isa::H_IA32_REFILL, 0x100000000ull | kVaRefill, 0).status;
+    const i64 st = hcall(isa::H_IA32_REFILL, kVaRefill + 0x10, 0).status;
+    const bool accessed = (g_pt_test[(kVaRefill >> 12) & 0x3ff] & kA) != 0;
+    const u64 none = least_exits([] {}, 3); // exits_so_far's own
+    const u64 read_exits = least_exits([&] { try_read(kVaRefill, now); }, 3) - none;
+    const u64 write_exits = least_exits([&] { try_write(kVaRefill, fresh_page); }, 3) - none;
+    check(high == H_PARAMETER && st == 0 && fresh_page != old_page && stale == old_page &&
+              accessed && now == fresh_page && read_exits == 0 && write_exits == 0,
+          Detail("statuses %lld %lld, pages %#x %#x, stale %#x, A %d, now %#x, exits: read %llu "
+                 "write %llu",
+                 static_cast<long long>(high), static_cast<long long>(st), fresh_page, old_page,
+                 stale, accessed, now, static_cast<unsigned long long>(read_exits),
+                 static_cast<unsigned long long>(write_exits)),
+          "H_IA32_REFILL: the old page's entry goes, the new one's is filled from the guest's "
+          "entry (A set; W, since dirty); a va above 4 GiB -> H_PARAMETER");
+    map(kVaRefill, 0, 0);
+    invlpg(kVaRefill);
+}
+
 void lpar_main(const Boot& b) {
     if (b.vcpu_count == 2) check_fpu_isolation(b.vcpu);
     if (b.vcpu != 0) {
@@ -2187,6 +2221,7 @@ void lpar_main(const Boot& b) {
     check_shared_tables();
     check_switch_mm();
     check_fork_mm();
+    check_refill();
     check_ring3();
     check_ldt();
     check_direction_flag();
