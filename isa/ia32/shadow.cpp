@@ -165,6 +165,10 @@ void flush_space(ShadowSpace& s, bool keep_global) {
 // LPAR) are filled too, as a CPU may prefetch translations. Writable only where the guest's entry
 // is dirty, as for a fill; nothing of the guest's tables is changed. Saves one exit per page for
 // code and data the guest touches in runs (fault-around file pages, the kernel's 4 MiB pages).
+// An entry already there that the guest's entry now also lets write (same frame, same bits but
+// W: a page the guest made writable again, as Linux does to the pages a forked child no longer
+// shares, or one H_IA32_PROTECT or a fork took W from while the guest's entry kept it: shared
+// memory) gets W too, as a write's fill would give it.
 constexpr unsigned kPrefill = 16;
 
 void prefill(Vcpu& v, ShadowSpace& s, u32 va, bool large) {
@@ -184,7 +188,12 @@ void prefill(Vcpu& v, ShadowSpace& s, u32 va, bool large) {
     u32* table = page(s.pt[slot]);
     for (unsigned i = 0; i < kPrefill; ++i) {
         const u32 leaf = leaves[i];
-        if (table[first + i] != 0 || (leaf & (kPteP | kPteA)) != (kPteP | kPteA)) continue;
+        const u32 old = table[first + i];
+        if ((leaf & (kPteP | kPteA)) != (kPteP | kPteA)) continue;
+        // An entry there already: only a read-only one whose guest entry now lets write.
+        if (old != 0 &&
+            ((old & kPteW) || (leaf & (kPteW | kPteD)) != (kPteW | kPteD) || !(pde & kPteW)))
+            continue;
         // A page not zeroed yet is zeroed now (translate): measured, that is cheaper than a
         // fill exit for each page of a run the guest walks into (docs/benchmarks.md, "Zeroing a
         // page at a time on pc").
@@ -194,9 +203,12 @@ void prefill(Vcpu& v, ShadowSpace& s, u32 va, bool large) {
         const bool writable = (pde & kPteW) && (leaf & kPteW) && (leaf & kPteD);
         const bool user = (pde & kPteU) && (leaf & kPteU);
         const bool global = (leaf & kPteG) && (c.cr4 & kCr4Pge);
-        set_entry(s, slot, first + i,
-                  static_cast<u32>(real->value()) | kPteP | (writable ? kPteW : 0) |
-                      (user ? kPteU : 0) | (global ? kShadowGlobal : 0));
+        const u32 entry = static_cast<u32>(real->value()) | kPteP | (writable ? kPteW : 0) |
+                          (user ? kPteU : 0) | (global ? kShadowGlobal : 0);
+        // The CPU sets A and D in the shadow's entries as it uses them: not part of the match.
+        constexpr u32 kCpuBits = kPteA | kPteD;
+        if (old == 0 || (writable && entry == ((old | kPteW) & ~kCpuBits)))
+            set_entry(s, slot, first + i, entry);
     }
 }
 

@@ -40,6 +40,13 @@ u32 entry_of(Vcpu& v, u32 va) {
     return t ? t[(va >> 12) & 0x3ff] : 0;
 }
 
+// What the CPU does to the shadow entry it uses: sets Accessed, Dirty (bits).
+void set_entry_bits(Vcpu& v, u32 va, u32 bits) {
+    u32* t = table_of(v, va);
+    REQUIRE(t != nullptr);
+    t[(va >> 12) & 0x3ff] |= bits;
+}
+
 ShadowFill fill(Vcpu& v, u32 va, u32 error, u32* guest_error = nullptr) {
     u32 ge = 0xdeadbeef;
     const ShadowFill f = shadow_fill(v, va, error, ge);
@@ -802,6 +809,45 @@ TEST_CASE("shadow_fill prefills the group's accessed guest entries, writable onl
     CHECK(fill(v, base + 0x1000, kPfP | kPfW, &ge) == ShadowFill::Filled);
     CHECK(entry_of(v, base + 0x1000) == (Machine::real_of(0x201000) | kRw));
     CHECK((g.pte(base + 0x1000) & kPteD) != 0);
+    shadow_release(v);
+    CHECK(shadow_pages_in_use() == start);
+}
+
+TEST_CASE("shadow_fill's prefill gives W to read-only entries whose guest entry now lets write, "
+          "and only that") {
+    Machine m;
+    const usize start = shadow_pages_in_use();
+    Vcpu& v = m.vcpu();
+    GuestPaging g(m);
+    g.enable(v);
+    const u32 base = 0x00400000;
+    constexpr u32 kCow = kPteP | kPteU | kPteA | kPteD; // written before the fork, then shared
+    for (u32 i = 0; i < 6; ++i) g.map(base + i * 0x1000, 0x200000 + i * 0x1000, kCow);
+    REQUIRE(fill(v, base, 0) == ShadowFill::Filled); // read: the group's read-only entries
+    for (u32 i = 0; i < 6; ++i)
+        REQUIRE(entry_of(v, base + i * 0x1000) ==
+                (Machine::real_of(0x200000 + i * 0x1000) | kPteP | kPteU));
+    // The CPU marks the entries it uses in the shadow's tables: Accessed, Dirty where it wrote
+    // through them before they lost W (H_IA32_PROTECT keeps those bits).
+    set_entry_bits(v, base + 0x1000, kPteA | kPteD);
+    set_entry_bits(v, base + 0x2000, kPteA);
+    // The guest makes pages writable again (their child has gone), as Linux's write fault
+    // reuses a page: the faulting one and, ahead of their own faults, neighbours.
+    g.map(base + 0x0000, 0x200000, kCow | kPteW);
+    g.map(base + 0x1000, 0x201000, kCow | kPteW);             // writable and dirty: upgraded
+    g.map(base + 0x2000, 0x202000, kPteP | kPteU | kPteA | kPteW); // clean: stays read-only
+    g.map(base + 0x3000, 0x300000, kCow | kPteW);             // another frame: left as it is
+    g.map(base + 0x4000, 0x204000, kPteP | kPteW | kPteA | kPteD); // supervisor now: left
+    // base + 0x5000 stays read-only in the guest's entry too.
+    u32 ge = 0;
+    REQUIRE(fill(v, base, kPfP | kPfW | kPfU, &ge) == ShadowFill::Filled);
+    CHECK(entry_of(v, base) == (Machine::real_of(0x200000) | kRw));
+    CHECK(entry_of(v, base + 0x1000) == (Machine::real_of(0x201000) | kRw));
+    CHECK(entry_of(v, base + 0x2000) == (Machine::real_of(0x202000) | kPteP | kPteU | kPteA));
+    CHECK(entry_of(v, base + 0x3000) == (Machine::real_of(0x203000) | kPteP | kPteU));
+    CHECK(entry_of(v, base + 0x4000) == (Machine::real_of(0x204000) | kPteP | kPteU));
+    CHECK(entry_of(v, base + 0x5000) == (Machine::real_of(0x205000) | kPteP | kPteU));
+    CHECK(shadow_space(v).nonglobal[1] == 6);
     shadow_release(v);
     CHECK(shadow_pages_in_use() == start);
 }

@@ -2191,6 +2191,39 @@ void check_refill() {
     invlpg(kVaRefill);
 }
 
+// The prefill of a write's fill gives W to the read-only shadow entries of its group whose
+// guest entries let write (memory a fork's H_IA32_PROTECT or H_IA32_FORK_MM took W from in the
+// shadow while the guest's entries kept it, as for shared memory; pages Linux makes writable
+// again): after one write's exit, a write to a neighbour costs none.
+void check_prefill_upgrade() {
+    constexpr u32 kVaUp = kVaBase + 0x210000; // the start of a 16-page group
+    constexpr u32 kRw = kP | kW | kU | kA | kD;
+    map(kVaUp, kLaY, kRw);
+    map(kVaUp + 0x1000, kLaZ, kRw);
+    invlpg(kVaUp);
+    invlpg(kVaUp + 0x1000);
+    u32 y = 0, z = 0;
+    try_read(kVaUp, y); // both entries writable in the shadow (the neighbour prefilled)
+    try_read(kVaUp + 0x1000, z);
+    const i64 st = hcall(isa::H_IA32_PROTECT, kVaUp, kVaUp + 0x2000).status; // both lose W
+    const u64 none = least_exits([] {}, 3);
+    u64 before = exits_so_far();
+    const bool first = try_write(kVaUp, y);
+    const u64 first_exits = exits_so_far() - before - none;
+    before = exits_so_far();
+    const bool second = try_write(kVaUp + 0x1000, z);
+    const u64 second_exits = exits_so_far() - before - none;
+    check(st == 0 && first && second && first_exits >= 1 && second_exits == 0,
+          Detail("status %lld, writes %d %d, exits %llu %llu", static_cast<long long>(st), first,
+                 second, static_cast<unsigned long long>(first_exits),
+                 static_cast<unsigned long long>(second_exits)),
+          "a write's fill gives W back to its group's read-only entries the guest lets write");
+    for (u32 va = kVaUp; va <= kVaUp + 0x1000; va += 0x1000) {
+        map(va, 0, 0);
+        invlpg(va);
+    }
+}
+
 void lpar_main(const Boot& b) {
     if (b.vcpu_count == 2) check_fpu_isolation(b.vcpu);
     if (b.vcpu != 0) {
@@ -2222,6 +2255,7 @@ void lpar_main(const Boot& b) {
     check_switch_mm();
     check_fork_mm();
     check_refill();
+    check_prefill_upgrade();
     check_ring3();
     check_ldt();
     check_direction_flag();
