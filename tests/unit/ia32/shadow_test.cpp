@@ -834,9 +834,9 @@ TEST_CASE("shadow_fill's prefill gives W to read-only entries whose guest entry 
     // The guest makes pages writable again (their child has gone), as Linux's write fault
     // reuses a page: the faulting one and, ahead of their own faults, neighbours.
     g.map(base + 0x0000, 0x200000, kCow | kPteW);
-    g.map(base + 0x1000, 0x201000, kCow | kPteW);             // writable and dirty: upgraded
+    g.map(base + 0x1000, 0x201000, kCow | kPteW);                  // writable and dirty: upgraded
     g.map(base + 0x2000, 0x202000, kPteP | kPteU | kPteA | kPteW); // clean: stays read-only
-    g.map(base + 0x3000, 0x300000, kCow | kPteW);             // another frame: left as it is
+    g.map(base + 0x3000, 0x300000, kCow | kPteW);                  // another frame: left as it is
     g.map(base + 0x4000, 0x204000, kPteP | kPteW | kPteA | kPteD); // supervisor now: left
     // base + 0x5000 stays read-only in the guest's entry too.
     u32 ge = 0;
