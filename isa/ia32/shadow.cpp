@@ -190,25 +190,22 @@ void prefill(Vcpu& v, ShadowSpace& s, u32 va, bool large) {
         const u32 leaf = leaves[i];
         const u32 old = table[first + i];
         if ((leaf & (kPteP | kPteA)) != (kPteP | kPteA)) continue;
+        const bool writable = (pde & kPteW) && (leaf & kPteW) && (leaf & kPteD);
         // An entry there already: only a read-only one whose guest entry now lets write.
-        if (old != 0 &&
-            ((old & kPteW) || (leaf & (kPteW | kPteD)) != (kPteW | kPteD) || !(pde & kPteW)))
-            continue;
+        if (old != 0 && (!writable || (old & kPteW))) continue;
         // A page not zeroed yet is zeroed now (translate): measured, that is cheaper than a
         // fill exit for each page of a run the guest walks into (docs/benchmarks.md, "Zeroing a
         // page at a time on pc").
         const Optional<RealAddr> real =
             lpar.memory.translate(LogicalAddr(vcpu_logical(v, leaf & kPteFrame)), 4096);
         if (!real) continue;
-        const bool writable = (pde & kPteW) && (leaf & kPteW) && (leaf & kPteD);
         const bool user = (pde & kPteU) && (leaf & kPteU);
         const bool global = (leaf & kPteG) && (c.cr4 & kCr4Pge);
         const u32 entry = static_cast<u32>(real->value()) | kPteP | (writable ? kPteW : 0) |
                           (user ? kPteU : 0) | (global ? kShadowGlobal : 0);
         // The CPU sets A and D in the shadow's entries as it uses them: not part of the match.
         constexpr u32 kCpuBits = kPteA | kPteD;
-        if (old == 0 || (writable && entry == ((old | kPteW) & ~kCpuBits)))
-            set_entry(s, slot, first + i, entry);
+        if (old == 0 || entry == ((old | kPteW) & ~kCpuBits)) set_entry(s, slot, first + i, entry);
     }
 }
 

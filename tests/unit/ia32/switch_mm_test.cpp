@@ -8,6 +8,7 @@
 #include <arch/hcalls.hpp>
 #include <doctest/doctest.h>
 
+#include <initializer_list>
 #include <string>
 
 using namespace tessera;
@@ -17,40 +18,31 @@ using tessera::arch::test::Machine;
 
 namespace {
 
-hcall::Ret call(Machine& m, u64 cr3, u64 ctx, u64 gen, u64 prev_gen) {
-    hcall::Env env{*m.lpar, m.vcpu()};
-    hcall::Frame f;
-    f.opcode = H_IA32_SWITCH_MM;
-    f.args[0] = cr3;
-    f.args[1] = ctx;
-    f.args[2] = gen;
-    f.args[3] = prev_gen;
-    return h_ia32_switch_mm(env, f);
-}
+using Handler = hcall::Ret (*)(hcall::Env&, hcall::Frame&);
 
-// An hcall of two arguments from vcpu 0: H_IA32_INVALIDATE or H_IA32_PROTECT (first, end),
-// H_IA32_REFILL (va, gen).
-hcall::Ret call2(Machine& m, u64 opcode, hcall::Ret (*handler)(hcall::Env&, hcall::Frame&),
-                 u64 arg0, u64 arg1) {
+// An hcall from vcpu 0 with these arguments.
+hcall::Ret call_with(Machine& m, u64 opcode, Handler handler, std::initializer_list<u64> args) {
     hcall::Env env{*m.lpar, m.vcpu()};
     hcall::Frame f;
     f.opcode = opcode;
-    f.args[0] = arg0;
-    f.args[1] = arg1;
+    usize i = 0;
+    for (u64 a : args) f.args[i++] = a;
     return handler(env, f);
 }
 
-// H_IA32_FORK_MM from vcpu 0; the parent's generation after its flush is 6.
+hcall::Ret call(Machine& m, u64 cr3, u64 ctx, u64 gen, u64 prev_gen) {
+    return call_with(m, H_IA32_SWITCH_MM, h_ia32_switch_mm, {cr3, ctx, gen, prev_gen});
+}
+
+// An hcall of two arguments: H_IA32_INVALIDATE or H_IA32_PROTECT (first, end), H_IA32_REFILL
+// (va, gen).
+hcall::Ret call2(Machine& m, u64 opcode, Handler handler, u64 arg0, u64 arg1) {
+    return call_with(m, opcode, handler, {arg0, arg1});
+}
+
+// H_IA32_FORK_MM; the parent's generation after its flush is 6.
 hcall::Ret fork_call(Machine& m, u64 end, u64 cr3, u64 ctx, u64 gen) {
-    hcall::Env env{*m.lpar, m.vcpu()};
-    hcall::Frame f;
-    f.opcode = H_IA32_FORK_MM;
-    f.args[0] = end;
-    f.args[1] = cr3;
-    f.args[2] = ctx;
-    f.args[3] = gen;
-    f.args[4] = 6;
-    return h_ia32_fork_mm(env, f);
+    return call_with(m, H_IA32_FORK_MM, h_ia32_fork_mm, {end, cr3, ctx, gen, 6});
 }
 
 u64 counted(Machine& m, Exit e) {
