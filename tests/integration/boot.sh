@@ -49,8 +49,11 @@ lpars) make_bundle; bundle=$work/bundle ;;
 corrupt-bundle)
     make_bundle; bundle=$work/bundle
     size=$(stat -c %s "$bundle")
-    # flip one byte near the end (inside the last entry's data)
-    printf '\xA5' | dd of="$bundle" bs=1 seek=$((size - 100)) conv=notrunc status=none
+    # flip every bit of one byte near the end (inside the last entry's data); writing a fixed
+    # value left the bundle intact whenever the random byte already had it (1 run in 256)
+    old=$(od -An -tu1 -j $((size - 100)) -N1 "$bundle" | tr -d ' ')
+    printf "\\$(printf '%03o' $((255 - old)))" | dd of="$bundle" bs=1 seek=$((size - 100)) conv=notrunc status=none
+    [ "$(od -An -tu1 -j $((size - 100)) -N1 "$bundle" | tr -d ' ')" != "$old" ] || die "the byte did not change"
     ;;
 *) die "unknown case $case" ;;
 esac
