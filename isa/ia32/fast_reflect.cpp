@@ -72,19 +72,26 @@ void fast_reflect_note(Vcpu& v, u32 va) {
     if (!v.lpar->memory.copy_out(&pde, at, sizeof(pde))) return;
     if (!(pde & kPteP) || (pde & kPtePs)) return;
     pde &= ~kPteA;
+    // The row of this table, else an empty one, else the oldest row of the space that ran
+    // least recently: a process's rows outlive its children's (a fork's child brings new
+    // tables, and the parent's rows are still good when it runs again).
     VcpuState::PfTableRow* row = nullptr;
-    for (auto& r : s.pf_rows)
-        if (r.index == index) row = &r;
-    if (row == nullptr) {
-        row = &s.pf_rows[s.pf_next];
-        s.pf_next = static_cast<u8>((s.pf_next + 1) % X86_FR_TABLES);
+    const auto age = [&s](const VcpuState::PfTableRow& r) {
+        return r.index == ~0u ? 0ull : (u64{s.shadows[r.space].used} << 32) | r.noted;
+    };
+    for (auto& r : s.pf_rows) {
+        if (r.index == index && r.pde == pde) {
+            row = &r;
+            break;
+        }
+        if (row == nullptr || age(r) < age(*row)) row = &r;
     }
-    *row = VcpuState::PfTableRow{index, pde};
+    *row = VcpuState::PfTableRow{index, pde, ++s.pf_clock, s.shadow_cur};
 }
 
 void fast_reflect_forget(VcpuState& s) {
     for (auto& r : s.pf_rows) r = VcpuState::PfTableRow{};
-    s.pf_next = 0;
+    s.pf_clock = 0;
 }
 
 TESSERA_HOT FastReflected fast_reflected_take(u32 (&words)[3]) {

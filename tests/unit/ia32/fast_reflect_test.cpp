@@ -161,7 +161,8 @@ TEST_CASE("fast reflect: off, every slot empty, whenever something is missing") 
     }
 }
 
-TEST_CASE("fast reflect: the tables of reflected faults, by directory entry, the oldest replaced") {
+TEST_CASE("fast reflect: the tables of reflected faults, by directory entry, the least recent "
+          "space's oldest replaced") {
     Guest g;
     const u32 ro = 0x08048000;
     g.p.map(ro, 0x200000, kPteP | kPteU); // a read-only user page
@@ -196,12 +197,45 @@ TEST_CASE("fast reflect: the tables of reflected faults, by directory entry, the
         for (const FastReflect::Row& r : img.block.rows) CHECK(r.index != (ro >> 22));
         CHECK(img.block.rows[0].index == ((ro + X86_FR_TABLES * 0x400000) >> 22));
     }
+    SUBCASE("another table at the same index (another process's): a row of its own") {
+        const u32 other = (pde & ~kPteFrame & ~kPteA) | 0x300000;
+        g.m.poke(g.p.pde_la(ro), other);
+        fast_reflect_note(g.v, ro);
+        img = g.image();
+        CHECK(img.block.rows[0].pde == (pde & ~kPteA));
+        CHECK(img.block.rows[1].index == (ro >> 22));
+        CHECK(img.block.rows[1].pde == other);
+        CHECK(img.slots[2] == (Machine::real_of(0x300000) | kPteP));
+    }
+    SUBCASE("full: the oldest row of the space that ran least recently goes") {
+        // ro's row is space 0's; the other rows are space 1's, which ran after it. Then space 0
+        // runs again (a parent after its child) and faults on a new table: a row of space 1's
+        // goes, the oldest, not the parent's.
+        arch::VcpuState& a = g.v.arch;
+        a.shadows[0].used = 1;
+        a.shadows[1].used = 2;
+        a.shadow_cur = 1;
+        for (u32 i = 1; i < X86_FR_TABLES; ++i) {
+            g.p.map(ro + i * 0x400000, 0x200000, kPteP | kPteU);
+            fast_reflect_note(g.v, ro + i * 0x400000);
+        }
+        a.shadows[0].used = 3;
+        a.shadow_cur = 0;
+        const u32 next = ro + X86_FR_TABLES * 0x400000;
+        g.p.map(next, 0x200000, kPteP | kPteU);
+        fast_reflect_note(g.v, next);
+        img = g.image();
+        CHECK(img.block.rows[0].index == (ro >> 22));
+        CHECK(img.block.rows[1].index == (next >> 22));
+        CHECK(img.block.rows[2].index == ((ro + 2 * 0x400000) >> 22));
+    }
     SUBCASE("a table the guest moved outside the LPAR: not mapped") {
         g.m.poke(g.p.pde_la(ro), kLparSize | kPteP | kPteW | kPteU);
         fast_reflect_note(g.v, ro);
         img = g.image();
-        CHECK(img.block.rows[0].index == ~0u);
-        CHECK(img.slots[1] == 0);
+        CHECK(img.block.rows[1].index == ~0u); // its row, noted, gives no slot
+        CHECK(img.slots[2] == 0);
+        CHECK(img.block.rows[0].index == (ro >> 22)); // the LPAR's table of before stays
     }
     SUBCASE("forgotten when the vcpu starts again") {
         fast_reflect_forget(g.v.arch);

@@ -183,12 +183,15 @@ struct VcpuState {
     u32 fast_cpu = ~0u;
     // Page tables of the guest's the switcher may walk for a process's page fault
     // (isa/ia32/fast_reflect.hpp): directory index (~0: none) and its entry without A, as the
-    // hypervisor last walked it; pf_next is the row replaced next.
+    // hypervisor last walked it, the space (shadows[]) that walk was in and when it was noted
+    // (pf_clock): the rows of the least recently run space are replaced first.
     struct PfTableRow {
         u32 index = ~0u;
         u32 pde = 0;
+        u32 noted = 0;
+        u8 space = 0;
     } pf_rows[X86_FR_TABLES]{};
-    u8 pf_next = 0;
+    u32 pf_clock = 0;
     u64 timer_deadline = 0; // TSC value at which the vcpu's one-shot timer expires; 0 = off
     // The deadline an earlier one set by H_IA32_SET_TIMER replaced while it was still ahead (0:
     // none): likely the guest's next timer once the earlier one is delivered (vtimer.hpp).

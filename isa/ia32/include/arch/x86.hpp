@@ -72,8 +72,8 @@
  * and X86_FR_TABLES of its page tables (read-only), then its interrupt-flag page (read-write).
  * The switcher's block (FastReflect) has X86_FR_WORDS words, then the tables' rows of
  * X86_FR_ROW_WORDS words. */
-#define X86_FR_SLOT 1016
-#define X86_FR_TABLES 4
+#define X86_FR_SLOT 1012
+#define X86_FR_TABLES 8
 #define X86_FR_WORDS 11
 #define X86_FR_ROW_WORDS 2
 #define X86_FR_VA(slot) (X86_SWITCHER_VA + (X86_FR_SLOT + (slot)) * 4096)
