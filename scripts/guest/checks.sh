@@ -359,5 +359,28 @@ if [ -r /proc/tessera_exits ] && dd if=/dev/zero of=/tmp/wa bs=4M count=1 2>/dev
     fi
 fi
 
+# --- Fork copies small private file mappings (the pc PV guest's patch 0027; only where
+# /proc/tessera_exits is): a forked subshell starts with its parent's file pages mapped (busybox's
+# text, a file of the initramfs's tmpfs: RssShmem, RssFile elsewhere), so right after the fork
+# it has about its parent's; without the copy only the pages it touched since.
+rss_file() {
+    kib=0
+    while read -r k v _; do case $k in RssFile:|RssShmem:) kib=$((kib + v)) ;; esac; done
+    echo $kib
+}
+if [ -r /proc/tessera_exits ]; then
+    # Not in $(...), which forks: the shell's own figure, then a subshell's.
+    rss_file < /proc/self/status > /tmp/rss-parent
+    (rss_file < /proc/self/status > /tmp/rss-child)
+    read -r parent_rss < /tmp/rss-parent
+    read -r child_rss < /tmp/rss-child
+    rm -f /tmp/rss-parent /tmp/rss-child
+    if [ "$parent_rss" -gt 0 ] && [ $((child_rss * 10)) -ge $((parent_rss * 9)) ]; then
+        ok fork-copy "a forked subshell's file pages: $child_rss KiB, its parent's $parent_rss KiB"
+    else
+        fail fork-copy "a forked subshell's file pages: ${child_rss:-?} KiB, its parent's ${parent_rss:-?} KiB (want at least 90 %)"
+    fi
+fi
+
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
