@@ -51,9 +51,11 @@ corrupt-bundle)
     size=$(stat -c %s "$bundle")
     # flip every bit of one byte near the end (inside the last entry's data); writing a fixed
     # value left the bundle intact whenever the random byte already had it (1 run in 256)
-    old=$(od -An -tu1 -j $((size - 100)) -N1 "$bundle" | tr -d ' ')
-    printf "\\$(printf '%03o' $((255 - old)))" | dd of="$bundle" bs=1 seek=$((size - 100)) conv=notrunc status=none
-    [ "$(od -An -tu1 -j $((size - 100)) -N1 "$bundle" | tr -d ' ')" != "$old" ] || die "the byte did not change"
+    at=$((size - 100))
+    byte_at() { od -An -tu1 -j "$1" -N1 "$bundle" | tr -d ' '; }
+    old=$(byte_at $at)
+    printf "\\$(printf '%03o' $((255 - old)))" | dd of="$bundle" bs=1 seek=$at conv=notrunc status=none
+    [ "$(byte_at $at)" != "$old" ] || die "the byte did not change"
     ;;
 *) die "unknown case $case" ;;
 esac
