@@ -8,7 +8,7 @@
 
 namespace tessera {
 
-inline constexpr usize kExitReasons = 72;
+inline constexpr usize kExitReasons = 80;
 
 struct ExitCounts {
     u64 exits = 0; // every trap from the guest into the hypervisor

@@ -18,9 +18,11 @@ const char* const kExitNames[kExitReasons] = {
     // The NMI watchdog's (plat/pc/watchdog.cpp).
     "watchdog",
     // Of the hcalls, continued; and what the fork hcall copied (not exits).
-    "hc-fork", "fork-copied", "hc-refill"};
+    "hc-fork", "fork-copied", "hc-refill",
+    // Of the hcalls, continued; and what the move hcall made (not exits).
+    "hc-move", "moved"};
 
 static_assert(static_cast<usize>(Exit::VirqRaised) < 32);
-static_assert(static_cast<usize>(Exit::HcRefill) < kExitReasons);
+static_assert(static_cast<usize>(Exit::Moved) < kExitReasons);
 
 } // namespace tessera::arch

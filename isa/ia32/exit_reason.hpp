@@ -54,6 +54,8 @@ enum class Exit : u8 {
     HcFork,     // hc-fork: H_IA32_FORK_MM
     ForkCopied, // fork-copied: the entries H_IA32_FORK_MM made for children (not exits)
     HcRefill,   // hc-refill: H_IA32_REFILL
+    HcMove,     // hc-move: H_IA32_MOVE
+    Moved,      // moved: the entries H_IA32_MOVE made at the new addresses (not exits)
 };
 
 extern const char* const kExitNames[kExitReasons];

@@ -4,7 +4,8 @@
 // from a range of the loaded space (Linux's flush of a parent after fork), and H_IA32_FORK_MM,
 // which also gives the child a space made from the parent's (what its first run would fault
 // in one exit at a time), and H_IA32_REFILL, a copy-on-write break's invlpg and the fill of the
-// new page in one hcall. docs/ia32.md, "Shadow paging".
+// new page in one hcall, and H_IA32_MOVE, mremap's flush of a moved range with the entries at
+// the new addresses filled. docs/ia32.md, "Shadow paging".
 #include "isa/ia32/exit_reason.hpp"
 #include "isa/ia32/guest_mmu.hpp"
 #include "isa/ia32/shadow.hpp"
@@ -50,6 +51,19 @@ hcall::Ret h_ia32_refill(hcall::Env& env, hcall::Frame& frame) {
     if (frame.args[0] > 0xffff'ffffull) return hcall::H_PARAMETER;
     if (!(v.arch.ctl.cr0 & kCr0Pg)) return hcall::H_FUNCTION;
     shadow_refill(v, static_cast<u32>(frame.args[0]), frame.args[1]);
+    return hcall::H_SUCCESS;
+}
+
+hcall::Ret h_ia32_move(hcall::Env& env, hcall::Frame& frame) {
+    Vcpu& v = env.vcpu;
+    const u64 start = frame.args[0], end = frame.args[1], new_start = frame.args[2];
+    if (((start | end | new_start) & 0xfff) != 0 || end < start || end - start > kMoveMax ||
+        end > 0x1'0000'0000ull || new_start + (end - start) > 0x1'0000'0000ull)
+        return hcall::H_PARAMETER;
+    if (!(v.arch.ctl.cr0 & kCr0Pg)) return hcall::H_FUNCTION;
+    const u32 made =
+        shadow_move(v, static_cast<u32>(start), end, static_cast<u32>(new_start), frame.args[3]);
+    count_many(v, Exit::Moved, made);
     return hcall::H_SUCCESS;
 }
 

@@ -80,6 +80,8 @@ void count_hcall(Vcpu& v, u64 opcode) {
         return count(v, Exit::HcFork);
     case H_IA32_REFILL:
         return count(v, Exit::HcRefill);
+    case H_IA32_MOVE:
+        return count(v, Exit::HcMove);
     case H_CEDE:
         return count(v, Exit::HcCede);
     case H_XIRR:

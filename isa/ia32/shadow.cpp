@@ -209,6 +209,16 @@ void prefill(Vcpu& v, ShadowSpace& s, u32 va, bool large) {
     }
 }
 
+// gen != 0: the loaded space, if it names a guest space, is recorded as flushed up to the
+// guest's generation gen (as H_IA32_SWITCH_MM's prev_gen records it).
+void record_flushed(Vcpu& v, u64 gen) {
+    ShadowSpace& s = shadow_space(v);
+    if (gen != 0 && s.ctx != 0 && s.gen != gen) {
+        s.gen = gen;
+        spaces_changed(v.arch); // the fast switcher's row for it
+    }
+}
+
 // Calls f(slot, first, last) for each directory slot below the switcher's that [start, end)
 // overlaps, with the first and last index of the range's pages in that slot's table. end <= 2^32
 // for every caller; end <= start: no call.
@@ -335,14 +345,38 @@ u32 shadow_fork(Vcpu& v, u64 end, u32 child_cr3, u64 ctx, u64 gen, u64 parent_ge
 
 bool shadow_refill(Vcpu& v, u32 va, u64 gen) {
     shadow_invlpg(v, va);
-    ShadowSpace& s = shadow_space(v);
-    if (gen != 0 && s.ctx != 0 && s.gen != gen) {
-        s.gen = gen;
-        spaces_changed(v.arch); // the fast switcher's row for it
-    }
+    record_flushed(v, gen);
     if (va >= X86_SWITCHER_VA) return false;
     u32 ignored = 0;
     return shadow_fill(v, va, kPfU, ignored) == ShadowFill::Filled;
+}
+
+u32 shadow_move(Vcpu& v, u32 start, u64 end, u32 new_start, u64 gen) {
+    ShadowSpace& s = shadow_space(v);
+    constexpr u32 kWords = kMoveMax / 4096 / 32;
+    u32 held[kWords] = {}; // bit n: the old range's page n is in the loaded space for ring 3
+    each_slot(start, end, [&](unsigned slot, unsigned lo, unsigned hi) {
+        if (s.pt[slot] == kNone || s.large[slot]) return;
+        const u32* t = page(s.pt[slot]);
+        for (unsigned i = lo; i <= hi; ++i) {
+            if ((t[i] & (kPteP | kPteU)) != (kPteP | kPteU)) continue;
+            const u32 n = (((slot << 22) | (i << 12)) - start) >> 12;
+            held[n / 32] |= 1u << (n % 32);
+        }
+    });
+    shadow_invalidate(v, start, end);
+    record_flushed(v, gen);
+    // What a fill of a ring-3 read would make at each noted page's new address, from the
+    // guest's tables as they are now (put_entry; Accessed set in them, as a fill sets it).
+    u32 made = 0;
+    for (u32 n = 0; n < static_cast<u32>((end - start) >> 12); ++n) {
+        if (!(held[n / 32] & (1u << (n % 32)))) continue;
+        const u32 va = new_start + (n << 12);
+        if (va >= X86_SWITCHER_VA) break;
+        const Translation t = guest_translate(*v.lpar, v.arch.ctl, va, kPfU);
+        if (t.ok && !t.large && put_entry(v, s, va, t)) ++made;
+    }
+    return made;
 }
 
 void shadow_flush(Vcpu& v, bool keep_global) {

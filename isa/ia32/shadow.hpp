@@ -66,6 +66,14 @@ u32 shadow_fork(Vcpu& v, u64 end, u32 child_cr3, u64 ctx, u64 gen, u64 parent_ge
 // loaded space, if it names a guest space, as flushed up to gen (as shadow_fork's parent_gen).
 // True when the entry was made. The caller checked that paging is on.
 bool shadow_refill(Vcpu& v, u32 va, u64 gen);
+// H_IA32_MOVE: the guest moved its entries of [start, end) to new_start (mremap). The pages of
+// the old range the loaded space maps for ring 3 are noted, the range's entries go from every
+// space (shadow_invalidate), gen is recorded as by shadow_refill, and the loaded space gets at
+// each noted page's new address what shadow_fill would make for a ring-3 read there (nothing
+// where the guest's tables refuse it). Returns the entries made. The caller checked the range:
+// pages, at most kMoveMax bytes, the new one below 4 GiB; and that paging is on.
+inline constexpr u32 kMoveMax = 4u << 20; // a walk per page, under the core lock
+u32 shadow_move(Vcpu& v, u32 start, u64 end, u32 new_start, u64 gen);
 // A cr3 load (ctl.cr3 already written): drops the current space's entries, all of them or the
 // non-global ones (with PGE); a different cr3 than the space's forgets which space it was.
 void shadow_flush(Vcpu& v, bool keep_global);

@@ -2,12 +2,12 @@
 // (isa/ia32/shadow.cpp) over fake memory: guest tables written by the input (entries biased to
 // the LPAR's end, the neighbour's real addresses, the switcher, large and global pages), then a
 // sequence of translations, shadow fills, invlpg and ranges (H_IA32_INVALIDATE, H_IA32_PROTECT),
-// an invlpg with a fill (H_IA32_REFILL), flushes, cr3 loads, switches between kept shadow spaces
-// (H_IA32_SWITCH_MM), a fork's child space made from other tables (H_IA32_FORK_MM), copies
-// through guest-virtual addresses and table changes from two vcpus. Checked: a translation that
-// succeeds gives a logical address inside the LPAR and never one for the switcher's 4 MiB; every
-// shadow entry maps one of the LPAR's pages and, while the guest's tables are unchanged, is
-// writable only where the guest's are; the neighbour's memory is intact.
+// an invlpg with a fill (H_IA32_REFILL), a moved range (H_IA32_MOVE), flushes, cr3 loads, switches
+// between kept shadow spaces (H_IA32_SWITCH_MM), a fork's child space made from other tables
+// (H_IA32_FORK_MM), copies through guest-virtual addresses and table changes from two vcpus.
+// Checked: a translation that succeeds gives a logical address inside the LPAR and never one for
+// the switcher's 4 MiB; every shadow entry maps one of the LPAR's pages and, while the guest's
+// tables are unchanged, is writable only where the guest's are; the neighbour's memory is intact.
 #include "tests/fuzz/ia32_machine.hpp"
 
 using namespace tessera;
@@ -107,6 +107,15 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, usize size) {
             break;
         }
         case 3:
+            if ((op & 0x28) == 0x28) { // H_IA32_MOVE: a moved range, its new addresses filled
+                const u32 from = va & ~0xfffu, to = static_cast<u32>(in.edge(vas)) & ~0xfffu;
+                const u64 len = u64{in.byte()} << (op & 0x10 ? 14 : 12); // up to kMoveMax
+                if (from + len <= (u64{1} << 32) && to + len <= (u64{1} << 32)) {
+                    const u32 made = shadow_move(v, from, from + len, to, in.byte() % 3);
+                    FUZZ_CHECK(made <= len >> 12);
+                }
+                break;
+            }
             if (op & 0x20) { // H_IA32_INVALIDATE: a range, up to the top of the 4 GiB
                 const u64 end = u64{va} + (u64{in.byte()} << (op & 0x10 ? 22 : 12));
                 if (op & 0x40)

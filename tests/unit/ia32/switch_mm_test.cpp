@@ -34,6 +34,11 @@ hcall::Ret call(Machine& m, u64 cr3, u64 ctx, u64 gen, u64 prev_gen) {
     return call_with(m, H_IA32_SWITCH_MM, h_ia32_switch_mm, {cr3, ctx, gen, prev_gen});
 }
 
+// H_IA32_MOVE(start, end, new_start, gen).
+hcall::Ret move_call(Machine& m, u64 start, u64 end, u64 new_start, u64 gen) {
+    return call_with(m, H_IA32_MOVE, h_ia32_move, {start, end, new_start, gen});
+}
+
 // An hcall of two arguments: H_IA32_INVALIDATE or H_IA32_PROTECT (first, end), H_IA32_REFILL
 // (va, gen).
 hcall::Ret call2(Machine& m, u64 opcode, Handler handler, u64 arg0, u64 arg1) {
@@ -289,6 +294,91 @@ TEST_CASE("H_IA32_REFILL: a copy-on-write break's invlpg and the new page's fill
     // Paging off: no shadow to refill.
     v.arch.ctl.cr0 &= ~kCr0Pg;
     CHECK(refill(0x00400000, 9) == hcall::H_FUNCTION);
+    shadow_release(v);
+    CHECK(shadow_pages_in_use() == start);
+}
+
+TEST_CASE("H_IA32_MOVE: mremap's flush, and the moved pages' entries at their new addresses") {
+    Machine m;
+    const usize start = shadow_pages_in_use();
+    Vcpu& v = m.vcpu();
+    GuestPaging a(m, 0x100000, 0x101000);
+    GuestPaging b(m, 0x110000, 0x111000);
+    constexpr u32 kOld = 0x00400000, kNew = 0x00bff000; // the new range crosses a 4 MiB slot
+    constexpr u32 kDirty = kPteP | kPteW | kPteU | kPteA | kPteD;
+    a.map(kOld, 0x200000, kDirty);
+    a.map(kOld + 0x1000, 0x201000, kPteP | kPteU | kPteA); // read-only
+    a.map(kOld + 0x2000, 0x202000, kDirty);                // never filled
+    a.map(kOld + 0x3000, 0x203000, kPteP | kPteW | kPteA); // the kernel's
+    a.map(kOld + 0x4000, 0x204000, kDirty);                // filled; the guest unmaps it below
+    b.map(kOld, 0x200000, kDirty);
+    a.enable(v);
+    u32 ge = 0;
+    REQUIRE(call(m, b.pd, 11, 1, 0) == hcall::H_SUCCESS);
+    REQUIRE(shadow_fill(v, kOld, kPfU, ge) == ShadowFill::Filled);
+    const ShadowSpace& bs = shadow_space(v);
+    REQUIRE(call(m, a.pd, 10, 5, 1) == hcall::H_SUCCESS);
+    const ShadowSpace& as = shadow_space(v);
+    REQUIRE(&as != &bs);
+    // A fill prefills its 16-page block: fill the pages one at a time, then drop page 2.
+    REQUIRE(shadow_fill(v, kOld, kPfU | kPfW, ge) == ShadowFill::Filled);
+    REQUIRE(shadow_fill(v, kOld + 0x1000, kPfU, ge) == ShadowFill::Filled);
+    REQUIRE(shadow_fill(v, kOld + 0x3000, 0, ge) == ShadowFill::Filled);
+    REQUIRE(shadow_fill(v, kOld + 0x4000, kPfU, ge) == ShadowFill::Filled);
+    shadow_invlpg(v, kOld + 0x2000);
+    const u32* old_t = shadow_pool_page(as.pt[1] - 1u);
+    const u32* b_t = shadow_pool_page(bs.pt[1] - 1u);
+    REQUIRE((old_t[0] & kPteW) != 0);
+    REQUIRE((old_t[1] != 0 && old_t[2] == 0 && old_t[3] != 0 && old_t[4] != 0 && b_t[0] != 0));
+    auto real = [&](u32 la) {
+        const Optional<RealAddr> r = m.lpar->memory.translate(LogicalAddr(la), 4096);
+        REQUIRE(r);
+        return static_cast<u32>(r->value());
+    };
+
+    // Refused, nothing changed: unaligned, reversed, above 4 MiB, past 4 GiB.
+    CHECK(move_call(m, kOld + 1, kOld + 0x5000, kNew, 6) == hcall::H_PARAMETER);
+    CHECK(move_call(m, kOld, kOld + 0x5000, kNew + 0x800, 6) == hcall::H_PARAMETER);
+    CHECK(move_call(m, kOld + 0x5000, kOld, kNew, 6) == hcall::H_PARAMETER);
+    CHECK(move_call(m, kOld, kOld + kMoveMax + 0x1000, kNew, 6) == hcall::H_PARAMETER);
+    CHECK(move_call(m, kOld, kOld + 0x5000, 0xffffe000ull, 6) == hcall::H_PARAMETER);
+    CHECK(move_call(m, 0xfffff000ull, 0x1'0000'1000ull, kNew, 6) == hcall::H_PARAMETER);
+    CHECK(old_t[0] != 0);
+    CHECK(as.gen == 5);
+
+    // The guest moved the five pages to kNew (page 1 to another frame: the new entries are
+    // made from its tables, not copied), then unmapped page 4's new address again.
+    for (u32 i = 0; i < 5; ++i) {
+        const u32 pte = a.pte(kOld + i * 0x1000);
+        a.map(kNew + i * 0x1000, i == 1 ? 0x301000 : pte & kPteFrame, pte & 0xfff);
+        m.poke(a.pte_la(kOld + i * 0x1000), 0);
+    }
+    m.poke(a.pte_la(kNew + 0x4000), 0);
+    CHECK(move_call(m, kOld, kOld + 0x5000, kNew, 6) == hcall::H_SUCCESS);
+    for (u32 i = 0; i < 5; ++i) CHECK(old_t[i] == 0);              // gone from the loaded space
+    CHECK(b_t[0] == 0);                                            // and from the other
+    REQUIRE((as.pt[2] != 0 && as.pt[3] != 0));                     // page + 1: 0 is none
+    const u32* new2 = shadow_pool_page(as.pt[2] - 1u);             // kNew's slot
+    const u32* new3 = shadow_pool_page(as.pt[3] - 1u);             // the rest
+    CHECK(new2[1023] == (real(0x200000) | kPteP | kPteW | kPteU)); // dirty: writable
+    CHECK(new3[0] == (real(0x301000) | kPteP | kPteU));            // its new frame
+    CHECK(new3[1] == 0); // not in the shadow before the move
+    CHECK(new3[2] == 0); // the kernel's: not a ring-3 read's
+    CHECK(new3[3] == 0); // the guest's tables have nothing there now
+    CHECK(as.gen == 6);  // recorded as flushed up to gen
+    CHECK(counted(m, Exit::Moved) == 2);
+    CHECK(std::string(kExitNames[static_cast<usize>(Exit::HcMove)]) == "hc-move");
+    CHECK(std::string(kExitNames[static_cast<usize>(Exit::Moved)]) == "moved");
+
+    // gen 0 records nothing; an empty range does nothing.
+    CHECK(move_call(m, kNew, kNew + 0x1000, kOld, 0) == hcall::H_SUCCESS);
+    CHECK(new2[1023] == 0);
+    CHECK(as.gen == 6);
+    CHECK(move_call(m, kOld, kOld, kNew, 7) == hcall::H_SUCCESS);
+
+    // Paging off: no shadow to move.
+    v.arch.ctl.cr0 &= ~kCr0Pg;
+    CHECK(move_call(m, kOld, kOld + 0x1000, kNew, 8) == hcall::H_FUNCTION);
     shadow_release(v);
     CHECK(shadow_pages_in_use() == start);
 }

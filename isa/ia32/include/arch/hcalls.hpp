@@ -98,6 +98,16 @@ inline constexpr u64 H_IA32_FORK_MM = 0xF005;
 // H_IA32_SWITCH_MM's prev_gen records it. H_PARAMETER for va above 4 GiB; H_FUNCTION with the
 // guest's paging off.
 inline constexpr u64 H_IA32_REFILL = 0xF003;
+// H_IA32_MOVE(start, end, new_start, gen): what mremap's flush of a moved range needs of the
+// shadow, with the fills of the new addresses that would follow it: the guest moved its entries
+// of [start, end) to [new_start, new_start + end - start). Those old pages go from every space
+// of the calling vcpu, as with H_IA32_INVALIDATE, and for each of them the loaded space mapped
+// for ring 3 it gets, at the new address, what a fill of a ring-3 read there would make from the
+// guest's tables now (Accessed set in them as a fill sets it; nothing where they refuse it). gen
+// != 0 records the loaded space as flushed up to gen, as H_IA32_REFILL does. H_PARAMETER for an
+// address not page-aligned, end < start, a range above 4 MiB (mremap moves a page table's worth
+// at a time) or either range past 4 GiB; H_FUNCTION with the guest's paging off.
+inline constexpr u64 H_IA32_MOVE = 0xF002;
 
 // The virtual interrupts' IDT vectors until the guest chooses others (docs/ia32.md).
 inline constexpr u32 kVirqTimer = 0x20;
@@ -113,6 +123,7 @@ hcall::Ret h_ia32_invalidate(hcall::Env& env, hcall::Frame& frame);
 hcall::Ret h_ia32_protect(hcall::Env& env, hcall::Frame& frame);
 hcall::Ret h_ia32_fork_mm(hcall::Env& env, hcall::Frame& frame);
 hcall::Ret h_ia32_refill(hcall::Env& env, hcall::Frame& frame);
+hcall::Ret h_ia32_move(hcall::Env& env, hcall::Frame& frame);
 
 inline constexpr hcall::Entry kIsaHcallEntries[] = {
     {H_IA32_SET_TIMER, &h_ia32_set_timer},
@@ -124,7 +135,8 @@ inline constexpr hcall::Entry kIsaHcallEntries[] = {
     {H_IA32_INVALIDATE, &h_ia32_invalidate},
     {H_IA32_PROTECT, &h_ia32_protect},
     {H_IA32_FORK_MM, &h_ia32_fork_mm},
-    {H_IA32_REFILL, &h_ia32_refill}};
-inline constexpr hcall::EntryList kIsaHcalls{kIsaHcallEntries, 10};
+    {H_IA32_REFILL, &h_ia32_refill},
+    {H_IA32_MOVE, &h_ia32_move}};
+inline constexpr hcall::EntryList kIsaHcalls{kIsaHcallEntries, 11};
 
 } // namespace tessera::arch

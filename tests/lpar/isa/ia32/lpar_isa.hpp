@@ -35,6 +35,7 @@ inline constexpr u64 H_IA32_INVALIDATE = 0xF007;
 inline constexpr u64 H_IA32_PROTECT = 0xF006;
 inline constexpr u64 H_IA32_FORK_MM = 0xF005;
 inline constexpr u64 H_IA32_REFILL = 0xF003;
+inline constexpr u64 H_IA32_MOVE = 0xF002;
 inline constexpr u32 kIretVector = 0x83;
 
 inline constexpr unsigned kStackShift = 15; // 32 KiB per vcpu (entry.S)

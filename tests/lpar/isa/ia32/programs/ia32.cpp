@@ -2191,6 +2191,36 @@ void check_refill() {
     invlpg(kVaRefill);
 }
 
+// H_IA32_MOVE: mremap's flush of a moved range with its new addresses filled. The guest moves
+// its entry from one page to another (no invlpg): until the hcall the old address still reads
+// through the shadow, as a TLB would; after it the old address faults, and the new one reads the
+// page with no exit (made at the move: the old entry was in the shadow). An unaligned range ->
+// H_PARAMETER.
+void check_move() {
+    constexpr u32 kVaOld = kVaBase + 0x220000, kVaNew = kVaBase + 0x231000; // other groups
+    map(kVaOld, kLaY, kP | kW | kU | kA | kD);
+    invlpg(kVaOld);
+    u32 before = 0, stale = 0, after = 0, gone = 0;
+    try_read(kVaOld, before);
+    map(kVaNew, kLaY, kP | kW | kU | kA | kD);
+    map(kVaOld, 0, 0);
+    const bool stale_ok = try_read(kVaOld, stale);
+    const i64 bad = hcall(isa::H_IA32_MOVE, kVaOld + 0x10, kVaOld + 0x1000, kVaNew, 0).status;
+    const i64 st = hcall(isa::H_IA32_MOVE, kVaOld, kVaOld + 0x1000, kVaNew, 0).status;
+    const bool old_faults = !try_read(kVaOld, gone) && g_seen.vector == 14;
+    const u64 none = least_exits([] {}, 3); // exits_so_far's own
+    const u64 read_exits = least_exits([&] { try_read(kVaNew, after); }, 3) - none;
+    check(bad == H_PARAMETER && st == 0 && stale_ok && stale == before && old_faults &&
+              after == before && before == 0xaaaa0002 && read_exits == 0,
+          Detail("statuses %lld %lld, read %#x, stale %d %#x, old faults %d, new %#x, exits %llu",
+                 static_cast<long long>(bad), static_cast<long long>(st), before, stale_ok, stale,
+                 old_faults, after, static_cast<unsigned long long>(read_exits)),
+          "H_IA32_MOVE: the old address's entry goes, the new one reads the moved page with no "
+          "exit; an unaligned range -> H_PARAMETER");
+    map(kVaNew, 0, 0);
+    invlpg(kVaNew);
+}
+
 // The prefill of a write's fill gives W to the read-only shadow entries of its group whose
 // guest entries let write (memory a fork's H_IA32_PROTECT or H_IA32_FORK_MM took W from in the
 // shadow while the guest's entries kept it, as for shared memory; pages Linux makes writable
@@ -2255,6 +2285,7 @@ void lpar_main(const Boot& b) {
     check_switch_mm();
     check_fork_mm();
     check_refill();
+    check_move();
     check_prefill_upgrade();
     check_ring3();
     check_ldt();
