@@ -359,6 +359,38 @@ if [ -r /proc/tessera_exits ] && dd if=/dev/zero of=/tmp/wa bs=4M count=1 2>/dev
     fi
 fi
 
+# --- mremap's moves keep the pages' shadow entries (the pc PV guest's patch 0028; only where
+# /proc/tessera_exits is): a process maps 4 MiB of anonymous memory at 0x10000000, writes a byte
+# of 1 to each page, then moves it 32 times between there and 0x20001000 (mremap with
+# MREMAP_FIXED; not 4 MiB-aligned with each other, so move_ptes moves it a page at a time) and
+# adds 1 to each page's byte at its new address. Without the fill at the move every page touched
+# at its new address is a fill again (64 per move: one per 16-page block, over 2,000 in all); with
+# it the move's one hcall. Then every byte must be 33 (exit status 7 otherwise, or when a call
+# fails): the entries at the new addresses map the moved pages. The program (i386 assembly):
+# mmap2(0x10000000, 4 MiB, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED, -1, 0);
+# 1,024 times movb $1,(%eax), add $4096,%eax; 32 times: mremap(cur, 4 MiB, 4 MiB,
+# MREMAP_MAYMOVE|MREMAP_FIXED, other), 1,024 times incb (%eax), add $4096,%eax, swap cur and
+# other; then cmpb $33 at each page.
+if [ -r /proc/tessera_exits ]; then
+    tiny_elf32 b8 c0 00 00 00  bb 00 00 00 10  b9 00 00 40 00  ba 03 00 00 00  be 32 00 00 00 \
+               bf ff ff ff ff  31 ed  cd 80  39 d8  75 58  b9 00 04 00 00  c6 00 01 \
+               05 00 10 00 00  e2 f6  bf 00 10 00 20  bd 20 00 00 00  b8 a3 00 00 00 \
+               b9 00 00 40 00  89 ca  be 03 00 00 00  cd 80  39 f8  75 28  b9 00 04 00 00 \
+               fe 00  05 00 10 00 00  e2 f7  87 df  4d  75 d6  89 d8  b9 00 04 00 00 \
+               80 38 21  75 09  05 00 10 00 00  e2 f4  eb 0c  b8 01 00 00 00  bb 07 00 00 00 \
+               cd 80 > /tmp/move-fill && chmod +x /tmp/move-fill
+    read -r _ e0 _ < /proc/tessera_exits
+    /tmp/move-fill; status=$?
+    read -r _ e1 _ < /proc/tessera_exits
+    exits=$((e1 - e0))
+    rm -f /tmp/move-fill
+    if [ $status -eq 0 ] && [ $exits -lt 1024 ]; then
+        ok move-fill "a 4 MiB buffer moved 32 times by mremap and touched after each move: $exits exits"
+    else
+        fail move-fill "exit status $status (want 0: every byte moved), $exits exits (want < 1024)"
+    fi
+fi
+
 # --- Fork copies small private file mappings (the pc PV guest's patch 0027; only where
 # /proc/tessera_exits is): a forked subshell starts with its parent's file pages mapped (busybox's
 # text, a file of the initramfs's tmpfs: RssShmem, RssFile elsewhere), so right after the fork
