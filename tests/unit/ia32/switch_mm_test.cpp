@@ -50,18 +50,24 @@ hcall::Ret fork_call(Machine& m, u64 end, u64 cr3, u64 ctx, u64 gen) {
     return call_with(m, H_IA32_FORK_MM, h_ia32_fork_mm, {end, cr3, ctx, gen, 6});
 }
 
+// A machine with vcpu 0 and two guest address spaces' tables, a and b; `start` is the shadow
+// pool's use before any of them.
+struct TwoSpaces {
+    Machine m;
+    const usize start = shadow_pages_in_use();
+    Vcpu& v = m.vcpu();
+    GuestPaging a{m, 0x100000, 0x101000};
+    GuestPaging b{m, 0x110000, 0x111000};
+};
+
 u64 counted(Machine& m, Exit e) {
     return m.lpar->arch.exits.count[static_cast<usize>(e)];
 }
 
 } // namespace
 
-TEST_CASE("H_IA32_SWITCH_MM loads cr3, keeps an unchanged space's shadow, counts both kinds") {
-    Machine m;
-    const usize start = shadow_pages_in_use();
-    Vcpu& v = m.vcpu();
-    GuestPaging a(m, 0x100000, 0x101000);
-    GuestPaging b(m, 0x110000, 0x111000);
+TEST_CASE_FIXTURE(
+    TwoSpaces, "H_IA32_SWITCH_MM loads cr3, keeps an unchanged space's shadow, counts both kinds") {
     a.map(0x00400000, 0x200000);
     b.map(0x00400000, 0x300000);
     a.enable(v);
@@ -234,12 +240,9 @@ TEST_CASE("H_IA32_FORK_MM makes at most kForkCopyMax entries (the rest fault in)
     CHECK(shadow_pages_in_use() == start);
 }
 
-TEST_CASE("H_IA32_REFILL: a copy-on-write break's invlpg and the new page's fill in one hcall") {
-    Machine m;
-    const usize start = shadow_pages_in_use();
-    Vcpu& v = m.vcpu();
-    GuestPaging a(m, 0x100000, 0x101000);
-    GuestPaging b(m, 0x110000, 0x111000);
+TEST_CASE_FIXTURE(
+    TwoSpaces,
+    "H_IA32_REFILL: a copy-on-write break's invlpg and the new page's fill in one hcall") {
     constexpr u32 kCow = kPteP | kPteU | kPteA; // read-only, shared with a child
     a.map(0x00400000, 0x200000, kCow);
     a.map(0x00401000, 0x201000, kPteP | kPteA); // supervisor only
@@ -298,12 +301,8 @@ TEST_CASE("H_IA32_REFILL: a copy-on-write break's invlpg and the new page's fill
     CHECK(shadow_pages_in_use() == start);
 }
 
-TEST_CASE("H_IA32_MOVE: mremap's flush, and the moved pages' entries at their new addresses") {
-    Machine m;
-    const usize start = shadow_pages_in_use();
-    Vcpu& v = m.vcpu();
-    GuestPaging a(m, 0x100000, 0x101000);
-    GuestPaging b(m, 0x110000, 0x111000);
+TEST_CASE_FIXTURE(
+    TwoSpaces, "H_IA32_MOVE: mremap's flush, and the moved pages' entries at their new addresses") {
     constexpr u32 kOld = 0x00400000, kNew = 0x00bff000; // the new range crosses a 4 MiB slot
     constexpr u32 kDirty = kPteP | kPteW | kPteU | kPteA | kPteD;
     a.map(kOld, 0x200000, kDirty);
