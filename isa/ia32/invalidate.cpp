@@ -57,8 +57,8 @@ hcall::Ret h_ia32_refill(hcall::Env& env, hcall::Frame& frame) {
 hcall::Ret h_ia32_move(hcall::Env& env, hcall::Frame& frame) {
     Vcpu& v = env.vcpu;
     const u64 start = frame.args[0], end = frame.args[1], new_start = frame.args[2];
-    if (((start | end | new_start) & 0xfff) != 0 || end < start || end - start > kMoveMax ||
-        end > 0x1'0000'0000ull || new_start + (end - start) > 0x1'0000'0000ull)
+    if (!valid_range(frame) || ((start | end | new_start) & 0xfff) != 0 || end - start > kMoveMax ||
+        new_start + (end - start) > 0x1'0000'0000ull)
         return hcall::H_PARAMETER;
     if (!(v.arch.ctl.cr0 & kCr0Pg)) return hcall::H_FUNCTION;
     const u32 made =

@@ -120,6 +120,14 @@ bool put_entry(Vcpu& v, ShadowSpace& s, u32 va, const Translation& t) {
     return true;
 }
 
+// Writes va's entry in space s as a fill of a ring-3 read there would make it from the tables of
+// ctl (guest_translate: checked, Accessed set in them); not for a 4 MiB guest page. False when
+// the tables refuse it or put_entry does.
+bool put_read_entry(Vcpu& v, ShadowSpace& s, const GuestControl& ctl, u32 va) {
+    const Translation t = guest_translate(*v.lpar, ctl, va, kPfU);
+    return t.ok && !t.large && put_entry(v, s, va, t);
+}
+
 // The vcpu's space tagged ctx (not 0) for cr3, else its least recently used one; never `skip`
 // (kShadowRoots: none). `tagged` says which.
 unsigned space_for(const VcpuState& a, u64 ctx, u32 cr3, unsigned skip, bool& tagged) {
@@ -335,9 +343,7 @@ u32 shadow_fork(Vcpu& v, u64 end, u32 child_cr3, u64 ctx, u64 gen, u64 parent_ge
             if (parent.pt[slot] == kNone || parent.large[slot]) return;
             const u32 e = page(parent.pt[slot])[i];
             if ((e & (kPteP | kPteU)) != (kPteP | kPteU)) continue;
-            const u32 va = (slot << 22) | (i << 12);
-            const Translation t = guest_translate(*v.lpar, child_ctl, va, kPfU);
-            if (t.ok && !t.large && put_entry(v, child, va, t)) ++made;
+            if (put_read_entry(v, child, child_ctl, (slot << 22) | (i << 12))) ++made;
         }
     });
     return made;
@@ -367,14 +373,13 @@ u32 shadow_move(Vcpu& v, u32 start, u64 end, u32 new_start, u64 gen) {
     shadow_invalidate(v, start, end);
     record_flushed(v, gen);
     // What a fill of a ring-3 read would make at each noted page's new address, from the
-    // guest's tables as they are now (put_entry; Accessed set in them, as a fill sets it).
+    // guest's tables as they are now.
     u32 made = 0;
     for (u32 n = 0; n < static_cast<u32>((end - start) >> 12); ++n) {
         if (!(held[n / 32] & (1u << (n % 32)))) continue;
         const u32 va = new_start + (n << 12);
         if (va >= X86_SWITCHER_VA) break;
-        const Translation t = guest_translate(*v.lpar, v.arch.ctl, va, kPfU);
-        if (t.ok && !t.large && put_entry(v, s, va, t)) ++made;
+        if (put_read_entry(v, s, v.arch.ctl, va)) ++made;
     }
     return made;
 }

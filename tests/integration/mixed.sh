@@ -23,7 +23,7 @@ expect() {
 }
 expect "TESSERA-GUEST: userspace up" "Linux reached userspace next to the test LPARs"
 # 7 on every target + sigill and mitigations (pseries), or exceptions, anon-fault-around,
-# shmem-write-around and fork-copy (pc) (scripts/guest/checks.sh)
+# shmem-write-around, move-fill and fork-copy (pc) (scripts/guest/checks.sh)
 case $target in pc) checks=12 ;; *) checks=9 ;; esac
 # (several LPARs share the console: each LPAR line starts with its name)
 expect "^\[linux\] $checks passed, 0 failed" "Linux's own checks all passed"
