@@ -4,12 +4,12 @@
 #
 # scripts/bench-linux writes one line per boot to OUTPUT's .runs file (next to the report):
 #   CONFIG RUN STATUS guest_userspace wall_userspace guest_loop wall_loop wall_poweroff
-#   wall_kernel_to_userspace qemu_cpu_loop
+#   wall_kernel_to_userspace qemu_cpu_loop wall_firmware_to_userspace
 # seconds, "-" for what the run did not reach or cannot show; STATUS is "ok" or why not
 # (timeout, no-userspace, no-cpu-loop, exit-N). The field numbers (awk's $N):
 # shellcheck disable=SC2034 # used by the scripts that source this
 BL_STATUS=3 BL_GUEST_USERSPACE=4 BL_WALL_USERSPACE=5 BL_GUEST_LOOP=6 BL_WALL_LOOP=7 \
-    BL_WALL_POWEROFF=8 BL_WALL_KERNEL=9 BL_QEMU_CPU_LOOP=10
+    BL_WALL_POWEROFF=8 BL_WALL_KERNEL=9 BL_QEMU_CPU_LOOP=10 BL_WALL_FIRMWARE=11
 
 # bl_baseline TARGET : the configuration that runs the same kernel natively on TARGET's machine.
 bl_baseline() {
