@@ -65,6 +65,29 @@ foreach(isa ppc64 ia32)
   endif()
 endforeach()
 
+# Platform logic that is pure enough to test on the host and needs nothing of the core (the pc's
+# ACPI tables): plat/<plat>/hosted.txt lists its files, tests/unit/<plat>/ holds the tests.
+foreach(plat pc powernv)
+  set(list ${CMAKE_SOURCE_DIR}/plat/${plat}/hosted.txt)
+  file(GLOB plat_tests CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/${plat}/*.cpp)
+  if(EXISTS ${list} AND plat_tests)
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${list})
+    file(STRINGS ${list} files REGEX "^[^#]")
+    list(TRANSFORM files PREPEND ${CMAKE_SOURCE_DIR}/plat/${plat}/)
+    add_executable(unit_tests_${plat} ${CMAKE_SOURCE_DIR}/tests/unit/main.cpp ${files} ${plat_tests})
+    target_include_directories(unit_tests_${plat} PRIVATE ${CMAKE_SOURCE_DIR}/include
+                               ${CMAKE_SOURCE_DIR} ${CMAKE_SOURCE_DIR}/plat/${plat}/include)
+    target_include_directories(unit_tests_${plat} SYSTEM PRIVATE ${DOCTEST_INCLUDE})
+    target_compile_options(unit_tests_${plat} PRIVATE ${TESSERA_WARNINGS} -fno-rtti)
+    if(TESSERA_SANITIZERS)
+      target_compile_options(unit_tests_${plat} PRIVATE ${TESSERA_SANITIZE})
+      target_link_options(unit_tests_${plat} PRIVATE ${TESSERA_SANITIZE})
+    endif()
+    add_test(NAME unit_tests_${plat} COMMAND unit_tests_${plat} --no-intro=true)
+    set_tests_properties(unit_tests_${plat} PROPERTIES LABELS unit)
+  endif()
+endforeach()
+
 # Host tools (scripts/pack): the bundle packer shares the format code with the hypervisor.
 file(GLOB TESSERA_PACK_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/scripts/pack/*.cpp)
 # Tools get an optimised core without sanitizers: packing a 50 MB kernel must take a second,

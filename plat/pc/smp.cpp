@@ -3,12 +3,12 @@
 //
 // The boot CPU copies the real-mode start code below 1 MiB (isa/ia32/ap_boot.S), broadcasts
 // INIT and two startup IPIs to every other CPU, and counts the processors that take an index
-// until as many as the firmware reports have arrived (QEMU keeps the CPU count - 1 in CMOS byte
-// 0x5f, which SeaBIOS reads too) or a second has passed; then it closes the count (a late
-// processor parks itself) and waits for each counted one to finish its setup.
-// TODO(bring-up): the CPU count comes from QEMU's CMOS byte, not from the ACPI MADT (a real PC;
-// SeaBIOS's MP table cannot say it: it has one processor entry per package, so `-smp 2` with
-// two cores shows one); APIC IDs are whatever each processor reads from its own local APIC.
+// until as many as the firmware reports have arrived or a second has passed; then it closes the
+// count (a late processor parks itself) and waits for each counted one to finish its setup.
+// The firmware's count is the enabled processors of the ACPI MADT (plat/pc/acpi.cpp), as on any
+// PC; without a usable MADT, QEMU's CMOS byte 0x5f (the CPU count - 1, which SeaBIOS reads
+// too). The MP table cannot say it: SeaBIOS lists one processor per package, so `-smp 2` with
+// two cores shows one. APIC IDs are whatever each processor reads from its own local APIC.
 #include "isa/ia32/smp.hpp"
 #include "common/log.hpp"
 #include "common/run.hpp"
@@ -16,6 +16,7 @@
 
 #include <arch/io.hpp>
 #include <arch/x86.hpp>
+#include <plat/acpi.hpp>
 #include <plat/lapic.hpp>
 #include <plat/smp.hpp>
 #include <plat/timer.hpp>
@@ -41,6 +42,31 @@ u8 cmos(u8 reg) {
     return arch::inb(kCmosData);
 }
 
+// Real memory through the hypervisor's identity map (the low 4 GiB but the switcher's 4 MiB:
+// the BIOS area and the ACPI tables, which firmware puts below 4 GiB).
+bool read_real(const void*, RealAddr at, void* out, usize len) {
+    if (at.value() >= X86_SWITCHER_VA || len > X86_SWITCHER_VA - at.value()) return false;
+    const auto* from = reinterpret_cast<const volatile u8*>(static_cast<uptr>(at.value()));
+    auto* to = static_cast<u8*>(out);
+    for (usize i = 0; i < len; ++i) to[i] = from[i];
+    return true;
+}
+
+// How many processors the firmware reports: the MADT's enabled ones, else QEMU's CMOS count.
+u32 firmware_cpu_count() {
+    acpi::Processors cpus;
+    const acpi::Status found = acpi::find_processors({&read_real, nullptr}, cpus);
+    if (found == acpi::Status::Ok && cpus.enabled > 0) {
+        log("pc: ACPI MADT: %u processor(s) enabled, %u not\n", cpus.enabled, cpus.disabled);
+        return cpus.enabled;
+    }
+    const u32 cmos_count = static_cast<u32>(cmos(kCmosCpusMinus1)) + 1;
+    log("pc: %s: %u processor(s) by QEMU's CMOS\n",
+        found == acpi::Status::Ok ? "an ACPI MADT without enabled processors" : to_string(found),
+        cmos_count);
+    return cmos_count;
+}
+
 bool wait_until(u64 until, auto done) {
     while (!done()) {
         if (arch::timebase() >= until) return false;
@@ -53,7 +79,7 @@ bool wait_until(u64 until, auto done) {
 
 void start_secondaries() {
     apic_ids[0] = lapic_id();
-    const u32 expected = static_cast<u32>(cmos(kCmosCpusMinus1)) + 1;
+    const u32 expected = firmware_cpu_count();
     if (expected <= 1) {
         log("pc: 1 physical CPU\n");
         return;

@@ -2,7 +2,7 @@
 # selftest.sh TARGET [MACHINE_CPUS]: run the test LPARs under the TARGET image (scripts/run
 # --selftest --machine-cpus MACHINE_CPUS, default 1) and check the hypervisor's summary: at least
 # 30 checks, none failed, exit status 0; with several machine CPUs, that the hypervisor started
-# them all.
+# them all (on pc, as many as the ACPI MADT reports).
 set -uo pipefail
 target=$1 machine_cpus=${2:-1}
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -20,6 +20,10 @@ case $summary in *" 0 failed") ;; *) echo "FAILED: $summary"; fails=1 ;; esac
 [ $status -eq 0 ] || { echo "FAILED: scripts/run exited $status"; fails=1; }
 if [ "$machine_cpus" -gt 1 ] && ! tr -d '\r' < "$out" | grep -E "^(powernv|pc): $machine_cpus physical CPU\(s\)" >/dev/null; then
     echo "FAILED: the hypervisor did not report $machine_cpus physical CPUs"; fails=1
+fi
+# On pc the count is the firmware's ACPI MADT (plat/pc/acpi.cpp), not QEMU's CMOS fallback.
+if [ "$target" = pc ] && [ "$machine_cpus" -gt 1 ] && ! tr -d '\r' < "$out" | grep -E "^pc: ACPI MADT: $machine_cpus processor\(s\) enabled" >/dev/null; then
+    echo "FAILED: the processor count did not come from the ACPI MADT"; fails=1
 fi
 echo "$target selftest ($machine_cpus machine CPUs): $([ $fails -eq 0 ] && echo PASS || echo FAIL) ($summary)"
 [ $fails -eq 0 ]
