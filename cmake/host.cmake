@@ -52,14 +52,23 @@ file(GLOB TESSERA_UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/*_
 tessera_unit_tests(unit_tests tessera_core ${TESSERA_UNIT_TESTS}
                    ${CMAKE_SOURCE_DIR}/tests/fake/arch_fake.cpp)
 
+# tessera_hosted_files(DIR OUT): the files DIR/hosted.txt lists (pure logic of an ISA or a
+# platform, also built for host unit tests), with their paths; OUT is empty without the list.
+function(tessera_hosted_files dir out)
+  set(files "")
+  if(EXISTS ${dir}/hosted.txt)
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${dir}/hosted.txt)
+    file(STRINGS ${dir}/hosted.txt files REGEX "^[^#]")
+    list(TRANSFORM files PREPEND ${dir}/)
+  endif()
+  set(${out} ${files} PARENT_SCOPE)
+endfunction()
+
 # Per-ISA logic that is pure enough to test on the host: isa/<isa>/hosted.txt lists its files.
 foreach(isa ppc64 ia32)
-  set(list ${CMAKE_SOURCE_DIR}/isa/${isa}/hosted.txt)
+  tessera_hosted_files(${CMAKE_SOURCE_DIR}/isa/${isa} files)
   file(GLOB isa_tests CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/${isa}/*.cpp)
-  if(EXISTS ${list} AND isa_tests)
-    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${list})
-    file(STRINGS ${list} files REGEX "^[^#]")
-    list(TRANSFORM files PREPEND ${CMAKE_SOURCE_DIR}/isa/${isa}/)
+  if(files AND isa_tests)
     tessera_core_lib(tessera_core_${isa} ${CMAKE_SOURCE_DIR}/isa/${isa}/include ${files})
     tessera_unit_tests(unit_tests_${isa} tessera_core_${isa} ${isa_tests})
   endif()
@@ -68,12 +77,9 @@ endforeach()
 # Platform logic that is pure enough to test on the host and needs nothing of the core (the pc's
 # ACPI tables): plat/<plat>/hosted.txt lists its files, tests/unit/<plat>/ holds the tests.
 foreach(plat pc powernv)
-  set(list ${CMAKE_SOURCE_DIR}/plat/${plat}/hosted.txt)
+  tessera_hosted_files(${CMAKE_SOURCE_DIR}/plat/${plat} files)
   file(GLOB plat_tests CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/${plat}/*.cpp)
-  if(EXISTS ${list} AND plat_tests)
-    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${list})
-    file(STRINGS ${list} files REGEX "^[^#]")
-    list(TRANSFORM files PREPEND ${CMAKE_SOURCE_DIR}/plat/${plat}/)
+  if(files AND plat_tests)
     add_executable(unit_tests_${plat} ${CMAKE_SOURCE_DIR}/tests/unit/main.cpp ${files} ${plat_tests})
     target_include_directories(unit_tests_${plat} PRIVATE ${CMAKE_SOURCE_DIR}/include
                                ${CMAKE_SOURCE_DIR} ${CMAKE_SOURCE_DIR}/plat/${plat}/include)
