@@ -34,6 +34,10 @@ constexpr u8 kCmosCpusMinus1 = 0x5f; // QEMU: smp_cpus - 1
 u32 cpu_total = 1;
 u32 apic_ids[arch::kMaxCpus];
 u32 ready[arch::kMaxCpus];
+// Set by the boot CPU once cpu_total is final. A processor it counted out (one that got ready
+// after the boot CPU had given up on it or on one with a lower index) parks instead of joining
+// the scheduler, whose CPUs are 0 .. cpu_total - 1.
+u32 counted;
 // Set by kick_cpu before the IPI; idle_cpu does not halt while its flag is set.
 u32 kicked[arch::kMaxCpus];
 
@@ -98,14 +102,15 @@ void start_secondaries() {
     for (u32 i = 1; i <= arrived; ++i) {
         if (!wait_until(arch::timebase() + second,
                         [&] { return __atomic_load_n(&ready[i], __ATOMIC_ACQUIRE) != 0; })) {
-            // TODO(bring-up): a processor that took an index and never got ready leaves the
-            // ones after it unused.
-            log("pc: CPU %u did not finish its setup\n", i);
+            // CPU indices are dense (per-CPU tables, the scheduler's CPUs): the ones after a
+            // processor that never got ready park with it (pc_secondary_main).
+            log("pc: CPU %u did not finish its setup: using CPUs 0-%u\n", i, i - 1);
             break;
         }
         up = i + 1;
     }
     cpu_total = up;
+    __atomic_store_n(&counted, 1, __ATOMIC_RELEASE);
     if (expected > arch::kMaxCpus) log("pc: %u CPUs, using %u\n", expected, arch::kMaxCpus);
     log("pc: %u physical CPU(s) (local APIC IDs", cpu_total);
     for (u32 i = 0; i < cpu_total; ++i) log(" %u", apic_ids[i]);
@@ -120,6 +125,9 @@ extern "C" [[noreturn]] void pc_secondary_main(tessera::u32 index) {
     pc::lapic_init_cpu(index);
     pc::apic_ids[index] = pc::lapic_id();
     __atomic_store_n(&pc::ready[index], 1, __ATOMIC_RELEASE);
+    while (!__atomic_load_n(&pc::counted, __ATOMIC_ACQUIRE)) asm volatile("pause");
+    if (index >= pc::cpu_total)
+        for (;;) asm volatile("cli; hlt"); // counted out: see start_secondaries
     secondary_main(index);
 }
 
