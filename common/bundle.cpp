@@ -31,10 +31,6 @@ constexpr CrcTables make_crc_tables() {
 
 constexpr CrcTables kCrc = make_crc_tables();
 
-u32 le32_at(const u8* p) {
-    return u32{p[0]} | u32{p[1]} << 8 | u32{p[2]} << 16 | u32{p[3]} << 24;
-}
-
 } // namespace
 
 u32 crc32(const void* data, usize n, u32 crc) {
@@ -42,7 +38,7 @@ u32 crc32(const void* data, usize n, u32 crc) {
     const auto& t = kCrc.v;
     crc = ~crc;
     for (; n >= 8; n -= 8, p += 8) {
-        const u32 lo = le32_at(p) ^ crc, hi = le32_at(p + 4);
+        const u32 lo = load_le32(p) ^ crc, hi = load_le32(p + 4);
         crc = t[7][lo & 0xff] ^ t[6][(lo >> 8) & 0xff] ^ t[5][(lo >> 16) & 0xff] ^ t[4][lo >> 24] ^
               t[3][hi & 0xff] ^ t[2][(hi >> 8) & 0xff] ^ t[1][(hi >> 16) & 0xff] ^ t[0][hi >> 24];
     }

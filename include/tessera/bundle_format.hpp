@@ -12,6 +12,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <tessera/bytes.hpp>
 #include <tessera/types.hpp>
 
 namespace tessera::bundle {
@@ -97,18 +98,11 @@ constexpr const char* to_string(EntryKind k) {
     return "unknown";
 }
 
-inline u32 load_le32(const u8* p) {
-    return u32{p[0]} | u32{p[1]} << 8 | u32{p[2]} << 16 | u32{p[3]} << 24;
-}
-inline u64 load_le64(const u8* p) {
-    return u64{load_le32(p)} | u64{load_le32(p + 4)} << 32;
-}
-inline void store_le32(u8* p, u32 v) {
-    for (int i = 0; i < 4; ++i) p[i] = static_cast<u8>(v >> (8 * i));
-}
-inline void store_le64(u8* p, u64 v) {
-    for (int i = 0; i < 8; ++i) p[i] = static_cast<u8>(v >> (8 * i));
-}
+// The load/store helpers (<tessera/bytes.hpp>), also by these names.
+using tessera::load_le32;
+using tessera::load_le64;
+using tessera::store_le32;
+using tessera::store_le64;
 
 // CRC-32 as in zlib, gzip and PNG (reflected polynomial 0xEDB88320, initial and final inversion):
 // crc32(data, n) of a whole buffer, or chained: crc32(b, nb, crc32(a, na)) == crc32(a || b).

@@ -4,6 +4,8 @@
 // entries (5.2.12). All fields are little-endian.
 #include <plat/acpi.hpp>
 
+#include <tessera/bytes.hpp>
+
 namespace tessera::pc::acpi {
 namespace {
 
@@ -18,15 +20,6 @@ constexpr u32 kMaxTable = 64 * 1024;        // far above any real table: a sanit
 constexpr u8 kLocalApic = 0, kLocalX2Apic = 9;
 constexpr u32 kEnabled = 1u << 0;
 
-u32 le16(const u8* p) {
-    return u32{p[0]} | u32{p[1]} << 8;
-}
-u32 le32(const u8* p) {
-    return le16(p) | le16(p + 2) << 16;
-}
-u64 le64(const u8* p) {
-    return u64{le32(p)} | u64{le32(p + 4)} << 32;
-}
 bool same(const u8* p, const char* sig, usize n) {
     for (usize i = 0; i < n; ++i)
         if (p[i] != static_cast<u8>(sig[i])) return false;
@@ -52,8 +45,8 @@ bool rsdp_at(const RealReader& m, RealAddr at, u8 (&r)[kRsdpV2]) {
     if (!m(at, r, 8) || !same(r, "RSD PTR ", 8)) return false;
     if (!byte_sum(m, at, kRsdpV1, sum) || sum != 0 || !m(at, r, kRsdpV1)) return false;
     if (r[15] < 2) return true; // revision 0: ACPI 1.0, 20 bytes
-    return m(at, r, kRsdpV2) && le32(r + 20) >= kRsdpV2 && byte_sum(m, at, le32(r + 20), sum) &&
-           sum == 0;
+    return m(at, r, kRsdpV2) && load_le32(r + 20) >= kRsdpV2 &&
+           byte_sum(m, at, load_le32(r + 20), sum) && sum == 0;
 }
 
 bool scan(const RealReader& m, RealAddr from, u64 size, u8 (&r)[kRsdpV2]) {
@@ -65,7 +58,7 @@ bool scan(const RealReader& m, RealAddr from, u64 size, u8 (&r)[kRsdpV2]) {
 bool find_rsdp(const RealReader& m, u8 (&r)[kRsdpV2]) {
     u8 seg[2];
     if (m(kEbdaSegmentWord, seg, sizeof seg)) {
-        const u64 ebda = u64{le16(seg)} << 4;
+        const u64 ebda = u64{load_le16(seg)} << 4;
         if (ebda != 0 && scan(m, RealAddr(ebda), kEbdaScan, r)) return true;
     }
     return scan(m, kBiosArea, kBiosAreaSize, r);
@@ -75,7 +68,7 @@ bool find_rsdp(const RealReader& m, u8 (&r)[kRsdpV2]) {
 bool table_at(const RealReader& m, RealAddr at, u8 (&h)[kHeader], u32& len) {
     u8 sum = 0;
     if (at.value() == 0 || !m(at, h, kHeader)) return false;
-    len = le32(h + 4);
+    len = load_le32(h + 4);
     return len >= kHeader && len <= kMaxTable && byte_sum(m, at, len, sum) && sum == 0;
 }
 
@@ -87,7 +80,7 @@ Status find_madt(const RealReader& m, RealAddr root, u32 width, RealAddr& madt, 
     for (u32 off = kHeader; off + width <= root_len; off += width) {
         u8 e[8];
         if (!m(root + off, e, width)) return Status::NoRootTable;
-        const RealAddr at(width == 8 ? le64(e) : le32(e));
+        const RealAddr at(width == 8 ? load_le64(e) : load_le32(e));
         u8 sig[4];
         if (at.value() == 0 || !m(at, sig, sizeof sig) || !same(sig, "APIC", 4)) continue;
         if (!table_at(m, at, h, len) || len < kMadtFixed) return Status::BadMadt;
@@ -133,8 +126,9 @@ Status find_processors(const RealReader& m, Processors& out) {
     // The XSDT where there is one (ACPI 2.0: an OS should prefer it), else the RSDT; also the
     // RSDT when the XSDT cannot be read (above the memory the reader reaches).
     Status s = Status::NoRootTable;
-    if (r[15] >= 2 && le64(r + 24) != 0) s = find_madt(m, RealAddr(le64(r + 24)), 8, madt, len);
-    if (s == Status::NoRootTable) s = find_madt(m, RealAddr(le32(r + 16)), 4, madt, len);
+    if (r[15] >= 2 && load_le64(r + 24) != 0)
+        s = find_madt(m, RealAddr(load_le64(r + 24)), 8, madt, len);
+    if (s == Status::NoRootTable) s = find_madt(m, RealAddr(load_le32(r + 16)), 4, madt, len);
     if (s != Status::Ok) return s;
     for (u32 off = kMadtFixed; off < len;) {
         u8 e[16];
@@ -143,10 +137,10 @@ Status find_processors(const RealReader& m, Processors& out) {
         if (elen < 2 || elen > len - off) return Status::BadMadt;
         if (type == kLocalApic && elen >= 8) {
             if (!m(madt + off, e, 8)) return Status::BadMadt;
-            note(out, e[3], le32(e + 4));
+            note(out, e[3], load_le32(e + 4));
         } else if (type == kLocalX2Apic && elen >= 16) {
             if (!m(madt + off, e, 16)) return Status::BadMadt;
-            note(out, le32(e + 4), le32(e + 8));
+            note(out, load_le32(e + 4), load_le32(e + 8));
         }
         off += elen;
     }
