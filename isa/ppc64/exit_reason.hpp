@@ -69,8 +69,9 @@ inline constexpr HcallSlot kHcallSlots[] = {
 // clang-format on
 inline constexpr usize kHcallSlotCount = sizeof(kHcallSlots) / sizeof(kHcallSlots[0]);
 // Counted, not exits, after the hcalls: `tlbie`, the page-table hcalls' TLB invalidations that
-// had to be broadcast (another CPU ran one of the LPAR's vcpus; under QEMU each stops every vCPU
-// for a moment), against the local ones (tlbiel), which are not counted.
+// had to be broadcast (another CPU ran one of the LPAR's vcpus; under QEMU 7.2 each kicks every
+// other vCPU out of its translated code to empty its software TLB), against the local ones
+// (tlbiel), which are not counted.
 inline constexpr usize kReasonTlbieBroadcast =
     static_cast<usize>(Exit::FirstHcall) + kHcallSlotCount;
 static_assert(kReasonTlbieBroadcast < kExitReasons);
