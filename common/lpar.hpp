@@ -62,6 +62,9 @@ class Vcpu {
     u32 index = 0; // logical CPU number within its LPAR = its XICS server number
     VcpuState state = VcpuState::Offline;
     u64 slices = 0; // how many time slices it was given
+    // Its cedes while the machine had several CPUs, and those that cede polling ended by running
+    // it again (common/run.cpp, cede_poll; for the report). Lock: the core lock.
+    u64 cedes = 0, cedes_polled = 0;
     // Scheduler bookkeeping (common/sched.hpp).
     u32 pcpu = kNoPcpu;        // the physical CPU it is on, while picked
     u32 last_pcpu = kNoPcpu;   // the physical CPU of its last slice (where its state is warm)

@@ -148,6 +148,14 @@ void finish(Lpar& lpar, ChunkPool& pool) {
         char cpus[64];
         format_cpus(cpus, sizeof cpus, used);
         if (used != 0) log("lpar %s: ran on physical CPUs %s\n", lpar.name, cpus);
+        u64 cedes = 0, polled = 0;
+        for (u32 i = 0; i < lpar.vcpu_count; ++i) {
+            cedes += lpar.vcpus[i].cedes;
+            polled += lpar.vcpus[i].cedes_polled;
+        }
+        if (cedes != 0)
+            log("lpar %s: cedes %llu, resumed by cede polling %llu\n", lpar.name,
+                static_cast<unsigned long long>(cedes), static_cast<unsigned long long>(polled));
     }
     release_lpar(lpar, pool);
 }
@@ -201,12 +209,14 @@ constexpr u64 kCedePollUs = 100;
 bool cede_poll(Vcpu& v, u32 self) {
     const u64 hz = plat::timebase_hz();
     if (!run.smp || hz == 0) return false;
+    ++v.cedes;
     u64 until = arch::timebase() + hz / 1'000'000 * kCedePollUs;
     if (const u64 timer = arch::timer_deadline(v); timer != 0 && timer < until) until = timer;
     for (;;) {
         if (!v.lpar->is_live()) return false;
         if (v.prodded || v.lpar->xics.has_pending(v.index) || arch::timer_pending(v)) {
             v.prodded = false;
+            ++v.cedes_polled;
             return true;
         }
         if (sched.waiting_for(self) > 0 || static_cast<i64>(arch::timebase() - until) >= 0)

@@ -34,6 +34,13 @@ expect "CHECK interrupts: ok" "interrupts"
 [ "$cpus" -eq 1 ] || expect "CHECK parallel: ok" "two busy processes ran at the same time"
 expect "^[0-9]+ passed, 0 failed" "the guest's checks all passed"
 expect "lpar linux: stopped \(power-off\)" "the guest powered its LPAR off"
+if [ "$machine_cpus" -gt 1 ]; then
+    # Cede polling (common/run.cpp): some of the vcpus' cedes end with the vcpu run again on its
+    # CPU, without the scheduler.
+    polled=$(tr -d '\r' < "$out" | sed -n 's/^lpar linux: cedes [0-9]*, resumed by cede polling \([0-9]*\)$/\1/p')
+    if [ "${polled:-0}" -gt 0 ]; then echo "ok: cede polling resumed $polled cedes"
+    else echo "FAILED: cede polling resumed no cede (${polled:-no report})"; fails=$((fails+1)); fi
+fi
 if [ "$target" = pc ]; then
     # The tick armed ahead (docs/ia32.md): most timer interrupts arm the next one, and the
     # guest's H_IA32_SET_TIMER hcalls (one per tick without it) are fewer than half its ticks.
