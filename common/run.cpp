@@ -72,6 +72,15 @@ void tickle(u32 self) {
         if (c != self && run.extended[c] && sched.waiting_for(c) > 0) plat::kick_cpu(c);
 }
 
+// Whether a ceded vcpu has something to do: an interrupt (`presented` to it, or pending), a prod
+// (taken here) or its timer.
+bool take_wake_reason(Vcpu& v, bool presented) {
+    if (!v.prodded && !presented && !v.lpar->xics.has_pending(v.index) && !arch::timer_pending(v))
+        return false;
+    v.prodded = false;
+    return true;
+}
+
 // Wakes the ceded vcpus that have something to do; a vcpu running on another CPU that got a
 // new interrupt is kicked there, so that it takes it now and not at the end of its slice.
 TESSERA_HOT void wake_ready(LparTable& lpars, u32 self) {
@@ -87,10 +96,7 @@ TESSERA_HOT void wake_ready(LparTable& lpars, u32 self) {
                 continue;
             }
             if (v.state != VcpuState::Ceded) continue;
-            if (v.prodded || woken || lpar.xics.has_pending(i) || arch::timer_pending(v)) {
-                v.prodded = false;
-                sched.wake(v);
-            }
+            if (take_wake_reason(v, woken)) sched.wake(v);
         }
     }
 }
@@ -195,7 +201,6 @@ usize contenders(const Vcpu& v) {
     return n;
 }
 
-// One time slice of `v` on this CPU, and what follows from how it ended.
 // How long a CPU keeps a vcpu that ceded, waiting for its wake-up (cede_poll).
 constexpr u64 kCedePollUs = 100;
 
@@ -214,8 +219,9 @@ bool cede_poll(Vcpu& v, u32 self) {
     if (const u64 timer = arch::timer_deadline(v); timer != 0 && timer < until) until = timer;
     for (;;) {
         if (!v.lpar->is_live()) return false;
-        if (v.prodded || v.lpar->xics.has_pending(v.index) || arch::timer_pending(v)) {
-            v.prodded = false;
+        // wake_pending: a wake-up while it was picked (Scheduler::wake), for this cede.
+        if (take_wake_reason(v, v.wake_pending)) {
+            v.wake_pending = false;
             ++v.cedes_polled;
             return true;
         }
@@ -231,6 +237,8 @@ bool cede_poll(Vcpu& v, u32 self) {
     }
 }
 
+// One time slice of `v` on this CPU (more while cede_poll keeps it), and what follows from how
+// it ended.
 void run_slice(Vcpu& v, u32 self) {
     const u64 housekeeping =
         plat::timebase_hz() ? plat::timebase_hz() / 1000 * kHousekeepingMs : sched.slice();
