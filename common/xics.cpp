@@ -40,13 +40,23 @@ void Controller::reset(u32 server_count) {
     if (server_count == 0) server_count = 1;
     servers_ = server_count < kMaxServers ? server_count : kMaxServers;
     presented_ = 0;
+    waiting_ = 0;
+}
+
+void Controller::set_state(u32 irq, SourceState state) {
+    const u32 i = irq - kFirstSource;
+    sources_[i].state = state;
+    if (state == SourceState::Pending)
+        waiting_ |= u64{1} << i;
+    else
+        waiting_ &= ~(u64{1} << i);
 }
 
 // ---- Presentation ------------------------------------------------------------------------------
 
 // Empties the ICP's XISR; a source that was there waits at its source again.
 void Controller::reject(Icp& icp) {
-    if (is_source(icp.xisr)) source(icp.xisr).state = SourceState::Pending;
+    if (is_source(icp.xisr)) set_state(icp.xisr, SourceState::Pending);
     icp.xisr = kNoSource;
     icp.pending_priority = kLeastFavoured;
 }
@@ -58,7 +68,7 @@ void Controller::withdraw(u32 irq) {
     for (u32 i = 0; i < servers_; ++i) {
         if (icps_[i].xisr == irq) reject(icps_[i]);
     }
-    s.state = SourceState::Pending; // also if (broken invariant) no ICP held it
+    set_state(irq, SourceState::Pending); // also if (broken invariant) no ICP held it
 }
 
 // Applies the presentation rule (see the header) to one server.
@@ -77,9 +87,12 @@ void Controller::update(u32 server) {
         best = icp.mfrr;
         best_irq = kIpiSource;
     }
-    for (u32 i = 0; i < kSourceCount; ++i) {
+    // Only the waiting sources: a loop over all of them took about a microsecond under QEMU, on
+    // every XICS hcall.
+    for (u64 m = waiting_; m != 0; m &= m - 1) {
+        const u32 i = static_cast<u32>(__builtin_ctzll(m));
         const Source& s = sources_[i];
-        if (s.state == SourceState::Pending && s.server == server && s.priority < best) {
+        if (s.server == server && s.priority < best) {
             best = s.priority;
             best_irq = kFirstSource + i;
         }
@@ -89,7 +102,7 @@ void Controller::update(u32 server) {
     if (icp.xisr != kNoSource) reject(icp);
     icp.xisr = best_irq;
     icp.pending_priority = best;
-    if (is_source(best_irq)) source(best_irq).state = SourceState::Presented;
+    if (is_source(best_irq)) set_state(best_irq, SourceState::Presented);
     presented_ |= ServerMask{1} << server;
 }
 
@@ -107,7 +120,7 @@ Error Controller::accept(u32 server, u32& xirr) {
     Icp& icp = icps_[server];
     xirr = u32{icp.cppr} << 24 | icp.xisr;
     if (icp.xisr == kNoSource) return Error::None;
-    if (is_source(icp.xisr)) source(icp.xisr).state = SourceState::InService;
+    if (is_source(icp.xisr)) set_state(icp.xisr, SourceState::InService);
     icp.cppr = icp.pending_priority;
     icp.xisr = kNoSource;
     icp.pending_priority = kLeastFavoured;
@@ -137,7 +150,7 @@ Error Controller::eoi(u32 server, u32 xirr) {
         Source& s = source(irq);
         bool again = s.trigger == Trigger::Level ? s.asserted : s.queued;
         s.queued = false;
-        s.state = again ? SourceState::Pending : SourceState::Idle;
+        set_state(irq, again ? SourceState::Pending : SourceState::Idle);
     }
     settle();
     return Error::None;
@@ -229,7 +242,7 @@ Error Controller::raise(u32 irq) {
     if (s.trigger != Trigger::Edge) return Error::WrongKind;
     switch (s.state) {
     case SourceState::Idle:
-        s.state = SourceState::Pending;
+        set_state(irq, SourceState::Pending);
         break;
     case SourceState::Pending:
     case SourceState::Presented:
@@ -249,8 +262,8 @@ Error Controller::set_level(u32 irq, bool asserted) {
     s.asserted = asserted;
     const SourceState before = s.state;
     // A presented or in-service interrupt stays: the guest sees it and its EOI re-checks the line.
-    if (asserted && s.state == SourceState::Idle) s.state = SourceState::Pending;
-    if (!asserted && s.state == SourceState::Pending) s.state = SourceState::Idle;
+    if (asserted && s.state == SourceState::Idle) set_state(irq, SourceState::Pending);
+    if (!asserted && s.state == SourceState::Pending) set_state(irq, SourceState::Idle);
     // Presentation depends on the sources' states, not on their lines, and every operation
     // leaves the controller settled: with the state unchanged there is nothing to redo. (The
     // run loop sets the vty's line at every hcall on a machine with several CPUs.)

@@ -147,6 +147,8 @@ class Controller {
     };
 
     Source& source(u32 irq) { return sources_[irq - kFirstSource]; }
+    // Every change of a source's state goes through here (it keeps `waiting_`).
+    void set_state(u32 irq, SourceState state);
     const Source& source(u32 irq) const { return sources_[irq - kFirstSource]; }
     void reject(Icp& icp);
     void withdraw(u32 irq);
@@ -157,6 +159,8 @@ class Controller {
     Source sources_[kSourceCount] = {};
     u32 servers_ = kMaxServers;
     ServerMask presented_ = 0;
+    u64 waiting_ = 0; // bit n: source kFirstSource + n is Pending
+    static_assert(kSourceCount <= 64);
 };
 
 } // namespace tessera::xics

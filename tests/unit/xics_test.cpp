@@ -605,3 +605,32 @@ TEST_CASE("xics: interrupts for one server leave the others alone") {
     CHECK(f.xisr(3) == kB);
     CHECK(f.xisr(2) == kIpiSource);
 }
+
+TEST_CASE("xics: waiting sources anywhere in the range are presented by priority, then number") {
+    // Sources at the first, a middle and the last number wait together (CPPR 0 holds them),
+    // some of them for the other server; each server then takes its own in order.
+    Fixture f;
+    constexpr u32 kMid = kFirstSource + 37;
+    REQUIRE(f.c.set_cppr(0, 0) == Error::None);
+    REQUIRE(f.c.set_cppr(1, 0) == Error::None);
+    for (u32 irq : {kLast, kMid, kA, kB}) {
+        const u32 server = irq == kB ? 1 : 0;
+        const u32 priority = irq == kA ? 6 : 3; // kMid and kLast tie: the lower number first
+        REQUIRE(f.c.set_xive(irq, server, priority) == Error::None);
+        REQUIRE(f.c.raise(irq) == Error::None);
+        CHECK(f.c.source_state(irq) == SourceState::Pending);
+    }
+    CHECK_FALSE(f.c.has_pending(0));
+    REQUIRE(f.c.set_cppr(1, 0xff) == Error::None);
+    CHECK(f.accept(1) == xirr_of(0xff, kB));
+    CHECK_FALSE(f.c.has_pending(1)); // the others are server 0's
+    REQUIRE(f.c.set_cppr(0, 0xff) == Error::None);
+    for (u32 irq : {kMid, kLast, kA}) {
+        const u32 xirr = f.accept(0);
+        CHECK((xirr & kXisrMask) == irq);
+        CHECK(f.c.source_state(irq) == SourceState::InService);
+        REQUIRE(f.c.eoi(0, xirr_of(0xff, irq)) == Error::None);
+        CHECK(f.c.source_state(irq) == SourceState::Idle);
+    }
+    CHECK_FALSE(f.c.has_pending(0));
+}
