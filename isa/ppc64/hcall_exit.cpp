@@ -14,15 +14,25 @@
 // lock, and the CPU returns to the guest with rfid. KVM-HV does the same for the same hcalls
 // (its real-mode handlers). The slice still ends on time (HDEC keeps counting), and anything
 // another CPU has for this one arrives as an external interrupt, a full exit.
+//
+// The interrupt controller's hcalls (is_xics_hcall) are run here too: Linux makes four for each
+// IPI (the sender's H_IPI; the receiver's H_XIRR, H_IPI to clear its own MFRR, H_EOI), and a
+// vcpu that hands a task to another one sends one. They never block or end the LPAR, but they
+// may present an interrupt: after one, the CPUs concerned are woken or kicked here as the run
+// loop would (core_events), and the caller resumes at once unless it now has an interrupt of
+// its own to take, its LPAR ended, or another vcpu waits for this CPU; then the exit goes on to
+// the run loop as kHcallAnswered, the hcall done.
 #include "isa/ppc64/hcall_exit.hpp"
 
 #include "common/core_lock.hpp"
+#include "common/run.hpp"
 #include "isa/ppc64/exit_reason.hpp"
 #include "isa/ppc64/mmu_hcalls.hpp"
 #include "isa/ppc64/pcpu.hpp"
 #include "isa/ppc64/spr.hpp"
 
 #include <arch/hcalls.hpp>
+#include <tessera/arch.hpp>
 #include <tessera/hot.hpp>
 
 namespace tessera::arch {
@@ -49,18 +59,39 @@ TESSERA_HOT hcall::After run_hcall(Vcpu& v) {
 
 } // namespace tessera::arch
 
+namespace {
+// An interrupt controller's hcall (the file's comment). False: on to the run loop, with
+// pcpu.vector = kHcallAnswered.
+TESSERA_HOT bool xics_in_exit(tessera::arch::Pcpu& pcpu, tessera::Vcpu& v, tessera::u64 opcode) {
+    using namespace tessera;
+    using namespace tessera::arch;
+    core_lock().lock();
+    count(v, hcall_reason(opcode));
+    run_hcall(v); // these always let their caller resume
+    if (plat::cpu_count() > 1) core_events();
+    const Lpar& lpar = *v.lpar;
+    const bool resume =
+        lpar.is_live() && !lpar.xics.has_pending(v.index) && !core_slice_contended();
+    core_lock().unlock();
+    if (!resume) pcpu.vector = kHcallAnswered;
+    return resume;
+}
+} // namespace
+
 // Called by hv_exit (isa/ppc64/vectors.S) for every `sc` from a guest, with the registers a
 // call may clobber (r0-r13, CR, LR, CTR, XER) saved in the running vcpu's GuestRegs, SRR0/SRR1
 // still the `sc`'s and the CPU on the hypervisor's stack. True: the hcall is done and its
 // results are in the saved registers, so the vectors return to the guest at SRR0. False: the
-// exit goes on to the run loop as any other.
+// exit goes on to the run loop as any other (pcpu.vector kHcallAnswered: with the hcall done).
 extern "C" TESSERA_HOT bool ppc64_hcall_in_exit(tessera::arch::Pcpu& pcpu) {
     using namespace tessera;
     using namespace tessera::arch;
     Vcpu& v = *pcpu.running;
     const u64 opcode = v.arch.regs.gpr[3];
     // An hcall from the guest's user mode gets H_PRIVILEGE from the run loop.
-    if (!changes_only_htab(opcode) || (mfspr<Spr::SRR1>() & msr::PR) != 0) return false;
+    if ((mfspr<Spr::SRR1>() & msr::PR) != 0) return false;
+    if (is_xics_hcall(opcode)) return xics_in_exit(pcpu, v, opcode);
+    if (!changes_only_htab(opcode)) return false;
     core_lock().lock();
     count(v, hcall_reason(opcode));
     // A page-table hcall always lets its caller resume. Not through run_hcall: the dispatch

@@ -219,6 +219,14 @@ bool handle_exit(Vcpu& v, u64 vector, bool mer_poll, VcpuExit& exit) {
         }
         return resume;
     }
+    case kHcallAnswered: // the exit path ran it (hcall_exit.cpp) and woke what it raised
+        r.pc = r.srr0;
+        r.msr = r.srr1;
+        if (core_slice_contended()) {
+            exit = VcpuExit::Preempted;
+            return false;
+        }
+        return true; // the loop delivers the caller's own interrupt, or sees its LPAR ended
     case kHvDecrementer:
         count(v, mer_poll ? Exit::MerPoll : Exit::Hdec);
         r.pc = r.hsrr0;

@@ -151,6 +151,9 @@ enum Vector : u64 {
     kHvDoorbell = 0xE80,
     kHvVirtualization = 0xEA0,
     kHvFacilityUnavailable = 0xF80,
+    // Not a vector: what the exit path reports for an `sc` whose hcall it has already run
+    // (isa/ppc64/hcall_exit.cpp), so that the run loop only does what follows an hcall.
+    kHcallAnswered = 0xC01,
 };
 
 } // namespace tessera::arch

@@ -84,6 +84,21 @@ void bench_null_hcall() {
     }
 }
 
+// ---- an interrupt controller hcall: H_IPOLL of its own server (no side effect) --------------
+Figure g_xics{"xics_hcall"};
+void bench_xics_hcall() {
+    constexpr u64 kOps = 1000;
+    const u64 self = this_vcpu().index;
+    for (unsigned r = 0; r < kRounds; ++r) {
+        i64 last = 0;
+        const u64 t0 = now();
+        for (u64 i = 0; i < kOps; ++i) last = hcall(H_IPOLL, self).status;
+        const u64 t1 = now();
+        if (last != H_SUCCESS) g_xics.ok = false;
+        add_round(g_xics, t1 - t0, kOps);
+    }
+}
+
 // ---- console: H_PUT_TERM_CHAR of 16 bytes ----------------------------------------------------
 Figure g_console{"console_16b_call"};
 void bench_console() {
@@ -294,11 +309,13 @@ void lpar_main(const Boot& b) {
          ticks_per_ms(), kRounds);
     bench_lpar_switch(); // first: the partner LPAR yields from its start
     bench_null_hcall();
+    bench_xics_hcall();
     bench_console();
     bench_self_ipi();
     bench_map_unmap(b);
     bench_pingpong();
     report(g_null);
+    report(g_xics);
     report(g_console);
     report(g_ipi);
     report(g_pingpong);

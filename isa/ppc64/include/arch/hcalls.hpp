@@ -65,4 +65,15 @@ static_assert(changes_only_htab(hcall::H_ENTER) && changes_only_htab(hcall::H_BU
               changes_only_htab(hcall::H_PROTECT) && !changes_only_htab(hcall::H_SET_MODE) &&
               !changes_only_htab(hcall::H_ENTER + 1) && !changes_only_htab(~u64{0}));
 
+// The interrupt controller's hcalls (PAPR XICS: H_XIRR, H_XIRR_X, H_EOI, H_CPPR, H_IPI,
+// H_IPOLL) change only the LPAR's ICPs: they never block and never end the LPAR, but may present
+// an interrupt to any of its vcpus (the caller's own included), which the run loop or another
+// CPU must then take (hcall_exit.cpp).
+constexpr bool is_xics_hcall(u64 opcode) {
+    return opcode == hcall::H_XIRR || opcode == hcall::H_XIRR_X || opcode == hcall::H_EOI ||
+           opcode == hcall::H_CPPR || opcode == hcall::H_IPI || opcode == hcall::H_IPOLL;
+}
+static_assert(is_xics_hcall(hcall::H_EOI) && !is_xics_hcall(hcall::H_CEDE) &&
+              !is_xics_hcall(hcall::H_ENTER));
+
 } // namespace tessera::arch
