@@ -37,6 +37,9 @@ u32 kicked[arch::kMaxCpus];
 // before it reads `polling`, each pair with a sync between: whichever comes second sees the
 // other's store (a kick is never lost, and never needs the ICP while the CPU polls).
 u32 polling[arch::kMaxCpus];
+// Set by kick_cpu when it wrote the CPU's MFRR because the CPU was not polling; cleared by
+// ack_kick before it looks at the ICP. Set: an IPI is, or is about to be, pending there.
+u32 ipi_sent[arch::kMaxCpus];
 // How long an idle CPU polls for a kick before it naps: 200 us (as KVM's halt polling). Under QEMU
 // a napping CPU's thread sleeps in the host, and waking it took 20-50 us from the kick (measured:
 // 2-vcpu Linux handing a task to its other vcpu), more than the hand-over itself. Linux's own
@@ -138,11 +141,16 @@ void kick_cpu(u32 cpu) {
     __atomic_store_n(&powernv::kicked[cpu], 1, __ATOMIC_RELEASE);
     asm volatile("sync" ::: "memory"); // what the kicked CPU is to see comes before the kick
     if (__atomic_load_n(&powernv::polling[cpu], __ATOMIC_RELAXED)) return; // it sees the flag
+    __atomic_store_n(&powernv::ipi_sent[cpu], 1, __ATOMIC_RELAXED);
+    asm volatile("sync" ::: "memory"); // the flag before the IPI (idle_cpu, ack_kick)
     powernv::stbcix(powernv::cpus[cpu].icp + powernv::kMfrr, powernv::kKickPriority);
 }
 
 void ack_kick() {
-    const u64 icp = powernv::cpus[arch::cpu_index()].icp;
+    const u32 self = arch::cpu_index();
+    __atomic_store_n(&powernv::ipi_sent[self], 0, __ATOMIC_RELAXED);
+    asm volatile("sync" ::: "memory"); // cleared before the look: a later kick sets it again
+    const u64 icp = powernv::cpus[self].icp;
     if (icp == 0 || (powernv::lwzcix(icp + powernv::kXirrPoll) & 0xffffff) == 0) return;
     const u32 xirr = powernv::lwzcix(icp + powernv::kXirr);
     if ((xirr & 0xffffff) == powernv::kIpiSource) powernv::stbcix(icp + powernv::kMfrr, 0xff);
@@ -150,7 +158,7 @@ void ack_kick() {
 }
 
 void idle_cpu(u64 until) {
-    using powernv::kicked, powernv::polling;
+    using powernv::kicked, powernv::polling, powernv::ipi_sent;
     const u32 self = arch::cpu_index();
     const u64 now = arch::timebase();
     if (until != 0 && until <= now) return;
@@ -173,7 +181,10 @@ void idle_cpu(u64 until) {
         arch::nap(until == 0 ? 0 : until - t); // DEC counts timebase ticks
     }
     __atomic_store_n(&kicked[self], 0, __ATOMIC_RELAXED);
-    ack_kick();
+    // The ICP's IPI, if kick_cpu sent one (this CPU was not polling yet). Even reading the XIRR
+    // to see whether one is there is an MMIO access under QEMU (its slow path, 1-2 us), and
+    // nearly every kick of an idle or cede-polling CPU finds it polling.
+    if (__atomic_load_n(&ipi_sent[self], __ATOMIC_ACQUIRE)) ack_kick();
 }
 
 } // namespace tessera::plat
