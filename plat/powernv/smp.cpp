@@ -175,16 +175,20 @@ void idle_cpu(u64 until) {
     asm volatile("or 2,2,2" ::: "memory"); // HMT_medium
     __atomic_store_n(&polling[self], 0, __ATOMIC_RELAXED);
     asm volatile("sync" ::: "memory"); // the store above before the load below (kick_cpu)
+    bool napped = false;
     if (__atomic_load_n(&kicked[self], __ATOMIC_ACQUIRE) == 0) {
         const u64 t = arch::timebase();
         if (until != 0 && until <= t) return;
         arch::nap(until == 0 ? 0 : until - t); // DEC counts timebase ticks
+        napped = true;
     }
     __atomic_store_n(&kicked[self], 0, __ATOMIC_RELAXED);
     // The ICP's IPI, if kick_cpu sent one (this CPU was not polling yet). Even reading the XIRR
-    // to see whether one is there is an MMIO access under QEMU (its slow path, 1-2 us), and
-    // nearly every kick of an idle or cede-polling CPU finds it polling.
-    if (__atomic_load_n(&ipi_sent[self], __ATOMIC_ACQUIRE)) ack_kick();
+    // to see whether one is there is an MMIO access under QEMU (its slow path, 1-2 us), and a
+    // kick that finds the CPU polling sends none. After a nap it always looks: a kick racing
+    // with an earlier ack_kick may have left an IPI pending with the flag cleared, and that IPI
+    // would end every later nap at once.
+    if (napped || __atomic_load_n(&ipi_sent[self], __ATOMIC_ACQUIRE)) ack_kick();
 }
 
 } // namespace tessera::plat
