@@ -316,9 +316,20 @@ bool handle_gp(Vcpu& v, bool& halt) {
     return reflect(v, 13, Event::Exception, true, r.error);
 }
 
+// A page fault's error code as the CPU should have given it: every access of ring 3 (or of
+// virtual-8086 mode) is a user access, U set. QEMU 7.2's iret and lret make their stack pops
+// as supervisor reads even from ring 3 (U clear), and a Linux guest takes a fault from user
+// mode without U for its own kernel's bug (an oops). Nothing of the hypervisor below
+// X86_SWITCHER_VA is read implicitly (the GDT, LDT, IDT and TSS are the switcher's), so no
+// ring-3 fault there is a supervisor access. The switcher does the same (switcher.S sw_pf_walk).
+u32 page_fault_error(const GuestFrame& r) {
+    const bool ring3 = (r.cs & 3) == 3 || (r.eflags & kEflagsVm);
+    return ring3 ? r.error | kPfU : r.error;
+}
+
 bool handle_page_fault(Vcpu& v) {
     const u32 va = cr::read2();
-    const u32 error = v.arch.regs.error;
+    const u32 error = page_fault_error(v.arch.regs);
     u32 guest_error = 0;
     if (v.arch.ctl.cr0 & kCr0Pg) {
         if (shadow_fill(v, va, error, guest_error) == ShadowFill::Filled) {

@@ -208,6 +208,12 @@ sw_pf_walk:
     jae sw_reflect_slow
     movl 24(%esp), %eax
     andl $6, %eax           /* eax: the guest's error code, W and U of the access */
+    /* Every access of ring 3 is a user access (lpar.cpp, page_fault_error): QEMU's iret and
+     * lret make their stack pops as supervisor reads. */
+    testl $2, 32(%esp)
+    jz 8f
+    orl $4, %eax
+8:
     /* The directory entry, as it is now. */
     movl %ebx, %ecx
     shrl $22, %ecx

@@ -232,6 +232,22 @@ lpar_user_read:
     int $0x80
     ud2
 
+    .globl lpar_user_iret_stack   /* iret with esp = ebx: its pops fault (a user read) */
+lpar_user_iret_stack:
+    movl %ebx, %esp
+    .globl lpar_user_iret_stack_insn
+lpar_user_iret_stack_insn:
+    iret
+    ud2
+
+    .globl lpar_user_lret_stack   /* lret with esp = ebx: its pops fault (a user read) */
+lpar_user_lret_stack:
+    movl %ebx, %esp
+    .globl lpar_user_lret_stack_insn
+lpar_user_lret_stack_insn:
+    lret
+    ud2
+
     .globl lpar_user_spin         /* until [ebx] != ecx (an interrupt changed it): int $0x80 */
 lpar_user_spin:
     movl $200000000, %esi

@@ -42,7 +42,8 @@ extern char lpar_user_ret42[], lpar_user_hcall[], lpar_user_fast_switch[], lpar_
     lpar_user_far_call[], lpar_ring0_probe[], lpar_user_std_int80[], lpar_user_prefixed_int[],
     lpar_user_prefixed_int3_end[], lpar_user_prefixed_int81_end[], lpar_user_nt[],
     lpar_user_nt_iret[], lpar_run_user_as_iret[], lpar_user_iret_vm86[], lpar_user_iret_vm86_k[],
-    lpar_user_vm86_sysexit[], lpar_user_vm86_iopl3[];
+    lpar_user_vm86_sysexit[], lpar_user_vm86_iopl3[], lpar_user_iret_stack[],
+    lpar_user_iret_stack_insn[], lpar_user_lret_stack[], lpar_user_lret_stack_insn[];
 u32 lpar_run_user_as(u32 eip, u32 esp, u32 eflags, u32 cs, u32 ss);
 extern char lpar_user_sysenter[], lpar_user_sysenter_insn[], lpar_user_sysenter_tf[],
     lpar_sysenter_entry[], lpar_sysenter_entry_step[];
@@ -1145,6 +1146,26 @@ void check_switch_mm() {
     check_eq(read_main(), 0xaaaa0003u, "a plain cr3 load after switches flushes and works");
 }
 
+// A process's iret and lret pop its own stack, user reads: one on an absent page is #PF with
+// U set, as on a CPU (QEMU 7.2 makes these pops as supervisor reads, error 0: a Linux guest
+// then takes a fault from user mode without U for a bug of its own, an oops).
+void check_ring3_stack_pops(const char* by) {
+    run_user(lpar_user_iret_stack, 0x2, kVaAbsent + 0x40);
+    const Seen iret = g_seen;
+    run_user(lpar_user_lret_stack, 0x2, kVaAbsent + 0x80);
+    check(iret.vector == 14 && iret.error == kPfU && iret.cr2 == kVaAbsent + 0x40 &&
+              iret.eip == reinterpret_cast<u32>(lpar_user_iret_stack_insn) && (iret.cs & 3) == 3 &&
+              g_seen.vector == 14 && g_seen.error == kPfU && g_seen.cr2 == kVaAbsent + 0x80 &&
+              g_seen.eip == reinterpret_cast<u32>(lpar_user_lret_stack_insn),
+          Detail("iret: vector %u error %#x cr2 %#x eip %#x cs %#x; lret: vector %u error %#x cr2 "
+                 "%#x eip %#x",
+                 iret.vector, iret.error, iret.cr2, iret.eip, iret.cs, g_seen.vector, g_seen.error,
+                 g_seen.cr2, g_seen.eip),
+          "ring 3's iret and lret on an absent stack page -> #PF error U at the instruction "
+          "(reflected %s)",
+          by);
+}
+
 void check_ring3() {
     u32 r = run_user(lpar_user_ret42);
     check(r == 42 && g_seen.vector == 0x80 && (g_seen.cs & 3) == 3,
@@ -1173,6 +1194,7 @@ void check_ring3() {
     r = run_user(lpar_user_read, 0x2, kVaMain);
     check(g_seen.vector == 0x80 && r == 0xaaaa0003, Detail("vector %#x eax %#x", g_seen.vector, r),
           "ring 3 reads a user page");
+    check_ring3_stack_pops("by the hypervisor");
 
     // A timer interrupt while ring 3 spins: delivered on the TSS's ring-1 stack, back to ring 3.
     Vcpu& v = this_vcpu();
@@ -1692,6 +1714,7 @@ void check_switcher_reflection() {
                  ro_seen.shared_cr2, ro_seen.cs, g_seen.error, g_seen.cr2, g_seen.shared_cr2),
           "ring 1's own page faults reach its handler with the right frame and address, with "
           "no exit of their own (the switcher reflects them)");
+    check_ring3_stack_pops("by the switcher");
     check_vm86_ring1_bits();
     // The frame's page out of the shadow: the switcher's store faults, and the hypervisor
     // delivers the #GP after all.
