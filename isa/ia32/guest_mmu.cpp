@@ -121,6 +121,10 @@ Translation guest_translate(Lpar& lpar, const GuestControl& ctl, u32 va, u32 acc
     }
 }
 
+bool guest_mark_accessed(Lpar& lpar, u32 la, u32 entry) {
+    return lpar.memory.contains(LogicalAddr(la), sizeof(entry)) && mark(lpar, la, entry, kPteA);
+}
+
 u32 vcpu_logical(const Vcpu& v, u32 logical) {
     const VcpuState& s = v.arch;
     if (!s.virq_alias_on || !(s.ctl.cr0 & kCr0Pg) || (logical & ~0xfffu) != s.virq_alias)

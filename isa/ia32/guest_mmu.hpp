@@ -32,6 +32,12 @@ struct Translation {
 Translation guest_translate(Lpar& lpar, const GuestControl& ctl, u32 va, u32 access,
                             bool probe = false);
 
+// Sets Accessed in the guest's page-table entry at logical address `la`, read as `entry`, as a
+// CPU does when it caches a translation, speculative ones included (a TLB may hold the
+// translation of any page the tables map, and sets A before it does). False when the entry
+// changed since it was read (another vcpu wrote it): nothing written.
+bool guest_mark_accessed(Lpar& lpar, u32 la, u32 entry);
+
 // The logical address the vcpu reaches at `logical`, a frame its (paging-on) tables name: the
 // same, except on the page of its H_IA32_SET_VIRQ alias, which it sees as its flags' own page.
 // Applied by shadow fills and guest_read/guest_write, so the vcpu and the hypervisor agree.

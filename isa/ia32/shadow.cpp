@@ -171,8 +171,12 @@ void flush_space(ShadowSpace& s, bool keep_global) {
 // After a fill at va: the empty shadow entries of the aligned group of kPrefill pages around it
 // whose guest mapping the CPU could hold in its TLB already (present, Accessed set, within the
 // LPAR) are filled too, as a CPU may prefetch translations. Writable only where the guest's entry
-// is dirty, as for a fill; nothing of the guest's tables is changed. Saves one exit per page for
-// code and data the guest touches in runs (fault-around file pages, the kernel's 4 MiB pages).
+// is dirty, as for a fill. Saves one exit per page for code and data the guest touches in runs
+// (fault-around file pages, the kernel's 4 MiB pages). A present user page whose entry is not
+// Accessed gets A first (guest_mark_accessed, as a CPU's speculative walk may set it): Linux
+// makes a forked child's entries old, and the child then filled its parent's pages one exit
+// each (stress-ng opcode: 28 of its 38 fills per operation; docs/benchmarks.md). The guest's
+// supervisor entries and 4 MiB pages are left as they are.
 // An entry already there that the guest's entry now also lets write (same frame, same bits but
 // W: a page the guest made writable again, as Linux does to the pages a forked child no longer
 // shares, or one H_IA32_PROTECT or a fork took W from while the guest's entry kept it: shared
@@ -180,7 +184,7 @@ void flush_space(ShadowSpace& s, bool keep_global) {
 constexpr unsigned kPrefill = 16;
 
 void prefill(Vcpu& v, ShadowSpace& s, u32 va, bool large) {
-    const Lpar& lpar = *v.lpar;
+    Lpar& lpar = *v.lpar;
     const GuestControl& c = v.arch.ctl;
     const unsigned slot = va >> 22, first = ((va >> 12) & 0x3ff) & ~(kPrefill - 1);
     u32 pde = 0;
@@ -197,7 +201,10 @@ void prefill(Vcpu& v, ShadowSpace& s, u32 va, bool large) {
     for (unsigned i = 0; i < kPrefill; ++i) {
         const u32 leaf = leaves[i];
         const u32 old = table[first + i];
-        if ((leaf & (kPteP | kPteA)) != (kPteP | kPteA)) continue;
+        // Not accessed yet: a user page with no entry in the shadow gets A below.
+        const bool mark = !large && old == 0 && (pde & kPteU) &&
+                          (leaf & (kPteP | kPteU | kPteA)) == (kPteP | kPteU);
+        if ((leaf & (kPteP | kPteA)) != (kPteP | kPteA) && !mark) continue;
         const bool writable = (pde & kPteW) && (leaf & kPteW) && (leaf & kPteD);
         // An entry there already: only a read-only one whose guest entry now lets write.
         if (old != 0 && (!writable || (old & kPteW))) continue;
@@ -207,6 +214,8 @@ void prefill(Vcpu& v, ShadowSpace& s, u32 va, bool large) {
         const Optional<RealAddr> real =
             lpar.memory.translate(LogicalAddr(vcpu_logical(v, leaf & kPteFrame)), 4096);
         if (!real) continue;
+        if (mark && !guest_mark_accessed(lpar, (pde & kPteFrame) + (first + i) * 4, leaf))
+            continue; // the guest changed the entry meanwhile
         const bool user = (pde & kPteU) && (leaf & kPteU);
         const bool global = (leaf & kPteG) && (c.cr4 & kCr4Pge);
         const u32 entry = static_cast<u32>(real->value()) | kPteP | (writable ? kPteW : 0) |

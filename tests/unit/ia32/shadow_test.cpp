@@ -779,7 +779,8 @@ TEST_CASE_FIXTURE(TwoSpaces,
     CHECK(shadow_pages_in_use() == start);
 }
 
-TEST_CASE("shadow_fill prefills the group's accessed guest entries, writable only if dirty") {
+TEST_CASE("shadow_fill prefills the group's accessed guest entries (user ones marked accessed "
+          "first), writable only if dirty") {
     Machine m;
     const usize start = shadow_pages_in_use();
     Vcpu& v = m.vcpu();
@@ -789,21 +790,30 @@ TEST_CASE("shadow_fill prefills the group's accessed guest entries, writable onl
     g.map(base + 0x0000, 0x200000, kRw);                  // the one that faults
     g.map(base + 0x1000, 0x201000, kRw | kPteA);          // accessed: read-only shadow
     g.map(base + 0x2000, 0x202000, kRw | kPteA | kPteD);  // accessed and dirty: writable
-    g.map(base + 0x3000, 0x203000, kRw);                  // never accessed: left alone
+    g.map(base + 0x3000, 0x203000, kRw);                  // user, never accessed: A set now
     g.map(base + 0x4000, kLparSize, kRw | kPteA | kPteD); // past the LPAR: left alone
     g.map(base + 0x5000, 0x205000, kPteP | kPteA);        // supervisor read-only
-    g.map(base + 0x10000, 0x210000, kRw | kPteA);         // the next group: left alone
-    const u32 pte3 = g.pte(base + 0x3000);
+    g.map(base + 0x6000, 0x206000, kPteP | kPteW);        // supervisor, never accessed: left alone
+    g.map(base + 0x7000, kLparSize, kRw);                 // past the LPAR, not accessed
+    g.map(base + 0x10000, 0x210000, kRw);                 // the next group: left alone
+    const u32 pte4 = g.pte(base + 0x4000), pte6 = g.pte(base + 0x6000), pte7 = g.pte(base + 0x7000);
+    const u32 pte16 = g.pte(base + 0x10000);
     REQUIRE(fill(v, base + 0x0123, 0) == ShadowFill::Filled);
     CHECK(entry_of(v, base) == (Machine::real_of(0x200000) | kPteP | kPteU));
     CHECK(entry_of(v, base + 0x1000) == (Machine::real_of(0x201000) | kPteP | kPteU));
     CHECK(entry_of(v, base + 0x2000) == (Machine::real_of(0x202000) | kRw));
-    CHECK(entry_of(v, base + 0x3000) == 0);
-    CHECK(g.pte(base + 0x3000) == pte3); // the guest's entries are not touched
+    CHECK(entry_of(v, base + 0x3000) == (Machine::real_of(0x203000) | kPteP | kPteU));
+    CHECK(g.pte(base + 0x3000) == (0x203000 | kRw | kPteA)); // Accessed, not Dirty
     CHECK(entry_of(v, base + 0x4000) == 0);
+    CHECK(g.pte(base + 0x4000) == pte4);
     CHECK(entry_of(v, base + 0x5000) == (Machine::real_of(0x205000) | kPteP));
+    CHECK(entry_of(v, base + 0x6000) == 0);
+    CHECK(g.pte(base + 0x6000) == pte6); // the guest's supervisor entries are not touched
+    CHECK(entry_of(v, base + 0x7000) == 0);
+    CHECK(g.pte(base + 0x7000) == pte7); // no A for a page not filled
     CHECK(entry_of(v, base + 0x10000) == 0);
-    CHECK(shadow_space(v).nonglobal[1] == 4);
+    CHECK(g.pte(base + 0x10000) == pte16);
+    CHECK(shadow_space(v).nonglobal[1] == 5);
     // A prefilled entry the guest then writes: faults once (not writable), the fill sets D.
     u32 ge = 0;
     CHECK(fill(v, base + 0x1000, kPfP | kPfW, &ge) == ShadowFill::Filled);
