@@ -26,6 +26,34 @@ qemu_cmd() {
     return 0
 }
 
+# QEMU's own pseries machine (its PAPR implementation), as the references boot Linux on it:
+# x-vof=on, QEMU's Virtual Open Firmware instead of SLOF (saves about 5 s of firmware); the cap-*
+# settings are what TCG can do (without them QEMU warns about each) and what KVM-HV offers on
+# this POWER8 (QEMU's defaults stop it: "Requested safe cache capability level not supported by
+# KVM").
+qemu_pseries_machine=pseries,x-vof=on,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off
+
+# reference_cmd NAME KERNEL INITRD CPUS MEMORY APPEND : prints, one argument per line, the
+# command that boots Linux (KERNEL, INITRD, the command line APPEND) without Tessera for the
+# pseries references: native-powernv8 (the kernel as skiboot's payload on the machine Tessera
+# runs on; 3G of memory whatever MEMORY says, as Tessera's machine) or qemu-pseries (QEMU's own
+# pseries machine, POWER8).
+reference_cmd() {
+    local name=$1 kernel=$2 initrd=$3 cpus=$4 memory=$5 append=$6
+    case $name in
+    native-powernv8)
+        qemu_cmd pseries "$kernel" "" 3G "$cpus"
+        printf '%s\n' -initrd "$initrd" -append "$append"
+        ;;
+    qemu-pseries)
+        printf '%s\n' qemu-system-ppc64 -M "$qemu_pseries_machine" -cpu POWER8 -smp "$cpus" \
+            -m "$memory" -nographic -nodefaults -serial mon:stdio -kernel "$kernel" \
+            -initrd "$initrd" -append "$append"
+        ;;
+    *) die "unknown reference '$name' (native-powernv8 or qemu-pseries)" ;;
+    esac
+}
+
 # qemu_status LOG QEMU_EXIT : the machine's power-off status. The hypervisor prints
 # "tessera: power off (status N)" as its last line on both targets (OPAL's power-down cannot
 # carry a status); without that line QEMU itself failed or was killed: 125.
