@@ -34,10 +34,11 @@ qemu_cmd() {
 qemu_pseries_machine=pseries,x-vof=on,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off
 
 # reference_cmd NAME KERNEL INITRD CPUS MEMORY APPEND : prints, one argument per line, the
-# command that boots Linux (KERNEL, INITRD, the command line APPEND) without Tessera for the
-# pseries references: native-powernv8 (the kernel as skiboot's payload on the machine Tessera
-# runs on; 3G of memory whatever MEMORY says, as Tessera's machine) or qemu-pseries (QEMU's own
-# pseries machine, POWER8).
+# command that boots Linux (KERNEL, INITRD, the command line APPEND) without Tessera: on pseries
+# native-powernv8 (the kernel as skiboot's payload on the machine Tessera runs on; 3G of memory
+# whatever MEMORY says, as Tessera's machine) or qemu-pseries (QEMU's own pseries machine,
+# POWER8); on pc native-pc (KERNEL a native bzImage on QEMU's pc machine, which only halts at
+# the end: see run_to_stress_done).
 reference_cmd() {
     local name=$1 kernel=$2 initrd=$3 cpus=$4 memory=$5 append=$6
     case $name in
@@ -50,8 +51,37 @@ reference_cmd() {
             -m "$memory" -nographic -nodefaults -serial mon:stdio -kernel "$kernel" \
             -initrd "$initrd" -append "$append"
         ;;
-    *) die "unknown reference '$name' (native-powernv8 or qemu-pseries)" ;;
+    native-pc)
+        qemu_cmd pc "$kernel" "" "$memory"
+        printf '%s\n' -smp "$cpus" -no-reboot -initrd "$initrd" -append "$append"
+        ;;
+    *) die "unknown reference '$name' (native-powernv8, qemu-pseries or native-pc)" ;;
     esac
+}
+
+# run_to_stress_done LOG TIMEOUT CMD... : runs CMD (a machine booting the stress initramfs,
+# scripts/guest/stress.sh) with its console in LOG until it prints "STRESS done" and then powers
+# off, or at most TIMEOUT seconds; a machine still up 15 s after "STRESS done" (a native pc
+# without ACPI only halts) or at the timeout is ended with SIGTERM, on which QEMU shuts down
+# cleanly. False when "STRESS done" never came.
+run_to_stress_done() {
+    local log=$1 timeout_s=$2 pid until
+    shift 2
+    : >"$log"
+    setsid "$@" </dev/null >"$log" 2>&1 &
+    pid=$!
+    until=$((SECONDS + timeout_s))
+    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $until ]; do
+        if tr -d '\r' <"$log" | grep '^STRESS done' >/dev/null; then
+            until=$((SECONDS + 15)) # time to power off
+            while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $until ]; do sleep 1; done
+            break
+        fi
+        sleep 2
+    done
+    kill -- -"$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    tr -d '\r' <"$log" | grep '^STRESS done' >/dev/null
 }
 
 # qemu_status LOG QEMU_EXIT : the machine's power-off status. The hypervisor prints
