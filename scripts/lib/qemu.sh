@@ -34,26 +34,26 @@ qemu_cmd() {
 qemu_pseries_machine=pseries,x-vof=on,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off
 
 # reference_cmd NAME KERNEL INITRD CPUS MEMORY APPEND : prints, one argument per line, the
-# command that boots Linux (KERNEL, INITRD, the command line APPEND) without Tessera: on pseries
-# native-powernv8 (the kernel as skiboot's payload on the machine Tessera runs on; 3G of memory
-# whatever MEMORY says, as Tessera's machine) or qemu-pseries (QEMU's own pseries machine,
-# POWER8); on pc native-pc (KERNEL a native bzImage on QEMU's pc machine, which only halts at
-# the end: see run_to_stress_done).
+# command that boots Linux (KERNEL, INITRD, the command line APPEND after the machine's console
+# arguments) without Tessera: on pseries native-powernv8 (the kernel as skiboot's payload on the
+# machine Tessera runs on; 3G of memory whatever MEMORY says, as Tessera's machine) or
+# qemu-pseries (QEMU's own pseries machine, POWER8); on pc native-pc (KERNEL a native bzImage
+# on QEMU's pc machine, which only halts at the end: see run_to_stress_done).
 reference_cmd() {
     local name=$1 kernel=$2 initrd=$3 cpus=$4 memory=$5 append=$6
     case $name in
     native-powernv8)
         qemu_cmd pseries "$kernel" "" 3G "$cpus"
-        printf '%s\n' -initrd "$initrd" -append "$append"
+        printf '%s\n' -initrd "$initrd" -append "console=hvc0 $append"
         ;;
     qemu-pseries)
         printf '%s\n' qemu-system-ppc64 -M "$qemu_pseries_machine" -cpu POWER8 -smp "$cpus" \
             -m "$memory" -nographic -nodefaults -serial mon:stdio -kernel "$kernel" \
-            -initrd "$initrd" -append "$append"
+            -initrd "$initrd" -append "console=hvc0 $append"
         ;;
     native-pc)
         qemu_cmd pc "$kernel" "" "$memory"
-        printf '%s\n' -smp "$cpus" -no-reboot -initrd "$initrd" -append "$append"
+        printf '%s\n' -smp "$cpus" -initrd "$initrd" -append "console=ttyS0 tsc=reliable $append"
         ;;
     *) die "unknown reference '$name' (native-powernv8, qemu-pseries or native-pc)" ;;
     esac
