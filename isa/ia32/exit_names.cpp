@@ -20,9 +20,11 @@ const char* const kExitNames[kExitReasons] = {
     // Of the hcalls, continued; and what the fork hcall copied (not exits).
     "hc-fork", "fork-copied", "hc-refill",
     // Of the hcalls, continued; and what the move hcall made (not exits).
-    "hc-move", "moved"};
+    "hc-move", "moved",
+    // A later deadline taken from the timer's words (vtimer.hpp timer_sync_want; not exits).
+    "later"};
 
 static_assert(static_cast<usize>(Exit::VirqRaised) < 32);
-static_assert(static_cast<usize>(Exit::Moved) < kExitReasons);
+static_assert(static_cast<usize>(Exit::TimerLater) < kExitReasons);
 
 } // namespace tessera::arch

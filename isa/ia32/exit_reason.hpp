@@ -56,6 +56,7 @@ enum class Exit : u8 {
     HcRefill,   // hc-refill: H_IA32_REFILL
     HcMove,     // hc-move: H_IA32_MOVE
     Moved,      // moved: the entries H_IA32_MOVE made at the new addresses (not exits)
+    TimerLater, // later: a later deadline the guest made no hcall for, armed at an exit (not exits)
 };
 
 extern const char* const kExitNames[kExitReasons];

@@ -505,6 +505,7 @@ TESSERA_HOT VcpuExit run(Vcpu& v, u64 slice) {
         }
         resync_gdt_window(v);
         timer_sync_owed(v);
+        timer_sync_want(v);
         if (r.vector == 2) count(v, Exit::Watchdog); // the real IF was clear (switcher.S sw_nmi)
         if (r.eflags & kEflagsVm) {
             if (!leave_vm86(v)) return VcpuExit::Fault;

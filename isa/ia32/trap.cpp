@@ -342,6 +342,7 @@ void virq_forget(VcpuState& s) {
     s.virq_timer = false;
     s.virq_self = false;
     s.virq_raise = false;
+    s.virq_later = false;
     s.tick = TickStream{};
     s.virq_host = nullptr;
     s.virq_alias_on = false;
@@ -361,9 +362,10 @@ hcall::Ret h_ia32_set_virq(hcall::Env& env, hcall::Frame& frame) {
     const u64 size = env.lpar.memory.size();
     if (timer > 0xff || external > 0xff || (timer != 0 && timer < 0x20) ||
         (external != 0 && external < 0x20) || (timer != 0 && timer == external) ||
-        (flags &
-         ~(kVirqFlagCr2 | kVirqFlagAlias | kVirqFlagTimer | kVirqFlagSelf | kVirqFlagRaise)) != 0 ||
-        ((flags & kVirqFlagRaise) && !(flags & kVirqFlagSelf)))
+        (flags & ~(kVirqFlagCr2 | kVirqFlagAlias | kVirqFlagTimer | kVirqFlagSelf | kVirqFlagRaise |
+                   kVirqFlagLater)) != 0 ||
+        ((flags & kVirqFlagRaise) && !(flags & kVirqFlagSelf)) ||
+        ((flags & kVirqFlagLater) && !(flags & kVirqFlagTimer)))
         return hcall::H_PARAMETER;
     const bool aliased = (flags & kVirqFlagAlias) != 0;
     if (aliased && (area == 0 || alias % 4096 != 0 || alias >= size)) return hcall::H_PARAMETER;
@@ -385,6 +387,7 @@ hcall::Ret h_ia32_set_virq(hcall::Env& env, hcall::Frame& frame) {
     s.virq_timer = (flags & kVirqFlagTimer) != 0;
     s.virq_self = (flags & kVirqFlagSelf) != 0;
     s.virq_raise = (flags & kVirqFlagRaise) != 0;
+    s.virq_later = (flags & kVirqFlagLater) != 0;
     s.tick = TickStream{};
     s.virq_host = static_cast<u32*>(env.lpar.memory.host_ptr(LogicalAddr(area), bytes));
     s.virq_alias_on = aliased;

@@ -135,17 +135,39 @@ u64 timer_deadline(const Vcpu& vcpu) {
     return vcpu.arch.timer_deadline;
 }
 
-TESSERA_HOT hcall::Ret h_ia32_set_timer(hcall::Env& env, hcall::Frame& frame) {
-    VcpuState& s = env.vcpu.arch;
-    const u64 deadline = frame.args[0], armed = s.timer_deadline;
-    // An earlier deadline puts the armed one behind it (armed again at its delivery, unless the
-    // guest asks for something else first); any other forgets what was behind, unless it is
-    // still the earlier of the two.
+namespace {
+
+// The guest asks for `deadline` (0: off). An earlier deadline puts the armed one behind it
+// (armed again at its delivery, unless the guest asks for something else first); any other
+// forgets what was behind, unless it is still the earlier of the two. False: crashed.
+TESSERA_HOT bool timer_ask(Vcpu& v, u64 deadline) {
+    VcpuState& s = v.arch;
+    const u64 armed = s.timer_deadline;
     if (deadline != 0 && deadline < armed && armed > timebase())
         s.timer_behind = armed;
     else if (deadline == 0 || deadline >= s.timer_behind)
         s.timer_behind = 0;
-    timer_arm(env.vcpu, deadline); // false: the LPAR crashed, and it stops at once
+    return timer_arm(v, deadline);
+}
+
+} // namespace
+
+TESSERA_HOT void timer_sync_want(Vcpu& v) {
+    const VcpuState& s = v.arch;
+    if (!s.virq_later || s.timer_deadline == 0) return;
+    // Only the guest writes `want`, and only in its clock event, so a `want` later than what is
+    // armed is its latest wish: a stale one is at most the deadline armed (it asks by hcall
+    // for anything earlier, and what the hypervisor arms on its own comes after it). A torn
+    // one (an exit between its two stores) is at worst a timer that comes early, which the
+    // guest's hrtimers take as nothing expired, or late by the hcall that follows the store.
+    const u64 want = u64{virq_load(v, kVirqWantHi)} << 32 | virq_load(v, kVirqWantLo);
+    if (want <= s.timer_deadline) return;
+    count(v, Exit::TimerLater);
+    timer_ask(v, want); // false: the LPAR crashed, and it stops at once
+}
+
+TESSERA_HOT hcall::Ret h_ia32_set_timer(hcall::Env& env, hcall::Frame& frame) {
+    timer_ask(env.vcpu, frame.args[0]); // false: the LPAR crashed, and it stops at once
     return hcall::H_SUCCESS;
 }
 

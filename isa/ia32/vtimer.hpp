@@ -51,6 +51,10 @@ bool timer_delivered(Vcpu& v);
 // (`pending` changed from 2 to 0) is owed no more; one the guest raised itself (`pending`
 // changed from 0 to 2, kVirqFlagRaise) is owed from now on.
 void timer_sync_owed(Vcpu& v);
+// At every exit, before anything reads the timer (kVirqFlagLater): a `want` later than the
+// deadline armed, which the guest left armed without an hcall, is armed instead, as its
+// H_IA32_SET_TIMER would (nothing is delivered for the earlier one).
+void timer_sync_want(Vcpu& v);
 // The vcpu's deadline has passed (timer_pending: that, or an interrupt owed).
 bool timer_expired(const Vcpu& vcpu);
 

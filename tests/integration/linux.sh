@@ -104,9 +104,19 @@ if [ "$target" = pc ]; then
     # each. With 2 vcpus the IPIs held still take the iret gate (849-920 taken, 834-921 iret).
     self=$(count self) iret=$(count iret)
     if [ -n "$self" ] && [ "$self" -ge 50 ] && { [ "$cpus" -gt 1 ] || [ "${iret:-0}" -lt "$self" ]; }; then
-        echo "ok: $self held timers taken by the guest itself, $iret iret-gate exits"
+        echo "ok: $self held timers taken by the guest itself, ${iret:-0} iret-gate exits"
     else
         echo "FAILED: held timers taken by the guest itself: ${self:-none}, iret-gate exits: ${iret:-none} (want over 50, and fewer iret exits)"
+        fails=$((fails+1))
+    fi
+    # A later deadline the PV kernel left for the hypervisor to find (H_IA32_SET_VIRQ flag 32,
+    # patch 0029: a timeout cancelled before it expired), armed at the exit of the earlier one
+    # instead of an H_IA32_SET_TIMER: 34 in a boot with 1 vcpu, 73 with 2; none without it.
+    later=$(count later)
+    if [ "${later:-0}" -ge 5 ]; then
+        echo "ok: $later later deadlines taken from the timer's words without an hcall"
+    else
+        echo "FAILED: later deadlines taken from the timer's words: ${later:-none} (want at least 5)"
         fails=$((fails+1))
     fi
 fi

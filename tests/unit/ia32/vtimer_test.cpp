@@ -198,7 +198,10 @@ TEST_CASE("H_IA32_SET_VIRQ with the timer's words: 32 bytes, the armed deadline 
     CHECK(g.set_virq(test::kLparSize - 28, kVirqFlagTimer) == hcall::H_PARAMETER);
     CHECK(g.set_virq(test::kLparSize - 12, kVirqFlagCr2) == hcall::H_SUCCESS);
     CHECK(g.set_virq(test::kLparSize - 32, kVirqFlagTimer) == hcall::H_SUCCESS);
-    CHECK(g.set_virq(kArea, 32) == hcall::H_PARAMETER); // no such flag
+    CHECK(g.set_virq(kArea, 64) == hcall::H_PARAMETER); // no such flag
+    // A later deadline left in the words needs the words.
+    CHECK(g.set_virq(kArea, kVirqFlagLater) == hcall::H_PARAMETER);
+    CHECK(g.set_virq(kArea, kVirqFlagTimer | kVirqFlagLater) == hcall::H_SUCCESS);
     // Raising its own timer needs the guest to take an owed timer itself.
     CHECK(g.set_virq(kArea, kVirqFlagTimer | kVirqFlagRaise) == hcall::H_PARAMETER);
     CHECK(g.set_virq(kArea, kVirqFlagTimer | kVirqFlagSelf | kVirqFlagRaise) == hcall::H_SUCCESS);
@@ -557,4 +560,85 @@ TEST_CASE("kVirqFlagRaise: without the flag a 2 the hypervisor did not write is 
     CHECK(count_of(g, Exit::VirqRaised) == 0);
     REQUIRE(deliver_virq(g.v));
     CHECK(pending_word(g) == 0); // rewritten: nothing is held
+}
+
+namespace {
+
+// The guest's clock event with kVirqFlagLater: as Guest::want, and no hcall either when the
+// armed deadline comes before the one it wants (what the PV kernel does).
+bool want_later(Guest& g, u64 deadline) {
+    const u64 a = g.armed();
+    if (a != 0 && a < deadline) {
+        g.m.poke(kArea + 4 * kVirqWantLo, static_cast<u32>(deadline));
+        g.m.poke(kArea + 4 * kVirqWantHi, static_cast<u32>(deadline >> 32));
+        return false;
+    }
+    return g.want(deadline);
+}
+
+} // namespace
+
+TEST_CASE("kVirqFlagLater: a later deadline left unasked is armed at the next exit, the earlier "
+          "one not delivered") {
+    Guest g(kVirqFlagCr2 | kVirqFlagTimer | kVirqFlagLater);
+    Tsc tsc(1'000'000);
+    const u64 tick = 1'000'000 + kTick, timeout = 1'000'000 + kTick / 50;
+    CHECK(g.want(tick));
+    CHECK(g.want(timeout)); // earlier: the hcall, the tick behind it
+    CHECK(g.v.arch.timer_behind == tick);
+    // The timeout cancelled: the guest wants its tick again, and leaves the timeout armed.
+    CHECK_FALSE(want_later(g, tick));
+    CHECK(g.v.arch.timer_deadline == timeout);
+    // The timeout's exit: the tick armed instead and shown, nothing delivered.
+    tsc = timeout;
+    timer_sync_want(g.v);
+    CHECK(g.v.arch.timer_deadline == tick);
+    CHECK(g.armed() == tick);
+    CHECK(g.v.arch.timer_behind == 0);
+    CHECK(count_of(g, Exit::TimerLater) == 1);
+    REQUIRE(deliver_virq(g.v));
+    CHECK(g.v.arch.regs.eip == 0x1000);
+    CHECK_FALSE(timer_pending(g.v));
+    // Nothing new: the next exits change nothing, and the tick comes when it is due.
+    timer_sync_want(g.v);
+    CHECK(count_of(g, Exit::TimerLater) == 1);
+    g.tick(tsc, tick);
+    CHECK(count_of(g, Exit::VirqTimer) == 1);
+}
+
+TEST_CASE("kVirqFlagLater: a stale or earlier want, or nothing armed, changes nothing") {
+    Guest g(kVirqFlagCr2 | kVirqFlagTimer | kVirqFlagLater);
+    Tsc tsc(1'000'000);
+    // Two ticks by hcall: the third armed ahead, after the guest's last want (now stale).
+    const u64 second = g.two_ticks(tsc, 1'000'000);
+    const u64 ahead = g.armed();
+    REQUIRE(ahead == second + kTick + kSlack / 2);
+    timer_sync_want(g.v);
+    CHECK(g.armed() == ahead);
+    // An earlier want the guest has not made its hcall for yet (an exit between its store and
+    // the hcall): left to the hcall.
+    g.m.poke(kArea + 4 * kVirqWantLo, static_cast<u32>(second + kTick / 2));
+    g.m.poke(kArea + 4 * kVirqWantHi, static_cast<u32>((second + kTick / 2) >> 32));
+    timer_sync_want(g.v);
+    CHECK(g.armed() == ahead);
+    // Nothing armed: a want is not taken (the guest asks by hcall then).
+    CHECK(g.want(0));
+    g.m.poke(kArea + 4 * kVirqWantLo, static_cast<u32>(ahead + kTick));
+    g.m.poke(kArea + 4 * kVirqWantHi, static_cast<u32>((ahead + kTick) >> 32));
+    timer_sync_want(g.v);
+    CHECK(g.v.arch.timer_deadline == 0);
+    CHECK(count_of(g, Exit::TimerLater) == 0);
+}
+
+TEST_CASE("without kVirqFlagLater a later want is the guest's business until it asks") {
+    Guest g;
+    Tsc tsc(1'000'000);
+    const u64 timeout = 1'000'000 + kTick / 50;
+    CHECK(g.want(timeout));
+    g.m.poke(kArea + 4 * kVirqWantLo, static_cast<u32>(timeout + kTick));
+    g.m.poke(kArea + 4 * kVirqWantHi, static_cast<u32>((timeout + kTick) >> 32));
+    timer_sync_want(g.v);
+    CHECK(g.v.arch.timer_deadline == timeout);
+    g.tick(tsc, timeout); // delivered as armed
+    CHECK(count_of(g, Exit::VirqTimer) == 1);
 }

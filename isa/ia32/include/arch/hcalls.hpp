@@ -46,6 +46,13 @@ inline constexpr u32 kVirqPendingTimer = 2;
 // exit first, the interrupt is owed as an offered one is, and delivered once at the enable when
 // the guest does not take it. It changes nothing that is armed.
 inline constexpr u64 kVirqFlagRaise = 16;
+// H_IA32_SET_VIRQ flag 32 (with flag 4): a guest whose next deadline is later than the one armed
+// may leave that armed and make no hcall. The earlier one comes first (its exit, or any exit
+// before it), and there the hypervisor, finding `want` later than what it armed, arms `want`
+// instead and delivers nothing, as if the guest had asked by H_IA32_SET_TIMER. A cancelled
+// timeout then costs the exit it would have cost anyway (the local APIC is never re-armed
+// later: that is an MMIO write QEMU serialises across its vcpu threads), not that and an hcall.
+inline constexpr u64 kVirqFlagLater = 32;
 // H_IA32_SET_EXIT_WINDOW(start, end): the calling vcpu's return window, guest-virtual eips of
 // ring-1 code [start, end) (0, 0: none; at most 4 KiB) in which every instruction only returns
 // through the iret frame at esp. An interrupt due while the vcpu is there is delivered after the

@@ -215,6 +215,9 @@ struct VcpuState {
     // kVirqFlagRaise: a `pending` of kVirqPendingTimer that the hypervisor did not write is the
     // guest's own timer interrupt raised, owed from the exit that finds it.
     bool virq_raise = false;
+    // kVirqFlagLater: a `want` later than the deadline armed is the guest's H_IA32_SET_TIMER,
+    // taken at the next exit (timer_sync_want).
+    bool virq_later = false;
     // The area's words in place (host pointer), when they lie in one chunk: the LPAR's memory
     // stays where it is from its start to its end, and every exit reads or writes them.
     // nullptr: through the LPAR's copies. The guest may write them any time (relaxed atomics).

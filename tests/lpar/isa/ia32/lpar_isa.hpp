@@ -98,6 +98,7 @@ inline constexpr u64 kVirqFlagCr2 = 1;
 inline constexpr u64 kVirqFlagTimer = 4;
 inline constexpr u64 kVirqFlagSelf = 8;     // a held timer alone is offered: pending = 2
 inline constexpr u64 kVirqFlagRaise = 16;   // and the guest may raise it: pending 0 -> 2
+inline constexpr u64 kVirqFlagLater = 32;   // a later `want` left unasked is armed at an exit
 inline constexpr u32 kVirqPendingTimer = 2; // that offer, the only value the guest clears
 inline VirqArea g_virq[kMaxVcpus];
 inline void irq_enable() {

@@ -362,7 +362,7 @@ void check_emulation() {
     // Bad registrations change nothing (vectors 0: unchanged).
     const u64 mem = boot().memory_size;
     const u32 area = reinterpret_cast<u32>(&isa::g_virq[isa::stack_slot()]);
-    HcallResult bad_flags = hcall(isa::H_IA32_SET_VIRQ, area, 0, 0, 32);
+    HcallResult bad_flags = hcall(isa::H_IA32_SET_VIRQ, area, 0, 0, 64);
     HcallResult no_room = hcall(isa::H_IA32_SET_VIRQ, mem - 8, 0, 0, isa::kVirqFlagCr2);
     HcallResult no_timer_room = hcall(isa::H_IA32_SET_VIRQ, mem - 28, 0, 0, isa::kVirqFlagTimer);
     // Flag 2 (alias): the alias page must be page-aligned and inside the LPAR.
@@ -371,18 +371,23 @@ void check_emulation() {
     // Flag 16 (raise) only with flag 8 (the guest takes an owed timer itself).
     HcallResult raise_alone =
         hcall(isa::H_IA32_SET_VIRQ, area, 0, 0, isa::kVirqFlagTimer | isa::kVirqFlagRaise);
+    // Flag 32 (a later want) only with flag 4 (the timer's words).
+    HcallResult later_alone =
+        hcall(isa::H_IA32_SET_VIRQ, area, 0, 0, isa::kVirqFlagCr2 | isa::kVirqFlagLater);
     check(bad_flags.status == H_PARAMETER && no_room.status == H_PARAMETER &&
               no_timer_room.status == H_PARAMETER && odd_alias.status == H_PARAMETER &&
-              far_alias.status == H_PARAMETER && raise_alone.status == H_PARAMETER,
+              far_alias.status == H_PARAMETER && raise_alone.status == H_PARAMETER &&
+              later_alone.status == H_PARAMETER,
           Detail("unknown flag %lld, 8 bytes left with the cr2 slot %lld, 28 with the timer's "
                  "words %lld, unaligned alias %lld, alias beyond memory %lld, raise without "
-                 "self %lld",
+                 "self %lld, later without the words %lld",
                  static_cast<long long>(bad_flags.status), static_cast<long long>(no_room.status),
                  static_cast<long long>(no_timer_room.status),
                  static_cast<long long>(odd_alias.status), static_cast<long long>(far_alias.status),
-                 static_cast<long long>(raise_alone.status)),
+                 static_cast<long long>(raise_alone.status),
+                 static_cast<long long>(later_alone.status)),
           "H_IA32_SET_VIRQ: an unknown flag, no room for the cr2 slot or the timer's words, a "
-          "bad alias page, or flag 16 without 8 -> H_PARAMETER");
+          "bad alias page, flag 16 without 8 or flag 32 without 4 -> H_PARAMETER");
 
     check(!try_write_cr4(read_cr4() | 0x20), "setting CR4.PAE -> #GP (not this paging mode)");
     asm volatile("clts\n\twbinvd" ::: "memory");
@@ -662,6 +667,70 @@ void check_raise_timer() {
         ignored.after_exit == 0 && ignored.ticks == 0,
         Detail("pending after the exit %u, timer interrupts %u", ignored.after_exit, ignored.ticks),
         "without kVirqFlagRaise a 2 the hypervisor did not write is no interrupt (rewritten 0)");
+}
+
+// kVirqFlagLater: a deadline armed by H_IA32_SET_TIMER, then a later one only written to the
+// area (a timeout cancelled, as the PV kernel leaves it): the earlier one brings no interrupt,
+// the hypervisor arms the later one at its exit and shows it, and that one comes, not early.
+// Without the flag the earlier one is delivered as armed. Stalls of the host only delay.
+struct LaterRound {
+    u32 at_first = 0, at_end = 0;
+    u64 shown = 0, second = 0, came = 0;
+};
+
+u64 g_later_at = 0;
+
+void on_later_tick(isa::TrapFrame& frame) {
+    if (isa::stack_slot() != load_acquire(g_self_vcpu)) return default_timer_handler(frame);
+    if (load_acquire(g_self_ticks) == 0) g_later_at = now();
+    store_release(g_self_ticks, load_acquire(g_self_ticks) + 1);
+}
+
+LaterRound later_round(isa::VirqArea& a, u64 flags) {
+    LaterRound r;
+    register_virq(a, flags);
+    isa::irq_disable();
+    store_release(g_self_ticks, 0u);
+    g_later_at = 0;
+    const u64 first = now() + 5 * ticks_per_ms();
+    r.second = first + 30 * ticks_per_ms();
+    ahead_want(a, first);
+    ahead_set(first);
+    ahead_want(a, r.second); // no hcall: the earlier one stays armed
+    isa::irq_enable();
+    while (now() < first + 10 * ticks_per_ms()) isa::cpu_relax();
+    r.at_first = load_acquire(g_self_ticks);
+    r.shown = ahead_armed(a);
+    const Deadline limit = Deadline::ms(2000);
+    while (load_acquire(g_self_ticks) == 0 && !limit.expired()) isa::cpu_relax();
+    while (now() < r.second + 10 * ticks_per_ms()) isa::cpu_relax();
+    isa::irq_disable();
+    isa::timer_set(isa::kTimerMax); // off
+    r.at_end = load_acquire(g_self_ticks);
+    r.came = g_later_at;
+    return r;
+}
+
+void check_later_timer() {
+    isa::VirqArea& a = isa::g_virq[isa::stack_slot()];
+    store_release(g_self_vcpu, isa::stack_slot());
+    set_trap_handler(isa::kTimerVector, on_later_tick);
+    const LaterRound later =
+        later_round(a, isa::kVirqFlagCr2 | isa::kVirqFlagTimer | isa::kVirqFlagLater);
+    const LaterRound plain = later_round(a, isa::kVirqFlagCr2 | isa::kVirqFlagTimer);
+    set_trap_handler(isa::kTimerVector, nullptr);
+    register_virq(a, isa::kVirqFlagCr2 | isa::kVirqFlagTimer);
+    check(later.at_first == 0 && later.shown == later.second && later.at_end == 1 &&
+              later.came >= later.second,
+          Detail("interrupts by the first deadline %u, shown after it %llu (want %llu), in all "
+                 "%u, the first %lld ticks from the later deadline",
+                 later.at_first, later.shown, later.second, later.at_end,
+                 static_cast<long long>(later.came - later.second)),
+          "kVirqFlagLater: a later deadline only written to the area replaces the armed one at "
+          "its exit: no interrupt then, one at the later deadline (not early)");
+    check(plain.at_first == 1 && plain.at_end == 1 && plain.came < plain.second,
+          Detail("interrupts by the first deadline %u, in all %u", plain.at_first, plain.at_end),
+          "without kVirqFlagLater the armed deadline is delivered as armed");
 }
 
 void check_paging_off() {
@@ -2300,6 +2369,7 @@ void lpar_main(const Boot& b) {
     check_tick_ahead();
     check_self_timer();
     check_raise_timer();
+    check_later_timer();
     check_paging_off();
     enable_paging();
     check_paging();
