@@ -269,7 +269,7 @@ void vcpu_init(Vcpu& vcpu, LogicalAddr entry, const u64* args, usize nargs) {
     r.esi = nargs > 3 ? static_cast<u32>(args[3]) : 0; // Linux: boot_params
     r.ebx = static_cast<u32>(pc::tsc_hz() / 1000);
     s.timer_deadline = 0;
-    s.timer_behind = 0;
+    for (u64& b : s.timer_behind) b = 0;
     s.timer_owed = false;
     virq_forget(s);
     fast_reflect_forget(s);

@@ -31,6 +31,25 @@ u64 handler_time(u64 hz) {
     return hz / 10'000; // 100 microseconds
 }
 
+using Behind = u64[VcpuState::kTimerBehind];
+
+// Forgets the deadlines behind up to `upto`, inclusive (0 forgets none; ~0 all).
+void behind_drop(Behind& b, u64 upto) {
+    u32 kept = 0;
+    for (const u64 d : b)
+        if (d > upto) b[kept++] = d;
+    while (kept < VcpuState::kTimerBehind) b[kept++] = 0;
+}
+
+// Keeps `d` behind, in order; when all are taken the latest is the one left out.
+void behind_push(Behind& b, u64 d) {
+    u32 at = 0;
+    while (at < VcpuState::kTimerBehind && b[at] != 0 && b[at] < d) ++at;
+    if (at == VcpuState::kTimerBehind || b[at] == d) return;
+    for (u32 i = VcpuState::kTimerBehind - 1; i > at; --i) b[i] = b[i - 1];
+    b[at] = d;
+}
+
 } // namespace
 
 TESSERA_HOT u64 tick_ahead(TickStream& stream, u64 want, u64 slack, u64 hz) {
@@ -90,15 +109,20 @@ TESSERA_HOT bool timer_delivered(Vcpu& v) {
         // it there, and an interrupt armed for it would only come again. The guest asks.
         const u64 now = timebase();
         if (next != 0 && next < now + s.tick.period / 4) next = 0;
-        // The deadline this one replaced, still ahead: what the guest wants next unless it
-        // cancelled it, whether or not its tick is known (a busy guest's hrtimers, thousands
-        // per tick, come too close together to show it).
-        const u64 behind = s.timer_behind;
-        if (behind > now + handler_time(plat::timebase_hz()) && (next == 0 || behind < next))
+        // The earliest deadline this one (or one before it) replaced, still ahead: what the
+        // guest wants next unless it cancelled it, whether or not its tick is known (a busy
+        // guest's hrtimers, thousands per tick, come too close together to show it). Those due
+        // while the handler may still run are its own; the others wait for later deliveries.
+        behind_drop(s.timer_behind, now + handler_time(plat::timebase_hz()));
+        const u64 behind = s.timer_behind[0];
+        if (behind != 0 && (next == 0 || behind < next)) {
             next = behind;
+            behind_drop(s.timer_behind, behind);
+        }
         if (next != 0) count(v, Exit::TickArmed);
+    } else {
+        behind_drop(s.timer_behind, ~u64{0});
     }
-    s.timer_behind = 0;
     return timer_arm(v, next);
 }
 
@@ -138,15 +162,16 @@ u64 timer_deadline(const Vcpu& vcpu) {
 namespace {
 
 // The guest asks for `deadline` (0: off). An earlier deadline puts the armed one behind it
-// (armed again at its delivery, unless the guest asks for something else first); any other
-// forgets what was behind, unless it is still the earlier of the two. False: crashed.
+// (armed again at a delivery, unless the guest asks for something later first); any other says
+// the guest's earliest timer is `deadline`: what was behind up to it is forgotten, what comes
+// after it stays. False: crashed.
 TESSERA_HOT bool timer_ask(Vcpu& v, u64 deadline) {
     VcpuState& s = v.arch;
     const u64 armed = s.timer_deadline;
     if (deadline != 0 && deadline < armed && armed > timebase())
-        s.timer_behind = armed;
-    else if (deadline == 0 || deadline >= s.timer_behind)
-        s.timer_behind = 0;
+        behind_push(s.timer_behind, armed);
+    else
+        behind_drop(s.timer_behind, deadline == 0 ? ~u64{0} : deadline);
     return timer_arm(v, deadline);
 }
 

@@ -41,9 +41,9 @@ bool timer_arm(Vcpu& v, u64 deadline);
 bool timer_publish(Vcpu& v);
 // Its timer interrupt is being delivered: the next tick armed ahead (kVirqFlagTimer), unless it
 // is due within a quarter period (the guest's handler may still run then, and takes that tick
-// itself), or the deadline this one replaced (`timer_behind`) when that comes first and more
-// than 100 microseconds on; else the timer off, as a one-shot timer is once it fired. False:
-// crashed.
+// itself), or the earliest deadline this one or those before it replaced (`timer_behind`) when
+// that comes first and more than 100 microseconds on; else the timer off, as a one-shot timer is
+// once it fired. False: crashed.
 bool timer_delivered(Vcpu& v);
 
 // At every exit, before anything else reads the timer: a timer interrupt owed to the guest

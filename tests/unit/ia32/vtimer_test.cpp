@@ -346,12 +346,12 @@ TEST_CASE("the deadline an hrtimer replaced is armed again at its delivery, with
     const u64 tick = 1'000'000 + kTick, sleep = 1'000'000 + kTick / 10;
     CHECK(g.want(tick));
     CHECK(g.want(sleep));
-    CHECK(g.v.arch.timer_behind == tick);
+    CHECK(g.v.arch.timer_behind[0] == tick);
     g.tick(tsc, sleep);
     // The tick the sleep replaced is armed again: the guest's handler asks for it, no hcall.
     CHECK(g.armed() == tick);
     CHECK_FALSE(g.want(tick));
-    CHECK(g.v.arch.timer_behind == 0);
+    CHECK(g.v.arch.timer_behind[0] == 0);
     // Two hrtimers in a row: the second replaces the first, which comes back after it.
     const u64 s1 = tick + kTick / 2, s2 = tick + kTick / 4;
     g.tick(tsc, tick);
@@ -364,12 +364,12 @@ TEST_CASE("the deadline an hrtimer replaced is armed again at its delivery, with
     g.tick(tsc, s1);
     CHECK(g.want(far));
     CHECK(g.want(s3));
-    CHECK(g.v.arch.timer_behind == far);
+    CHECK(g.v.arch.timer_behind[0] == far);
     CHECK(g.want(far + 1)); // s3 cancelled, its place taken by a later one
-    CHECK(g.v.arch.timer_behind == 0);
+    CHECK(g.v.arch.timer_behind[0] == 0);
     CHECK(g.want(s3));
     CHECK(g.want(0));
-    CHECK(g.v.arch.timer_behind == 0);
+    CHECK(g.v.arch.timer_behind[0] == 0);
     // Due within the handler's time after the delivery: the handler takes it, it is not armed
     // (what the deliveries so far make of a tick may be).
     CHECK(g.want(far));
@@ -377,7 +377,49 @@ TEST_CASE("the deadline an hrtimer replaced is armed again at its delivery, with
     CHECK(g.want(close));
     g.tick(tsc, close);
     CHECK(g.armed() != far);
-    CHECK(g.v.arch.timer_behind == 0);
+    CHECK(g.v.arch.timer_behind[0] == 0);
+}
+
+TEST_CASE("deadlines replaced one after another come back in order, each at a delivery") {
+    Guest g;
+    Tsc tsc(1'000'000);
+    // Sleepers that each come before the last (stress-ng nanosleep's threads): each hcall puts
+    // the armed deadline behind it.
+    const u64 d4 = 1'000'000 + kTick, d3 = d4 - kTick / 8, d2 = d3 - kTick / 8, d1 = d2 - kTick / 8,
+              d0 = d1 - kTick / 8;
+    for (const u64 d : {d4, d3, d2, d1, d0}) CHECK(g.want(d));
+    // Four are kept, the earliest: d4, the latest, is left out.
+    CHECK(g.v.arch.timer_behind[0] == d1);
+    CHECK(g.v.arch.timer_behind[3] == d4);
+    // Each delivery arms the next; the handler asks for it, no hcall.
+    g.tick(tsc, d0);
+    CHECK(g.armed() == d1);
+    CHECK_FALSE(g.want(d1));
+    g.tick(tsc, d1);
+    CHECK(g.armed() == d2);
+    CHECK_FALSE(g.want(d2));
+    // d3 cancelled meanwhile: the guest asks for d4 after d2, which forgets d3 and arms d4.
+    g.tick(tsc, d2);
+    CHECK(g.armed() == d3);
+    CHECK(g.want(d4));
+    CHECK(g.v.arch.timer_behind[0] == 0);
+    // One due while the handler may still run is the handler's: not armed, and forgotten.
+    const u64 e = d4 + kTick, e0 = e - kHz / 20'000; // 50 microseconds before it
+    g.tick(tsc, d4);
+    CHECK(g.want(e));
+    CHECK(g.want(e0));
+    CHECK(g.v.arch.timer_behind[0] == e);
+    g.tick(tsc, e0);
+    CHECK(g.armed() != e);
+    CHECK(g.v.arch.timer_behind[0] == 0);
+    // The same deadline twice is kept once.
+    const u64 f = e + kTick, f0 = f - kTick / 2;
+    CHECK(g.want(f));
+    CHECK(g.want(f0));
+    CHECK(g.want(f));
+    CHECK(g.want(f0));
+    CHECK(g.v.arch.timer_behind[0] == f);
+    CHECK(g.v.arch.timer_behind[1] == 0);
 }
 
 namespace {
@@ -585,7 +627,7 @@ TEST_CASE("kVirqFlagLater: a later deadline left unasked is armed at the next ex
     const u64 tick = 1'000'000 + kTick, timeout = 1'000'000 + kTick / 50;
     CHECK(g.want(tick));
     CHECK(g.want(timeout)); // earlier: the hcall, the tick behind it
-    CHECK(g.v.arch.timer_behind == tick);
+    CHECK(g.v.arch.timer_behind[0] == tick);
     // The timeout cancelled: the guest wants its tick again, and leaves the timeout armed.
     CHECK_FALSE(want_later(g, tick));
     CHECK(g.v.arch.timer_deadline == timeout);
@@ -594,7 +636,7 @@ TEST_CASE("kVirqFlagLater: a later deadline left unasked is armed at the next ex
     timer_sync_want(g.v);
     CHECK(g.v.arch.timer_deadline == tick);
     CHECK(g.armed() == tick);
-    CHECK(g.v.arch.timer_behind == 0);
+    CHECK(g.v.arch.timer_behind[0] == 0);
     CHECK(count_of(g, Exit::TimerLater) == 1);
     REQUIRE(deliver_virq(g.v));
     CHECK(g.v.arch.regs.eip == 0x1000);

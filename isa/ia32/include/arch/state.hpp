@@ -193,9 +193,11 @@ struct VcpuState {
     } pf_rows[X86_FR_TABLES]{};
     u32 pf_clock = 0;
     u64 timer_deadline = 0; // TSC value at which the vcpu's one-shot timer expires; 0 = off
-    // The deadline an earlier one set by H_IA32_SET_TIMER replaced while it was still ahead (0:
-    // none): likely the guest's next timer once the earlier one is delivered (vtimer.hpp).
-    u64 timer_behind = 0;
+    // The deadlines earlier ones set by H_IA32_SET_TIMER replaced while they were still ahead,
+    // ascending, 0 after the last: likely the guest's next timers once the earlier ones are
+    // delivered (vtimer.hpp). The earliest kTimerBehind are kept.
+    static constexpr u32 kTimerBehind = 4;
+    u64 timer_behind[kTimerBehind] = {};
     // The virtual interrupt flag: in guest memory shared with the hypervisor once registered
     // (H_IA32_SET_VIRQ: the logical address of {u32 enabled, u32 pending[, u32 cr2[, the
     // timer's words]]}, isa/ia32/cpu.hpp VirqWord), else `vif`.
