@@ -5,6 +5,7 @@
 #include <arch/io.hpp>
 #include <arch/x86.hpp>
 #include <plat/lapic.hpp>
+#include <plat/pit_calibration.hpp>
 #include <plat/timer.hpp>
 #include <tessera/arch.hpp>
 #include <tessera/hot.hpp>
@@ -15,9 +16,12 @@ namespace {
 constexpr u16 kPic1Cmd = 0x20, kPic1Data = 0x21, kPic2Cmd = 0xa0, kPic2Data = 0xa1;
 constexpr u8 kIcw1Init = 0x11, kIcw4_8086 = 0x01, kEoi = 0x20;
 constexpr u16 kPitCh2 = 0x42, kPitCmd = 0x43, kPort61 = 0x61;
-constexpr u64 kPitHz = 1193182;
 // Channel 2, lobyte/hibyte access, mode 0 (interrupt on terminal count), binary.
 constexpr u8 kPitCh2Mode0 = 0xb0;
+// Channel 2, counter latch command.
+constexpr u8 kPitCh2Latch = 0x80;
+// 30 ms of PIT ticks: the brackets' few microseconds are then some 100 ppm of it.
+constexpr u32 kCalibrationTicks = static_cast<u32>(pit::kHz * 30 / 1000);
 
 u64 g_tsc_hz = 0;
 
@@ -25,21 +29,24 @@ u64 g_tsc_hz = 0;
 // that CPU's own (only it arms its timer and takes its interrupt).
 u64 g_armed[arch::kMaxCpus];
 
-u64 calibrate() {
-    // PIT channel 2 gated by port 0x61 bit 0, its output read on bit 5: count 10 ms.
-    constexpr u16 kCount = static_cast<u16>(kPitHz / 100);
-    u8 p61 = arch::inb(kPort61);
-    arch::outb(kPort61, static_cast<u8>((p61 & ~0x02) | 0x01)); // gate on, speaker off
+// Channel 2, its gate on (port 0x61 bit 0, the speaker off), counting down from 0xffff in
+// mode 0: 55 ms before it wraps, longer than the measurement.
+pit::Result calibrate() {
+    const u8 p61 = arch::inb(kPort61);
+    arch::outb(kPort61, static_cast<u8>((p61 & ~0x02) | 0x01));
     arch::outb(kPitCmd, kPitCh2Mode0);
-    arch::outb(kPitCh2, kCount & 0xff);
-    arch::outb(kPitCh2, kCount >> 8);
-    const u64 t0 = arch::timebase();
-    u64 spins = 0;
-    while (!(arch::inb(kPort61) & 0x20) && ++spins < 100'000'000) {
-    }
-    const u64 t1 = arch::timebase();
+    arch::outb(kPitCh2, 0xff);
+    arch::outb(kPitCh2, 0xff);
+    const pit::Channel ch{[](void*) { return arch::timebase(); },
+                          [](void*) { arch::outb(kPitCmd, kPitCh2Latch); },
+                          [](void*) {
+                              const u8 lo = arch::inb(kPitCh2);
+                              return static_cast<u16>(lo | arch::inb(kPitCh2) << 8);
+                          },
+                          nullptr};
+    const pit::Result r = pit::measure(ch, kCalibrationTicks, 10'000'000);
     arch::outb(kPort61, p61);
-    return (t1 - t0) * kPitHz / kCount;
+    return r;
 }
 
 } // namespace
@@ -58,9 +65,16 @@ void timer_init() {
     // (LINT0 masked everywhere, plat/pc/lapic.cpp).
     arch::outb(kPic1Data, 0xff);
     arch::outb(kPic2Data, 0xff);
-    g_tsc_hz = calibrate();
-    log("pc: TSC %llu kHz (calibrated against the PIT), PIC masked at vectors %#x..%#x\n",
-        static_cast<unsigned long long>(g_tsc_hz / 1000), X86_IRQ_BASE, X86_IRQ_BASE + 15);
+    const pit::Result r = calibrate();
+    if (r.tsc_hz == 0) {
+        log("pc: the PIT's channel 2 does not count: no rate for the TSC\n");
+        plat::power_off(1);
+    }
+    g_tsc_hz = r.tsc_hz;
+    log("pc: TSC %llu kHz (calibrated against the PIT, within %llu ppm), PIC masked at vectors "
+        "%#x..%#x\n",
+        static_cast<unsigned long long>(g_tsc_hz / 1000),
+        static_cast<unsigned long long>(r.uncertainty), X86_IRQ_BASE, X86_IRQ_BASE + 15);
     lapic_init_cpu(0);
     lapic_calibrate(g_tsc_hz);
 }
