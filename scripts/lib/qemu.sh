@@ -26,6 +26,32 @@ qemu_cmd() {
     return 0
 }
 
+# host_tsc_khz : prints this host's TSC rate in kHz (scripts/lib/tsc-khz.c, built here with the
+# host's cc on first use; measured once per script run). Under TCG an x86 guest reads the host's TSC.
+host_tsc_khz() {
+    if [ -z "${TESSERA_TSC_KHZ:-}" ]; then
+        local src=$TESSERA_ROOT/scripts/lib/tsc-khz.c tool=$TESSERA_ROOT/build/host-tools/tsc-khz
+        if [ ! -x "$tool" ] || [ "$src" -nt "$tool" ]; then
+            mkdir -p "$(dirname "$tool")"
+            cc -O2 -Wall -Wextra -Werror -o "$tool" "$src" || die "building $tool failed"
+        fi
+        TESSERA_TSC_KHZ=$("$tool") || die "$tool could not measure the TSC"
+        export TESSERA_TSC_KHZ
+    fi
+    echo "$TESSERA_TSC_KHZ"
+}
+
+# native_pc_append : the console and clock arguments of a native kernel on QEMU's pc machine.
+# tsc_early_khz: the kernel's own calibration of the TSC against the PIT fails under TCG when
+# the host is busy (the config has no HPET or ACPI PM timer to fall back on); the kernel then
+# marks the TSC unstable and runs on the jiffies clock (no high-resolution timers, a
+# tick-grained sched_clock), which changes what timer and scheduler benchmarks measure. Given
+# the rate, it always runs on the TSC, as the PV kernel does under Tessera (which measures it and
+# passes it in). tsc=reliable: no watchdog to unmark it on a busy host.
+native_pc_append() {
+    echo "console=ttyS0 tsc=reliable tsc_early_khz=$(host_tsc_khz)"
+}
+
 # QEMU's own pseries machine (its PAPR implementation), as the references boot Linux on it:
 # x-vof=on, QEMU's Virtual Open Firmware instead of SLOF (saves about 5 s of firmware); the cap-*
 # settings are what TCG can do (without them QEMU warns about each) and what KVM-HV offers on
@@ -53,7 +79,7 @@ reference_cmd() {
         ;;
     native-pc)
         qemu_cmd pc "$kernel" "" "$memory"
-        printf '%s\n' -smp "$cpus" -initrd "$initrd" -append "console=ttyS0 tsc=reliable $append"
+        printf '%s\n' -smp "$cpus" -initrd "$initrd" -append "$(native_pc_append) $append"
         ;;
     *) die "unknown reference '$name' (native-powernv8, qemu-pseries or native-pc)" ;;
     esac
