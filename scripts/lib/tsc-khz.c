@@ -1,4 +1,5 @@
-/* tsc-khz: prints this host's TSC rate in kHz, measured against CLOCK_MONOTONIC_RAW.
+/* tsc-khz: prints this host's TSC rate in kHz, measured against CLOCK_MONOTONIC (the clock
+ * QEMU times its devices by, the PIT among them).
  *
  * QEMU's TCG gives an x86 guest the host's TSC (rdtsc reads the host's counter, plus an
  * offset), so this is the rate a native kernel under QEMU must be told: it cannot measure it
@@ -22,7 +23,7 @@ struct sample {
 
 static uint64_t now_ns(void) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
