@@ -23,21 +23,22 @@ Sample best_sample(const Channel& ch, u32 tries) {
 
 Result measure(const Channel& ch, u32 span, u32 max_polls) {
     constexpr u32 kTries = 8;
+    constexpr u32 kWrapped = 0xffffffffu;
     const Sample start = best_sample(ch, kTries);
     // The count goes down from start.count; a larger one later means it wrapped.
     auto elapsed = [&](const Sample& s) -> u32 {
-        return s.count <= start.count ? static_cast<u32>(start.count - s.count) : 0xffffffffu;
+        return s.count <= start.count ? static_cast<u32>(start.count - s.count) : kWrapped;
     };
     u32 polls = 0;
     for (;; ++polls) {
         if (polls == max_polls) return {};
         const u32 e = elapsed(sample(ch));
-        if (e == 0xffffffffu) return {};
+        if (e == kWrapped) return {};
         if (e >= span) break;
     }
     const Sample end = best_sample(ch, kTries);
     const u32 ticks = elapsed(end);
-    if (ticks == 0xffffffffu || ticks == 0 || end.tsc_mid <= start.tsc_mid) return {};
+    if (ticks == kWrapped || ticks == 0 || end.tsc_mid <= start.tsc_mid) return {};
     const u64 tsc = end.tsc_mid - start.tsc_mid;
     // Half of each bracket, and one PIT tick of the counts' own rounding.
     const u64 open = (start.width + end.width) / 2;

@@ -20,7 +20,7 @@ constexpr u16 kPitCh2 = 0x42, kPitCmd = 0x43, kPort61 = 0x61;
 constexpr u8 kPitCh2Mode0 = 0xb0;
 // Channel 2, counter latch command.
 constexpr u8 kPitCh2Latch = 0x80;
-// 30 ms of PIT ticks: the brackets' few microseconds are then some 100 ppm of it.
+// 30 ms of PIT ticks: the brackets' microsecond or so is then some 30 ppm of it.
 constexpr u32 kCalibrationTicks = static_cast<u32>(pit::kHz * 30 / 1000);
 
 u64 g_tsc_hz = 0;

@@ -19,7 +19,7 @@ namespace tessera::pc::pit {
 
 inline constexpr u64 kHz = 1193182; // the PIT's input clock
 
-// Channel 2, counting down from `count` in mode 0 (so it wraps only after 65536 ticks, 55 ms).
+// Channel 2, counting down in mode 0 (loaded with 0xffff it wraps only after 55 ms).
 struct Channel {
     u64 (*tsc)(void* ctx);          // reads the TSC
     void (*latch)(void* ctx);       // latches channel 2's count
