@@ -10,6 +10,7 @@
 #   STRESS <name> rc=<exit status> ops=<bogo ops/s, real time> sec=<wall seconds>
 #          total=<bogo ops> exits=<traps into the hypervisor meanwhile, or - natively>
 # (exits: /proc/tessera_exits of the pc PV kernel, read before and after the stressor)
+# (before the first: "STRESS version", "STRESS cpus" and "STRESS clocksource <the kernel's>")
 # then "STRESS done" and powers the machine off. stress-ng's exit status: 0 passed, 2 a stressor
 # failed (or --verify found a wrong result), 3 not enough resources, 4 not implemented here,
 # other values a crash of stress-ng itself (128 + signal when killed).
@@ -38,6 +39,9 @@ exits_now() {
 ip link set lo up 2>/dev/null
 echo "STRESS version $(stress-ng --version 2>&1 | head -n1)"
 echo "STRESS cpus $(grep -c '^processor' /proc/cpuinfo) seconds $seconds workers $workers"
+# The kernel's clocksource: timer and scheduler rows depend on it (a native pc kernel whose TSC
+# calibration failed ran on the jiffies clock; docs/benchmarks.md, "The native kernel's clock").
+echo "STRESS clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null || echo unknown)"
 cd /tmp || exit 1
 if [ -d /usr/lib/selftests ]; then
     for t in /usr/lib/selftests/*; do
