@@ -27,13 +27,16 @@ qemu_cmd() {
 }
 
 # host_tsc_khz : prints this host's TSC rate in kHz (scripts/lib/tsc-khz.c, built here with the
-# host's cc on first use; measured once per script run). Under TCG an x86 guest reads the host's TSC.
+# host's cc on first use), measured at each call (200 ms) unless TESSERA_TSC_KHZ says it. Under
+# TCG an x86 guest reads the host's TSC.
 host_tsc_khz() {
     if [ -z "${TESSERA_TSC_KHZ:-}" ]; then
         local src=$TESSERA_ROOT/scripts/lib/tsc-khz.c tool=$TESSERA_ROOT/build/host-tools/tsc-khz
         if [ ! -x "$tool" ] || [ "$src" -nt "$tool" ]; then
+            # Built under a name of its own and renamed: tests running at once may build it too.
             mkdir -p "$(dirname "$tool")"
-            cc -O2 -Wall -Wextra -Werror -o "$tool" "$src" || die "building $tool failed"
+            cc -O2 -Wall -Wextra -Werror -o "$tool.$BASHPID" "$src" && mv -f "$tool.$BASHPID" "$tool" ||
+                die "building $tool failed"
         fi
         TESSERA_TSC_KHZ=$("$tool") || die "$tool could not measure the TSC"
         export TESSERA_TSC_KHZ
