@@ -13,6 +13,9 @@ constexpr usize kPoolPages = kShadowPoolPages;
 // A shadow entry remembers that the guest mapping was global in an available bit: the real G
 // bit is never set (real global entries would survive the cr3 switch to another LPAR).
 constexpr u32 kShadowGlobal = 1u << 9;
+// A parent's entry that a forked child filled too (ShadowSpace::parent_ctx), in another
+// available bit: its next fork copies it, used since then or not.
+constexpr u32 kShadowChildUsed = 1u << 10;
 
 struct PageOwner {
     ShadowSpace* space = nullptr; // nullptr: free
@@ -41,13 +44,19 @@ void zero(u32* p) {
     for (usize i = 0; i < 1024; ++i) p[i] = 0;
 }
 
+// Where take() looks first: after the page it took last (next fit), so that a pool with most
+// pages in use is not scanned from its start for every table a fork or fill takes.
+usize take_from = 0; // lock: core_lock(), as the pool
+
 u16 take(ShadowSpace& s, int slot) {
-    for (usize i = 0; i < kPoolPages; ++i) {
+    usize i = take_from < kPoolPages ? take_from : 0;
+    for (usize n = 0; n < kPoolPages; ++n, i = i + 1 < kPoolPages ? i + 1 : 0) {
         if (owners[i].space == nullptr) {
             owners[i] = PageOwner{&s, slot};
             ++in_use;
             if (in_use > peak) peak = in_use;
             zero(shadow_pool_page(i));
+            take_from = i + 1;
             return static_cast<u16>(i + 1);
         }
     }
@@ -168,6 +177,28 @@ void flush_space(ShadowSpace& s, bool keep_global) {
     }
 }
 
+// What a fill makes of the guest's 4 KiB mapping (directory entry pde, table entry leaf, both
+// present): writable only where both entries let write and the leaf is dirty.
+bool fill_writable(u32 pde, u32 leaf) {
+    return (pde & kPteW) && (leaf & kPteW) && (leaf & kPteD);
+}
+// The shadow entry a fill makes for it: the leaf's frame through the LPAR's chunks; 0 when the
+// frame is not the LPAR's.
+u32 fill_entry(Vcpu& v, u32 pde, u32 leaf) {
+    const Optional<RealAddr> real =
+        v.lpar->memory.translate(LogicalAddr(vcpu_logical(v, leaf & kPteFrame)), 4096);
+    if (!real) return 0;
+    const bool user = (pde & kPteU) && (leaf & kPteU);
+    const bool global = (leaf & kPteG) && (v.arch.ctl.cr4 & kCr4Pge);
+    return static_cast<u32>(real->value()) | kPteP | (fill_writable(pde, leaf) ? kPteW : 0) |
+           (user ? kPteU : 0) | (global ? kShadowGlobal : 0);
+}
+// What a fill decided of a shadow entry: not A and D, which the CPU sets as it uses the entry,
+// nor the fork's mark.
+u32 as_filled(u32 entry) {
+    return entry & ~(kPteA | kPteD | kShadowChildUsed);
+}
+
 // After a fill at va: the empty shadow entries of the aligned group of kPrefill pages around it
 // whose guest mapping the CPU could hold in its TLB already (present, Accessed set, within the
 // LPAR) are filled too, as a CPU may prefetch translations. Writable only where the guest's entry
@@ -205,24 +236,47 @@ void prefill(Vcpu& v, ShadowSpace& s, u32 va, bool large) {
         const bool mark = !large && old == 0 && (pde & kPteU) &&
                           (leaf & (kPteP | kPteU | kPteA)) == (kPteP | kPteU);
         if ((leaf & (kPteP | kPteA)) != (kPteP | kPteA) && !mark) continue;
-        const bool writable = (pde & kPteW) && (leaf & kPteW) && (leaf & kPteD);
         // An entry there already: only a read-only one whose guest entry now lets write.
-        if (old != 0 && (!writable || (old & kPteW))) continue;
+        if (old != 0 && (!fill_writable(pde, leaf) || (old & kPteW))) continue;
         // A page not zeroed yet is zeroed now (translate): measured, that is cheaper than a
         // fill exit for each page of a run the guest walks into (docs/benchmarks.md, "Zeroing a
         // page at a time on pc").
-        const Optional<RealAddr> real =
-            lpar.memory.translate(LogicalAddr(vcpu_logical(v, leaf & kPteFrame)), 4096);
-        if (!real) continue;
+        const u32 entry = fill_entry(v, pde, leaf);
+        if (entry == 0) continue;
         if (mark && !guest_mark_accessed(lpar, (pde & kPteFrame) + (first + i) * 4, leaf))
             continue; // the guest changed the entry meanwhile
-        const bool user = (pde & kPteU) && (leaf & kPteU);
-        const bool global = (leaf & kPteG) && (c.cr4 & kCr4Pge);
-        const u32 entry = static_cast<u32>(real->value()) | kPteP | (writable ? kPteW : 0) |
-                          (user ? kPteU : 0) | (global ? kShadowGlobal : 0);
-        // The CPU sets A and D in the shadow's entries as it uses them: not part of the match.
-        constexpr u32 kCpuBits = kPteA | kPteD;
-        if (old == 0 || entry == ((old | kPteW) & ~kCpuBits)) set_entry(s, slot, first + i, entry);
+        if (old == 0 || entry == as_filled(old | kPteW)) set_entry(s, slot, first + i, entry);
+    }
+}
+
+// A fill at va in a forked child's space: the parent's entry there, if its space is still the
+// parent's and has one, is marked, and the parent's next fork copies it (shadow_fork).
+void note_child_fill(VcpuState& a, const ShadowSpace& s, u32 va) {
+    if (s.parent_ctx == 0 || va >= X86_SWITCHER_VA) return;
+    ShadowSpace& p = a.shadows[s.parent];
+    const unsigned slot = va >> 22;
+    if (p.ctx != s.parent_ctx || p.pt[slot] == kNone || p.large[slot]) return;
+    u32& e = page(p.pt[slot])[(va >> 12) & 0x3ff];
+    if (e & kPteP) e |= kShadowChildUsed;
+}
+
+// H_IA32_REFILL's invlpg: the loaded space's entry for va goes, and in the vcpu's other spaces
+// only a supervisor or global one (the kernel's half, which every space shadows alike). A user
+// entry of another space shadows another address space, which the guest keeps coherent by its
+// generations (shadow_switch); dropping it there made a parent refault the pages its child had
+// just broken copy-on-write.
+void refill_drop(Vcpu& v, u32 va) {
+    const unsigned slot = va >> 22, index = (va >> 12) & 0x3ff;
+    if (slot >= kShadowSlots) return;
+    for (ShadowSpace& s : v.arch.shadows) {
+        if (s.pt[slot] == kNone) continue;
+        if (s.large[slot]) {
+            drop_table(s, slot);
+            continue;
+        }
+        const u32 e = page(s.pt[slot])[index];
+        const bool loaded = &s == &shadow_space(v);
+        if (loaded || (e & kShadowGlobal) || !(e & kPteU)) set_entry(s, slot, index, 0);
     }
 }
 
@@ -288,6 +342,7 @@ ShadowFill shadow_fill(Vcpu& v, u32 va, u32 error, u32& guest_error) {
         return ShadowFill::Reflect;
     }
     prefill(v, s, va, t.large);
+    note_child_fill(v.arch, s, va);
     return ShadowFill::Filled;
 }
 
@@ -318,9 +373,23 @@ void shadow_protect(Vcpu& v, u32 start, u64 end) {
     });
 }
 
+// The parent's side of H_IA32_FORK_MM, for its entry e at index i of a table whose guest
+// directory entry is pde (table: a present 4 KiB-page table): Accessed goes, so that the next
+// fork sees which pages the parent used since this one, and so does write permission, unless the
+// guest's entries still let write the same frame (a shared mapping: Linux write-protects only
+// the private pages the child now shares, and a write to a shared page would otherwise cost a
+// fill exit after every fork). P and the global mark stay: no count moves.
+u32 parent_after_fork(Vcpu& v, u32 e, bool table, u32 pde, unsigned i) {
+    u32 leaf = 0;
+    const bool keep_w = (e & kPteW) && table &&
+                        v.lpar->memory.copy_out(&leaf, LogicalAddr((pde & kPteFrame) + i * 4), 4) &&
+                        (leaf & kPteP) && fill_writable(pde, leaf) &&
+                        fill_entry(v, pde, leaf) == as_filled(e);
+    return e & ~(kPteA | (keep_w ? 0 : kPteW));
+}
+
 u32 shadow_fork(Vcpu& v, u64 end, u32 child_cr3, u64 ctx, u64 gen, u64 parent_gen) {
     VcpuState& a = v.arch;
-    shadow_protect(v, 0, end);
     // The guest's flush is done: its next switch away may be the switcher's, which records no
     // generation (shadow_switch's prev_gen).
     if (shadow_space(v).ctx != 0) shadow_space(v).gen = parent_gen;
@@ -332,34 +401,50 @@ u32 shadow_fork(Vcpu& v, u64 end, u32 child_cr3, u64 ctx, u64 gen, u64 parent_ge
     child.ctx = ctx;
     child.gen = gen;
     child.used = ++a.shadow_clock;
+    child.parent_ctx = shadow_space(v).ctx;
+    child.parent = a.shadow_cur;
     spaces_changed(a);
     if (child.pd == kNone) {
         child.pd = take_reclaiming(child, -1);
-        if (child.pd == kNone) return 0;
-        page(child.pd)[1023] = switcher_pde();
+        if (child.pd != kNone) page(child.pd)[1023] = switcher_pde();
     }
-    // Each entry is what shadow_fill would make for a ring-3 read at that address with the
-    // child's tables loaded: the child's own translation, checked and marked Accessed by the same
-    // walk, its frame translated through the LPAR's chunks (put_entry, as a fill). The parent's
-    // entries only say which addresses are worth it; its table is looked up again for each, as
-    // taking a table for the child may reclaim it.
+    // One pass over the parent's entries below end. The child gets, for each user page worth
+    // it, what shadow_fill would make for a ring-3 read at that address with the child's tables
+    // loaded: the child's own translation, checked and marked Accessed by the same walk, its
+    // frame translated through the LPAR's chunks (put_entry, as a fill). Worth it: the pages
+    // the parent used since its last fork (Accessed: the CPU sets it in the shadow's entry when
+    // it loads the translation, and every exit's cr3 loads empty the TLB) and those an earlier
+    // child filled (kShadowChildUsed). Copying every entry the parent had cost more than the
+    // fills it saved (docs/benchmarks.md, "A fork copies what its children use"). Then the
+    // parent's entry is left as parent_after_fork says. The parent's table is looked up again
+    // after each copy, as taking a table for the child may reclaim it.
     GuestControl child_ctl = a.ctl;
     child_ctl.cr3 = child_cr3;
-    const ShadowSpace& parent = shadow_space(v);
+    ShadowSpace& parent = shadow_space(v);
+    const u32 cr3 = a.ctl.cr3 & kPteFrame;
     u32 made = 0;
     each_slot(0, end, [&](unsigned slot, unsigned lo, unsigned hi) {
-        for (unsigned i = lo; i <= hi && made < kForkCopyMax; ++i) {
-            if (parent.pt[slot] == kNone || parent.large[slot]) return;
+        if (parent.pt[slot] == kNone) return;
+        u32 pde = 0;
+        const bool table = !parent.large[slot] &&
+                           v.lpar->memory.copy_out(&pde, LogicalAddr(cr3 + slot * 4), 4) &&
+                           (pde & (kPteP | kPtePs)) == kPteP;
+        for (unsigned i = lo; i <= hi; ++i) {
             const u32 e = page(parent.pt[slot])[i];
-            if ((e & (kPteP | kPteU)) != (kPteP | kPteU)) continue;
-            if (put_read_entry(v, child, child_ctl, (slot << 22) | (i << 12))) ++made;
+            if (!(e & (kPteA | kPteW | kShadowChildUsed))) continue;
+            if (child.pd != kNone && made < kForkCopyMax && !parent.large[slot] &&
+                (e & (kPteP | kPteU)) == (kPteP | kPteU) && (e & (kPteA | kShadowChildUsed))) {
+                if (put_read_entry(v, child, child_ctl, (slot << 22) | (i << 12))) ++made;
+                if (parent.pt[slot] == kNone) return;
+            }
+            page(parent.pt[slot])[i] = parent_after_fork(v, e, table, pde, i);
         }
     });
     return made;
 }
 
 bool shadow_refill(Vcpu& v, u32 va, u64 gen) {
-    shadow_invlpg(v, va);
+    refill_drop(v, va);
     record_flushed(v, gen);
     if (va >= X86_SWITCHER_VA) return false;
     u32 ignored = 0;
@@ -397,6 +482,7 @@ void shadow_flush(Vcpu& v, bool keep_global) {
     ShadowSpace& s = shadow_space(v);
     if (s.cr3 != v.arch.ctl.cr3) {
         s.ctx = 0;
+        s.parent_ctx = 0;
         spaces_changed(v.arch);
     }
     s.cr3 = v.arch.ctl.cr3;
@@ -407,6 +493,7 @@ void shadow_flush_all(Vcpu& v) {
     for (ShadowSpace& s : v.arch.shadows) {
         flush_space(s, false);
         s.ctx = 0;
+        s.parent_ctx = 0;
     }
     shadow_space(v).cr3 = v.arch.ctl.cr3;
     spaces_changed(v.arch); // also every paging-mode change (emulate.cpp)
@@ -425,6 +512,7 @@ bool shadow_switch(Vcpu& v, u64 ctx, u64 gen, u64 prev_gen) {
     a.shadow_cur = static_cast<u8>(pick);
     ShadowSpace& s = a.shadows[pick];
     if (!kept) flush_space(s, (a.ctl.cr4 & kCr4Pge) != 0);
+    if (!tagged) s.parent_ctx = 0; // another address space
     s.cr3 = cr3;
     s.ctx = ctx;
     s.gen = gen;

@@ -50,21 +50,26 @@ void shadow_invalidate(Vcpu& v, u32 start, u64 end);
 // permission (a write refaults and refills, as after a fill of a clean page). end <= start:
 // nothing. The switcher's slot is never touched.
 void shadow_protect(Vcpu& v, u32 start, u64 end);
-// H_IA32_FORK_MM (arch/hcalls.hpp): shadow_protect(v, 0, end), which leaves the loaded space
-// coherent up to the guest's generation parent_gen (recorded as a switch away would record it);
-// then one of the vcpu's other spaces (the one tagged ctx and child_cr3, else the least recently
-// used) becomes the child's at generation gen, its non-global entries dropped, and gets for each
-// user page the loaded space maps in [0, end) the entry a fill of a ring-3 read there would make
-// from the child's tables (guest_translate with cr3 = child_cr3: Accessed set in them). At most
-// kForkCopyMax entries (a bigger parent's rest faults in as before), which bounds how long the
-// hcall holds the core lock. Returns the entries made. The caller checked ctx (nonzero, not the
-// loaded space's) and that paging is on.
+// H_IA32_FORK_MM (arch/hcalls.hpp): one of the vcpu's other spaces (the one tagged ctx and
+// child_cr3, else the least recently used) becomes the child's at generation gen, its non-global
+// entries dropped, and gets for each user page of [0, end) that the loaded space maps and that
+// the parent used since its last fork (Accessed in the shadow's entry) or an earlier child of it
+// filled, the entry a fill of a ring-3 read there would make from the child's tables
+// (guest_translate with cr3 = child_cr3: Accessed set in them). At most kForkCopyMax entries
+// (the rest fault in), which bounds how long the hcall holds the core lock. Then the loaded
+// space's entries in [0, end) lose Accessed, and write permission unless the guest's entries
+// still let write the same frame (shared memory), which leaves it coherent up to the guest's
+// generation parent_gen (recorded as a switch away would record it). Returns the entries made.
+// The caller checked ctx (nonzero, not the loaded space's) and that paging is on.
 inline constexpr u32 kForkCopyMax = 1024; // a walk each, under the core lock
 u32 shadow_fork(Vcpu& v, u64 end, u32 child_cr3, u64 ctx, u64 gen, u64 parent_gen);
-// H_IA32_REFILL: shadow_invlpg(v, va), then the loaded space gets what shadow_fill would make
-// for a ring-3 read at va (nothing when the guest's tables refuse it); gen != 0 records the
-// loaded space, if it names a guest space, as flushed up to gen (as shadow_fork's parent_gen).
-// True when the entry was made. The caller checked that paging is on.
+// H_IA32_REFILL (a copy-on-write break in the loaded address space): va's entry goes from the
+// loaded space, and from the vcpu's other spaces where it is a supervisor or global one (their
+// user entries shadow other address spaces, kept coherent by the guest's generations); then the
+// loaded space gets what shadow_fill would make for a ring-3 read at va (nothing when the
+// guest's tables refuse it); gen != 0 records the loaded space, if it names a guest space, as
+// flushed up to gen (as shadow_fork's parent_gen). True when the entry was made. The caller
+// checked that paging is on.
 bool shadow_refill(Vcpu& v, u32 va, u64 gen);
 // H_IA32_MOVE: the guest moved its entries of [start, end) to new_start (mremap). The pages of
 // the old range the loaded space maps for ring 3 are noted, the range's entries go from every

@@ -50,6 +50,16 @@ hcall::Ret fork_call(Machine& m, u64 end, u64 cr3, u64 ctx, u64 gen) {
     return call_with(m, H_IA32_FORK_MM, h_ia32_fork_mm, {end, cr3, ctx, gen, 6});
 }
 
+// What the CPU does to the shadow's entries it uses: Accessed set in every present one.
+void used_all(const ShadowSpace& s) {
+    for (unsigned slot = 0; slot < kShadowSlots; ++slot) {
+        if (s.pt[slot] == 0) continue;
+        u32* t = shadow_pool_page(s.pt[slot] - 1u);
+        for (unsigned i = 0; i < 1024; ++i)
+            if (t[i] & kPteP) t[i] |= kPteA;
+    }
+}
+
 // A machine with vcpu 0 and two guest address spaces' tables, a and b; `start` is the shadow
 // pool's use before any of them.
 struct TwoSpaces {
@@ -165,8 +175,10 @@ TEST_CASE("H_IA32_FORK_MM: the parent loses W, the child's space is made from it
     for (u32 va : {0x00400000u, 0x00401000u, 0x00402000u, 0x00403000u, 0x00800000u})
         REQUIRE(shadow_fill(v, va, kPfW | kPfU, ge) == ShadowFill::Filled);
     const ShadowSpace& ps = shadow_space(v);
-    const u32* ptable = shadow_pool_page(ps.pt[1] - 1u);
+    u32* ptable = shadow_pool_page(ps.pt[1] - 1u);
     REQUIRE((ptable[0] & kPteW) != 0);
+    // The CPU used them all (Accessed in the shadow's entries, as it sets it).
+    used_all(ps);
 
     auto fork = [&](u64 end, u64 cr3, u64 ctx, u64 gen) {
         return fork_call(m, end, cr3, ctx, gen);
@@ -179,9 +191,12 @@ TEST_CASE("H_IA32_FORK_MM: the parent loses W, the child's space is made from it
     CHECK((ptable[0] & kPteW) != 0);
     CHECK((child.pte(0x00400000) & kPteA) == 0);
 
+    // dup_mmap write-protected the parent's private pages.
+    for (u32 va : {0x00400000u, 0x00401000u, 0x00402000u, 0x00403000u, 0x00800000u})
+        parent.map(va, parent.pte(va) & kPteFrame, kRw & ~kPteW);
     CHECK(fork(0xc0000000, child.pd, 20, 0) == hcall::H_SUCCESS);
-    CHECK((ptable[0] & (kPteP | kPteW)) == kPteP); // the parent's entries lost W only
-    CHECK((ptable[1] & (kPteP | kPteW)) == kPteP);
+    CHECK((ptable[0] & (kPteP | kPteW | kPteA)) == kPteP); // the parent's entries lost W and A
+    CHECK((ptable[1] & (kPteP | kPteW | kPteA)) == kPteP);
     CHECK(shadow_space(v).ctx == 10); // the parent's space is still the loaded one,
     CHECK(shadow_space(v).gen == 6);  // recorded as flushed up to the generation passed
     CHECK(counted(m, Exit::ForkCopied) == 3);
@@ -232,10 +247,90 @@ TEST_CASE("H_IA32_FORK_MM makes at most kForkCopyMax entries (the rest fault in)
     u32 ge = 0;
     for (u32 i = 0; i < kPages; ++i)
         REQUIRE(shadow_fill(v, 0x00400000 + i * 4096, kPfU, ge) == ShadowFill::Filled);
+    used_all(shadow_space(v));
     CHECK(fork_call(m, 0xc0000000, child.pd, 20, 0) == hcall::H_SUCCESS);
     CHECK(counted(m, Exit::ForkCopied) == kForkCopyMax);
     CHECK((child.pte(0x00400000 + (kForkCopyMax - 1) * 4096) & kPteA) != 0);
     CHECK((child.pte(0x00400000 + kForkCopyMax * 4096) & kPteA) == 0); // not walked
+    shadow_release(v);
+    CHECK(shadow_pages_in_use() == start);
+}
+
+TEST_CASE("H_IA32_FORK_MM copies what the parent used since its last fork and what a child "
+          "filled; shared pages keep W") {
+    Machine m;
+    const usize start = shadow_pages_in_use();
+    Vcpu& v = m.vcpu();
+    GuestPaging parent(m, 0x100000, 0x101000);
+    GuestPaging child(m, 0x110000, 0x111000);
+    GuestPaging child2(m, 0x120000, 0x121000);
+    constexpr u32 kRw = kPteP | kPteW | kPteU | kPteA | kPteD;
+    constexpr u32 kCow = kPteP | kPteU | kPteA | kPteD; // write-protected by the fork
+    constexpr u32 kPages[] = {0x00400000, 0x00401000, 0x00402000, 0x00403000};
+    for (u32 i = 0; i < 4; ++i) parent.map(kPages[i], 0x200000 + i * 4096, kRw);
+    parent.enable(v);
+    REQUIRE(call(m, parent.pd, 10, 5, 0) == hcall::H_SUCCESS);
+    u32 ge = 0;
+    for (u32 va : kPages) REQUIRE(shadow_fill(v, va, kPfW | kPfU, ge) == ShadowFill::Filled);
+    const ShadowSpace& ps = shadow_space(v);
+    u32* ptable = shadow_pool_page(ps.pt[1] - 1u);
+    for (u32 i = 0; i < 4; ++i) REQUIRE((ptable[i] & kPteW) != 0);
+    // The CPU used pages 0 and 2 since (A in their shadow entries). Page 2 is shared memory:
+    // the fork leaves it writable in both; the others are the parent's private pages, which
+    // dup_mmap write-protected.
+    ptable[0] |= kPteA;
+    ptable[2] |= kPteA;
+    for (u32 i : {0u, 1u, 3u}) parent.map(kPages[i], 0x200000 + i * 4096, kCow);
+    for (u32 i = 0; i < 4; ++i) {
+        const u32 flags = i == 2 ? kPteP | kPteW | kPteU | kPteD : kPteP | kPteU | kPteD;
+        child.map(kPages[i], 0x200000 + i * 4096, flags);
+        child2.map(kPages[i], 0x200000 + i * 4096, flags);
+    }
+    const Optional<RealAddr> f202 = m.lpar->memory.translate(LogicalAddr(0x202000), 4096);
+    REQUIRE(f202);
+
+    CHECK(fork_call(m, 0xc0000000, child.pd, 20, 0) == hcall::H_SUCCESS);
+    CHECK(counted(m, Exit::ForkCopied) == 2); // the two pages used since
+    // The parent: A gone from every entry, W from the write-protected ones only.
+    CHECK((ptable[0] & (kPteP | kPteW | kPteA)) == kPteP);
+    CHECK((ptable[1] & (kPteP | kPteW | kPteA)) == kPteP);
+    CHECK(ptable[2] == (static_cast<u32>(f202->value()) | kPteP | kPteW | kPteU));
+    CHECK((ptable[3] & (kPteP | kPteW | kPteA)) == kPteP);
+    // The child's space has pages 0 and 2 (2 writable: its own entry is, and dirty).
+    REQUIRE(call(m, child.pd, 20, 0, 6) == hcall::H_SUCCESS);
+    CHECK(counted(m, Exit::MmKept) == 1);
+    const ShadowSpace& cs = shadow_space(v);
+    const u32* ctable = shadow_pool_page(cs.pt[1] - 1u);
+    CHECK((ctable[0] & (kPteP | kPteW)) == kPteP);
+    CHECK(ctable[1] == 0);
+    CHECK(ctable[2] == (static_cast<u32>(f202->value()) | kPteP | kPteW | kPteU));
+    CHECK(ctable[3] == 0);
+    // The child reads page 1: a fill, which marks the parent's entry.
+    REQUIRE(shadow_fill(v, kPages[1], kPfU, ge) == ShadowFill::Filled);
+    CHECK((ptable[1] & kPteP) != 0);
+
+    // Back in the parent, which used nothing since its fork: the next child gets page 1 only.
+    REQUIRE(call(m, parent.pd, 10, 6, 0) == hcall::H_SUCCESS);
+    REQUIRE(&shadow_space(v) == &ps);
+    CHECK(fork_call(m, 0xc0000000, child2.pd, 30, 0) == hcall::H_SUCCESS);
+    CHECK(counted(m, Exit::ForkCopied) == 3);
+    REQUIRE(call(m, child2.pd, 30, 0, 6) == hcall::H_SUCCESS);
+    const ShadowSpace& c2 = shadow_space(v);
+    REQUIRE(&c2 != &cs);
+    REQUIRE(c2.pt[1] != 0);
+    const u32* c2table = shadow_pool_page(c2.pt[1] - 1u);
+    CHECK(c2table[0] == 0);
+    CHECK((c2table[1] & (kPteP | kPteW)) == kPteP);
+    CHECK(c2table[2] == 0);
+
+    // A space given to another address space is no one's child: a fill there marks nothing.
+    REQUIRE(call(m, child.pd, 50, 0, 6) == hcall::H_SUCCESS); // not tagged: a fresh space
+    CHECK(shadow_space(v).parent_ctx == 0);
+    REQUIRE(shadow_fill(v, kPages[3], kPfU, ge) == ShadowFill::Filled);
+    REQUIRE(call(m, parent.pd, 10, 6, 0) == hcall::H_SUCCESS);
+    REQUIRE(&shadow_space(v) == &ps);
+    CHECK(fork_call(m, 0xc0000000, child2.pd, 60, 0) == hcall::H_SUCCESS);
+    CHECK(counted(m, Exit::ForkCopied) == 4); // page 1 again (still marked), not page 3
     shadow_release(v);
     CHECK(shadow_pages_in_use() == start);
 }
@@ -247,12 +342,14 @@ TEST_CASE_FIXTURE(
     a.map(0x00400000, 0x200000, kCow);
     a.map(0x00401000, 0x201000, kPteP | kPteA); // supervisor only
     b.map(0x00400000, 0x200000, kCow);
+    b.map(0x00401000, 0x201000, kPteP | kPteA); // the kernel's half, shadowed in both spaces
     a.enable(v);
     auto refill = [&](u64 va, u64 gen) { return call2(m, H_IA32_REFILL, h_ia32_refill, va, gen); };
     u32 ge = 0;
     // Both spaces hold 0x00400000 -> the old frame, read-only.
     REQUIRE(call(m, b.pd, 11, 1, 0) == hcall::H_SUCCESS);
     REQUIRE(shadow_fill(v, 0x00400000, kPfU, ge) == ShadowFill::Filled);
+    REQUIRE(shadow_fill(v, 0x00401000, 0, ge) == ShadowFill::Filled);
     const ShadowSpace& bs = shadow_space(v);
     REQUIRE(call(m, a.pd, 10, 5, 1) == hcall::H_SUCCESS);
     REQUIRE(shadow_fill(v, 0x00400000, kPfU, ge) == ShadowFill::Filled);
@@ -272,20 +369,25 @@ TEST_CASE_FIXTURE(
     CHECK(as.gen == 5);
 
     // The guest copied the page: its PTE now maps a new frame, writable and dirty. One hcall
-    // drops the old entry everywhere and fills the new one in the loaded space.
+    // drops the old entry and fills the new one in the loaded space.
+    const u32 b_user = bt[0];
     a.map(0x00400000, 0x300000, kPteP | kPteW | kPteU | kPteD);
     CHECK(refill(0x00400123, 6) == hcall::H_SUCCESS);
     CHECK(at[0] == (static_cast<u32>(f300->value()) | kPteP | kPteW | kPteU));
     CHECK((a.pte(0x00400000) & kPteA) != 0); // as a fill sets it
-    CHECK(bt[0] == 0);                       // the other space's old entry went too
-    CHECK(as.gen == 6);                      // recorded as flushed up to gen
+    // The other space shadows another address space, whose tables still map the old frame
+    // (the parent of a child that broke copy-on-write): its user entry stays.
+    CHECK(bt[0] == b_user);
+    CHECK(as.gen == 6); // recorded as flushed up to gen
     CHECK(std::string(kExitNames[static_cast<usize>(Exit::HcRefill)]) == "hc-refill");
 
     // What a ring-3 read may not have: dropped, not filled. gen 0 records nothing.
     REQUIRE(shadow_fill(v, 0x00401000, 0, ge) == ShadowFill::Filled); // the kernel's access
     REQUIRE(at[1] != 0);
+    REQUIRE(bt[1] != 0);
     CHECK(refill(0x00401000, 0) == hcall::H_SUCCESS);
     CHECK(at[1] == 0);
+    CHECK(bt[1] == 0); // a supervisor entry goes from every space, as invlpg's
     CHECK(as.gen == 6);
     CHECK(refill(0x00402000, 7) == hcall::H_SUCCESS); // not mapped at all
     CHECK(at[2] == 0);

@@ -98,6 +98,11 @@ struct ShadowSpace {
     u32 cr3 = 0;
     u64 ctx = 0, gen = 0;
     u32 used = 0;
+    // A forked child's space (H_IA32_FORK_MM) remembers its parent's: the index of the space it
+    // was made from and that space's ctx then (0: none, or no longer that space's). A fill here
+    // marks the parent's entry as one a child used, and the parent's next fork copies it.
+    u64 parent_ctx = 0;
+    u8 parent = 0;
     // A space of a vcpu a CPU runs while the core lock is dropped (isa/ia32/lpar.cpp; all of
     // the vcpu's spaces, as the switcher may load any): the pool never takes its tables away
     // then (that CPU may be walking them). Lock: core_lock().

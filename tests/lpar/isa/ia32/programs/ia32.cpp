@@ -2201,21 +2201,27 @@ void check_protect() {
     invlpg(kVaProt);
 }
 
-// H_IA32_FORK_MM: the parent's space loses write permission, and the child's space is made at
-// the fork from the child's own tables for the pages the parent's shadow maps (Accessed set in
-// them, as a fill sets it), then kept at the child's first switch: a PTE the child changed
-// afterwards without a new generation still reads the page of the fork, as a TLB entry made
-// then would; a new generation reads the new one.
+// H_IA32_FORK_MM: the parent's space loses write permission where its tables no longer grant
+// it (dup_mmap write-protected the page) and keeps it where they do (shared memory), and the
+// child's space is made at the fork from the child's own tables for the pages the parent used
+// (Accessed set in them, as a fill sets it), then kept at the child's first switch: a PTE the
+// child changed afterwards without a new generation still reads the page of the fork, as a TLB
+// entry made then would; a new generation reads the new one.
 void check_fork_mm() {
     constexpr u64 kEnd = 0xc0000000;
+    // A shared page, on a logical page no other check uses.
+    constexpr u32 kVaForkShared = kVaBase + 0x206000, kLaForkShared = kLaX + 0x7000;
     const u32 child = reinterpret_cast<u32>(g_pd2);
     for (u32 i = 0; i < 1024; ++i) g_pd2[i] = g_pd[i];
     g_pd2[kVaBase >> 22] = reinterpret_cast<u32>(g_pt_test2) | kP | kW | kU;
     g_pt_test2[0] = kLaY | kP | kU; // the child's copy-on-write view: read-only and old
     map(kVaMain, kLaZ, kP | kW | kU | kA | kD);
     invlpg(kVaMain);
+    map(kVaForkShared, kLaForkShared, kP | kW | kU | kA | kD);
     switch_mm(g_pd, 201, 1, 0);
     const u32 parent_value = read_main(); // the parent's shadow maps kVaMain now
+    const bool shared_wrote = try_write(kVaForkShared, 0xaaaa0002); // and kVaForkShared, writable
+    map(kVaMain, kLaZ, kP | kU | kA | kD); // dup_mmap's write-protect, no invlpg
     const i64 no_ctx = hcall(isa::H_IA32_FORK_MM, kEnd, child, 0, 5).status;
     const i64 own_ctx = hcall(isa::H_IA32_FORK_MM, kEnd, child, 201, 5).status;
     const i64 high_cr3 = hcall(isa::H_IA32_FORK_MM, kEnd, 0x100000000ull | child, 202, 5).status;
@@ -2223,18 +2229,27 @@ void check_fork_mm() {
     const i64 st = hcall(isa::H_IA32_FORK_MM, kEnd, child, 202, 5, 2).status;
     const bool accessed = (g_pt_test2[0] & kA) != 0;
     const u64 none = least_exits([] {}, 3);
-    const u64 before = exits_so_far();
+    u64 before = exits_so_far();
+    const bool shared_rewrote = try_write(kVaForkShared, 0xaaaa0004);
+    const u64 shared_exits = exits_so_far() - before - none;
+    map(kVaMain, kLaZ, kP | kW | kU | kA | kD); // writable again (a reuse), no invlpg
+    before = exits_so_far();
     const bool wrote = try_write(kVaMain, parent_value);
     const u64 write_exits = exits_so_far() - before - none;
     check(no_ctx == H_PARAMETER && own_ctx == H_PARAMETER && high_cr3 == H_PARAMETER &&
               old_before && st == 0 && accessed && parent_value == 0xaaaa0003 && wrote &&
-              write_exits >= 1,
-          Detail("statuses %lld %lld %lld %lld, child A %d -> %d, parent %#x, write exits %llu",
+              write_exits >= 1 && shared_wrote && shared_rewrote && shared_exits == 0,
+          Detail("statuses %lld %lld %lld %lld, child A %d -> %d, parent %#x, write exits %llu, "
+                 "shared page's %llu",
                  static_cast<long long>(no_ctx), static_cast<long long>(own_ctx),
                  static_cast<long long>(high_cr3), static_cast<long long>(st), !old_before,
-                 accessed, parent_value, static_cast<unsigned long long>(write_exits)),
-          "H_IA32_FORK_MM: the parent's entries lose W, the child's tables are walked and marked "
-          "Accessed; no ctx, the loaded ctx or a cr3 above 4 GiB -> H_PARAMETER");
+                 accessed, parent_value, static_cast<unsigned long long>(write_exits),
+                 static_cast<unsigned long long>(shared_exits)),
+          "H_IA32_FORK_MM: the parent's write-protected entries lose W, its shared ones keep it, "
+          "the child's tables are walked and marked Accessed; no ctx, the loaded ctx or a cr3 "
+          "above 4 GiB -> H_PARAMETER");
+    map(kVaForkShared, 0, 0);
+    invlpg(kVaForkShared);
     g_pt_test2[0] = kLaX | kP | kU;                 // the child's PTE changes, no new generation
     const u32 fast = fast_switch_mm(g_pd2, 202, 5); // the parent's generation is recorded
     const u32 kept = read_main();
