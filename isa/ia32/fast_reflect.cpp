@@ -64,17 +64,14 @@ TESSERA_HOT FastReflectImage fast_reflect_image(Vcpu& v, u32 root, bool step) {
     return image;
 }
 
-void fast_reflect_note(Vcpu& v, u32 va) {
-    VcpuState& s = v.arch;
-    const u32 index = va >> 22;
-    u32 pde = 0;
-    const LogicalAddr at((s.ctl.cr3 & kPteFrame) + index * 4);
-    if (!v.lpar->memory.copy_out(&pde, at, sizeof(pde))) return;
-    if (!(pde & kPteP) || (pde & kPtePs)) return;
+namespace {
+
+// Remembers the table of directory entry pde (present, not a 4 MiB page) at index for space:
+// its row if it has one, else an empty one, else the oldest row of the space that ran least
+// recently (a process's rows outlive its children's: a fork's child brings new tables, and the
+// parent's rows are still good when it runs again).
+void note_row(VcpuState& s, u32 index, u32 pde, u8 space) {
     pde &= ~kPteA;
-    // The row of this table, else an empty one, else the oldest row of the space that ran
-    // least recently: a process's rows outlive its children's (a fork's child brings new
-    // tables, and the parent's rows are still good when it runs again).
     VcpuState::PfTableRow* row = nullptr;
     const auto age = [&s](const VcpuState::PfTableRow& r) {
         return r.index == ~0u ? 0ull : (u64{s.shadows[r.space].used} << 32) | r.noted;
@@ -86,7 +83,48 @@ void fast_reflect_note(Vcpu& v, u32 va) {
         }
         if (row == nullptr || age(r) < age(*row)) row = &r;
     }
-    *row = VcpuState::PfTableRow{index, pde, ++s.pf_clock, s.shadow_cur};
+    *row = VcpuState::PfTableRow{index, pde, ++s.pf_clock, space};
+}
+
+// The guest's directory entry at index of the directory at logical address cr3, when it is
+// present and names a table (0 otherwise).
+u32 table_entry(const Vcpu& v, u32 cr3, u32 index) {
+    u32 pde = 0;
+    const LogicalAddr at((cr3 & kPteFrame) + index * 4);
+    if (!v.lpar->memory.copy_out(&pde, at, sizeof(pde))) return 0;
+    return (pde & kPteP) && !(pde & kPtePs) ? pde : 0;
+}
+
+} // namespace
+
+void fast_reflect_note(Vcpu& v, u32 va) {
+    VcpuState& s = v.arch;
+    const u32 index = va >> 22;
+    const u32 pde = table_entry(v, s.ctl.cr3, index);
+    if (pde != 0) note_row(s, index, pde, s.shadow_cur);
+}
+
+void fast_reflect_fork(Vcpu& v, u32 child_cr3, u64 ctx) {
+    VcpuState& s = v.arch;
+    unsigned child = kShadowRoots;
+    for (unsigned i = 0; i < kShadowRoots; ++i) {
+        if (i != s.shadow_cur && s.shadows[i].ctx == ctx && s.shadows[i].cr3 == child_cr3)
+            child = i;
+    }
+    if (child == kShadowRoots) return;
+    // The parent's rows, the most recently noted first, at most half of them.
+    VcpuState::PfTableRow seeds[X86_FR_TABLES];
+    unsigned n = 0;
+    for (const auto& r : s.pf_rows) {
+        if (r.index == ~0u || r.space != s.shadow_cur) continue;
+        unsigned at = n++;
+        for (; at > 0 && seeds[at - 1].noted < r.noted; --at) seeds[at] = seeds[at - 1];
+        seeds[at] = r;
+    }
+    for (unsigned i = 0; i < n && i < X86_FR_TABLES / 2; ++i) {
+        const u32 pde = table_entry(v, child_cr3, seeds[i].index);
+        if (pde != 0) note_row(s, seeds[i].index, pde, static_cast<u8>(child));
+    }
 }
 
 void fast_reflect_forget(VcpuState& s) {

@@ -76,6 +76,11 @@ FastReflectImage fast_reflect_image(Vcpu& v, u32 root, bool step);
 // After the hypervisor reflected a page fault at va from ring 3 or 1: the table of va's directory
 // entry is remembered (replacing the oldest row) when the entry is present and not a 4 MiB page.
 void fast_reflect_note(Vcpu& v, u32 va);
+// After H_IA32_FORK_MM made the child's space (ctx, child_cr3): the child's tables at the
+// directory indexes of the parent's most recent rows (at most half the rows) get rows of their
+// own, so that the child's first faults there (its copy-on-write writes) are the switcher's
+// too, not an exit each.
+void fast_reflect_fork(Vcpu& v, u32 child_cr3, u64 ctx);
 // Forgets the rows (a vcpu starting again).
 void fast_reflect_forget(VcpuState& s);
 

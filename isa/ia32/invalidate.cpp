@@ -7,6 +7,7 @@
 // new page in one hcall, and H_IA32_MOVE, mremap's flush of a moved range with the entries at
 // the new addresses filled. docs/ia32.md, "Shadow paging".
 #include "isa/ia32/exit_reason.hpp"
+#include "isa/ia32/fast_reflect.hpp"
 #include "isa/ia32/guest_mmu.hpp"
 #include "isa/ia32/shadow.hpp"
 
@@ -43,6 +44,7 @@ hcall::Ret h_ia32_fork_mm(hcall::Env& env, hcall::Frame& frame) {
     const u32 made =
         shadow_fork(v, end, static_cast<u32>(child_cr3), ctx, frame.args[3], frame.args[4]);
     count_many(v, Exit::ForkCopied, made);
+    fast_reflect_fork(v, static_cast<u32>(child_cr3), ctx);
     return hcall::H_SUCCESS;
 }
 

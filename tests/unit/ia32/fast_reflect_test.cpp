@@ -245,6 +245,51 @@ TEST_CASE("fast reflect: the tables of reflected faults, by directory entry, the
     }
 }
 
+TEST_CASE("fast reflect: a fork gives the child rows for its own tables at the parent's most "
+          "recent rows' indexes") {
+    Guest g;
+    arch::VcpuState& a = g.v.arch;
+    GuestPaging child(g.m, 0x180000, 0x181000);
+    // The parent (space 0, ctx 10) has rows for five tables, noted in this order; the child
+    // (space 1, ctx 20) has its own tables at four of those indexes.
+    a.shadow_cur = 0;
+    a.shadows[0].ctx = 10;
+    a.shadows[0].used = 1;
+    a.shadows[1].ctx = 20;
+    a.shadows[1].cr3 = child.pd;
+    a.shadows[1].used = 2;
+    constexpr u32 kVa[] = {0x08048000, 0x0a000000, 0x0c000000, 0x0e000000, 0xbf800000};
+    for (u32 va : kVa) {
+        g.p.map(va, 0x200000, kPteP | kPteU);
+        fast_reflect_note(g.v, va);
+    }
+    for (u32 va : {kVa[0], kVa[2], kVa[3], kVa[4]}) child.map(va, 0x200000, kPteP | kPteU);
+    fast_reflect_fork(g.v, child.pd, 20);
+    // The four most recent of the parent's rows are kVa[1..4]; the child has no table at kVa[1]'s
+    // index, so three rows are made, and every row of the parent's is still there.
+    unsigned parents = 0, childs = 0;
+    for (const auto& r : a.pf_rows) {
+        if (r.index == ~0u) continue;
+        if (r.space == 0) {
+            ++parents;
+            continue;
+        }
+        ++childs;
+        CHECK(r.space == 1);
+        CHECK(r.index != (kVa[0] >> 22));
+        CHECK(r.index != (kVa[1] >> 22));
+        CHECK(r.pde == (child.m.peek(child.pde_la(r.index << 22)) & ~kPteA));
+        CHECK(r.pde != (g.p.pde(r.index << 22) & ~kPteA));
+    }
+    CHECK(parents == 5);
+    CHECK(childs == 3);
+    // A child's space the vcpu does not have: nothing.
+    fast_reflect_forget(a);
+    fast_reflect_note(g.v, kVa[0]);
+    fast_reflect_fork(g.v, child.pd, 30);
+    CHECK(a.pf_rows[1].index == ~0u);
+}
+
 TEST_CASE(
     "fast reflect: the switcher's counts are taken once, and bounded (ring 1 can write them)") {
     u32 words[3] = {0, 0x1234, 0};
