@@ -148,13 +148,12 @@ TEST_CASE("H_IA32_INVALIDATE drops a range's shadow entries, H_IA32_PROTECT take
     CHECK(shadow_pages_in_use() == start);
 }
 
-TEST_CASE("H_IA32_FORK_MM: the parent loses W, the child's space is made from its own tables and "
-          "kept at its first switch") {
-    Machine m;
-    const usize start = shadow_pages_in_use();
-    Vcpu& v = m.vcpu();
-    GuestPaging parent(m, 0x100000, 0x101000);
-    GuestPaging child(m, 0x110000, 0x111000);
+TEST_CASE_FIXTURE(
+    TwoSpaces,
+    "H_IA32_FORK_MM: the parent loses W, the child's space is made from its own tables and "
+    "kept at its first switch") {
+    GuestPaging& parent = a;
+    GuestPaging& child = b;
     constexpr u32 kRw = kPteP | kPteW | kPteU | kPteA | kPteD;
     constexpr u32 kCow = kPteP | kPteU; // what fork leaves in the child: read-only, old
     parent.map(0x00400000, 0x200000, kRw);
@@ -231,12 +230,10 @@ TEST_CASE("H_IA32_FORK_MM: the parent loses W, the child's space is made from it
     CHECK(shadow_pages_in_use() == start);
 }
 
-TEST_CASE("H_IA32_FORK_MM makes at most kForkCopyMax entries (the rest fault in)") {
-    Machine m;
-    const usize start = shadow_pages_in_use();
-    Vcpu& v = m.vcpu();
-    GuestPaging parent(m, 0x100000, 0x101000);
-    GuestPaging child(m, 0x110000, 0x111000);
+TEST_CASE_FIXTURE(TwoSpaces,
+                  "H_IA32_FORK_MM makes at most kForkCopyMax entries (the rest fault in)") {
+    GuestPaging& parent = a;
+    GuestPaging& child = b;
     constexpr u32 kPages = kForkCopyMax + 100;
     for (u32 i = 0; i < kPages; ++i) {
         parent.map(0x00400000 + i * 4096, 0x200000 + (i % 64) * 4096, kPteP | kPteU | kPteA);
@@ -256,13 +253,11 @@ TEST_CASE("H_IA32_FORK_MM makes at most kForkCopyMax entries (the rest fault in)
     CHECK(shadow_pages_in_use() == start);
 }
 
-TEST_CASE("H_IA32_FORK_MM copies what the parent used since its last fork and what a child "
-          "filled; shared pages keep W") {
-    Machine m;
-    const usize start = shadow_pages_in_use();
-    Vcpu& v = m.vcpu();
-    GuestPaging parent(m, 0x100000, 0x101000);
-    GuestPaging child(m, 0x110000, 0x111000);
+TEST_CASE_FIXTURE(TwoSpaces,
+                  "H_IA32_FORK_MM copies what the parent used since its last fork and what a child "
+                  "filled; shared pages keep W") {
+    GuestPaging& parent = a;
+    GuestPaging& child = b;
     GuestPaging child2(m, 0x120000, 0x121000);
     constexpr u32 kRw = kPteP | kPteW | kPteU | kPteA | kPteD;
     constexpr u32 kCow = kPteP | kPteU | kPteA | kPteD; // write-protected by the fork
